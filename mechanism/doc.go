@@ -1,0 +1,10 @@
+// Package mechanism implements ZMTP security mechanisms: the handshakes that
+// run after the greeting (NULL, PLAIN, CURVE, NOISE) and the per-frame
+// protection some of them apply afterwards, plus the authenticator that
+// decides which peers may connect.
+//
+// The socket engine drives a Mechanism through the Conn interface (whole
+// command frames) and, once the handshake returns, runs every frame through
+// the Result's Codec, if any. Nothing here knows about socket types beyond
+// the metadata it carries.
+package mechanism

@@ -1,0 +1,91 @@
+package mechanism
+
+import (
+	"context"
+	"errors"
+)
+
+// Null is the NULL mechanism (RFC 23): no security. Each side sends READY
+// with its properties as soon as the greetings are exchanged, then reads the
+// peer's. On the accepting side an Authenticator, if set, may refuse the
+// peer by address first, as libzmq's ZAP does for NULL.
+type Null struct{}
+
+// Name returns "NULL".
+func (Null) Name() string { return "NULL" }
+
+// AsServer is always false: NULL has no roles.
+func (Null) AsServer() bool { return false }
+
+// Handshake exchanges READY commands.
+func (Null) Handshake(ctx context.Context, c Conn, p *Params) (*Result, error) {
+	userID := ""
+	if p.Accepted && p.Auth != nil {
+		id, err := p.Auth.Authenticate(ctx, &AuthRequest{Mechanism: "NULL", Address: p.PeerAddress})
+		if err != nil {
+			return nil, Refuse(c, err)
+		}
+		userID = id
+	}
+	if err := c.WriteCommand(p.Metadata.Append(AppendCommand(make([]byte, 0, 64), "READY"))); err != nil {
+		return nil, err
+	}
+	body, err := c.ReadCommand()
+	if err != nil {
+		return nil, err
+	}
+	md, err := ExpectReady(body)
+	if err != nil {
+		return nil, err
+	}
+	if p.CheckPeer != nil {
+		if err := p.CheckPeer(md); err != nil {
+			return nil, err
+		}
+	}
+	return &Result{Peer: md, UserID: userID}, nil
+}
+
+// ExpectReady parses body as a READY command and returns its properties. An
+// ERROR command (including libzmq's malformed "^RROR" form) becomes a remote
+// *HandshakeError, anything else a protocol error.
+func ExpectReady(body []byte) (Metadata, error) {
+	if IsCommand(body, "READY") {
+		return ParseMetadata(body[6:])
+	}
+	return nil, Unexpected(body, "READY")
+}
+
+// Unexpected turns a command that is not the one a handshake waits for into
+// the right error: an ERROR command is a remote refusal; anything else is a
+// protocol error naming what arrived.
+func Unexpected(body []byte, want string) error {
+	if IsCommand(body, "ERROR") {
+		return &HandshakeError{Reason: "peer sent ERROR: " + ParseError(body[6:]), Remote: true}
+	}
+	if reason, ok := IsMalformedError(body); ok {
+		return &HandshakeError{Reason: "peer sent ERROR: " + reason, Remote: true}
+	}
+	name, _, err := ParseCommand(body)
+	if err != nil {
+		return err
+	}
+	return Protocolf("expected %s, got command %q", want, sanitize([]byte(name)))
+}
+
+// Refuse tells the peer why an Authenticator refused it, the way ZAP
+// statuses map onto ZMTP: ErrTemporary closes silently (the peer retries),
+// ErrDenied sends ERROR "400", any other error sends ERROR "500". It
+// returns the *HandshakeError the handshake should fail with.
+func Refuse(c Conn, err error) error {
+	switch {
+	case errors.Is(err, ErrTemporary):
+		return &HandshakeError{Reason: "authenticator: temporary failure", Retry: true, Err: err}
+	case errors.Is(err, ErrDenied):
+		_ = c.WriteCommand(AppendError(nil, "400"))
+		return &HandshakeError{Reason: "authenticator denied the peer", Err: err}
+	default:
+		_ = c.WriteCommand(AppendError(nil, "500"))
+		return &HandshakeError{Reason: "authenticator failed", Err: err}
+	}
+}

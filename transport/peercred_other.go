@@ -1,0 +1,8 @@
+//go:build !linux
+
+package transport
+
+import "net"
+
+// peerCred is only available on Linux.
+func peerCred(*net.UnixConn) string { return "" }
