@@ -1,0 +1,403 @@
+package socket
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zmesh/zmesh/mechanism"
+	"github.com/zmesh/zmesh/transport"
+)
+
+const (
+	// flushAt is how much encoded data the writer gathers before writing.
+	flushAt = 64 << 10
+	// directAt: bodies this large go out with writev, uncopied.
+	directAt = 16 << 10
+	// maxBatch bounds a reader's batch, so the receive HWM stays close.
+	maxBatch = 256
+)
+
+// conn is one tcp or ipc connection of a socket: its greeting, handshake,
+// and then two goroutines, the reader (which runs in the goroutine that
+// called run) and the writer (started by run). run returns when both have
+// ended; whichever fails first closes the net.Conn, which stops the other.
+type conn struct {
+	s        *Socket
+	nc       net.Conn
+	endpoint string
+	accepted bool
+	fr       *frameReader
+	codec    mechanism.Codec
+	p        *Pipe
+	peer     *Peer
+	hb       Heartbeat
+
+	// Heartbeat liveness: a read deadline armed after each PING we send
+	// (timeout) or each PING with a TTL we receive, disarmed by any
+	// incoming frame. hbMu orders arming against disarming.
+	hbMu  sync.Mutex
+	armed atomic.Bool
+
+	closeOnce sync.Once
+	done      chan struct{}
+	err       error // first error, set before done is closed
+}
+
+func newConn(s *Socket, nc net.Conn, endpoint string, accepted bool) *conn {
+	return &conn{
+		s:        s,
+		nc:       nc,
+		endpoint: endpoint,
+		accepted: accepted,
+		fr:       newFrameReader(nc, s.opts.MaxMsgSize),
+		hb:       s.opts.Heartbeat,
+		done:     make(chan struct{}),
+	}
+}
+
+// fail records err as the reason the connection ends and closes it.
+func (c *conn) fail(err error) {
+	c.closeOnce.Do(func() {
+		c.err = err
+		close(c.done)
+		_ = c.nc.Close()
+	})
+}
+
+// hsConn is the mechanism.Conn a handshake runs over.
+type hsConn struct{ c *conn }
+
+func (h hsConn) WriteCommand(body []byte) error {
+	_, err := h.c.nc.Write(appendFrame(make([]byte, 0, 9+len(body)), flagCommand, body))
+	return err
+}
+
+func (h hsConn) ReadCommand() ([]byte, error) {
+	flags, body, _, err := h.c.fr.next()
+	if err != nil {
+		return nil, err
+	}
+	if flags&flagCommand == 0 {
+		return nil, mechanism.Protocolf("message frame during the handshake")
+	}
+	return body, nil
+}
+
+// handshake exchanges greetings and runs the mechanism, within the
+// handshake timeout. On success c.peer and c.codec are set.
+func (c *conn) handshake(ctx context.Context) error {
+	o := &c.s.opts
+	if o.HandshakeTimeout > 0 {
+		_ = c.nc.SetDeadline(time.Now().Add(o.HandshakeTimeout))
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.HandshakeTimeout)
+		defer cancel()
+	}
+	// Stop a handshake blocked on the network when ctx ends.
+	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	mech := o.Mechanism
+	local := appendGreeting(make([]byte, 0, greetingLen), mech.Name(), mech.AsServer())
+	if _, err := c.nc.Write(local); err != nil {
+		return err
+	}
+	var peerGreeting [greetingLen]byte
+	if _, err := readGreeting(c.nc, peerGreeting[:], mech.Name()); err != nil {
+		return err
+	}
+	md := mechanism.Metadata{{Name: "Socket-Type", Value: c.s.typ.Name}}
+	addr := transport.PeerAddress(c.nc)
+	params := &mechanism.Params{
+		SocketType:    c.s.typ.Name,
+		Metadata:      md,
+		CheckPeer:     c.s.checkPeer,
+		LocalGreeting: local,
+		PeerGreeting:  peerGreeting[:],
+		PeerAddress:   addr,
+		Accepted:      c.accepted,
+		Auth:          o.Auth,
+	}
+	res, err := mech.Handshake(ctx, hsConn{c}, params)
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, mechanism.ErrHandshake) {
+			return fmt.Errorf("handshake timed out: %w", ctx.Err())
+		}
+		return err
+	}
+	st, _ := res.Peer.Get("Socket-Type")
+	c.peer = &Peer{
+		Endpoint:   c.endpoint,
+		Address:    addr,
+		SocketType: st,
+		Mechanism:  mech.Name(),
+		UserID:     res.UserID,
+		PublicKey:  res.PublicKey,
+		Metadata:   res.Peer,
+	}
+	c.codec = res.Codec
+	return c.nc.SetDeadline(time.Time{})
+}
+
+// serve runs the connection on pipe p until it fails; it returns the reason.
+func (c *conn) serve(p *Pipe) error {
+	c.p = p
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.fail(c.writeLoop())
+	}()
+	c.fail(c.readLoop())
+	wg.Wait()
+	return c.err
+}
+
+// alive notes that the peer spoke: it disarms a pending heartbeat deadline.
+func (c *conn) alive() {
+	if !c.armed.Load() {
+		return
+	}
+	c.hbMu.Lock()
+	if c.armed.Load() {
+		c.armed.Store(false)
+		_ = c.nc.SetReadDeadline(time.Time{})
+	}
+	c.hbMu.Unlock()
+}
+
+// arm drops the connection unless something arrives within d.
+func (c *conn) arm(d time.Duration) {
+	c.hbMu.Lock()
+	if !c.armed.Load() {
+		c.armed.Store(true)
+		_ = c.nc.SetReadDeadline(time.Now().Add(d))
+	}
+	c.hbMu.Unlock()
+}
+
+// readLoop decodes frames into messages for the pipe's incoming queue. It
+// gathers every frame already in its buffer into one batch and pushes the
+// batch before it would block on the network.
+func (c *conn) readLoop() error {
+	typ := &c.s.typ
+	q := &c.s.in
+	batch := make([]Msg, 0, maxBatch)
+	var (
+		group      string
+		haveGroup  bool
+		discarding bool // inside a multipart message we drop whole
+	)
+	for {
+		if len(batch) > 0 && (len(batch) == maxBatch || !c.fr.buffered()) {
+			full := q.pushBatch(c.p, batch)
+			clear(batch)
+			batch = batch[:0]
+			if full {
+				select {
+				case <-c.p.readerWake:
+				case <-c.done:
+					return nil
+				}
+			}
+		}
+		flags, body, owned, err := c.fr.next()
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() && c.armed.Load() {
+				return ErrHeartbeatTimeout
+			}
+			return err
+		}
+		c.alive()
+		if c.codec != nil {
+			flags, body, err = c.codec.Open(flags, body)
+			if err != nil {
+				return fmt.Errorf("%w: %w", ErrProtocol, err)
+			}
+			owned = true
+		}
+		if flags&flagCommand != 0 {
+			if err := c.command(body); err != nil {
+				return err
+			}
+			continue
+		}
+		more := flags&flagMore != 0
+		if discarding {
+			discarding = more
+			continue
+		}
+		if typ.RecvGroup {
+			if !haveGroup {
+				if !more {
+					return fmt.Errorf("%w: message without its group frame", ErrProtocol)
+				}
+				if len(body) > 255 {
+					return fmt.Errorf("%w: %d-byte group (the limit is 255)", ErrProtocol, len(body))
+				}
+				group, haveGroup = c.s.intern(body), true
+				continue
+			}
+			haveGroup = false
+			if more {
+				return fmt.Errorf("%w: group message with more than two frames", ErrProtocol)
+			}
+		} else if more {
+			discarding = true // multipart messages are dropped whole
+			continue
+		}
+		if typ.DropIncoming {
+			continue
+		}
+		if !owned {
+			body = c.fr.own(body)
+		}
+		m := Msg{Body: body, RoutingID: c.p.id, Peer: c.peer}
+		if typ.RecvGroup {
+			m.Group = group
+			if c.s.filter != nil && !c.s.filter(&m) {
+				continue
+			}
+		}
+		batch = append(batch, m)
+	}
+}
+
+// command handles a command frame received after the handshake.
+func (c *conn) command(body []byte) error {
+	switch {
+	case mechanism.IsCommand(body, "PING"):
+		data := body[5:]
+		if len(data) < 2 {
+			return fmt.Errorf("%w: PING without its TTL", ErrProtocol)
+		}
+		if ttl := binary.BigEndian.Uint16(data); ttl > 0 {
+			c.arm(time.Duration(ttl) * 100 * time.Millisecond)
+		}
+		ctxt := data[2:]
+		if len(ctxt) > 16 {
+			ctxt = ctxt[:16]
+		}
+		c.p.SendCommand(mechanism.AppendCommand(make([]byte, 0, 5+len(ctxt)), "PONG", ctxt))
+	case mechanism.IsCommand(body, "PONG"):
+		// Proof of life, already noted.
+	case mechanism.IsCommand(body, "ERROR"):
+		return fmt.Errorf("%w: peer sent ERROR: %s", ErrProtocol, mechanism.ParseError(body[6:]))
+	default:
+		if len(body) == 0 || 1+int(body[0]) > len(body) {
+			return fmt.Errorf("%w: malformed command", ErrProtocol)
+		}
+		if h := c.s.handler; h != nil {
+			h.Command(c.p, body)
+		}
+		// Unknown commands are dropped, as libzmq does.
+	}
+	return nil
+}
+
+// writeLoop drains the pipe: every queued message is encoded into one
+// buffer, written with one syscall, and the buffer is flushed only when the
+// pipe is empty. Bodies of directAt bytes or more go out with writev.
+func (c *conn) writeLoop() error {
+	var tick <-chan time.Time
+	if c.hb.Interval > 0 {
+		t := time.NewTicker(c.hb.Interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	p := c.p
+	sendGroup := c.s.typ.SendGroup
+	buf := make([]byte, 0, flushAt+512)
+	batch := make([]Msg, 0, 64)
+	var bufs net.Buffers
+	var err error
+	for {
+		var ctrl [][]byte
+		batch, ctrl = p.take(batch)
+		if len(batch) == 0 && len(ctrl) == 0 {
+			if len(buf) > 0 {
+				// Flush, then look again: the pipe is marked idle only
+				// once everything taken has reached the kernel (linger
+				// relies on it).
+				p.mu.Lock()
+				p.writerIdle = false
+				p.mu.Unlock()
+				if _, err := c.nc.Write(buf); err != nil {
+					return err
+				}
+				buf = buf[:0]
+				continue
+			}
+			select {
+			case <-p.wake:
+			case <-tick:
+				if buf, err = c.appendPing(buf); err != nil {
+					return err
+				}
+			case <-c.done:
+				return nil
+			}
+			continue
+		}
+		select {
+		case <-tick:
+			if buf, err = c.appendPing(buf); err != nil {
+				return err
+			}
+		default:
+		}
+		for _, cmd := range ctrl {
+			if buf, err = c.appendFrame(buf, flagCommand, cmd); err != nil {
+				return err
+			}
+		}
+		for i := range batch {
+			m := &batch[i]
+			if sendGroup {
+				if buf, err = c.appendFrame(buf, flagMore, []byte(m.Group)); err != nil {
+					return err
+				}
+			}
+			if c.codec == nil && len(m.Body) >= directAt {
+				buf = appendFrameHeader(buf, 0, len(m.Body))
+				bufs = append(bufs[:0], buf, m.Body)
+				if _, err := bufs.WriteTo(c.nc); err != nil {
+					return err
+				}
+				buf = buf[:0]
+			} else if buf, err = c.appendFrame(buf, 0, m.Body); err != nil {
+				return err
+			}
+			if len(buf) >= flushAt {
+				if _, err := c.nc.Write(buf); err != nil {
+					return err
+				}
+				buf = buf[:0]
+			}
+		}
+		clear(batch)
+	}
+}
+
+// appendFrame encodes one frame, through the mechanism's codec if any.
+func (c *conn) appendFrame(buf []byte, flags byte, body []byte) ([]byte, error) {
+	if c.codec != nil {
+		return c.codec.Seal(buf, flags, body)
+	}
+	return appendFrame(buf, flags, body), nil
+}
+
+// appendPing appends a PING (with our TTL) and arms the heartbeat timeout.
+func (c *conn) appendPing(buf []byte) ([]byte, error) {
+	var cmd [7]byte
+	b := mechanism.AppendCommand(cmd[:0], "PING")
+	b = binary.BigEndian.AppendUint16(b, uint16(c.hb.TTL/(100*time.Millisecond)))
+	c.arm(c.hb.timeout())
+	return c.appendFrame(buf, flagCommand, b)
+}

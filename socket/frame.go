@@ -1,0 +1,199 @@
+package socket
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/zmesh/zmesh/mechanism"
+)
+
+// Frame flags (spec §1.2).
+const (
+	flagMore    = mechanism.FlagMore
+	flagLong    = mechanism.FlagLong
+	flagCommand = mechanism.FlagCommand
+)
+
+// appendFrameHeader appends the flags and size of a frame whose body is n
+// bytes: a short frame up to 255 bytes, a long one above, as libzmq does.
+func appendFrameHeader(dst []byte, flags byte, n int) []byte {
+	if n <= 255 {
+		return append(dst, flags, byte(n))
+	}
+	dst = append(dst, flags|flagLong)
+	return binary.BigEndian.AppendUint64(dst, uint64(n))
+}
+
+// appendFrame appends a whole frame.
+func appendFrame(dst []byte, flags byte, body []byte) []byte {
+	return append(appendFrameHeader(dst, flags, len(body)), body...)
+}
+
+const (
+	readBufSize = 64 << 10 // the reader's buffer: many small frames per read(2)
+	slabSize    = 32 << 10 // small received bodies are carved from slabs
+	slabMax     = 1 << 10  // bodies up to this size come from a slab
+	growStep    = 1 << 20  // a large body's memory grows by at most this much ahead of its bytes
+)
+
+// frameReader decodes frames straight out of one large buffer. It is owned
+// by a connection's reader goroutine (and, before it, by the handshake).
+type frameReader struct {
+	r        io.Reader
+	buf      []byte
+	pos, end int
+	max      int64  // maximum body size, 0 = unlimited
+	slab     []byte // free part of the current slab for small bodies
+}
+
+func newFrameReader(r io.Reader, max int64) *frameReader {
+	return &frameReader{r: r, buf: make([]byte, readBufSize), max: max}
+}
+
+// errFrameTooLarge reports a frame over the maximum message size.
+type frameTooLargeError struct{ size, max uint64 }
+
+func (e *frameTooLargeError) Error() string {
+	return fmt.Sprintf("peer announced a %d-byte frame, the maximum message size is %d", e.size, e.max)
+}
+func (e *frameTooLargeError) Is(target error) bool { return target == ErrTooLarge }
+
+// fill reads more bytes, keeping the unread ones. It returns io.EOF (or
+// io.ErrUnexpectedEOF mid-frame) when the peer closes.
+func (f *frameReader) fill(need int) error {
+	if f.pos > 0 {
+		n := copy(f.buf, f.buf[f.pos:f.end])
+		f.pos, f.end = 0, n
+	}
+	for f.end < need {
+		n, err := f.r.Read(f.buf[f.end:])
+		f.end += n
+		if err != nil {
+			if f.end >= need {
+				return nil
+			}
+			if errors.Is(err, io.EOF) && f.end > 0 {
+				return io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// buffered reports whether a whole frame (or at least a large frame's
+// header) is already in the buffer, so reading it will not block.
+func (f *frameReader) buffered() bool {
+	n := f.end - f.pos
+	if n < 2 {
+		return false
+	}
+	if f.buf[f.pos]&flagLong == 0 {
+		return n >= 2+int(f.buf[f.pos+1])
+	}
+	if n < 9 {
+		return false
+	}
+	size := binary.BigEndian.Uint64(f.buf[f.pos+1:])
+	return size > uint64(len(f.buf)-9) || uint64(n) >= 9+size
+}
+
+// next reads one frame. If owned is false, body aliases the read buffer and
+// is valid only until the next call; otherwise it is a fresh allocation.
+func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
+	if f.end-f.pos < 2 {
+		if err := f.fill(2); err != nil {
+			return 0, nil, false, err
+		}
+	}
+	flags = f.buf[f.pos]
+	if flags&^(flagMore|flagLong|flagCommand) != 0 {
+		return 0, nil, false, fmt.Errorf("%w: reserved frame flag bits set (0x%02x)", ErrProtocol, flags)
+	}
+	hdr := 2
+	var size uint64
+	if flags&flagLong == 0 {
+		size = uint64(f.buf[f.pos+1])
+	} else {
+		if f.end-f.pos < 9 {
+			if err := f.fill(9); err != nil {
+				return 0, nil, false, err
+			}
+		}
+		hdr = 9
+		size = binary.BigEndian.Uint64(f.buf[f.pos+1:])
+		if size > math.MaxInt64 {
+			return 0, nil, false, fmt.Errorf("%w: frame size %d exceeds 2^63-1", ErrProtocol, size)
+		}
+	}
+	if f.max > 0 && size > uint64(f.max) {
+		return 0, nil, false, &frameTooLargeError{size, uint64(f.max)}
+	}
+	if size > uint64(math.MaxInt) {
+		return 0, nil, false, &frameTooLargeError{size, uint64(math.MaxInt)}
+	}
+	n := int(size)
+	if hdr+n <= len(f.buf) {
+		if f.end-f.pos < hdr+n {
+			if err := f.fill(hdr + n); err != nil {
+				return 0, nil, false, err
+			}
+		}
+		body = f.buf[f.pos+hdr : f.pos+hdr+n]
+		f.pos += hdr + n
+		return flags &^ flagLong, body, false, nil
+	}
+	// A frame larger than the buffer: read it into its own memory, which
+	// grows only as bytes arrive, so a peer that merely announces a huge
+	// size cannot make us allocate it.
+	f.pos += hdr
+	first := min(n, growStep)
+	body = make([]byte, 0, first)
+	have := f.end - f.pos
+	if have > n {
+		have = n
+	}
+	body = append(body, f.buf[f.pos:f.pos+have]...)
+	f.pos += have
+	for len(body) < n {
+		if len(body) == cap(body) {
+			grown := make([]byte, len(body), min(n, cap(body)+max(cap(body), growStep)))
+			copy(grown, body)
+			body = grown
+		}
+		k, err := f.r.Read(body[len(body):cap(body)])
+		body = body[:len(body)+k]
+		if err != nil && len(body) < n {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, nil, false, err
+		}
+	}
+	return flags &^ flagLong, body, true, nil
+}
+
+// own returns a copy of a body that aliases the read buffer. Small bodies
+// are carved from a shared slab (no allocation per message; a retained
+// message keeps its slab alive), larger ones get their own allocation.
+func (f *frameReader) own(b []byte) []byte {
+	n := len(b)
+	if n == 0 {
+		return []byte{}
+	}
+	if n > slabMax {
+		out := make([]byte, n)
+		copy(out, b)
+		return out
+	}
+	if len(f.slab) < n {
+		f.slab = make([]byte, slabSize)
+	}
+	out := f.slab[:n:n]
+	f.slab = f.slab[n:]
+	copy(out, b)
+	return out
+}

@@ -1,0 +1,139 @@
+package socket
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/zmesh/zmesh/transport"
+)
+
+// inprocConnect is a connecting socket's half of an inproc link, handed to
+// the binding socket through the Ctx's registry.
+type inprocConnect struct {
+	s    *Socket
+	p    *Pipe
+	name string
+}
+
+func (ic *inprocConnect) stop() { ic.s.ctx.inproc.Cancel(ic.name, ic) }
+
+func (s *Socket) bindInproc(e transport.Endpoint) error {
+	name := e.String()
+	if err := s.ctx.inproc.Bind(e.Path, s.acceptInproc); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.ctx.inproc.Unbind(e.Path)
+		return s.closedErr()
+	}
+	path := e.Path
+	s.endpoints[name] = &endpoint{name: name, bind: true, cancel: func() { s.ctx.inproc.Unbind(path) }}
+	s.last = name
+	s.mu.Unlock()
+	s.event(EventListening, name, "", nil)
+	return nil
+}
+
+func (s *Socket) connectInproc(e transport.Endpoint) error {
+	name := e.String()
+	p := newPipe(s, name)
+	ic := &inprocConnect{s: s, p: p, name: e.Path}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return s.closedErr()
+	}
+	if _, dup := s.endpoints[name]; dup {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: already connected to %s", ErrInvalidInput, name)
+	}
+	s.endpoints[name] = &endpoint{name: name, pipe: p, inproc: ic}
+	s.last = name
+	s.mu.Unlock()
+	if !s.opts.Immediate {
+		s.attach(p)
+	}
+	s.ctx.inproc.Connect(e.Path, ic)
+	return nil
+}
+
+// inprocHWM is libzmq's inproc rule: the sender's SNDHWM plus the
+// receiver's RCVHWM, unlimited if either is.
+func inprocHWM(send, recv int) int {
+	if send == 0 || recv == 0 {
+		return 0
+	}
+	return send + recv
+}
+
+// acceptInproc pairs a connecting socket's pipe with a new pipe of ours.
+// Runs on the goroutine of whichever of Bind and Connect came second.
+func (s *Socket) acceptInproc(ic *inprocConnect) {
+	name := "inproc://" + ic.name
+	if !strings.EqualFold(ic.s.typ.Name, s.typ.Peer) {
+		err := fmt.Errorf("%w: incompatible socket type %s (a %s talks only to a %s)", ErrHandshake, ic.s.typ.Name, s.typ.Name, s.typ.Peer)
+		s.event(EventHandshakeFailed, name, "", err)
+		ic.s.event(EventHandshakeFailed, name, "", err)
+		return
+	}
+	if s.isClosed() || ic.s.isClosed() {
+		return
+	}
+	cp := ic.p
+	sp := newPipe(s, name)
+	sp.recvHWM = inprocHWM(ic.s.opts.SendHWM, s.opts.RecvHWM)
+	cp.recvHWM = inprocHWM(s.opts.SendHWM, ic.s.opts.RecvHWM)
+	sp.source, cp.source = cp, sp
+	sp.peer.Store(&Peer{Endpoint: name, SocketType: ic.s.typ.Name})
+	cp.peer.Store(&Peer{Endpoint: name, SocketType: s.typ.Name})
+	s.attach(sp)
+	sp.target.Store(cp)
+	// Switch the connecting pipe to direct delivery, moving over what was
+	// queued before the bind (it was within the sender's HWM already).
+	cp.mu.Lock()
+	queued := cp.out
+	cp.out = nil
+	q := &s.in
+	q.mu.Lock()
+	for _, m := range queued {
+		m.RoutingID = sp.id
+		m.Peer = sp.peer.Load()
+		sp.appendLocked(m)
+	}
+	q.mu.Unlock()
+	cp.target.Store(sp)
+	cp.mu.Unlock()
+	if len(queued) > 0 {
+		q.signal()
+	}
+	if !ic.s.isAttached(cp) {
+		ic.s.attach(cp)
+	}
+	sp.live.Store(true)
+	cp.live.Store(true)
+	s.event(EventHandshakeSucceeded, name, "", nil)
+	ic.s.event(EventHandshakeSucceeded, name, "", nil)
+	if s.handler != nil {
+		s.handler.PeerUp(sp)
+	}
+	if ic.s.handler != nil {
+		ic.s.handler.PeerUp(cp)
+	}
+}
+
+func (s *Socket) isAttached(p *Pipe) bool {
+	s.idMu.RLock()
+	defer s.idMu.RUnlock()
+	return s.byID[p.id] == p
+}
+
+// detachInproc removes an inproc pipe whose peer socket closed.
+func (s *Socket) detachInproc(p *Pipe) {
+	p.live.Store(false)
+	s.detach(p)
+	if s.handler != nil {
+		s.handler.PeerDown(p, true)
+	}
+}

@@ -1,0 +1,170 @@
+package socket
+
+import (
+	"context"
+	"time"
+)
+
+// SendLB queues m on the next pipe, in round-robin order, that is below its
+// high-water mark (libzmq's lb, as CLIENT and SCATTER send). With block
+// set it waits for room, within ctx and the send timeout; otherwise it
+// fails at once with ErrWouldBlock. A failed send returns a *SendError
+// holding m.
+func (s *Socket) SendLB(ctx context.Context, m Msg, block bool) error {
+	if ok := s.tryLB(m); ok {
+		return nil
+	}
+	if s.isClosed() || s.ctx.isShutdown() {
+		return &SendError{Msg: m, Err: s.closedErr()}
+	}
+	if !block {
+		return &SendError{Msg: m, Err: ErrWouldBlock}
+	}
+	if err := s.waitSend(ctx, func() (bool, error) { return s.tryLB(m), nil }); err != nil {
+		return &SendError{Msg: m, Err: err}
+	}
+	return nil
+}
+
+func (s *Socket) tryLB(m Msg) bool {
+	pipes := *s.pipes.Load()
+	n := uint32(len(pipes))
+	if n == 0 {
+		return false
+	}
+	start := s.rr.Add(1)
+	for i := uint32(0); i < n; i++ {
+		if ok, err := pipes[(start+i)%n].TrySend(m); ok && err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// SendTo queues m on the pipe with routing id id (a SERVER's route). An
+// unknown id fails at once with ErrHostUnreachable; a full pipe blocks (or
+// fails with ErrWouldBlock) like SendLB.
+func (s *Socket) SendTo(ctx context.Context, id RoutingID, m Msg, block bool) error {
+	p := s.PipeByID(id)
+	if p == nil {
+		if s.isClosed() || s.ctx.isShutdown() {
+			return &SendError{Msg: m, Err: s.closedErr()}
+		}
+		return &SendError{Msg: m, Err: ErrHostUnreachable}
+	}
+	ok, err := p.TrySend(m)
+	if err != nil {
+		return &SendError{Msg: m, Err: err}
+	}
+	if ok {
+		return nil
+	}
+	if !block {
+		return &SendError{Msg: m, Err: ErrWouldBlock}
+	}
+	if err := s.waitSend(ctx, func() (bool, error) { return p.TrySend(m) }); err != nil {
+		return &SendError{Msg: m, Err: err}
+	}
+	return nil
+}
+
+// WaitSend blocks until try reports success or an error, re-running it
+// whenever a pipe gains room or a peer arrives, within ctx and the send
+// timeout. Socket types with their own send rule (RADIO's no-drop
+// fan-out) build on it.
+func (s *Socket) WaitSend(ctx context.Context, try func() (bool, error)) error {
+	return s.waitSend(ctx, try)
+}
+
+func (s *Socket) waitSend(ctx context.Context, try func() (bool, error)) error {
+	var tc <-chan time.Time
+	if d := time.Duration(s.sendTimeout.Load()); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		tc = t.C
+	}
+	for {
+		ready := s.sendReady.wait()
+		ok, err := try()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tc:
+			return errTimeout
+		case <-s.done:
+			return s.closedErr()
+		case <-s.ctx.down:
+			return ErrInvalidCtx
+		}
+	}
+}
+
+// Recv returns the next incoming message, fair-queued across peers. With
+// block set it waits within ctx and the receive timeout; otherwise it fails
+// at once with ErrWouldBlock.
+func (s *Socket) Recv(ctx context.Context, block bool) (Msg, error) {
+	q := &s.in
+	if m, ok := q.pop(); ok {
+		return m, nil
+	}
+	if s.isClosed() || s.ctx.isShutdown() {
+		return Msg{}, s.closedErr()
+	}
+	if !block {
+		return Msg{}, ErrWouldBlock
+	}
+	var tc <-chan time.Time
+	if d := time.Duration(s.recvTimeout.Load()); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		tc = t.C
+	}
+	for {
+		q.mu.Lock()
+		q.waiters++
+		q.mu.Unlock()
+		m, ok := q.pop()
+		if !ok {
+			select {
+			case <-q.wake:
+			case <-ctx.Done():
+				ok = false
+				m, ok = q.pop()
+				if !ok {
+					q.done()
+					return Msg{}, ctx.Err()
+				}
+			case <-tc:
+				q.done()
+				return Msg{}, errTimeout
+			case <-s.done:
+				q.done()
+				return Msg{}, s.closedErr()
+			case <-s.ctx.down:
+				q.done()
+				return Msg{}, ErrInvalidCtx
+			}
+		}
+		q.done()
+		if ok {
+			return m, nil
+		}
+		if m, ok := q.pop(); ok {
+			return m, nil
+		}
+	}
+}
+
+// done unregisters a waiting receiver.
+func (q *fairQueue) done() {
+	q.mu.Lock()
+	q.waiters--
+	q.mu.Unlock()
+}

@@ -1,0 +1,94 @@
+package socket
+
+import "fmt"
+
+// EventType says what happened on a socket's endpoint.
+type EventType int
+
+// Events reported on a socket's monitor channel.
+const (
+	EventListening          EventType = iota + 1 // a bind is listening
+	EventBindFailed                              // a bind failed
+	EventAccepted                                // a connection was accepted
+	EventAcceptFailed                            // accept failed, or a connection was refused (limit)
+	EventConnected                               // a connect's transport is up
+	EventConnectFailed                           // a connect attempt failed
+	EventConnectRetried                          // a reconnect attempt is starting
+	EventConnectStopped                          // a connect gave up (protocol error): no more retries
+	EventHandshakeSucceeded                      // a connection's handshake completed
+	EventHandshakeFailed                         // a handshake failed; Err says why
+	EventDisconnected                            // a live connection ended; Err says why
+)
+
+var eventNames = map[EventType]string{
+	EventListening:          "listening",
+	EventBindFailed:         "bind-failed",
+	EventAccepted:           "accepted",
+	EventAcceptFailed:       "accept-failed",
+	EventConnected:          "connected",
+	EventConnectFailed:      "connect-failed",
+	EventConnectRetried:     "connect-retried",
+	EventConnectStopped:     "connect-stopped",
+	EventHandshakeSucceeded: "handshake-succeeded",
+	EventHandshakeFailed:    "handshake-failed",
+	EventDisconnected:       "disconnected",
+}
+
+func (t EventType) String() string {
+	if n, ok := eventNames[t]; ok {
+		return n
+	}
+	return fmt.Sprintf("event(%d)", int(t))
+}
+
+// Event is one thing that happened on the wire.
+type Event struct {
+	Type EventType
+	// Endpoint is the socket's endpoint (bound or connected).
+	Endpoint string
+	// Remote is the peer's transport address, when known.
+	Remote string
+	// Err is the reason, for failures and disconnects.
+	Err error
+}
+
+func (e Event) String() string {
+	s := e.Type.String() + " " + e.Endpoint
+	if e.Remote != "" {
+		s += " (" + e.Remote + ")"
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// monitorBuffer is the monitor channel's capacity. Events beyond it, while
+// nobody reads, are dropped rather than slowing the socket down.
+const monitorBuffer = 1024
+
+// Monitor returns the socket's event channel, creating it on first use.
+// Every call returns the same channel; it is closed when the socket closes.
+// Events are dropped if the channel is full.
+func (s *Socket) Monitor() <-chan Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.monitor == nil {
+		s.monitor = make(chan Event, monitorBuffer)
+	}
+	return s.monitor
+}
+
+func (s *Socket) event(t EventType, endpoint, remote string, err error) {
+	if t == EventHandshakeFailed || t == EventConnectStopped || (t == EventDisconnected && err != nil) {
+		s.log.Debug(t.String(), "endpoint", endpoint, "remote", remote, "err", err)
+	}
+	s.mu.Lock()
+	if s.monitor != nil {
+		select {
+		case s.monitor <- Event{Type: t, Endpoint: endpoint, Remote: remote, Err: err}:
+		default:
+		}
+	}
+	s.mu.Unlock()
+}

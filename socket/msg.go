@@ -1,0 +1,48 @@
+package socket
+
+import "github.com/zmesh/zmesh/mechanism"
+
+// RoutingID identifies a SERVER's peer. It is local to the SERVER, never
+// sent on the wire, never 0, and a reconnecting peer gets a new one.
+type RoutingID uint32
+
+// Msg is one message. Messages are single-part.
+//
+// A message handed to a send call is owned by the socket until it is written
+// (zmesh does not copy bodies on the send path): do not modify Body after the
+// call returns nil. A received message belongs to the caller.
+type Msg struct {
+	// Body is the payload.
+	Body []byte
+	// RoutingID is the sending peer of a message a SERVER received, and the
+	// destination of one it routes.
+	RoutingID RoutingID
+	// Group is the RADIO/DISH group (at most 255 bytes).
+	Group string
+	// Peer describes the connection a received message came from; nil on
+	// messages being sent.
+	Peer *Peer
+}
+
+// Peer describes one connection's far end, as established by its
+// handshake. Every message received on the connection points to the same
+// Peer, so servers can authorise per request.
+type Peer struct {
+	// Endpoint is the local endpoint the connection belongs to (the bound
+	// or connected endpoint).
+	Endpoint string
+	// Address is the peer's address: its IP for tcp, ":uid:gid:pid" for
+	// ipc, empty for inproc.
+	Address string
+	// SocketType is the peer's socket type, e.g. "CLIENT".
+	SocketType string
+	// Mechanism is the security mechanism, e.g. "CURVE".
+	Mechanism string
+	// UserID is the authenticated identity (PLAIN user name, CURVE or NOISE
+	// public key in Z85), empty if none.
+	UserID string
+	// PublicKey is the peer's long-term public key (CURVE, NOISE).
+	PublicKey []byte
+	// Metadata is every property the peer sent.
+	Metadata mechanism.Metadata
+}

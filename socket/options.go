@@ -1,0 +1,136 @@
+package socket
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/zmesh/zmesh/mechanism"
+)
+
+// Defaults, as libzmq 4.3 has them.
+const (
+	DefaultHWM               = 1000
+	DefaultReconnectInterval = 100 * time.Millisecond
+	DefaultHandshakeTimeout  = 30 * time.Second
+	// MaxTTL is the largest heartbeat TTL the wire can carry (6553.5 s).
+	MaxTTL = 6553500 * time.Millisecond
+)
+
+// Unlimited, as a high-water mark, lifts the bound on a queue.
+const Unlimited = -1
+
+// Heartbeat configures ZMTP 3.1 PING/PONG on tcp and ipc connections.
+type Heartbeat struct {
+	// Interval between PINGs; 0 turns heartbeats off.
+	Interval time.Duration `yaml:"interval"`
+	// Timeout: after a PING, drop the connection if nothing at all arrives
+	// within it. 0 means the same as Interval (libzmq's default).
+	Timeout time.Duration `yaml:"timeout"`
+	// TTL asks the peer to drop us if it hears nothing from us for this
+	// long; 0 sends none. The wire carries tenths of a second up to 6553.5 s;
+	// libzmq peers mis-apply TTLs above 65.5 s (a 16-bit overflow).
+	TTL time.Duration `yaml:"ttl"`
+}
+
+// timeout is the effective heartbeat timeout.
+func (h Heartbeat) timeout() time.Duration {
+	if h.Timeout > 0 {
+		return h.Timeout
+	}
+	return h.Interval
+}
+
+// Options configure a socket. The zero value is usable: every field's zero
+// means the documented default.
+type Options struct {
+	// SendHWM bounds each peer's outgoing queue, in messages. 0 means
+	// DefaultHWM (1000); Unlimited (or any negative) lifts the bound.
+	SendHWM int
+	// RecvHWM bounds each peer's incoming queue, likewise. A full incoming
+	// queue stops reading from that connection (TCP backpressure).
+	RecvHWM int
+	// SendTimeout bounds how long Send blocks; 0 means no bound (the
+	// context still applies). On expiry the send fails with ErrWouldBlock.
+	SendTimeout time.Duration
+	// RecvTimeout bounds how long Recv blocks, likewise.
+	RecvTimeout time.Duration
+	// Linger is how long Close waits for queued outgoing messages to be
+	// written: 0 discards them at once (libzmq-rs's default), a negative
+	// value waits without bound.
+	Linger time.Duration
+	// Heartbeat turns on PING/PONG liveness checks.
+	Heartbeat Heartbeat
+	// ReconnectInterval is the wait before reconnecting a lost or failed
+	// connection: 0 means DefaultReconnectInterval, negative turns
+	// reconnection off.
+	ReconnectInterval time.Duration
+	// ReconnectIntervalMax, if above ReconnectInterval, doubles the wait on
+	// each failed attempt up to this bound (libzmq 4.3.5's rule).
+	ReconnectIntervalMax time.Duration
+	// ConnectTimeout bounds one TCP connect; 0 leaves it to the system.
+	ConnectTimeout time.Duration
+	// HandshakeTimeout bounds the greeting and security handshake: 0 means
+	// DefaultHandshakeTimeout, negative means no bound.
+	HandshakeTimeout time.Duration
+	// MaxMsgSize refuses (and closes the connection of) a peer that
+	// announces a larger message, before any memory is allocated for it.
+	// 0 means no limit; memory then still grows only as bytes arrive.
+	MaxMsgSize int64
+	// MaxConnections caps the connections a socket accepts at once; 0 means
+	// no cap. Further connections are closed at once.
+	MaxConnections int
+	// Immediate, on a connecting socket, queues messages only for peers
+	// whose handshake has completed (libzmq's ZMQ_IMMEDIATE).
+	Immediate bool
+	// Mechanism secures tcp and ipc connections; nil means NULL.
+	Mechanism mechanism.Mechanism
+	// Auth, if set, authorises peers during the handshake on this socket.
+	Auth mechanism.Authenticator
+	// Logger receives connection-level logs (never per message); nil means
+	// the Ctx's logger.
+	Logger *slog.Logger
+}
+
+// normalized returns o with defaults filled in, or an error naming a bad
+// field.
+func (o Options) normalized() (Options, error) {
+	switch {
+	case o.SendHWM == 0:
+		o.SendHWM = DefaultHWM
+	case o.SendHWM < 0:
+		o.SendHWM = 0
+	}
+	switch {
+	case o.RecvHWM == 0:
+		o.RecvHWM = DefaultHWM
+	case o.RecvHWM < 0:
+		o.RecvHWM = 0
+	}
+	if o.SendTimeout < 0 || o.RecvTimeout < 0 {
+		return o, fmt.Errorf("%w: negative send or receive timeout", ErrInvalidInput)
+	}
+	if o.ReconnectInterval == 0 {
+		o.ReconnectInterval = DefaultReconnectInterval
+	}
+	if o.HandshakeTimeout == 0 {
+		o.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if o.MaxMsgSize < 0 {
+		return o, fmt.Errorf("%w: negative maximum message size", ErrInvalidInput)
+	}
+	h := o.Heartbeat
+	if h.Interval < 0 || h.Timeout < 0 || h.TTL < 0 {
+		return o, fmt.Errorf("%w: negative heartbeat duration", ErrInvalidInput)
+	}
+	if h.TTL > MaxTTL {
+		return o, fmt.Errorf("%w: heartbeat TTL %v exceeds the wire's maximum %v", ErrInvalidInput, h.TTL, MaxTTL)
+	}
+	if o.Mechanism == nil {
+		o.Mechanism = mechanism.Null{}
+	}
+	if n := len(o.Mechanism.Name()); n == 0 || n > 20 {
+		return o, fmt.Errorf("%w: mechanism name %q must be 1 to 20 bytes", ErrInvalidInput, o.Mechanism.Name())
+	}
+	return o, nil
+}

@@ -1,0 +1,362 @@
+package socket
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Pipe is the engine's attachment to one peer: an outgoing queue bounded by
+// the send high-water mark, drained by the connection's writer, and an
+// incoming queue bounded by the receive high-water mark, filled by the
+// connection's reader and drained by the socket's fair queue.
+//
+// A connecting socket's pipe is created by Connect and outlives reconnects
+// (messages queued while the link is down go out when it is back); an
+// accepted connection's pipe lives as long as that connection.
+//
+// Over inproc there is no connection: a pipe's sends go straight into the
+// peer socket's pipe's incoming queue, bodies uncopied.
+type Pipe struct {
+	s        *Socket
+	id       RoutingID
+	endpoint string
+	peer     atomic.Pointer[Peer]
+	live     atomic.Bool // a connection is up (handshake done)
+
+	// Outgoing side, guarded by mu.
+	mu         sync.Mutex
+	out        []Msg
+	sendHWM    int
+	writerIdle bool
+	closed     bool
+	wake       chan struct{} // cap 1: wakes the writer
+	conn       *conn         // current connection, nil while down
+	ctrl       [][]byte      // command bodies waiting for the writer
+
+	// inproc: the peer socket's pipe whose incoming queue we fill.
+	target atomic.Pointer[Pipe]
+	// inproc: the pipe that fills our incoming queue (to wake its senders).
+	source *Pipe
+
+	// Incoming side, guarded by s.in.mu.
+	in            []Msg
+	inHead        int
+	recvHWM       int
+	inActive      bool
+	readerBlocked bool
+	readerWake    chan struct{} // cap 1: wakes a reader blocked at the HWM
+}
+
+func newPipe(s *Socket, endpoint string) *Pipe {
+	return &Pipe{
+		s:          s,
+		endpoint:   endpoint,
+		sendHWM:    s.opts.SendHWM,
+		recvHWM:    s.opts.RecvHWM,
+		wake:       make(chan struct{}, 1),
+		readerWake: make(chan struct{}, 1),
+	}
+}
+
+// ID is the pipe's routing id.
+func (p *Pipe) ID() RoutingID { return p.id }
+
+// Peer describes the connected peer, or nil while no connection is up.
+func (p *Pipe) Peer() *Peer { return p.peer.Load() }
+
+// Live reports whether the pipe has a connection whose handshake is done.
+func (p *Pipe) Live() bool { return p.live.Load() }
+
+// TrySend queues m for the peer without blocking. It reports false when the
+// pipe is at its high-water mark, and ErrHostUnreachable when the pipe is
+// gone.
+func (p *Pipe) TrySend(m Msg) (bool, error) {
+	if t := p.target.Load(); t != nil {
+		return t.pushIn(m)
+	}
+	p.mu.Lock()
+	if t := p.target.Load(); t != nil { // an inproc bind arrived meanwhile
+		p.mu.Unlock()
+		return t.pushIn(m)
+	}
+	if p.closed {
+		p.mu.Unlock()
+		return false, ErrHostUnreachable
+	}
+	if p.sendHWM > 0 && len(p.out) >= p.sendHWM {
+		p.mu.Unlock()
+		return false, nil
+	}
+	p.out = append(p.out, m)
+	idle := p.writerIdle
+	p.writerIdle = false
+	p.mu.Unlock()
+	if idle {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+	return true, nil
+}
+
+// SendCommand sends a command (a body built with mechanism.AppendCommand)
+// to the peer ahead of queued messages. Commands are not queued while the
+// link is down: PeerUp handlers resend what a new connection needs (as
+// DISH's joins). Over inproc the peer socket's handler gets it directly.
+func (p *Pipe) SendCommand(body []byte) {
+	if t := p.target.Load(); t != nil {
+		if h := t.s.handler; h != nil {
+			h.Command(t, body)
+		}
+		return
+	}
+	p.mu.Lock()
+	if p.conn == nil || p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.ctrl = append(p.ctrl, body)
+	p.writerIdle = false
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take hands the writer everything queued: the commands and the messages
+// (swapped with the writer's empty batch, so nothing is copied). When both
+// are empty it marks the writer idle, so the next send wakes it.
+func (p *Pipe) take(batch []Msg) (msgs []Msg, ctrl [][]byte) {
+	p.mu.Lock()
+	if len(p.out) == 0 && len(p.ctrl) == 0 {
+		p.writerIdle = true
+		p.mu.Unlock()
+		return batch[:0], nil
+	}
+	full := p.sendHWM > 0 && len(p.out) >= p.sendHWM
+	msgs, p.out = p.out, batch[:0]
+	ctrl, p.ctrl = p.ctrl, nil
+	p.mu.Unlock()
+	if full {
+		p.s.sendReady.broadcast()
+	}
+	return msgs, ctrl
+}
+
+// busy reports whether messages are queued, or taken by a writer that has
+// not yet handed them all to the kernel.
+func (p *Pipe) busy() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.out) > 0 || (p.conn != nil && !p.writerIdle)
+}
+
+// close stops the pipe taking messages and drops what it holds.
+func (p *Pipe) close() {
+	p.mu.Lock()
+	p.closed = true
+	clear(p.out)
+	p.out = nil
+	p.ctrl = nil
+	p.mu.Unlock()
+	p.s.sendReady.broadcast()
+}
+
+// pushIn delivers one message into this pipe's incoming queue (the inproc
+// path). It reports false at the combined inproc high-water mark, and marks
+// the sender as waiting so the receiver wakes it.
+func (p *Pipe) pushIn(m Msg) (bool, error) {
+	q := &p.s.in
+	q.mu.Lock()
+	if q.closed || p.closed {
+		q.mu.Unlock()
+		return false, ErrHostUnreachable
+	}
+	if p.recvHWM > 0 && len(p.in)-p.inHead >= p.recvHWM {
+		p.readerBlocked = true
+		q.mu.Unlock()
+		return false, nil
+	}
+	if m.Peer == nil {
+		m.Peer = p.peer.Load()
+	}
+	m.RoutingID = p.id
+	p.appendLocked(m)
+	wake := q.waiters > 0
+	q.mu.Unlock()
+	if wake {
+		q.signal()
+	}
+	return true, nil
+}
+
+// appendLocked appends m to the incoming queue and activates the pipe in the
+// fair queue. q.mu must be held.
+func (p *Pipe) appendLocked(m Msg) {
+	if p.inHead > 0 && len(p.in) == cap(p.in) {
+		n := copy(p.in, p.in[p.inHead:])
+		clear(p.in[n:])
+		p.in = p.in[:n]
+		p.inHead = 0
+	}
+	p.in = append(p.in, m)
+	if !p.inActive {
+		p.inActive = true
+		p.s.in.activate(p)
+	}
+}
+
+// fairQueue is a socket's incoming side: the pipes that hold messages, in a
+// ring, served one message per pipe per turn (libzmq's fq). Readers push
+// whole batches under one lock; receivers pop one message each.
+type fairQueue struct {
+	mu      sync.Mutex
+	ring    []*Pipe // circular; n entries from head
+	head, n int
+	waiters int           // receivers blocked in Recv
+	wake    chan struct{} // cap 1: wakes one receiver; it passes the wake on
+	closed  bool
+}
+
+func (q *fairQueue) init() { q.wake = make(chan struct{}, 1) }
+
+func (q *fairQueue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// activate puts p at the back of the ring. q.mu must be held.
+func (q *fairQueue) activate(p *Pipe) {
+	if q.n == len(q.ring) {
+		grown := make([]*Pipe, max(8, 2*len(q.ring)))
+		for i := 0; i < q.n; i++ {
+			grown[i] = q.ring[(q.head+i)%len(q.ring)]
+		}
+		q.ring, q.head = grown, 0
+	}
+	q.ring[(q.head+q.n)%len(q.ring)] = p
+	q.n++
+}
+
+// pushBatch appends a reader's batch to p's incoming queue. It reports
+// whether p is now at its high-water mark, in which case the reader must
+// wait on p.readerWake before reading more.
+func (q *fairQueue) pushBatch(p *Pipe, batch []Msg) (full bool) {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return false
+	}
+	if p.inHead > 0 && len(p.in)+len(batch) > cap(p.in) {
+		n := copy(p.in, p.in[p.inHead:])
+		clear(p.in[n:])
+		p.in = p.in[:n]
+		p.inHead = 0
+	}
+	p.in = append(p.in, batch...)
+	if !p.inActive {
+		p.inActive = true
+		q.activate(p)
+	}
+	full = p.recvHWM > 0 && len(p.in)-p.inHead >= p.recvHWM
+	if full {
+		p.readerBlocked = true
+	}
+	wake := q.waiters > 0
+	q.mu.Unlock()
+	if wake {
+		q.signal()
+	}
+	return full
+}
+
+// pop takes the next message in fair order, if any.
+func (q *fairQueue) pop() (Msg, bool) {
+	q.mu.Lock()
+	if q.n == 0 {
+		q.mu.Unlock()
+		return Msg{}, false
+	}
+	p := q.ring[q.head]
+	q.ring[q.head] = nil
+	q.head = (q.head + 1) % len(q.ring)
+	q.n--
+	m := p.in[p.inHead]
+	p.in[p.inHead] = Msg{}
+	p.inHead++
+	left := len(p.in) - p.inHead
+	if left == 0 {
+		p.in = p.in[:0]
+		p.inHead = 0
+		p.inActive = false
+	} else {
+		q.activate(p)
+	}
+	wakeSender := p.readerBlocked && left <= p.recvHWM/2
+	if wakeSender {
+		p.readerBlocked = false
+	}
+	more := q.n > 0 && q.waiters > 0
+	q.mu.Unlock()
+	if wakeSender {
+		if p.source != nil {
+			p.source.s.sendReady.broadcast()
+		} else {
+			select {
+			case p.readerWake <- struct{}{}:
+			default:
+			}
+		}
+	}
+	if more {
+		q.signal()
+	}
+	return m, true
+}
+
+// drop forgets a detached pipe's queued messages and takes it out of the
+// ring (used when a peer's link is torn down for good and the socket does
+// not keep its messages).
+func (q *fairQueue) shutdown() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+}
+
+// signal is a broadcast: every goroutine that took wait()'s channel is
+// woken by the next broadcast. Used for the rare blocking paths (a sender at
+// the high-water mark), so its allocation per broadcast does not matter;
+// broadcast costs one atomic load when nobody waits.
+type signal struct {
+	mu     sync.Mutex
+	ch     chan struct{}
+	armed  atomic.Bool
+}
+
+func (s *signal) wait() <-chan struct{} {
+	s.mu.Lock()
+	if s.ch == nil {
+		s.ch = make(chan struct{})
+		s.armed.Store(true)
+	}
+	c := s.ch
+	s.mu.Unlock()
+	return c
+}
+
+func (s *signal) broadcast() {
+	if !s.armed.Load() {
+		return
+	}
+	s.mu.Lock()
+	if s.ch != nil {
+		close(s.ch)
+		s.ch = nil
+		s.armed.Store(false)
+	}
+	s.mu.Unlock()
+}

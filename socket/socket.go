@@ -1,0 +1,691 @@
+package socket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zmesh/zmesh/mechanism"
+	"github.com/zmesh/zmesh/transport"
+)
+
+// Type tells the engine one socket type's wire rules. The routing policy
+// itself lives in the patterns package.
+type Type struct {
+	// Name is the Socket-Type sent in READY, e.g. "CLIENT".
+	Name string
+	// Peer is the only compatible peer type, e.g. "SERVER".
+	Peer string
+	// SendGroup: outgoing messages are a group frame then a body (RADIO).
+	SendGroup bool
+	// RecvGroup: incoming messages are a group frame then a body (DISH).
+	RecvGroup bool
+	// DropIncoming: data from peers is read and discarded (RADIO, SCATTER).
+	DropIncoming bool
+	// KeepDisconnected: a connecting socket keeps its pipe (and what is
+	// queued on it) while the link is down. True for every type but DISH and
+	// RADIO, which lose nothing by starting afresh.
+	KeepDisconnected bool
+}
+
+// Handler receives the events a routing policy needs. Its methods are
+// called from connection goroutines and must not block.
+type Handler interface {
+	// PeerUp: a connection's handshake completed on p (also after each
+	// reconnect of a connecting pipe).
+	PeerUp(p *Pipe)
+	// PeerDown: p's connection ended; detached is true if the pipe is gone
+	// for good.
+	PeerDown(p *Pipe, detached bool)
+	// Command: a command other than PING/PONG/ERROR arrived on p (JOIN,
+	// LEAVE, ...). body is the whole command and is valid only during the
+	// call.
+	Command(p *Pipe, body []byte)
+}
+
+// Socket is the engine under every socket type: endpoints, connections,
+// pipes, the fair-queued incoming side and the blocking rules of sends. It
+// is safe for concurrent use.
+type Socket struct {
+	ctx     *Ctx
+	typ     Type
+	opts    Options
+	handler Handler
+	filter  func(*Msg) bool
+	log     *slog.Logger
+
+	sendTimeout atomic.Int64
+	recvTimeout atomic.Int64
+
+	// pipes is the attached pipes, copy-on-write, read without a lock by
+	// senders choosing a peer.
+	pipes     atomic.Pointer[[]*Pipe]
+	rr        atomic.Uint32
+	sendReady signal
+	in        fairQueue
+
+	idMu   sync.RWMutex // guards byID (read per routed message)
+	byID   map[RoutingID]*Pipe
+	nextID uint32 // guarded by mu
+
+	mu        sync.Mutex // guards everything below
+	endpoints map[string]*endpoint
+	conns     map[*conn]struct{}
+	last      string
+	monitor   chan Event
+	groups    map[string]string // interned group names (DISH)
+	closed    bool
+
+	done   chan struct{} // closed by Close
+	wg     sync.WaitGroup
+	cancel context.CancelFunc
+	bg     context.Context
+}
+
+// endpoint is one bind or connect.
+type endpoint struct {
+	name   string
+	bind   bool
+	ln     net.Listener   // stream bind
+	cancel func()         // stops the dial loop
+	pipe   *Pipe          // connect side
+	inproc *inprocConnect // pending inproc connect
+}
+
+// New returns a socket of type typ in ctx (DefaultCtx if nil). handler may
+// be nil. Options are copied.
+func New(ctx *Ctx, typ Type, opts Options, handler Handler) (*Socket, error) {
+	if ctx == nil {
+		ctx = DefaultCtx()
+	}
+	o, err := opts.normalized()
+	if err != nil {
+		return nil, err
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	s := &Socket{
+		ctx:       ctx,
+		typ:       typ,
+		opts:      o,
+		handler:   handler,
+		byID:      make(map[RoutingID]*Pipe),
+		nextID:    rand.Uint32(),
+		endpoints: make(map[string]*endpoint),
+		conns:     make(map[*conn]struct{}),
+		done:      make(chan struct{}),
+		bg:        bg,
+		cancel:    cancel,
+	}
+	s.log = o.Logger
+	if s.log == nil {
+		s.log = ctx.log
+	}
+	s.log = s.log.With("socket", typ.Name)
+	s.sendTimeout.Store(int64(o.SendTimeout))
+	s.recvTimeout.Store(int64(o.RecvTimeout))
+	s.in.init()
+	empty := []*Pipe{}
+	s.pipes.Store(&empty)
+	if err := ctx.add(s); err != nil {
+		cancel()
+		return nil, err
+	}
+	return s, nil
+}
+
+// SetFilter installs a predicate that incoming messages must pass to be
+// queued (DISH's group membership). Call it before connecting.
+func (s *Socket) SetFilter(f func(*Msg) bool) { s.filter = f }
+
+// Type returns the socket's type.
+func (s *Socket) Type() Type { return s.typ }
+
+// Options returns the socket's options with defaults filled in.
+func (s *Socket) Options() Options { return s.opts }
+
+// SetSendTimeout changes the send timeout (0: none).
+func (s *Socket) SetSendTimeout(d time.Duration) { s.sendTimeout.Store(int64(max(d, 0))) }
+
+// SetRecvTimeout changes the receive timeout (0: none).
+func (s *Socket) SetRecvTimeout(d time.Duration) { s.recvTimeout.Store(int64(max(d, 0))) }
+
+// LastEndpoint is the endpoint of the most recent bind or connect, with an
+// ephemeral port or ipc://* resolved. It fails with ErrNotFound if there was
+// none.
+func (s *Socket) LastEndpoint() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == "" {
+		return "", ErrNotFound
+	}
+	return s.last, nil
+}
+
+// Pipes returns the attached pipes. The slice must not be modified.
+func (s *Socket) Pipes() []*Pipe { return *s.pipes.Load() }
+
+// PipeByID returns the pipe with routing id id, or nil.
+func (s *Socket) PipeByID(id RoutingID) *Pipe {
+	s.idMu.RLock()
+	p := s.byID[id]
+	s.idMu.RUnlock()
+	return p
+}
+
+// checkPeer enforces the socket-type rule on a peer's properties.
+func (s *Socket) checkPeer(md mechanism.Metadata) error {
+	st, ok := md.Get("Socket-Type")
+	if !ok {
+		return mechanism.Protocolf("peer sent no Socket-Type")
+	}
+	if !strings.EqualFold(st, s.typ.Peer) {
+		return mechanism.Protocolf("incompatible socket type %q (a %s talks only to a %s)", sanitizeType(st), s.typ.Name, s.typ.Peer)
+	}
+	return nil
+}
+
+func sanitizeType(st string) string {
+	if len(st) > 32 {
+		st = st[:32]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r >= 0x7f {
+			return '?'
+		}
+		return r
+	}, st)
+}
+
+// intern returns the group named by b as a string, allocating only the first
+// time a name is seen (bounded: after 4096 names it stops remembering).
+func (s *Socket) intern(b []byte) string {
+	s.mu.Lock()
+	g, ok := s.groups[string(b)]
+	if !ok {
+		g = string(b)
+		if s.groups == nil {
+			s.groups = make(map[string]string)
+		}
+		if len(s.groups) < 4096 {
+			s.groups[g] = g
+		}
+	}
+	s.mu.Unlock()
+	return g
+}
+
+// attach gives p a routing id and makes it a target for sends.
+func (s *Socket) attach(p *Pipe) {
+	s.mu.Lock()
+	s.idMu.Lock()
+	for {
+		s.nextID++
+		if s.nextID != 0 && s.byID[RoutingID(s.nextID)] == nil {
+			break
+		}
+	}
+	p.id = RoutingID(s.nextID)
+	s.byID[p.id] = p
+	s.idMu.Unlock()
+	old := *s.pipes.Load()
+	next := make([]*Pipe, len(old), len(old)+1)
+	copy(next, old)
+	next = append(next, p)
+	s.pipes.Store(&next)
+	s.mu.Unlock()
+	s.sendReady.broadcast()
+}
+
+// detach removes p for good: sends to its routing id fail from now on.
+func (s *Socket) detach(p *Pipe) {
+	s.mu.Lock()
+	s.idMu.Lock()
+	if s.byID[p.id] != p {
+		s.idMu.Unlock()
+		s.mu.Unlock()
+		return
+	}
+	delete(s.byID, p.id)
+	s.idMu.Unlock()
+	old := *s.pipes.Load()
+	next := make([]*Pipe, 0, len(old))
+	for _, x := range old {
+		if x != p {
+			next = append(next, x)
+		}
+	}
+	s.pipes.Store(&next)
+	s.mu.Unlock()
+	p.close()
+}
+
+// closedErr is what calls return once the socket or its Ctx is closed.
+func (s *Socket) closedErr() error {
+	if s.ctx.isShutdown() {
+		return ErrInvalidCtx
+	}
+	return ErrClosed
+}
+
+func (s *Socket) isClosed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Bind listens on ep. For tcp and ipc the listener is up when Bind returns.
+func (s *Socket) Bind(ep string) error {
+	e, err := transport.ParseEndpoint(ep)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidInput, err)
+	}
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return s.closedErr()
+	}
+	switch e.Scheme {
+	case transport.Inproc:
+		return s.bindInproc(e)
+	case transport.TCP, transport.IPC:
+	default:
+		return fmt.Errorf("%w: %s sockets cannot bind %s", ErrNotSupported, s.typ.Name, ep)
+	}
+	ln, bound, err := transport.Listen(s.bg, e)
+	if err != nil {
+		s.event(EventBindFailed, ep, "", err)
+		return err
+	}
+	name := bound.String()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = ln.Close()
+		return s.closedErr()
+	}
+	s.endpoints[name] = &endpoint{name: name, bind: true, ln: ln}
+	s.last = name
+	s.wg.Add(1)
+	s.mu.Unlock()
+	s.event(EventListening, name, "", nil)
+	go s.acceptLoop(ln, name)
+	return nil
+}
+
+// acceptLoop accepts connections until the listener closes.
+func (s *Socket) acceptLoop(ln net.Listener, name string) {
+	defer s.wg.Done()
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.isClosed() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: back off, keep serving.
+			s.event(EventAcceptFailed, name, "", err)
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			select {
+			case <-time.After(delay):
+			case <-s.done:
+				return
+			}
+			continue
+		}
+		delay = 0
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			_ = nc.Close()
+			return
+		}
+		if s.opts.MaxConnections > 0 && len(s.conns) >= s.opts.MaxConnections {
+			s.mu.Unlock()
+			_ = nc.Close()
+			s.event(EventAcceptFailed, name, nc.RemoteAddr().String(), ErrSocketLimit)
+			continue
+		}
+		c := newConn(s, nc, name, true)
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		s.event(EventAccepted, name, nc.RemoteAddr().String(), nil)
+		go s.runAccepted(c)
+	}
+}
+
+// runAccepted runs one accepted connection: handshake, a fresh pipe, serve.
+func (s *Socket) runAccepted(c *conn) {
+	defer s.wg.Done()
+	defer s.forget(c)
+	remote := c.nc.RemoteAddr().String()
+	if err := c.handshake(s.bg); err != nil {
+		c.fail(err)
+		s.event(EventHandshakeFailed, c.endpoint, remote, err)
+		return
+	}
+	p := newPipe(s, c.endpoint)
+	p.peer.Store(c.peer)
+	p.conn = c
+	p.live.Store(true)
+	s.attach(p)
+	s.event(EventHandshakeSucceeded, c.endpoint, remote, nil)
+	if s.handler != nil {
+		s.handler.PeerUp(p)
+	}
+	err := c.serve(p)
+	p.live.Store(false)
+	s.detach(p)
+	if s.handler != nil {
+		s.handler.PeerDown(p, true)
+	}
+	s.event(EventDisconnected, c.endpoint, remote, err)
+}
+
+func (s *Socket) forget(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// Connect connects to ep in the background, reconnecting as the options
+// say. Messages sent meanwhile are queued for the peer (up to SendHWM)
+// unless Immediate is set.
+func (s *Socket) Connect(ep string) error {
+	e, err := transport.ParseEndpoint(ep)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidInput, err)
+	}
+	switch e.Scheme {
+	case transport.Inproc:
+		return s.connectInproc(e)
+	case transport.TCP, transport.IPC:
+		if (e.Scheme == transport.TCP && (e.Port == 0 || e.Host == "*")) || e.Path == "*" {
+			return fmt.Errorf("%w: cannot connect to wildcard endpoint %s", ErrInvalidInput, ep)
+		}
+	default:
+		return fmt.Errorf("%w: %s sockets cannot connect to %s", ErrNotSupported, s.typ.Name, ep)
+	}
+	name := e.String()
+	p := newPipe(s, name)
+	ctx, cancel := context.WithCancel(s.bg)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		cancel()
+		return s.closedErr()
+	}
+	if _, dup := s.endpoints[name]; dup {
+		s.mu.Unlock()
+		cancel()
+		return fmt.Errorf("%w: already connected to %s", ErrInvalidInput, name)
+	}
+	s.endpoints[name] = &endpoint{name: name, cancel: cancel, pipe: p}
+	s.last = name
+	s.wg.Add(1)
+	s.mu.Unlock()
+	if !s.opts.Immediate && s.typ.KeepDisconnected {
+		s.attach(p)
+	}
+	go s.dialLoop(ctx, e, p)
+	return nil
+}
+
+// dialLoop connects, serves, and reconnects with backoff until the socket
+// closes, the endpoint is disconnected, or a protocol error ends it (libzmq
+// stops reconnecting after those).
+func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
+	defer s.wg.Done()
+	name := e.String()
+	ivl := s.opts.ReconnectInterval
+	attached := !s.opts.Immediate && s.typ.KeepDisconnected
+	defer func() {
+		if attached {
+			s.detach(p)
+		} else {
+			p.close()
+		}
+	}()
+	for {
+		dctx := ctx
+		var cancel context.CancelFunc = func() {}
+		if s.opts.ConnectTimeout > 0 {
+			dctx, cancel = context.WithTimeout(ctx, s.opts.ConnectTimeout)
+		}
+		nc, err := transport.Dial(dctx, e)
+		cancel()
+		retry := true
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.event(EventConnectFailed, name, "", err)
+		} else {
+			c := newConn(s, nc, name, false)
+			s.mu.Lock()
+			if s.closed {
+				s.mu.Unlock()
+				_ = nc.Close()
+				return
+			}
+			s.conns[c] = struct{}{}
+			s.mu.Unlock()
+			remote := nc.RemoteAddr().String()
+			s.event(EventConnected, name, remote, nil)
+			if err := c.handshake(ctx); err != nil {
+				c.fail(err)
+				s.forget(c)
+				s.event(EventHandshakeFailed, name, remote, err)
+				var he *mechanism.HandshakeError
+				if errors.As(err, &he) && !he.Retry {
+					retry = false
+				}
+			} else {
+				ivl = s.opts.ReconnectInterval
+				p.peer.Store(c.peer)
+				p.mu.Lock()
+				p.conn = c
+				p.closed = false
+				p.mu.Unlock()
+				if !attached {
+					s.attach(p)
+				}
+				p.live.Store(true)
+				s.event(EventHandshakeSucceeded, name, remote, nil)
+				if s.handler != nil {
+					s.handler.PeerUp(p)
+				}
+				err := c.serve(p)
+				p.live.Store(false)
+				p.mu.Lock()
+				p.conn = nil
+				p.ctrl = nil
+				p.mu.Unlock()
+				s.forget(c)
+				if !attached {
+					s.detach(p)
+					p = s.renewPipe(p)
+				}
+				if s.handler != nil {
+					s.handler.PeerDown(p, !attached)
+				}
+				s.event(EventDisconnected, name, remote, err)
+				if errors.Is(err, ErrProtocol) {
+					retry = false
+				}
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if !retry || s.opts.ReconnectInterval < 0 {
+			s.event(EventConnectStopped, name, "", errors.New("protocol error: not reconnecting"))
+			<-ctx.Done()
+			return
+		}
+		wait := ivl
+		if s.opts.ReconnectIntervalMax > s.opts.ReconnectInterval {
+			ivl = min(2*ivl, s.opts.ReconnectIntervalMax)
+		} else {
+			wait += rand.N(ivl)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+		s.event(EventConnectRetried, name, "", nil)
+	}
+}
+
+// renewPipe replaces a detached connecting pipe with a fresh one for the
+// next connection (used when pipes do not outlive their links).
+func (s *Socket) renewPipe(old *Pipe) *Pipe {
+	p := newPipe(s, old.endpoint)
+	s.mu.Lock()
+	if ep := s.endpoints[old.endpoint]; ep != nil && ep.pipe == old {
+		ep.pipe = p
+	}
+	s.mu.Unlock()
+	return p
+}
+
+// Unbind stops listening on ep (as returned by LastEndpoint for wildcard
+// binds). Connections already accepted stay up.
+func (s *Socket) Unbind(ep string) error {
+	return s.removeEndpoint(ep, true)
+}
+
+// Disconnect stops connecting to ep and closes its connection; messages
+// still queued for it are dropped.
+func (s *Socket) Disconnect(ep string) error {
+	return s.removeEndpoint(ep, false)
+}
+
+func (s *Socket) removeEndpoint(ep string, bind bool) error {
+	name := ep
+	if e, err := transport.ParseEndpoint(ep); err == nil {
+		name = e.String()
+	}
+	s.mu.Lock()
+	x, ok := s.endpoints[name]
+	if !ok || x.bind != bind {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrNotFound, ep)
+	}
+	delete(s.endpoints, name)
+	var victims []*conn
+	if !bind {
+		for c := range s.conns {
+			if c.endpoint == name && !c.accepted {
+				victims = append(victims, c)
+			}
+		}
+	}
+	s.mu.Unlock()
+	s.stopEndpoint(x)
+	for _, c := range victims {
+		c.fail(ErrClosed)
+	}
+	return nil
+}
+
+func (s *Socket) stopEndpoint(x *endpoint) {
+	if x.ln != nil {
+		_ = x.ln.Close()
+	}
+	if x.cancel != nil {
+		x.cancel()
+	}
+	if x.inproc != nil {
+		x.inproc.stop()
+	}
+}
+
+// Close closes the socket: after the linger period (see Options.Linger)
+// every connection is closed, every blocked call returns ErrClosed, and
+// every goroutine the socket started has ended when Close returns.
+func (s *Socket) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.linger()
+	s.mu.Lock()
+	eps := s.endpoints
+	s.endpoints = map[string]*endpoint{}
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	close(s.done)
+	s.cancel()
+	for _, x := range eps {
+		s.stopEndpoint(x)
+	}
+	for _, c := range conns {
+		c.fail(ErrClosed)
+	}
+	s.in.shutdown()
+	s.in.signal()
+	s.sendReady.broadcast()
+	// Inproc peers see us go.
+	for _, p := range s.Pipes() {
+		if t := p.target.Load(); t != nil {
+			t.s.detachInproc(t)
+		}
+		s.detach(p)
+	}
+	s.wg.Wait()
+	s.ctx.remove(s)
+	s.mu.Lock()
+	mon := s.monitor
+	s.monitor = nil
+	s.mu.Unlock()
+	if mon != nil {
+		close(mon)
+	}
+	return nil
+}
+
+// linger waits, within the linger period, for the pipes to be written out.
+func (s *Socket) linger() {
+	d := s.opts.Linger
+	if d == 0 {
+		return
+	}
+	var deadline time.Time
+	if d > 0 {
+		deadline = time.Now().Add(d)
+	}
+	for {
+		busy := false
+		for _, p := range s.Pipes() {
+			if p.target.Load() == nil && p.busy() {
+				busy = true
+				break
+			}
+		}
+		if !busy || s.ctx.isShutdown() || (!deadline.IsZero() && time.Now().After(deadline)) {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
