@@ -48,10 +48,10 @@ var errTimeout = &timeoutError{}
 
 type timeoutError struct{}
 
-func (*timeoutError) Error() string          { return "operation timed out" }
-func (*timeoutError) Is(target error) bool   { return target == ErrWouldBlock }
-func (*timeoutError) Timeout() bool          { return true }
-func (*timeoutError) Temporary() bool        { return true }
+func (*timeoutError) Error() string        { return "operation timed out" }
+func (*timeoutError) Is(target error) bool { return target == ErrWouldBlock }
+func (*timeoutError) Timeout() bool        { return true }
+func (*timeoutError) Temporary() bool      { return true }
 
 // SendError is returned by a send that did not take the message: it hands
 // the message back so the caller can retry or reroute it. Unwrap gives the

@@ -332,9 +332,9 @@ func (q *fairQueue) shutdown() {
 // the high-water mark), so its allocation per broadcast does not matter;
 // broadcast costs one atomic load when nobody waits.
 type signal struct {
-	mu     sync.Mutex
-	ch     chan struct{}
-	armed  atomic.Bool
+	mu    sync.Mutex
+	ch    chan struct{}
+	armed atomic.Bool
 }
 
 func (s *signal) wait() <-chan struct{} {
