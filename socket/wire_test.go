@@ -237,7 +237,7 @@ func TestZMTP30PeerAndLongFramesAndMultipartDiscard(t *testing.T) {
 	r := dialRaw(t, ep)
 	r.handshake(0, "client") // ZMTP 3.0, socket type in lower case
 	r.write(
-		[]byte{0x02, 0, 0, 0, 0, 0, 0, 0, 3, 'o', 'n', 'e'}, // long frame for a small body
+		[]byte{0x02, 0, 0, 0, 0, 0, 0, 0, 3, 'o', 'n', 'e'},                             // long frame for a small body
 		frame(1, []byte("part1")), frame(1, []byte("part2")), frame(0, []byte("part3")), // multipart: dropped whole
 		frame(4, []byte("\x07UNKNOWN")), // unknown command: ignored
 		frame(0, []byte("two")),
