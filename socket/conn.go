@@ -258,14 +258,17 @@ func (c *conn) readLoop() error {
 		if !owned {
 			body = c.fr.own(body)
 		}
-		m := Msg{Body: body, RoutingID: c.p.id, Peer: c.peer}
+		batch = append(batch, Msg{Body: body, RoutingID: c.p.id, Peer: c.peer})
 		if typ.RecvGroup {
-			m.Group = group
-			if c.s.filter != nil && !c.s.filter(&m) {
-				continue
+			// Filtered in place: passing a local's address to the filter
+			// would move every message to the heap.
+			last := &batch[len(batch)-1]
+			last.Group = group
+			if c.s.filter != nil && !c.s.filter(last) {
+				batch[len(batch)-1] = Msg{}
+				batch = batch[:len(batch)-1]
 			}
 		}
-		batch = append(batch, m)
 	}
 }
 

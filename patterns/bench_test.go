@@ -1,0 +1,113 @@
+package patterns
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/zmesh/zmesh/socket"
+)
+
+// benchPair returns a connected Client and Server over ep.
+func benchPair(b *testing.B, ep string) (*Client, *Server, func()) {
+	b.Helper()
+	zctx := socket.NewCtx(nil)
+	srv, err := NewServer(zctx, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := srv.Bind(ep); err != nil {
+		b.Fatal(err)
+	}
+	bound, _ := srv.LastEndpoint()
+	cli, err := NewClient(zctx, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cli.Connect(bound); err != nil {
+		b.Fatal(err)
+	}
+	// Wait for the link before timing.
+	ctx := context.Background()
+	cli.Send(ctx, []byte("warm"))
+	m, _ := srv.Recv(ctx)
+	srv.Route(ctx, []byte("warm"), m.RoutingID)
+	cli.Recv(ctx)
+	return cli, srv, func() { zctx.Close() }
+}
+
+// BenchmarkThroughput measures Client→Server messages per second: one
+// goroutine sends b.N messages while another receives them.
+func BenchmarkThroughput(b *testing.B) {
+	for _, tc := range []struct {
+		name, ep string
+		size     int
+	}{
+		{"tcp/16B", "tcp://127.0.0.1:*", 16},
+		{"tcp/1KiB", "tcp://127.0.0.1:*", 1024},
+		{"tcp/64KiB", "tcp://127.0.0.1:*", 64 << 10},
+		{"ipc/16B", "ipc:///tmp/zmesh-bench.sock", 16},
+		{"inproc/16B", "inproc://bench", 16},
+		{"inproc/64KiB", "inproc://bench", 64 << 10},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			cli, srv, stop := benchPair(b, tc.ep)
+			defer stop()
+			body := make([]byte, tc.size)
+			ctx := context.Background()
+			b.SetBytes(int64(tc.size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < b.N; i++ {
+					if _, err := srv.Recv(ctx); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+			for i := 0; i < b.N; i++ {
+				if err := cli.Send(ctx, body); err != nil {
+					b.Fatal(err)
+				}
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+		})
+	}
+}
+
+// BenchmarkRoundTrip measures the latency of one request and its reply.
+func BenchmarkRoundTrip(b *testing.B) {
+	for _, tc := range []struct{ name, ep string }{
+		{"tcp/16B", "tcp://127.0.0.1:*"},
+		{"inproc/16B", "inproc://rt"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			cli, srv, stop := benchPair(b, tc.ep)
+			defer stop()
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() { defer wg.Done(); echoServer(ctx, srv) }()
+			body := make([]byte, 16)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := cli.Send(ctx, body); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := cli.Recv(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			cancel()
+			stop()
+			wg.Wait()
+		})
+	}
+}
