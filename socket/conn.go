@@ -297,7 +297,9 @@ func (c *conn) command(body []byte) error {
 			return fmt.Errorf("%w: malformed command", ErrProtocol)
 		}
 		if h := c.s.handler; h != nil {
-			h.Command(c.p, body)
+			if err := h.Command(c.p, body); err != nil {
+				return fmt.Errorf("%w: %w", ErrProtocol, err)
+			}
 		}
 		// Unknown commands are dropped, as libzmq does.
 	}

@@ -20,6 +20,7 @@ type Pipe struct {
 	s        *Socket
 	id       RoutingID
 	endpoint string
+	datagram bool // a UDP link
 	peer     atomic.Pointer[Peer]
 	live     atomic.Bool // a connection is up (handshake done)
 
@@ -100,6 +101,26 @@ func (p *Pipe) TrySend(m Msg) (bool, error) {
 	return true, nil
 }
 
+// Full reports whether a send to the pipe would find it at its high-water
+// mark right now.
+func (p *Pipe) Full() bool {
+	if t := p.target.Load(); t != nil {
+		q := &t.s.in
+		q.mu.Lock()
+		full := t.recvHWM > 0 && len(t.in)-t.inHead >= t.recvHWM
+		q.mu.Unlock()
+		return full
+	}
+	p.mu.Lock()
+	full := p.sendHWM > 0 && len(p.out) >= p.sendHWM
+	p.mu.Unlock()
+	return full
+}
+
+// Datagram reports whether the pipe is a UDP link, which carries every
+// group (the receiver filters).
+func (p *Pipe) Datagram() bool { return p.datagram }
+
 // SendCommand sends a command (a body built with mechanism.AppendCommand)
 // to the peer ahead of queued messages. Commands are not queued while the
 // link is down: PeerUp handlers resend what a new connection needs (as
@@ -107,7 +128,7 @@ func (p *Pipe) TrySend(m Msg) (bool, error) {
 func (p *Pipe) SendCommand(body []byte) {
 	if t := p.target.Load(); t != nil {
 		if h := t.s.handler; h != nil {
-			h.Command(t, body)
+			_ = h.Command(t, body) // inproc peers are ours: their commands are well formed
 		}
 		return
 	}

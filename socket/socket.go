@@ -46,8 +46,8 @@ type Handler interface {
 	PeerDown(p *Pipe, detached bool)
 	// Command: a command other than PING/PONG/ERROR arrived on p (JOIN,
 	// LEAVE, ...). body is the whole command and is valid only during the
-	// call.
-	Command(p *Pipe, body []byte)
+	// call. An error closes p's connection with that reason.
+	Command(p *Pipe, body []byte) error
 }
 
 // Socket is the engine under every socket type: endpoints, connections,
@@ -273,6 +273,9 @@ func (s *Socket) closedErr() error {
 	}
 	return ErrClosed
 }
+
+// IsClosed reports whether Close has been called.
+func (s *Socket) IsClosed() bool { return s.isClosed() }
 
 func (s *Socket) isClosed() bool {
 	select {

@@ -1,0 +1,317 @@
+package patterns
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/zmesh/zmesh/mechanism"
+	"github.com/zmesh/zmesh/socket"
+)
+
+// MaxGroupLen is the longest group name (RFC 48, libzmq 4.3.3 and later).
+// libzmq 4.3.2 and older accept only 15 bytes; over UDP, libzmq 4.3.x
+// dishes need groups under 128 bytes.
+const MaxGroupLen = 255
+
+// MaxDatagram is the largest UDP datagram zmesh sends or accepts, as
+// libzmq: 1 byte of group length, the group, and the body.
+const MaxDatagram = 8192
+
+// validGroup checks a group name: at most MaxGroupLen bytes and no NUL
+// (libzmq's API treats groups as C strings).
+func validGroup(g string) error {
+	if len(g) > MaxGroupLen {
+		return fmt.Errorf("%w: group is %d bytes, the limit is %d", socket.ErrInvalidInput, len(g), MaxGroupLen)
+	}
+	if strings.IndexByte(g, 0) >= 0 {
+		return fmt.Errorf("%w: group contains a NUL byte", socket.ErrInvalidInput)
+	}
+	return nil
+}
+
+var radioType = socket.Type{Name: "RADIO", Peer: "DISH", SendGroup: true, DropIncoming: true}
+
+// RadioOptions configure a Radio beyond the common options.
+type RadioOptions struct {
+	// NoDrop makes Transmit block (or fail with ErrWouldBlock) when a
+	// subscribed peer is at its high-water mark, instead of dropping the
+	// message for that peer (libzmq's default).
+	NoDrop bool
+}
+
+// Radio is a RADIO socket (RFC 48): it publishes messages to groups. Each
+// message goes to every DISH peer that joined its group (over tcp, ipc and
+// inproc) and to every UDP destination (whose dishes filter). It is safe for
+// concurrent use.
+type Radio struct {
+	base
+	noDrop bool
+
+	mu   sync.RWMutex
+	subs map[string]map[*socket.Pipe]int // group → peer → joins
+	udp  []*socket.Pipe                  // UDP links get every message
+}
+
+// NewRadio returns a Radio in ctx (socket.DefaultCtx() if nil).
+func NewRadio(ctx *socket.Ctx, opts Options, ro RadioOptions) (*Radio, error) {
+	r := &Radio{noDrop: ro.NoDrop, subs: make(map[string]map[*socket.Pipe]int)}
+	s, err := socket.New(ctx, radioType, opts, r)
+	if err != nil {
+		return nil, err
+	}
+	r.s = s
+	return r, nil
+}
+
+// Transmit publishes body to group. With no subscriber the message is
+// dropped silently; a subscriber at its high-water mark misses it unless
+// NoDrop is set. Over UDP a message whose datagram would exceed
+// MaxDatagram bytes is refused with socket.ErrTooLarge, never truncated.
+func (r *Radio) Transmit(ctx context.Context, body []byte, group string) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return r.transmit(ctx, body, group, true)
+}
+
+// TryTransmit is Transmit that never blocks (with NoDrop it fails with
+// socket.ErrWouldBlock when a subscriber is full).
+func (r *Radio) TryTransmit(body []byte, group string) error {
+	return r.transmit(context.Background(), body, group, false)
+}
+
+func (r *Radio) transmit(ctx context.Context, body []byte, group string, block bool) error {
+	m := Msg{Body: body, Group: group}
+	if err := validGroup(group); err != nil {
+		return &socket.SendError{Msg: m, Err: err}
+	}
+	if r.s.IsClosed() {
+		return &socket.SendError{Msg: m, Err: socket.ErrClosed}
+	}
+	r.mu.RLock()
+	hasUDP := len(r.udp) > 0
+	r.mu.RUnlock()
+	if hasUDP && 1+len(group)+len(body) > MaxDatagram {
+		return &socket.SendError{Msg: m, Err: fmt.Errorf("%w: a %d-byte body in group %q makes a datagram over %d bytes", socket.ErrTooLarge, len(body), group, MaxDatagram)}
+	}
+	if r.fanout(m) {
+		return nil
+	}
+	if !block {
+		return &socket.SendError{Msg: m, Err: socket.ErrWouldBlock}
+	}
+	if err := r.s.WaitSend(ctx, func() (bool, error) { return r.fanout(m), nil }); err != nil {
+		return &socket.SendError{Msg: m, Err: err}
+	}
+	return nil
+}
+
+// fanout queues m for every subscriber. Without NoDrop it always succeeds
+// (full peers miss the message); with NoDrop it sends nothing and reports
+// false if any subscriber is full.
+func (r *Radio) fanout(m Msg) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	peers := r.subs[m.Group]
+	if r.noDrop {
+		for p := range peers {
+			if p.Full() {
+				return false
+			}
+		}
+		for _, p := range r.udp {
+			if p.Full() {
+				return false
+			}
+		}
+	}
+	for p := range peers {
+		_, _ = p.TrySend(m)
+	}
+	for _, p := range r.udp {
+		_, _ = p.TrySend(m)
+	}
+	return true
+}
+
+// PeerUp implements socket.Handler.
+func (r *Radio) PeerUp(p *socket.Pipe) {
+	if p.Datagram() {
+		r.mu.Lock()
+		r.udp = append(r.udp, p)
+		r.mu.Unlock()
+	}
+}
+
+// PeerDown implements socket.Handler: a gone peer's joins are forgotten
+// (it joins again when it reconnects).
+func (r *Radio) PeerDown(p *socket.Pipe, _ bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for g, peers := range r.subs {
+		if _, ok := peers[p]; ok {
+			delete(peers, p)
+			if len(peers) == 0 {
+				delete(r.subs, g)
+			}
+		}
+	}
+	for i, x := range r.udp {
+		if x == p {
+			r.udp = append(r.udp[:i], r.udp[i+1:]...)
+			break
+		}
+	}
+}
+
+// Command implements socket.Handler: JOIN and LEAVE from dishes.
+func (r *Radio) Command(p *socket.Pipe, body []byte) error {
+	var group []byte
+	join := mechanism.IsCommand(body, "JOIN")
+	switch {
+	case join:
+		group = body[5:]
+	case mechanism.IsCommand(body, "LEAVE"):
+		group = body[6:]
+	case len(body) == 5 && string(body) == "\x04JOIN": // the empty group
+		join = true
+	case len(body) == 6 && string(body) == "\x05LEAVE":
+	default:
+		return nil // other commands are ignored, as libzmq does
+	}
+	if len(group) > MaxGroupLen {
+		return fmt.Errorf("%d-byte group in a JOIN or LEAVE (the limit is %d)", len(group), MaxGroupLen)
+	}
+	g := string(group)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	peers := r.subs[g]
+	if join {
+		if peers == nil {
+			if len(r.subs) >= maxGroupsPerRadio {
+				return fmt.Errorf("more than %d groups joined", maxGroupsPerRadio)
+			}
+			peers = make(map[*socket.Pipe]int)
+			r.subs[g] = peers
+		}
+		peers[p]++
+		return nil
+	}
+	if n := peers[p]; n > 1 {
+		peers[p] = n - 1
+	} else if n == 1 {
+		delete(peers, p)
+		if len(peers) == 0 {
+			delete(r.subs, g)
+		}
+	}
+	return nil
+}
+
+// maxGroupsPerRadio bounds the subscription table against a peer that
+// joins endlessly many groups.
+const maxGroupsPerRadio = 1 << 16
+
+var dishType = socket.Type{Name: "DISH", Peer: "RADIO", RecvGroup: true}
+
+// Dish is a DISH socket (RFC 48): it receives the messages of the groups it
+// joined, from RADIO peers over tcp, ipc and inproc, and from UDP. It is
+// safe for concurrent use.
+type Dish struct {
+	base
+	mu     sync.RWMutex
+	joined map[string]struct{}
+}
+
+// NewDish returns a Dish in ctx (socket.DefaultCtx() if nil). Its linger is
+// always 0, as libzmq forces: a dish has nothing worth flushing.
+func NewDish(ctx *socket.Ctx, opts Options) (*Dish, error) {
+	d := &Dish{joined: make(map[string]struct{})}
+	opts.Linger = 0
+	s, err := socket.New(ctx, dishType, opts, d)
+	if err != nil {
+		return nil, err
+	}
+	s.SetFilter(d.accept)
+	d.s = s
+	return d, nil
+}
+
+func (d *Dish) accept(m *Msg) bool {
+	d.mu.RLock()
+	_, ok := d.joined[m.Group]
+	d.mu.RUnlock()
+	return ok
+}
+
+// Join subscribes to group. It fails with socket.ErrInvalidInput if the
+// group is already joined, longer than MaxGroupLen, or contains a NUL.
+func (d *Dish) Join(group string) error {
+	if err := validGroup(group); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.joined[group]; ok {
+		return fmt.Errorf("%w: group %q is already joined", socket.ErrInvalidInput, group)
+	}
+	d.joined[group] = struct{}{}
+	cmd := mechanism.AppendCommand(make([]byte, 0, 5+len(group)), "JOIN", []byte(group))
+	for _, p := range d.s.Pipes() {
+		p.SendCommand(cmd)
+	}
+	return nil
+}
+
+// Leave unsubscribes from group; socket.ErrInvalidInput if it was not
+// joined.
+func (d *Dish) Leave(group string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.joined[group]; !ok {
+		return fmt.Errorf("%w: group %q is not joined", socket.ErrInvalidInput, group)
+	}
+	delete(d.joined, group)
+	cmd := mechanism.AppendCommand(make([]byte, 0, 6+len(group)), "LEAVE", []byte(group))
+	for _, p := range d.s.Pipes() {
+		p.SendCommand(cmd)
+	}
+	return nil
+}
+
+// Joined returns the joined groups, sorted.
+func (d *Dish) Joined() []string {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make([]string, 0, len(d.joined))
+	for g := range d.joined {
+		out = append(out, g)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Recv returns the next message of a joined group; Msg.Group says which.
+func (d *Dish) Recv(ctx context.Context) (Msg, error) { return d.recv(ctx) }
+
+// TryRecv returns a message if one is waiting, else socket.ErrWouldBlock.
+func (d *Dish) TryRecv() (Msg, error) { return d.s.Recv(context.Background(), false) }
+
+// PeerUp implements socket.Handler: a new or reconnected radio learns every
+// joined group.
+func (d *Dish) PeerUp(p *socket.Pipe) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for g := range d.joined {
+		p.SendCommand(mechanism.AppendCommand(make([]byte, 0, 5+len(g)), "JOIN", []byte(g)))
+	}
+}
+
+// PeerDown implements socket.Handler.
+func (d *Dish) PeerDown(*socket.Pipe, bool) {}
+
+// Command implements socket.Handler; a radio sends no commands a dish uses.
+func (d *Dish) Command(*socket.Pipe, []byte) error { return nil }

@@ -1,0 +1,201 @@
+package patterns
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zmesh/zmesh/socket"
+)
+
+// waitJoined transmits probes until the dish receives one, so the radio has
+// seen the dish's JOIN (the slow-joiner rule: earlier messages are lost).
+func waitJoined(t *testing.T, r *Radio, d *Dish, group string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := r.Transmit(testCtx(t), []byte("probe"), group); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond)
+		got := false
+		for {
+			m, err := d.TryRecv()
+			if err != nil {
+				break
+			}
+			if m.Group == group && string(m.Body) == "probe" {
+				got = true
+			}
+		}
+		if got {
+			return
+		}
+	}
+	t.Fatalf("dish never joined %q", group)
+}
+
+func TestRadioDishEveryTransport(t *testing.T) {
+	for name, ep := range endpoints(t) {
+		if name == "tcp6" {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx := testCtx(t)
+			zctx := newCtx(t)
+			d, err := NewDish(zctx, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Bind(ep); err != nil {
+				t.Fatal(err)
+			}
+			bound, _ := d.LastEndpoint()
+			r, err := NewRadio(zctx, Options{}, RadioOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Connect(bound); err != nil {
+				t.Fatal(err)
+			}
+			long := strings.Repeat("g", MaxGroupLen)
+			for _, g := range []string{"weather", long, ""} {
+				if err := d.Join(g); err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitJoined(t, r, d, "weather")
+			r.Transmit(ctx, []byte("not joined"), "sports")
+			r.Transmit(ctx, []byte("rain"), "weather")
+			r.Transmit(ctx, []byte("long"), long)
+			r.Transmit(ctx, []byte("empty"), "")
+			for _, want := range []struct{ g, b string }{{"weather", "rain"}, {long, "long"}, {"", "empty"}} {
+				m, err := d.Recv(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m.Group != want.g || string(m.Body) != want.b {
+					t.Fatalf("got %q in %q, want %q in %q", m.Body, m.Group, want.b, want.g)
+				}
+			}
+			// Leave stops delivery.
+			if err := d.Leave("weather"); err != nil {
+				t.Fatal(err)
+			}
+			waitJoined(t, r, d, "") // the LEAVE has arrived once a later probe does
+			r.Transmit(ctx, []byte("after leave"), "weather")
+			r.Transmit(ctx, []byte("marker"), "")
+			m, err := d.Recv(ctx)
+			if err != nil || string(m.Body) != "marker" {
+				t.Fatalf("after leave got %q in %q (%v), want the marker", m.Body, m.Group, err)
+			}
+		})
+	}
+}
+
+func TestDishJoinLeaveErrors(t *testing.T) {
+	d, err := NewDish(newCtx(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{
+		{"double join", func() error { d.Join("a"); return d.Join("a") }()},
+		{"leave unjoined", d.Leave("nope")},
+		{"group over 255 bytes", d.Join(strings.Repeat("x", 256))},
+		{"group with NUL", d.Join("a\x00b")},
+	} {
+		if !errors.Is(tc.err, socket.ErrInvalidInput) {
+			t.Errorf("%s: %v, want ErrInvalidInput", tc.name, tc.err)
+		}
+	}
+	if got := d.Joined(); len(got) != 1 || got[0] != "a" {
+		t.Fatalf("Joined() = %v", got)
+	}
+	r, _ := NewRadio(newCtx(t), Options{}, RadioOptions{})
+	if err := r.Transmit(testCtx(t), nil, strings.Repeat("x", 256)); !errors.Is(err, socket.ErrInvalidInput) {
+		t.Fatalf("transmit to a 256-byte group: %v", err)
+	}
+}
+
+func TestRadioDropsAtHWMUnlessNoDrop(t *testing.T) {
+	for _, noDrop := range []bool{false, true} {
+		t.Run(fmt.Sprint("noDrop=", noDrop), func(t *testing.T) {
+			zctx := newCtx(t)
+			d, _ := NewDish(zctx, Options{RecvHWM: 5})
+			d.Bind("inproc://hwm")
+			d.Join("g")
+			r, _ := NewRadio(zctx, Options{SendHWM: 5, SendTimeout: 20 * time.Millisecond}, RadioOptions{NoDrop: noDrop})
+			r.Connect("inproc://hwm")
+			var failed error
+			for i := 0; i < 50; i++ {
+				if err := r.TryTransmit([]byte("x"), "g"); err != nil {
+					failed = err
+					break
+				}
+			}
+			if noDrop {
+				if !errors.Is(failed, socket.ErrWouldBlock) {
+					t.Fatalf("no-drop radio at HWM: %v, want ErrWouldBlock", failed)
+				}
+				if err := r.Transmit(testCtx(t), []byte("x"), "g"); !errors.Is(err, socket.ErrWouldBlock) {
+					t.Fatalf("blocking no-drop transmit with a timeout: %v", err)
+				}
+			} else if failed != nil {
+				t.Fatalf("lossy radio failed a send: %v", failed)
+			}
+			n := 0
+			for {
+				if _, err := d.TryRecv(); err != nil {
+					break
+				}
+				n++
+			}
+			if n != 10 { // inproc HWM: 5 + 5
+				t.Fatalf("dish got %d messages, want the HWM's 10", n)
+			}
+		})
+	}
+}
+
+func TestScatterGatherRoundRobin(t *testing.T) {
+	ctx := testCtx(t)
+	zctx := newCtx(t)
+	s, _ := NewScatter(zctx, Options{})
+	var gathers []*Gather
+	for i := 0; i < 2; i++ {
+		g, _ := NewGather(zctx, Options{})
+		if err := g.Bind("tcp://127.0.0.1:*"); err != nil {
+			t.Fatal(err)
+		}
+		ep, _ := g.LastEndpoint()
+		s.Connect(ep)
+		gathers = append(gathers, g)
+	}
+	const n = 1000
+	for i := 0; i < n; i++ {
+		if err := s.Send(ctx, []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for gi, g := range gathers {
+		for i := 0; i < n/2; i++ {
+			m, err := g.Recv(ctx)
+			if err != nil {
+				t.Fatalf("gather %d, message %d: %v", gi, i, err)
+			}
+			if seen[string(m.Body)] {
+				t.Fatalf("message %q delivered twice", m.Body)
+			}
+			seen[string(m.Body)] = true
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct messages delivered, want %d", len(seen), n)
+	}
+}
