@@ -18,7 +18,7 @@ const MaxGroupLen = 255
 
 // MaxDatagram is the largest UDP datagram zmesh sends or accepts, as
 // libzmq: 1 byte of group length, the group, and the body.
-const MaxDatagram = 8192
+const MaxDatagram = socket.MaxDatagram
 
 // validGroup checks a group name: at most MaxGroupLen bytes and no NUL
 // (libzmq's API treats groups as C strings).

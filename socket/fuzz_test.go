@@ -86,3 +86,22 @@ func TestFrameEncoding(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDatagram: parseDatagram never panics, and what it accepts re-encodes
+// to the same bytes.
+func FuzzDatagram(f *testing.F) {
+	f.Add([]byte{1, 'g', 'b'})
+	f.Add([]byte{10, 'g'})
+	f.Add([]byte{0})
+	f.Add([]byte{0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		group, body, err := parseDatagram(data)
+		if err != nil {
+			return
+		}
+		out, err := appendDatagram(nil, string(group), body)
+		if err != nil || !bytes.Equal(out, data) {
+			t.Fatalf("round trip of % x: % x, %v", data, out, err)
+		}
+	})
+}

@@ -18,6 +18,7 @@ const (
 	EventHandshakeSucceeded                      // a connection's handshake completed
 	EventHandshakeFailed                         // a handshake failed; Err says why
 	EventDisconnected                            // a live connection ended; Err says why
+	EventMessageDropped                          // a malformed datagram was dropped; Err says why
 )
 
 var eventNames = map[EventType]string{
@@ -32,6 +33,7 @@ var eventNames = map[EventType]string{
 	EventHandshakeSucceeded: "handshake-succeeded",
 	EventHandshakeFailed:    "handshake-failed",
 	EventDisconnected:       "disconnected",
+	EventMessageDropped:     "message-dropped",
 }
 
 func (t EventType) String() string {

@@ -301,9 +301,8 @@ func (s *Socket) Bind(ep string) error {
 	switch e.Scheme {
 	case transport.Inproc:
 		return s.bindInproc(e)
-	case transport.TCP, transport.IPC:
-	default:
-		return fmt.Errorf("%w: %s sockets cannot bind %s", ErrNotSupported, s.typ.Name, ep)
+	case transport.UDP:
+		return s.bindUDP(e)
 	}
 	ln, bound, err := transport.Listen(s.bg, e)
 	if err != nil {
@@ -413,12 +412,11 @@ func (s *Socket) Connect(ep string) error {
 	switch e.Scheme {
 	case transport.Inproc:
 		return s.connectInproc(e)
-	case transport.TCP, transport.IPC:
-		if (e.Scheme == transport.TCP && (e.Port == 0 || e.Host == "*")) || e.Path == "*" {
-			return fmt.Errorf("%w: cannot connect to wildcard endpoint %s", ErrInvalidInput, ep)
-		}
-	default:
-		return fmt.Errorf("%w: %s sockets cannot connect to %s", ErrNotSupported, s.typ.Name, ep)
+	case transport.UDP:
+		return s.connectUDP(e)
+	}
+	if (e.Scheme == transport.TCP && (e.Port == 0 || e.Host == "*")) || e.Path == "*" {
+		return fmt.Errorf("%w: cannot connect to wildcard endpoint %s", ErrInvalidInput, ep)
 	}
 	name := e.String()
 	p := newPipe(s, name)

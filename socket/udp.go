@@ -1,0 +1,192 @@
+package socket
+
+import (
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/zmesh/zmesh/transport"
+)
+
+// MaxDatagram is the largest UDP datagram sent or accepted, as libzmq's
+// buffers: one byte of group length, the group, then the body.
+const MaxDatagram = 8192
+
+// appendDatagram encodes one RADIO message as a datagram.
+func appendDatagram(dst []byte, group string, body []byte) ([]byte, error) {
+	if len(group) > 255 {
+		return dst, fmt.Errorf("%w: %d-byte group", ErrInvalidInput, len(group))
+	}
+	if 1+len(group)+len(body) > MaxDatagram {
+		return dst, fmt.Errorf("%w: datagram of %d bytes (the limit is %d)", ErrTooLarge, 1+len(group)+len(body), MaxDatagram)
+	}
+	dst = append(dst, byte(len(group)))
+	dst = append(dst, group...)
+	return append(dst, body...), nil
+}
+
+// parseDatagram splits a datagram into group and body. The group length is
+// unsigned (libzmq 4.3 reads it signed, a bug); a length that runs past the
+// datagram is an error.
+func parseDatagram(b []byte) (group, body []byte, err error) {
+	if len(b) == 0 {
+		return nil, nil, errors.New("empty datagram")
+	}
+	if len(b) > MaxDatagram {
+		return nil, nil, fmt.Errorf("%d-byte datagram (the limit is %d)", len(b), MaxDatagram)
+	}
+	n := int(b[0])
+	if 1+n > len(b) {
+		return nil, nil, fmt.Errorf("group length %d runs past the %d-byte datagram", n, len(b))
+	}
+	return b[1 : 1+n], b[1+n:], nil
+}
+
+// connectUDP opens a datagram link for a RADIO: every message queued on its
+// pipe goes out as one datagram.
+func (s *Socket) connectUDP(e transport.Endpoint) error {
+	if !s.typ.SendGroup {
+		return fmt.Errorf("%w: only a RADIO connects to udp:// (%s)", ErrNotSupported, e)
+	}
+	uc, err := transport.DialUDP(s.bg, e)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidInput, err)
+	}
+	return s.startUDP(e.String(), uc, false)
+}
+
+// bindUDP opens a datagram listener for a DISH.
+func (s *Socket) bindUDP(e transport.Endpoint) error {
+	if !s.typ.RecvGroup {
+		return fmt.Errorf("%w: only a DISH binds udp:// (%s)", ErrNotSupported, e)
+	}
+	uc, err := transport.ListenUDP(s.bg, e)
+	if err != nil {
+		s.event(EventBindFailed, e.String(), "", err)
+		return err
+	}
+	name := e.String()
+	if e.Port == 0 {
+		bound := e
+		bound.Port = uc.LocalAddr().(*net.UDPAddr).Port
+		name = bound.String()
+	}
+	return s.startUDP(name, uc, true)
+}
+
+func (s *Socket) startUDP(name string, uc *net.UDPConn, bind bool) error {
+	p := newPipe(s, name)
+	p.datagram = true
+	p.peer.Store(&Peer{Endpoint: name, SocketType: s.typ.Peer})
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = uc.Close()
+		return s.closedErr()
+	}
+	if _, dup := s.endpoints[name]; dup {
+		s.mu.Unlock()
+		_ = uc.Close()
+		return fmt.Errorf("%w: %s is already in use by this socket", ErrAddrInUse, name)
+	}
+	done := make(chan struct{})
+	s.endpoints[name] = &endpoint{name: name, bind: bind, cancel: func() {
+		close(done)
+		_ = uc.Close()
+	}}
+	s.last = name
+	s.wg.Add(1)
+	s.mu.Unlock()
+	s.attach(p)
+	p.live.Store(true)
+	if s.handler != nil {
+		s.handler.PeerUp(p)
+	}
+	if bind {
+		s.event(EventListening, name, "", nil)
+	} else {
+		s.event(EventConnected, name, "", nil)
+	}
+	go func() {
+		defer s.wg.Done()
+		if bind {
+			s.udpReader(p, uc, done)
+		} else {
+			s.udpWriter(p, uc, done)
+		}
+		p.live.Store(false)
+		s.detach(p)
+		if s.handler != nil {
+			s.handler.PeerDown(p, true)
+		}
+	}()
+	return nil
+}
+
+// udpWriter sends the pipe's messages, one datagram each. UDP is lossy by
+// nature: a failed send (no listener yet, for instance) drops the message.
+func (s *Socket) udpWriter(p *Pipe, uc *net.UDPConn, done chan struct{}) {
+	buf := make([]byte, 0, MaxDatagram)
+	batch := make([]Msg, 0, 64)
+	for {
+		var ctrl [][]byte
+		batch, ctrl = p.take(batch)
+		_ = ctrl // no commands over UDP
+		if len(batch) == 0 {
+			select {
+			case <-p.wake:
+				continue
+			case <-done:
+				return
+			}
+		}
+		for i := range batch {
+			var err error
+			if buf, err = appendDatagram(buf[:0], batch[i].Group, batch[i].Body); err == nil {
+				_, _ = uc.Write(buf)
+			}
+		}
+		clear(batch)
+	}
+}
+
+// udpReader receives datagrams into the pipe's incoming queue, dropping
+// malformed ones (reported on the monitor) and those of groups not joined.
+// At the receive high-water mark it stops reading; the kernel then drops.
+func (s *Socket) udpReader(p *Pipe, uc *net.UDPConn, done chan struct{}) {
+	buf := make([]byte, MaxDatagram+1) // one spare byte detects oversize datagrams
+	fr := &frameReader{}
+	batch := make([]Msg, 0, 1)
+	for {
+		n, from, err := uc.ReadFromUDP(buf)
+		if err != nil {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		group, body, err := parseDatagram(buf[:n])
+		if err != nil {
+			s.event(EventMessageDropped, p.endpoint, from.String(), fmt.Errorf("%w: %w", ErrProtocol, err))
+			continue
+		}
+		m := Msg{Body: fr.own(body), RoutingID: p.id, Group: s.intern(group), Peer: p.peer.Load()}
+		batch = append(batch[:0], m)
+		if s.filter != nil && !s.filter(&batch[0]) {
+			continue
+		}
+		if full := s.in.pushBatch(p, batch); full {
+			select {
+			case <-p.readerWake:
+			case <-done:
+				return
+			}
+		}
+		batch[0] = Msg{}
+	}
+}
