@@ -1,0 +1,56 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Errors shared by every backend; test for them with errors.Is. Returned
+// errors wrap these with the operation and the key or option involved.
+var (
+	// ErrInvalidKey: the key cannot be stored by this backend (not valid
+	// UTF-8, longer than MaxKeyLen, or beyond a backend's own limit).
+	ErrInvalidKey = errors.New("backend: invalid key")
+	// ErrInvalidEntry: the entry is malformed (zero timestamp, encoding
+	// too long or not UTF-8).
+	ErrInvalidEntry = errors.New("backend: invalid entry")
+	// ErrReadOnly: the storage was opened read-only and refuses Apply and
+	// Collect.
+	ErrReadOnly = errors.New("backend: storage is read-only")
+	// ErrClosed: the store or volume has been closed.
+	ErrClosed = errors.New("backend: closed")
+	// ErrInUse: the storage is already open, in this process or another.
+	ErrInUse = errors.New("backend: storage already open")
+	// ErrCorrupt: stored data could not be decoded (bad header, checksum
+	// mismatch). It also matches ErrBackend.
+	ErrCorrupt = fmt.Errorf("%w: corrupt data", ErrBackend)
+	// ErrBackend: the underlying medium failed (I/O error, S3 error). The
+	// returned error also wraps the medium's own error, so errors.Is works
+	// for both (for example fs.ErrPermission).
+	ErrBackend = errors.New("backend: storage medium failed")
+	// ErrInvalidConfig: a volume or storage option is missing, unknown or
+	// has the wrong type or value.
+	ErrInvalidConfig = errors.New("backend: invalid configuration")
+	// ErrUnknownKind: no volume kind is registered under that name.
+	ErrUnknownKind = errors.New("backend: unknown volume kind")
+	// ErrStopScan may be returned by a Scan callback to end the scan early;
+	// Scan then returns nil.
+	ErrStopScan = errors.New("backend: stop scan")
+)
+
+// Fail wraps err, a failure of the storage medium during op, so that the
+// result matches both ErrBackend and err with errors.Is. It returns nil
+// when err is nil. Context errors and errors already matching ErrBackend
+// are only prefixed with op, so a cancelled operation does not look like a
+// broken medium.
+func Fail(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrBackend),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return fmt.Errorf("%s: %w: %w", op, ErrBackend, err)
+}

@@ -1,0 +1,254 @@
+package memory
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"hash/maphash"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zmesh/zmesh/store/backend"
+)
+
+const (
+	shardCount = 64  // power of two
+	scanBatch  = 256 // keys taken from the index per lock hold in Scan
+)
+
+// Store is a backend.Store that keeps entries in memory. Use New; the zero
+// Store is not usable. It is safe for concurrent use.
+type Store struct {
+	seed    maphash.Seed
+	closed  atomic.Bool
+	onClose func() // set by Volume: forget this store; nil otherwise
+
+	shards [shardCount]shard
+
+	// idxMu guards idx. Taken after a shard lock, never before one.
+	idxMu sync.RWMutex
+	idx   *index
+}
+
+// shard owns the entries of the keys that hash to it.
+type shard struct {
+	mu sync.RWMutex
+	// m maps key to its current entry. The *Entry is never modified once
+	// stored (Apply replaces the pointer), so readers may keep it after
+	// unlocking. nil after Close.
+	m map[string]*backend.Entry
+	// tombstones counts the entries of m with Deleted set, so Collect can
+	// skip shards without any.
+	tombstones int
+	_          [64 - 40]byte // keep shards on separate cache lines
+}
+
+var _ backend.Store = (*Store)(nil)
+
+// New returns an empty store.
+func New() *Store {
+	s := &Store{seed: maphash.MakeSeed(), idx: newIndex()}
+	for i := range s.shards {
+		s.shards[i].m = make(map[string]*backend.Entry)
+	}
+	return s
+}
+
+func (s *Store) shard(key string) *shard {
+	return &s.shards[maphash.String(s.seed, key)&(shardCount-1)]
+}
+
+func errClosed(op string) error { return fmt.Errorf("memory: %s: %w", op, backend.ErrClosed) }
+
+// Apply stores e unless the key holds an entry with a timestamp >= e's
+// (see backend.Store). It copies e.Value.
+func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if err := backend.CheckEntry(e); err != nil {
+		return false, fmt.Errorf("memory: apply: %w", err)
+	}
+	e = backend.Normalize(e)
+	sh := s.shard(e.Key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.m == nil {
+		return false, errClosed("apply")
+	}
+	cur, exists := sh.m[e.Key]
+	if exists && cur.Timestamp.Compare(e.Timestamp) >= 0 {
+		return false, nil
+	}
+	stored := &backend.Entry{
+		Value:     bytes.Clone(e.Value),
+		Encoding:  e.Encoding,
+		Timestamp: e.Timestamp,
+		Deleted:   e.Deleted,
+	}
+	if exists {
+		stored.Key = cur.Key
+		if cur.Deleted {
+			sh.tombstones--
+		}
+	} else {
+		// The caller's key may point into a large network buffer.
+		stored.Key = strings.Clone(e.Key)
+		s.idxMu.Lock()
+		s.idx.insert(stored.Key)
+		s.idxMu.Unlock()
+	}
+	if stored.Deleted {
+		sh.tombstones++
+	}
+	sh.m[stored.Key] = stored
+	return true, nil
+}
+
+// Get returns the entry key holds, tombstones included (see backend.Store).
+// The returned Value is shared with the store and must not be modified.
+func (s *Store) Get(ctx context.Context, key string) (backend.Entry, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return backend.Entry{}, false, err
+	}
+	if err := backend.CheckKey(key); err != nil {
+		return backend.Entry{}, false, fmt.Errorf("memory: get: %w", err)
+	}
+	sh := s.shard(key)
+	sh.mu.RLock()
+	if sh.m == nil {
+		sh.mu.RUnlock()
+		return backend.Entry{}, false, errClosed("get")
+	}
+	e, ok := sh.m[key]
+	sh.mu.RUnlock()
+	if !ok {
+		return backend.Entry{}, false, nil
+	}
+	return *e, true, nil
+}
+
+// Scan calls fn for each entry whose key starts with prefix (see
+// backend.Store). It visits only the matching keys of the index, in
+// ascending key order, taking the index lock once per batch of keys.
+func (s *Store) Scan(ctx context.Context, prefix string, mode backend.ScanMode, fn func(backend.Entry) error) error {
+	if s.closed.Load() {
+		return errClosed("scan")
+	}
+	keys := make([]string, 0, scanBatch)
+	cursor := prefix
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		keys = keys[:0]
+		s.idxMu.RLock()
+		for n := s.idx.seek(cursor); n != nil && len(keys) < scanBatch; n = n.next[0] {
+			if !strings.HasPrefix(n.key, prefix) {
+				break
+			}
+			keys = append(keys, n.key)
+		}
+		s.idxMu.RUnlock()
+		for _, k := range keys {
+			sh := s.shard(k)
+			sh.mu.RLock()
+			if sh.m == nil {
+				sh.mu.RUnlock()
+				return errClosed("scan")
+			}
+			p := sh.m[k]
+			sh.mu.RUnlock()
+			if p == nil {
+				continue // collected since we read the index
+			}
+			e := *p
+			if mode == backend.ScanMeta {
+				e.Value = nil
+			}
+			if err := fn(e); err != nil {
+				if err == backend.ErrStopScan {
+					return nil
+				}
+				return err
+			}
+		}
+		if len(keys) < scanBatch {
+			return nil
+		}
+		// The smallest string greater than the last key seen.
+		cursor = keys[len(keys)-1] + "\x00"
+	}
+}
+
+// Collect removes the tombstones whose physical time is before olderThan
+// (see backend.Store).
+func (s *Store) Collect(ctx context.Context, olderThan time.Time) (int, error) {
+	cut := olderThan.UnixNano()
+	removed := 0
+	var dead []string
+	for i := range s.shards {
+		if err := ctx.Err(); err != nil {
+			return removed, err
+		}
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		if sh.m == nil {
+			sh.mu.Unlock()
+			return removed, errClosed("collect")
+		}
+		if sh.tombstones == 0 {
+			sh.mu.Unlock()
+			continue
+		}
+		dead = dead[:0]
+		for k, e := range sh.m {
+			if e.Deleted && e.Timestamp.Time < cut {
+				dead = append(dead, k)
+			}
+		}
+		if len(dead) > 0 {
+			s.idxMu.Lock()
+			for _, k := range dead {
+				delete(sh.m, k)
+				s.idx.remove(k)
+			}
+			s.idxMu.Unlock()
+			sh.tombstones -= len(dead)
+			removed += len(dead)
+		}
+		sh.mu.Unlock()
+	}
+	return removed, nil
+}
+
+// Len returns the number of keys held, tombstones included.
+func (s *Store) Len() int {
+	s.idxMu.RLock()
+	defer s.idxMu.RUnlock()
+	return s.idx.n
+}
+
+// Close drops every entry; later calls of other methods fail with
+// backend.ErrClosed. It is idempotent.
+func (s *Store) Close(ctx context.Context) error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		sh.m = nil
+		sh.tombstones = 0
+		sh.mu.Unlock()
+	}
+	s.idxMu.Lock()
+	s.idx = newIndex()
+	s.idxMu.Unlock()
+	if s.onClose != nil {
+		s.onClose()
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/zmesh/zmesh/store/backend"
+)
+
+// Kind is the volume kind under which this package registers itself.
+const Kind = "memory"
+
+func init() {
+	backend.Register(Kind, func(ctx context.Context, opts backend.Options) (backend.Volume, error) {
+		if err := opts.Check(); err != nil {
+			return nil, err
+		}
+		return NewVolume(), nil
+	})
+}
+
+// Volume is the memory volume: it opens one independent, empty Store per
+// storage name. It takes no options, neither for the volume nor for its
+// storages (only read_only, through backend.StorageConfig).
+type Volume struct {
+	mu     sync.Mutex
+	open   map[string]backend.Store // by storage name; nil once closed
+	closed bool
+}
+
+var _ backend.Volume = (*Volume)(nil)
+
+// NewVolume returns a memory volume.
+func NewVolume() *Volume { return &Volume{open: make(map[string]backend.Store)} }
+
+// Open returns a new, empty store for the storage name. Opening a name that
+// is open already fails with backend.ErrInUse; once that store is closed,
+// Open gives a fresh empty one.
+func (v *Volume) Open(ctx context.Context, name string, cfg backend.StorageConfig) (backend.Store, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Options.Check(); err != nil {
+		return nil, fmt.Errorf("memory: storage %q: %w", name, err)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.closed {
+		return nil, fmt.Errorf("memory: open %q: %w", name, backend.ErrClosed)
+	}
+	if _, dup := v.open[name]; dup {
+		return nil, fmt.Errorf("memory: open %q: %w", name, backend.ErrInUse)
+	}
+	s := New()
+	s.onClose = func() {
+		v.mu.Lock()
+		delete(v.open, name)
+		v.mu.Unlock()
+	}
+	var st backend.Store = s
+	if cfg.ReadOnly {
+		st = backend.ReadOnly(s)
+	}
+	v.open[name] = st
+	return st, nil
+}
+
+// Close closes every store still open. It is idempotent.
+func (v *Volume) Close(ctx context.Context) error {
+	v.mu.Lock()
+	if v.closed {
+		v.mu.Unlock()
+		return nil
+	}
+	v.closed = true
+	stores := make([]backend.Store, 0, len(v.open))
+	for _, s := range v.open {
+		stores = append(stores, s)
+	}
+	v.mu.Unlock()
+	for _, s := range stores {
+		_ = s.Close(ctx) // memory stores cannot fail to close
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+package backend
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Options are the options of a volume or of one storage, as decoded from
+// YAML into a map (numbers may arrive as int, int64, uint64 or float64,
+// durations as strings like "300ms" or as seconds). The getters convert and
+// check types; their errors match ErrInvalidConfig and name the option. A
+// nil Options is empty.
+type Options map[string]any
+
+// Check returns an error matching ErrInvalidConfig naming every option not
+// in known (sorted), or nil: unknown options are refused so that a typo is
+// not silently ignored.
+func (o Options) Check(known ...string) error {
+	var unknown []string
+	for name := range o {
+		if !slices.Contains(known, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	return fmt.Errorf("%w: unknown option %s (known: %s)", ErrInvalidConfig,
+		strings.Join(unknown, ", "), strings.Join(known, ", "))
+}
+
+// Has reports whether the option name is set (even to nil).
+func (o Options) Has(name string) bool {
+	_, ok := o[name]
+	return ok
+}
+
+// String returns the string option name, or def when it is absent or nil.
+func (o Options) String(name, def string) (string, error) {
+	v, ok := o[name]
+	if !ok || v == nil {
+		return def, nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", typeError(name, "a string", v)
+	}
+	return s, nil
+}
+
+// Bool returns the boolean option name, or def when it is absent or nil.
+// The strings "true" and "false" are accepted too, as Zenoh does.
+func (o Options) Bool(name string, def bool) (bool, error) {
+	v, ok := o[name]
+	if !ok || v == nil {
+		return def, nil
+	}
+	switch b := v.(type) {
+	case bool:
+		return b, nil
+	case string:
+		switch b {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+	}
+	return false, typeError(name, "true or false", v)
+}
+
+// Int returns the integer option name, or def when it is absent or nil. A
+// float is accepted only if it is a whole number.
+func (o Options) Int(name string, def int) (int, error) {
+	v, ok := o[name]
+	if !ok || v == nil {
+		return def, nil
+	}
+	switch n := v.(type) {
+	case int:
+		return n, nil
+	case int64:
+		if n >= math.MinInt && n <= math.MaxInt {
+			return int(n), nil
+		}
+	case uint64:
+		if n <= math.MaxInt {
+			return int(n), nil
+		}
+	case float64:
+		if n == math.Trunc(n) && n >= math.MinInt && n < math.MaxInt {
+			return int(n), nil
+		}
+	}
+	return 0, typeError(name, "an integer", v)
+}
+
+// Duration returns the duration option name, or def when it is absent or
+// nil. It accepts Go duration strings ("300ms", "1h30m"), time.Duration, and
+// numbers, taken as seconds (Zenoh's garbage_collection uses seconds).
+func (o Options) Duration(name string, def time.Duration) (time.Duration, error) {
+	v, ok := o[name]
+	if !ok || v == nil {
+		return def, nil
+	}
+	switch d := v.(type) {
+	case time.Duration:
+		return d, nil
+	case string:
+		parsed, err := time.ParseDuration(d)
+		if err != nil {
+			return 0, fmt.Errorf("%w: option %q: %w", ErrInvalidConfig, name, err)
+		}
+		return parsed, nil
+	case int:
+		return seconds(name, float64(d))
+	case int64:
+		return seconds(name, float64(d))
+	case uint64:
+		return seconds(name, float64(d))
+	case float64:
+		return seconds(name, d)
+	}
+	return 0, typeError(name, "a duration", v)
+}
+
+func seconds(name string, s float64) (time.Duration, error) {
+	d := s * float64(time.Second)
+	if math.IsNaN(d) || d >= math.MaxInt64 || d <= math.MinInt64 {
+		return 0, fmt.Errorf("%w: option %q: %v seconds is out of range", ErrInvalidConfig, name, s)
+	}
+	return time.Duration(d), nil
+}
+
+// Sub returns the nested map option name (for example S3's `tls:` or
+// `private:` sections) as Options, or nil when it is absent or nil.
+func (o Options) Sub(name string) (Options, error) {
+	v, ok := o[name]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	switch m := v.(type) {
+	case Options:
+		return m, nil
+	case map[string]any:
+		return Options(m), nil
+	case map[any]any:
+		out := make(Options, len(m))
+		for k, val := range m {
+			ks, ok := k.(string)
+			if !ok {
+				return nil, fmt.Errorf("%w: option %q: key %v is not a string", ErrInvalidConfig, name, k)
+			}
+			out[ks] = val
+		}
+		return out, nil
+	}
+	return nil, typeError(name, "a map", v)
+}
+
+func typeError(name, want string, got any) error {
+	return fmt.Errorf("%w: option %q: want %s, got %T %v", ErrInvalidConfig, name, want, got, got)
+}

@@ -1,0 +1,67 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// Factory builds a volume of one kind from its options (in YAML, the
+// volume's map without its kind). It must refuse unknown options with an
+// error matching ErrInvalidConfig.
+type Factory func(ctx context.Context, opts Options) (Volume, error)
+
+// registry maps kind names to factories. Written by Register (normally
+// from init functions), read by NewVolume and Kinds.
+var registry struct {
+	mu        sync.RWMutex
+	factories map[string]Factory
+}
+
+// Register makes a volume kind available to NewVolume under name. Backends
+// call it from an init function. Like database/sql.Register it panics if
+// name is empty, f is nil, or name is already registered: those are
+// programming errors, found the first time the program starts.
+func Register(name string, f Factory) {
+	if name == "" || f == nil {
+		panic("backend: Register with empty name or nil factory")
+	}
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	if _, dup := registry.factories[name]; dup {
+		panic("backend: Register called twice for volume kind " + name)
+	}
+	if registry.factories == nil {
+		registry.factories = make(map[string]Factory)
+	}
+	registry.factories[name] = f
+}
+
+// NewVolume builds a volume of the registered kind from its options. An
+// unregistered kind gives an error matching ErrUnknownKind.
+func NewVolume(ctx context.Context, kind string, opts Options) (Volume, error) {
+	registry.mu.RLock()
+	f, ok := registry.factories[kind]
+	registry.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("%w %q (registered: %v)", ErrUnknownKind, kind, Kinds())
+	}
+	v, err := f(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("volume kind %s: %w", kind, err)
+	}
+	return v, nil
+}
+
+// Kinds returns the registered volume kinds, sorted.
+func Kinds() []string {
+	registry.mu.RLock()
+	defer registry.mu.RUnlock()
+	kinds := make([]string, 0, len(registry.factories))
+	for k := range registry.factories {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	return kinds
+}

@@ -1,0 +1,106 @@
+package backend
+
+import (
+	"context"
+	"strconv"
+	"time"
+)
+
+// Store holds one storage's entries inside a volume. Implementations are
+// safe for concurrent use by many goroutines.
+//
+// Every method first checks ctx and returns its error (unwrapped: it matches
+// context.Canceled or context.DeadlineExceeded) if it is already done; long
+// operations check it again as they go. After Close every method but Close
+// returns an error matching ErrClosed.
+type Store interface {
+	// Apply stores e, a value or a tombstone, unless the key already holds
+	// an entry whose timestamp is greater than or equal to e.Timestamp. It
+	// reports whether e was stored; the compare and the write are atomic
+	// with respect to every other Apply and Collect on that key. When it
+	// returns applied=true the entry is durable (see the package comment);
+	// when it returns an error nothing was stored, unless the error came
+	// after the point of no return of the medium, in which case the write
+	// is either entirely visible or entirely absent, never partial.
+	//
+	// e must pass CheckEntry; otherwise Apply returns its error. A tombstone
+	// is stored without value and encoding (see Normalize). Apply copies
+	// e.Value: the caller may reuse it when Apply returns.
+	Apply(ctx context.Context, e Entry) (applied bool, err error)
+
+	// Get returns the entry key holds, tombstones included. A key that holds
+	// nothing gives ok=false and a nil error. A key that fails CheckKey, or
+	// the backend's own limits, gives an error matching ErrInvalidKey.
+	Get(ctx context.Context, key string) (e Entry, ok bool, err error)
+
+	// Scan calls fn for each entry whose key starts with prefix (a plain
+	// byte-string prefix, not a key expression; "" means every entry),
+	// tombstones included, in no particular order. mode says whether the
+	// values are read (ScanValues) or only the keys and metadata (ScanMeta:
+	// Value is nil), which on some backends costs far less.
+	//
+	// Each key is reported at most once. A key that holds the same entry for
+	// the whole scan is reported; one written or collected during the scan
+	// is reported with any entry it held during the scan, or not at all.
+	// Scan holds no lock while fn runs, so fn may call any method of the
+	// Store. If fn returns ErrStopScan, Scan stops and returns nil; any
+	// other error stops the scan and is returned as is.
+	Scan(ctx context.Context, prefix string, mode ScanMode, fn func(Entry) error) error
+
+	// Collect removes every tombstone whose timestamp's physical time is
+	// before olderThan, provided it is still the key's current entry when
+	// removed, and returns how many it removed. Once a tombstone is
+	// collected an older put can store the key again, so the server passes
+	// now minus a lifespan much longer than any write can be delayed.
+	Collect(ctx context.Context, olderThan time.Time) (removed int, err error)
+
+	// Close releases the store and runs its closing action if it has one
+	// (for example S3's on_closure: destroy_bucket). Close is idempotent:
+	// calls after the first return nil.
+	Close(ctx context.Context) error
+}
+
+// ScanMode says what Scan reads for each entry.
+type ScanMode uint8
+
+const (
+	// ScanMeta reads keys, timestamps, encodings and the Deleted flag, not
+	// values (for resolving wildcard deletes, seeding indexes, listing).
+	ScanMeta ScanMode = iota
+	// ScanValues reads values too (for answering wildcard queries).
+	ScanValues
+)
+
+// String returns "meta" or "values".
+func (m ScanMode) String() string {
+	switch m {
+	case ScanMeta:
+		return "meta"
+	case ScanValues:
+		return "values"
+	}
+	return "ScanMode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// StorageConfig is what a volume needs to open one storage.
+type StorageConfig struct {
+	// ReadOnly makes the store refuse Apply and Collect with ErrReadOnly
+	// (see ReadOnly). A backend may also open its medium read-only.
+	ReadOnly bool
+	// Options are the backend-specific options of this storage (in YAML,
+	// the storage's `volume: {id: ..., <options>}` map without id). Each
+	// backend documents the names it accepts and refuses unknown ones.
+	Options Options
+}
+
+// Volume is one configured backend instance; it opens the stores of the
+// storages that use it. It is safe for concurrent use.
+type Volume interface {
+	// Open opens (creating it if needed) the store of the storage called
+	// name. Opening a storage that is already open returns an error
+	// matching ErrInUse.
+	Open(ctx context.Context, name string, cfg StorageConfig) (Store, error)
+	// Close closes every store still open from this volume, then the volume
+	// itself. Close is idempotent.
+	Close(ctx context.Context) error
+}
