@@ -8,6 +8,12 @@ import (
 	"github.com/zmesh/zmesh/socket"
 )
 
+func newBenchCtx(b *testing.B) *socket.Ctx {
+	c := socket.NewCtx(nil)
+	b.Cleanup(func() { c.Close() })
+	return c
+}
+
 // benchPair returns a connected Client and Server over ep.
 func benchPair(b *testing.B, ep string) (*Client, *Server, func()) {
 	b.Helper()

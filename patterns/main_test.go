@@ -11,5 +11,6 @@ func TestMain(m *testing.M) {
 		// zmq4 (the benchmark baseline) leaves its inproc readers running
 		// after Close; that is its leak, not ours.
 		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4/internal/inproc.(*conn).read"),
+		goleak.IgnoreAnyFunction("github.com/go-zeromq/zmq4.(*pubMWriter).run"),
 	)
 }

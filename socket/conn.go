@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/zmesh/zmesh/mechanism"
 	"github.com/zmesh/zmesh/transport"
@@ -365,7 +366,10 @@ func (c *conn) writeLoop() error {
 		for i := range batch {
 			m := &batch[i]
 			if sendGroup {
-				if buf, err = c.appendFrame(buf, flagMore, []byte(m.Group)); err != nil {
+				if c.codec == nil {
+					buf = appendFrameHeader(buf, flagMore, len(m.Group))
+					buf = append(buf, m.Group...)
+				} else if buf, err = c.codec.Seal(buf, flagMore, groupBytes(m.Group)); err != nil {
 					return err
 				}
 			}
@@ -389,6 +393,10 @@ func (c *conn) writeLoop() error {
 		clear(batch)
 	}
 }
+
+// groupBytes views a group name as bytes without copying it. Codecs only
+// read the body they seal, so the string's memory is never written.
+func groupBytes(g string) []byte { return unsafe.Slice(unsafe.StringData(g), len(g)) }
 
 // appendFrame encodes one frame, through the mechanism's codec if any.
 func (c *conn) appendFrame(buf []byte, flags byte, body []byte) ([]byte, error) {

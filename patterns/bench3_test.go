@@ -1,0 +1,180 @@
+package patterns
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+)
+
+// BenchmarkScatterGather measures pipeline throughput.
+func BenchmarkScatterGather(b *testing.B) {
+	for _, tc := range []struct {
+		name, ep string
+		size     int
+	}{
+		{"tcp/16B", "tcp://127.0.0.1:*", 16},
+		{"tcp/64KiB", "tcp://127.0.0.1:*", 64 << 10},
+		{"inproc/16B", "inproc://sg", 16},
+		{"inproc/64KiB", "inproc://sg", 64 << 10},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			zctx := newBenchCtx(b)
+			g, _ := NewGather(zctx, Options{})
+			if err := g.Bind(tc.ep); err != nil {
+				b.Fatal(err)
+			}
+			ep, _ := g.LastEndpoint()
+			s, _ := NewScatter(zctx, Options{})
+			s.Connect(ep)
+			ctx := context.Background()
+			body := make([]byte, tc.size)
+			s.Send(ctx, body)
+			g.Recv(ctx)
+			b.SetBytes(int64(tc.size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < b.N; i++ {
+					if _, err := g.Recv(ctx); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+			for i := 0; i < b.N; i++ {
+				if err := s.Send(ctx, body); err != nil {
+					b.Fatal(err)
+				}
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+		})
+	}
+}
+
+// BenchmarkRadioDish measures publish throughput. Over tcp the radio is
+// NoDrop so every message counts; over udp, loss is the transport's nature,
+// so the benchmark reports the share received.
+func BenchmarkRadioDish(b *testing.B) {
+	for _, tc := range []struct {
+		name, ep string
+		size     int
+	}{
+		{"tcp/16B", "tcp://127.0.0.1:*", 16},
+		{"udp/16B", "udp://127.0.0.1:*", 16},
+		{"udp/1KiB", "udp://127.0.0.1:*", 1024},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			zctx := newBenchCtx(b)
+			d, _ := NewDish(zctx, Options{RecvHWM: 100000})
+			if err := d.Bind(tc.ep); err != nil {
+				b.Fatal(err)
+			}
+			d.Join("g")
+			ep, _ := d.LastEndpoint()
+			r, _ := NewRadio(zctx, Options{}, RadioOptions{NoDrop: true})
+			r.Connect(ep)
+			ctx := context.Background()
+			udp := tc.ep[:3] == "udp"
+			if !udp {
+				for {
+					r.Transmit(ctx, []byte("probe"), "g")
+					if _, err := d.TryRecv(); err == nil {
+						break
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+			body := make([]byte, tc.size)
+			b.SetBytes(int64(tc.size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			var got atomic.Int64
+			rctx, cancel := context.WithCancel(ctx)
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for got.Load() < int64(b.N) {
+					if _, err := d.Recv(rctx); err != nil {
+						return
+					}
+					got.Add(1)
+				}
+			}()
+			for i := 0; i < b.N; i++ {
+				if err := r.Transmit(ctx, body, "g"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if udp {
+				// Give the last datagrams a moment, then stop counting.
+				time.Sleep(20 * time.Millisecond)
+				cancel()
+			}
+			wg.Wait()
+			cancel()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+			if udp {
+				b.ReportMetric(100*float64(got.Load())/float64(b.N), "%recv")
+			}
+		})
+	}
+}
+
+// BenchmarkZMQ4PubSub is zmq4's nearest equivalent of Radio→Dish.
+func BenchmarkZMQ4PubSub(b *testing.B) {
+	b.Run("tcp/16B", func(b *testing.B) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		pub := zmq4.NewPub(ctx)
+		defer pub.Close()
+		if err := pub.Listen("tcp://127.0.0.1:0"); err != nil {
+			b.Fatal(err)
+		}
+		sub := zmq4.NewSub(ctx)
+		defer sub.Close()
+		if err := sub.Dial("tcp://" + pub.Addr().String()); err != nil {
+			b.Fatal(err)
+		}
+		sub.SetOption(zmq4.OptionSubscribe, "g")
+		body := make([]byte, 16)
+		msg := func() zmq4.Msg { return zmq4.NewMsgFrom([]byte("g"), body) }
+		// Wait for the subscription to arrive.
+		got := make(chan struct{})
+		go func() { sub.Recv(); close(got) }()
+		for ready := false; !ready; {
+			pub.Send(msg())
+			select {
+			case <-got:
+				ready = true
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		b.SetBytes(16)
+		b.ReportAllocs()
+		b.ResetTimer()
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < b.N; i++ {
+				if _, err := sub.Recv(); err != nil {
+					return
+				}
+			}
+		}()
+		for i := 0; i < b.N; i++ {
+			pub.Send(msg())
+		}
+		wg.Wait()
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+	})
+}
