@@ -1,0 +1,239 @@
+package mechanism
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// Fixed keys from libzmq's tests (spec §4.7).
+var (
+	libzmqServerSecret = mustSecret("JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6")
+	libzmqServerPublic = mustPublic("rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7")
+	libzmqClientSecret = mustSecret("D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs")
+	libzmqClientPublic = mustPublic("Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID")
+)
+
+func mustSecret(s string) SecretKey {
+	k, err := ParseSecretKey(s)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func mustPublic(s string) PublicKey {
+	k, err := ParsePublicKey(s)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func curvePair() pair {
+	return pair{
+		client: &CurveClient{ServerKey: libzmqServerPublic, PublicKey: libzmqClientPublic, SecretKey: libzmqClientSecret},
+		server: &CurveServer{SecretKey: libzmqServerSecret},
+	}
+}
+
+func TestCurveHandshakeSucceedsWithLibzmqLayout(t *testing.T) {
+	var wire []frame
+	p := curvePair()
+	p.tamper = func(d direction, n int, f frame) []frame {
+		wire = append(wire, frame{f.flags, append([]byte(nil), f.body...)}) // proxy readers run one at a time here: the handshake alternates
+		return []frame{f}
+	}
+	cl, sv := p.run(t)
+	if cl.err != nil || sv.err != nil {
+		t.Fatalf("client: %v, server: %v", cl.err, sv.err)
+	}
+	if got := sv.res.UserID; got != libzmqClientPublic.String() {
+		t.Errorf("server UserID = %q, want the client's Z85 key %q", got, libzmqClientPublic)
+	}
+	if !bytes.Equal(sv.res.PublicKey, libzmqClientPublic[:]) {
+		t.Errorf("server Result.PublicKey = %x, want the client's key", sv.res.PublicKey)
+	}
+	if !bytes.Equal(cl.res.PublicKey, libzmqServerPublic[:]) {
+		t.Errorf("client Result.PublicKey = %x, want the server's key", cl.res.PublicKey)
+	}
+	if v, _ := sv.res.Peer.Get("Socket-Type"); v != "CLIENT" {
+		t.Errorf("server sees Socket-Type %q", v)
+	}
+	if v, _ := cl.res.Peer.Get("Socket-Type"); v != "SERVER" {
+		t.Errorf("client sees Socket-Type %q", v)
+	}
+
+	// spec §4.2–4.5: HELLO 200 B, WELCOME 168 B, INITIATE 257 + 22 B of
+	// metadata in a long frame, READY 30 + 22 B; all command frames.
+	want := []struct {
+		name  string
+		flags byte
+		size  int
+	}{{"HELLO", 0x04, 200}, {"WELCOME", 0x04, 168}, {"INITIATE", 0x06, 279}, {"READY", 0x04, 52}}
+	if len(wire) != len(want) {
+		t.Fatalf("%d frames on the wire, want %d", len(wire), len(want))
+	}
+	for i, w := range want {
+		f := wire[i]
+		if !IsCommand(f.body, w.name) || f.flags != w.flags || len(f.body) != w.size {
+			t.Errorf("frame %d: flags %#02x, %d bytes, % x...; want %s, flags %#02x, %d bytes", i, f.flags, len(f.body), f.body[:min(10, len(f.body))], w.name, w.flags, w.size)
+		}
+	}
+	// Client short nonces: HELLO 1, INITIATE 2; server: READY 1.
+	if n := binary.BigEndian.Uint64(wire[0].body[112:120]); n != 1 {
+		t.Errorf("HELLO nonce %d, want 1", n)
+	}
+	if n := binary.BigEndian.Uint64(wire[2].body[105:113]); n != 2 {
+		t.Errorf("INITIATE nonce %d, want 2", n)
+	}
+	if n := binary.BigEndian.Uint64(wire[3].body[6:14]); n != 1 {
+		t.Errorf("READY nonce %d, want 1", n)
+	}
+	if !bytes.Equal(wire[0].body[6:80], append([]byte{1, 0}, make([]byte, 72)...)) {
+		t.Errorf("HELLO version and padding: % x", wire[0].body[6:80])
+	}
+
+	// MESSAGE: client's first nonce is 3, server's 2; ordinary frames.
+	cw, _ := cl.res.Codec.Seal(nil, 0, []byte("hello"))
+	f, _, _ := splitFrame(cw)
+	if f.flags != 0x00 || len(f.body) != 38 || !IsCommand(f.body, "MESSAGE") || binary.BigEndian.Uint64(f.body[8:16]) != 3 {
+		t.Errorf("client MESSAGE: flags %#02x, % x", f.flags, f.body[:16])
+	}
+	if fl, body, err := sv.res.Codec.Open(f.flags, f.body); err != nil || fl != 0 || string(body) != "hello" {
+		t.Errorf("server Open: %#x %q %v", fl, body, err)
+	}
+	sw, _ := sv.res.Codec.Seal(nil, FlagCommand, []byte("\x04PING\x00\x00"))
+	f, _, _ = splitFrame(sw)
+	if f.flags != 0x00 || binary.BigEndian.Uint64(f.body[8:16]) != 2 {
+		t.Errorf("server MESSAGE: flags %#02x, nonce % x", f.flags, f.body[8:16])
+	}
+	if fl, body, err := cl.res.Codec.Open(f.flags, f.body); err != nil || fl != FlagCommand || string(body) != "\x04PING\x00\x00" {
+		t.Errorf("client Open: %#x %q %v", fl, body, err)
+	}
+}
+
+func TestCurveClientGeneratesAStableKeyPair(t *testing.T) {
+	m := &CurveClient{ServerKey: libzmqServerPublic}
+	pub, sec, err := m.Keys()
+	if err != nil || pub.IsZero() || sec.IsZero() || PublicFromSecret(sec) != pub {
+		t.Fatalf("Keys: %v %v %v", pub, sec, err)
+	}
+	for i := 0; i < 2; i++ {
+		cl, sv := pair{client: m, server: &CurveServer{SecretKey: libzmqServerSecret}}.run(t)
+		if cl.err != nil || sv.err != nil {
+			t.Fatalf("client: %v, server: %v", cl.err, sv.err)
+		}
+		if sv.res.UserID != pub.String() {
+			t.Fatalf("connection %d: server saw %s, want the generated key %s", i, sv.res.UserID, pub)
+		}
+	}
+}
+
+func TestCurveClientDerivesPublicKey(t *testing.T) {
+	m := &CurveClient{ServerKey: libzmqServerPublic, SecretKey: libzmqClientSecret}
+	pub, _, err := m.Keys()
+	if err != nil || pub != libzmqClientPublic {
+		t.Fatalf("got %s %v, want %s", pub, err, libzmqClientPublic)
+	}
+}
+
+func TestCurveMisconfiguredKeysFailBeforeTheWire(t *testing.T) {
+	cases := []struct {
+		name string
+		m    Mechanism
+	}{
+		{"client without server key", &CurveClient{}},
+		{"client with public but no secret", &CurveClient{ServerKey: libzmqServerPublic, PublicKey: libzmqClientPublic}},
+		{"client with mismatched pair", &CurveClient{ServerKey: libzmqServerPublic, PublicKey: libzmqServerPublic, SecretKey: libzmqClientSecret}},
+		{"client with low-order server key", &CurveClient{ServerKey: PublicKey{1}}},
+		{"server without secret", &CurveServer{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fc := &frameConn{}
+			_, err := tc.m.Handshake(context.Background(), fc, testParams("CLIENT", nil, nil, false, nil))
+			if !errors.Is(err, ErrInvalidKey) {
+				t.Fatalf("got %v, want ErrInvalidKey", err)
+			}
+			if len(fc.commands()) != 0 {
+				t.Fatalf("wrote %d commands", len(fc.commands()))
+			}
+		})
+	}
+}
+
+func TestCurveWrongServerKeyFailsClientAndServerClosesSilently(t *testing.T) {
+	otherPub, _, _ := GenerateKeyPair()
+	p := curvePair()
+	p.client = &CurveClient{ServerKey: otherPub}
+	cl, sv := p.run(t)
+	he := mustHandshakeError(t, "client", cl.err)
+	if he.Remote || !he.Retry || !isEOF(cl.err) || !strings.Contains(he.Reason, "ServerKey") {
+		t.Errorf("client error %#v", he)
+	}
+	she := mustHandshakeError(t, "server", sv.err)
+	if !strings.Contains(she.Reason, "does not know our public key") {
+		t.Errorf("server error %q", she.Reason)
+	}
+	if n := len(sv.conn.commands()); n != 0 {
+		t.Errorf("server wrote %d commands, want none", n)
+	}
+}
+
+func TestCurveAuthenticator(t *testing.T) {
+	other, _, _ := GenerateKeyPair()
+	cases := []struct {
+		name       string
+		auth       func() Authenticator
+		wantReason string // client's HandshakeError reason; "" = success
+		remote     bool
+		wantUser   string
+	}{
+		{"no authenticator accepts every client (Stonehouse)", func() Authenticator { return nil }, "", false, libzmqClientPublic.String()},
+		{"listed key", func() Authenticator { a := &Auth{}; a.AllowKey(libzmqClientPublic); return a }, "", false, libzmqClientPublic.String()},
+		{"curve_auth off", func() Authenticator { a := &Auth{}; a.SetCurveAuth(false); return a }, "", false, libzmqClientPublic.String()},
+		{"unlisted key", func() Authenticator { a := &Auth{}; a.AllowKey(other); return a }, "peer sent ERROR: 400", true, ""},
+		{"empty registry", func() Authenticator { return &Auth{} }, "peer sent ERROR: 400", true, ""},
+		{"denied address", func() Authenticator { a := &Auth{}; a.SetCurveAuth(false); _ = a.DenyAddr("127.0.0.0/8"); return a }, "peer sent ERROR: 400", true, ""},
+		{"custom user id", func() Authenticator {
+			return AuthFunc(func(_ context.Context, r *AuthRequest) (string, error) { return "alice", nil })
+		}, "", false, "alice"},
+		{"internal error", func() Authenticator {
+			return AuthFunc(func(context.Context, *AuthRequest) (string, error) { return "", errors.New("db down") })
+		}, "peer sent ERROR: 500", true, ""},
+		{"temporary", func() Authenticator {
+			return AuthFunc(func(context.Context, *AuthRequest) (string, error) { return "", ErrTemporary })
+		}, "EOF", false, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := curvePair()
+			p.serverAuth = tc.auth()
+			cl, sv := p.run(t)
+			if tc.wantReason == "" {
+				if cl.err != nil || sv.err != nil {
+					t.Fatalf("client: %v, server: %v", cl.err, sv.err)
+				}
+				if sv.res.UserID != tc.wantUser {
+					t.Fatalf("UserID %q, want %q", sv.res.UserID, tc.wantUser)
+				}
+				return
+			}
+			if sv.err == nil {
+				t.Fatal("server accepted the client")
+			}
+			if tc.remote {
+				he := mustHandshakeError(t, "client", cl.err)
+				if !he.Remote || he.Retry || he.Reason != tc.wantReason {
+					t.Fatalf("client error %#v, want remote %q", he, tc.wantReason)
+				}
+			} else if !isEOF(cl.err) {
+				t.Fatalf("client error %v, want the connection closed", cl.err)
+			}
+		})
+	}
+}

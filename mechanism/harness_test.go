@@ -1,0 +1,337 @@
+package mechanism
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+)
+
+// This file is the handshake harness: it runs both ends of any two
+// mechanisms over net.Pipe, each through a frameConn that writes and reads
+// real ZMTP frames (flags, short or long size, body). Between the two ends
+// sits a proxy that forwards frames and lets a test tamper with them.
+
+// frame is one ZMTP frame.
+type frame struct {
+	flags byte
+	body  []byte
+}
+
+// appendTestFrame encodes a frame as libzmq does: short up to 255 bytes.
+func appendTestFrame(dst []byte, flags byte, body []byte) []byte {
+	if len(body) <= 255 {
+		dst = append(dst, flags&^FlagLong, byte(len(body)))
+	} else {
+		dst = append(dst, flags|FlagLong)
+		dst = binary.BigEndian.AppendUint64(dst, uint64(len(body)))
+	}
+	return append(dst, body...)
+}
+
+// splitFrame decodes the first frame of b and returns it and the rest.
+func splitFrame(b []byte) (frame, []byte, error) {
+	if len(b) < 2 {
+		return frame{}, nil, io.ErrUnexpectedEOF
+	}
+	flags := b[0]
+	var n uint64
+	if flags&FlagLong != 0 {
+		if len(b) < 9 {
+			return frame{}, nil, io.ErrUnexpectedEOF
+		}
+		n, b = binary.BigEndian.Uint64(b[1:9]), b[9:]
+	} else {
+		n, b = uint64(b[1]), b[2:]
+	}
+	if n > uint64(len(b)) {
+		return frame{}, nil, io.ErrUnexpectedEOF
+	}
+	return frame{flags, b[:n]}, b[n:], nil
+}
+
+// maxTestFrame bounds what the harness reads, as an engine's maximum
+// message size would.
+const maxTestFrame = 8 << 20
+
+// frameConn is the test implementation of Conn: real ZMTP frames over a
+// net.Conn. It also records every command it wrote.
+type frameConn struct {
+	nc net.Conn
+	r  *bufio.Reader
+
+	mu      sync.Mutex
+	written [][]byte // bodies of the commands written, in order
+}
+
+func newFrameConn(nc net.Conn) *frameConn {
+	return &frameConn{nc: nc, r: bufio.NewReader(nc)}
+}
+
+func (f *frameConn) WriteCommand(body []byte) error {
+	f.mu.Lock()
+	f.written = append(f.written, append([]byte(nil), body...))
+	f.mu.Unlock()
+	_, err := f.nc.Write(appendTestFrame(nil, FlagCommand, body))
+	return err
+}
+
+func (f *frameConn) ReadCommand() ([]byte, error) {
+	fr, err := f.readFrame()
+	if err != nil {
+		return nil, err
+	}
+	if fr.flags&FlagCommand == 0 {
+		return nil, Protocolf("message frame during the handshake")
+	}
+	return fr.body, nil
+}
+
+func (f *frameConn) commands() [][]byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([][]byte(nil), f.written...)
+}
+
+// readFrame reads one frame; the body is newly allocated.
+func (f *frameConn) readFrame() (frame, error) {
+	var hdr [9]byte
+	if _, err := io.ReadFull(f.r, hdr[:2]); err != nil {
+		return frame{}, err
+	}
+	n := uint64(hdr[1])
+	if hdr[0]&FlagLong != 0 {
+		if _, err := io.ReadFull(f.r, hdr[2:9]); err != nil {
+			return frame{}, err
+		}
+		n = binary.BigEndian.Uint64(hdr[1:9])
+	}
+	if n > maxTestFrame {
+		return frame{}, fmt.Errorf("frame of %d bytes", n)
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(f.r, body); err != nil {
+		return frame{}, err
+	}
+	return frame{hdr[0], body}, nil
+}
+
+// writeFrame writes one raw frame.
+func (f *frameConn) writeFrame(fr frame) error {
+	_, err := f.nc.Write(appendTestFrame(nil, fr.flags, fr.body))
+	return err
+}
+
+// direction of a frame through the proxy.
+type direction int
+
+const (
+	toServer direction = iota
+	toClient
+)
+
+func (d direction) String() string { return [...]string{"C>S", "S>C"}[d] }
+
+// tamperFunc sees the n-th frame (from 0) going in direction d and returns
+// the frames to forward instead (nil drops it).
+type tamperFunc func(d direction, n int, f frame) []frame
+
+// outcome is one end's result.
+type outcome struct {
+	res  *Result
+	err  error
+	conn *frameConn
+}
+
+// pair configures a harness run.
+type pair struct {
+	client, server Mechanism
+	clientAuth     Authenticator // Params.Auth on the connecting side
+	serverAuth     Authenticator // Params.Auth on the accepting side
+	clientType     string        // socket types; CLIENT and SERVER by default
+	serverType     string
+	tamper         tamperFunc
+	timeout        time.Duration
+}
+
+// socketPeers is the compatibility rule the harness's CheckPeer applies.
+var socketPeers = map[string]string{"CLIENT": "SERVER", "SERVER": "CLIENT", "RADIO": "DISH", "DISH": "RADIO"}
+
+// testGreeting builds a 64-byte ZMTP 3.1 greeting.
+func testGreeting(mech string, asServer bool) []byte {
+	g := make([]byte, 64)
+	g[0], g[9], g[10], g[11] = 0xFF, 0x7F, 3, 1
+	copy(g[12:32], mech)
+	if asServer {
+		g[32] = 1
+	}
+	return g
+}
+
+func testParams(typ string, local, peer []byte, accepted bool, auth Authenticator) *Params {
+	return &Params{
+		SocketType: typ,
+		Metadata:   Metadata{{Name: "Socket-Type", Value: typ}},
+		CheckPeer: func(md Metadata) error {
+			st, ok := md.Get("Socket-Type")
+			if !ok {
+				return Protocolf("peer sent no Socket-Type")
+			}
+			if socketPeers[typ] != st {
+				return Protocolf("incompatible socket type %q", st)
+			}
+			return nil
+		},
+		LocalGreeting: local,
+		PeerGreeting:  peer,
+		PeerAddress:   "127.0.0.1",
+		Accepted:      accepted,
+		Auth:          auth,
+	}
+}
+
+// run performs both handshakes concurrently and returns their outcomes. A
+// side that fails closes its connection, as the engine does, which ends the
+// other side's wait. Successful sides' connections are closed when the test
+// ends.
+func (p pair) run(t testing.TB) (cl, sv outcome) {
+	t.Helper()
+	if p.clientType == "" {
+		p.clientType = "CLIENT"
+	}
+	if p.serverType == "" {
+		p.serverType = "SERVER"
+	}
+	if p.timeout == 0 {
+		p.timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+	defer cancel()
+
+	cEnd, cProxy := net.Pipe()
+	sEnd, sProxy := net.Pipe()
+	var wg sync.WaitGroup
+	startProxy(&wg, cProxy, sProxy, p.tamper)
+	t.Cleanup(func() {
+		cEnd.Close()
+		sEnd.Close()
+		wg.Wait()
+	})
+
+	cg := testGreeting(p.client.Name(), p.client.AsServer())
+	sg := testGreeting(p.server.Name(), p.server.AsServer())
+	cp := testParams(p.clientType, cg, sg, false, p.clientAuth)
+	sp := testParams(p.serverType, sg, cg, true, p.serverAuth)
+
+	cl.conn, sv.conn = newFrameConn(cEnd), newFrameConn(sEnd)
+	var hs sync.WaitGroup
+	side := func(m Mechanism, o *outcome, params *Params) {
+		defer hs.Done()
+		stop := context.AfterFunc(ctx, func() { _ = o.conn.nc.SetDeadline(time.Unix(1, 0)) })
+		defer stop()
+		o.res, o.err = m.Handshake(ctx, o.conn, params)
+		if o.err != nil {
+			o.conn.nc.Close()
+		}
+	}
+	hs.Add(2)
+	go side(p.client, &cl, cp)
+	go side(p.server, &sv, sp)
+	hs.Wait()
+	if ctx.Err() != nil {
+		t.Fatalf("handshake did not finish within %v (client: %v, server: %v)", p.timeout, cl.err, sv.err)
+	}
+	return cl, sv
+}
+
+// startProxy forwards frames between the two pipe ends, through tamper if
+// set. Each direction has a reader that never blocks on the writer (frames
+// queue in between), so two sides may write at once, as NULL's do.
+func startProxy(wg *sync.WaitGroup, c, s net.Conn, tamper tamperFunc) {
+	closeBoth := sync.OnceFunc(func() { c.Close(); s.Close() })
+	forward := func(d direction, from, to net.Conn) {
+		q := make(chan frame, 256)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			defer close(q)
+			src := newFrameConn(from)
+			for n := 0; ; n++ {
+				f, err := src.readFrame()
+				if err != nil {
+					return // the writer delivers what is queued, then closes
+				}
+				out := []frame{f}
+				if tamper != nil {
+					out = tamper(d, n, f)
+				}
+				for _, o := range out {
+					q <- o
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			dst := newFrameConn(to)
+			for f := range q {
+				if err := dst.writeFrame(f); err != nil {
+					closeBoth()
+				}
+			}
+			// The source is gone: the destination sees EOF after it has
+			// read everything the source sent before closing.
+			closeBoth()
+		}()
+	}
+	forward(toServer, c, s)
+	forward(toClient, s, c)
+}
+
+// exchange seals body with from's codec, and opens it with to's.
+func exchange(t testing.TB, from, to Codec, flags byte, body []byte) (byte, []byte) {
+	t.Helper()
+	wire, err := from.Seal(nil, flags, body)
+	if err != nil {
+		t.Fatalf("Seal: %v", err)
+	}
+	f, rest, err := splitFrame(wire)
+	if err != nil || len(rest) != 0 {
+		t.Fatalf("Seal produced a bad frame: %v, %d trailing bytes", err, len(rest))
+	}
+	gf, got, err := to.Open(f.flags, f.body)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return gf, got
+}
+
+// mustHandshakeError asserts err is a *HandshakeError and returns it.
+func mustHandshakeError(t testing.TB, who string, err error) *HandshakeError {
+	t.Helper()
+	var he *HandshakeError
+	if !errors.As(err, &he) || !errors.Is(err, ErrHandshake) {
+		t.Fatalf("%s: got %v (%T), want a *HandshakeError", who, err, err)
+	}
+	return he
+}
+
+// detReader is a deterministic stream of bytes (splitmix64), so fuzz
+// targets and golden tests can build the same handshake every run.
+type detReader struct{ x uint64 }
+
+func (r *detReader) Read(p []byte) (int, error) {
+	for i := range p {
+		r.x += 0x9E3779B97F4A7C15
+		z := r.x
+		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+		z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+		p[i] = byte(z ^ (z >> 31))
+	}
+	return len(p), nil
+}
