@@ -18,13 +18,15 @@
  *         [--curve-server SECRET_Z85] [--curve-allow PUBLIC_Z85]...
  *         [--curve-client SERVER_PUBLIC_Z85 --curve-public Z85 --curve-secret Z85]
  *         [--zap-domain D]
- *   extras: [--verbose] [--monitor] [--delay MS] [--reconnect-ivl MS]
+ *   extras: [--verbose] [--monitor] [--delay MS] [--interval MS] [--reconnect-ivl MS]
  *           [--handshake-ivl MS] [--ipv6]; --mode pattern
  *
  *   --verbose        dish recv: print "msg <group> <len>" per message
  *   --monitor        print libzmq socket monitor events ("event ..." below)
  *   --delay MS       send: wait MS after "ready" before the first send (a
  *                    RADIO drops what it sends before the DISH's JOIN arrives)
+ *   --interval MS    send: wait MS between two sends (a RADIO sending a slow
+ *                    stream that a DISH can join at any time)
  *   --reconnect-ivl MS, --handshake-ivl MS, --ipv6
  *                    ZMQ_RECONNECT_IVL, ZMQ_HANDSHAKE_IVL, ZMQ_IPV6=1
  *
@@ -51,7 +53,10 @@
  *                               with --monitor: a libzmq socket monitor event,
  *                               NAME without the ZMQ_EVENT_ prefix
  *                               (CONNECTED, HANDSHAKE_SUCCEEDED, DISCONNECTED,
- *                               HANDSHAKE_FAILED_AUTH, ...)
+ *                               HANDSHAKE_FAILED_AUTH, ...); value in
+ *                               decimal (e.g. the ZAP status for
+ *                               HANDSHAKE_FAILED_AUTH, a ZMQ_PROTOCOL_ERROR_*
+ *                               code for HANDSHAKE_FAILED_PROTOCOL)
  *
  * Exit status: 0 success, 1 failure (bad message, libzmq error), 2 timeout,
  * 64 bad command line. A usage or libzmq error is explained on stderr.
@@ -64,7 +69,7 @@
  *           goes on.
  *   send    client, radio, scatter: after --delay, send --count messages of
  *           --size bytes with the pattern below (radio: to --group, default
- *           "g"), blocking; print "done sent=N", then close and exit, which
+ *           "g"), blocking, --interval apart; print "done sent=N", then close and exit, which
  *           waits per --linger (libzmq default -1: until delivered, bounded by
  *           --timeout).
  *   recv    client, server, dish, gather: receive --count messages and check
@@ -144,7 +149,7 @@ static struct {
 	struct list curve_allow;
 	const char *curve_client, *curve_public, *curve_secret;
 	const char *zap_domain;
-	int verbose, monitor, delay, ipv6;
+	int verbose, monitor, delay, interval, ipv6;
 	int reconnect_ivl, reconnect_ivl_set, handshake_ivl, handshake_ivl_set;
 } opt;
 
@@ -369,6 +374,8 @@ static void parse_args(int argc, char **argv) {
 			opt.zap_domain = v;
 		else if (IS("--delay"))
 			opt.delay = (int)parse_long(a, v, 0, 0x7fffffffL);
+		else if (IS("--interval"))
+			opt.interval = (int)parse_long(a, v, 0, 0x7fffffffL);
 		else if (IS("--reconnect-ivl")) {
 			opt.reconnect_ivl = (int)parse_long(a, v, -1, 0x7fffffffL);
 			opt.reconnect_ivl_set = 1;
@@ -696,6 +703,8 @@ static int run_send(void *s) {
 		sleep_ms(opt.delay);
 	for (sent = 0; sent < opt.count; sent++) {
 		zmq_msg_t m;
+		if (sent > 0 && opt.interval > 0)
+			sleep_ms(opt.interval);
 		if (zmq_msg_init_size(&m, (size_t)opt.size) != 0)
 			zfail("zmq_msg_init_size", NULL);
 		fill_pattern(zmq_msg_data(&m), (size_t)opt.size, (uint32_t)sent);
