@@ -257,3 +257,24 @@ func TestNoiseRekeyIsRequired(t *testing.T) {
 		t.Fatalf("got %v, want ErrDecrypt", err)
 	}
 }
+
+// TestNoiseWireSizes pins the examples of NOISE.md's transport section.
+func TestNoiseWireSizes(t *testing.T) {
+	cs := codecPairs(t)["NOISE"]
+	for _, tc := range []struct{ body, wire int }{{0, 16}, {16, 32}, {1024, 1040}, {65519, 65535}, {65520, 65552}, {1 << 20, 1048848}} {
+		w, err := cs[0].Seal(nil, 0, make([]byte, tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _, _ := splitFrame(w)
+		if len(f.body) != tc.wire {
+			t.Errorf("%d-byte body: %d-byte wire body, NOISE.md says %d", tc.body, len(f.body), tc.wire)
+		}
+		if _, _, err := cs[1].Open(f.flags, f.body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p, _ := noisePrologue(make([]byte, 64), make([]byte, 64)); len(p) != 142 {
+		t.Errorf("prologue of %d bytes, NOISE.md says 142", len(p))
+	}
+}
