@@ -1,0 +1,180 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/zmesh/zmesh/mechanism"
+)
+
+// AuthConfig configures an authenticator, as libzmq-rs's AuthConfig does
+// (its decision rules are mechanism.Auth's):
+//
+//	auth:
+//	  blacklist: ["10.0.0.1", "192.168.0.0/16"]   # or deny:
+//	  whitelist: ["127.0.0.1", "::1"]             # or allow:
+//	  plain_registry: [{username: admin, password: "${ADMIN_PASSWORD}"}]
+//	  curve_registry: ["<z85 client public key>"]
+//	  curve_auth: true
+//
+// Addresses may be single IPs or CIDR prefixes (libzmq-rs takes single IPs
+// only). A non-empty allow list makes the deny list irrelevant.
+type AuthConfig struct {
+	// Deny lists addresses and CIDR prefixes refused a connection
+	// (YAML: blacklist, or deny).
+	Deny []string
+	// Allow, if not empty, lists the only addresses and prefixes admitted
+	// (YAML: whitelist, or allow).
+	Allow []string
+	// PlainRegistry lists the PLAIN users and their passwords
+	// (YAML: plain_registry). An empty registry admits no PLAIN client.
+	PlainRegistry []PlainUser
+	// CurveRegistry lists the public keys CURVE and NOISE clients may use
+	// (YAML: curve_registry, Z85 keys).
+	CurveRegistry []mechanism.PublicKey
+	// CurveAuth turns the public-key check on or off (YAML: curve_auth);
+	// nil means on, as in libzmq-rs, so an empty CurveRegistry admits no
+	// CURVE or NOISE client.
+	CurveAuth *bool
+}
+
+// PlainUser is one PLAIN user (YAML: {username: u, password: p}).
+type PlainUser struct {
+	Username string
+	Password string
+}
+
+// Build returns a new authenticator holding this configuration. Its lists
+// can be changed at run time through its methods.
+func (a *AuthConfig) Build() (*mechanism.Auth, error) {
+	auth := new(mechanism.Auth)
+	if a == nil {
+		return auth, nil
+	}
+	if err := auth.SetDeniedAddrs(a.Deny); err != nil {
+		return nil, fmt.Errorf("config: auth deny list: %w", err)
+	}
+	if err := auth.SetAllowedAddrs(a.Allow); err != nil {
+		return nil, fmt.Errorf("config: auth allow list: %w", err)
+	}
+	for _, u := range a.PlainRegistry {
+		if err := auth.AddUser(u.Username, u.Password); err != nil {
+			return nil, fmt.Errorf("config: auth plain_registry: %w", err)
+		}
+	}
+	auth.SetKeys(a.CurveRegistry)
+	auth.SetCurveAuth(a.CurveAuth == nil || *a.CurveAuth)
+	return auth, nil
+}
+
+func (a *AuthConfig) fields() []field {
+	return []field{
+		{key: "blacklist", aliases: []string{"deny"}, decode: func(d *decoder, path string, n *yaml.Node) error {
+			return d.addrs(path, n, &a.Deny)
+		}},
+		{key: "whitelist", aliases: []string{"allow"}, decode: func(d *decoder, path string, n *yaml.Node) error {
+			return d.addrs(path, n, &a.Allow)
+		}},
+		{key: "plain_registry", decode: func(d *decoder, path string, n *yaml.Node) error {
+			a.PlainRegistry = nil
+			return d.seq(path, n, "PLAIN users {username, password}", func(path string, item *yaml.Node) error {
+				var u PlainUser
+				err := d.mapping(path, item, "a PLAIN user {username, password}", []field{
+					{key: "username", required: true, decode: func(d *decoder, path string, n *yaml.Node) error {
+						return d.credential(path, n, &u.Username, "a user name")
+					}},
+					{key: "password", required: true, decode: func(d *decoder, path string, n *yaml.Node) error {
+						return d.credential(path, n, &u.Password, "a password")
+					}},
+				})
+				a.PlainRegistry = append(a.PlainRegistry, u)
+				return err
+			})
+		}},
+		{key: "curve_registry", decode: func(d *decoder, path string, n *yaml.Node) error {
+			a.CurveRegistry = nil
+			return d.seq(path, n, "Z85 public keys", func(path string, item *yaml.Node) error {
+				var k mechanism.PublicKey
+				err := d.key(path, item, k[:], false)
+				a.CurveRegistry = append(a.CurveRegistry, k)
+				return err
+			})
+		}},
+		{key: "curve_auth", decode: func(d *decoder, path string, n *yaml.Node) error {
+			on := true
+			if err := d.boolean(path, n, &on); err != nil {
+				return err
+			}
+			a.CurveAuth = &on
+			return nil
+		}},
+	}
+}
+
+// addrs decodes a list of IP addresses and CIDR prefixes, checking each.
+func (d *decoder) addrs(path string, n *yaml.Node, dst *[]string) error {
+	*dst = nil
+	return d.seq(path, n, "IP addresses or CIDR prefixes", func(path string, item *yaml.Node) error {
+		var s string
+		if err := d.text(path, item, &s, "an IP address or CIDR prefix"); err != nil {
+			return err
+		}
+		var err error
+		if strings.Contains(s, "/") {
+			_, err = netip.ParsePrefix(s)
+		} else {
+			_, err = netip.ParseAddr(s)
+		}
+		if err != nil || s == "" {
+			return d.fail(item, path, ErrValue, err, "want an IP address such as 10.0.0.1 or a CIDR prefix such as 10.0.0.0/8, got %s", quote(s))
+		}
+		*dst = append(*dst, s)
+		return nil
+	})
+}
+
+// CtxConfig is libzmq-rs's context configuration, accepted so its files
+// load unchanged:
+//
+//	ctx:
+//	  io_threads: 1
+//	  max_sockets: 1023
+//
+// Neither setting changes anything in zmesh. IOThreads sized libzmq's pool
+// of I/O threads; zmesh runs each connection's reading and writing on its
+// own goroutines, which the Go runtime schedules over GOMAXPROCS threads.
+// MaxSockets capped the sockets of one libzmq context; a socket.Ctx has no
+// such cap. Both are still checked (positive numbers) so that a typo does
+// not pass unnoticed.
+type CtxConfig struct {
+	// IOThreads is libzmq's I/O thread count (YAML: io_threads; libzmq-rs's
+	// default 1).
+	IOThreads int
+	// MaxSockets is libzmq's socket limit (YAML: max_sockets; libzmq-rs's
+	// default 1023).
+	MaxSockets int
+}
+
+func (c *CtxConfig) fields() []field {
+	return []field{
+		{key: "io_threads", decode: func(d *decoder, path string, n *yaml.Node) error {
+			return d.intField(path, n, &c.IOThreads, 1, 1<<20, "a positive integer")
+		}},
+		{key: "max_sockets", decode: func(d *decoder, path string, n *yaml.Node) error {
+			return d.intField(path, n, &c.MaxSockets, 1, 1<<31-1, "a positive integer")
+		}},
+	}
+}
+
+// intField decodes an int in [lo, hi].
+func (d *decoder) intField(path string, n *yaml.Node, dst *int, lo, hi int64, want string) error {
+	v := int64(*dst)
+	if err := d.integer(path, n, &v, lo, hi, want); err != nil {
+		return err
+	}
+	*dst = int(v)
+	return nil
+}

@@ -1,0 +1,441 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/zmesh/zmesh/mechanism"
+)
+
+// Config is a whole configuration file. Every section is optional:
+//
+//	ctx:     {...}   # CtxConfig
+//	auth:    {...}   # AuthConfig, for every socket below without its own
+//	client:  {...}   # ClientConfig
+//	server:  {...}   # ServerConfig
+//	radio:   {...}   # RadioConfig
+//	dish:    {...}   # DishConfig
+//	scatter: {...}   # ScatterConfig
+//	gather:  {...}   # GatherConfig
+//	sockets:         # named sockets, each tagged by its type
+//	  frontend: {server: {...}}
+//	  feed:     {radio: {...}}
+//
+// The one-per-type sections are the shape of libzmq-rs's examples (whose
+// programs read {auth, client, server} files); sockets holds any number of
+// named ones, each written as libzmq-rs's ConfigType.
+type Config struct {
+	// Ctx is libzmq-rs's context section (YAML: ctx); see CtxConfig.
+	Ctx *CtxConfig
+	// Auth is the authenticator's configuration (YAML: auth).
+	Auth *AuthConfig
+	// Client, Server, Radio, Dish, Scatter and Gather are one socket of
+	// each type (YAML: client, server, ...); nil when absent.
+	Client  *ClientConfig
+	Server  *ServerConfig
+	Radio   *RadioConfig
+	Dish    *DishConfig
+	Scatter *ScatterConfig
+	Gather  *GatherConfig
+	// Sockets holds named sockets (YAML: sockets).
+	Sockets map[string]*SocketConfig
+	// Authenticator is Auth built by Load or Parse (nil without an auth
+	// section): one authenticator shared by every socket of the file that
+	// has no auth section of its own. Edit its lists at run time to change
+	// who those sockets admit.
+	Authenticator *mechanism.Auth
+}
+
+// SocketConfig is one socket of any type, written as libzmq-rs's ConfigType
+// enum: a mapping with exactly one key naming the type, e.g.
+// {server: {bind: [tcp://127.0.0.1:5555]}}. Exactly one field is set.
+type SocketConfig struct {
+	Client  *ClientConfig
+	Server  *ServerConfig
+	Radio   *RadioConfig
+	Dish    *DishConfig
+	Scatter *ScatterConfig
+	Gather  *GatherConfig
+}
+
+// Type names the socket's type ("client", "server", ...), or "" if no field
+// is set.
+func (s *SocketConfig) Type() string {
+	switch {
+	case s.Client != nil:
+		return "client"
+	case s.Server != nil:
+		return "server"
+	case s.Radio != nil:
+		return "radio"
+	case s.Dish != nil:
+		return "dish"
+	case s.Scatter != nil:
+		return "scatter"
+	case s.Gather != nil:
+		return "gather"
+	}
+	return ""
+}
+
+// extras returns the Extras of the socket, whatever its type.
+func (s *SocketConfig) extras() *Extras {
+	switch {
+	case s.Client != nil:
+		return &s.Client.Extras
+	case s.Server != nil:
+		return &s.Server.Extras
+	case s.Radio != nil:
+		return &s.Radio.Extras
+	case s.Dish != nil:
+		return &s.Dish.Extras
+	case s.Scatter != nil:
+		return &s.Scatter.Extras
+	case s.Gather != nil:
+		return &s.Gather.Extras
+	}
+	return nil
+}
+
+// Loader loads configuration files. The zero value reads the process
+// environment for ${VAR} references; Load and Parse use the zero value.
+type Loader struct {
+	// LookupEnv, if set, replaces os.LookupEnv for ${VAR} references.
+	LookupEnv func(name string) (string, bool)
+}
+
+func (l *Loader) decoder(name string) *decoder {
+	lookup := os.LookupEnv
+	if l != nil && l.LookupEnv != nil {
+		lookup = l.LookupEnv
+	}
+	return &decoder{file: name, lookup: lookup}
+}
+
+// Load reads the configuration file at path (see Loader.Load).
+func Load(path string) (*Config, error) { return (*Loader)(nil).Load(path) }
+
+// Parse decodes a configuration held in data; name is used in errors (see
+// Loader.Parse).
+func Parse(name string, data []byte) (*Config, error) { return (*Loader)(nil).Parse(name, data) }
+
+// Load reads the configuration file at path. Errors are *Error values
+// naming path, line and column.
+func (l *Loader) Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return l.Parse(path, data)
+}
+
+// Parse decodes a configuration held in data, strictly: an unknown key, a
+// value of the wrong type or out of range, or anything else this package
+// documents as invalid fails with an *Error naming name, the line and the
+// column. It then builds the auth section into Config.Authenticator and
+// hands it to every socket without an auth section of its own.
+func (l *Loader) Parse(name string, data []byte) (*Config, error) {
+	c := new(Config)
+	if err := l.Unmarshal(name, data, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Section is a type that a configuration, or a part of one, decodes into:
+// *Config, *ClientConfig, *ServerConfig, *RadioConfig, *DishConfig,
+// *ScatterConfig, *GatherConfig, *SocketConfig, *AuthConfig or *CtxConfig.
+type Section interface {
+	decodeNode(d *decoder, path string, n *yaml.Node) error
+}
+
+// Unmarshal decodes a YAML document into one section, as Parse does for a
+// whole file: for instance a file that holds just a ServerConfig.
+func Unmarshal(name string, data []byte, into Section) error {
+	return (*Loader)(nil).Unmarshal(name, data, into)
+}
+
+// Unmarshal decodes a YAML document into one section (see the package
+// function Unmarshal).
+func (l *Loader) Unmarshal(name string, data []byte, into Section) error {
+	root, err := parse(name, data)
+	if err != nil {
+		return err
+	}
+	if root == nil {
+		root = &yaml.Node{Kind: yaml.MappingNode, Line: 1, Column: 1}
+	}
+	return into.decodeNode(l.decoder(name), "", root)
+}
+
+// unmarshalYAML implements yaml.Unmarshaler for every section, so a section
+// can sit inside a struct that yaml.v3 decodes. Errors then carry a line
+// and column but no file name; ${VAR} reads the process environment.
+func unmarshalYAML(s Section, n *yaml.Node) error {
+	return s.decodeNode((*Loader)(nil).decoder(""), "", n)
+}
+
+func (c *Config) decodeNode(d *decoder, path string, n *yaml.Node) error {
+	fields := []field{
+		section("ctx", func() Section { c.Ctx = new(CtxConfig); return c.Ctx }),
+		section("auth", func() Section { c.Auth = new(AuthConfig); return c.Auth }),
+	}
+	fields = append(fields, socketSections(
+		func(x *ClientConfig) { c.Client = x }, func(x *ServerConfig) { c.Server = x },
+		func(x *RadioConfig) { c.Radio = x }, func(x *DishConfig) { c.Dish = x },
+		func(x *ScatterConfig) { c.Scatter = x }, func(x *GatherConfig) { c.Gather = x })...)
+	fields = append(fields, field{key: "sockets", decode: func(d *decoder, path string, n *yaml.Node) error {
+		return d.namedSockets(path, n, &c.Sockets)
+	}})
+	if err := d.mapping(path, n, "a configuration", fields); err != nil {
+		return err
+	}
+	return c.shareAuth()
+}
+
+// section is a key whose value is a Section, created by make unless the
+// value is null (an absent section).
+func section(key string, make func() Section) field {
+	return field{key: key, decode: func(d *decoder, path string, n *yaml.Node) error {
+		if r, err := d.resolve(path, n); err != nil || isNull(r) {
+			return err
+		}
+		return make().decodeNode(d, path, n)
+	}}
+}
+
+// socketSections are the keys client, server, ... each storing its
+// decoded section through its setter.
+func socketSections(client func(*ClientConfig), server func(*ServerConfig), radio func(*RadioConfig),
+	dish func(*DishConfig), scatter func(*ScatterConfig), gather func(*GatherConfig)) []field {
+	return []field{
+		section("client", func() Section { x := new(ClientConfig); client(x); return x }),
+		section("server", func() Section { x := new(ServerConfig); server(x); return x }),
+		section("radio", func() Section { x := new(RadioConfig); radio(x); return x }),
+		section("dish", func() Section { x := new(DishConfig); dish(x); return x }),
+		section("scatter", func() Section { x := new(ScatterConfig); scatter(x); return x }),
+		section("gather", func() Section { x := new(GatherConfig); gather(x); return x }),
+	}
+}
+
+// shareAuth builds the file's auth section and gives it to every socket
+// without an auth section of its own.
+func (c *Config) shareAuth() error {
+	c.Authenticator = nil
+	if c.Auth == nil {
+		return nil
+	}
+	a, err := c.Auth.Build()
+	if err != nil {
+		return err
+	}
+	c.Authenticator = a
+	var all []*Extras
+	for _, x := range []interface{ get() *Extras }{c.Client, c.Server, c.Radio, c.Dish, c.Scatter, c.Gather} {
+		if e := x.get(); e != nil {
+			all = append(all, e)
+		}
+	}
+	names := make([]string, 0, len(c.Sockets))
+	for name := range c.Sockets {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if e := c.Sockets[name].extras(); e != nil {
+			all = append(all, e)
+		}
+	}
+	for _, e := range all {
+		if e.Auth == nil && e.Authenticator == nil {
+			e.Authenticator = a
+		}
+	}
+	return nil
+}
+
+// get returns a section's Extras; nil for a nil section. (The nil checks
+// are needed because a nil *ClientConfig in an interface is not nil.)
+func (c *ClientConfig) get() *Extras {
+	if c == nil {
+		return nil
+	}
+	return &c.Extras
+}
+
+func (c *ServerConfig) get() *Extras {
+	if c == nil {
+		return nil
+	}
+	return &c.Extras
+}
+
+func (c *RadioConfig) get() *Extras {
+	if c == nil {
+		return nil
+	}
+	return &c.Extras
+}
+
+func (c *DishConfig) get() *Extras {
+	if c == nil {
+		return nil
+	}
+	return &c.Extras
+}
+
+func (c *ScatterConfig) get() *Extras {
+	if c == nil {
+		return nil
+	}
+	return &c.Extras
+}
+
+func (c *GatherConfig) get() *Extras {
+	if c == nil {
+		return nil
+	}
+	return &c.Extras
+}
+
+// namedSockets decodes sockets: {name: {type: {...}}, ...}.
+func (d *decoder) namedSockets(path string, n *yaml.Node, dst *map[string]*SocketConfig) error {
+	r, err := d.resolve(path, n)
+	if err != nil || isNull(r) {
+		return err
+	}
+	if r.Kind != yaml.MappingNode {
+		return d.fail(r, path, ErrType, nil, "want named sockets (a mapping of name: {type: {...}}), got %s", describe(r, r.Value))
+	}
+	ps, err := d.pairs(path, r, 0, false, nil)
+	if err != nil {
+		return err
+	}
+	out := make(map[string]*SocketConfig)
+	var fields []field
+	for _, p := range ps {
+		k, err := d.resolve(path, p.key)
+		if err != nil {
+			return err
+		}
+		if k.Kind != yaml.ScalarNode || lookupField(fields, k.Value) != nil {
+			continue // not a name, or a repeat: the mapping walk reports it
+		}
+		name := k.Value
+		fields = append(fields, field{key: name, decode: func(d *decoder, path string, n *yaml.Node) error {
+			s := new(SocketConfig)
+			if err := s.decodeNode(d, path, n); err != nil {
+				return err
+			}
+			out[name] = s
+			return nil
+		}})
+	}
+	if err := d.mapping(path, r, "named sockets", fields); err != nil {
+		return err
+	}
+	*dst = out
+	return nil
+}
+
+func (s *SocketConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+	*s = SocketConfig{}
+	r, err := d.resolve(path, n)
+	if err != nil {
+		return err
+	}
+	const want = "one socket, tagged by its type ({client: {...}}, {server: {...}}, ...)"
+	if r.Kind != yaml.MappingNode || len(r.Content) != 2 {
+		got := describe(r, r.Value)
+		if r.Kind == yaml.MappingNode {
+			got = fmt.Sprintf("%d keys", len(r.Content)/2)
+		}
+		return d.fail(r, path, ErrType, nil, "want %s, got %s", want, got)
+	}
+	err = d.mapping(path, r, "one socket", socketSections(
+		func(x *ClientConfig) { s.Client = x }, func(x *ServerConfig) { s.Server = x },
+		func(x *RadioConfig) { s.Radio = x }, func(x *DishConfig) { s.Dish = x },
+		func(x *ScatterConfig) { s.Scatter = x }, func(x *GatherConfig) { s.Gather = x }))
+	if err != nil {
+		return err
+	}
+	if s.Type() == "" {
+		return d.fail(r, path, ErrType, nil, "want %s, got no settings (write {%s: {}} for every default)", want, r.Content[0].Value)
+	}
+	set := 0
+	for _, p := range []bool{s.Client != nil, s.Server != nil, s.Radio != nil, s.Dish != nil, s.Scatter != nil, s.Gather != nil} {
+		if p {
+			set++
+		}
+	}
+	if set > 1 {
+		return d.fail(r, path, ErrType, nil, "want %s, got %d socket types", want, set)
+	}
+	return nil
+}
+
+func (c *ClientConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+	return d.mapping(path, n, "a client configuration", c.fields())
+}
+
+func (c *ServerConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+	return d.mapping(path, n, "a server configuration", c.fields())
+}
+
+func (c *RadioConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+	return d.mapping(path, n, "a radio configuration", c.fields())
+}
+
+func (c *DishConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+	return d.mapping(path, n, "a dish configuration", c.fields())
+}
+
+func (c *ScatterConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+	return d.mapping(path, n, "a scatter configuration", c.fields())
+}
+
+func (c *GatherConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+	return d.mapping(path, n, "a gather configuration", c.fields())
+}
+
+func (a *AuthConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+	return d.mapping(path, n, "an auth section", a.fields())
+}
+
+func (c *CtxConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+	return d.mapping(path, n, "a ctx section", c.fields())
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler with this package's strict
+// rules, so a Config can sit inside a struct that yaml.v3 decodes.
+func (c *Config) UnmarshalYAML(n *yaml.Node) error { return unmarshalYAML(c, n) }
+
+// UnmarshalYAML implements yaml.Unmarshaler with this package's rules.
+func (c *ClientConfig) UnmarshalYAML(n *yaml.Node) error { return unmarshalYAML(c, n) }
+
+// UnmarshalYAML implements yaml.Unmarshaler with this package's rules.
+func (c *ServerConfig) UnmarshalYAML(n *yaml.Node) error { return unmarshalYAML(c, n) }
+
+// UnmarshalYAML implements yaml.Unmarshaler with this package's rules.
+func (c *RadioConfig) UnmarshalYAML(n *yaml.Node) error { return unmarshalYAML(c, n) }
+
+// UnmarshalYAML implements yaml.Unmarshaler with this package's rules.
+func (c *DishConfig) UnmarshalYAML(n *yaml.Node) error { return unmarshalYAML(c, n) }
+
+// UnmarshalYAML implements yaml.Unmarshaler with this package's rules.
+func (c *ScatterConfig) UnmarshalYAML(n *yaml.Node) error { return unmarshalYAML(c, n) }
+
+// UnmarshalYAML implements yaml.Unmarshaler with this package's rules.
+func (c *GatherConfig) UnmarshalYAML(n *yaml.Node) error { return unmarshalYAML(c, n) }
+
+// UnmarshalYAML implements yaml.Unmarshaler with this package's rules.
+func (s *SocketConfig) UnmarshalYAML(n *yaml.Node) error { return unmarshalYAML(s, n) }
+
+// UnmarshalYAML implements yaml.Unmarshaler with this package's rules.
+func (a *AuthConfig) UnmarshalYAML(n *yaml.Node) error { return unmarshalYAML(a, n) }
+
+// UnmarshalYAML implements yaml.Unmarshaler with this package's rules.
+func (c *CtxConfig) UnmarshalYAML(n *yaml.Node) error { return unmarshalYAML(c, n) }
