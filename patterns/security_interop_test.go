@@ -1,0 +1,373 @@
+package patterns
+
+// Interop of the PLAIN and CURVE mechanisms with real libzmq 4.3 (through
+// internal/interop's zpeer): both directions, accepted and refused peers,
+// heartbeats inside CURVE MESSAGE boxes.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zmesh/zmesh/internal/interop"
+	"github.com/zmesh/zmesh/mechanism"
+	"github.com/zmesh/zmesh/socket"
+)
+
+// securitySizes cross CURVE's short/long MESSAGE boundary (222 bytes of
+// body make a 255-byte MESSAGE) and reach 1 MiB.
+var securitySizes = []int{0, 1, 222, 223, 65536, 1 << 20}
+
+func mustKey[K any](t *testing.T, parse func(string) (K, error), s string) K {
+	t.Helper()
+	k, err := parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// secureEcho runs echoServer on srv until the test ends.
+func secureEcho(t *testing.T, srv *Server) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); echoServer(ctx, srv) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+}
+
+// secureEvent waits for the next monitor event of type typ.
+func secureEvent(t *testing.T, mon <-chan socket.Event, typ socket.EventType) socket.Event {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case e := <-mon:
+			if e.Type == typ {
+				return e
+			}
+		case <-timeout:
+			t.Fatalf("no %v event", typ)
+		}
+	}
+}
+
+// boundServer starts a zmesh Server with opts on tcp loopback.
+func boundServer(t *testing.T, opts Options) (*Server, string) {
+	t.Helper()
+	srv, err := NewServer(newCtx(t), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	ep, err := srv.LastEndpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, ep
+}
+
+// libzmqEchoServer starts zpeer as an echo SERVER with the given security
+// flags and returns it and its endpoint.
+func libzmqEchoServer(t *testing.T, env *interop.Env, flags ...string) (*interop.Peer, string) {
+	t.Helper()
+	args := append([]string{"--type", "server", "--bind", "tcp://127.0.0.1:*", "--mode", "echo", "--count", "0", "--timeout", "60000", "--monitor"}, flags...)
+	p := env.Start(t, args...)
+	ep, err := p.Bound(30 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, ep
+}
+
+// echoThrough sends pattern messages of every size through cli and checks
+// the echoes; it returns the last reply's peer.
+func echoThrough(t *testing.T, cli *Client) *socket.Peer {
+	t.Helper()
+	ctx := testCtx(t)
+	var peer *socket.Peer
+	for seq, size := range securitySizes {
+		body := interop.Pattern(seq, size)
+		if err := cli.Send(ctx, body); err != nil {
+			t.Fatal(err)
+		}
+		m, err := cli.Recv(ctx)
+		if err != nil {
+			t.Fatalf("%d-byte echo: %v", size, err)
+		}
+		if !bytes.Equal(m.Body, body) {
+			t.Fatalf("%d-byte echo differs (%d bytes back)", size, len(m.Body))
+		}
+		peer = m.Peer
+	}
+	return peer
+}
+
+func TestInteropCurveLibzmqClientToServer(t *testing.T) {
+	env := interop.Require(t)
+	auth := &mechanism.Auth{}
+	auth.AllowKey(mustKey(t, mechanism.ParsePublicKey, interop.ClientPublic))
+	srv, ep := boundServer(t, Options{
+		Mechanism: &mechanism.CurveServer{SecretKey: mustKey(t, mechanism.ParseSecretKey, interop.ServerSecret)},
+		Auth:      auth,
+	})
+	// Record who the server saw, from inside its echo loop's messages.
+	peers := make(chan *socket.Peer, 64)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			m, err := srv.Recv(ctx)
+			if err != nil {
+				return
+			}
+			select {
+			case peers <- m.Peer:
+			default:
+			}
+			if srv.Route(ctx, m.Body, m.RoutingID) != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	for _, size := range []string{"0", "222", "223", "65536", "1048576"} {
+		p := env.Start(t, "--type", "client", "--connect", ep, "--mode", "reqrep", "--count", "20", "--size", size,
+			"--curve-client", interop.ServerPublic, "--curve-public", interop.ClientPublic, "--curve-secret", interop.ClientSecret, "--timeout", "30000")
+		if err := p.Wait(45 * time.Second); err != nil {
+			t.Fatalf("libzmq CURVE client, %s-byte bodies: %v", size, err)
+		}
+	}
+	peer := <-peers
+	if peer == nil || peer.Mechanism != "CURVE" || peer.UserID != interop.ClientPublic || peer.SocketType != "CLIENT" {
+		t.Fatalf("server saw peer %+v", peer)
+	}
+	if want := mustKey(t, mechanism.ParsePublicKey, interop.ClientPublic); !bytes.Equal(peer.PublicKey, want[:]) {
+		t.Fatalf("peer public key %x", peer.PublicKey)
+	}
+}
+
+func TestInteropCurveClientToLibzmqServer(t *testing.T) {
+	env := interop.Require(t)
+	p, ep := libzmqEchoServer(t, env, "--curve-server", interop.ServerSecret, "--curve-allow", interop.ClientPublic)
+	cli, err := NewClient(newCtx(t), Options{Mechanism: &mechanism.CurveClient{
+		ServerKey: mustKey(t, mechanism.ParsePublicKey, interop.ServerPublic),
+		PublicKey: mustKey(t, mechanism.ParsePublicKey, interop.ClientPublic),
+		SecretKey: mustKey(t, mechanism.ParseSecretKey, interop.ClientSecret),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	peer := echoThrough(t, cli)
+	if peer == nil || peer.SocketType != "SERVER" || peer.Mechanism != "CURVE" {
+		t.Fatalf("peer %+v", peer)
+	}
+	if _, err := p.WaitLine("zap 200 CURVE "+interop.ClientPublic, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInteropCurveClientWithGeneratedKey(t *testing.T) {
+	env := interop.Require(t)
+	// No --curve-allow: the libzmq server's ZAP handler admits any key.
+	p, ep := libzmqEchoServer(t, env, "--curve-server", interop.ServerSecret)
+	mech := &mechanism.CurveClient{ServerKey: mustKey(t, mechanism.ParsePublicKey, interop.ServerPublic)}
+	cli, _ := NewClient(newCtx(t), Options{Mechanism: mech})
+	if err := cli.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	echoThrough(t, cli)
+	pub, _, _ := mech.Keys()
+	if _, err := p.WaitLine("zap 200 CURVE "+pub.String(), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInteropCurveHeartbeatsInsideMessages(t *testing.T) {
+	// PING and PONG travel as MESSAGE boxes with the inner COMMAND bit
+	// (spec §4.6). Each direction is tested with only one side sending
+	// PINGs: that side's timeout drops the link unless the other answers
+	// PONG, which it does only if it decoded the PING as a command; and a
+	// heartbeat misread as data would show up as a message.
+	env := interop.Require(t)
+	curveClientFlags := []string{"--curve-client", interop.ServerPublic, "--curve-public", interop.ClientPublic, "--curve-secret", interop.ClientSecret}
+	for _, tc := range []struct {
+		name     string
+		ours     socket.Heartbeat
+		libzmqHB []string
+	}{
+		{"zmesh pings, libzmq answers", socket.Heartbeat{Interval: 50 * time.Millisecond, Timeout: 300 * time.Millisecond}, nil},
+		{"libzmq pings, zmesh answers", socket.Heartbeat{}, []string{"--heartbeat-ivl", "50", "--heartbeat-timeout", "300"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, ep := boundServer(t, Options{
+				Heartbeat: tc.ours,
+				Mechanism: &mechanism.CurveServer{SecretKey: mustKey(t, mechanism.ParseSecretKey, interop.ServerSecret)},
+			})
+			mon := srv.Monitor()
+			args := append([]string{"--type", "client", "--connect", ep, "--mode", "idle", "--timeout", "0", "--monitor"}, tc.libzmqHB...)
+			p := env.Start(t, append(args, curveClientFlags...)...)
+			secureEvent(t, mon, socket.EventHandshakeSucceeded)
+			deadline := time.After(1500 * time.Millisecond)
+			for done := false; !done; {
+				select {
+				case e := <-mon:
+					if e.Type == socket.EventDisconnected || e.Type == socket.EventHandshakeFailed {
+						t.Fatalf("CURVE link with heartbeats dropped: %v", e)
+					}
+				case <-deadline:
+					done = true
+				}
+			}
+			if m, err := srv.TryRecv(); err == nil {
+				t.Fatalf("a heartbeat arrived as a %d-byte message %q", len(m.Body), m.Body)
+			}
+			if p.HasLine("event DISCONNECTED") {
+				t.Fatalf("libzmq dropped the link: %q", p.Lines())
+			}
+		})
+	}
+}
+
+func TestInteropCurveLibzmqClientWithUnlistedKeyIsRefused(t *testing.T) {
+	env := interop.Require(t)
+	auth := &mechanism.Auth{}
+	auth.AllowKey(mustKey(t, mechanism.ParsePublicKey, interop.ClientPublic))
+	srv, ep := boundServer(t, Options{
+		Mechanism: &mechanism.CurveServer{SecretKey: mustKey(t, mechanism.ParseSecretKey, interop.ServerSecret)},
+		Auth:      auth,
+	})
+	mon := srv.Monitor()
+	p := env.Start(t, "--type", "client", "--connect", ep, "--mode", "idle", "--timeout", "0", "--monitor",
+		"--curve-client", interop.ServerPublic, "--curve-public", interop.OtherPublic, "--curve-secret", interop.OtherSecret)
+	e := secureEvent(t, mon, socket.EventHandshakeFailed)
+	if !errors.Is(e.Err, mechanism.ErrDenied) {
+		t.Fatalf("server: %v", e.Err)
+	}
+	// Our ERROR "400" reaches libzmq as an authentication failure.
+	if _, err := p.WaitLine("event HANDSHAKE_FAILED_AUTH 400", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	p.Kill()
+}
+
+func TestInteropCurveClientRefusedByLibzmq(t *testing.T) {
+	env := interop.Require(t)
+	p, ep := libzmqEchoServer(t, env, "--curve-server", interop.ServerSecret, "--curve-allow", interop.ClientPublic)
+	cli, _ := NewClient(newCtx(t), Options{Mechanism: &mechanism.CurveClient{
+		ServerKey: mustKey(t, mechanism.ParsePublicKey, interop.ServerPublic),
+		SecretKey: mustKey(t, mechanism.ParseSecretKey, interop.OtherSecret),
+	}})
+	mon := cli.Monitor()
+	if err := cli.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	e := secureEvent(t, mon, socket.EventHandshakeFailed)
+	var he *mechanism.HandshakeError
+	if !errors.As(e.Err, &he) || !he.Remote || he.Retry || he.Reason != "peer sent ERROR: 400" {
+		t.Fatalf("client: %v", e.Err)
+	}
+	if _, err := p.WaitLine("zap 400 CURVE "+interop.OtherPublic, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// Refused by ERROR: no reconnecting, as libzmq.
+	secureEvent(t, mon, socket.EventConnectStopped)
+}
+
+func TestInteropCurveClientWithWrongServerKey(t *testing.T) {
+	env := interop.Require(t)
+	_, ep := libzmqEchoServer(t, env, "--curve-server", interop.ServerSecret)
+	cli, _ := NewClient(newCtx(t), Options{Mechanism: &mechanism.CurveClient{
+		ServerKey: mustKey(t, mechanism.ParsePublicKey, interop.OtherPublic),
+	}})
+	mon := cli.Monitor()
+	if err := cli.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	// libzmq cannot open our HELLO and closes without a word.
+	e := secureEvent(t, mon, socket.EventHandshakeFailed)
+	if e.Err == nil || !strings.Contains(e.Err.Error(), "ServerKey") {
+		t.Fatalf("client: %v", e.Err)
+	}
+}
+
+func TestInteropPlainLibzmqClientToServer(t *testing.T) {
+	env := interop.Require(t)
+	auth := &mechanism.Auth{}
+	_ = auth.AddUser("admin", "secret")
+	srv, ep := boundServer(t, Options{Mechanism: mechanism.PlainServer{}, Auth: auth})
+	secureEcho(t, srv)
+	p := env.Start(t, "--type", "client", "--connect", ep, "--mode", "reqrep", "--count", "20", "--size", "100",
+		"--plain-client", "admin:secret", "--timeout", "30000")
+	if err := p.Wait(45 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInteropPlainClientToLibzmqServer(t *testing.T) {
+	env := interop.Require(t)
+	p, ep := libzmqEchoServer(t, env, "--plain-server", "admin:secret")
+	cli, _ := NewClient(newCtx(t), Options{Mechanism: mechanism.PlainClient{Username: "admin", Password: "secret"}})
+	if err := cli.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	peer := echoThrough(t, cli)
+	if peer == nil || peer.Mechanism != "PLAIN" || peer.SocketType != "SERVER" {
+		t.Fatalf("peer %+v", peer)
+	}
+	if _, err := p.WaitLine("zap 200 PLAIN admin", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInteropPlainClientRefusedByLibzmq(t *testing.T) {
+	// libzmq 4.3 refuses with its malformed "^RROR" command (spec §3.2),
+	// which must still read as ERROR "400".
+	env := interop.Require(t)
+	p, ep := libzmqEchoServer(t, env, "--plain-server", "admin:secret")
+	cli, _ := NewClient(newCtx(t), Options{Mechanism: mechanism.PlainClient{Username: "admin", Password: "guess"}})
+	mon := cli.Monitor()
+	if err := cli.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	e := secureEvent(t, mon, socket.EventHandshakeFailed)
+	var he *mechanism.HandshakeError
+	if !errors.As(e.Err, &he) || !he.Remote || he.Reason != "peer sent ERROR: 400" {
+		t.Fatalf("client: %v", e.Err)
+	}
+	if _, err := p.WaitLine("zap 400 PLAIN admin", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	secureEvent(t, mon, socket.EventConnectStopped)
+}
+
+func TestInteropPlainLibzmqClientRefused(t *testing.T) {
+	env := interop.Require(t)
+	auth := &mechanism.Auth{}
+	_ = auth.AddUser("admin", "secret")
+	srv, ep := boundServer(t, Options{Mechanism: mechanism.PlainServer{}, Auth: auth})
+	mon := srv.Monitor()
+	p := env.Start(t, "--type", "client", "--connect", ep, "--mode", "idle", "--timeout", "0", "--monitor",
+		"--plain-client", "admin:guess")
+	e := secureEvent(t, mon, socket.EventHandshakeFailed)
+	if !errors.Is(e.Err, mechanism.ErrDenied) {
+		t.Fatalf("server: %v", e.Err)
+	}
+	// Our (well-formed) ERROR is not the "^RROR" a libzmq 4.3 PLAIN client
+	// looks for, so it fails the handshake either way (spec §3.2).
+	if _, err := p.WaitLine("event HANDSHAKE_FAILED_", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	p.Kill()
+}
