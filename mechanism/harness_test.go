@@ -158,6 +158,7 @@ type pair struct {
 	serverType     string
 	tamper         tamperFunc
 	timeout        time.Duration
+	closeAfter     bool // close both ends when run returns, not at the test's end
 }
 
 // socketPeers is the compatibility rule the harness's CheckPeer applies.
@@ -218,11 +219,16 @@ func (p pair) run(t testing.TB) (cl, sv outcome) {
 	sEnd, sProxy := net.Pipe()
 	var wg sync.WaitGroup
 	startProxy(&wg, cProxy, sProxy, p.tamper)
-	t.Cleanup(func() {
+	closeAll := func() {
 		cEnd.Close()
 		sEnd.Close()
 		wg.Wait()
-	})
+	}
+	if p.closeAfter {
+		defer closeAll()
+	} else {
+		t.Cleanup(closeAll)
+	}
 
 	cg := testGreeting(p.client.Name(), p.client.AsServer())
 	sg := testGreeting(p.server.Name(), p.server.AsServer())
