@@ -51,9 +51,9 @@ const (
 // Use a *CurveClient, and do not change its fields after its first
 // handshake.
 type CurveClient struct {
-	ServerKey PublicKey
-	PublicKey PublicKey
-	SecretKey SecretKey
+	ServerKey PublicKey // the server's long-term public key; required
+	PublicKey PublicKey // the client's long-term public key; optional
+	SecretKey SecretKey // the client's long-term secret key; optional
 
 	once sync.Once
 	pub  PublicKey
@@ -141,7 +141,7 @@ func (m *CurveClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 //
 // Use a *CurveServer, and do not change SecretKey after its first handshake.
 type CurveServer struct {
-	SecretKey SecretKey
+	SecretKey SecretKey // the server's long-term secret key; required
 
 	once sync.Once
 	pub  PublicKey

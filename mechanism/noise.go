@@ -53,9 +53,9 @@ var noiseSuite = noise.NewCipherSuite(noise.DH25519, noise.CipherChaChaPoly, noi
 // Use a *NoiseClient, and do not change its fields after its first
 // handshake.
 type NoiseClient struct {
-	ServerKey PublicKey
-	PublicKey PublicKey
-	SecretKey SecretKey
+	ServerKey PublicKey // the server's public key, if pinned; optional
+	PublicKey PublicKey // the client's long-term public key; optional
+	SecretKey SecretKey // the client's long-term secret key; optional
 
 	once sync.Once
 	pub  PublicKey
@@ -147,7 +147,7 @@ func (m *NoiseClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 // Use a *NoiseServer, and do not change SecretKey after its first
 // handshake.
 type NoiseServer struct {
-	SecretKey SecretKey
+	SecretKey SecretKey // the server's long-term secret key; required
 
 	once sync.Once
 	pub  PublicKey

@@ -119,7 +119,8 @@ func noiseChunks(n int) int {
 // Seal appends one wire frame: the frame's MORE and COMMAND flags in clear
 // (plus LONG when the body is over 255 bytes), and a body of one Noise
 // transport message per 65 519 bytes of the frame's body (at least one),
-// each authenticating the flags. It allocates nothing when dst has room.
+// each authenticating the flags. It allocates nothing when dst has room;
+// the spare capacity of dst must not overlap body.
 func (c *noiseCodec) Seal(dst []byte, flags byte, body []byte) ([]byte, error) {
 	chunks := noiseChunks(len(body))
 	size := len(body) + chunks*noiseTagSize

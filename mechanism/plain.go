@@ -12,8 +12,8 @@ import (
 //	C: HELLO (username, password)   S: WELCOME or ERROR
 //	C: INITIATE (properties)        S: READY (properties) or ERROR
 type PlainClient struct {
-	Username string
-	Password string
+	Username string // sent in clear; at most 255 bytes
+	Password string // sent in clear; at most 255 bytes
 }
 
 // Name returns "PLAIN".

@@ -37,6 +37,7 @@ type Z85Error struct {
 	Reason string
 }
 
+// Error describes the failure and its position.
 func (e *Z85Error) Error() string {
 	switch {
 	case e.Pos < 0:
