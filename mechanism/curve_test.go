@@ -7,6 +7,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/nacl/box"
+	"golang.org/x/crypto/nacl/secretbox"
 )
 
 // Fixed keys from libzmq's tests (spec §4.7).
@@ -235,5 +238,55 @@ func TestCurveAuthenticator(t *testing.T) {
 				t.Fatalf("client error %v, want the connection closed", cl.err)
 			}
 		})
+	}
+}
+
+func TestCurveHandshakeNoncesMustIncrease(t *testing.T) {
+	fx := getCurveFixture()
+	// An INITIATE correctly sealed under a nonce that is not above HELLO's
+	// (1) is refused before anything else in it is looked at.
+	inner, _ := secretbox.Open(nil, fx.initiate[113:], ptr(shortNonce(nonceInitiate, 2)), &fx.shared)
+	b := append([]byte(nil), fx.initiate[:105]...)
+	b = binary.BigEndian.AppendUint64(b, 1)
+	b = secretbox.Seal(b, inner, ptr(shortNonce(nonceInitiate, 1)), &fx.shared)
+	st := fx.server1
+	if _, err := st.onInitiate(b); err == nil || !strings.Contains(err.Error(), "nonce 1 is not above 1") {
+		t.Fatalf("INITIATE with nonce 1: %v", err)
+	}
+	// A READY under nonce 0.
+	r := binary.BigEndian.AppendUint64(AppendCommand(nil, "READY"), 0)
+	r = secretbox.Seal(r, nil, ptr(shortNonce(nonceReady, 0)), &fx.shared)
+	cl := fx.client2
+	if _, err := cl.onReady(r); err == nil || !strings.Contains(err.Error(), "nonce 0 is not above 0") {
+		t.Fatalf("READY with nonce 0: %v", err)
+	}
+}
+
+func TestCurveRefusesLowOrderKeys(t *testing.T) {
+	fx := getCurveFixture()
+	// A HELLO from the all-zero "key": its box would open under a
+	// predictable key if the server did not refuse it.
+	hello := append([]byte(nil), fx.hello...)
+	clear(hello[80:112])
+	var zeroShared [32]byte
+	if err := precompute(&zeroShared, &[32]byte{}, &[32]byte{1}); err == nil {
+		t.Fatal("precompute accepted a low-order point")
+	}
+	st := fx.server0
+	st.rand = &detReader{2}
+	if _, err := st.onHello(hello); err == nil || !strings.Contains(err.Error(), "low-order") {
+		t.Fatalf("HELLO from a low-order key: %v", err)
+	}
+}
+
+func TestPrecomputeMatchesBoxPrecompute(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		pub, _, _ := GenerateKeyPair()
+		_, sec, _ := GenerateKeyPair()
+		var want, got [32]byte
+		box.Precompute(&want, (*[32]byte)(&pub), (*[32]byte)(&sec))
+		if err := precompute(&got, (*[32]byte)(&pub), (*[32]byte)(&sec)); err != nil || got != want {
+			t.Fatalf("precompute differs from box.Precompute: %v", err)
+		}
 	}
 }
