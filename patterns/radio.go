@@ -240,9 +240,9 @@ func NewDish(ctx *socket.Ctx, opts Options) (*Dish, error) {
 	return d, nil
 }
 
-func (d *Dish) accept(m *Msg) bool {
+func (d *Dish) accept(group string) bool {
 	d.mu.RLock()
-	_, ok := d.joined[m.Group]
+	_, ok := d.joined[group]
 	d.mu.RUnlock()
 	return ok
 }

@@ -199,3 +199,57 @@ func TestScatterGatherRoundRobin(t *testing.T) {
 		t.Fatalf("%d distinct messages delivered, want %d", len(seen), n)
 	}
 }
+
+// A blocked no-drop radio must wake when the dish drains (inproc).
+func TestNoDropRadioResumesAsDishDrains(t *testing.T) {
+	ctx := testCtx(t)
+	zctx := newCtx(t)
+	d, _ := NewDish(zctx, Options{RecvHWM: 10})
+	d.Bind("inproc://nodrop")
+	d.Join("g")
+	r, _ := NewRadio(zctx, Options{SendHWM: 10}, RadioOptions{NoDrop: true})
+	r.Connect("inproc://nodrop")
+	const n = 20000
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < n; i++ {
+			if err := r.Transmit(ctx, []byte("x"), "g"); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < n; i++ {
+		if _, err := d.Recv(ctx); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Over inproc too, a dish only receives the groups it joined.
+func TestInprocDishFiltersGroups(t *testing.T) {
+	ctx := testCtx(t)
+	zctx := newCtx(t)
+	d, _ := NewDish(zctx, Options{})
+	d.Bind("inproc://filter")
+	d.Join("yes")
+	r, _ := NewRadio(zctx, Options{}, RadioOptions{})
+	r.Connect("inproc://filter")
+	// The radio learns joins over inproc at once; send to a group the
+	// radio cannot know is unjoined by a stale subscription, too.
+	r.Transmit(ctx, []byte("no"), "no")
+	r.Transmit(ctx, []byte("yes"), "yes")
+	m, err := d.Recv(ctx)
+	if err != nil || m.Group != "yes" {
+		t.Fatalf("got %q in %q (%v)", m.Body, m.Group, err)
+	}
+	d.Leave("yes")
+	r.Transmit(ctx, []byte("late"), "yes")
+	if m, err := d.TryRecv(); err == nil {
+		t.Fatalf("message after leave: %q", m.Body)
+	}
+}

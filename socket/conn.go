@@ -253,23 +253,13 @@ func (c *conn) readLoop() error {
 			discarding = true // multipart messages are dropped whole
 			continue
 		}
-		if typ.DropIncoming {
+		if typ.DropIncoming || (typ.RecvGroup && c.s.filter != nil && !c.s.filter(group)) {
 			continue
 		}
 		if !owned {
 			body = c.fr.own(body)
 		}
-		batch = append(batch, Msg{Body: body, RoutingID: c.p.id, Peer: c.peer})
-		if typ.RecvGroup {
-			// Filtered in place: passing a local's address to the filter
-			// would move every message to the heap.
-			last := &batch[len(batch)-1]
-			last.Group = group
-			if c.s.filter != nil && !c.s.filter(last) {
-				batch[len(batch)-1] = Msg{}
-				batch = batch[:len(batch)-1]
-			}
-		}
+		batch = append(batch, Msg{Body: body, RoutingID: c.p.id, Group: group, Peer: c.peer})
 	}
 }
 

@@ -108,6 +108,9 @@ func (p *Pipe) Full() bool {
 		q := &t.s.in
 		q.mu.Lock()
 		full := t.recvHWM > 0 && len(t.in)-t.inHead >= t.recvHWM
+		if full {
+			t.readerBlocked = true // so the receiver wakes senders as it drains
+		}
 		q.mu.Unlock()
 		return full
 	}
@@ -199,6 +202,10 @@ func (p *Pipe) pushIn(m Msg) (bool, error) {
 		p.readerBlocked = true
 		q.mu.Unlock()
 		return false, nil
+	}
+	if f := p.s.filter; f != nil && !f(m.Group) {
+		q.mu.Unlock()
+		return true, nil // not joined: dropped, as over tcp the radio would not send it
 	}
 	if m.Peer == nil {
 		m.Peer = p.peer.Load()

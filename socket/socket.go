@@ -58,7 +58,7 @@ type Socket struct {
 	typ     Type
 	opts    Options
 	handler Handler
-	filter  func(*Msg) bool
+	filter  func(group string) bool
 	log     *slog.Logger
 
 	sendTimeout atomic.Int64
@@ -140,9 +140,10 @@ func New(ctx *Ctx, typ Type, opts Options, handler Handler) (*Socket, error) {
 	return s, nil
 }
 
-// SetFilter installs a predicate that incoming messages must pass to be
-// queued (DISH's group membership). Call it before connecting.
-func (s *Socket) SetFilter(f func(*Msg) bool) { s.filter = f }
+// SetFilter installs a predicate on the group of incoming messages: those it
+// refuses are dropped before they are queued (DISH's membership). Call it
+// before binding or connecting.
+func (s *Socket) SetFilter(f func(group string) bool) { s.filter = f }
 
 // Type returns the socket's type.
 func (s *Socket) Type() Type { return s.typ }

@@ -175,11 +175,11 @@ func (s *Socket) udpReader(p *Pipe, uc *net.UDPConn, done chan struct{}) {
 			s.event(EventMessageDropped, p.endpoint, from.String(), fmt.Errorf("%w: %w", ErrProtocol, err))
 			continue
 		}
-		m := Msg{Body: fr.own(body), RoutingID: p.id, Group: s.intern(group), Peer: p.peer.Load()}
-		batch = append(batch[:0], m)
-		if s.filter != nil && !s.filter(&batch[0]) {
+		g := s.intern(group)
+		if s.filter != nil && !s.filter(g) {
 			continue
 		}
+		batch = append(batch[:0], Msg{Body: fr.own(body), RoutingID: p.id, Group: g, Peer: p.peer.Load()})
 		if full := s.in.pushBatch(p, batch); full {
 			select {
 			case <-p.readerWake:

@@ -1,0 +1,83 @@
+// Command zmesh runs zmesh's tools: the storage server and its client
+// commands, key generation, and the benchmark tool.
+//
+//	zmesh bench thr --bind tcp://127.0.0.1:5555 --count 1000000 --size 16
+//	zmesh bench thr --connect tcp://127.0.0.1:5555 --count 1000000 --size 16
+//	zmesh bench lat --bind tcp://127.0.0.1:5556
+//	zmesh bench lat --connect tcp://127.0.0.1:5556 --count 100000
+//
+// Run "zmesh help" for every command.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"bench", "measure throughput (thr) or latency (lat) between two zmesh processes", runBench},
+		{"version", "print the version", func(_ context.Context, _ []string, out, _ io.Writer) error {
+			_, err := fmt.Fprintln(out, "zmesh", version)
+			return err
+		}},
+	}
+}
+
+const version = "0.1.0-dev"
+
+// errUsage marks a command-line mistake: the usage has been printed.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(ctx, args[1:], stdout, stderr)
+			switch {
+			case err == nil:
+				return 0
+			case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+				return 2
+			default:
+				fmt.Fprintf(stderr, "zmesh %s: %v\n", c.name, err)
+				return 1
+			}
+		}
+	}
+	fmt.Fprintf(stderr, "zmesh: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: zmesh <command> [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun zmesh <command> -h for a command's flags.")
+}
