@@ -118,6 +118,20 @@ func TestLocateDefaultNeedsMarker(t *testing.T) {
 	}
 }
 
+// A zpeer that does not build is an error (Require turns it into a test
+// failure, never a skip), with the compiler's words in it.
+func TestBuildZpeerReportsCompilerFailure(t *testing.T) {
+	t.Setenv("ZMESH_CACHE", t.TempDir())
+	t.Setenv("CC", "false")
+	bin, err := buildZpeer(t.TempDir())
+	if err == nil {
+		t.Fatalf("buildZpeer with CC=false succeeded: %s", bin)
+	}
+	if !strings.Contains(err.Error(), "false -O2") {
+		t.Errorf("error does not show the command: %v", err)
+	}
+}
+
 func TestPatternMatchesZpeer(t *testing.T) {
 	env := Require(t)
 	for _, size := range []int{0, 1, 3, 4, 5, 300} {
@@ -147,6 +161,7 @@ func TestUsageError(t *testing.T) {
 		{"--type", "client", "--mode", "echo"},
 		{"--type", "nope", "--mode", "idle", "--connect", "tcp://127.0.0.1:1"},
 		{"--type", "client", "--mode", "recv", "--connect", "tcp://127.0.0.1:1", "--count", "x"},
+		{"--type", "client", "--mode", "send", "--connect", "tcp://127.0.0.1:1", "--curve-client", "short"},
 	} {
 		p := start(t, env, args...)
 		mustExitCode(t, p, ExitUsage)
@@ -295,6 +310,19 @@ func TestPlain(t *testing.T) {
 			t.Fatal("wrong password accepted")
 		}
 	})
+}
+
+// With a ZAP domain, libzmq asks ZAP about NULL connections too.
+func TestNullWithZapDomain(t *testing.T) {
+	env := Require(t)
+	s := start(t, env, "--type", "server", "--bind", "tcp://127.0.0.1:*", "--mode", "recv",
+		"--zap-domain", "global", "--count", "3")
+	ep := mustBound(t, s)
+	c := start(t, env, "--type", "client", "--connect", ep, "--mode", "send", "--count", "3")
+	mustExit0(t, c)
+	mustLine(t, s, "zap 200 NULL -")
+	mustLine(t, s, "done recv=3")
+	mustExit0(t, s)
 }
 
 func TestCurve(t *testing.T) {

@@ -417,6 +417,13 @@ static void parse_args(int argc, char **argv) {
 		usage("--curve-public/--curve-secret need --curve-client");
 	if (!!opt.curve_public != !!opt.curve_secret)
 		usage("give both --curve-public and --curve-secret, or neither");
+	const char *keys[] = {opt.curve_server, opt.curve_client, opt.curve_public, opt.curve_secret};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (keys[i] && strlen(keys[i]) != 40)
+			usage("a Z85 CURVE key is 40 characters: %s", keys[i]);
+	for (int i = 0; i < opt.curve_allow.n; i++)
+		if (strlen(opt.curve_allow.v[i]) != 40)
+			usage("a Z85 CURVE key is 40 characters: %s", opt.curve_allow.v[i]);
 	if (opt.plain_client && !strchr(opt.plain_client, ':'))
 		usage("--plain-client wants USER:PASS");
 	for (int i = 0; i < opt.plain_users.n; i++)
@@ -632,8 +639,6 @@ static void setopt_str(void *s, int name, const char *v, size_t len, const char 
 }
 
 static void set_curve_key(void *s, int name, const char *z85, const char *what) {
-	if (strlen(z85) != 40)
-		usage("%s: a Z85 key is 40 characters", what);
 	setopt_str(s, name, z85, 41, what); /* 40 chars + NUL: libzmq decodes Z85 */
 }
 
