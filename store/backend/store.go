@@ -43,8 +43,9 @@ type Store interface {
 	// the whole scan is reported; one written or collected during the scan
 	// is reported with any entry it held during the scan, or not at all.
 	// Scan holds no lock while fn runs, so fn may call any method of the
-	// Store. If fn returns ErrStopScan, Scan stops and returns nil; any
-	// other error stops the scan and is returned as is.
+	// Store but Close. If fn returns ErrStopScan (or an error wrapping it),
+	// Scan stops and returns nil; any other error stops the scan and is
+	// returned as is.
 	Scan(ctx context.Context, prefix string, mode ScanMode, fn func(Entry) error) error
 
 	// Collect removes every tombstone whose timestamp's physical time is
@@ -55,8 +56,9 @@ type Store interface {
 	Collect(ctx context.Context, olderThan time.Time) (removed int, err error)
 
 	// Close releases the store and runs its closing action if it has one
-	// (for example S3's on_closure: destroy_bucket). Close is idempotent:
-	// calls after the first return nil.
+	// (for example S3's on_closure: destroy_bucket). It may wait for
+	// operations in flight, so it must not be called from a Scan callback.
+	// Close is idempotent: calls after the first return nil.
 	Close(ctx context.Context) error
 }
 

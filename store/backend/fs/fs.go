@@ -188,7 +188,7 @@ func (s *Store) recover() error {
 				temps++
 				left--
 			case rel == "" && name == lockName:
-			case ent.IsDir() && name[0] != '.':
+			case ent.IsDir() && name[0] != '.' && strings.Count(childRel, "/") < maxDepth:
 				sub, err := d.OpenRoot(name)
 				if err != nil {
 					return false, err
@@ -258,7 +258,10 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 		return false, fmt.Errorf("fs: apply %q: %w", e.Key, backend.ErrReadOnly)
 	}
 	e = backend.Normalize(e)
-	rel := keyPath(e.Key)
+	rel, err := entryPath(e.Key)
+	if err != nil {
+		return false, fmt.Errorf("fs: apply: %w", err)
+	}
 
 	mu := s.keyMutex(e.Key)
 	mu.Lock()
@@ -415,7 +418,11 @@ func (s *Store) Get(ctx context.Context, key string) (backend.Entry, bool, error
 		return backend.Entry{}, false, err
 	}
 	defer s.ops.Done()
-	e, ok, err := readEntry(s.root, keyPath(key))
+	rel, err := entryPath(key)
+	if err != nil {
+		return backend.Entry{}, false, fmt.Errorf("fs: get: %w", err)
+	}
+	e, ok, err := readEntry(s.root, rel)
 	if err != nil {
 		return backend.Entry{}, false, backend.Fail(fmt.Sprintf("fs: get %q", key), err)
 	}
@@ -457,7 +464,7 @@ func (s *Store) Scan(ctx context.Context, prefix string, mode backend.ScanMode, 
 		e.Key = key
 		return fn(e)
 	})
-	if err == backend.ErrStopScan {
+	if errors.Is(err, backend.ErrStopScan) {
 		return nil
 	}
 	return err
@@ -466,48 +473,38 @@ func (s *Store) Scan(ctx context.Context, prefix string, mode backend.ScanMode, 
 // walk calls visit for each entry file whose key starts with prefix, with
 // the directory holding it (open), its name, its path and its key. An
 // error from visit stops the walk and is returned as is.
+//
+// It descends depth first, opening each subdirectory relative to its open
+// parent, so a directory costs a constant number of system calls whatever
+// its depth, and at most maxDepth directories are open at once.
 func (s *Store) walk(ctx context.Context, prefix string, visit func(d *os.Root, name, rel, key string) error) error {
 	start, first := scanStart(prefix)
-	type dir struct {
-		rel string
-		top bool // the directory Scan starts from: names are filtered
-	}
-	stack := []dir{{start, true}}
-	for len(stack) > 0 {
-		if err := ctx.Err(); err != nil {
-			return err
+	d := s.root
+	if start != "" {
+		var err error
+		d, err = s.root.OpenRoot(start)
+		if errors.Is(err, iofs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return nil // no such keys
 		}
-		cur := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		d := s.root
-		if cur.rel != "" {
-			var err error
-			d, err = s.root.OpenRoot(cur.rel)
-			if errors.Is(err, iofs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-				continue // no such keys, or removed meanwhile
-			}
-			if err != nil {
-				return backend.Fail("fs: scan "+cur.rel, err)
-			}
-		}
-		err := s.walkDir(ctx, d, cur.rel, prefix, cur.top, first, func(sub string) {
-			stack = append(stack, dir{sub, false})
-		}, visit)
-		closeSub(s, d)
 		if err != nil {
-			return err
+			return backend.Fail("fs: scan "+start, err)
 		}
+		defer d.Close()
 	}
-	return nil
+	return s.walkDir(ctx, d, start, prefix, first, true, visit)
 }
 
-// walkDir visits the entry files of one directory and reports its
-// subdirectories with push.
-func (s *Store) walkDir(ctx context.Context, d *os.Root, rel, prefix string, top bool, first string,
-	push func(string), visit func(d *os.Root, name, rel, key string) error) error {
+// walkDir visits the entry files in d (at rel) and, recursively, in its
+// subdirectories. In the directory the walk starts from (top), only the
+// names starting with first are followed.
+func (s *Store) walkDir(ctx context.Context, d *os.Root, rel, prefix, first string, top bool,
+	visit func(d *os.Root, name, rel, key string) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	ents, err := readDir(d)
 	if errors.Is(err, iofs.ErrNotExist) {
-		return nil
+		return nil // removed since we opened it
 	}
 	if err != nil {
 		return backend.Fail("fs: scan "+rel, err)
@@ -525,7 +522,21 @@ func (s *Store) walkDir(ctx context.Context, d *os.Root, rel, prefix string, top
 		childRel := join(rel, name)
 		switch {
 		case ent.IsDir():
-			push(childRel)
+			if strings.Count(childRel, "/") >= maxDepth {
+				continue // no entry lies this deep
+			}
+			sub, err := d.OpenRoot(name)
+			if errors.Is(err, iofs.ErrNotExist) {
+				continue // pruned since listed
+			}
+			if err != nil {
+				return backend.Fail("fs: scan "+childRel, err)
+			}
+			err = s.walkDir(ctx, sub, childRel, prefix, "", false, visit)
+			sub.Close()
+			if err != nil {
+				return err
+			}
 		case ent.Type().IsRegular() && strings.HasSuffix(name, "~"):
 			key, err := pathKey(childRel)
 			if err != nil || !strings.HasPrefix(key, prefix) {

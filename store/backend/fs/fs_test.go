@@ -31,8 +31,7 @@ func open(t *testing.T, dir string, opt ...Option) *Store {
 }
 
 // noSync skips fsync: for the suites that check semantics, not durability
-// (TestConformanceThroughVolume, TestConformancePersistent and the SIGKILL
-// test keep it).
+// (TestConformancePersistent and the SIGKILL test keep it).
 func noSync() Option { return func(o *options) { o.noSync = true } }
 
 func TestConformance(t *testing.T) {
@@ -51,6 +50,7 @@ func TestConformanceThroughVolume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	v.(*Volume).extra = []Option{quiet(), noSync()}
 	t.Cleanup(func() { v.Close(context.Background()) })
 	n := 0
 	backendtest.Run(t, func(t *testing.T) backend.Store {
@@ -380,5 +380,26 @@ func TestVolume(t *testing.T) {
 	}
 	if _, err := r.Apply(ctx, backend.Entry{Key: "k", Timestamp: at(time.Hour)}); !errors.Is(err, backend.ErrReadOnly) {
 		t.Fatalf("Apply on a read-only storage: %v", err)
+	}
+}
+
+func TestDepthLimit(t *testing.T) {
+	s := open(t, t.TempDir(), noSync())
+	ctx := context.Background()
+	deepest := strings.Repeat("/", maxDepth) // maxDepth+1 empty chunks: maxDepth directories
+	if ok, err := s.Apply(ctx, backend.Entry{Key: deepest, Value: []byte("v"), Timestamp: ts1}); !ok || err != nil {
+		t.Fatalf("Apply at the depth limit = %v, %v", ok, err)
+	}
+	tooDeep := deepest + "/"
+	if _, err := s.Apply(ctx, backend.Entry{Key: tooDeep, Value: []byte("v"), Timestamp: ts1}); !errors.Is(err, backend.ErrInvalidKey) {
+		t.Fatalf("Apply beyond the depth limit: %v, want ErrInvalidKey", err)
+	}
+	if _, _, err := s.Get(ctx, tooDeep); !errors.Is(err, backend.ErrInvalidKey) {
+		t.Fatalf("Get beyond the depth limit: %v, want ErrInvalidKey", err)
+	}
+	var keys []string
+	s.Scan(ctx, "", backend.ScanMeta, func(e backend.Entry) error { keys = append(keys, e.Key); return nil })
+	if !slices.Equal(keys, []string{deepest}) {
+		t.Fatalf("Scan found %d keys, want the deepest one", len(keys))
 	}
 }

@@ -2,7 +2,10 @@ package fs
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/zmesh/zmesh/store/backend"
 )
 
 // The key → path encoding (see the package comment for the rules). It is
@@ -13,6 +16,22 @@ import (
 // A component is at most pieceLen+2 bytes ("+" and "~" around the piece),
 // within the 255-byte name limit of every common file system.
 const pieceLen = 200
+
+// maxDepth is the most directories an entry file may lie under. Keys
+// needing more are refused with backend.ErrInvalidKey; every key of at
+// most backend.PortableKeyLen bytes needs at most 257 (the key of 256
+// slashes). It bounds the directories a walk holds open.
+const maxDepth = 600
+
+// entryPath returns keyPath(key), or an error matching
+// backend.ErrInvalidKey if the key is too deep for this backend.
+func entryPath(key string) (string, error) {
+	rel := keyPath(key)
+	if depth := strings.Count(rel, "/"); depth > maxDepth {
+		return "", fmt.Errorf("%w: its path is %d directories deep, more than %d", backend.ErrInvalidKey, depth, maxDepth)
+	}
+	return rel, nil
+}
 
 // errNotAKeyPath: a name under the storage root that keyPath cannot have
 // produced (a foreign file). Never returned to users.

@@ -41,7 +41,8 @@ func init() {
 // delete_all (remove the storage's directory when it is closed). Two open
 // storages may not share a directory or nest one inside the other.
 type Volume struct {
-	root string
+	root  string
+	extra []Option // added to every Open; set by this package's tests
 
 	mu     sync.Mutex
 	open   map[string]*Store // by cleaned dir; nil once closed
@@ -77,7 +78,7 @@ func (v *Volume) Open(ctx context.Context, name string, cfg backend.StorageConfi
 	if err != nil {
 		return nil, bad(err)
 	}
-	var opts []Option
+	opts := append([]Option(nil), v.extra...)
 	switch onClosure {
 	case "do_nothing":
 	case "delete_all":

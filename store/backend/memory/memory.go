@@ -3,6 +3,7 @@ package memory
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"strings"
@@ -169,7 +170,7 @@ func (s *Store) Scan(ctx context.Context, prefix string, mode backend.ScanMode, 
 				e.Value = nil
 			}
 			if err := fn(e); err != nil {
-				if err == backend.ErrStopScan {
+				if errors.Is(err, backend.ErrStopScan) {
 					return nil
 				}
 				return err
