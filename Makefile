@@ -10,15 +10,19 @@ FUZZTIME     ?= 60s
 export ZMESH_CACHE
 export ZMESH_LIBZMQ_PREFIX ?= $(ZMESH_CACHE)/libzmq-drafts
 
-.PHONY: test deps deps-libzmq vet fmt-check bench fuzz
+.PHONY: test deps deps-libzmq deps-s3 vet fmt-check bench fuzz
 
 test: deps vet
 	$(GO) test -race -count=1 -timeout 25m ./...
 
-deps: deps-libzmq
+deps: deps-libzmq deps-s3
 
 deps-libzmq:
 	@bash scripts/install-libzmq.sh
+
+# MinIO and versitygw, the real S3 servers the S3 tests run against.
+deps-s3:
+	@bash scripts/install-s3.sh
 
 vet: fmt-check
 	$(GO) vet ./...
@@ -26,6 +30,10 @@ vet: fmt-check
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# Every fuzz target for FUZZTIME each (make test runs their seed corpora).
+fuzz:
+	@FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
 # Benchmarks with allocation counts; compare runs with benchstat.
 bench:
