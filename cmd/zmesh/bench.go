@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zmesh/zmesh/mechanism"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 )
@@ -25,7 +26,35 @@ type benchConfig struct {
 	json          bool
 	hwm           int
 	progress      time.Duration
+	mechanism     string
+	serverSecret  string
 	opts          socket.Options
+	// srvOpts and cliOpts are opts with the bind side's and the connect
+	// side's mechanism.
+	srvOpts, cliOpts socket.Options
+}
+
+// benchServerSecret is the CURVE server secret of libzmq's own tests (spec
+// §4.7), so zmesh bench and libzmq's perf tools can share keys. It is
+// public knowledge: for benchmarks only.
+const benchServerSecret = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6"
+
+// mechanisms returns the bind side's and the connect side's mechanism.
+func (cfg *benchConfig) mechanisms() (server, client mechanism.Mechanism, err error) {
+	if cfg.mechanism == "null" {
+		return nil, nil, nil
+	}
+	sec, err := mechanism.ParseSecretKey(cfg.serverSecret)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--server-secret: %w", err)
+	}
+	switch cfg.mechanism {
+	case "curve":
+		return &mechanism.CurveServer{SecretKey: sec}, &mechanism.CurveClient{ServerKey: sec.Public()}, nil
+	case "noise":
+		return &mechanism.NoiseServer{SecretKey: sec}, &mechanism.NoiseClient{ServerKey: sec.Public()}, nil
+	}
+	return nil, nil, fmt.Errorf("--mechanism %q: want null, curve or noise", cfg.mechanism)
 }
 
 func benchUsage(w io.Writer) {
@@ -60,6 +89,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.json, "json", false, "print the result as one JSON object")
 	fs.IntVar(&cfg.hwm, "hwm", 0, "send and receive high-water marks (0: the default 1000)")
 	fs.DurationVar(&cfg.progress, "progress", time.Second, "interval of progress lines on stderr for long runs (0: none)")
+	fs.StringVar(&cfg.mechanism, "mechanism", "null", "security: null, curve or noise (the bind side is the server)")
+	fs.StringVar(&cfg.serverSecret, "server-secret", benchServerSecret, "Z85 server secret for curve/noise; both sides derive the server's public key from it (the default is libzmq's public test key)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -87,11 +118,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("lat measures round trips: --type client")
 	}
 	cfg.opts = socket.Options{SendHWM: cfg.hwm, RecvHWM: cfg.hwm, Linger: -1}
+	srvMech, cliMech, err := cfg.mechanisms()
+	if err != nil {
+		return err
+	}
 	ep := cfg.bind + cfg.connect
+	if cfg.mechanism != "null" && strings.HasPrefix(ep, "inproc://") {
+		return fmt.Errorf("inproc carries no mechanism: use tcp or ipc with --mechanism %s", cfg.mechanism)
+	}
+	cfg.srvOpts, cfg.cliOpts = cfg.opts, cfg.opts
+	cfg.srvOpts.Mechanism, cfg.cliOpts.Mechanism = srvMech, cliMech
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
 	var res *benchResult
-	var err error
 	if strings.HasPrefix(ep, "inproc://") {
 		res, err = benchBoth(ctx, zctx, cfg, ep, stderr)
 	} else if cfg.mode == "thr" && cfg.bind != "" {
@@ -171,27 +210,27 @@ type sender struct {
 func newReceiver(zctx *socket.Ctx, cfg benchConfig) (receiver, error) {
 	switch cfg.typ {
 	case "client":
-		return patterns.NewServer(zctx, cfg.opts)
+		return patterns.NewServer(zctx, cfg.srvOpts)
 	case "radio":
-		d, err := patterns.NewDish(zctx, cfg.opts)
+		d, err := patterns.NewDish(zctx, cfg.srvOpts)
 		if err != nil {
 			return nil, err
 		}
 		return d, d.Join("bench")
 	}
-	return patterns.NewGather(zctx, cfg.opts)
+	return patterns.NewGather(zctx, cfg.srvOpts)
 }
 
 func newSender(zctx *socket.Ctx, cfg benchConfig) (*sender, error) {
 	switch cfg.typ {
 	case "client":
-		c, err := patterns.NewClient(zctx, cfg.opts)
+		c, err := patterns.NewClient(zctx, cfg.cliOpts)
 		if err != nil {
 			return nil, err
 		}
 		return &sender{send: c.Send, sock: c, base: c, ready: waitHandshake(c.Monitor())}, nil
 	case "radio":
-		r, err := patterns.NewRadio(zctx, cfg.opts, patterns.RadioOptions{NoDrop: true})
+		r, err := patterns.NewRadio(zctx, cfg.cliOpts, patterns.RadioOptions{NoDrop: true})
 		if err != nil {
 			return nil, err
 		}
@@ -207,7 +246,7 @@ func newSender(zctx *socket.Ctx, cfg benchConfig) (*sender, error) {
 		}
 		return &sender{send: send, sock: r, base: r, ready: ready}, nil
 	}
-	s, err := patterns.NewScatter(zctx, cfg.opts)
+	s, err := patterns.NewScatter(zctx, cfg.cliOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +343,7 @@ func benchSend(ctx context.Context, zctx *socket.Ctx, cfg benchConfig, stderr io
 // benchBoth runs both ends in this process (inproc).
 func benchBoth(ctx context.Context, zctx *socket.Ctx, cfg benchConfig, ep string, stderr io.Writer) (*benchResult, error) {
 	if cfg.mode == "lat" {
-		srv, err := patterns.NewServer(zctx, cfg.opts)
+		srv, err := patterns.NewServer(zctx, cfg.srvOpts)
 		if err != nil {
 			return nil, err
 		}
@@ -367,7 +406,7 @@ func echo(ctx context.Context, srv *patterns.Server) error {
 }
 
 func benchEcho(ctx context.Context, zctx *socket.Ctx, cfg benchConfig, stdout io.Writer) error {
-	srv, err := patterns.NewServer(zctx, cfg.opts)
+	srv, err := patterns.NewServer(zctx, cfg.srvOpts)
 	if err != nil {
 		return err
 	}
@@ -381,7 +420,7 @@ func benchEcho(ctx context.Context, zctx *socket.Ctx, cfg benchConfig, stdout io
 }
 
 func benchLatency(ctx context.Context, zctx *socket.Ctx, cfg benchConfig, stderr io.Writer) (*benchResult, error) {
-	cli, err := patterns.NewClient(zctx, cfg.opts)
+	cli, err := patterns.NewClient(zctx, cfg.cliOpts)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"bench", "measure throughput (thr) or latency (lat) between two zmesh processes", runBench},
+		{"keygen", "print a new CURVE (or --noise) key pair in Z85", runKeygen},
 		{"version", "print the version", func(_ context.Context, _ []string, out, _ io.Writer) error {
 			_, err := fmt.Fprintln(out, "zmesh", version)
 			return err

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zmesh/zmesh/mechanism"
 )
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
@@ -72,5 +74,53 @@ func TestUsageErrors(t *testing.T) {
 	}
 	if code, out, _ := runCmd(t, "version"); code != 0 || !strings.HasPrefix(out, "zmesh ") {
 		t.Errorf("version: %d %q", code, out)
+	}
+}
+
+func TestKeygen(t *testing.T) {
+	for _, args := range [][]string{{"keygen", "--json"}, {"keygen", "--noise", "--json"}} {
+		code, out, errOut := runCmd(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: %s", args, errOut)
+		}
+		var kp struct{ Mechanism, Public, Secret string }
+		if err := json.Unmarshal([]byte(out), &kp); err != nil {
+			t.Fatal(err)
+		}
+		sec, err := mechanism.ParseSecretKey(kp.Secret)
+		if err != nil {
+			t.Fatalf("secret %q: %v", kp.Secret, err)
+		}
+		if sec.Public().String() != kp.Public {
+			t.Fatalf("public key %q does not belong to the secret", kp.Public)
+		}
+	}
+	_, a, _ := runCmd(t, "keygen")
+	_, b, _ := runCmd(t, "keygen")
+	if a == b || !strings.Contains(a, "public: ") || !strings.Contains(a, "secret: ") {
+		t.Fatalf("keygen output %q / %q", a, b)
+	}
+}
+
+func TestBenchWithMechanisms(t *testing.T) {
+	for _, mech := range []string{"curve", "noise"} {
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		ep := "tcp://" + ln.Addr().String()
+		ln.Close()
+		done := make(chan string, 1)
+		go func() {
+			_, out, errOut := runCmd(t, "bench", "thr", "--bind", ep, "--count", "5000", "--mechanism", mech, "--type", "client")
+			done <- out + errOut
+		}()
+		time.Sleep(200 * time.Millisecond)
+		if code, _, errOut := runCmd(t, "bench", "thr", "--connect", ep, "--count", "5000", "--mechanism", mech, "--type", "client"); code != 0 {
+			t.Fatalf("%s sender: %s", mech, errOut)
+		}
+		if got := <-done; !strings.Contains(got, "5000 messages") {
+			t.Fatalf("%s receiver: %s", mech, got)
+		}
+	}
+	if code, _, _ := runCmd(t, "bench", "thr", "--bind", "inproc://m", "--mechanism", "curve"); code == 0 {
+		t.Fatal("curve over inproc accepted")
 	}
 }
