@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# bench-vs-libzmq.sh: run libzmq's perf tools and `zmesh bench` back to
+# back on this machine and print each pair with the ratio.
+#
+#   scripts/bench-vs-libzmq.sh            # every case, 3 rounds, medians
+#   ROUNDS=5 PIN=1 scripts/bench-vs-libzmq.sh
+#
+# libzmq's tools (local_thr/remote_thr: PUSH/PULL; local_lat/remote_lat:
+# REQ/REP; inproc_thr) come from the cached drafts build that
+# scripts/install-libzmq.sh makes (it is run first). zmesh runs the same
+# roles with SCATTER/GATHER for throughput and CLIENT/SERVER for latency.
+# Each case alternates the two tools ROUNDS times and reports medians, since
+# this machine is shared and noisy. PIN=1 pins the receiving process to CPU
+# 0 and the sending one to CPU 1, for both tools alike. The load average is
+# printed with the table: read ratios, not absolute figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rounds="${ROUNDS:-3}"
+cache="${ZMESH_CACHE:-$HOME/.cache/zmesh}"
+bash scripts/install-libzmq.sh >/dev/null
+bin="${ZMESH_LIBZMQ_PREFIX:-$cache/libzmq-drafts}/bin"
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+go build -o "$work/zmesh" ./cmd/zmesh
+
+recv_cpu=() send_cpu=()
+if [ "${PIN:-0}" = 1 ] && command -v taskset >/dev/null; then
+	recv_cpu=(taskset -c 0) send_cpu=(taskset -c 1)
+fi
+
+port=$((20000 + RANDOM % 20000))
+next_ep() { port=$((port + 1)); echo "tcp://127.0.0.1:$port"; }
+
+# libzmq throughput: prints msg/s.
+lz_thr() { # size count curve
+	local ep; ep=$(next_ep)
+	"${recv_cpu[@]}" "$bin/local_thr" "$ep" "$1" "$2" $3 >"$work/lt" &
+	local pid=$!
+	sleep 0.3
+	"${send_cpu[@]}" "$bin/remote_thr" "$ep" "$1" "$2" $3 >/dev/null
+	wait $pid
+	awk '/mean throughput:.*msg\/s/ {print $3}' "$work/lt"
+}
+
+# zmesh throughput: prints msg/s.
+zm_thr() { # size count mechanism
+	local ep; ep=$(next_ep)
+	"${recv_cpu[@]}" "$work/zmesh" bench thr --bind "$ep" --size "$1" --count "$2" --mechanism "$3" --progress 0 --json >"$work/zt" 2>/dev/null &
+	local pid=$!
+	sleep 0.3
+	"${send_cpu[@]}" "$work/zmesh" bench thr --connect "$ep" --size "$1" --count "$2" --mechanism "$3" --progress 0 >/dev/null
+	wait $pid
+	sed -n 's/.*"msg_per_sec":\([0-9.]*\).*/\1/p' "$work/zt" | cut -d. -f1
+}
+
+# libzmq latency: prints one-way microseconds (remote_lat's "average").
+lz_lat() { # size count
+	local ep; ep=$(next_ep)
+	"${recv_cpu[@]}" "$bin/local_lat" "$ep" "$1" "$2" >/dev/null &
+	local pid=$!
+	sleep 0.3
+	"${send_cpu[@]}" "$bin/remote_lat" "$ep" "$1" "$2" | awk '/average latency/ {print $3}'
+	wait $pid
+}
+
+# zmesh latency: prints one-way microseconds, computed the same way.
+zm_lat() { # size count
+	local ep; ep=$(next_ep)
+	"${recv_cpu[@]}" "$work/zmesh" bench lat --bind "$ep" >/dev/null 2>&1 &
+	local pid=$!
+	sleep 0.3
+	"${send_cpu[@]}" "$work/zmesh" bench lat --connect "$ep" --size "$1" --count "$2" --progress 0 --json |
+		sed -n 's/.*"one_way_us":\([0-9.]*\).*/\1/p'
+	kill $pid 2>/dev/null || true
+	wait $pid 2>/dev/null || true
+}
+
+lz_inproc() { "$bin/inproc_thr" "$1" "$2" | awk '/mean throughput:.*msg\/s/ {print $3}'; }
+zm_inproc() {
+	"$work/zmesh" bench thr --bind inproc://bench --size "$1" --count "$2" --progress 0 --json |
+		sed -n 's/.*"msg_per_sec":\([0-9.]*\).*/\1/p' | cut -d. -f1
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+# run CASE UNIT LIBZMQ-COMMAND... -- ZMESH-COMMAND...
+rows=()
+run() {
+	local name=$1 unit=$2; shift 2
+	local lz=() zm=() seen=0
+	for a in "$@"; do
+		if [ "$a" = -- ]; then seen=1; continue; fi
+		if [ $seen = 0 ]; then lz+=("$a"); else zm+=("$a"); fi
+	done
+	local l=() z=()
+	for ((i = 0; i < rounds; i++)); do
+		l+=("$("${lz[@]}")")
+		z+=("$("${zm[@]}")")
+	done
+	local lm zmm ratio
+	lm=$(printf '%s\n' "${l[@]}" | median)
+	zmm=$(printf '%s\n' "${z[@]}" | median)
+	if [ "$unit" = us ]; then
+		ratio=$(awk -v a="$zmm" -v b="$lm" 'BEGIN {printf "%.2f", a/b}') # latency: zmesh / libzmq, lower is better
+	else
+		ratio=$(awk -v a="$zmm" -v b="$lm" 'BEGIN {printf "%.2f", a/b}') # throughput: zmesh / libzmq, higher is better
+	fi
+	rows+=("$(printf '| %-22s | %14s | %14s | %6s× |' "$name" "$lm $unit" "$zmm $unit" "$ratio")")
+	echo "${rows[-1]}"
+}
+
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs; rounds: $rounds; pinned: ${PIN:-0}"
+echo "| case                   |        libzmq  |         zmesh  |  ratio |"
+echo "| ---------------------- | -------------: | -------------: | -----: |"
+run "tcp 16 B thr"   msg/s lz_thr 16 5000000 ""    -- zm_thr 16 5000000 null
+run "tcp 1 KiB thr"  msg/s lz_thr 1024 2000000 ""  -- zm_thr 1024 2000000 null
+run "tcp 64 KiB thr" msg/s lz_thr 65536 100000 ""  -- zm_thr 65536 100000 null
+run "tcp 16 B lat"   us    lz_lat 16 50000         -- zm_lat 16 50000
+run "CURVE 16 B thr" msg/s lz_thr 16 1000000 1     -- zm_thr 16 1000000 curve
+run "CURVE 1 KiB thr" msg/s lz_thr 1024 500000 1   -- zm_thr 1024 500000 curve
+run "inproc 16 B thr" msg/s lz_inproc 16 10000000  -- zm_inproc 16 10000000
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "ratio: zmesh/libzmq; for throughput higher is better, for latency (one-way, mean) lower is better."
