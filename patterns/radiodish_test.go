@@ -253,3 +253,34 @@ func TestInprocDishFiltersGroups(t *testing.T) {
 		t.Fatalf("message after leave: %q", m.Body)
 	}
 }
+
+// A connecting radio whose link is replaced (the dish restarted) forgets
+// the old link's joins: one subscription per live dish.
+func TestRadioForgetsJoinsOfAGoneLink(t *testing.T) {
+	zctx := newCtx(t)
+	d, _ := NewDish(zctx, Options{})
+	d.Bind("tcp://127.0.0.1:*")
+	ep, _ := d.LastEndpoint()
+	d.Join("g")
+	r, _ := NewRadio(zctx, Options{ReconnectInterval: 10 * time.Millisecond}, RadioOptions{})
+	mon := r.Monitor()
+	r.Connect(ep)
+	waitJoined(t, r, d, "g")
+	d.Close()
+	waitFor(t, mon, socket.EventDisconnected)
+	d2, _ := NewDish(zctx, Options{})
+	for i := 0; i < 100; i++ {
+		if d2.Bind(ep) == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	d2.Join("g")
+	waitJoined(t, r, d2, "g")
+	r.mu.RLock()
+	n := len(r.subs["g"])
+	r.mu.RUnlock()
+	if n != 1 {
+		t.Fatalf("radio holds %d subscriptions for g, want 1 (the live dish)", n)
+	}
+}

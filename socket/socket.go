@@ -517,10 +517,12 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 				s.forget(c)
 				if !attached {
 					s.detach(p)
-					p = s.renewPipe(p)
 				}
 				if s.handler != nil {
 					s.handler.PeerDown(p, !attached)
+				}
+				if !attached {
+					p = s.renewPipe(p)
 				}
 				s.event(EventDisconnected, name, remote, err)
 				if errors.Is(err, ErrProtocol) {
