@@ -2,9 +2,11 @@ package patterns
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 
+	"github.com/zmesh/zmesh/mechanism"
 	"github.com/zmesh/zmesh/socket"
 )
 
@@ -115,5 +117,56 @@ func BenchmarkRoundTrip(b *testing.B) {
 			stop()
 			wg.Wait()
 		})
+	}
+}
+
+// BenchmarkSecureThroughput is BenchmarkThroughput over CURVE and NOISE.
+func BenchmarkSecureThroughput(b *testing.B) {
+	pub, sec, err := mechanism.GenerateKeyPair()
+	if err != nil {
+		b.Fatal(err)
+	}
+	mechs := map[string][2]mechanism.Mechanism{
+		"curve": {&mechanism.CurveServer{SecretKey: sec}, &mechanism.CurveClient{ServerKey: pub}},
+		"noise": {&mechanism.NoiseServer{SecretKey: sec}, &mechanism.NoiseClient{ServerKey: pub}},
+	}
+	for _, name := range []string{"curve", "noise"} {
+		for _, size := range []int{16, 1024} {
+			b.Run(fmt.Sprintf("%s/tcp/%dB", name, size), func(b *testing.B) {
+				zctx := newBenchCtx(b)
+				srv, _ := NewServer(zctx, Options{Mechanism: mechs[name][0]})
+				if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
+					b.Fatal(err)
+				}
+				ep, _ := srv.LastEndpoint()
+				cli, _ := NewClient(zctx, Options{Mechanism: mechs[name][1]})
+				cli.Connect(ep)
+				ctx := context.Background()
+				body := make([]byte, size)
+				cli.Send(ctx, body)
+				srv.Recv(ctx)
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				b.ResetTimer()
+				var wg sync.WaitGroup
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < b.N; i++ {
+						if _, err := srv.Recv(ctx); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+				for i := 0; i < b.N; i++ {
+					if err := cli.Send(ctx, body); err != nil {
+						b.Fatal(err)
+					}
+				}
+				wg.Wait()
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+			})
+		}
 	}
 }
