@@ -1,0 +1,111 @@
+package patterns_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/zmesh/zmesh/patterns"
+	"github.com/zmesh/zmesh/socket"
+)
+
+// A Server answers each Client request by routing the reply to the routing
+// id the request came with.
+func ExampleServer_Route() {
+	zctx := socket.NewCtx(nil)
+	defer zctx.Close()
+	ctx := context.Background()
+
+	srv, _ := patterns.NewServer(zctx, socket.Options{})
+	srv.Bind("tcp://127.0.0.1:*")
+	ep, _ := srv.LastEndpoint()
+
+	cli, _ := patterns.NewClient(zctx, socket.Options{RecvTimeout: 5 * time.Second})
+	cli.Connect(ep)
+	cli.Send(ctx, []byte("ping"))
+
+	req, _ := srv.Recv(ctx)
+	srv.Route(ctx, append([]byte("pong to "), req.Body...), req.RoutingID)
+
+	reply, _ := cli.Recv(ctx)
+	fmt.Println(string(reply.Body))
+	// Output: pong to ping
+}
+
+// A Dish receives only the groups it joined; over inproc no byte is copied.
+func ExampleDish_Join() {
+	zctx := socket.NewCtx(nil)
+	defer zctx.Close()
+	ctx := context.Background()
+
+	dish, _ := patterns.NewDish(zctx, socket.Options{})
+	dish.Bind("inproc://weather")
+	dish.Join("rain")
+
+	radio, _ := patterns.NewRadio(zctx, socket.Options{}, patterns.RadioOptions{})
+	radio.Connect("inproc://weather")
+	radio.Transmit(ctx, []byte("sunny"), "sun")
+	radio.Transmit(ctx, []byte("drizzle"), "rain")
+
+	m, _ := dish.Recv(ctx)
+	fmt.Println(m.Group, string(m.Body))
+	// Output: rain drizzle
+}
+
+// A Scatter spreads messages round-robin over its Gather peers.
+func ExampleScatter_Send() {
+	zctx := socket.NewCtx(nil)
+	defer zctx.Close()
+	ctx := context.Background()
+
+	gather, _ := patterns.NewGather(zctx, socket.Options{})
+	gather.Bind("inproc://work")
+	scatter, _ := patterns.NewScatter(zctx, socket.Options{})
+	scatter.Connect("inproc://work")
+
+	for _, job := range []string{"a", "b", "c"} {
+		scatter.Send(ctx, []byte(job))
+	}
+	for i := 0; i < 3; i++ {
+		m, _ := gather.Recv(ctx)
+		fmt.Print(string(m.Body))
+	}
+	fmt.Println()
+	// Output: abc
+}
+
+// TrySend never blocks: with no peer to take the message it fails with
+// ErrWouldBlock and hands the message back.
+func ExampleClient_TrySend() {
+	zctx := socket.NewCtx(nil)
+	defer zctx.Close()
+	cli, _ := patterns.NewClient(zctx, socket.Options{})
+
+	err := cli.TrySend([]byte("hello"))
+	var se *socket.SendError
+	if errors.As(err, &se) && errors.Is(err, socket.ErrWouldBlock) {
+		fmt.Printf("not sent: %q\n", se.Msg.Body)
+	}
+	// Output: not sent: "hello"
+}
+
+// The monitor reports what happens on the wire, with reasons.
+func ExampleClient_Monitor() {
+	zctx := socket.NewCtx(nil)
+	defer zctx.Close()
+	srv, _ := patterns.NewServer(zctx, socket.Options{})
+	srv.Bind("tcp://127.0.0.1:*")
+	ep, _ := srv.LastEndpoint()
+
+	cli, _ := patterns.NewClient(zctx, socket.Options{})
+	events := cli.Monitor()
+	cli.Connect(ep)
+	for e := range events {
+		if e.Type == socket.EventHandshakeSucceeded {
+			fmt.Println(e.Type)
+			break
+		}
+	}
+	// Output: handshake-succeeded
+}
