@@ -238,7 +238,9 @@ func lookupField(fields []field, name string) *field {
 
 // suggest names the closest known key, or lists them all.
 func suggest(name string, fields []field) string {
-	best, bestDist := "", 3 // suggest only within two edits
+	// Suggest only a near miss: within two edits, and fewer for short
+	// names (ivl is not a typo of ttl).
+	best, bestDist := "", min(2, len(name)/3)+1
 	var all []string
 	for _, f := range fields {
 		for _, k := range append([]string{f.key}, f.aliases...) {
@@ -490,13 +492,13 @@ func parse(name string, data []byte) (root *yaml.Node, err error) {
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
-		return nil, syntaxError(name, err)
+		return nil, syntaxError(name, data, err)
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
 	case errors.Is(err, io.EOF):
 	case err != nil:
-		return nil, syntaxError(name, err)
+		return nil, syntaxError(name, data, err)
 	default:
 		return nil, &Error{File: name, Line: next.Line, Column: next.Column, Kind: ErrSyntax,
 			Msg: "a second YAML document (after ---); a configuration file holds one"}
@@ -509,9 +511,11 @@ func parse(name string, data []byte) (root *yaml.Node, err error) {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+var unknownAnchor = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
+
 // syntaxError turns one of yaml.v3's parse errors ("yaml: line 3: ...")
 // into an *Error.
-func syntaxError(name string, err error) *Error {
+func syntaxError(name string, data []byte, err error) *Error {
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
 	e := &Error{File: name, Kind: ErrSyntax}
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
@@ -520,6 +524,36 @@ func syntaxError(name string, err error) *Error {
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
+	// yaml.v3 numbers lines from 1 for its scanner's errors but from 0 for
+	// its parser's (and leaves out line 0 altogether); the parser's
+	// problems all start with "did not find" or "found" + a YAML term.
+	if isParserProblem(msg) {
+		e.Line++
+	}
+	// An alias to an undefined anchor comes without a line: find it.
+	if m := unknownAnchor.FindStringSubmatch(msg); m != nil && e.Line == 0 {
+		if i := bytes.Index(data, []byte("*"+m[1])); i >= 0 {
+			e.Line = 1 + bytes.Count(data[:i], []byte("\n"))
+			e.Column = 1 + i - (bytes.LastIndexByte(data[:i], '\n') + 1)
+		}
+	}
 	e.Msg = "invalid YAML: " + msg
 	return e
+}
+
+// parserProblems are the messages of yaml.v3's parser (parserc.go), as
+// opposed to its scanner's.
+var parserProblems = []string{
+	"did not find expected <", "did not find expected key", "did not find expected node content",
+	"did not find expected '-' indicator", "did not find expected ',' or",
+	"found duplicate %", "found incompatible YAML document", "found undefined tag handle",
+}
+
+func isParserProblem(msg string) bool {
+	for _, p := range parserProblems {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -250,7 +250,10 @@ func (c *ClientConfig) Build(ctx *socket.Ctx) (*patterns.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: client: %w", err)
 	}
-	return s, attach(s, "client", c.Connect, c.Bind)
+	if err := attach(s, "client", c.Connect, c.Bind); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Options returns the socket options this configuration describes, for
@@ -268,7 +271,10 @@ func (c *ServerConfig) Build(ctx *socket.Ctx) (*patterns.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: server: %w", err)
 	}
-	return s, attach(s, "server", c.Connect, c.Bind)
+	if err := attach(s, "server", c.Connect, c.Bind); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Options returns the socket options this configuration describes, for
@@ -290,7 +296,10 @@ func (c *RadioConfig) Build(ctx *socket.Ctx) (*patterns.Radio, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: radio: %w", err)
 	}
-	return s, attach(s, "radio", c.Connect, c.Bind)
+	if err := attach(s, "radio", c.Connect, c.Bind); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Options returns the socket options this configuration describes, for
@@ -321,7 +330,10 @@ func (c *DishConfig) Build(ctx *socket.Ctx) (*patterns.Dish, error) {
 			return nil, fmt.Errorf("config: dish: join %q: %w", g, err)
 		}
 	}
-	return s, attach(s, "dish", c.Connect, c.Bind)
+	if err := attach(s, "dish", c.Connect, c.Bind); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Options returns the socket options this configuration describes, for
@@ -343,7 +355,10 @@ func (c *ScatterConfig) Build(ctx *socket.Ctx) (*patterns.Scatter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: scatter: %w", err)
 	}
-	return s, attach(s, "scatter", c.Connect, c.Bind)
+	if err := attach(s, "scatter", c.Connect, c.Bind); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Options returns the socket options this configuration describes, for
@@ -365,7 +380,10 @@ func (c *GatherConfig) Build(ctx *socket.Ctx) (*patterns.Gather, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: gather: %w", err)
 	}
-	return s, attach(s, "gather", c.Connect, c.Bind)
+	if err := attach(s, "gather", c.Connect, c.Bind); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // endpointer is what attach needs of a socket.
