@@ -278,3 +278,41 @@ func TestNoiseWireSizes(t *testing.T) {
 		t.Errorf("prologue of %d bytes, NOISE.md says 142", len(p))
 	}
 }
+
+// TestNoiseRekeyInsideMultiChunkFrames seals frames of several chunks with
+// a rekey every 2 messages, so keys change in the middle of frames, and
+// checks every chunk against flynn/noise's CipherState.
+func TestNoiseRekeyInsideMultiChunkFrames(t *testing.T) {
+	var k [32]byte
+	copy(k[:], "multi-chunk frames, rekey inside")
+	a := newNoiseCodec(noise.UnsafeNewCipherState(noiseSuite, k, 0), noise.UnsafeNewCipherState(noiseSuite, k, 0), 2)
+	b := newNoiseCodec(noise.UnsafeNewCipherState(noiseSuite, k, 0), noise.UnsafeNewCipherState(noiseSuite, k, 0), 2)
+	ref := noise.UnsafeNewCipherState(noiseSuite, k, 0)
+	sent := 0
+	for _, n := range []int{65520, 0, 3*noiseMaxChunk + 5, 65519, 2 * noiseMaxChunk, 7} {
+		body := pattern(n)
+		wire, err := a.Seal(nil, FlagMore, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _, _ := splitFrame(wire)
+		chunks := noiseChunks(n)
+		for i := 0; i < chunks; i++ {
+			ad := []byte{FlagMore}
+			if i == chunks-1 {
+				ad[0] |= noiseADLast
+			}
+			want, _ := ref.Encrypt(nil, ad, body[i*noiseMaxChunk:min(n, (i+1)*noiseMaxChunk)])
+			got := f.body[i*noiseMaxMessage : min(len(f.body), (i+1)*noiseMaxMessage)]
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%d-byte frame, chunk %d differs from CipherState.Encrypt", n, i)
+			}
+			if sent++; sent%2 == 0 {
+				ref.Rekey()
+			}
+		}
+		if fl, got, err := b.Open(f.flags, f.body); err != nil || fl != FlagMore || !bytes.Equal(got, body) {
+			t.Fatalf("%d-byte frame: %v", n, err)
+		}
+	}
+}
