@@ -52,6 +52,7 @@ func Run(t *testing.T, open Opener) {
 		{"InvalidKeys", testInvalidKeys},
 		{"ConcurrentApplyConverges", testConcurrentApply},
 		{"ConcurrentScanAndApply", testConcurrentScan},
+		{"ConcurrentCollectKeepsValues", testConcurrentCollect},
 		{"ContextCancelled", testContextCancelled},
 		{"ScanCancelledMidway", testScanCancelledMidway},
 		{"Close", testClose},
@@ -737,4 +738,71 @@ func testClose(t *testing.T, s backend.Store) {
 	if _, err := s.Collect(ctx, base); !errors.Is(err, backend.ErrClosed) {
 		t.Errorf("Collect after Close: %v, want ErrClosed", err)
 	}
+}
+
+// testConcurrentCollect runs Collect in a loop while writers apply old
+// tombstones and, newer than all of them, values. A value, once applied,
+// may only be replaced by a newer value: Collect must never remove it, even
+// when it replaced a tombstone Collect was about to remove.
+func testConcurrentCollect(t *testing.T, s backend.Store) {
+	const writers, perW = 4, 30
+	keys := []string{"g/0", "g/1", "g/2", "g/3", "g/4", "g/5"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var collector sync.WaitGroup
+	collector.Go(func() {
+		for ctx.Err() == nil {
+			if _, err := s.Collect(ctx, base); err != nil && ctx.Err() == nil {
+				t.Errorf("Collect: %v", err)
+				return
+			}
+		}
+	})
+	var mu sync.Mutex
+	newest := map[string]backend.Entry{} // newest value written per key
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 11))
+			for i := range perW {
+				k := keys[rng.IntN(len(keys))]
+				ts := hlc.Timestamp{Counter: uint32(w*perW + i), Source: hlc.ID{0: byte(w)}}
+				var e backend.Entry
+				if rng.IntN(2) == 0 || k == "g/5" { // g/5: tombstones only
+					ts.Time = base.Add(-2*time.Hour + time.Duration(rng.IntN(1000))*time.Millisecond).UnixNano()
+					e = del(k, ts)
+				} else {
+					ts.Time = base.Add(-time.Hour + time.Duration(rng.IntN(1000))*time.Millisecond).UnixNano()
+					e = put(k, fmt.Sprint(w, "/", i), ts)
+				}
+				if _, err := s.Apply(ctx, e); err != nil {
+					t.Errorf("Apply: %v", err)
+					return
+				}
+				if !e.Deleted {
+					mu.Lock()
+					if cur, ok := newest[k]; !ok || e.Timestamp.Compare(cur.Timestamp) > 0 {
+						newest[k] = e
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	cancel()
+	collector.Wait()
+	for _, k := range keys {
+		if want, ok := newest[k]; ok {
+			mustGet(t, s, want)
+			continue
+		}
+		if e, ok, err := s.Get(context.Background(), k); err != nil || (ok && !e.Deleted) {
+			t.Errorf("Get(%q) = %s, %v, %v; want a tombstone or nothing", k, show(e), ok, err)
+		}
+	}
+	if _, err := s.Collect(context.Background(), base); err != nil {
+		t.Fatal(err)
+	}
+	mustMiss(t, s, "g/5")
 }
