@@ -114,6 +114,8 @@ func TestErrors(t *testing.T) {
 			`x.yaml:2:14: client.mechanism: unknown mechanism "gssapi" (want one of "null", plain_server, plain_client, curve_server, curve_client, noise_server, noise_client)`, ErrValue, nil},
 		{"PLAIN user name too long", "client:\n  mechanism: {plain_client: {username: " + strings.Repeat("u", 256) + ", password: p}}\n",
 			`x.yaml:2:40: client.mechanism.plain_client.username: want at most 255 bytes, got 256`, ErrValue, mechanism.ErrInvalidConfig},
+		{"PLAIN client without settings", "client:\n  mechanism: {plain_client: ~}\n",
+			`x.yaml:2:29: client.mechanism.plain_client: missing key username`, ErrMissing, nil},
 		{"PLAIN client without a password", "client:\n  mechanism: {plain_client: {username: u}}\n",
 			`x.yaml:2:29: client.mechanism.plain_client: missing key password`, ErrMissing, nil},
 

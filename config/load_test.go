@@ -1,7 +1,9 @@
 package config
 
 import (
+	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,6 +168,10 @@ func TestMechanismForms(t *testing.T) {
 		{`{noise_server: {secret: "` + serverSecret + `"}}`, func(m mechanism.Mechanism) bool {
 			s, ok := m.(*mechanism.NoiseServer)
 			return ok && s.SecretKey.Z85() == serverSecret
+		}},
+		{`{curve_client: {server: "` + serverPublic + `", client: ~}}`, func(m mechanism.Mechanism) bool {
+			c, ok := m.(*mechanism.CurveClient)
+			return ok && c.PublicKey.IsZero() && c.SecretKey.IsZero()
 		}},
 		{`{noise_client: {}}`, func(m mechanism.Mechanism) bool {
 			c, ok := m.(*mechanism.NoiseClient)
@@ -467,5 +473,35 @@ func TestUnmarshalOneSection(t *testing.T) {
 	err := Unmarshal("server.yaml", []byte("recv_hwm: 9\nno_drop: true\n"), &s)
 	if err == nil || err.Error() != `server.yaml:2:1: unknown key "no_drop" (want one of connect, bind, heartbeat, mechanism, send_hwm, send_timeout, recv_hwm, recv_timeout, linger, reconnect_interval, reconnect_interval_max, connect_timeout, handshake_timeout, max_msg_size, max_connections, immediate, auth)` {
 		t.Errorf("error %v", err)
+	}
+}
+
+// The full example in doc.go is a file that loads.
+func TestDocExampleLoads(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(src)
+	start, end := strings.Index(doc, "//\tctx:"), strings.Index(doc, "// # Values")
+	if start < 0 || end < start {
+		t.Fatal("doc.go's example not found")
+	}
+	var yamlText strings.Builder
+	for _, line := range strings.Split(doc[start:end], "\n") {
+		if s, ok := strings.CutPrefix(line, "//\t"); ok {
+			yamlText.WriteString(s)
+		}
+		yamlText.WriteByte('\n')
+	}
+	t.Setenv("ADMIN_PASSWORD", "x")
+	t.Setenv("SERVER_SECRET", serverSecret)
+	c, err := Parse("doc.go", []byte(yamlText.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Ctx == nil || c.Server == nil || len(c.Sockets) != 2 || c.Server.ReconnectIntervalMax != 5*time.Second ||
+		c.Sockets["updates"].Dish.Groups[0] != "weather" || c.Authenticator == nil {
+		t.Fatalf("%+v", c)
 	}
 }

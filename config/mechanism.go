@@ -151,6 +151,9 @@ func (d *decoder) credential(path string, n *yaml.Node, dst *string, want string
 // keyPair decodes {public, secret}: the secret is required, the public key
 // is derived from it when absent and must match it when present.
 func (d *decoder) keyPair(path string, n *yaml.Node, pub *mechanism.PublicKey, sec *mechanism.SecretKey) error {
+	if r, err := d.resolve(path, n); err != nil || isNull(r) {
+		return err // not set: the mechanism generates a key pair
+	}
 	var pubNode *yaml.Node
 	err := d.mapping(path, n, "a key pair {public, secret}", []field{
 		{key: "public", decode: func(d *decoder, path string, n *yaml.Node) error {
@@ -161,7 +164,7 @@ func (d *decoder) keyPair(path string, n *yaml.Node, pub *mechanism.PublicKey, s
 			return d.key(path, n, sec[:], true)
 		}},
 	})
-	if err != nil || isNull(n) {
+	if err != nil {
 		return err
 	}
 	derived := mechanism.PublicFromSecret(*sec)
