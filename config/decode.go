@@ -410,6 +410,16 @@ func (d *decoder) integer(path string, n *yaml.Node, dst *int64, lo, hi int64, w
 	return nil
 }
 
+// intField decodes an int in [lo, hi].
+func (d *decoder) intField(path string, n *yaml.Node, dst *int, lo, hi int64, want string) error {
+	v := int64(*dst)
+	if err := d.integer(path, n, &v, lo, hi, want); err != nil {
+		return err
+	}
+	*dst = int(v)
+	return nil
+}
+
 // boolean decodes true or false. Null leaves dst as it is.
 func (d *decoder) boolean(path string, n *yaml.Node, dst *bool) error {
 	text, tag, n, err := d.scalar(path, n, "true or false")
