@@ -69,14 +69,17 @@ func (e Event) String() string {
 // nobody reads, are dropped rather than slowing the socket down.
 const monitorBuffer = 1024
 
-// Monitor returns the socket's event channel, creating it on first use.
-// Every call returns the same channel; it is closed when the socket closes.
-// Events are dropped if the channel is full.
+// Monitor returns the socket's event channel. It exists from the socket's
+// creation and holds up to monitorBuffer (1024) unread events; while it
+// is full, newer events are dropped. Every call returns the same
+// channel; it is closed when the socket closes.
 func (s *Socket) Monitor() <-chan Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.monitor == nil {
-		s.monitor = make(chan Event, monitorBuffer)
+	if s.monitor == nil { // closed socket: a closed channel
+		c := make(chan Event)
+		close(c)
+		return c
 	}
 	return s.monitor
 }

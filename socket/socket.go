@@ -122,6 +122,9 @@ func New(ctx *Ctx, typ Type, opts Options, handler Handler) (*Socket, error) {
 		done:      make(chan struct{}),
 		bg:        bg,
 		cancel:    cancel,
+		// The monitor exists from the start, so a socket built and
+		// connected in one call (config's Build) loses no early event.
+		monitor: make(chan Event, monitorBuffer),
 	}
 	s.log = o.Logger
 	if s.log == nil {
