@@ -496,6 +496,11 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 				if errors.As(err, &he) && !he.Retry {
 					retry = false
 				}
+				// A misconfigured mechanism (missing or mismatched keys)
+				// fails the same way every time: do not retry it.
+				if errors.Is(err, mechanism.ErrInvalidConfig) || errors.Is(err, mechanism.ErrInvalidKey) {
+					retry = false
+				}
 			} else {
 				ivl = s.opts.ReconnectInterval
 				p.peer.Store(c.peer)

@@ -546,3 +546,29 @@ func TestLingerDeliversQueuedMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestMisconfiguredMechanismStopsReconnecting(t *testing.T) {
+	_, sec, err := mechanism.GenerateKeyPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ep, _ := newServer(t, socket.Options{Mechanism: &mechanism.CurveServer{SecretKey: sec}})
+	// A CURVE client without the server's key is a configuration error.
+	cli, err := patterns.NewClient(nil, socket.Options{Mechanism: &mechanism.CurveClient{}, ReconnectInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	mon := cli.Monitor()
+	cli.Connect(ep)
+	e := waitEvent(t, mon, socket.EventHandshakeFailed)
+	if !errors.Is(e.Err, mechanism.ErrInvalidKey) {
+		t.Fatalf("handshake failed with %v, want ErrInvalidKey", e.Err)
+	}
+	waitEvent(t, mon, socket.EventConnectStopped)
+	select {
+	case e := <-mon:
+		t.Fatalf("the socket kept trying: %v", e)
+	case <-time.After(200 * time.Millisecond): // twenty reconnect intervals
+	}
+}
