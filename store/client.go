@@ -1,0 +1,434 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zmesh/zmesh/patterns"
+	"github.com/zmesh/zmesh/socket"
+	"github.com/zmesh/zmesh/store/hlc"
+	"github.com/zmesh/zmesh/store/keyexpr"
+	"github.com/zmesh/zmesh/store/proto"
+)
+
+// DefaultEndpoint is where `zmesh serve` takes requests by default, and
+// where the zmesh commands connect.
+const DefaultEndpoint = "tcp://127.0.0.1:7447"
+
+// ClientOptions configure a Client. The zero value is usable.
+type ClientOptions struct {
+	// Ctx is the socket context of the client's sockets (nil:
+	// socket.DefaultCtx()).
+	Ctx *socket.Ctx
+	// Socket are the options of the CLIENT socket Connect creates, and of
+	// the DISH sockets Watch creates (heartbeat, mechanism...; Watch keeps
+	// only what applies to a DISH).
+	Socket socket.Options
+	// Timeout bounds each request whose context has no deadline; 0 leaves
+	// requests to their context alone.
+	Timeout time.Duration
+	// Feed are the change-feed endpoints Watch connects to; nil means ask
+	// the server (see ServerInfo).
+	Feed []string
+	// Logger receives the client's logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Sample is one stored entry as a query returns it.
+type Sample struct {
+	// Key is the full key (a storage's strip_prefix put back).
+	Key string
+	// Value is the payload; the Client copies it out of the message, so it
+	// is the caller's.
+	Value []byte
+	// Encoding describes the value ("text/plain"...), "" if the writer gave
+	// none.
+	Encoding string
+	// Timestamp is when it was written (last writer wins).
+	Timestamp hlc.Timestamp
+}
+
+// Client talks to storage servers over one CLIENT socket. It is safe for
+// concurrent use by any number of goroutines: each request gets its own
+// request id, and one demultiplexer goroutine, owned by the Client and
+// stopped by Close, hands every answer to the call waiting for its id.
+// Calls end when their answer is complete or their context is done;
+// answers that arrive after a call gave up are dropped.
+//
+// With several servers connected, each request goes to one of them
+// (round-robin, as CLIENT sockets send).
+type Client struct {
+	sock      *patterns.Client
+	zctx      *socket.Ctx
+	opts      ClientOptions
+	log       *slog.Logger
+	endpoints []string // what Connect was given, for Watch's feed discovery
+
+	nextID atomic.Uint64
+
+	mu     sync.Mutex // guards calls and closed
+	calls  map[uint64]*call
+	closed bool
+
+	stop context.CancelFunc
+	done chan struct{} // closed when the demultiplexer has returned
+}
+
+// call is one request waiting for its answer. The demultiplexer appends
+// messages (REPLY copies, then the FINAL) and signals; the caller takes
+// them in order. The queue is unbounded so a slow reader of a long query
+// never holds up the answers of other calls.
+type call struct {
+	mu     sync.Mutex
+	queue  []proto.Message
+	err    error         // the client closed under the call
+	signal chan struct{} // capacity 1: something was queued
+}
+
+func (c *call) push(m proto.Message) {
+	c.mu.Lock()
+	c.queue = append(c.queue, m)
+	c.mu.Unlock()
+	select {
+	case c.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (c *call) fail(err error) {
+	c.mu.Lock()
+	c.err = err
+	c.mu.Unlock()
+	select {
+	case c.signal <- struct{}{}:
+	default:
+	}
+}
+
+// next returns the next message of the answer.
+func (c *call) next(ctx context.Context) (proto.Message, error) {
+	for {
+		c.mu.Lock()
+		if len(c.queue) > 0 {
+			m := c.queue[0]
+			c.queue[0] = proto.Message{}
+			c.queue = c.queue[1:]
+			c.mu.Unlock()
+			return m, nil
+		}
+		err := c.err
+		c.mu.Unlock()
+		if err != nil {
+			return proto.Message{}, err
+		}
+		select {
+		case <-c.signal:
+		case <-ctx.Done():
+			return proto.Message{}, ctx.Err()
+		}
+	}
+}
+
+// Connect creates a Client with a new CLIENT socket connected to endpoint
+// (several endpoints may be given, comma-separated). The connection is made
+// in the background and remade if it drops; requests wait for it within
+// their context.
+func Connect(endpoint string, opts ClientOptions) (*Client, error) {
+	sock, err := patterns.NewClient(opts.Ctx, opts.Socket)
+	if err != nil {
+		return nil, fmt.Errorf("store: client socket: %w", err)
+	}
+	var eps []string
+	for ep := range strings.SplitSeq(endpoint, ",") {
+		ep = strings.TrimSpace(ep)
+		if err := sock.Connect(ep); err != nil {
+			sock.Close()
+			return nil, fmt.Errorf("store: connect %s: %w", ep, err)
+		}
+		eps = append(eps, ep)
+	}
+	c := NewClient(sock, opts)
+	c.endpoints = eps
+	return c, nil
+}
+
+// NewClient makes a Client of a CLIENT socket the caller created and
+// connected (for instance with config.ClientConfig.Build); the Client owns
+// it from now on and closes it in Close. opts.Socket is used only for
+// Watch's DISH sockets.
+func NewClient(sock *patterns.Client, opts ClientOptions) *Client {
+	ctx, stop := context.WithCancel(context.Background())
+	c := &Client{
+		sock:  sock,
+		zctx:  opts.Ctx,
+		opts:  opts,
+		log:   opts.Logger,
+		calls: make(map[uint64]*call),
+		stop:  stop,
+		done:  make(chan struct{}),
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	if ep, err := sock.LastEndpoint(); err == nil && ep != "" {
+		c.endpoints = []string{ep}
+	}
+	go c.demux(ctx)
+	return c
+}
+
+// Close fails every call in progress with ErrClosed, stops the
+// demultiplexer and closes the socket. It is idempotent.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	calls := c.calls
+	c.calls = nil
+	c.mu.Unlock()
+	c.stop()
+	<-c.done
+	for _, k := range calls {
+		k.fail(ErrClosed)
+	}
+	return c.sock.Close()
+}
+
+// demux reads every answer and routes it to its call, until ctx is done
+// or the socket closes.
+func (c *Client) demux(ctx context.Context) {
+	defer close(c.done)
+	for {
+		m, err := c.sock.Recv(ctx)
+		if err != nil {
+			if ctx.Err() != nil || !errors.Is(err, socket.ErrWouldBlock) {
+				return
+			}
+			continue
+		}
+		msg, err := proto.Decode(m.Body)
+		if err != nil {
+			c.log.Warn("store: client dropped an undecodable answer", "err", err)
+			continue
+		}
+		if msg.Kind != proto.KindReply && msg.Kind != proto.KindFinal {
+			c.log.Warn("store: client dropped a message that is not an answer", "kind", msg.Kind)
+			continue
+		}
+		final := msg.Kind == proto.KindFinal
+		c.mu.Lock()
+		k := c.calls[msg.ID]
+		if final && k != nil {
+			delete(c.calls, msg.ID)
+		}
+		c.mu.Unlock()
+		if k == nil {
+			continue // a call that gave up
+		}
+		if msg.Value != nil {
+			// Decode's Value points into the received buffer, which may
+			// share memory with other messages: give the caller its own.
+			msg.Value = bytes.Clone(msg.Value)
+		}
+		k.push(msg)
+	}
+}
+
+// start registers a call under a new id, then sends the request built
+// for it.
+func (c *Client) start(ctx context.Context, m proto.Message) (*call, uint64, error) {
+	id := c.nextID.Add(1)
+	m.ID = id
+	body, err := m.MarshalBinary()
+	if err != nil {
+		return nil, 0, err
+	}
+	k := &call{signal: make(chan struct{}, 1)}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, 0, ErrClosed
+	}
+	c.calls[id] = k
+	c.mu.Unlock()
+	if err := c.sock.Send(ctx, body); err != nil {
+		c.forget(id)
+		if errors.Is(err, socket.ErrClosed) {
+			err = ErrClosed
+		}
+		return nil, 0, fmt.Errorf("store: send %v: %w", m.Kind, err)
+	}
+	return k, id, nil
+}
+
+// forget drops a call that will not read its answer.
+func (c *Client) forget(id uint64) {
+	c.mu.Lock()
+	delete(c.calls, id)
+	c.mu.Unlock()
+}
+
+// withTimeout applies the client's default timeout to a context without a
+// deadline.
+func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if _, ok := ctx.Deadline(); ok || c.opts.Timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, c.opts.Timeout)
+}
+
+// do sends a PUT or DELETE and waits for its FINAL.
+func (c *Client) do(ctx context.Context, m proto.Message) error {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	k, id, err := c.start(ctx, m)
+	if err != nil {
+		return err
+	}
+	for {
+		a, err := k.next(ctx)
+		if err != nil {
+			c.forget(id)
+			return fmt.Errorf("store: %v %q: %w", m.Kind, m.Key, err)
+		}
+		if a.Kind == proto.KindFinal {
+			return a.Err()
+		}
+		// A REPLY to a write: not something a server sends. Ignore it; the
+		// FINAL follows.
+	}
+}
+
+// Option adjusts a Put or Delete.
+type Option func(*proto.Message)
+
+// WithEncoding sets the encoding stored with a put's value, such as
+// "text/plain" or "application/json" (ignored by Delete).
+func WithEncoding(encoding string) Option {
+	return func(m *proto.Message) {
+		if m.Kind == proto.KindPut {
+			m.Encoding = encoding
+		}
+	}
+}
+
+// WithTimestamp gives a put or delete its own timestamp instead of the
+// server's; the server refuses one too far in its future
+// (proto.StatusTimestampDrift). Writers that stamp their own writes with an
+// hlc.Clock get last-writer-wins across servers by their clock.
+func WithTimestamp(ts hlc.Timestamp) Option {
+	return func(m *proto.Message) { m.Timestamp = ts }
+}
+
+// Put stores value under key (a plain key, no wildcards) in every storage
+// that holds it. It returns nil once every such storage has stored it
+// durably, or already held a newer entry for the key (last writer wins).
+// A refusal is a *proto.StatusError: errors.Is(err,
+// proto.StatusWildcardKey), proto.StatusReadOnly, proto.StatusTooLarge...
+// The client copies value; the caller may reuse it.
+func (c *Client) Put(ctx context.Context, key string, value []byte, opts ...Option) error {
+	m := proto.Message{Kind: proto.KindPut, Key: key, Value: value}
+	for _, o := range opts {
+		o(&m)
+	}
+	return c.do(ctx, m)
+}
+
+// Delete deletes every key keyexpr matches (a plain key, or a key
+// expression with wildcards) in every storage it reaches, leaving
+// tombstones so that older puts cannot bring the keys back.
+func (c *Client) Delete(ctx context.Context, keyexpr string, opts ...Option) error {
+	m := proto.Message{Kind: proto.KindDelete, Key: keyexpr}
+	for _, o := range opts {
+		o(&m)
+	}
+	return c.do(ctx, m)
+}
+
+// Get returns every stored key a selector matches ("demo/**", or
+// "demo/*?limit=10" with parameters), one Sample per key, sorted by key.
+// A query that fails part-way returns the error and no samples.
+func (c *Client) Get(ctx context.Context, selector string) ([]Sample, error) {
+	var out []Sample
+	for s, err := range c.GetSeq(ctx, selector) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b Sample) int { return strings.Compare(a.Key, b.Key) })
+	return out, nil
+}
+
+// GetSeq queries like Get but yields each Sample as its REPLY arrives, in
+// the server's order, without holding them all. It yields an error last if
+// the query fails (a *proto.StatusError, ErrIncomplete if the FINAL counted
+// REPLY messages that never arrived, or the context's error). Stopping the
+// iteration early abandons the query.
+func (c *Client) GetSeq(ctx context.Context, selector string) iter.Seq2[Sample, error] {
+	return func(yield func(Sample, error) bool) {
+		ctx, cancel := c.withTimeout(ctx)
+		defer cancel()
+		ke, params := keyexpr.SplitSelector(selector)
+		k, id, err := c.start(ctx, proto.Message{Kind: proto.KindQuery, Key: ke, Parameters: string(params)})
+		if err != nil {
+			yield(Sample{}, err)
+			return
+		}
+		var got uint32
+		for {
+			a, err := k.next(ctx)
+			if err != nil {
+				c.forget(id)
+				yield(Sample{}, fmt.Errorf("store: query %q: %w", selector, err))
+				return
+			}
+			if a.Kind == proto.KindFinal {
+				switch {
+				case a.Err() != nil:
+					yield(Sample{}, a.Err())
+				case a.Count != got:
+					yield(Sample{}, fmt.Errorf("%w: query %q: the server sent %d replies, %d arrived", ErrIncomplete, selector, a.Count, got))
+				}
+				return
+			}
+			got++
+			if !yield(Sample{Key: a.Key, Value: a.Value, Encoding: a.Encoding, Timestamp: a.Timestamp}, nil) {
+				c.forget(id)
+				return
+			}
+		}
+	}
+}
+
+// Info asks the server for its description (see AdminKey).
+func (c *Client) Info(ctx context.Context) (ServerInfo, error) {
+	var info ServerInfo
+	samples, err := c.Get(ctx, AdminKey)
+	if err != nil {
+		return info, err
+	}
+	if len(samples) != 1 {
+		return info, fmt.Errorf("%w: %d answers for %s, want 1", ErrProtocol, len(samples), AdminKey)
+	}
+	if err := json.Unmarshal(samples[0].Value, &info); err != nil {
+		return info, fmt.Errorf("%w: %s: %v", ErrProtocol, AdminKey, err)
+	}
+	return info, nil
+}

@@ -1,0 +1,477 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zmesh/zmesh/patterns"
+	"github.com/zmesh/zmesh/socket"
+	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/hlc"
+	"github.com/zmesh/zmesh/store/proto"
+)
+
+// Defaults of Options.
+const (
+	DefaultWorkers           = 16
+	DefaultQueryWorkers      = 4
+	DefaultQueryQueue        = 256
+	DefaultMaxValueSize      = 16 << 20
+	DefaultRequestTimeout    = 30 * time.Second
+	DefaultGCPeriod          = 30 * time.Second
+	DefaultTombstoneLifespan = 24 * time.Hour
+)
+
+// Options configure a Server. Socket and Storages are required; every other
+// zero field means its documented default.
+type Options struct {
+	// Socket receives requests and sends their answers. Required. The
+	// Server closes it.
+	Socket *patterns.Server
+	// Feed, if set, publishes every applied put and delete as a SAMPLE,
+	// group = the storage's name. The Server closes it.
+	Feed *patterns.Radio
+	// Ingest, if set, accepts bulk PUT messages from SCATTER sockets,
+	// without answers. The Server closes it.
+	Ingest *patterns.Gather
+	// Storages are served in this order. Names must be unique.
+	Storages []Storage
+	// Volumes are closed by Close, after the storages' stores.
+	Volumes []backend.Volume
+
+	// Clock stamps requests that carry no timestamp and merges those that
+	// do. nil: a new clock with a random ID and MaxDrift.
+	Clock *hlc.Clock
+	// MaxDrift is how far in the server's future a request's timestamp may
+	// be (refused beyond with proto.StatusTimestampDrift); used only when
+	// Clock is nil. 0 means hlc.DefaultMaxDrift (500ms); negative turns
+	// the check off.
+	MaxDrift time.Duration
+
+	// Workers is the number of goroutines receiving and handling requests
+	// (default DefaultWorkers). Puts, deletes of one key and queries of one
+	// key are handled by them directly.
+	Workers int
+	// QueryWorkers is the number of goroutines running the slow requests,
+	// wildcard queries and wildcard deletes (default DefaultQueryWorkers),
+	// so that slow requests never hold up writes.
+	QueryWorkers int
+	// QueryQueue bounds the slow requests waiting for a query worker
+	// (default DefaultQueryQueue); beyond it they are refused with
+	// proto.StatusUnavailable.
+	QueryQueue int
+	// MaxValueSize is the largest value a put may carry, in bytes (default
+	// DefaultMaxValueSize); larger ones are refused with
+	// proto.StatusTooLarge.
+	MaxValueSize int
+	// RequestTimeout bounds the handling of one request (default
+	// DefaultRequestTimeout); on expiry the request is answered with
+	// proto.StatusTimeout.
+	RequestTimeout time.Duration
+	// GCPeriod is how often tombstones are collected (default
+	// DefaultGCPeriod); a storage may set its own.
+	GCPeriod time.Duration
+	// TombstoneLifespan is how long tombstones are kept (default
+	// DefaultTombstoneLifespan); a storage may set its own.
+	TombstoneLifespan time.Duration
+
+	// Endpoints, FeedEndpoints and IngestEndpoints are what the admin space
+	// reports (Client.Info, and Client.Watch, which connects to the feed).
+	// Empty: the socket's last endpoint.
+	Endpoints, FeedEndpoints, IngestEndpoints []string
+
+	// Logger receives the server's logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Stats are counters of what a Server did since it started.
+type Stats struct {
+	Requests            uint64 // requests answered with a FINAL
+	Failed              uint64 // of which with a status other than OK
+	Applied             uint64 // entries (values and tombstones) stored
+	Published           uint64 // change-feed samples handed to the radio
+	FeedDropped         uint64 // samples the radio refused (too large for UDP, closed)
+	Ingested            uint64 // bulk PUT messages applied from the GATHER socket
+	IngestRejected      uint64 // bulk messages refused (malformed, bad key, too large...)
+	TombstonesCollected uint64 // tombstones removed by garbage collection
+}
+
+type counters struct {
+	requests, failed, applied, published, feedDropped, ingested, ingestRejected, collected atomic.Uint64
+}
+
+// Server is a storage server: it answers the storage protocol
+// (docs/storage-protocol.md) on a SERVER socket for a set of storages,
+// publishes their changes on a RADIO and takes bulk loads from a GATHER.
+// Create it with NewServer, run it with Serve, stop it with Close.
+//
+// # Goroutines
+//
+// Serve runs Options.Workers request workers, Options.QueryWorkers query
+// workers, as many ingest workers if there is an Ingest socket, and one
+// garbage collector. Request workers take turns receiving (recvMu): the
+// one holding recvMu waits in Recv and stamps the message before letting
+// the next one in, so server-given timestamps follow arrival order and a
+// client's pipelined writes to one key keep their order. All of them end
+// when Serve's context is done or Close is called; Serve returns when they
+// have.
+type Server struct {
+	opts     Options
+	sock     *patterns.Server
+	feed     *patterns.Radio
+	ingest   *patterns.Gather
+	storages []*storage
+	volumes  []backend.Volume
+	clock    *hlc.Clock
+	log      *slog.Logger
+	locks    *keyLocks
+	info     ServerInfo
+	stats    counters
+
+	slow chan request // wildcard queries and deletes, for the query workers
+
+	recvMu   sync.Mutex // held by the request worker waiting in Recv
+	ingestMu sync.Mutex // likewise for ingest workers
+
+	// reqCtx is the parent of every request's context: not cancelled when
+	// Serve stops (requests in flight finish and are answered), only when
+	// Close gives up waiting for them.
+	reqCtx   context.Context
+	abortReq context.CancelFunc
+	timeouts *deadlines // request contexts, children of reqCtx
+
+	mu      sync.Mutex // guards the fields below
+	serving bool
+	closed  bool
+	stop    context.CancelFunc // ends Serve
+	served  chan struct{}      // closed when Serve has returned
+}
+
+// NewServer checks opts, reads the wildcard-delete records each storage
+// retained (see Storage), and returns a Server ready to Serve. On error
+// nothing is closed: the sockets and stores are still the caller's.
+func NewServer(ctx context.Context, opts Options) (*Server, error) {
+	if opts.Socket == nil {
+		return nil, fmt.Errorf("%w: no request socket", ErrInvalidOptions)
+	}
+	if len(opts.Storages) == 0 {
+		return nil, fmt.Errorf("%w: no storages", ErrInvalidOptions)
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&opts.Workers, DefaultWorkers)
+	def(&opts.QueryWorkers, DefaultQueryWorkers)
+	def(&opts.QueryQueue, DefaultQueryQueue)
+	def(&opts.MaxValueSize, DefaultMaxValueSize)
+	defDur(&opts.RequestTimeout, DefaultRequestTimeout)
+	defDur(&opts.GCPeriod, DefaultGCPeriod)
+	defDur(&opts.TombstoneLifespan, DefaultTombstoneLifespan)
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Clock == nil {
+		var co []hlc.Option
+		if opts.MaxDrift != 0 {
+			co = append(co, hlc.WithMaxDrift(opts.MaxDrift))
+		}
+		opts.Clock = hlc.NewClock(hlc.NewID(), co...)
+	}
+
+	s := &Server{
+		opts:    opts,
+		sock:    opts.Socket,
+		feed:    opts.Feed,
+		ingest:  opts.Ingest,
+		volumes: opts.Volumes,
+		clock:   opts.Clock,
+		log:     opts.Logger,
+		locks:   newKeyLocks(),
+		slow:    make(chan request, opts.QueryQueue),
+		served:  make(chan struct{}),
+	}
+	s.reqCtx, s.abortReq = context.WithCancel(context.WithoutCancel(ctx))
+	s.timeouts = newDeadlines(s.reqCtx, opts.RequestTimeout)
+	names := map[string]bool{}
+	for _, cfg := range opts.Storages {
+		if err := checkStorage(&cfg); err != nil {
+			s.abortReq()
+			return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+		}
+		if names[cfg.Name] {
+			s.abortReq()
+			return nil, fmt.Errorf("%w: two storages named %q", ErrInvalidOptions, cfg.Name)
+		}
+		names[cfg.Name] = true
+		st := &storage{Storage: cfg, lifespan: cfg.TombstoneLifespan, period: cfg.GCPeriod}
+		if st.lifespan == 0 {
+			st.lifespan = opts.TombstoneLifespan
+		}
+		if st.period == 0 {
+			st.period = opts.GCPeriod
+		}
+		n, err := st.wild.load(ctx, st.Store)
+		if err != nil {
+			s.abortReq()
+			return nil, fmt.Errorf("storage %q: reading retained wildcard deletes: %w", st.Name, err)
+		}
+		if n > 0 {
+			s.log.Info("store: retained wildcard deletes loaded", "storage", st.Name, "count", n)
+		}
+		s.storages = append(s.storages, st)
+	}
+	s.info = s.makeInfo()
+	return s, nil
+}
+
+// Clock returns the clock the server stamps writes with.
+func (s *Server) Clock() *hlc.Clock { return s.clock }
+
+// Info returns what the admin space reports about the server (see
+// AdminKey).
+func (s *Server) Info() ServerInfo { return s.info.clone() }
+
+// Stats returns the server's counters.
+func (s *Server) Stats() Stats {
+	c := &s.stats
+	return Stats{
+		Requests: c.requests.Load(), Failed: c.failed.Load(), Applied: c.applied.Load(),
+		Published: c.published.Load(), FeedDropped: c.feedDropped.Load(),
+		Ingested: c.ingested.Load(), IngestRejected: c.ingestRejected.Load(),
+		TombstonesCollected: c.collected.Load(),
+	}
+}
+
+// Serve answers requests until ctx is done or Close is called, then
+// returns nil once every request in flight has been answered and every
+// goroutine it started has ended. It returns ErrClosed at once if the
+// server was closed, and an error if Serve is already running.
+func (s *Server) Serve(ctx context.Context) error {
+	s.mu.Lock()
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		return ErrClosed
+	case s.serving:
+		s.mu.Unlock()
+		return errors.New("store: Serve called twice")
+	}
+	s.serving = true
+	ctx, stop := context.WithCancel(ctx)
+	s.stop = stop
+	s.mu.Unlock()
+	defer close(s.served)
+	defer stop()
+
+	var wg sync.WaitGroup
+	for range s.opts.Workers {
+		wg.Go(func() { s.requestWorker(ctx) })
+	}
+	var slowWG sync.WaitGroup
+	for range s.opts.QueryWorkers {
+		slowWG.Go(func() { s.queryWorker(ctx) })
+	}
+	if s.ingest != nil {
+		for range s.opts.Workers {
+			wg.Go(func() { s.ingestWorker(ctx) })
+		}
+	}
+	wg.Go(func() { s.collectLoop(ctx) })
+	s.log.Info("store: serving", "endpoints", s.info.Endpoints, "feed", s.info.Feed,
+		"ingest", s.info.Ingest, "storages", len(s.storages))
+
+	<-ctx.Done()
+	wg.Wait()
+	slowWG.Wait()
+	// Nobody feeds the queue any more: refuse what is left in it.
+	for {
+		select {
+		case r := <-s.slow:
+			s.answer(s.reqCtx, r.peer, finalFor(r.msg.ID, 0, refuse(proto.StatusUnavailable, "the server is shutting down")))
+		default:
+			return nil
+		}
+	}
+}
+
+// Close stops Serve (waiting for the requests in flight to be answered
+// until ctx is done, then abandoning them), then closes the sockets, the
+// storages' stores and the volumes. It is idempotent; only the first call
+// does anything.
+func (s *Server) Close(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	serving, stop := s.serving, s.stop
+	s.mu.Unlock()
+	if serving {
+		stop()
+		select {
+		case <-s.served:
+		case <-ctx.Done():
+			s.abortReq()
+			<-s.served
+		}
+	}
+	s.abortReq()
+
+	var errs []error
+	for _, c := range []interface{ Close() error }{s.ingest, s.sock, s.feed} {
+		if c != nil && !isNilSocket(c) {
+			if err := c.Close(); err != nil && !errors.Is(err, socket.ErrClosed) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	for _, st := range s.storages {
+		if err := st.Store.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("storage %q: %w", st.Name, err))
+		}
+	}
+	for _, v := range s.volumes {
+		if err := v.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.log.Info("store: closed")
+	return errors.Join(errs...)
+}
+
+// isNilSocket reports a typed nil pointer inside the interface (an absent
+// feed or ingest socket).
+func isNilSocket(c interface{ Close() error }) bool {
+	switch v := c.(type) {
+	case *patterns.Radio:
+		return v == nil
+	case *patterns.Gather:
+		return v == nil
+	case *patterns.Server:
+		return v == nil
+	}
+	return false
+}
+
+// request is one received request, with the timestamp the receiving worker
+// gave it (zero unless it is a PUT or DELETE without its own).
+type request struct {
+	msg   proto.Message
+	peer  patterns.RoutingID
+	stamp hlc.Timestamp
+}
+
+// stopped reports whether a receive error means the socket will not give
+// anything any more.
+func stopped(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || !errors.Is(err, socket.ErrWouldBlock)
+}
+
+// requestWorker receives requests and handles them until ctx is done.
+func (s *Server) requestWorker(ctx context.Context) {
+	for {
+		s.recvMu.Lock()
+		m, err := s.sock.Recv(ctx)
+		var stamp hlc.Timestamp
+		if err == nil && needsStamp(m.Body) {
+			stamp = s.clock.Now()
+		}
+		s.recvMu.Unlock()
+		if err != nil {
+			if stopped(ctx, err) {
+				return
+			}
+			continue
+		}
+		s.handle(m, stamp)
+	}
+}
+
+// needsStamp reports whether a raw message is a PUT or DELETE of this
+// protocol version without a timestamp, which the server stamps on arrival.
+func needsStamp(b []byte) bool {
+	return len(b) >= proto.HeaderLen && b[0] == proto.Version &&
+		(proto.Kind(b[1]) == proto.KindPut || proto.Kind(b[1]) == proto.KindDelete) && b[2]&0x01 == 0
+}
+
+// queryWorker runs slow requests until ctx is done.
+func (s *Server) queryWorker(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-s.slow:
+			s.handleSlow(r)
+		}
+	}
+}
+
+// answer sends an encoded answer to a client. A client that has gone, or
+// a socket closing, loses its answer; nothing else can be done about it.
+func (s *Server) answer(ctx context.Context, peer patterns.RoutingID, m proto.Message) error {
+	body, err := m.MarshalBinary()
+	if err != nil {
+		s.log.Error("store: cannot encode an answer", "kind", m.Kind, "err", err)
+		return err
+	}
+	if err := s.sock.Route(ctx, body, peer); err != nil {
+		s.log.Debug("store: answer not delivered", "peer", peer, "id", m.ID, "err", err)
+		return err
+	}
+	return nil
+}
+
+// finish sends the FINAL of a request and counts it.
+func (s *Server) finish(ctx context.Context, peer patterns.RoutingID, id uint64, count uint32, err error) {
+	s.stats.requests.Add(1)
+	if err != nil {
+		s.stats.failed.Add(1)
+		s.log.Debug("store: request refused", "id", id, "err", err)
+	}
+	// The answer must go out even if the request's own deadline passed.
+	if ctx.Err() != nil {
+		ctx = s.reqCtx
+	}
+	s.answer(ctx, peer, finalFor(id, count, err))
+}
+
+// requestContext returns the context a request is handled under: it ends
+// RequestTimeout to 1.5·RequestTimeout from now (see deadlines), or when
+// Close abandons the requests in flight.
+func (s *Server) requestContext() context.Context { return s.timeouts.get() }
+
+// storagesOf returns the storages whose key expression intersects ke.
+func (s *Server) storagesOf(ke string) []*storage {
+	var out []*storage
+	for _, st := range s.storages {
+		if st.holds(ke) {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// storageNames lists the storages' names and key expressions, for error
+// texts.
+func (s *Server) storageNames() string {
+	var names []string
+	for _, st := range s.storages {
+		names = append(names, st.Name+" ("+st.KeyExpr+")")
+	}
+	slices.Sort(names)
+	return fmt.Sprint(names)
+}

@@ -1,0 +1,203 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net"
+	"strings"
+	"sync"
+
+	"github.com/zmesh/zmesh/patterns"
+	"github.com/zmesh/zmesh/socket"
+	"github.com/zmesh/zmesh/store/hlc"
+	"github.com/zmesh/zmesh/store/keyexpr"
+	"github.com/zmesh/zmesh/store/proto"
+)
+
+// Change is one applied put or delete from a server's change feed.
+type Change struct {
+	// Key is the key written, or for a delete possibly a key expression.
+	Key string
+	// Value and Encoding are the put's; empty for a delete.
+	Value    []byte
+	Encoding string
+	// Timestamp is the write's.
+	Timestamp hlc.Timestamp
+	// Deleted marks a delete.
+	Deleted bool
+	// Storage is the storage that applied it (the feed group).
+	Storage string
+	// Seq is the storage's sample number on its server.
+	Seq uint64
+	// Missed counts the samples of this storage, from this server, that
+	// were lost just before this one (the radio drops samples for a slow
+	// watcher at its high-water mark). After a loss, query to catch up.
+	Missed uint64
+}
+
+// Watcher receives the changes of the keys a key expression matches, from
+// a DISH socket joined to the feed groups of the storages it intersects.
+// Filtering by key expression happens here, on the client side. Changes
+// published before the watcher's subscription reached a server are not
+// seen. A Watcher is safe for concurrent use, though changes are usually
+// read by one goroutine.
+type Watcher struct {
+	dish *patterns.Dish
+	ke   string
+
+	mu   sync.Mutex
+	last map[feedSource]uint64 // last sequence number seen per server connection and storage
+}
+
+// feedSource is one storage's feed from one server connection: sequence
+// numbers run per storage and per server, and restart when the server does
+// (which comes on a new connection).
+type feedSource struct {
+	peer  *socket.Peer
+	group string
+}
+
+// Watch subscribes to the changes of every key keyexpr matches. It asks
+// the server which storages intersect keyexpr and where its change feed
+// is (unless ClientOptions.Feed names the endpoints), connects a DISH and
+// returns once the feed connection's handshake is done, or fails when ctx
+// ends first. Close the Watcher when done.
+func (c *Client) Watch(ctx context.Context, keyExpr string) (*Watcher, error) {
+	if err := keyexpr.Validate(keyExpr); err != nil {
+		return nil, err
+	}
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	info, err := c.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: watch: asking the server for its feed: %w", err)
+	}
+	feed := c.opts.Feed
+	if feed == nil {
+		for _, ep := range info.Feed {
+			feed = append(feed, reachable(ep, c.endpoints))
+		}
+	}
+	if len(feed) == 0 {
+		return nil, fmt.Errorf("store: watch: the server has no change feed (configure a radio)")
+	}
+	var groups []string
+	for _, st := range info.Storages {
+		if keyexpr.Intersects(st.KeyExpr, keyExpr) {
+			groups = append(groups, st.Name)
+		}
+	}
+	if len(groups) == 0 {
+		return nil, refuse(proto.StatusNoStorage, "no storage intersects %q", keyExpr)
+	}
+	dish, err := patterns.NewDish(c.zctx, c.opts.Socket)
+	if err != nil {
+		return nil, fmt.Errorf("store: watch: %w", err)
+	}
+	events := dish.Monitor()
+	for _, g := range groups {
+		if err := dish.Join(g); err != nil {
+			dish.Close()
+			return nil, fmt.Errorf("store: watch: join %q: %w", g, err)
+		}
+	}
+	for _, ep := range feed {
+		if err := dish.Connect(ep); err != nil {
+			dish.Close()
+			return nil, fmt.Errorf("store: watch: connect %s: %w", ep, err)
+		}
+	}
+	for {
+		select {
+		case ev := <-events:
+			if ev.Type == socket.EventHandshakeSucceeded {
+				return &Watcher{dish: dish, ke: keyExpr, last: make(map[feedSource]uint64)}, nil
+			}
+		case <-ctx.Done():
+			dish.Close()
+			return nil, fmt.Errorf("store: watch: change feed %v not reachable: %w", feed, ctx.Err())
+		}
+	}
+}
+
+// reachable turns a bound feed endpoint with a wildcard host
+// ("tcp://0.0.0.0:7448") into one a client can connect to, using the host
+// of the endpoint the client reaches the server on.
+func reachable(ep string, via []string) string {
+	rest, ok := strings.CutPrefix(ep, "tcp://")
+	if !ok {
+		return ep
+	}
+	host, port, err := net.SplitHostPort(rest)
+	if err != nil || (host != "0.0.0.0" && host != "::" && host != "*" && host != "") {
+		return ep
+	}
+	for _, v := range via {
+		if vr, ok := strings.CutPrefix(v, "tcp://"); ok {
+			if vh, _, err := net.SplitHostPort(vr); err == nil && vh != "*" {
+				return "tcp://" + net.JoinHostPort(vh, port)
+			}
+		}
+	}
+	return "tcp://" + net.JoinHostPort("127.0.0.1", port)
+}
+
+// Next returns the next change of a key the watcher's key expression
+// matches, waiting for it within ctx. It fails with ErrClosed once the
+// watcher is closed.
+func (w *Watcher) Next(ctx context.Context) (Change, error) {
+	for {
+		m, err := w.dish.Recv(ctx)
+		if err != nil {
+			if errors.Is(err, socket.ErrClosed) {
+				return Change{}, ErrClosed
+			}
+			return Change{}, err
+		}
+		msg, err := proto.Decode(m.Body)
+		if err != nil || msg.Kind != proto.KindSample {
+			continue // not a sample of this protocol: not ours to report
+		}
+		src := feedSource{peer: m.Peer, group: m.Group}
+		w.mu.Lock()
+		last, seen := w.last[src]
+		w.last[src] = msg.ID
+		w.mu.Unlock()
+		var missed uint64
+		if seen && msg.ID > last+1 {
+			missed = msg.ID - last - 1
+		}
+		if !keyexpr.Intersects(w.ke, msg.Key) {
+			continue
+		}
+		return Change{Key: msg.Key, Value: bytes.Clone(msg.Value), Encoding: msg.Encoding,
+			Timestamp: msg.Timestamp, Deleted: msg.Delete, Storage: m.Group, Seq: msg.ID, Missed: missed}, nil
+	}
+}
+
+// Changes yields changes as Next returns them, until ctx ends, the
+// watcher is closed (neither is reported) or another error occurs (yielded
+// last).
+func (w *Watcher) Changes(ctx context.Context) iter.Seq2[Change, error] {
+	return func(yield func(Change, error) bool) {
+		for {
+			ch, err := w.Next(ctx)
+			if err != nil {
+				if ctx.Err() == nil && !errors.Is(err, ErrClosed) {
+					yield(Change{}, err)
+				}
+				return
+			}
+			if !yield(ch, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Close closes the watcher's DISH socket; a Next in progress returns
+// ErrClosed.
+func (w *Watcher) Close() error { return w.dish.Close() }
