@@ -286,9 +286,10 @@ func startProxy(wg *sync.WaitGroup, c, s net.Conn, tamper tamperFunc) {
 			defer wg.Done()
 			dst := newFrameConn(to)
 			for f := range q {
-				if err := dst.writeFrame(f); err != nil {
-					closeBoth()
-				}
+				// A closed destination drops what is still queued for it,
+				// but must not close the other direction: frames queued
+				// there (an ERROR before a close) still reach their reader.
+				_ = dst.writeFrame(f)
 			}
 			// The source is gone: the destination sees EOF after it has
 			// read everything the source sent before closing.

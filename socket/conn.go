@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -67,6 +68,22 @@ func (c *conn) fail(err error) {
 	c.closeOnce.Do(func() {
 		c.err = err
 		close(c.done)
+		_ = c.nc.Close()
+	})
+}
+
+// failGently ends a connection whose handshake we refused. Closing a
+// socket with unread bytes makes the kernel answer with a reset, which can
+// overtake the ERROR we just sent and leave the peer thinking the failure
+// was transient; so shut our side first and drain the peer briefly.
+func (c *conn) failGently(err error) {
+	c.closeOnce.Do(func() {
+		c.err = err
+		close(c.done)
+		if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+			_ = c.nc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+			_, _ = io.Copy(io.Discard, io.LimitReader(c.nc, 64<<10))
+		}
 		_ = c.nc.Close()
 	})
 }

@@ -377,7 +377,7 @@ func (s *Socket) runAccepted(c *conn) {
 	defer s.forget(c)
 	remote := c.nc.RemoteAddr().String()
 	if err := c.handshake(s.bg); err != nil {
-		c.fail(err)
+		c.failGently(err)
 		s.event(EventHandshakeFailed, c.endpoint, remote, err)
 		return
 	}

@@ -572,3 +572,28 @@ func TestMisconfiguredMechanismStopsReconnecting(t *testing.T) {
 	case <-time.After(200 * time.Millisecond): // twenty reconnect intervals
 	}
 }
+
+// A refused peer reads our ERROR, then an orderly close, even when it had
+// sent bytes we never read (a reset would destroy the ERROR in flight).
+func TestRefusedPeerReadsErrorNotReset(t *testing.T) {
+	auth := &mechanism.Auth{}
+	if err := auth.DenyAddr("127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		_, ep, _ := newServer(t, socket.Options{Auth: auth})
+		r := dialRaw(t, ep)
+		r.write(greeting(1, "NULL"), ready("CLIENT"), frame(0, make([]byte, 200)), frame(0, make([]byte, 200)))
+		g := make([]byte, 64)
+		if _, err := io.ReadFull(r.nc, g); err != nil {
+			t.Fatalf("greeting: %v", err)
+		}
+		flags, body := r.readFrame()
+		if flags != 4 || !bytes.Equal(body, mechanism.AppendError(nil, "400")) {
+			t.Fatalf("got flags %x body %q, want ERROR 400", flags, body)
+		}
+		if _, err := r.nc.Read(g); err != io.EOF {
+			t.Fatalf("after ERROR: %v, want an orderly close (EOF)", err)
+		}
+	}
+}
