@@ -5,20 +5,18 @@ import (
 	"fmt"
 	"math"
 	"slices"
-
-	"golang.org/x/crypto/nacl/secretbox"
 )
 
 // curveCodec seals and opens CURVE MESSAGE commands (spec §4.6) with the
 // connection's precomputed box key. The writer goroutine owns the send
-// half (sendNonce, sent), the reader goroutine the receive half (recvNonce,
-// recvd); key is read-only after construction.
+// half (sendBox, sent), the reader goroutine the receive half (recvBox,
+// recvd). Each direction's nonce prefix is fixed, so its XSalsa20 subkey is
+// derived once (fixedPrefixBox) rather than per message.
 type curveCodec struct {
-	key       [32]byte
-	sendNonce [24]byte // our prefix ‖ counter, rewritten per message
-	recvNonce [24]byte // the peer's prefix ‖ counter
-	sent      uint64   // last short nonce we sent
-	recvd     uint64   // last short nonce we accepted
+	sendBox *fixedPrefixBox // our prefix
+	recvBox *fixedPrefixBox // the peer's prefix
+	sent    uint64          // last short nonce we sent
+	recvd   uint64          // last short nonce we accepted
 }
 
 // curve inner flags (spec §4.6): libzmq carries COMMAND in bit 1.
@@ -28,10 +26,10 @@ const (
 )
 
 func newCurveCodec(key *[32]byte, sendPrefix, recvPrefix string, sent, recvd uint64) *curveCodec {
-	c := &curveCodec{key: *key, sent: sent, recvd: recvd}
-	copy(c.sendNonce[:16], sendPrefix)
-	copy(c.recvNonce[:16], recvPrefix)
-	return c
+	var sp, rp [16]byte
+	copy(sp[:], sendPrefix)
+	copy(rp[:], recvPrefix)
+	return &curveCodec{sendBox: newFixedPrefixBox(key, &sp), recvBox: newFixedPrefixBox(key, &rp), sent: sent, recvd: recvd}
 }
 
 // Seal appends one MESSAGE as an ordinary message frame (outer flags 0x00,
@@ -71,8 +69,7 @@ func (c *curveCodec) Seal(dst []byte, flags byte, body []byte) ([]byte, error) {
 	}
 	pt[0] = inner
 	copy(pt[1:], body)
-	binary.BigEndian.PutUint64(c.sendNonce[16:], c.sent)
-	dst = secretbox.Seal(dst, pt, &c.sendNonce, &c.key)
+	dst = c.sendBox.seal(dst, pt, c.sent)
 	clear(pt)
 	return dst, nil
 }
@@ -91,8 +88,7 @@ func (c *curveCodec) Open(wireFlags byte, wire []byte) (byte, []byte, error) {
 	if n <= c.recvd {
 		return 0, nil, fmt.Errorf("%w: CURVE MESSAGE nonce %d after %d", ErrReplay, n, c.recvd)
 	}
-	binary.BigEndian.PutUint64(c.recvNonce[16:], n)
-	plain, ok := secretbox.Open(nil, wire[16:], &c.recvNonce, &c.key)
+	plain, ok := c.recvBox.open(wire[16:], n)
 	if !ok {
 		return 0, nil, fmt.Errorf("%w: CURVE MESSAGE with nonce %d", ErrDecrypt, n)
 	}
