@@ -1,9 +1,10 @@
 package s3
 
 import (
-	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"strings"
 
@@ -196,7 +197,66 @@ func bodyEntry(key string, body []byte, m map[string]string) (backend.Entry, err
 	return e, nil
 }
 
-// sameBody reports whether body is what appendBody writes for e.
-func sameBody(body []byte, e backend.Entry) bool {
-	return bytes.Equal(body, appendBody(nil, e))
+// bodyReader reads an object body, the header then the value, without
+// copying the value into one buffer: an io.ReadSeeker and io.ReaderAt,
+// which minio-go wraps in a SectionReader so that it can hash and resend
+// the body. It must not outlive the Apply call that made it (the caller
+// may reuse the value afterwards).
+type bodyReader struct {
+	header []byte
+	value  []byte
+	off    int64
+}
+
+func newBodyReader(e backend.Entry) *bodyReader {
+	return &bodyReader{header: appendBody(make([]byte, 0, headerLen), backend.Entry{Timestamp: e.Timestamp, Deleted: e.Deleted}), value: e.Value}
+}
+
+// Size returns the body's length.
+func (r *bodyReader) Size() int64 { return int64(len(r.header) + len(r.value)) }
+
+// ReadAt implements io.ReaderAt.
+func (r *bodyReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("s3: negative offset")
+	}
+	n := 0
+	if off < int64(len(r.header)) {
+		n = copy(p, r.header[off:])
+	}
+	if rest := off + int64(n) - int64(len(r.header)); n < len(p) && rest < int64(len(r.value)) {
+		n += copy(p[n:], r.value[rest:])
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// Read implements io.Reader.
+func (r *bodyReader) Read(p []byte) (int, error) {
+	if r.off >= r.Size() {
+		return 0, io.EOF
+	}
+	n, _ := r.ReadAt(p, r.off)
+	r.off += int64(n)
+	return n, nil
+}
+
+// Seek implements io.Seeker.
+func (r *bodyReader) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += r.off
+	case io.SeekEnd:
+		offset += r.Size()
+	default:
+		return 0, errors.New("s3: bad whence")
+	}
+	if offset < 0 {
+		return 0, errors.New("s3: negative position")
+	}
+	r.off = offset
+	return offset, nil
 }

@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -112,7 +111,7 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 		return false, fmt.Errorf("s3: apply: %w", err)
 	}
 	e = backend.Normalize(e)
-	body := appendBody(make([]byte, 0, headerLen+len(e.Value)), e)
+	body := newBodyReader(e)
 	meta, contentType := userMetadata(e)
 
 	unlock := s.locks.lock(e.Key)
@@ -153,7 +152,10 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 				opts.SetMatchETagExcept("*")
 			}
 		}
-		info, err := s.v.client.PutObject(ctx, s.bucket, name, bytes.NewReader(body), int64(len(body)), opts)
+		if _, err := body.Seek(0, io.SeekStart); err != nil {
+			return false, err
+		}
+		info, err := s.v.client.PutObject(ctx, s.bucket, name, body, body.Size(), opts)
 		if err == nil {
 			s.etags.put(e.Key, info.ETag, e.Timestamp, true)
 			return true, nil
