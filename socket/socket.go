@@ -82,6 +82,11 @@ type Socket struct {
 	monitor   chan Event
 	groups    map[string]string // interned group names (DISH)
 	closed    bool
+	// reaping: Close has lingered and taken the connections to close;
+	// a connect completing now must not add one (it would never be
+	// closed). Until then connects go on, so lingering messages still
+	// reach a peer that comes up meanwhile.
+	reaping bool
 
 	done   chan struct{} // closed by Close
 	wg     sync.WaitGroup
@@ -479,7 +484,7 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 		} else {
 			c := newConn(s, nc, name, false)
 			s.mu.Lock()
-			if s.closed {
+			if s.reaping {
 				s.mu.Unlock()
 				_ = nc.Close()
 				return
@@ -640,6 +645,7 @@ func (s *Socket) Close() error {
 	s.mu.Unlock()
 	s.linger()
 	s.mu.Lock()
+	s.reaping = true
 	eps := s.endpoints
 	s.endpoints = map[string]*endpoint{}
 	conns := make([]*conn, 0, len(s.conns))
