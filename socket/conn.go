@@ -23,6 +23,10 @@ const (
 	directAt = 16 << 10
 	// maxBatch bounds a reader's batch, so the receive HWM stays close.
 	maxBatch = 256
+	// maxGather bounds the large bodies gathered into one writev, and
+	// maxIOV its iovec count (Linux allows 1024).
+	maxGather = 1 << 20
+	maxIOV    = 64
 )
 
 // conn is one tcp or ipc connection of a socket: its greeting, handshake,
@@ -328,23 +332,50 @@ func (c *conn) writeLoop() error {
 	sendGroup := c.s.typ.SendGroup
 	buf := make([]byte, 0, flushAt+512)
 	batch := make([]Msg, 0, 64)
-	var bufs net.Buffers
-	var err error
+	// Large bodies are not copied into buf: they join an iovec list with
+	// the encoded bytes around them, written with one writev.
+	var (
+		iov     net.Buffers
+		iovBack = make(net.Buffers, 0, maxIOV)
+		seg     int // start of buf's bytes not yet in iov
+		large   int // bytes of large bodies in iov
+		err     error
+	)
+	flush := func() error {
+		if len(iov) == 0 {
+			if len(buf) > 0 {
+				if _, err := c.nc.Write(buf); err != nil {
+					return err
+				}
+			}
+		} else {
+			if seg < len(buf) {
+				iov = append(iov, buf[seg:])
+			}
+			if _, err := iov.WriteTo(c.nc); err != nil {
+				return err
+			}
+			clear(iovBack[:cap(iovBack)]) // drop references to written bodies
+			iov = iovBack[:0]
+		}
+		buf, seg, large = buf[:0], 0, 0
+		return nil
+	}
+	iov = iovBack[:0]
 	for {
 		var ctrl [][]byte
 		batch, ctrl = p.take(batch)
 		if len(batch) == 0 && len(ctrl) == 0 {
-			if len(buf) > 0 {
+			if len(buf) > 0 || len(iov) > 0 {
 				// Flush, then look again: the pipe is marked idle only
 				// once everything taken has reached the kernel (linger
 				// relies on it).
 				p.mu.Lock()
 				p.writerIdle = false
 				p.mu.Unlock()
-				if _, err := c.nc.Write(buf); err != nil {
+				if err := flush(); err != nil {
 					return err
 				}
-				buf = buf[:0]
 				continue
 			}
 			select {
@@ -382,19 +413,16 @@ func (c *conn) writeLoop() error {
 			}
 			if c.codec == nil && len(m.Body) >= directAt {
 				buf = appendFrameHeader(buf, 0, len(m.Body))
-				bufs = append(bufs[:0], buf, m.Body)
-				if _, err := bufs.WriteTo(c.nc); err != nil {
-					return err
-				}
-				buf = buf[:0]
+				iov = append(iov, buf[seg:], m.Body)
+				seg = len(buf)
+				large += len(m.Body)
 			} else if buf, err = c.appendFrame(buf, 0, m.Body); err != nil {
 				return err
 			}
-			if len(buf) >= flushAt {
-				if _, err := c.nc.Write(buf); err != nil {
+			if len(buf) >= flushAt || large >= maxGather || len(iov) >= maxIOV-2 {
+				if err := flush(); err != nil {
 					return err
 				}
-				buf = buf[:0]
 			}
 		}
 		clear(batch)

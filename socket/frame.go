@@ -34,6 +34,7 @@ func appendFrame(dst []byte, flags byte, body []byte) []byte {
 
 const (
 	readBufSize = 64 << 10 // the reader's buffer: many small frames per read(2)
+	maxReadBuf  = 256 << 10 // grown to this for peers whose frames exceed readBufSize
 	slabSize    = 32 << 10 // small received bodies are carved from slabs
 	slabMax     = 1 << 10  // bodies up to this size come from a slab
 	growStep    = 1 << 20  // a large body's memory grows by at most this much ahead of its bytes
@@ -51,6 +52,14 @@ type frameReader struct {
 
 func newFrameReader(r io.Reader, max int64) *frameReader {
 	return &frameReader{r: r, buf: make([]byte, readBufSize), max: max}
+}
+
+// grow enlarges the read buffer, keeping the unread bytes.
+func (f *frameReader) grow(size int) {
+	nb := make([]byte, size)
+	f.end = copy(nb, f.buf[f.pos:f.end])
+	f.pos = 0
+	f.buf = nb
 }
 
 // errFrameTooLarge reports a frame over the maximum message size.
@@ -136,6 +145,11 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 		return 0, nil, false, &frameTooLargeError{size, uint64(math.MaxInt)}
 	}
 	n := int(size)
+	if hdr+n > len(f.buf) && hdr+n <= maxReadBuf/2 && len(f.buf) < maxReadBuf {
+		// Frames this peer sends do not fit: a larger buffer reads several
+		// of them per syscall instead of one read per frame.
+		f.grow(maxReadBuf)
+	}
 	if hdr+n <= len(f.buf) {
 		if f.end-f.pos < hdr+n {
 			if err := f.fill(hdr + n); err != nil {

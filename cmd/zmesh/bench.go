@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -89,6 +91,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.json, "json", false, "print the result as one JSON object")
 	fs.IntVar(&cfg.hwm, "hwm", 0, "send and receive high-water marks (0: the default 1000)")
 	fs.DurationVar(&cfg.progress, "progress", time.Second, "interval of progress lines on stderr for long runs (0: none)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of this process to `file` (go tool pprof)")
 	fs.StringVar(&cfg.mechanism, "mechanism", "null", "security: null, curve or noise (the bind side is the server)")
 	fs.StringVar(&cfg.serverSecret, "server-secret", benchServerSecret, "Z85 server secret for curve/noise; both sides derive the server's public key from it (the default is libzmq's public test key)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -97,6 +100,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "unexpected arguments: %v\n", fs.Args())
 		return errUsage
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	switch {
 	case cfg.bind == "" && cfg.connect == "":
