@@ -33,11 +33,11 @@ func appendFrame(dst []byte, flags byte, body []byte) []byte {
 }
 
 const (
-	readBufSize = 64 << 10 // the reader's buffer: many small frames per read(2)
+	readBufSize = 64 << 10  // the reader's buffer: many small frames per read(2)
 	maxReadBuf  = 256 << 10 // grown to this for peers whose frames exceed readBufSize
-	slabSize    = 32 << 10 // small received bodies are carved from slabs
-	slabMax     = 1 << 10  // bodies up to this size come from a slab
-	growStep    = 1 << 20  // a large body's memory grows by at most this much ahead of its bytes
+	slabSize    = 32 << 10  // small received bodies are carved from slabs
+	slabMax     = 1 << 10   // bodies up to this size come from a slab
+	growStep    = 1 << 20   // a large body's memory grows by at most this much ahead of its bytes
 )
 
 // frameReader decodes frames straight out of one large buffer. It is owned
