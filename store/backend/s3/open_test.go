@@ -212,3 +212,29 @@ func TestReadOnlyStorage(t *testing.T) {
 	}
 	mustGet(t, r, e)
 }
+
+func TestRegisteredAsS3(t *testing.T) {
+	srv := s3test.StartVersityGW(t)
+	ctx := context.Background()
+	vol, err := backend.NewVolume(ctx, "s3", volumeOptions(srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := vol.Open(ctx, "reg", backend.StorageConfig{Options: backend.Options{"bucket": newBucket(), "on_closure": "destroy_bucket"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, s, putEntry("k", "v", ts(0, 1)), true)
+	if err := vol.Close(ctx); err != nil {
+		t.Fatalf("Volume.Close: %v", err)
+	}
+	if _, err := s.Apply(ctx, putEntry("k", "v", ts(1, 1))); !errors.Is(err, backend.ErrClosed) {
+		t.Errorf("Apply after Volume.Close: %v, want ErrClosed", err)
+	}
+	if _, err := vol.Open(ctx, "again", backend.StorageConfig{Options: backend.Options{"bucket": newBucket()}}); !errors.Is(err, backend.ErrClosed) {
+		t.Errorf("Open after Close: %v, want ErrClosed", err)
+	}
+	if err := vol.Close(ctx); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
