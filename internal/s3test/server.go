@@ -321,7 +321,10 @@ func (s *Server) start() error {
 	cmd.Env = s.env()
 	cmd.Dir = s.dataDir
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group, so Stop can kill everything it started; and
+	// killed by the kernel if the test binary dies without cleaning up
+	// (a test timeout), so no server outlives its test.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	err = cmd.Start()
 	logf.Close() // the child holds its own descriptor
 	if err != nil {

@@ -201,7 +201,7 @@ func (v *Volume) prepareBucket(ctx context.Context, opts StorageOptions) error {
 		// A HEAD carries no error body, and minio-go reads any 404 as
 		// "no such bucket"; versitygw answers an unknown access key with
 		// 404 too. A one-key listing tells the two apart.
-		_, lerr := v.core.ListObjectsV2(opts.Bucket, "", "", "", "", 1)
+		lerr := v.listOne(ctx, opts.Bucket)
 		switch r, _ := errorResponse(lerr); {
 		case lerr == nil:
 			exists = true // created meanwhile
@@ -250,11 +250,22 @@ func (v *Volume) describe(ctx context.Context, bucket, op string, err error) err
 	if !isCredentialError(err) {
 		return backend.Fail(fmt.Sprintf("%s %q at %s", op, bucket, v.endpoint), err)
 	}
-	if _, lerr := v.core.ListObjectsV2(bucket, "", "", "", "", 1); lerr != nil && isCredentialError(lerr) {
+	if lerr := v.listOne(ctx, bucket); lerr != nil && isCredentialError(lerr) {
 		err = lerr
 	}
 	r, _ := errorResponse(err)
 	return fmt.Errorf("%w by %s for bucket %q (%s): %s: %s", ErrCredentials, v.endpoint, bucket, op, r.Code, r.Message)
+}
+
+// listOne lists at most one object of bucket (one GET request) and returns
+// the error, whose XML body, unlike a HEAD's, names its cause.
+func (v *Volume) listOne(ctx context.Context, bucket string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // ends the listing after its first page
+	for info := range v.client.ListObjectsIter(ctx, bucket, minio.ListObjectsOptions{MaxKeys: 1}) {
+		return info.Err
+	}
+	return nil
 }
 
 // forget removes a closed store from the volume.
