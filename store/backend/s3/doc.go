@@ -77,12 +77,14 @@
 // with p, and (the codes being prefix-free) of no other: Scan(p) lists
 // exactly the object-name prefix of p, a byte prefix that need not end at
 // a chunk boundary. A key of backend.PortableKeyLen bytes needs at most
-// 3 × 256 + 13 bytes, within S3's 1024; longer keys whose names would not
-// fit are refused with backend.ErrInvalidKey. Names are plain ASCII that
-// URL encoders, S3 servers and file systems leave alone (no '%', no '~',
-// no case folding issue on case-sensitive stores). Objects whose names the
-// encoding cannot produce are ignored. ObjectName and KeyOf expose the
-// mapping.
+// 778 bytes (three per key byte, at most three soft breaks, the '!'),
+// within S3's 1024; longer keys whose names would not fit are refused with
+// backend.ErrInvalidKey. Names are plain ASCII that URL encoders, S3
+// servers and file systems leave alone: no '%' (no double-decoding
+// accident can change a name), no space, no byte above 0x7f. Letters keep
+// their case, as S3 names are case-sensitive (a MinIO on a case-insensitive
+// file system would merge "A" and "a"). Objects whose names the encoding
+// cannot produce are ignored. ObjectName and KeyOf expose the mapping.
 //
 // # Objects
 //

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/zmesh/zmesh/store/backend"
 )
 
 func TestEncodeKeyExamples(t *testing.T) {
@@ -97,12 +99,17 @@ func TestListPrefixLeavesOutDotSegments(t *testing.T) {
 	}
 }
 
+// portableNameLen bounds the name of a key of backend.PortableKeyLen bytes
+// (see the package comment): three bytes per key byte, three soft breaks,
+// the terminator.
+const portableNameLen = 3*backend.PortableKeyLen + 3*3 + 1
+
 func TestPortableKeysFit(t *testing.T) {
 	for _, k := range []string{
 		strings.Repeat("é", 128), strings.Repeat("/", 256), strings.Repeat("_/", 128),
 		strings.Repeat("\x00", 256), strings.Repeat("日", 85),
 	} {
-		if n := encodeKey(k); len(n) > MaxObjectNameLen || !segmentsOK(n) {
+		if n := encodeKey(k); len(n) > portableNameLen || !segmentsOK(n) {
 			t.Errorf("%d-byte key %.12q: %d-byte name, segments ok %v", len(k), k, len(n), segmentsOK(n))
 		}
 	}
@@ -130,7 +137,7 @@ func checkName(t *testing.T, key string) {
 			t.Fatalf("encodePrefix(%q) = %q is not a prefix of encodeKey(%q) = %q", key[:i], p, key, name)
 		}
 	}
-	if len(key) <= 256 && len(name) > MaxObjectNameLen {
+	if len(key) <= backend.PortableKeyLen && len(name) > portableNameLen {
 		t.Fatalf("%d-byte key has a %d-byte name", len(key), len(name))
 	}
 }
