@@ -41,6 +41,7 @@ type fixture struct {
 type setup struct {
 	opts     Options // Socket, Feed and Ingest are filled in
 	feed     bool
+	feedOpts socket.Options // the radio's
 	ingest   bool
 	endpoint string // default tcp://127.0.0.1:*
 }
@@ -68,7 +69,7 @@ func start(t testing.TB, su setup) *fixture {
 	must(t, opts.Socket.Bind(ep))
 	f.ep, _ = opts.Socket.LastEndpoint()
 	if su.feed {
-		opts.Feed, err = patterns.NewRadio(f.zctx, socket.Options{}, patterns.RadioOptions{})
+		opts.Feed, err = patterns.NewRadio(f.zctx, su.feedOpts, patterns.RadioOptions{})
 		must(t, err)
 		must(t, opts.Feed.Bind("tcp://127.0.0.1:*"))
 		f.feed, _ = opts.Feed.LastEndpoint()
@@ -96,10 +97,14 @@ func (f *fixture) serve(t testing.TB) {
 	})
 	t.Cleanup(func() {
 		stop()
-		wg.Wait()
-		if err := f.srv.Close(context.Background()); err != nil {
+		// Close waits for the requests in flight, and abandons them when
+		// its context ends (a test may leave one stuck on purpose).
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := f.srv.Close(ctx); err != nil {
 			t.Errorf("Close: %v", err)
 		}
+		wg.Wait()
 	})
 }
 
