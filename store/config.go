@@ -107,8 +107,9 @@ type StorageConfig struct {
 	Options     backend.Options // YAML volume's map form, without id: the backend's storage options
 	ReadOnly    bool            // YAML read_only
 	GC          GCConfig        // YAML garbage_collection
-	line        int
+	line        int             // where the storage is written
 	column      int
+	volumeAt    *yaml.Node // its volume value, for errors about it
 }
 
 // fileDefaultName is the name DefaultConfig's errors and logs give.
@@ -277,8 +278,11 @@ func quote(s string) string {
 }
 
 func join(path, key string) string {
-	if path == "" {
+	switch {
+	case path == "":
 		return key
+	case key == "":
+		return path
 	}
 	return path + "." + key
 }
@@ -596,7 +600,7 @@ func (d *decoder) section(path string, n *yaml.Node, into yaml.Unmarshaler) erro
 // config decodes the whole file into c and checks how its parts refer to
 // each other.
 func (d *decoder) config(root *yaml.Node, c *Config) error {
-	var storagesNode *yaml.Node
+	var serverNode, storagesNode *yaml.Node
 	socketSection := func(key string, set func(n *yaml.Node) error) field {
 		return field{key: key, decode: func(path string, n *yaml.Node) error {
 			r, err := d.resolve(path, n)
@@ -608,6 +612,7 @@ func (d *decoder) config(root *yaml.Node, c *Config) error {
 	}
 	err := d.mapping("", root, "a storage server configuration", []field{
 		socketSection("server", func(n *yaml.Node) error {
+			serverNode = n
 			c.Server = new(config.ServerConfig)
 			return d.section("server", n, c.Server)
 		}),
@@ -659,7 +664,7 @@ func (d *decoder) config(root *yaml.Node, c *Config) error {
 	if err != nil {
 		return err
 	}
-	return d.check(c, root, storagesNode)
+	return d.check(c, root, serverNode, storagesNode)
 }
 
 func (d *decoder) gc(path string, n *yaml.Node, g *GCConfig) error {
@@ -673,8 +678,12 @@ func (d *decoder) gc(path string, n *yaml.Node, g *GCConfig) error {
 // backend's volume options.
 func (d *decoder) volume(path, name string, k, n *yaml.Node) (VolumeConfig, error) {
 	vc := VolumeConfig{Name: name, Kind: name, Options: backend.Options{}, line: k.Line, column: k.Column}
+	kindAt, kindPath := k, path
 	err := d.mapping(path, n, "a volume", []field{
-		{key: "kind", decode: func(p string, n *yaml.Node) error { return d.text(p, n, &vc.Kind, "a volume kind such as fs") }},
+		{key: "kind", decode: func(p string, n *yaml.Node) error {
+			kindAt, kindPath = n, p
+			return d.text(p, n, &vc.Kind, "a volume kind such as fs")
+		}},
 	}, func(key string, _, v *yaml.Node) error {
 		x, err := d.value(join(path, key), v)
 		vc.Options[key] = x
@@ -684,7 +693,7 @@ func (d *decoder) volume(path, name string, k, n *yaml.Node) (VolumeConfig, erro
 		return vc, err
 	}
 	if !slices.Contains(backend.Kinds(), vc.Kind) {
-		return vc, d.fail(n, path, config.ErrValue, backend.ErrUnknownKind, "unknown volume kind %s (known: %s)",
+		return vc, d.fail(kindAt, kindPath, config.ErrValue, backend.ErrUnknownKind, "unknown volume kind %s (known: %s)",
 			quote(vc.Kind), strings.Join(backend.Kinds(), ", "))
 	}
 	return vc, nil
@@ -693,6 +702,7 @@ func (d *decoder) volume(path, name string, k, n *yaml.Node) (VolumeConfig, erro
 // storage decodes one storage.
 func (d *decoder) storage(path, name string, k, n *yaml.Node) (StorageConfig, error) {
 	sc := StorageConfig{Name: name, line: k.Line, column: k.Column}
+	var stripAt *yaml.Node
 	if err := validName(name); err != nil {
 		return sc, d.fail(k, path, config.ErrValue, nil, "%v", err)
 	}
@@ -711,6 +721,7 @@ func (d *decoder) storage(path, name string, k, n *yaml.Node) (StorageConfig, er
 			return nil
 		}},
 		{key: "strip_prefix", decode: func(p string, n *yaml.Node) error {
+			stripAt = n
 			if err := d.text(p, n, &sc.StripPrefix, "a plain key such as demo"); err != nil {
 				return err
 			}
@@ -720,6 +731,7 @@ func (d *decoder) storage(path, name string, k, n *yaml.Node) (StorageConfig, er
 			return nil
 		}},
 		{key: "volume", required: true, decode: func(p string, n *yaml.Node) error {
+			sc.volumeAt = n
 			r, err := d.resolve(p, n)
 			if err != nil {
 				return err
@@ -760,7 +772,7 @@ func (d *decoder) storage(path, name string, k, n *yaml.Node) (StorageConfig, er
 		return sc, err
 	}
 	if sc.StripPrefix != "" && !keyexpr.Includes(sc.StripPrefix+"/**", sc.KeyExpr) {
-		return sc, d.fail(n, join(path, "strip_prefix"), config.ErrValue, nil,
+		return sc, d.fail(stripAt, join(path, "strip_prefix"), config.ErrValue, nil,
 			"strip_prefix %s does not prefix every key of key_expr %s (it must be whole chunks of key_expr's literal start)",
 			quote(sc.StripPrefix), quote(sc.KeyExpr))
 	}
@@ -769,7 +781,7 @@ func (d *decoder) storage(path, name string, k, n *yaml.Node) (StorageConfig, er
 
 // check verifies what single values cannot: that storages name declared
 // volumes, and that the server has somewhere to listen.
-func (d *decoder) check(c *Config, root, storagesNode *yaml.Node) error {
+func (d *decoder) check(c *Config, root, serverNode, storagesNode *yaml.Node) error {
 	names := []string{}
 	for _, v := range c.Volumes {
 		names = append(names, v.Name)
@@ -780,7 +792,7 @@ func (d *decoder) check(c *Config, root, storagesNode *yaml.Node) error {
 	slices.Sort(names)
 	for _, s := range c.Storages {
 		if !slices.Contains(names, s.Volume) {
-			return d.fail(&yaml.Node{Line: s.line, Column: s.column}, join(join("storages", s.Name), "volume"), config.ErrValue, nil,
+			return d.fail(s.volumeAt, join(join("storages", s.Name), "volume"), config.ErrValue, nil,
 				"unknown volume %s (declared: %s)", quote(s.Volume), strings.Join(names, ", "))
 		}
 	}
@@ -792,7 +804,7 @@ func (d *decoder) check(c *Config, root, storagesNode *yaml.Node) error {
 		return d.fail(at, "storages", config.ErrMissing, nil, "no storages: a server needs at least one")
 	}
 	if c.Server != nil && len(c.Server.Bind) == 0 && len(c.Server.Connect) == 0 {
-		return d.fail(root, "server", config.ErrMissing, nil, "the server socket has no bind or connect endpoint")
+		return d.fail(serverNode, "server", config.ErrMissing, nil, "the server socket has no bind or connect endpoint")
 	}
 	return nil
 }

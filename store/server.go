@@ -290,7 +290,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 	}
 	wg.Go(func() { s.collectLoop(ctx) })
-	s.log.Info("store: serving", "endpoints", s.info.Endpoints, "feed", s.info.Feed,
+	s.log.Debug("store: serving", "endpoints", s.info.Endpoints, "feed", s.info.Feed,
 		"ingest", s.info.Ingest, "storages", len(s.storages))
 
 	<-ctx.Done()
@@ -349,7 +349,7 @@ func (s *Server) Close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	s.log.Info("store: closed")
+	s.log.Debug("store: closed")
 	return errors.Join(errs...)
 }
 
