@@ -77,10 +77,9 @@ func checkRun(t *testing.T, what string, seqs []int) {
 
 // sender is the test side's sending socket (CLIENT or SCATTER).
 type sender interface {
-	Send(context.Context, []byte) error
 	Connect(string) error
 	Monitor() <-chan socket.Event
-	Close() error
+	Socket() *socket.Socket
 }
 
 // TestKilledPeerMessagesFollowLibzmqRules pins down what happens to a
@@ -91,8 +90,9 @@ type sender interface {
 //   - the sender notices the dead link (EventDisconnected) and reconnects
 //     once the peer is back (EventHandshakeSucceeded);
 //   - messages still queued on the connecting pipe survive the reconnect:
-//     every message queued after the sender noticed the loss is delivered
-//     to the new peer;
+//     every message on the queue when the sender noticed the loss, or
+//     queued after, is delivered to the new peer (harness.Stream works out
+//     which those are);
 //   - messages already taken by the dead connection (in its writer's batch
 //     or handed to the kernel, or received by the dead process but not yet
 //     by its application) are lost: at most one gap, between the last
@@ -100,14 +100,19 @@ type sender interface {
 //   - nothing is duplicated and order is kept: the first peer got 0..a-1
 //     exactly, the second b..n-1 exactly, with a <= b.
 func TestKilledPeerMessagesFollowLibzmqRules(t *testing.T) {
-	for _, tc := range []struct{ name, peerType string }{
-		{"client to server", "server"},
-		{"scatter to gather", "gather"},
+	for _, tc := range []struct {
+		name, peerType string
+		frozen         bool // frozen first (SIGSTOP), so the queue is full at the kill
+	}{
+		{"client to server, flowing", "server", false},
+		{"client to server, stalled", "server", true},
+		{"scatter to gather, flowing", "gather", false},
+		{"scatter to gather, stalled", "gather", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// 4 KiB messages, so loopback's socket buffers (a few MiB)
 			// hold a few thousand at most and the stream is still flowing
-			// when the peer is killed.
+			// (or stalled with the queue full) when the peer is killed.
 			const total, size = 30000, 4096
 			ep := fixedEndpoint(t)
 			sink := func() *interop.Peer {
@@ -136,52 +141,36 @@ func TestKilledPeerMessagesFollowLibzmqRules(t *testing.T) {
 			if err := s.Connect(ep); err != nil {
 				t.Fatal(err)
 			}
-
-			// The sender streams 0..total-1, blocking at the high-water mark.
-			// queuedAfterDown is the first seq it sent after the test saw
-			// the disconnect; downtime is closed once 500 more are queued.
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
-			var down atomic.Bool
-			queuedAfterDown := -1
-			downtime := make(chan struct{})
-			sent := make(chan error, 1)
-			go func() {
-				for seq := 0; seq < total; seq++ {
-					if down.Load() && queuedAfterDown < 0 {
-						queuedAfterDown = seq
-					}
-					if queuedAfterDown >= 0 && seq == queuedAfterDown+500 {
-						close(downtime)
-					}
-					if err := s.Send(ctx, interop.Pattern(seq, size)); err != nil {
-						sent <- fmt.Errorf("send %d: %w", seq, err)
-						return
-					}
-				}
-				sent <- nil
-			}()
+			st := harness.StartStream(ctx, s.Socket(), total, size)
 
 			waitEvent(t, mon, socket.EventHandshakeSucceeded)
 			if _, err := p1.WaitLine("r 2000", 60*time.Second); err != nil {
 				t.Fatal(err)
 			}
-			p1.Kill() // SIGKILL, mid-stream
+			if tc.frozen {
+				if err := p1.Signal(syscall.SIGSTOP); err != nil {
+					t.Fatal(err)
+				}
+				if err := st.Stalled(60 * time.Second); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p1.Kill() // SIGKILL
 			e := waitEvent(t, mon, socket.EventDisconnected)
 			if e.Err == nil {
 				t.Fatal("disconnect of a killed peer carries no reason")
 			}
-			down.Store(true)
-			select {
-			case <-downtime: // 500 messages queued while the peer is away
-			case err := <-sent:
-				t.Fatalf("sender finished during the downtime: %v", err)
-			case <-time.After(60 * time.Second):
-				t.Fatal("sender did not queue 500 messages while the peer was down")
+			if !tc.frozen {
+				st.Down()
+				if err := st.WaitDowntime(60 * time.Second); err != nil {
+					t.Fatal(err)
+				}
 			}
 			p2 := sink()
 			waitEvent(t, mon, socket.EventHandshakeSucceeded)
-			if err := <-sent; err != nil {
+			if err := st.Wait(60 * time.Second); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := p2.WaitLine(fmt.Sprintf("r %d", total-1), 60*time.Second); err != nil {
@@ -199,15 +188,15 @@ func TestKilledPeerMessagesFollowLibzmqRules(t *testing.T) {
 			if b < a {
 				t.Fatalf("seqs %d..%d delivered twice (second peer starts at %d)", b, a-1, b)
 			}
-			if b > queuedAfterDown {
-				t.Fatalf("messages %d..%d, queued after the disconnect, were lost (second peer starts at %d)",
-					queuedAfterDown, b-1, b)
+			if owed := st.Survivors(); b > owed {
+				t.Fatalf("messages %d..%d, still queued at the disconnect or queued after it, were lost (second peer starts at %d)",
+					owed, b-1, b)
 			}
 			if r2[len(r2)-1] != total-1 {
 				t.Fatalf("second peer's last message is %d, want %d", r2[len(r2)-1], total-1)
 			}
-			t.Logf("first peer got 0..%d, lost with the dead connection: %d, queued after the disconnect from %d, second peer got %d..%d",
-				a-1, b-a, queuedAfterDown, b, total-1)
+			t.Logf("first peer got 0..%d, lost with the dead connection: %d, owed to the next peer from %d, second peer got %d..%d",
+				a-1, b-a, st.Survivors(), b, total-1)
 		})
 	}
 }
@@ -264,6 +253,11 @@ func TestFrozenClientIsDroppedAndReconnectsAfterThaw(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("frozen client dropped only after %v", d)
+	}
+	// Its routing id is gone: routing to it fails at once (libzmq's
+	// EHOSTUNREACH).
+	if err := srv.TryRoute([]byte("late"), firstID); !errors.Is(err, socket.ErrHostUnreachable) {
+		t.Fatalf("route to the dropped client: %v, want ErrHostUnreachable", err)
 	}
 	frozenAt := len(seqLines(t, p, "ok"))
 	p.Signal(syscall.SIGCONT)
