@@ -30,6 +30,11 @@ func commands() []command {
 	return []command{
 		{"bench", "measure throughput (thr) or latency (lat) between two zmesh processes", runBench},
 		{"keygen", "print a new CURVE (or --noise) key pair in Z85", runKeygen},
+		{"serve", "run a storage server (built-in default configuration, or -c config.yaml)", runServe},
+		{"put", "store a value under a key on a storage server", runPut},
+		{"get", "print the stored keys a key expression matches", runGet},
+		{"del", "delete the keys a key expression matches", runDelete},
+		{"watch", "print the changes of the keys a key expression matches, as they happen", runWatch},
 		{"version", "print the version", func(_ context.Context, _ []string, out, _ io.Writer) error {
 			_, err := fmt.Fprintln(out, "zmesh", version)
 			return err

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPutGetDelete(t *testing.T) {
+	s := startServe(t, "-c", writeConfig(t, strings.ReplaceAll(testConfig, "%ROOT%", t.TempDir())))
+	c := func(args ...string) (int, string, string) {
+		t.Helper()
+		return runCmd(t, append([]string{args[0], "--connect", s.endpoint}, args[1:]...)...)
+	}
+	file := filepath.Join(t.TempDir(), "v.json")
+	if err := os.WriteFile(file, []byte(`{"t": 21.5}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"put", "demo/greeting", "hello world"},
+		{"put", "--encoding", "application/json", "demo/sensor", "@" + file},
+		{"put", "demo/bin", "a\x00b"},
+		{"put", "cache/x", "--", "-1"}, // "--" ends the flags: a value starting with "-"
+		{"put", "demo", "the prefix itself"},
+	} {
+		if code, _, errOut := c(args...); code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, errOut)
+		}
+	}
+	code, out, _ := c("get", "demo/**")
+	want := "demo\tthe prefix itself\ndemo/bin\t\"a\\x00b\"\ndemo/greeting\thello world\ndemo/sensor\t{\"t\": 21.5}\n"
+	if code != 0 || out != want {
+		t.Fatalf("get demo/**: %d\n%s\nwant\n%s", code, out, want)
+	}
+	code, out, _ = c("get", "--json", "demo/*")
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil || len(got) != 3 {
+		t.Fatalf("get --json: %d %v %s", code, err, out)
+	}
+	if got[0]["key"] != "demo/bin" || got[0]["value_base64"] != nil || got[0]["value"] != "a\x00b" {
+		t.Fatalf("binary-safe text: %v", got[0])
+	}
+	if v, ok := got[2]["value"].(map[string]any); !ok || v["t"] != 21.5 || got[2]["encoding"] != "application/json" {
+		t.Fatalf("a JSON value: %v", got[2])
+	}
+	if ts, _ := got[1]["timestamp"].(string); !strings.Contains(ts, "Z/0/") {
+		t.Fatalf("timestamp %q", ts)
+	}
+	if code, out, _ := c("get", "cache/x"); code != 0 || out != "cache/x\t-1\n" {
+		t.Fatalf("get cache/x: %d %q", code, out)
+	}
+	if code, _, errOut := c("del", "demo/*"); code != 0 {
+		t.Fatalf("del: %s", errOut)
+	}
+	code, out, errOut := c("get", "demo/**")
+	if code != 0 || out != "demo\tthe prefix itself\n" {
+		t.Fatalf("after del demo/*: %d %q %s", code, out, errOut)
+	}
+	code, out, errOut = c("get", "nothing/**")
+	if code != 1 || out != "" || !strings.Contains(errOut, `zmesh get: storage server: no storage matches: no storage intersects "nothing/**"`) {
+		t.Fatalf("get of no storage: %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = c("get", "demo/none")
+	if code != 0 || out != "" || errOut != "zmesh get: no stored key matches demo/none\n" {
+		t.Fatalf("get of nothing: %d %q %q", code, out, errOut)
+	}
+}
+
+func TestClientCommandErrors(t *testing.T) {
+	s := startServe(t, "-c", writeConfig(t, strings.ReplaceAll(testConfig, "%ROOT%", t.TempDir())))
+	for _, c := range []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"put", "demo/*", "x"}, 1, `zmesh put: storage server: wildcard in a put key: key "demo/*" has a wildcard at byte 5; a put needs a plain key`},
+		{[]string{"put", "other/x", "x"}, 1, `zmesh put: storage server: no storage matches: no storage holds "other/x"`},
+		{[]string{"get", "a//b"}, 1, `zmesh get: storage server: invalid key expression: key expression "a//b": empty chunk at byte 2`},
+		{[]string{"del", "demo/**/**"}, 1, `"**/**" must be written "**"`},
+		{[]string{"put", "demo/x", "@/nonexistent/file"}, 1, "no such file"},
+		{[]string{"put", "demo/x"}, 2, "usage: zmesh put"},
+		{[]string{"get"}, 2, "usage: zmesh get"},
+		{[]string{"del", "a", "b"}, 2, "usage: zmesh del"},
+		{[]string{"watch"}, 2, "usage: zmesh watch"},
+		{[]string{"get", "--nope", "x"}, 2, "flag provided but not defined: -nope"},
+	} {
+		code, _, errOut := runCmd(t, append(c.args, "--connect", s.endpoint)...)
+		if code != c.code || !strings.Contains(errOut, c.err) {
+			t.Errorf("%q: exit %d, stderr:\n%s\nwant exit %d with %q", c.args, code, errOut, c.code, c.err)
+		}
+	}
+	// Nobody listening: the timeout says what it probably means.
+	code, _, errOut := runCmd(t, "get", "--connect", "tcp://127.0.0.1:1", "--timeout", "100ms", "x")
+	if code != 1 || !strings.Contains(errOut, "no answer from tcp://127.0.0.1:1 within 100ms (is zmesh serve running there?)") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
+
+func TestWatchCommand(t *testing.T) {
+	s := startServe(t, "-c", writeConfig(t, strings.ReplaceAll(testConfig, "%ROOT%", t.TempDir())))
+	for _, asJSON := range []bool{false, true} {
+		ctx, stop := context.WithCancel(context.Background())
+		out, errOut := &syncBuffer{}, &syncBuffer{}
+		done := make(chan int, 1)
+		args := []string{"watch", "--connect", s.endpoint, "demo/**"}
+		if asJSON {
+			args = append(args, "--json")
+		}
+		go func() { done <- run(ctx, args, out, errOut) }()
+		// Put until the watcher shows a change (it may join after the
+		// first puts), then the ones the test checks.
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(out.String(), "demo/probe") {
+			if time.Now().After(deadline) {
+				t.Fatalf("watch saw nothing:\n%s\n%s", out, errOut)
+			}
+			runCmd(t, "put", "--connect", s.endpoint, "demo/probe", "p")
+			time.Sleep(20 * time.Millisecond)
+		}
+		runCmd(t, "put", "--connect", s.endpoint, "cache/ignored", "x")
+		runCmd(t, "put", "--connect", s.endpoint, "demo/a", "hello")
+		runCmd(t, "del", "--connect", s.endpoint, "demo/a")
+		want := "PUT demo/a\thello\nDEL demo/a\n"
+		if asJSON {
+			want = `"kind":"DELETE","key":"demo/a"`
+		}
+		for !strings.Contains(out.String(), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("watch printed:\n%s\nwant %q", out, want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if strings.Contains(out.String(), "cache/ignored") {
+			t.Fatalf("watch printed a key it does not watch:\n%s", out)
+		}
+		stop()
+		if code := <-done; code != 0 || !strings.Contains(errOut.String(), "zmesh watch: watching demo/**") {
+			t.Fatalf("watch exited %d: %s", code, errOut)
+		}
+	}
+}
