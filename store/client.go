@@ -91,8 +91,34 @@ type Client struct {
 type call struct {
 	mu     sync.Mutex
 	queue  []proto.Message
-	err    error         // the client closed under the call
-	signal chan struct{} // capacity 1: something was queued
+	first  [1]proto.Message // queue's first backing array: a write's FINAL needs no allocation
+	err    error            // the client closed under the call
+	signal chan struct{}    // capacity 1: something was queued
+}
+
+// calls recycles the calls that ended with their FINAL. Only those: the
+// demultiplexer removes a call from Client.calls before it pushes the
+// FINAL and never touches it afterwards but for a signal, which a reused
+// call's next takes as a spurious wake-up. A call abandoned (context done)
+// may still get a push, so it is left to the garbage collector.
+var calls = sync.Pool{New: func() any { return &call{signal: make(chan struct{}, 1)} }}
+
+func newCall() *call {
+	k := calls.Get().(*call)
+	k.mu.Lock()
+	k.queue = k.first[:0]
+	k.err = nil
+	k.mu.Unlock()
+	return k
+}
+
+// recycle returns a call that ended with its FINAL to the pool.
+func recycle(k *call) {
+	k.mu.Lock()
+	clear(k.first[:])
+	k.queue = nil
+	k.mu.Unlock()
+	calls.Put(k)
 }
 
 func (c *call) push(m proto.Message) {
@@ -256,7 +282,7 @@ func (c *Client) start(ctx context.Context, m proto.Message) (*call, uint64, err
 	if err != nil {
 		return nil, 0, err
 	}
-	k := &call{signal: make(chan struct{}, 1)}
+	k := newCall()
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -308,6 +334,7 @@ func (c *Client) do(ctx context.Context, m proto.Message) error {
 			return fmt.Errorf("store: %v %q: %w", m.Kind, m.Key, err)
 		}
 		if a.Kind == proto.KindFinal {
+			recycle(k)
 			return a.Err()
 		}
 		// A REPLY to a write: not something a server sends. Ignore it; the
@@ -344,10 +371,19 @@ func WithTimestamp(ts hlc.Timestamp) Option {
 // The client copies value; the caller may reuse it.
 func (c *Client) Put(ctx context.Context, key string, value []byte, opts ...Option) error {
 	m := proto.Message{Kind: proto.KindPut, Key: key, Value: value}
+	if len(opts) > 0 {
+		m = withOptions(m, opts)
+	}
+	return c.do(ctx, m)
+}
+
+// withOptions applies opts to m. It is a function of its own so that m
+// escapes to the heap only when there are options.
+func withOptions(m proto.Message, opts []Option) proto.Message {
 	for _, o := range opts {
 		o(&m)
 	}
-	return c.do(ctx, m)
+	return m
 }
 
 // Delete deletes every key keyexpr matches (a plain key, or a key
@@ -355,8 +391,8 @@ func (c *Client) Put(ctx context.Context, key string, value []byte, opts ...Opti
 // tombstones so that older puts cannot bring the keys back.
 func (c *Client) Delete(ctx context.Context, keyexpr string, opts ...Option) error {
 	m := proto.Message{Kind: proto.KindDelete, Key: keyexpr}
-	for _, o := range opts {
-		o(&m)
+	if len(opts) > 0 {
+		m = withOptions(m, opts)
 	}
 	return c.do(ctx, m)
 }
@@ -400,6 +436,7 @@ func (c *Client) GetSeq(ctx context.Context, selector string) iter.Seq2[Sample, 
 				return
 			}
 			if a.Kind == proto.KindFinal {
+				recycle(k)
 				switch {
 				case a.Err() != nil:
 					yield(Sample{}, a.Err())
