@@ -196,6 +196,7 @@ func TestGoodClientThroughputUnderConnectionAbuse(t *testing.T) {
 		window    = time.Second
 		rounds    = 5
 	)
+	needFiles(t) // the faultpeers inherit the raised limit
 	srv := harness.Start(t, "--type", "server", "--bind", "tcp://127.0.0.1:*", "--mode", "echo",
 		"--handshake-timeout", handshake, "--max-msg-size", "1048576", "--timeout", "100s")
 	ep, err := srv.Bound(30 * time.Second)
