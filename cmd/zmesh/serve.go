@@ -12,6 +12,9 @@ import (
 
 	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/store"
+
+	// Volume kind "s3" for configurations (memory and fs come with store).
+	_ "github.com/zmesh/zmesh/store/backend/s3"
 )
 
 // defaultConfig is the configuration serve runs without -c. Tests point it
