@@ -35,11 +35,16 @@ type ServerInfo struct {
 
 // StorageInfo describes one storage in ServerInfo.
 type StorageInfo struct {
-	Name        string `json:"name"`
-	KeyExpr     string `json:"key_expr"`
+	// Name is the storage's name, and the group of its change feed.
+	Name string `json:"name"`
+	// KeyExpr is the key expression it holds.
+	KeyExpr string `json:"key_expr"`
+	// StripPrefix is removed from keys before they are stored.
 	StripPrefix string `json:"strip_prefix,omitempty"`
-	Volume      string `json:"volume,omitempty"`
-	ReadOnly    bool   `json:"read_only"`
+	// Volume names the volume it lives in.
+	Volume string `json:"volume,omitempty"`
+	// ReadOnly says it refuses writes.
+	ReadOnly bool `json:"read_only"`
 }
 
 func (i ServerInfo) clone() ServerInfo {

@@ -76,9 +76,10 @@ type Client struct {
 
 	nextID atomic.Uint64
 
-	mu     sync.Mutex // guards calls and closed
+	mu     sync.Mutex // guards calls, closed and dead
 	calls  map[uint64]*call
-	closed bool
+	closed bool // Close was called
+	dead   bool // the demultiplexer has stopped: no answer will come
 
 	stop context.CancelFunc
 	done chan struct{} // closed when the demultiplexer has returned
@@ -222,21 +223,28 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.closed = true
-	calls := c.calls
-	c.calls = nil
 	c.mu.Unlock()
 	c.stop()
-	<-c.done
-	for _, k := range calls {
-		k.fail(ErrClosed)
-	}
+	<-c.done // the demultiplexer fails the calls in progress as it stops
 	return c.sock.Close()
 }
 
 // demux reads every answer and routes it to its call, until ctx is done
-// or the socket closes.
+// or the socket stops working (closed, or its socket.Ctx shut down). Then
+// it fails the calls in progress with ErrClosed, and later calls fail at
+// once: no answer can come any more.
 func (c *Client) demux(ctx context.Context) {
 	defer close(c.done)
+	defer func() {
+		c.mu.Lock()
+		c.dead = true
+		pending := c.calls
+		c.calls = map[uint64]*call{}
+		c.mu.Unlock()
+		for _, k := range pending {
+			k.fail(ErrClosed)
+		}
+	}()
 	for {
 		m, err := c.sock.Recv(ctx)
 		if err != nil {
@@ -284,7 +292,7 @@ func (c *Client) start(ctx context.Context, m proto.Message) (*call, uint64, err
 	}
 	k := newCall()
 	c.mu.Lock()
-	if c.closed {
+	if c.closed || c.dead {
 		c.mu.Unlock()
 		return nil, 0, ErrClosed
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/zmesh/zmesh/config"
+	"github.com/zmesh/zmesh/patterns"
+	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/store/proto"
 )
 
@@ -116,5 +118,48 @@ func TestNewClientFromConfig(t *testing.T) {
 	must(t, cli.Put(ctx, "from/yaml", []byte("ok")))
 	if got := f.getKV("from/yaml"); !slices.Equal(got, []string{"from/yaml=ok"}) {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// When the sockets' context shuts down, the server's Serve returns with
+// the reason and the client's calls fail at once instead of waiting for
+// their deadlines.
+func TestSocketContextShutdown(t *testing.T) {
+	ctx := testCtx(t)
+	zctx := socket.NewCtx(quiet)
+	defer zctx.Close()
+	sock, err := patterns.NewServer(zctx, socket.Options{})
+	must(t, err)
+	must(t, sock.Bind("tcp://127.0.0.1:*"))
+	ep, _ := sock.LastEndpoint()
+	g := newGated()
+	srv, err := NewServer(ctx, Options{Socket: sock, Logger: quiet, Storages: []Storage{{Name: "s", KeyExpr: "**", Store: g}}})
+	must(t, err)
+	defer srv.Close(ctx)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx) }()
+	cli, err := Connect(ep, ClientOptions{Ctx: zctx, Logger: quiet})
+	must(t, err)
+	defer cli.Close()
+
+	errs := make(chan error, 1)
+	go func() { _, err := cli.Get(ctx, "x/**"); errs <- err }()
+	<-g.entered
+	if err := srv.Serve(ctx); err == nil || errors.Is(err, ErrClosed) {
+		t.Fatalf("a second Serve: %v", err)
+	}
+	zctx.Shutdown()
+	if err := <-errs; !errors.Is(err, ErrClosed) {
+		t.Fatalf("a call in progress got %v, want ErrClosed", err)
+	}
+	if err := cli.Put(ctx, "k", nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("a call after the shutdown got %v", err)
+	}
+	close(g.release)
+	if err := <-served; !errors.Is(err, socket.ErrInvalidCtx) {
+		t.Fatalf("Serve returned %v, want the socket's ErrInvalidCtx", err)
+	}
+	if err := srv.Serve(ctx); err == nil {
+		t.Fatal("Serve ran a second time")
 	}
 }

@@ -19,12 +19,19 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultWorkers           = 16
-	DefaultQueryWorkers      = 4
-	DefaultQueryQueue        = 256
-	DefaultMaxValueSize      = 16 << 20
-	DefaultRequestTimeout    = 30 * time.Second
-	DefaultGCPeriod          = 30 * time.Second
+	// DefaultWorkers is the default number of request workers.
+	DefaultWorkers = 16
+	// DefaultQueryWorkers is the default number of query workers.
+	DefaultQueryWorkers = 4
+	// DefaultQueryQueue is the default bound of waiting wildcard requests.
+	DefaultQueryQueue = 256
+	// DefaultMaxValueSize is the default largest value, 16 MiB.
+	DefaultMaxValueSize = 16 << 20
+	// DefaultRequestTimeout is the default bound of one request's handling.
+	DefaultRequestTimeout = 30 * time.Second
+	// DefaultGCPeriod is how often tombstones are collected by default.
+	DefaultGCPeriod = 30 * time.Second
+	// DefaultTombstoneLifespan is how long tombstones are kept by default.
 	DefaultTombstoneLifespan = 24 * time.Hour
 )
 
@@ -151,6 +158,7 @@ type Server struct {
 	closed  bool
 	stop    context.CancelFunc // ends Serve
 	served  chan struct{}      // closed when Serve has returned
+	lost    error              // why the request socket stopped giving requests, if it did
 }
 
 // NewServer checks opts, reads the wildcard-delete records each storage
@@ -257,8 +265,11 @@ func (s *Server) Stats() Stats {
 
 // Serve answers requests until ctx is done or Close is called, then
 // returns nil once every request in flight has been answered and every
-// goroutine it started has ended. It returns ErrClosed at once if the
-// server was closed, and an error if Serve is already running.
+// goroutine it started has ended. If the request socket stops working
+// under it (closed, or its socket.Ctx shut down), Serve stops the same way
+// and returns that error. A Server serves once: Serve returns ErrClosed
+// at once if the server was closed, and an error if Serve was called
+// before.
 func (s *Server) Serve(ctx context.Context) error {
 	s.mu.Lock()
 	switch {
@@ -267,7 +278,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		return ErrClosed
 	case s.serving:
 		s.mu.Unlock()
-		return errors.New("store: Serve called twice")
+		return errors.New("store: Serve called twice (a Server serves once)")
 	}
 	s.serving = true
 	ctx, stop := context.WithCancel(ctx)
@@ -278,7 +289,7 @@ func (s *Server) Serve(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	for range s.opts.Workers {
-		wg.Go(func() { s.requestWorker(ctx) })
+		wg.Go(func() { s.requestWorker(ctx, stop) })
 	}
 	var slowWG sync.WaitGroup
 	for range s.opts.QueryWorkers {
@@ -302,7 +313,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		case r := <-s.slow:
 			s.answer(s.reqCtx, r.peer, finalFor(r.msg.ID, 0, refuse(proto.StatusUnavailable, "the server is shutting down")))
 		default:
-			return nil
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return s.lost
 		}
 	}
 }
@@ -381,8 +394,9 @@ func stopped(ctx context.Context, err error) bool {
 	return ctx.Err() != nil || !errors.Is(err, socket.ErrWouldBlock)
 }
 
-// requestWorker receives requests and handles them until ctx is done.
-func (s *Server) requestWorker(ctx context.Context) {
+// requestWorker receives requests and handles them until ctx is done. If
+// the socket fails, it records why and stops Serve.
+func (s *Server) requestWorker(ctx context.Context, stopServe context.CancelFunc) {
 	for {
 		s.recvMu.Lock()
 		m, err := s.sock.Recv(ctx)
@@ -392,10 +406,19 @@ func (s *Server) requestWorker(ctx context.Context) {
 		}
 		s.recvMu.Unlock()
 		if err != nil {
-			if stopped(ctx, err) {
-				return
+			if !stopped(ctx, err) {
+				continue
 			}
-			continue
+			if ctx.Err() == nil {
+				s.mu.Lock()
+				if s.lost == nil {
+					s.lost = fmt.Errorf("store: the request socket stopped: %w", err)
+					s.log.Error("store: the request socket stopped; stopping", "err", err)
+				}
+				s.mu.Unlock()
+				stopServe()
+			}
+			return
 		}
 		s.handle(m, stamp)
 	}
