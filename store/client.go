@@ -300,7 +300,7 @@ func (c *Client) start(ctx context.Context, m proto.Message) (*call, uint64, err
 	c.mu.Unlock()
 	if err := c.sock.Send(ctx, body); err != nil {
 		c.forget(id)
-		if errors.Is(err, socket.ErrClosed) {
+		if errors.Is(err, socket.ErrClosed) || errors.Is(err, socket.ErrInvalidCtx) {
 			err = ErrClosed
 		}
 		return nil, 0, fmt.Errorf("store: send %v: %w", m.Kind, err)

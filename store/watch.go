@@ -21,8 +21,9 @@ import (
 type Change struct {
 	// Key is the key written, or for a delete possibly a key expression.
 	Key string
-	// Value and Encoding are the put's; empty for a delete.
-	Value    []byte
+	// Value is the put's value; empty for a delete.
+	Value []byte
+	// Encoding is the put's encoding; empty for a delete.
 	Encoding string
 	// Timestamp is the write's.
 	Timestamp hlc.Timestamp
