@@ -75,7 +75,8 @@ type Options struct {
 	HandshakeTimeout time.Duration
 	// MaxMsgSize refuses (and closes the connection of) a peer that
 	// announces a larger message, before any memory is allocated for it.
-	// 0 means no limit; memory then still grows only as bytes arrive.
+	// 0 means no limit; a large frame's memory then grows at most 1 MiB
+	// ahead of the bytes that have arrived.
 	MaxMsgSize int64
 	// MaxConnections caps the connections a socket accepts at once; 0 means
 	// no cap. Further connections are closed at once.
