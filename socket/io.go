@@ -126,38 +126,33 @@ func (s *Socket) Recv(ctx context.Context, block bool) (Msg, error) {
 		defer t.Stop()
 		tc = t.C
 	}
+	// Register as a waiter, then look again: a push that came before the
+	// registration is found by the pop, one after it signals q.wake.
 	for {
 		q.mu.Lock()
 		q.waiters++
 		q.mu.Unlock()
 		m, ok := q.pop()
+		var err error
 		if !ok {
 			select {
 			case <-q.wake:
 			case <-ctx.Done():
-				ok = false
-				m, ok = q.pop()
-				if !ok {
-					q.done()
-					return Msg{}, ctx.Err()
-				}
+				err = ctx.Err()
 			case <-tc:
-				q.done()
-				return Msg{}, errTimeout
+				err = errTimeout
 			case <-s.done:
-				q.done()
-				return Msg{}, s.closedErr()
+				err = s.closedErr()
 			case <-s.ctx.down:
-				q.done()
-				return Msg{}, ErrInvalidCtx
+				err = ErrInvalidCtx
 			}
 		}
 		q.done()
 		if ok {
 			return m, nil
 		}
-		if m, ok := q.pop(); ok {
-			return m, nil
+		if err != nil {
+			return Msg{}, err
 		}
 	}
 }

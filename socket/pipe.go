@@ -346,9 +346,8 @@ func (q *fairQueue) pop() (Msg, bool) {
 	return m, true
 }
 
-// drop forgets a detached pipe's queued messages and takes it out of the
-// ring (used when a peer's link is torn down for good and the socket does
-// not keep its messages).
+// shutdown makes later pushes no-ops: once the socket is closed, readers
+// that are still winding down queue nothing more.
 func (q *fairQueue) shutdown() {
 	q.mu.Lock()
 	q.closed = true
