@@ -55,10 +55,7 @@ type CurveClient struct {
 	PublicKey PublicKey // the client's long-term public key; optional
 	SecretKey SecretKey // the client's long-term secret key; optional
 
-	once sync.Once
-	pub  PublicKey
-	sec  SecretKey
-	err  error
+	keys clientKeys
 }
 
 // Name returns "CURVE".
@@ -70,14 +67,7 @@ func (*CurveClient) AsServer() bool { return false }
 // Keys returns the client's long-term key pair, generating it if none was
 // configured.
 func (m *CurveClient) Keys() (PublicKey, SecretKey, error) {
-	m.once.Do(func() {
-		if m.PublicKey.IsZero() && m.SecretKey.IsZero() {
-			m.pub, m.sec, m.err = GenerateKeyPair()
-			return
-		}
-		m.pub, m.sec, m.err = keyPairFor("CurveClient", m.PublicKey, m.SecretKey)
-	})
-	return m.pub, m.sec, m.err
+	return m.keys.get("CurveClient", m.PublicKey, m.SecretKey)
 }
 
 // Handshake sends HELLO, reads WELCOME, sends INITIATE (with the vouch and

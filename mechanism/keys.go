@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // KeySize is the size of a Curve25519 key, public or secret.
@@ -137,6 +138,27 @@ func (k *SecretKey) UnmarshalText(b []byte) error {
 	}
 	*k = s
 	return nil
+}
+
+// clientKeys is a client mechanism's long-term key pair, worked out on
+// first use and kept for every connection: the configured pair (its public
+// key derived if missing), or a fresh pair when none is configured.
+type clientKeys struct {
+	once sync.Once
+	pub  PublicKey
+	sec  SecretKey
+	err  error
+}
+
+func (k *clientKeys) get(who string, pub PublicKey, sec SecretKey) (PublicKey, SecretKey, error) {
+	k.once.Do(func() {
+		if pub.IsZero() && sec.IsZero() {
+			k.pub, k.sec, k.err = GenerateKeyPair()
+			return
+		}
+		k.pub, k.sec, k.err = keyPairFor(who, pub, sec)
+	})
+	return k.pub, k.sec, k.err
 }
 
 // keyPairFor completes a configured key pair: it derives a missing public

@@ -57,10 +57,7 @@ type NoiseClient struct {
 	PublicKey PublicKey // the client's long-term public key; optional
 	SecretKey SecretKey // the client's long-term secret key; optional
 
-	once sync.Once
-	pub  PublicKey
-	sec  SecretKey
-	err  error
+	keys clientKeys
 }
 
 // Name returns "NOISE".
@@ -72,14 +69,7 @@ func (*NoiseClient) AsServer() bool { return false }
 // Keys returns the client's long-term key pair, generating it if none was
 // configured.
 func (m *NoiseClient) Keys() (PublicKey, SecretKey, error) {
-	m.once.Do(func() {
-		if m.PublicKey.IsZero() && m.SecretKey.IsZero() {
-			m.pub, m.sec, m.err = GenerateKeyPair()
-			return
-		}
-		m.pub, m.sec, m.err = keyPairFor("NoiseClient", m.PublicKey, m.SecretKey)
-	})
-	return m.pub, m.sec, m.err
+	return m.keys.get("NoiseClient", m.PublicKey, m.SecretKey)
 }
 
 // Handshake runs the initiator's side: HELLO (→ e), WELCOME (← e, ee, s,
