@@ -34,27 +34,9 @@ func BenchmarkScatterGather(b *testing.B) {
 			body := make([]byte, tc.size)
 			s.Send(ctx, body)
 			g.Recv(ctx)
-			b.SetBytes(int64(tc.size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			var wg sync.WaitGroup
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; i < b.N; i++ {
-					if _, err := g.Recv(ctx); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			}()
-			for i := 0; i < b.N; i++ {
-				if err := s.Send(ctx, body); err != nil {
-					b.Fatal(err)
-				}
-			}
-			wg.Wait()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+			measureThroughput(b, tc.size,
+				func() error { return s.Send(ctx, body) },
+				func() error { _, err := g.Recv(ctx); return err })
 		})
 	}
 }
@@ -158,23 +140,8 @@ func BenchmarkZMQ4PubSub(b *testing.B) {
 			case <-time.After(5 * time.Millisecond):
 			}
 		}
-		b.SetBytes(16)
-		b.ReportAllocs()
-		b.ResetTimer()
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < b.N; i++ {
-				if _, err := sub.Recv(); err != nil {
-					return
-				}
-			}
-		}()
-		for i := 0; i < b.N; i++ {
-			pub.Send(msg())
-		}
-		wg.Wait()
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+		measureThroughput(b, 16,
+			func() error { return pub.Send(msg()) },
+			func() error { _, err := sub.Recv(); return err })
 	})
 }

@@ -42,27 +42,9 @@ func BenchmarkZMQ4Throughput(b *testing.B) {
 			body := make([]byte, tc.size)
 			push.Send(zmq4.NewMsg(body))
 			pull.Recv()
-			b.SetBytes(int64(tc.size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			var wg sync.WaitGroup
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; i < b.N; i++ {
-					if _, err := pull.Recv(); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			}()
-			for i := 0; i < b.N; i++ {
-				if err := push.Send(zmq4.NewMsg(body)); err != nil {
-					b.Fatal(err)
-				}
-			}
-			wg.Wait()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+			measureThroughput(b, tc.size,
+				func() error { return push.Send(zmq4.NewMsg(body)) },
+				func() error { _, err := pull.Recv(); return err })
 		})
 	}
 }
