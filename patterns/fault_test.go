@@ -11,8 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"syscall"
 	"testing"
 	"time"
@@ -21,24 +19,6 @@ import (
 	"github.com/zmesh/zmesh/internal/interop"
 	"github.com/zmesh/zmesh/socket"
 )
-
-// restartableEndpoint returns a free loopback tcp endpoint whose port is
-// below the kernel's ephemeral range, so a peer restarted on it does not
-// find it taken by another program's outgoing connection meanwhile.
-func restartableEndpoint(t *testing.T) string {
-	t.Helper()
-	for i := 0; i < 100; i++ {
-		port := 20000 + rand.IntN(12000)
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			continue
-		}
-		ln.Close()
-		return fmt.Sprintf("tcp://127.0.0.1:%d", port)
-	}
-	t.Fatal("no free port in 20000..32000")
-	return ""
-}
 
 // TestInteropKilledLibzmqServerMessagesFollowLibzmqRules: a zmesh CLIENT
 // streams requests to an echoing libzmq SERVER, which is killed with
@@ -60,7 +40,7 @@ func TestInteropKilledLibzmqServerMessagesFollowLibzmqRules(t *testing.T) {
 
 func killLibzmqServerMidStream(t *testing.T, env *interop.Env, frozen bool) {
 	const total, size = 20000, 4096 // 4 KiB: socket buffers hold few, so the stream is still in flight at the kill
-	ep := restartableEndpoint(t)
+	ep := harness.RestartableEndpoint(t)
 	start := func() *interop.Peer {
 		p := env.Start(t, "--type", "server", "--bind", ep, "--mode", "echo", "--count", "0", "--timeout", "100000")
 		if _, err := p.Bound(30 * time.Second); err != nil {

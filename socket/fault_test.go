@@ -12,8 +12,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,24 +25,6 @@ import (
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 )
-
-// fixedEndpoint returns a free tcp endpoint on loopback with a port below
-// the kernel's ephemeral range, so a peer restarted on it does not find
-// its port taken by some other program's outgoing connection meanwhile.
-func fixedEndpoint(t *testing.T) string {
-	t.Helper()
-	for i := 0; i < 100; i++ {
-		port := 20000 + rand.IntN(12000)
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			continue
-		}
-		ln.Close()
-		return fmt.Sprintf("tcp://127.0.0.1:%d", port)
-	}
-	t.Fatal("no free port in 20000..32000")
-	return ""
-}
 
 // seqLines returns the sequence numbers of a faultpeer's output lines that
 // start with prefix ("r", "ok").
@@ -114,7 +94,7 @@ func TestKilledPeerMessagesFollowLibzmqRules(t *testing.T) {
 			// hold a few thousand at most and the stream is still flowing
 			// (or stalled with the queue full) when the peer is killed.
 			const total, size = 30000, 4096
-			ep := fixedEndpoint(t)
+			ep := harness.RestartableEndpoint(t)
 			sink := func() *interop.Peer {
 				p := harness.Start(t, "--type", tc.peerType, "--bind", ep, "--mode", "sink", "--timeout", "100s")
 				if _, err := p.Bound(30 * time.Second); err != nil {
@@ -369,7 +349,7 @@ func TestFrozenServerIsDroppedAndTrafficResumesAfterThaw(t *testing.T) {
 // after the last restart must come back.
 func TestServerRestartedUnderLoad(t *testing.T) {
 	const senders, restarts = 4, 3
-	ep := fixedEndpoint(t)
+	ep := harness.RestartableEndpoint(t)
 	start := func() *interop.Peer {
 		p := harness.Start(t, "--type", "server", "--bind", ep, "--mode", "echo", "--timeout", "100s")
 		if _, err := p.Bound(30 * time.Second); err != nil {
@@ -591,7 +571,7 @@ func TestLingerAtClose(t *testing.T) {
 		// libzmq keeps connecting while a closed socket lingers: messages
 		// queued for a peer that is not there yet reach it if it binds
 		// within the linger period.
-		ep := fixedEndpoint(t)
+		ep := harness.RestartableEndpoint(t)
 		cli, err := patterns.NewClient(nil, socket.Options{Linger: 60 * time.Second, ReconnectInterval: 20 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
