@@ -46,6 +46,10 @@ type RadioOptions struct {
 // message goes to every DISH peer that joined its group (over tcp, ipc and
 // inproc) and to every UDP destination (whose dishes filter). It is safe for
 // concurrent use.
+//
+// A libzmq DISH behind PLAIN or CURVE drops every radio's link, libzmq's
+// own included, when its ZAP handler answers with a user id: see
+// docs/interop.md.
 type Radio struct {
 	base
 	noDrop bool

@@ -17,7 +17,7 @@
  *         [--plain-client USER:PASS] [--plain-server USER:PASS]...
  *         [--curve-server SECRET_Z85] [--curve-allow PUBLIC_Z85]...
  *         [--curve-client SERVER_PUBLIC_Z85 --curve-public Z85 --curve-secret Z85]
- *         [--zap-domain D]
+ *         [--zap-domain D] [--zap-no-user-id]
  *   extras: [--verbose] [--monitor] [--delay MS] [--interval MS] [--reconnect-ivl MS]
  *           [--handshake-ivl MS] [--ipv6]; --mode pattern
  *
@@ -108,6 +108,12 @@
  *   --zap-domain D         ZMQ_ZAP_DOMAIN (with NULL this turns on ZAP; the
  *                          handler answers 200 for NULL). The handler also
  *                          answers 400 when a request's domain is not D.
+ *   --zap-no-user-id       the handler's 200 replies carry an empty user id
+ *                          (by default the PLAIN user name or the CURVE key).
+ *                          libzmq 4.3's DISH drops every link whose ZAP reply
+ *                          has a user id: the engine pushes the credential
+ *                          message first, and dish_session_t::push_msg, which
+ *                          wants a group frame with MORE, fails it (EFAULT).
  */
 #define _GNU_SOURCE
 #define ZMQ_BUILD_DRAFT_API 1
@@ -149,7 +155,7 @@ static struct {
 	struct list curve_allow;
 	const char *curve_client, *curve_public, *curve_secret;
 	const char *zap_domain;
-	int verbose, monitor, delay, interval, ipv6;
+	int verbose, monitor, delay, interval, ipv6, zap_no_user_id;
 	int reconnect_ivl, reconnect_ivl_set, handshake_ivl, handshake_ivl_set;
 } opt;
 
@@ -311,6 +317,10 @@ static void parse_args(int argc, char **argv) {
 		}
 		if (!strcmp(a, "--ipv6")) {
 			opt.ipv6 = 1;
+			continue;
+		}
+		if (!strcmp(a, "--zap-no-user-id")) {
+			opt.zap_no_user_id = 1;
 			continue;
 		}
 		if (strncmp(a, "--", 2) != 0)
@@ -552,7 +562,7 @@ static void *zap_handler(void *arg) {
 		out("zap %d %s %s", status, n > 5 ? frames[5] : "?", who);
 		const char *code = status == 200 ? "200" : status == 400 ? "400" : "500";
 		const char *text = status == 200 ? "OK" : "NOT OK";
-		const char *uid = status == 200 && strcmp(who, "-") != 0 ? who : "";
+		const char *uid = status == 200 && !opt.zap_no_user_id && strcmp(who, "-") != 0 ? who : "";
 		if (zmq_send(s, "1.0", 3, ZMQ_SNDMORE) < 0 ||
 		    zmq_send(s, frames[1], lens[1], ZMQ_SNDMORE) < 0 ||
 		    zmq_send(s, code, 3, ZMQ_SNDMORE) < 0 ||
