@@ -33,15 +33,6 @@ func mustKey[K any](t *testing.T, parse func(string) (K, error), s string) K {
 	return k
 }
 
-// secureEcho runs echoServer on srv until the test ends.
-func secureEcho(t *testing.T, srv *Server) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); echoServer(ctx, srv) }()
-	t.Cleanup(func() { cancel(); wg.Wait() })
-}
-
 // secureEvent waits for the next monitor event of type typ.
 func secureEvent(t *testing.T, mon <-chan socket.Event, typ socket.EventType) socket.Event {
 	t.Helper()
@@ -400,7 +391,7 @@ func TestInteropPlainLibzmqClientToServer(t *testing.T) {
 	auth := &mechanism.Auth{}
 	_ = auth.AddUser("admin", "secret")
 	srv, ep := boundServer(t, Options{Mechanism: mechanism.PlainServer{}, Auth: auth})
-	secureEcho(t, srv)
+	serveEcho(t, srv)
 	p := env.Start(t, "--type", "client", "--connect", ep, "--mode", "reqrep", "--count", "20", "--size", "100",
 		"--plain-client", "admin:secret", "--timeout", "30000")
 	if err := p.Wait(45 * time.Second); err != nil {

@@ -460,13 +460,19 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 	name := e.String()
 	ivl := s.opts.ReconnectInterval
 	attached := !s.opts.Immediate && s.typ.KeepDisconnected
-	defer func() {
+	released := false
+	release := func() {
+		if released {
+			return
+		}
+		released = true
 		if attached {
 			s.detach(p)
 		} else {
 			p.close()
 		}
-	}()
+	}
+	defer release()
 	for {
 		dctx := ctx
 		var cancel context.CancelFunc = func() {}
@@ -548,6 +554,9 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 		}
 		if !retry || s.opts.ReconnectInterval < 0 {
 			s.event(EventConnectStopped, name, "", errors.New("protocol error: not reconnecting"))
+			// Nothing queued for this endpoint can ever be delivered: let
+			// the pipe go now, so sends stop choosing it.
+			release()
 			<-ctx.Done()
 			return
 		}
