@@ -4,11 +4,14 @@
 #
 #   scripts/bench-vs-libzmq.sh            # every case, 3 rounds, medians
 #   ROUNDS=5 PIN=1 scripts/bench-vs-libzmq.sh
+#   CASES='CURVE|NOISE' scripts/bench-vs-libzmq.sh   # only cases whose name matches
 #
 # libzmq's tools (local_thr/remote_thr: PUSH/PULL; local_lat/remote_lat:
 # REQ/REP; inproc_thr) come from the cached drafts build that
 # scripts/install-libzmq.sh makes (it is run first). zmesh runs the same
 # roles with SCATTER/GATHER for throughput and CLIENT/SERVER for latency.
+# libzmq has no NOISE: the NOISE rows set zmesh's NOISE beside libzmq's
+# CURVE, the mechanism a libzmq user would otherwise pick for the same job.
 # Each case alternates the two tools ROUNDS times and reports medians, since
 # this machine is shared and noisy. PIN=1 pins the receiving process to CPU
 # 0 and the sending one to CPU 1, for both tools alike. The load average is
@@ -88,6 +91,7 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2)
 rows=()
 run() {
 	local name=$1 unit=$2; shift 2
+	if [ -n "${CASES:-}" ] && ! [[ $name =~ $CASES ]]; then return; fi
 	local lz=() zm=() seen=0
 	for a in "$@"; do
 		if [ "$a" = -- ]; then seen=1; continue; fi
@@ -119,6 +123,8 @@ run "tcp 64 KiB thr" msg/s lz_thr 65536 100000 ""  -- zm_thr 65536 100000 null
 run "tcp 16 B lat"   us    lz_lat 16 50000         -- zm_lat 16 50000
 run "CURVE 16 B thr" msg/s lz_thr 16 1000000 1     -- zm_thr 16 1000000 curve
 run "CURVE 1 KiB thr" msg/s lz_thr 1024 500000 1   -- zm_thr 1024 500000 curve
+run "NOISE 16 B thr (libzmq CURVE)"  msg/s lz_thr 16 1000000 1   -- zm_thr 16 1000000 noise
+run "NOISE 1 KiB thr (libzmq CURVE)" msg/s lz_thr 1024 500000 1  -- zm_thr 1024 500000 noise
 run "inproc 16 B thr" msg/s lz_inproc 16 10000000  -- zm_inproc 16 10000000
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "ratio: zmesh/libzmq; for throughput higher is better, for latency (one-way, mean) lower is better."
