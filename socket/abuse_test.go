@@ -371,7 +371,9 @@ func memStats() runtime.MemStats {
 // allocate less than 256 KiB each (a connection's own buffers), and hold
 // nothing once they are gone. Without a limit, a peer that announces 2^40
 // bytes and sends a few costs only as much memory as has arrived, plus one
-// step of growth (1 MiB).
+// step of growth: 1 MiB once the handshake is done, 4 KiB during it, where
+// the peer is still anonymous; an anonymous peer that only sends its
+// greeting costs less than 16 KiB.
 func TestHugeFrameIsRefusedBeforeAllocation(t *testing.T) {
 	huge := []byte{0, 0, 0, 1, 0, 0, 0, 0} // 2^40, big-endian
 	cases := []struct {
@@ -393,6 +395,12 @@ func TestHugeFrameIsRefusedBeforeAllocation(t *testing.T) {
 			r.handshake(1, "CLIENT")
 			r.write(append([]byte{0x02}, huge...), make([]byte, 4096))
 		}, socket.EventDisconnected, false, (1 << 20) + 256<<10},
+		{"command during the handshake, no limit, 4 KiB sent", socket.Options{}, func(r *rawPeer) {
+			r.write(greeting(1, "NULL"), append([]byte{0x06}, huge...), make([]byte, 4096))
+		}, socket.EventHandshakeFailed, false, 32 << 10},
+		{"greeting only, then silence", socket.Options{}, func(r *rawPeer) {
+			r.write(greeting(1, "NULL"))
+		}, socket.EventHandshakeFailed, false, 16 << 10},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -406,11 +414,16 @@ func TestHugeFrameIsRefusedBeforeAllocation(t *testing.T) {
 				rs = append(rs, r)
 			}
 			if !tc.tooBig {
-				// Nothing to refuse: once each peer is in, hang up mid-frame.
-				// Its disconnect (unexpected EOF) comes after the server
-				// has read all it sent.
-				for i := 0; i < peers; i++ {
-					waitEvent(t, mon, socket.EventHandshakeSucceeded)
+				// Nothing to refuse: once each peer is in (or has sent its
+				// bytes into the handshake), hang up mid-frame. Its
+				// disconnect (unexpected EOF) comes after the server has
+				// read all it sent.
+				if tc.event == socket.EventDisconnected {
+					for i := 0; i < peers; i++ {
+						waitEvent(t, mon, socket.EventHandshakeSucceeded)
+					}
+				} else {
+					time.Sleep(200 * time.Millisecond)
 				}
 				for _, r := range rs {
 					r.nc.Close()

@@ -164,6 +164,7 @@ func (c *conn) handshake(ctx context.Context) error {
 		Metadata:   res.Peer,
 	}
 	c.codec = res.Codec
+	c.fr.established()
 	return c.nc.SetDeadline(time.Time{})
 }
 

@@ -33,6 +33,8 @@ func appendFrame(dst []byte, flags byte, body []byte) []byte {
 }
 
 const (
+	hsBufSize   = 2 << 10   // the reader's buffer until the handshake succeeds
+	hsGrowStep  = 4 << 10   // a large command's memory grows by at most this much ahead of its bytes during the handshake
 	readBufSize = 64 << 10  // the reader's buffer: many small frames per read(2)
 	maxReadBuf  = 256 << 10 // grown to this for peers whose frames exceed readBufSize
 	slabSize    = 32 << 10  // small received bodies are carved from slabs
@@ -42,16 +44,31 @@ const (
 
 // frameReader decodes frames straight out of one large buffer. It is owned
 // by a connection's reader goroutine (and, before it, by the handshake).
+//
+// Until established is called the peer is unauthenticated, and whatever it
+// makes us hold is paid for by every hostile connection alike: the buffer
+// is small (hsBufSize), and a frame larger than it gets memory in steps of
+// hsGrowStep as its bytes arrive, not growStep.
 type frameReader struct {
 	r        io.Reader
 	buf      []byte
 	pos, end int
 	max      int64  // maximum body size, 0 = unlimited
+	step     int    // growth step for frames larger than buf
 	slab     []byte // free part of the current slab for small bodies
 }
 
 func newFrameReader(r io.Reader, max int64) *frameReader {
-	return &frameReader{r: r, buf: make([]byte, readBufSize), max: max}
+	return &frameReader{r: r, buf: make([]byte, hsBufSize), max: max, step: hsGrowStep}
+}
+
+// established switches to the buffers of an authenticated link, keeping
+// any bytes the peer already sent.
+func (f *frameReader) established() {
+	f.step = growStep
+	if len(f.buf) < readBufSize {
+		f.grow(readBufSize)
+	}
 }
 
 // grow enlarges the read buffer, keeping the unread bytes.
@@ -145,7 +162,7 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 		return 0, nil, false, &frameTooLargeError{size, uint64(math.MaxInt)}
 	}
 	n := int(size)
-	if hdr+n > len(f.buf) && hdr+n <= maxReadBuf/2 && len(f.buf) < maxReadBuf {
+	if hdr+n > len(f.buf) && hdr+n <= maxReadBuf/2 && len(f.buf) < maxReadBuf && f.step == growStep {
 		// Frames this peer sends do not fit: a larger buffer reads several
 		// of them per syscall instead of one read per frame.
 		f.grow(maxReadBuf)
@@ -164,7 +181,7 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 	// grows only as bytes arrive, so a peer that merely announces a huge
 	// size cannot make us allocate it.
 	f.pos += hdr
-	first := min(n, growStep)
+	first := min(n, f.step)
 	body = make([]byte, 0, first)
 	have := f.end - f.pos
 	if have > n {
@@ -174,7 +191,7 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 	f.pos += have
 	for len(body) < n {
 		if len(body) == cap(body) {
-			grown := make([]byte, len(body), min(n, cap(body)+max(cap(body), growStep)))
+			grown := make([]byte, len(body), min(n, cap(body)+max(cap(body), f.step)))
 			copy(grown, body)
 			body = grown
 		}
