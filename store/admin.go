@@ -55,7 +55,8 @@ func (i ServerInfo) clone() ServerInfo {
 	return i
 }
 
-// makeInfo gathers the server's description once, at NewServer.
+// makeInfo gathers the server's description, without its storages (each
+// view adds its own; see newView).
 func (s *Server) makeInfo() ServerInfo {
 	last := func(given []string, ep interface{ LastEndpoint() (string, error) }) []string {
 		if len(given) > 0 {
@@ -74,19 +75,21 @@ func (s *Server) makeInfo() ServerInfo {
 	if s.ingest != nil {
 		info.Ingest = last(s.opts.IngestEndpoints, s.ingest)
 	}
-	for _, st := range s.storages {
-		info.Storages = append(info.Storages, StorageInfo{Name: st.Name, KeyExpr: st.KeyExpr,
-			StripPrefix: st.StripPrefix, Volume: st.Volume, ReadOnly: st.ReadOnly})
-	}
 	return info
 }
 
-// replyInfo sends the admin REPLY.
-func (s *Server) replyInfo(ctx context.Context, r request) error {
-	value, err := json.Marshal(s.info)
+// info describes the storage in ServerInfo.
+func (st *storage) info() StorageInfo {
+	return StorageInfo{Name: st.Name, KeyExpr: st.KeyExpr, StripPrefix: st.StripPrefix, Volume: st.Volume, ReadOnly: st.ReadOnly}
+}
+
+// replyInfo sends the admin REPLY: the description of the view the
+// request is handled with.
+func (s *Server) replyInfo(ctx context.Context, v *view, r request) error {
+	value, err := json.Marshal(v.info)
 	if err != nil {
 		return err
 	}
-	return s.answer(ctx, r.peer, proto.Message{Kind: proto.KindReply, ID: r.msg.ID, Key: AdminKey,
+	return s.send(ctx, &r, proto.Message{Kind: proto.KindReply, ID: r.msg.ID, Key: AdminKey,
 		Encoding: "application/json", Timestamp: s.clock.Now(), Value: value})
 }

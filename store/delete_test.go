@@ -88,7 +88,7 @@ func TestWildcardDeleteSurvivesRestartAndIsCollected(t *testing.T) {
 	}
 	_, err := g.srv.CollectGarbage(ctx)
 	must(t, err)
-	for k := range entries(t, g.srv.storages[0].Store) {
+	for k := range entries(t, g.srv.cur.Load().storages[0].Store) {
 		t.Fatalf("the store still holds %q after garbage collection", k)
 	}
 	must(t, g.cli.Put(ctx, "late/new", []byte("delayed"), WithTimestamp(ts(3*time.Second, 1))))

@@ -11,11 +11,12 @@ import (
 // collectLoop collects old tombstones and retained wildcard deletes, each
 // storage at its own period, until ctx is done. It runs on its own
 // goroutine, started and waited for by Serve, and owns every storage's
-// nextGC.
+// nextGC (a storage added at run time has a zero nextGC until the loop
+// first sees it). Each round holds the current view, so a storage being
+// removed is not closed under a collection.
 func (s *Server) collectLoop(ctx context.Context) {
-	tick := s.opts.GCPeriod
-	for _, st := range s.storages {
-		tick = min(tick, st.period)
+	tick := s.gcTick()
+	for _, st := range s.cur.Load().storages {
 		st.nextGC = time.Now().Add(st.period)
 	}
 	t := time.NewTicker(tick)
@@ -25,7 +26,11 @@ func (s *Server) collectLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			for _, st := range s.storages {
+			v := s.acquire()
+			for _, st := range v.storages {
+				if st.nextGC.IsZero() {
+					st.nextGC = now.Add(st.period)
+				}
 				if st.ReadOnly || now.Before(st.nextGC) {
 					continue
 				}
@@ -34,8 +39,23 @@ func (s *Server) collectLoop(ctx context.Context) {
 					s.log.Warn("store: garbage collection failed", "storage", st.Name, "err", err)
 				}
 			}
+			v.release()
+			if next := s.gcTick(); next != tick {
+				tick = next
+				t.Reset(tick)
+			}
 		}
 	}
+}
+
+// gcTick is how often collectLoop wakes: the shortest period of the
+// server and its current storages.
+func (s *Server) gcTick() time.Duration {
+	tick := s.opts.GCPeriod
+	for _, st := range s.cur.Load().storages {
+		tick = min(tick, st.period)
+	}
+	return tick
 }
 
 // CollectGarbage collects, now, in every writable storage, the tombstones
@@ -46,7 +66,9 @@ func (s *Server) CollectGarbage(ctx context.Context) (int, error) {
 	total := 0
 	var errs []error
 	now := time.Now()
-	for _, st := range s.storages {
+	v := s.acquire()
+	defer v.release()
+	for _, st := range v.storages {
 		if st.ReadOnly {
 			continue
 		}

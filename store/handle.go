@@ -16,6 +16,7 @@ import (
 // here, on the request worker; wildcard deletes and queries go to the
 // query workers.
 func (s *Server) handle(m patterns.Msg, stamp hlc.Timestamp) {
+	s.metrics.bytesIn.Add(uint64(len(m.Body)))
 	msg, err := proto.Decode(m.Body)
 	if err != nil {
 		id, ok := proto.PeekID(m.Body)
@@ -23,34 +24,54 @@ func (s *Server) handle(m patterns.Msg, stamp hlc.Timestamp) {
 			s.log.Debug("store: dropped a message shorter than a header", "bytes", len(m.Body), "peer", m.RoutingID)
 			return
 		}
-		s.finish(s.reqCtx, m.RoutingID, id, 0, decodeRefusal(err))
+		s.finish(s.reqCtx, &request{msg: proto.Message{ID: id}, peer: m.RoutingID}, 0, decodeRefusal(err))
 		return
 	}
-	r := request{msg: msg, peer: m.RoutingID, stamp: stamp}
+	s.dispatch(request{msg: msg, peer: m.RoutingID, stamp: stamp})
+}
+
+// dispatch handles a decoded request, from the socket or from Do: the one
+// path every request takes, whatever brought it.
+func (s *Server) dispatch(r request) {
+	msg := &r.msg
 	switch msg.Kind {
 	case proto.KindPut:
-		ctx := s.requestContext()
-		err := s.put(ctx, &r.msg, r.stamp)
-		s.finish(ctx, r.peer, msg.ID, 0, err)
+		ctx := s.contextOf(&r)
+		v := s.acquire()
+		err := v.refusal()
+		if err == nil {
+			err = s.put(ctx, v, msg, r.stamp)
+		}
+		v.release()
+		s.finish(ctx, &r, 0, err)
 	case proto.KindDelete, proto.KindQuery:
 		if err := keyexpr.Validate(msg.Key); err != nil {
-			s.finish(s.reqCtx, r.peer, msg.ID, 0, keyRefusal(err, "key expression"))
+			s.finish(s.reqCtx, &r, 0, keyRefusal(err, "key expression"))
 			return
 		}
 		if keyexpr.IsWild(msg.Key) {
-			s.enqueueSlow(r)
+			if r.local != nil {
+				s.runLocalSlow(r)
+			} else {
+				s.enqueueSlow(r)
+			}
 			return
 		}
-		ctx := s.requestContext()
-		if msg.Kind == proto.KindDelete {
-			err := s.deleteKey(ctx, &r.msg, r.stamp)
-			s.finish(ctx, r.peer, msg.ID, 0, err)
-		} else {
-			count, err := s.queryKey(ctx, r)
-			s.finish(ctx, r.peer, msg.ID, count, err)
+		ctx := s.contextOf(&r)
+		v := s.acquire()
+		var count uint32
+		err := v.refusal()
+		if err == nil {
+			if msg.Kind == proto.KindDelete {
+				err = s.deleteKey(ctx, v, msg, r.stamp)
+			} else {
+				count, err = s.queryKey(ctx, v, r)
+			}
 		}
+		v.release()
+		s.finish(ctx, &r, count, err)
 	default:
-		s.finish(s.reqCtx, r.peer, msg.ID, 0,
+		s.finish(s.reqCtx, &r, 0,
 			refuse(proto.StatusUnsupported, "a %v message is not a request (send PUT, DELETE or QUERY)", msg.Kind))
 	}
 }
@@ -62,22 +83,26 @@ func (s *Server) enqueueSlow(r request) {
 	select {
 	case s.slow <- r:
 	default:
-		s.finish(s.reqCtx, r.peer, r.msg.ID, 0, refuse(proto.StatusUnavailable,
+		s.finish(s.reqCtx, &r, 0, refuse(proto.StatusUnavailable,
 			"server busy: %d wildcard requests already waiting; retry later", cap(s.slow)))
 	}
 }
 
 // handleSlow answers a wildcard DELETE or QUERY.
 func (s *Server) handleSlow(r request) {
-	ctx := s.requestContext()
+	ctx := s.contextOf(&r)
+	v := s.acquire()
 	var count uint32
-	var err error
-	if r.msg.Kind == proto.KindDelete {
-		err = s.deleteExpr(ctx, &r.msg, r.stamp)
-	} else {
-		count, err = s.queryExpr(ctx, r)
+	err := v.refusal()
+	if err == nil {
+		if r.msg.Kind == proto.KindDelete {
+			err = s.deleteExpr(ctx, v, &r.msg, r.stamp)
+		} else {
+			count, err = s.queryExpr(ctx, v, r)
+		}
 	}
-	s.finish(ctx, r.peer, r.msg.ID, count, err)
+	v.release()
+	s.finish(ctx, &r, count, err)
 }
 
 // timestamp returns the timestamp a write is stored with: its own, merged
@@ -97,7 +122,7 @@ func (s *Server) timestamp(m *proto.Message, stamp hlc.Timestamp) (hlc.Timestamp
 }
 
 // put stores a PUT in every storage that holds its key.
-func (s *Server) put(ctx context.Context, m *proto.Message, stamp hlc.Timestamp) error {
+func (s *Server) put(ctx context.Context, v *view, m *proto.Message, stamp hlc.Timestamp) error {
 	if err := keyexpr.ValidateKey(m.Key); err != nil {
 		return keyRefusal(err, "key")
 	}
@@ -115,12 +140,12 @@ func (s *Server) put(ctx context.Context, m *proto.Message, stamp hlc.Timestamp)
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, m.Key, backend.Entry{Value: m.Value, Encoding: m.Encoding, Timestamp: ts})
+	return s.write(ctx, v, m.Key, backend.Entry{Value: m.Value, Encoding: m.Encoding, Timestamp: ts})
 }
 
 // deleteKey stores a tombstone for one key in every storage that holds it.
 // The key has been validated.
-func (s *Server) deleteKey(ctx context.Context, m *proto.Message, stamp hlc.Timestamp) error {
+func (s *Server) deleteKey(ctx context.Context, v *view, m *proto.Message, stamp hlc.Timestamp) error {
 	if len(m.Key) > backend.MaxKeyLen {
 		return refuse(proto.StatusTooLarge, "key of %d bytes exceeds the limit of %d bytes", len(m.Key), backend.MaxKeyLen)
 	}
@@ -128,17 +153,17 @@ func (s *Server) deleteKey(ctx context.Context, m *proto.Message, stamp hlc.Time
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, m.Key, backend.Entry{Deleted: true, Timestamp: ts})
+	return s.write(ctx, v, m.Key, backend.Entry{Deleted: true, Timestamp: ts})
 }
 
 // write applies e, a value or a tombstone, to key in every writable
 // storage that holds it. It succeeds only if every one of them stored e
 // durably or already held something newer.
-func (s *Server) write(ctx context.Context, key string, e backend.Entry) error {
+func (s *Server) write(ctx context.Context, v *view, key string, e backend.Entry) error {
 	var routed, writable int
 	var readOnly string
 	var first error
-	for _, st := range s.storages {
+	for _, st := range v.storages {
 		if !st.holds(key) {
 			continue
 		}
@@ -154,7 +179,7 @@ func (s *Server) write(ctx context.Context, key string, e backend.Entry) error {
 	}
 	switch {
 	case routed == 0:
-		return refuse(proto.StatusNoStorage, "no storage holds %q (storages: %s)", key, s.storageNames())
+		return refuse(proto.StatusNoStorage, "no storage holds %q (storages: %s)", key, v.names())
 	case writable == 0:
 		return refuse(proto.StatusReadOnly, "storage %q, which holds %q, is read-only", readOnly, key)
 	}
@@ -195,7 +220,7 @@ func (s *Server) apply(ctx context.Context, st *storage, key string, e backend.E
 
 // deleteExpr deletes every key matching a wildcard key expression, in
 // every writable storage it intersects.
-func (s *Server) deleteExpr(ctx context.Context, m *proto.Message, stamp hlc.Timestamp) error {
+func (s *Server) deleteExpr(ctx context.Context, v *view, m *proto.Message, stamp hlc.Timestamp) error {
 	ts, err := s.timestamp(m, stamp)
 	if err != nil {
 		return err
@@ -203,7 +228,7 @@ func (s *Server) deleteExpr(ctx context.Context, m *proto.Message, stamp hlc.Tim
 	var routed, writable int
 	var readOnly string
 	var first error
-	for _, st := range s.storagesOf(m.Key) {
+	for _, st := range v.storagesOf(m.Key) {
 		routed++
 		if st.ReadOnly {
 			readOnly = st.Name
@@ -216,7 +241,7 @@ func (s *Server) deleteExpr(ctx context.Context, m *proto.Message, stamp hlc.Tim
 	}
 	switch {
 	case routed == 0:
-		return refuse(proto.StatusNoStorage, "no storage intersects %q (storages: %s)", m.Key, s.storageNames())
+		return refuse(proto.StatusNoStorage, "no storage intersects %q (storages: %s)", m.Key, v.names())
 	case writable == 0:
 		return refuse(proto.StatusReadOnly, "storage %q, which %q reaches, is read-only", readOnly, m.Key)
 	}
@@ -250,12 +275,12 @@ func (s *Server) deleteIn(ctx context.Context, st *storage, expr string, ts hlc.
 // queryKey answers a query for one plain key: the newest entry any
 // storage holds for it (a tombstone means no reply), plus the admin space
 // if the key is AdminKey.
-func (s *Server) queryKey(ctx context.Context, r request) (uint32, error) {
+func (s *Server) queryKey(ctx context.Context, v *view, r request) (uint32, error) {
 	key := r.msg.Key
-	targets := s.storagesOf(key)
+	targets := v.storagesOf(key)
 	admin := keyexpr.Intersects(key, AdminKey)
 	if len(targets) == 0 && !admin {
-		return 0, refuse(proto.StatusNoStorage, "no storage holds %q (storages: %s)", key, s.storageNames())
+		return 0, refuse(proto.StatusNoStorage, "no storage holds %q (storages: %s)", key, v.names())
 	}
 	var best backend.Entry
 	found := false
@@ -280,7 +305,7 @@ func (s *Server) queryKey(ctx context.Context, r request) (uint32, error) {
 		count++
 	}
 	if admin {
-		if err := s.replyInfo(ctx, r); err != nil {
+		if err := s.replyInfo(ctx, v, r); err != nil {
 			return count, err
 		}
 		count++
@@ -292,12 +317,12 @@ func (s *Server) queryKey(ctx context.Context, r request) (uint32, error) {
 // the newest when several storages hold it. With one storage the replies
 // stream out as the scan finds them; with several the scans are merged
 // first.
-func (s *Server) queryExpr(ctx context.Context, r request) (uint32, error) {
+func (s *Server) queryExpr(ctx context.Context, v *view, r request) (uint32, error) {
 	ke := r.msg.Key
-	targets := s.storagesOf(ke)
+	targets := v.storagesOf(ke)
 	admin := keyexpr.Intersects(ke, AdminKey)
 	if len(targets) == 0 && !admin {
-		return 0, refuse(proto.StatusNoStorage, "no storage intersects %q (storages: %s)", ke, s.storageNames())
+		return 0, refuse(proto.StatusNoStorage, "no storage intersects %q (storages: %s)", ke, v.names())
 	}
 	var count uint32
 	send := func(key string, e backend.Entry) error {
@@ -360,7 +385,7 @@ func (s *Server) queryExpr(ctx context.Context, r request) (uint32, error) {
 		}
 	}
 	if admin {
-		if err := s.replyInfo(ctx, r); err != nil {
+		if err := s.replyInfo(ctx, v, r); err != nil {
 			return count, err
 		}
 		count++
@@ -370,6 +395,6 @@ func (s *Server) queryExpr(ctx context.Context, r request) (uint32, error) {
 
 // reply sends one REPLY of a query.
 func (s *Server) reply(ctx context.Context, r request, key string, e backend.Entry) error {
-	return s.answer(ctx, r.peer, proto.Message{Kind: proto.KindReply, ID: r.msg.ID, Key: key,
+	return s.send(ctx, &r, proto.Message{Kind: proto.KindReply, ID: r.msg.ID, Key: key,
 		Encoding: e.Encoding, Timestamp: e.Timestamp, Value: e.Value})
 }

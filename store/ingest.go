@@ -45,7 +45,11 @@ func (s *Server) ingestOne(body []byte, stamp hlc.Timestamp) {
 		err = refuse(proto.StatusUnsupported, "the ingest socket takes PUT messages only, not %v", msg.Kind)
 	}
 	if err == nil {
-		err = s.put(s.requestContext(), &msg, stamp)
+		v := s.acquire()
+		if err = v.refusal(); err == nil {
+			err = s.put(s.requestContext(), v, &msg, stamp)
+		}
+		v.release()
 	}
 	if err != nil {
 		s.stats.ingestRejected.Add(1)

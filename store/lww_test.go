@@ -87,7 +87,7 @@ func TestTombstonesCollectedAfterLifespan(t *testing.T) {
 	if _, ok := entries(t, st.Store)["k"]; ok {
 		t.Fatal("the old tombstone is still there")
 	}
-	if e := entries(t, f.srv.storages[1].Store)["young/k"]; !e.Deleted {
+	if e := entries(t, f.srv.cur.Load().storages[1].Store)["young/k"]; !e.Deleted {
 		t.Fatal("the young tombstone was collected")
 	}
 	// Once collected, the tombstone no longer blocks an older put: that is

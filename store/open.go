@@ -46,9 +46,10 @@ func (c *Config) Open(ctx context.Context, zctx *socket.Ctx, logger *slog.Logger
 	}
 
 	volumes := map[string]backend.Volume{}
-	var volumeList []backend.Volume
+	var named []*volume
 	var storages []Storage
-	for _, sc := range c.Storages {
+	var configs []*StorageConfig
+	for i, sc := range c.Storages {
 		v, ok := volumes[sc.Volume]
 		if !ok {
 			vc := c.volume(sc.Volume)
@@ -57,7 +58,7 @@ func (c *Config) Open(ctx context.Context, zctx *socket.Ctx, logger *slog.Logger
 				return nil, pin(vc.line, vc.column, "volumes."+vc.Name, err)
 			}
 			volumes[sc.Volume] = v
-			volumeList = append(volumeList, v)
+			named = append(named, &volume{name: vc.Name, kind: vc.Kind, options: vc.Options, vol: v})
 			undo = append(undo, func() { v.Close(context.WithoutCancel(ctx)) })
 		}
 		st, err := v.Open(ctx, sc.Name, backend.StorageConfig{ReadOnly: sc.ReadOnly, Options: sc.Options})
@@ -68,6 +69,9 @@ func (c *Config) Open(ctx context.Context, zctx *socket.Ctx, logger *slog.Logger
 		storages = append(storages, Storage{Name: sc.Name, KeyExpr: sc.KeyExpr, StripPrefix: sc.StripPrefix,
 			Store: st, ReadOnly: sc.ReadOnly, Volume: sc.Volume,
 			TombstoneLifespan: sc.GC.Lifespan, GCPeriod: sc.GC.Period})
+		kept := c.Storages[i]
+		kept.Options = cloneOptions(kept.Options)
+		configs = append(configs, &kept)
 	}
 
 	var auth *config.AuthConfig
@@ -91,7 +95,7 @@ func (c *Config) Open(ctx context.Context, zctx *socket.Ctx, logger *slog.Logger
 		maxValue = DefaultMaxValueSize
 	}
 	opts := Options{
-		Storages: storages, Volumes: volumeList, Logger: logger,
+		Storages: storages, named: named, storageConfigs: configs, Logger: logger,
 		Workers: c.Requests.Workers, QueryWorkers: c.Requests.QueryWorkers, QueryQueue: c.Requests.QueryQueue,
 		MaxValueSize: maxValue, MaxDrift: c.Requests.MaxDrift, RequestTimeout: c.Requests.Timeout,
 		GCPeriod: c.GarbageCollection.Period, TombstoneLifespan: c.GarbageCollection.Lifespan,

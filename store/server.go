@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +32,9 @@ const (
 	DefaultGCPeriod = 30 * time.Second
 	// DefaultTombstoneLifespan is how long tombstones are kept by default.
 	DefaultTombstoneLifespan = 24 * time.Hour
+	// DefaultHealthProbe is how often unhealthy and idle backends are
+	// probed by default.
+	DefaultHealthProbe = 5 * time.Second
 )
 
 // Options configure a Server. Socket and Storages are required; every other
@@ -49,7 +51,9 @@ type Options struct {
 	Ingest *patterns.Gather
 	// Storages are served in this order. Names must be unique.
 	Storages []Storage
-	// Volumes are closed by Close, after the storages' stores.
+	// Volumes are closed by Close, after the storages' stores. They have no
+	// names, so runtime management (AddStorage) cannot open storages in
+	// them; Config.Open gives the server named volumes instead.
 	Volumes []backend.Volume
 
 	// Clock stamps requests that carry no timestamp and merges those that
@@ -93,8 +97,21 @@ type Options struct {
 	// Empty: the socket's last endpoint.
 	Endpoints, FeedEndpoints, IngestEndpoints []string
 
+	// HealthProbe is how often the server checks, with one cheap read, the
+	// backend of every storage that is unhealthy or saw no call for that
+	// long (default DefaultHealthProbe); negative turns the probe off. See
+	// Server.Health.
+	HealthProbe time.Duration
+
 	// Logger receives the server's logs; nil means slog.Default().
 	Logger *slog.Logger
+
+	// named are the volumes Config.Open built, by name: runtime
+	// management can open more storages in them, and remove them.
+	named []*volume
+	// storageConfigs are the configurations of Storages, index for index,
+	// when Config.Open built them; the admin space reports them.
+	storageConfigs []*StorageConfig
 }
 
 // Stats are counters of what a Server did since it started.
@@ -133,13 +150,20 @@ type Server struct {
 	sock     *patterns.Server
 	feed     *patterns.Radio
 	ingest   *patterns.Gather
-	storages []*storage
-	volumes  []backend.Volume
+	anon     []backend.Volume // Options.Volumes: closed by Close, never named
 	clock    *hlc.Clock
 	log      *slog.Logger
 	locks    *keyLocks
-	info     ServerInfo
 	stats    counters
+	metrics  metrics
+
+	// cur is the current set of storages and volumes (see view). It is
+	// swapped, never changed, under adminMu, which also guards retired.
+	cur     atomic.Pointer[view]
+	adminMu sync.Mutex
+	retired []*view // views swapped out whose requests may not have drained yet
+
+	localSlow chan struct{} // slots for in-process wildcard requests (see Do)
 
 	slow chan request // wildcard queries and deletes, for the query workers
 
@@ -188,6 +212,9 @@ func NewServer(ctx context.Context, opts Options) (*Server, error) {
 	defDur(&opts.RequestTimeout, DefaultRequestTimeout)
 	defDur(&opts.GCPeriod, DefaultGCPeriod)
 	defDur(&opts.TombstoneLifespan, DefaultTombstoneLifespan)
+	if opts.HealthProbe == 0 {
+		opts.HealthProbe = DefaultHealthProbe
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -204,17 +231,20 @@ func NewServer(ctx context.Context, opts Options) (*Server, error) {
 		sock:    opts.Socket,
 		feed:    opts.Feed,
 		ingest:  opts.Ingest,
-		volumes: opts.Volumes,
+		anon:    opts.Volumes,
 		clock:   opts.Clock,
 		log:     opts.Logger,
 		locks:   newKeyLocks(),
 		slow:    make(chan request, opts.QueryQueue),
+
+		localSlow: make(chan struct{}, opts.QueryWorkers+opts.QueryQueue),
 		served:  make(chan struct{}),
 	}
 	s.reqCtx, s.abortReq = context.WithCancel(context.WithoutCancel(ctx))
 	s.timeouts = newDeadlines(s.reqCtx, opts.RequestTimeout)
 	names := map[string]bool{}
-	for _, cfg := range opts.Storages {
+	var storages []*storage
+	for i, cfg := range opts.Storages {
 		if err := checkStorage(&cfg); err != nil {
 			s.abortReq()
 			return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
@@ -224,24 +254,18 @@ func NewServer(ctx context.Context, opts Options) (*Server, error) {
 			return nil, fmt.Errorf("%w: two storages named %q", ErrInvalidOptions, cfg.Name)
 		}
 		names[cfg.Name] = true
-		st := &storage{Storage: cfg, lifespan: cfg.TombstoneLifespan, period: cfg.GCPeriod}
-		if st.lifespan == 0 {
-			st.lifespan = opts.TombstoneLifespan
+		var sc *StorageConfig
+		if i < len(opts.storageConfigs) {
+			sc = opts.storageConfigs[i]
 		}
-		if st.period == 0 {
-			st.period = opts.GCPeriod
-		}
-		n, err := st.wild.load(ctx, st.Store)
+		st, err := s.newStorage(ctx, cfg, sc, kindOf(opts.named, cfg.Volume))
 		if err != nil {
 			s.abortReq()
-			return nil, fmt.Errorf("storage %q: reading retained wildcard deletes: %w", st.Name, err)
+			return nil, err
 		}
-		if n > 0 {
-			s.log.Info("store: retained wildcard deletes loaded", "storage", st.Name, "count", n)
-		}
-		s.storages = append(s.storages, st)
+		storages = append(storages, st)
 	}
-	s.info = s.makeInfo()
+	s.cur.Store(newView(storages, opts.named, s.makeInfo()))
 	return s, nil
 }
 
@@ -250,7 +274,7 @@ func (s *Server) Clock() *hlc.Clock { return s.clock }
 
 // Info returns what the admin space reports about the server (see
 // AdminKey).
-func (s *Server) Info() ServerInfo { return s.info.clone() }
+func (s *Server) Info() ServerInfo { return s.cur.Load().info.clone() }
 
 // Stats returns the server's counters.
 func (s *Server) Stats() Stats {
@@ -301,8 +325,12 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 	}
 	wg.Go(func() { s.collectLoop(ctx) })
-	s.log.Debug("store: serving", "endpoints", s.info.Endpoints, "feed", s.info.Feed,
-		"ingest", s.info.Ingest, "storages", len(s.storages))
+	if s.opts.HealthProbe > 0 {
+		wg.Go(func() { s.probeLoop(ctx) })
+	}
+	info := s.Info()
+	s.log.Debug("store: serving", "endpoints", info.Endpoints, "feed", info.Feed,
+		"ingest", info.Ingest, "storages", len(info.Storages))
 
 	<-ctx.Done()
 	wg.Wait()
@@ -352,12 +380,24 @@ func (s *Server) Close(ctx context.Context) error {
 			}
 		}
 	}
-	for _, st := range s.storages {
+	// In-process requests (Do) and runtime management may still be going
+	// on: leave an empty view that refuses everything, and let the
+	// requests holding the last one finish before closing its stores.
+	s.adminMu.Lock()
+	last := s.cur.Swap(&view{closing: true, info: s.cur.Load().info, drained: make(chan struct{})})
+	s.waitRetired(ctx, last)
+	s.adminMu.Unlock()
+	for _, st := range last.storages {
 		if err := st.Store.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("storage %q: %w", st.Name, err))
 		}
 	}
-	for _, v := range s.volumes {
+	for _, v := range last.volumes {
+		if err := v.vol.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("volume %q: %w", v.name, err))
+		}
+	}
+	for _, v := range s.anon {
 		if err := v.Close(ctx); err != nil {
 			errs = append(errs, err)
 		}
@@ -386,6 +426,7 @@ type request struct {
 	msg   proto.Message
 	peer  patterns.RoutingID
 	stamp hlc.Timestamp
+	local *localCall // set for a request made with Do: its answers go there, not to the socket
 }
 
 // stopped reports whether a receive error means the socket will not give
@@ -455,21 +496,38 @@ func (s *Server) answer(ctx context.Context, peer patterns.RoutingID, m proto.Me
 		s.log.Debug("store: answer not delivered", "peer", peer, "id", m.ID, "err", err)
 		return err
 	}
+	s.metrics.bytesOut.Add(uint64(len(body)))
 	return nil
 }
 
-// finish sends the FINAL of a request and counts it.
-func (s *Server) finish(ctx context.Context, peer patterns.RoutingID, id uint64, count uint32, err error) {
+// send delivers one answer of a request: to its caller for a request made
+// with Do, over the socket otherwise.
+func (s *Server) send(ctx context.Context, r *request, m proto.Message) error {
+	if r.local != nil {
+		return r.local.reply(m)
+	}
+	return s.answer(ctx, r.peer, m)
+}
+
+// finish sends the FINAL of a request (or, for a request made with Do,
+// hands its outcome to the caller) and counts it.
+func (s *Server) finish(ctx context.Context, r *request, count uint32, err error) {
 	s.stats.requests.Add(1)
+	final := finalFor(r.msg.ID, count, err)
+	s.metrics.count(r.msg.Kind, final.Status)
 	if err != nil {
 		s.stats.failed.Add(1)
-		s.log.Debug("store: request refused", "id", id, "err", err)
+		s.log.Debug("store: request refused", "id", r.msg.ID, "err", err)
+	}
+	if r.local != nil {
+		r.local.done(final)
+		return
 	}
 	// The answer must go out even if the request's own deadline passed.
 	if ctx.Err() != nil {
 		ctx = s.reqCtx
 	}
-	s.answer(ctx, peer, finalFor(id, count, err))
+	s.answer(ctx, r.peer, final)
 }
 
 // requestContext returns the context a request is handled under: it ends
@@ -477,24 +535,11 @@ func (s *Server) finish(ctx context.Context, peer patterns.RoutingID, id uint64,
 // Close abandons the requests in flight.
 func (s *Server) requestContext() context.Context { return s.timeouts.get() }
 
-// storagesOf returns the storages whose key expression intersects ke.
-func (s *Server) storagesOf(ke string) []*storage {
-	var out []*storage
-	for _, st := range s.storages {
-		if st.holds(ke) {
-			out = append(out, st)
-		}
+// contextOf returns the context r is handled under: requestContext's, or
+// for a request made with Do the one Do made from its caller's.
+func (s *Server) contextOf(r *request) context.Context {
+	if r.local != nil {
+		return r.local.ctx
 	}
-	return out
-}
-
-// storageNames lists the storages' names and key expressions, for error
-// texts.
-func (s *Server) storageNames() string {
-	var names []string
-	for _, st := range s.storages {
-		names = append(names, st.Name+" ("+st.KeyExpr+")")
-	}
-	slices.Sort(names)
-	return fmt.Sprint(names)
+	return s.requestContext()
 }

@@ -78,6 +78,12 @@ func checkStorage(st *Storage) error {
 	if st.Store == nil {
 		return fmt.Errorf("storage %q: no store", st.Name)
 	}
+	return checkStorageKeys(st)
+}
+
+// checkStorageKeys is checkStorage without the store: what can be checked
+// before the store is opened.
+func checkStorageKeys(st *Storage) error {
 	if err := keyexpr.Validate(st.KeyExpr); err != nil {
 		return fmt.Errorf("storage %q: key_expr: %w", st.Name, err)
 	}
@@ -112,6 +118,10 @@ type storage struct {
 	// nextGC is when the GC loop next collects this storage; owned by the
 	// GC goroutine.
 	nextGC time.Time
+
+	// run is what runtime management and health reporting know of the
+	// storage (runtime.go, health.go).
+	run storageRun
 }
 
 // holds reports whether a plain key belongs to the storage.
