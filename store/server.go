@@ -146,16 +146,16 @@ type counters struct {
 // when Serve's context is done or Close is called; Serve returns when they
 // have.
 type Server struct {
-	opts     Options
-	sock     *patterns.Server
-	feed     *patterns.Radio
-	ingest   *patterns.Gather
-	anon     []backend.Volume // Options.Volumes: closed by Close, never named
-	clock    *hlc.Clock
-	log      *slog.Logger
-	locks    *keyLocks
-	stats    counters
-	metrics  metrics
+	opts    Options
+	sock    *patterns.Server
+	feed    *patterns.Radio
+	ingest  *patterns.Gather
+	anon    []backend.Volume // Options.Volumes: closed by Close, never named
+	clock   *hlc.Clock
+	log     *slog.Logger
+	locks   *keyLocks
+	stats   counters
+	metrics metrics
 
 	// cur is the current set of storages and volumes (see view). It is
 	// swapped, never changed, under adminMu, which also guards retired.
@@ -227,18 +227,18 @@ func NewServer(ctx context.Context, opts Options) (*Server, error) {
 	}
 
 	s := &Server{
-		opts:    opts,
-		sock:    opts.Socket,
-		feed:    opts.Feed,
-		ingest:  opts.Ingest,
-		anon:    opts.Volumes,
-		clock:   opts.Clock,
-		log:     opts.Logger,
-		locks:   newKeyLocks(),
-		slow:    make(chan request, opts.QueryQueue),
+		opts:   opts,
+		sock:   opts.Socket,
+		feed:   opts.Feed,
+		ingest: opts.Ingest,
+		anon:   opts.Volumes,
+		clock:  opts.Clock,
+		log:    opts.Logger,
+		locks:  newKeyLocks(),
+		slow:   make(chan request, opts.QueryQueue),
 
 		localSlow: make(chan struct{}, opts.QueryWorkers+opts.QueryQueue),
-		served:  make(chan struct{}),
+		served:    make(chan struct{}),
 	}
 	s.reqCtx, s.abortReq = context.WithCancel(context.WithoutCancel(ctx))
 	s.timeouts = newDeadlines(s.reqCtx, opts.RequestTimeout)
