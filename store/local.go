@@ -97,3 +97,7 @@ func (v *view) refusal() error {
 	}
 	return nil
 }
+
+// MaxValueSize is the largest value a put may carry, in bytes
+// (Options.MaxValueSize): the HTTP face bounds request bodies with it.
+func (s *Server) MaxValueSize() int { return s.opts.MaxValueSize }

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/store"
+	"github.com/zmesh/zmesh/store/httpapi"
 
 	// Volume kind "s3" for configurations (memory and fs come with store).
 	_ "github.com/zmesh/zmesh/store/backend/s3"
@@ -34,6 +37,11 @@ tcp://127.0.0.1:7447 and the change feed on tcp://127.0.0.1:7448.
 examples/storage/zmesh.yaml is an annotated configuration. SIGINT or SIGTERM
 stops the server cleanly: it answers the requests in flight, then closes.
 
+--http 127.0.0.1:8000 adds the HTTP face (docs/http.md): GET/PUT/DELETE
+/<key expression> as Zenoh's REST plugin, GET /health, GET /metrics
+(Prometheus), and with --admin-token (or $ZMESH_ADMIN_TOKEN) the admin routes
+under /@admin that list, add and remove storages and volumes at run time.
+
 `)
 }
 
@@ -47,6 +55,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&path, "config", "", "same as -c")
 	printConfig := fs.Bool("print-config", false, "print the built-in default configuration and exit")
 	verbose := fs.Bool("v", false, "log connections and refused requests (debug level)")
+	httpAddr := fs.String("http", "", "serve the HTTP face on this address (host:port, e.g. 127.0.0.1:8000); none: no HTTP")
+	adminToken := fs.String("admin-token", os.Getenv("ZMESH_ADMIN_TOKEN"),
+		"bearer token of the HTTP admin routes (default $ZMESH_ADMIN_TOKEN); none: the admin routes are off")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -88,6 +99,38 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// serveCtx ends the storage server and the HTTP face together: on a
+	// signal, or when either of them fails.
+	serveCtx, stopServe := context.WithCancel(ctx)
+	defer stopServe()
+	httpDone := make(chan error, 1)
+	if *httpAddr == "" {
+		httpDone <- nil
+		if *adminToken != "" {
+			say("--admin-token given without --http: no admin routes")
+		}
+	} else {
+		ln, err := net.Listen("tcp", *httpAddr)
+		if err != nil {
+			srv.Close(context.WithoutCancel(ctx))
+			return fmt.Errorf("http: %w", err)
+		}
+		h := httpapi.NewHandler(srv, httpapi.Options{AdminToken: *adminToken, Logger: logger})
+		go func() {
+			err := httpapi.Serve(serveCtx, ln, h, logger)
+			if err != nil {
+				say("http: %v", err)
+				stopServe()
+			}
+			httpDone <- err
+		}()
+		say("http listening on %s", ln.Addr())
+		if *adminToken != "" {
+			say("http admin routes on %s/@admin (bearer token required)", ln.Addr())
+		} else {
+			say("http admin routes off (no --admin-token)")
+		}
+	}
 	used := map[string]bool{}
 	for _, s := range cfg.Storages {
 		used[s.Volume] = true
@@ -120,8 +163,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	say("ready; SIGINT (Ctrl-C) or SIGTERM stops it")
 
-	serveErr := srv.Serve(ctx)
+	serveErr := srv.Serve(serveCtx)
 	say("shutting down")
+	stopServe()
+	httpErr := <-httpDone // the HTTP requests in flight are answered before the stores close
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
 	if err := srv.Close(closeCtx); err != nil {
@@ -129,6 +174,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if serveErr != nil {
 		return serveErr
+	}
+	if httpErr != nil {
+		return fmt.Errorf("http: %w", httpErr)
 	}
 	say("stopped")
 	return nil
