@@ -168,11 +168,12 @@ func (s *Server) removeVolume(ctx context.Context, name string) error {
 	return nil
 }
 
-// usersOf names the storages of v on the volume called name.
+// usersOf names the storages of v opened from the volume called name
+// (Options.Storages only name a volume; their stores are the caller's).
 func usersOf(v *view, name string) []string {
 	var users []string
 	for _, st := range v.storages {
-		if st.Volume == name {
+		if st.Volume == name && st.run.config != nil {
 			users = append(users, st.Name)
 		}
 	}
