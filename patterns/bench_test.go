@@ -92,7 +92,7 @@ func BenchmarkThroughput(b *testing.B) {
 			ctx := context.Background()
 			measureThroughput(b, tc.size,
 				func() error { return cli.Send(ctx, body) },
-				func() error { _, err := srv.Recv(ctx); return err })
+				func() error { m, err := srv.Recv(ctx); m.Release(); return err })
 		})
 	}
 }

@@ -44,7 +44,8 @@ func BenchmarkFrameDecode(b *testing.B) {
 				if !owned {
 					body = fr.own(body)
 				}
-				_ = body
+				m := Msg{Body: body, pooled: true}
+				m.Release()
 			}
 		})
 	}

@@ -281,7 +281,10 @@ func (c *conn) readLoop() error {
 		if !owned {
 			body = c.fr.own(body)
 		}
-		batch = append(batch, Msg{Body: body, RoutingID: c.p.id, Group: group, Peer: c.peer})
+		// Bodies of this size came from the pools (fr.own, or fr.next's
+		// one-step read), unless the codec made a new one.
+		pooled := c.codec == nil && len(body) > slabMax && len(body) <= growStep
+		batch = append(batch, Msg{Body: body, RoutingID: c.p.id, Group: group, Peer: c.peer, pooled: pooled})
 	}
 }
 

@@ -181,12 +181,24 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 	// grows only as bytes arrive, so a peer that merely announces a huge
 	// size cannot make us allocate it.
 	f.pos += hdr
-	first := min(n, f.step)
-	body = make([]byte, 0, first)
 	have := f.end - f.pos
 	if have > n {
 		have = n
 	}
+	if n <= f.step {
+		// One step: the whole body at once, pooled.
+		body = newBody(n)
+		copy(body, f.buf[f.pos:f.pos+have])
+		f.pos += have
+		if _, err := io.ReadFull(f.r, body[have:]); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, nil, false, err
+		}
+		return flags &^ flagLong, body, true, nil
+	}
+	body = make([]byte, 0, f.step)
 	body = append(body, f.buf[f.pos:f.pos+have]...)
 	f.pos += have
 	for len(body) < n {
@@ -216,7 +228,7 @@ func (f *frameReader) own(b []byte) []byte {
 		return []byte{}
 	}
 	if n > slabMax {
-		out := make([]byte, n)
+		out := newBody(n)
 		copy(out, b)
 		return out
 	}

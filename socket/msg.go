@@ -22,6 +22,8 @@ type Msg struct {
 	// Peer describes the connection a received message came from; nil on
 	// messages being sent.
 	Peer *Peer
+
+	pooled bool // Body came from the body pools (see Release)
 }
 
 // Peer describes one connection's far end, as established by its

@@ -298,6 +298,7 @@ func receiveAll(ctx context.Context, r receiver, cfg benchConfig, stderr io.Writ
 		if len(m.Body) != cfg.size {
 			return 0, fmt.Errorf("message %d is %d bytes, want %d", i, len(m.Body), cfg.size)
 		}
+		m.Release() // as libzmq's local_thr reuses one zmq_msg_t
 		if cfg.progress > 0 && i&0x3ff == 0 && time.Now().After(next) {
 			fmt.Fprintf(stderr, "received %d/%d (%.0f msg/s)\n", i, cfg.count, float64(i)/time.Since(start).Seconds())
 			next = time.Now().Add(cfg.progress)
