@@ -38,7 +38,9 @@ func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error
 		mech = "noise"
 	}
 	if *asJSON {
-		return json.NewEncoder(stdout).Encode(map[string]string{"mechanism": mech, "public": pub.String(), "secret": sec.Z85()})
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false) // Z85 uses < > &: print keys as they are
+		return enc.Encode(map[string]string{"mechanism": mech, "public": pub.String(), "secret": sec.Z85()})
 	}
 	_, err = fmt.Fprintf(stdout, "# %s key pair (Z85)\npublic: %s\nsecret: %s\n", mech, pub, sec.Z85())
 	return err

@@ -94,6 +94,9 @@ func TestKeygen(t *testing.T) {
 		if sec.Public().String() != kp.Public {
 			t.Fatalf("public key %q does not belong to the secret", kp.Public)
 		}
+		if strings.Contains(out, `\u00`) {
+			t.Fatalf("keys printed with escapes, not as they are: %s", out)
+		}
 	}
 	_, a, _ := runCmd(t, "keygen")
 	_, b, _ := runCmd(t, "keygen")
