@@ -70,23 +70,23 @@ func (a *AuthConfig) Build() (*mechanism.Auth, error) {
 	return auth, nil
 }
 
-func (a *AuthConfig) fields() []field {
-	return []field{
-		{key: "blacklist", aliases: []string{"deny"}, decode: func(d *decoder, path string, n *yaml.Node) error {
+func (a *AuthConfig) fields() []Field {
+	return []Field{
+		{Key: "blacklist", Aliases: []string{"deny"}, Decode: func(d *Decoder, path string, n *yaml.Node) error {
 			return d.addrs(path, n, &a.Deny)
 		}},
-		{key: "whitelist", aliases: []string{"allow"}, decode: func(d *decoder, path string, n *yaml.Node) error {
+		{Key: "whitelist", Aliases: []string{"allow"}, Decode: func(d *Decoder, path string, n *yaml.Node) error {
 			return d.addrs(path, n, &a.Allow)
 		}},
-		{key: "plain_registry", decode: func(d *decoder, path string, n *yaml.Node) error {
+		{Key: "plain_registry", Decode: func(d *Decoder, path string, n *yaml.Node) error {
 			a.PlainRegistry = nil
-			return d.seq(path, n, "PLAIN users {username, password}", func(path string, item *yaml.Node) error {
+			return d.Seq(path, n, "PLAIN users {username, password}", func(path string, item *yaml.Node) error {
 				var u PlainUser
-				err := d.mapping(path, item, "a PLAIN user {username, password}", []field{
-					{key: "username", required: true, decode: func(d *decoder, path string, n *yaml.Node) error {
+				err := d.mapping(path, item, "a PLAIN user {username, password}", []Field{
+					{Key: "username", Required: true, Decode: func(d *Decoder, path string, n *yaml.Node) error {
 						return d.credential(path, n, &u.Username, "a user name")
 					}},
-					{key: "password", required: true, decode: func(d *decoder, path string, n *yaml.Node) error {
+					{Key: "password", Required: true, Decode: func(d *Decoder, path string, n *yaml.Node) error {
 						return d.credential(path, n, &u.Password, "a password")
 					}},
 				})
@@ -94,18 +94,18 @@ func (a *AuthConfig) fields() []field {
 				return err
 			})
 		}},
-		{key: "curve_registry", decode: func(d *decoder, path string, n *yaml.Node) error {
+		{Key: "curve_registry", Decode: func(d *Decoder, path string, n *yaml.Node) error {
 			a.CurveRegistry = nil
-			return d.seq(path, n, "Z85 public keys", func(path string, item *yaml.Node) error {
+			return d.Seq(path, n, "Z85 public keys", func(path string, item *yaml.Node) error {
 				var k mechanism.PublicKey
 				err := d.key(path, item, k[:], false)
 				a.CurveRegistry = append(a.CurveRegistry, k)
 				return err
 			})
 		}},
-		{key: "curve_auth", decode: func(d *decoder, path string, n *yaml.Node) error {
+		{Key: "curve_auth", Decode: func(d *Decoder, path string, n *yaml.Node) error {
 			on := true
-			if err := d.boolean(path, n, &on); err != nil {
+			if err := d.Bool(path, n, &on); err != nil {
 				return err
 			}
 			a.CurveAuth = &on
@@ -115,11 +115,11 @@ func (a *AuthConfig) fields() []field {
 }
 
 // addrs decodes a list of IP addresses and CIDR prefixes, checking each.
-func (d *decoder) addrs(path string, n *yaml.Node, dst *[]string) error {
+func (d *Decoder) addrs(path string, n *yaml.Node, dst *[]string) error {
 	*dst = nil
-	return d.seq(path, n, "IP addresses or CIDR prefixes", func(path string, item *yaml.Node) error {
+	return d.Seq(path, n, "IP addresses or CIDR prefixes", func(path string, item *yaml.Node) error {
 		var s string
-		if err := d.text(path, item, &s, "an IP address or CIDR prefix"); err != nil {
+		if err := d.Text(path, item, &s, "an IP address or CIDR prefix"); err != nil {
 			return err
 		}
 		var err error
@@ -129,7 +129,7 @@ func (d *decoder) addrs(path string, n *yaml.Node, dst *[]string) error {
 			_, err = netip.ParseAddr(s)
 		}
 		if err != nil || s == "" {
-			return d.fail(item, path, ErrValue, err, "want an IP address such as 10.0.0.1 or a CIDR prefix such as 10.0.0.0/8, got %s", quote(s))
+			return d.Errorf(item, path, ErrValue, err, "want an IP address such as 10.0.0.1 or a CIDR prefix such as 10.0.0.0/8, got %s", Quote(s))
 		}
 		*dst = append(*dst, s)
 		return nil

@@ -107,12 +107,14 @@ type Loader struct {
 	LookupEnv func(name string) (string, bool)
 }
 
-func (l *Loader) decoder(name string) *decoder {
-	lookup := os.LookupEnv
-	if l != nil && l.LookupEnv != nil {
-		lookup = l.LookupEnv
+// decoder returns a Decoder for the file name that reads the environment
+// through l.LookupEnv.
+func (l *Loader) decoder(name string) *Decoder {
+	d := &Decoder{File: name}
+	if l != nil {
+		d.LookupEnv = l.LookupEnv
 	}
-	return &decoder{file: name, lookup: lookup}
+	return d
 }
 
 // Load reads the configuration file at path (see Loader.Load).
@@ -149,7 +151,7 @@ func (l *Loader) Parse(name string, data []byte) (*Config, error) {
 // *Config, *ClientConfig, *ServerConfig, *RadioConfig, *DishConfig,
 // *ScatterConfig, *GatherConfig, *SocketConfig, *AuthConfig or *CtxConfig.
 type Section interface {
-	decodeNode(d *decoder, path string, n *yaml.Node) error
+	decodeNode(d *Decoder, path string, n *yaml.Node) error
 }
 
 // Unmarshal decodes a YAML document into one section, as Parse does for a
@@ -161,7 +163,7 @@ func Unmarshal(name string, data []byte, into Section) error {
 // Unmarshal decodes a YAML document into one section (see the package
 // function Unmarshal).
 func (l *Loader) Unmarshal(name string, data []byte, into Section) error {
-	root, err := parse(name, data)
+	root, err := ParseYAML(name, data)
 	if err != nil {
 		return err
 	}
@@ -178,8 +180,8 @@ func unmarshalYAML(s Section, n *yaml.Node) error {
 	return s.decodeNode((*Loader)(nil).decoder(""), "", n)
 }
 
-func (c *Config) decodeNode(d *decoder, path string, n *yaml.Node) error {
-	fields := []field{
+func (c *Config) decodeNode(d *Decoder, path string, n *yaml.Node) error {
+	fields := []Field{
 		section("ctx", func() Section { c.Ctx = new(CtxConfig); return c.Ctx }),
 		section("auth", func() Section { c.Auth = new(AuthConfig); return c.Auth }),
 	}
@@ -187,7 +189,7 @@ func (c *Config) decodeNode(d *decoder, path string, n *yaml.Node) error {
 		func(x *ClientConfig) { c.Client = x }, func(x *ServerConfig) { c.Server = x },
 		func(x *RadioConfig) { c.Radio = x }, func(x *DishConfig) { c.Dish = x },
 		func(x *ScatterConfig) { c.Scatter = x }, func(x *GatherConfig) { c.Gather = x })...)
-	fields = append(fields, field{key: "sockets", decode: func(d *decoder, path string, n *yaml.Node) error {
+	fields = append(fields, Field{Key: "sockets", Decode: func(d *Decoder, path string, n *yaml.Node) error {
 		return d.namedSockets(path, n, &c.Sockets)
 	}})
 	if err := d.mapping(path, n, "a configuration", fields); err != nil {
@@ -198,9 +200,9 @@ func (c *Config) decodeNode(d *decoder, path string, n *yaml.Node) error {
 
 // section is a key whose value is a Section, created by make unless the
 // value is null (an absent section).
-func section(key string, make func() Section) field {
-	return field{key: key, decode: func(d *decoder, path string, n *yaml.Node) error {
-		if r, err := d.resolve(path, n); err != nil || isNull(r) {
+func section(key string, make func() Section) Field {
+	return Field{Key: key, Decode: func(d *Decoder, path string, n *yaml.Node) error {
+		if r, err := d.Resolve(path, n); err != nil || IsNull(r) {
 			return err
 		}
 		return make().decodeNode(d, path, n)
@@ -210,8 +212,8 @@ func section(key string, make func() Section) field {
 // socketSections are the keys client, server, ... each storing its
 // decoded section through its setter.
 func socketSections(client func(*ClientConfig), server func(*ServerConfig), radio func(*RadioConfig),
-	dish func(*DishConfig), scatter func(*ScatterConfig), gather func(*GatherConfig)) []field {
-	return []field{
+	dish func(*DishConfig), scatter func(*ScatterConfig), gather func(*GatherConfig)) []Field {
+	return []Field{
 		section("client", func() Section { x := new(ClientConfig); client(x); return x }),
 		section("server", func() Section { x := new(ServerConfig); server(x); return x }),
 		section("radio", func() Section { x := new(RadioConfig); radio(x); return x }),
@@ -302,22 +304,22 @@ func (c *GatherConfig) get() *Extras {
 }
 
 // namedSockets decodes sockets: {name: {type: {...}}, ...}.
-func (d *decoder) namedSockets(path string, n *yaml.Node, dst *map[string]*SocketConfig) error {
-	r, err := d.resolve(path, n)
-	if err != nil || isNull(r) {
+func (d *Decoder) namedSockets(path string, n *yaml.Node, dst *map[string]*SocketConfig) error {
+	r, err := d.Resolve(path, n)
+	if err != nil || IsNull(r) {
 		return err
 	}
 	if r.Kind != yaml.MappingNode {
-		return d.fail(r, path, ErrType, nil, "want named sockets (a mapping of name: {type: {...}}), got %s", describe(r, r.Value))
+		return d.Errorf(r, path, ErrType, nil, "want named sockets (a mapping of name: {type: {...}}), got %s", describe(r, r.Value))
 	}
 	ps, err := d.pairs(path, r, 0, false, nil)
 	if err != nil {
 		return err
 	}
 	out := make(map[string]*SocketConfig)
-	var fields []field
+	var fields []Field
 	for _, p := range ps {
-		k, err := d.resolve(path, p.key)
+		k, err := d.Resolve(path, p.key)
 		if err != nil {
 			return err
 		}
@@ -325,7 +327,7 @@ func (d *decoder) namedSockets(path string, n *yaml.Node, dst *map[string]*Socke
 			continue // not a name, or a repeat: the mapping walk reports it
 		}
 		name := k.Value
-		fields = append(fields, field{key: name, decode: func(d *decoder, path string, n *yaml.Node) error {
+		fields = append(fields, Field{Key: name, Decode: func(d *Decoder, path string, n *yaml.Node) error {
 			s := new(SocketConfig)
 			if err := s.decodeNode(d, path, n); err != nil {
 				return err
@@ -341,9 +343,9 @@ func (d *decoder) namedSockets(path string, n *yaml.Node, dst *map[string]*Socke
 	return nil
 }
 
-func (s *SocketConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+func (s *SocketConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
 	*s = SocketConfig{}
-	r, err := d.resolve(path, n)
+	r, err := d.Resolve(path, n)
 	if err != nil {
 		return err
 	}
@@ -353,7 +355,7 @@ func (s *SocketConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
 		if r.Kind == yaml.MappingNode {
 			got = fmt.Sprintf("%d keys", len(r.Content)/2)
 		}
-		return d.fail(r, path, ErrType, nil, "want %s, got %s", want, got)
+		return d.Errorf(r, path, ErrType, nil, "want %s, got %s", want, got)
 	}
 	err = d.mapping(path, r, "one socket", socketSections(
 		func(x *ClientConfig) { s.Client = x }, func(x *ServerConfig) { s.Server = x },
@@ -363,7 +365,7 @@ func (s *SocketConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
 		return err
 	}
 	if s.Type() == "" {
-		return d.fail(r, path, ErrType, nil, "want %s, got no settings (write {%s: {}} for every default)", want, r.Content[0].Value)
+		return d.Errorf(r, path, ErrType, nil, "want %s, got no settings (write {%s: {}} for every default)", want, r.Content[0].Value)
 	}
 	set := 0
 	for _, p := range []bool{s.Client != nil, s.Server != nil, s.Radio != nil, s.Dish != nil, s.Scatter != nil, s.Gather != nil} {
@@ -372,40 +374,40 @@ func (s *SocketConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
 		}
 	}
 	if set > 1 {
-		return d.fail(r, path, ErrType, nil, "want %s, got %d socket types", want, set)
+		return d.Errorf(r, path, ErrType, nil, "want %s, got %d socket types", want, set)
 	}
 	return nil
 }
 
-func (c *ClientConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+func (c *ClientConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
 	return d.mapping(path, n, "a client configuration", c.fields())
 }
 
-func (c *ServerConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+func (c *ServerConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
 	return d.mapping(path, n, "a server configuration", c.fields())
 }
 
-func (c *RadioConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+func (c *RadioConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
 	return d.mapping(path, n, "a radio configuration", c.fields())
 }
 
-func (c *DishConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+func (c *DishConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
 	return d.mapping(path, n, "a dish configuration", c.fields())
 }
 
-func (c *ScatterConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+func (c *ScatterConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
 	return d.mapping(path, n, "a scatter configuration", c.fields())
 }
 
-func (c *GatherConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+func (c *GatherConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
 	return d.mapping(path, n, "a gather configuration", c.fields())
 }
 
-func (a *AuthConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+func (a *AuthConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
 	return d.mapping(path, n, "an auth section", a.fields())
 }
 
-func (c *CtxConfig) decodeNode(d *decoder, path string, n *yaml.Node) error {
+func (c *CtxConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
 	return d.mapping(path, n, "a ctx section", c.fields())
 }
 

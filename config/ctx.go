@@ -24,13 +24,13 @@ type CtxConfig struct {
 	MaxSockets int
 }
 
-func (c *CtxConfig) fields() []field {
-	return []field{
-		{key: "io_threads", decode: func(d *decoder, path string, n *yaml.Node) error {
-			return d.intField(path, n, &c.IOThreads, 1, 1<<20, "a positive integer")
+func (c *CtxConfig) fields() []Field {
+	return []Field{
+		{Key: "io_threads", Decode: func(d *Decoder, path string, n *yaml.Node) error {
+			return d.Int(path, n, &c.IOThreads, 1, 1<<20, "a positive integer")
 		}},
-		{key: "max_sockets", decode: func(d *decoder, path string, n *yaml.Node) error {
-			return d.intField(path, n, &c.MaxSockets, 1, 1<<31-1, "a positive integer")
+		{Key: "max_sockets", Decode: func(d *Decoder, path string, n *yaml.Node) error {
+			return d.Int(path, n, &c.MaxSockets, 1, 1<<31-1, "a positive integer")
 		}},
 	}
 }

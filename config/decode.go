@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,10 +23,14 @@ import (
 // given; and ${VAR} references must be expanded in values only, before the
 // value's type is decided.
 //
-// Each config type lists its keys as a table of fields, each with the
+// Each config type lists its keys as a table of Fields, each with the
 // function that decodes its value into the Go struct. The walk is driven by
 // those tables, so it never descends deeper than the configuration's own
 // shape, however the YAML is nested.
+//
+// The Decoder is exported so that packages which put sections of their own
+// beside this package's in one file (package store) decode them with the
+// same rules and errors, rather than with a copy of this file.
 
 // Limits against hostile files: aliases can make a small file describe a
 // huge tree (the "billion laughs"), and merge keys can recurse.
@@ -35,48 +40,112 @@ const (
 	maxShown      = 64      // characters of a bad value quoted in an error
 )
 
-// decoder holds the state of one decode. It is used by one goroutine.
-type decoder struct {
-	file   string
-	lookup func(string) (string, bool) // environment, for ${VAR}
-	visits int
+// Decoder decodes the node tree of one YAML document (see ParseYAML)
+// strictly, with this package's rules, and reports each problem as an
+// *Error naming the file, line, column and setting. This package's sections
+// are decoded by it; a package that adds sections of its own to a
+// configuration file (package store's volumes and storages) decodes them
+// with the same Decoder, so that the whole file follows one set of rules:
+//
+//   - a mapping is decoded by a table of Fields: an unknown key, a key given
+//     twice and a missing required key are errors (Mapping);
+//   - ${NAME} in a value is replaced by the environment variable NAME
+//     before the value's type is decided (Scalar, Expand);
+//   - aliases are followed, and the nodes visited bounded, against files
+//     that expand to huge trees (Resolve);
+//   - settings are named by paths of dotted keys and list indexes,
+//     "server.bind[0]" (Join, Index).
+//
+// The zero value reads the process environment and names no file. A
+// Decoder counts the nodes it visits: use one per document, from one
+// goroutine.
+type Decoder struct {
+	// File is the name errors give (Error.File); may be empty.
+	File string
+	// LookupEnv, if set, replaces os.LookupEnv for ${VAR} references.
+	LookupEnv func(name string) (string, bool)
+
+	visits int // nodes visited so far, aliases expanded
 }
 
-// field is one key of a mapping.
-type field struct {
-	key      string   // the canonical spelling
-	aliases  []string // other accepted spellings (libzmq-rs's, or friendlier ones)
-	required bool
-	decode   func(d *decoder, path string, n *yaml.Node) error
+// Field is one key of a mapping and how its value is decoded.
+type Field struct {
+	// Key is the key's canonical spelling.
+	Key string
+	// Aliases are other accepted spellings (libzmq-rs's, or friendlier
+	// ones). Giving two spellings of one Field is an ErrConflict error.
+	Aliases []string
+	// Required makes the key's absence an ErrMissing error.
+	Required bool
+	// Decode decodes the key's value n; path is the mapping's path joined
+	// with the key as written. A null value is passed on too: the
+	// Decoder's value methods read it as "not set".
+	Decode func(d *Decoder, path string, n *yaml.Node) error
 }
 
-// fail returns an *Error located at n.
-func (d *decoder) fail(n *yaml.Node, path string, kind, cause error, format string, args ...any) *Error {
-	e := &Error{File: d.file, Path: path, Kind: kind, Msg: fmt.Sprintf(format, args...), Err: cause}
+// Mapping says how Decoder.Mapping decodes a mapping.
+type Mapping struct {
+	// What names the mapping in errors: "want <What> (a mapping), got a
+	// list".
+	What string
+	// Fields are the keys the mapping may have, in the order errors list
+	// them.
+	Fields []Field
+	// Rest, if set, decodes each key that Fields does not list (a
+	// backend's free-form options, a mapping of names); path is the
+	// mapping's path joined with key, k the key's node and v its value.
+	// Without Rest, such a key is an ErrUnknownKey error. A key given
+	// twice is an ErrConflict error either way.
+	Rest func(path, key string, k, v *yaml.Node) error
+	// NoMerge refuses merge keys (<<: *anchor) with an ErrUnknownKey
+	// error. Otherwise a merge key merges the mappings it names, and the
+	// mapping's own keys override merged ones.
+	NoMerge bool
+	// Named makes key errors name the mapping and list its keys
+	// (`unknown key "x" in a volume (want one of kind)`, `missing key id
+	// in a storage's volume`) rather than suggest the closest key
+	// (`unknown key "sned_hwm"; did you mean send_hwm?`, `missing key id`).
+	Named bool
+}
+
+// mapping decodes n by fields, with this package's own key errors.
+func (d *Decoder) mapping(path string, n *yaml.Node, what string, fields []Field) error {
+	return d.Mapping(path, n, Mapping{What: what, Fields: fields})
+}
+
+// Errorf returns an *Error of the given kind (ErrType, ErrValue, ...) about
+// the setting at path, located at n: the Decoder's file, n's line and
+// column (none if n is nil). cause, if not nil, is a lower layer's error,
+// which the *Error matches with errors.Is as well as kind.
+func (d *Decoder) Errorf(n *yaml.Node, path string, kind, cause error, format string, args ...any) *Error {
+	e := &Error{File: d.File, Path: path, Kind: kind, Msg: fmt.Sprintf(format, args...), Err: cause}
 	if n != nil {
 		e.Line, e.Column = n.Line, n.Column
 	}
 	return e
 }
 
-// resolve follows an alias to the node it names, and counts the visit
-// against maxVisits.
-func (d *decoder) resolve(path string, n *yaml.Node) (*yaml.Node, error) {
+// Resolve follows an alias to the node it names (any other node is
+// returned as it is), and counts the visit against the Decoder's bound on
+// the nodes one document may expand to. Decode a node through Resolve (or
+// a method that calls it) before looking at its Kind.
+func (d *Decoder) Resolve(path string, n *yaml.Node) (*yaml.Node, error) {
 	for hops := 0; n.Kind == yaml.AliasNode; hops++ {
 		if n.Alias == nil || hops > 8 {
-			return nil, d.fail(n, path, ErrSyntax, nil, "alias *%s names no anchor", n.Value)
+			return nil, d.Errorf(n, path, ErrSyntax, nil, "alias *%s names no anchor", n.Value)
 		}
 		n = n.Alias
 	}
 	d.visits++
 	if d.visits > maxVisits {
-		return nil, d.fail(n, path, ErrValue, nil, "aliases expand to more than %d values; refusing the file", maxVisits)
+		return nil, d.Errorf(n, path, ErrValue, nil, "aliases expand to more than %d values; refusing the file", maxVisits)
 	}
 	return n, nil
 }
 
-// isNull reports whether n is a YAML null (~, null, or nothing at all).
-func isNull(n *yaml.Node) bool {
+// IsNull reports whether n is a YAML null (~, null, or nothing at all): a
+// setting written but not set.
+func IsNull(n *yaml.Node) bool {
 	return n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
 }
 
@@ -92,27 +161,31 @@ func describe(n *yaml.Node, text string) string {
 		if n.ShortTag() == "!!null" {
 			return "null"
 		}
-		return quote(text)
+		return Quote(text)
 	}
 	return "nothing"
 }
 
-// quote quotes a value for an error message, shortened if long.
-func quote(s string) string {
+// Quote quotes a value for an error message, as strconv.Quote does, cut
+// short after 64 bytes so that a long value keeps the message readable.
+func Quote(s string) string {
 	if len(s) > maxShown {
 		return strconv.Quote(s[:maxShown]) + "..."
 	}
 	return strconv.Quote(s)
 }
 
-func join(path, key string) string {
+// Join returns the path of key within the mapping at path: "server" and
+// "bind" give "server.bind"; an empty path gives key.
+func Join(path, key string) string {
 	if path == "" {
 		return key
 	}
 	return path + "." + key
 }
 
-func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+// Index returns the path of item i of the list at path: "server.bind[0]".
+func Index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
 // pair is one key and value of a mapping; merged marks pairs that came in
 // through a merge key (<<), which explicit keys override.
@@ -123,7 +196,7 @@ type pair struct {
 
 // pairs returns n's keys and values: its own first, then those of the
 // mappings it merges (<<: *anchor), in YAML's order of precedence.
-func (d *decoder) pairs(path string, n *yaml.Node, depth int, merged bool, out []pair) ([]pair, error) {
+func (d *Decoder) pairs(path string, n *yaml.Node, depth int, merged bool, out []pair) ([]pair, error) {
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -135,9 +208,9 @@ func (d *decoder) pairs(path string, n *yaml.Node, depth int, merged bool, out [
 	}
 	for _, m := range merges {
 		if depth >= maxMergeDepth {
-			return nil, d.fail(m, path, ErrValue, nil, "merge keys (<<) nested more than %d deep", maxMergeDepth)
+			return nil, d.Errorf(m, path, ErrValue, nil, "merge keys (<<) nested more than %d deep", maxMergeDepth)
 		}
-		m, err := d.resolve(path, m)
+		m, err := d.Resolve(path, m)
 		if err != nil {
 			return nil, err
 		}
@@ -146,12 +219,12 @@ func (d *decoder) pairs(path string, n *yaml.Node, depth int, merged bool, out [
 			items = m.Content
 		}
 		for _, it := range items {
-			it, err := d.resolve(path, it)
+			it, err := d.Resolve(path, it)
 			if err != nil {
 				return nil, err
 			}
 			if it.Kind != yaml.MappingNode {
-				return nil, d.fail(it, path, ErrType, nil, "want a mapping (or a list of mappings) after <<, got %s", describe(it, it.Value))
+				return nil, d.Errorf(it, path, ErrType, nil, "want a mapping (or a list of mappings) after <<, got %s", describe(it, it.Value))
 			}
 			if out, err = d.pairs(path, it, depth+1, true, out); err != nil {
 				return nil, err
@@ -161,73 +234,113 @@ func (d *decoder) pairs(path string, n *yaml.Node, depth int, merged bool, out [
 	return out, nil
 }
 
-// mapping decodes n, which must be a mapping (or null: nothing set), by the
-// table fields. what names the mapping in errors ("a socket
-// configuration").
-func (d *decoder) mapping(path string, n *yaml.Node, what string, fields []field) error {
-	n, err := d.resolve(path, n)
+// Mapping decodes n, which must be a mapping (or null: no keys), key by
+// key in the order written, as m says: each key in m.Fields is decoded by
+// its Field's Decode, any other by m.Rest. Then it checks that every
+// required key was given.
+func (d *Decoder) Mapping(path string, n *yaml.Node, m Mapping) error {
+	n, err := d.Resolve(path, n)
 	if err != nil {
 		return err
 	}
-	if isNull(n) {
+	if IsNull(n) {
 		n = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
 	}
 	if n.Kind != yaml.MappingNode {
-		return d.fail(n, path, ErrType, nil, "want %s (a mapping), got %s", what, describe(n, n.Value))
+		return d.Errorf(n, path, ErrType, nil, "want %s (a mapping), got %s", m.What, describe(n, n.Value))
 	}
-	ps, err := d.pairs(path, n, 0, false, nil)
-	if err != nil {
+	var ps []pair
+	if m.NoMerge {
+		// Merge keys stay in place, to be refused in their turn.
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			ps = append(ps, pair{key: n.Content[i], value: n.Content[i+1]})
+		}
+	} else if ps, err = d.pairs(path, n, 0, false, nil); err != nil {
 		return err
 	}
 	type given struct {
 		spelling string
 		at       *yaml.Node
 	}
-	seen := make(map[*field]given, len(ps))
+	seen := make(map[*Field]given, len(ps))
+	var rest map[string]*yaml.Node // the keys given to m.Rest
 	for _, p := range ps {
-		k, err := d.resolve(path, p.key)
+		k, err := d.Resolve(path, p.key)
 		if err != nil {
 			return err
 		}
 		if k.Kind != yaml.ScalarNode {
-			return d.fail(k, path, ErrType, nil, "want a key name, got %s", describe(k, ""))
+			return d.Errorf(k, path, ErrType, nil, "want a key name, got %s", describe(k, ""))
+		}
+		if m.NoMerge && k.ShortTag() == "!!merge" {
+			return d.Errorf(k, path, ErrUnknownKey, nil, "merge keys (<<) are not supported in %s", m.What)
 		}
 		name := k.Value
-		f := lookupField(fields, name)
-		if f == nil {
-			return d.fail(k, path, ErrUnknownKey, nil, "unknown key %s%s", quote(name), suggest(name, fields))
+		f := lookupField(m.Fields, name)
+		switch {
+		case f == nil && m.Rest != nil:
+			if prev, dup := rest[name]; dup {
+				if p.merged {
+					continue // an explicit key overrides a merged one
+				}
+				return d.Errorf(k, path, ErrConflict, nil, "key %s given twice (first at line %d)", Quote(name), prev.Line)
+			}
+			if rest == nil {
+				rest = make(map[string]*yaml.Node)
+			}
+			rest[name] = k
+			if err := m.Rest(Join(path, name), name, k, p.value); err != nil {
+				return err
+			}
+			continue
+		case f == nil && m.Named:
+			return d.Errorf(k, path, ErrUnknownKey, nil, "unknown key %s in %s (want one of %s)", Quote(name), m.What, strings.Join(keys(m.Fields), ", "))
+		case f == nil:
+			return d.Errorf(k, path, ErrUnknownKey, nil, "unknown key %s%s", Quote(name), suggest(name, m.Fields))
 		}
 		if prev, dup := seen[f]; dup {
 			if p.merged {
 				continue // an explicit key overrides a merged one
 			}
 			if prev.spelling == name {
-				return d.fail(k, path, ErrConflict, nil, "key %s given twice (first at line %d)", quote(name), prev.at.Line)
+				return d.Errorf(k, path, ErrConflict, nil, "key %s given twice (first at line %d)", Quote(name), prev.at.Line)
 			}
-			return d.fail(k, path, ErrConflict, nil, "%s and %s are two spellings of one setting (%s at line %d); give only one", prev.spelling, name, prev.spelling, prev.at.Line)
+			return d.Errorf(k, path, ErrConflict, nil, "%s and %s are two spellings of one setting (%s at line %d); give only one", prev.spelling, name, prev.spelling, prev.at.Line)
 		}
 		seen[f] = given{name, k}
-		if err := f.decode(d, join(path, name), p.value); err != nil {
+		if err := f.Decode(d, Join(path, name), p.value); err != nil {
 			return err
 		}
 	}
-	for i := range fields {
-		if f := &fields[i]; f.required {
+	for i := range m.Fields {
+		if f := &m.Fields[i]; f.Required {
 			if _, ok := seen[f]; !ok {
-				return d.fail(n, path, ErrMissing, nil, "missing key %s", f.key)
+				if m.Named {
+					return d.Errorf(n, path, ErrMissing, nil, "missing key %s in %s", f.Key, m.What)
+				}
+				return d.Errorf(n, path, ErrMissing, nil, "missing key %s", f.Key)
 			}
 		}
 	}
 	return nil
 }
 
-func lookupField(fields []field, name string) *field {
+// keys lists the canonical spellings of fields.
+func keys(fields []Field) []string {
+	all := make([]string, 0, len(fields))
+	for _, f := range fields {
+		all = append(all, f.Key)
+	}
+	return all
+}
+
+func lookupField(fields []Field, name string) *Field {
 	for i := range fields {
 		f := &fields[i]
-		if f.key == name {
+		if f.Key == name {
 			return f
 		}
-		for _, a := range f.aliases {
+		for _, a := range f.Aliases {
 			if a == name {
 				return f
 			}
@@ -237,18 +350,18 @@ func lookupField(fields []field, name string) *field {
 }
 
 // suggest names the closest known key, or lists them all.
-func suggest(name string, fields []field) string {
+func suggest(name string, fields []Field) string {
 	// Suggest only a near miss: within two edits, and fewer for short
 	// names (ivl is not a typo of ttl).
 	best, bestDist := "", min(2, len(name)/3)+1
 	var all []string
 	for _, f := range fields {
-		for _, k := range append([]string{f.key}, f.aliases...) {
+		for _, k := range append([]string{f.Key}, f.Aliases...) {
 			if dist := editDistance(strings.ToLower(name), k); dist < bestDist {
 				best, bestDist = k, dist
 			}
 		}
-		all = append(all, f.key)
+		all = append(all, f.Key)
 	}
 	if best != "" {
 		return "; did you mean " + best + "?"
@@ -283,21 +396,22 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// seq decodes n, which must be a list (or null: empty), calling each for
-// every item.
-func (d *decoder) seq(path string, n *yaml.Node, what string, each func(path string, item *yaml.Node) error) error {
-	n, err := d.resolve(path, n)
+// Seq decodes n, which must be a list (or null: no items), calling each
+// for every item with the item's path (Index). what names the items in
+// errors: "want a list of <what>, got a mapping".
+func (d *Decoder) Seq(path string, n *yaml.Node, what string, each func(path string, item *yaml.Node) error) error {
+	n, err := d.Resolve(path, n)
 	if err != nil {
 		return err
 	}
-	if isNull(n) {
+	if IsNull(n) {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		return d.fail(n, path, ErrType, nil, "want a list of %s, got %s", what, describe(n, n.Value))
+		return d.Errorf(n, path, ErrType, nil, "want a list of %s, got %s", what, describe(n, n.Value))
 	}
 	for i, it := range n.Content {
-		if err := each(index(path, i), it); err != nil {
+		if err := each(Index(path, i), it); err != nil {
 			return err
 		}
 	}
@@ -308,25 +422,27 @@ func (d *decoder) seq(path string, n *yaml.Node, what string, each func(path str
 // like.
 const quotedStyles = yaml.DoubleQuotedStyle | yaml.SingleQuotedStyle | yaml.LiteralStyle | yaml.FoldedStyle | yaml.TaggedStyle
 
-// scalar returns the text of a scalar value with ${VAR} references expanded,
-// and its YAML tag: "!!str", "!!int", "!!null", ... A plain (unquoted) value
-// is typed again after expansion, so `send_hwm: ${HWM}` can be an integer
-// while `password: "${PW}"` stays text. want says what the setting expects,
-// for the error when n is not a scalar.
-func (d *decoder) scalar(path string, n *yaml.Node, want string) (text, tag string, n2 *yaml.Node, err error) {
-	n, err = d.resolve(path, n)
+// Scalar returns the text of a scalar value with ${VAR} references
+// expanded (see Expand), its YAML tag ("!!str", "!!int", "!!null", ...)
+// and the node it resolved n to, for errors. A plain (unquoted) value is
+// typed again after expansion, so `send_hwm: ${HWM}` can be an integer
+// while `password: "${PW}"` stays text. A null value gives the tag
+// "!!null"; a mapping or a list is an ErrType error saying that the
+// setting wants want ("a duration such as 300ms or 1s").
+func (d *Decoder) Scalar(path string, n *yaml.Node, want string) (text, tag string, at *yaml.Node, err error) {
+	n, err = d.Resolve(path, n)
 	if err != nil {
 		return "", "", nil, err
 	}
 	if n.Kind != yaml.ScalarNode {
-		if isNull(n) {
+		if IsNull(n) {
 			return "", "!!null", n, nil
 		}
-		return "", "", n, d.fail(n, path, ErrType, nil, "want %s, got %s", want, describe(n, ""))
+		return "", "", n, d.Errorf(n, path, ErrType, nil, "want %s, got %s", want, describe(n, ""))
 	}
 	text, tag = n.Value, n.ShortTag()
 	if tag == "!!str" && strings.Contains(text, "${") {
-		if text, err = d.expand(path, n, text); err != nil {
+		if text, err = d.Expand(path, n, text); err != nil {
 			return "", "", n, err
 		}
 		if n.Style&quotedStyles == 0 {
@@ -338,10 +454,16 @@ func (d *decoder) scalar(path string, n *yaml.Node, want string) (text, tag stri
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// expand replaces each ${NAME} in s by the environment variable NAME (an
-// error if it is not set). $${ stands for a literal ${, and a ${ not
-// followed by a name and } is left as it is: Z85 keys may contain ${.
-func (d *decoder) expand(path string, n *yaml.Node, s string) (string, error) {
+// Expand replaces each ${NAME} in s, the text of the value n at path, by
+// the environment variable NAME; one that is not set is an ErrEnv error.
+// $${ stands for a literal ${, and a ${ not followed by a name and } is
+// left as it is: Z85 keys may contain ${. Scalar calls Expand; call it
+// for text read some other way.
+func (d *Decoder) Expand(path string, n *yaml.Node, s string) (string, error) {
+	lookup := d.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
 	var b strings.Builder
 	for {
 		i := strings.Index(s, "${")
@@ -362,9 +484,9 @@ func (d *decoder) expand(path string, n *yaml.Node, s string) (string, error) {
 			continue
 		}
 		name := s[i+2 : i+2+end]
-		v, ok := d.lookup(name)
+		v, ok := lookup(name)
 		if !ok {
-			return "", d.fail(n, path, ErrEnv, nil, "environment variable %s is not set", name)
+			return "", d.Errorf(n, path, ErrEnv, nil, "environment variable %s is not set", name)
 		}
 		b.WriteString(s[:i])
 		b.WriteString(v)
@@ -372,10 +494,10 @@ func (d *decoder) expand(path string, n *yaml.Node, s string) (string, error) {
 	}
 }
 
-// text decodes any non-null scalar as text (`groups: [1, 2]` gives "1" and
+// Text decodes any non-null scalar as text (`groups: [1, 2]` gives "1" and
 // "2"). Null leaves dst as it is.
-func (d *decoder) text(path string, n *yaml.Node, dst *string, want string) error {
-	text, tag, n, err := d.scalar(path, n, want)
+func (d *Decoder) Text(path string, n *yaml.Node, dst *string, want string) error {
+	text, tag, n, err := d.Scalar(path, n, want)
 	if err != nil {
 		return err
 	}
@@ -386,85 +508,91 @@ func (d *decoder) text(path string, n *yaml.Node, dst *string, want string) erro
 		*dst = text
 		return nil
 	}
-	return d.fail(n, path, ErrType, nil, "want %s, got a value tagged %s", want, tag)
+	return d.Errorf(n, path, ErrType, nil, "want %s, got a value tagged %s", want, tag)
 }
 
-// integer decodes an integer in [lo, hi]. Null leaves dst as it is.
-func (d *decoder) integer(path string, n *yaml.Node, dst *int64, lo, hi int64, want string) error {
-	text, tag, n, err := d.scalar(path, n, want)
+// Int64 decodes an integer in [lo, hi], written as YAML writes them (42,
+// 0x1F, 0o17, 1_000). A value that is not an integer is an ErrType error,
+// one out of range an ErrValue error; both say the setting wants want ("a
+// non-negative integer"). Null leaves dst as it is.
+func (d *Decoder) Int64(path string, n *yaml.Node, dst *int64, lo, hi int64, want string) error {
+	text, tag, n, err := d.Scalar(path, n, want)
 	if err != nil || tag == "!!null" {
 		return err
 	}
 	if tag != "!!int" {
-		return d.fail(n, path, ErrType, nil, "want %s, got %s", want, quote(text))
+		return d.Errorf(n, path, ErrType, nil, "want %s, got %s", want, Quote(text))
 	}
 	var v int64
 	// yaml.v3 reads 0x1F, 0o17 and 1_000 as YAML does.
 	if err := (&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: text}).Decode(&v); err != nil {
-		return d.fail(n, path, ErrValue, nil, "want %s, got %s (out of range)", want, quote(text))
+		return d.Errorf(n, path, ErrValue, nil, "want %s, got %s (out of range)", want, Quote(text))
 	}
 	if v < lo || v > hi {
-		return d.fail(n, path, ErrValue, nil, "want %s, got %s", want, quote(text))
+		return d.Errorf(n, path, ErrValue, nil, "want %s, got %s", want, Quote(text))
 	}
 	*dst = v
 	return nil
 }
 
-// intField decodes an int in [lo, hi].
-func (d *decoder) intField(path string, n *yaml.Node, dst *int, lo, hi int64, want string) error {
+// Int is Int64 for an int.
+func (d *Decoder) Int(path string, n *yaml.Node, dst *int, lo, hi int64, want string) error {
 	v := int64(*dst)
-	if err := d.integer(path, n, &v, lo, hi, want); err != nil {
+	if err := d.Int64(path, n, &v, lo, hi, want); err != nil {
 		return err
 	}
 	*dst = int(v)
 	return nil
 }
 
-// boolean decodes true or false. Null leaves dst as it is.
-func (d *decoder) boolean(path string, n *yaml.Node, dst *bool) error {
-	text, tag, n, err := d.scalar(path, n, "true or false")
+// Bool decodes true or false (YAML's booleans: also True and FALSE, but
+// not yes, on or "true"). Null leaves dst as it is.
+func (d *Decoder) Bool(path string, n *yaml.Node, dst *bool) error {
+	text, tag, n, err := d.Scalar(path, n, "true or false")
 	if err != nil || tag == "!!null" {
 		return err
 	}
 	if tag != "!!bool" {
-		return d.fail(n, path, ErrType, nil, "want true or false, got %s", quote(text))
+		return d.Errorf(n, path, ErrType, nil, "want true or false, got %s", Quote(text))
 	}
 	var v bool
 	if err := (&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: text}).Decode(&v); err != nil {
-		return d.fail(n, path, ErrType, nil, "want true or false, got %s", quote(text))
+		return d.Errorf(n, path, ErrType, nil, "want true or false, got %s", Quote(text))
 	}
 	*dst = v
 	return nil
 }
 
-// durationSpec says which durations a setting takes.
-type durationSpec struct {
-	// positive refuses 0, explaining why with zeroHint.
-	positive bool
-	zeroHint string
-	// word, if set, is a keyword meaning the value wordValue ("forever"
-	// for an unbounded linger, "off" to turn something off).
-	word      string
-	wordValue time.Duration
-	// max, if set, bounds the value.
-	max time.Duration
+// DurationSpec says which durations a setting takes (see
+// Decoder.Duration). The zero value takes any non-negative duration.
+type DurationSpec struct {
+	// Positive refuses 0, explaining why with ZeroHint (" (null means no
+	// timeout)").
+	Positive bool
+	ZeroHint string
+	// Word, if set, is a keyword that means WordValue ("forever" for an
+	// unbounded linger, "off" to turn something off).
+	Word      string
+	WordValue time.Duration
+	// Max, if set, bounds the value.
+	Max time.Duration
 }
 
-// duration decodes a duration written as Go's time.ParseDuration reads it
+// Duration decodes a duration written as time.ParseDuration reads it
 // ("300ms", "1.5s", "1m30s"); spaces between parts are allowed, as
-// libzmq-rs's humantime writes them ("1s 500ms"). Null leaves dst as it is
-// (not set).
-func (d *decoder) duration(path string, n *yaml.Node, dst *time.Duration, spec durationSpec) error {
+// libzmq-rs's humantime writes them ("1s 500ms"). Negative durations are
+// refused, and what else spec says. Null leaves dst as it is (not set).
+func (d *Decoder) Duration(path string, n *yaml.Node, dst *time.Duration, spec DurationSpec) error {
 	want := "a duration such as 300ms or 1s"
-	if spec.word != "" {
-		want += ", or " + spec.word
+	if spec.Word != "" {
+		want += ", or " + spec.Word
 	}
-	text, tag, n, err := d.scalar(path, n, want)
+	text, tag, n, err := d.Scalar(path, n, want)
 	if err != nil || tag == "!!null" {
 		return err
 	}
-	if spec.word != "" && text == spec.word {
-		*dst = spec.wordValue
+	if spec.Word != "" && text == spec.Word {
+		*dst = spec.WordValue
 		return nil
 	}
 	v, perr := time.ParseDuration(strings.ReplaceAll(strings.TrimSpace(text), " ", ""))
@@ -474,21 +602,33 @@ func (d *decoder) duration(path string, n *yaml.Node, dst *time.Duration, spec d
 		if _, err := strconv.ParseFloat(text, 64); err == nil {
 			hint = " (a number needs a unit: ns, us, ms, s, m or h)"
 		}
-		return d.fail(n, path, ErrValue, nil, "want %s, got %s%s", want, quote(text), hint)
+		return d.Errorf(n, path, ErrValue, nil, "want %s, got %s%s", want, Quote(text), hint)
 	case v < 0:
-		return d.fail(n, path, ErrValue, nil, "want a non-negative duration, got %s", quote(text))
-	case v == 0 && spec.positive:
-		return d.fail(n, path, ErrValue, nil, "want a positive duration, got %s%s", quote(text), spec.zeroHint)
-	case spec.max > 0 && v > spec.max:
-		return d.fail(n, path, ErrValue, nil, "want at most %v, got %s", spec.max, quote(text))
+		return d.Errorf(n, path, ErrValue, nil, "want a non-negative duration, got %s", Quote(text))
+	case v == 0 && spec.Positive:
+		return d.Errorf(n, path, ErrValue, nil, "want a positive duration, got %s%s", Quote(text), spec.ZeroHint)
+	case spec.Max > 0 && v > spec.Max:
+		return d.Errorf(n, path, ErrValue, nil, "want at most %v, got %s", spec.Max, Quote(text))
 	}
 	*dst = v
 	return nil
 }
 
-// parse reads data as one YAML document and returns its root node (nil for
-// an empty document).
-func parse(name string, data []byte) (root *yaml.Node, err error) {
+// Section decodes n, at path, into a section of this package (a
+// *ServerConfig, an *AuthConfig, ...) with this Decoder: its file,
+// environment and limits, and errors whose paths start with path. It
+// decodes a null n as the section's defaults; to leave an optional section
+// out (nil) when its value is null, check IsNull on the resolved node
+// first.
+func (d *Decoder) Section(path string, n *yaml.Node, into Section) error {
+	return into.decodeNode(d, path, n)
+}
+
+// ParseYAML reads data, named name in errors, as one YAML document and
+// returns its root node for a Decoder: nil for an empty document. A syntax
+// error, or a second document, is an *Error of kind ErrSyntax with the
+// line (and where known the column) at fault.
+func ParseYAML(name string, data []byte) (root *yaml.Node, err error) {
 	// yaml.v3 recovers its own errors; this guards the caller against a
 	// parser bug on hostile input turning into a crash.
 	defer func() {

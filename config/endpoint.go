@@ -35,10 +35,10 @@ type endpointRule struct {
 // libzmq-rs also has, are refused with a clear error.
 var endpointSchemes = []string{"tcp", "udp", "inproc", "ipc"}
 
-func endpointsField(key string, dst *[]Endpoint, rule endpointRule) field {
-	return field{key: key, decode: func(d *decoder, path string, n *yaml.Node) error {
+func endpointsField(key string, dst *[]Endpoint, rule endpointRule) Field {
+	return Field{Key: key, Decode: func(d *Decoder, path string, n *yaml.Node) error {
 		var eps []Endpoint
-		err := d.seq(path, n, "endpoints", func(path string, item *yaml.Node) error {
+		err := d.Seq(path, n, "endpoints", func(path string, item *yaml.Node) error {
 			ep, err := d.endpoint(path, item, rule)
 			eps = append(eps, ep)
 			return err
@@ -50,8 +50,8 @@ func endpointsField(key string, dst *[]Endpoint, rule endpointRule) field {
 
 const endpointWant = `an endpoint such as tcp://127.0.0.1:5555 or {tcp: "127.0.0.1:5555"}`
 
-func (d *decoder) endpoint(path string, n *yaml.Node, rule endpointRule) (Endpoint, error) {
-	n, err := d.resolve(path, n)
+func (d *Decoder) endpoint(path string, n *yaml.Node, rule endpointRule) (Endpoint, error) {
+	n, err := d.Resolve(path, n)
 	if err != nil {
 		return "", err
 	}
@@ -59,9 +59,9 @@ func (d *decoder) endpoint(path string, n *yaml.Node, rule endpointRule) (Endpoi
 	switch n.Kind {
 	case yaml.MappingNode:
 		if len(n.Content) != 2 {
-			return "", d.fail(n, path, ErrType, nil, "want %s: a mapping with one key (tcp, udp, inproc or ipc), got %d keys", endpointWant, len(n.Content)/2)
+			return "", d.Errorf(n, path, ErrType, nil, "want %s: a mapping with one key (tcp, udp, inproc or ipc), got %d keys", endpointWant, len(n.Content)/2)
 		}
-		k, err := d.resolve(path, n.Content[0])
+		k, err := d.Resolve(path, n.Content[0])
 		if err != nil {
 			return "", err
 		}
@@ -69,29 +69,29 @@ func (d *decoder) endpoint(path string, n *yaml.Node, rule endpointRule) (Endpoi
 		switch scheme {
 		case "tcp", "udp", "inproc", "ipc":
 		case "pgm", "epgm":
-			return "", d.fail(k, path, ErrValue, nil, "zmesh does not speak %s (multicast over UDP is udp://)", scheme)
+			return "", d.Errorf(k, path, ErrValue, nil, "zmesh does not speak %s (multicast over UDP is udp://)", scheme)
 		default:
-			return "", d.fail(k, path, ErrValue, nil, "unknown transport %s (want one of %s)", quote(scheme), strings.Join(endpointSchemes, ", "))
+			return "", d.Errorf(k, path, ErrValue, nil, "unknown transport %s (want one of %s)", Quote(scheme), strings.Join(endpointSchemes, ", "))
 		}
 		var addr string
-		if err := d.text(join(path, scheme), n.Content[1], &addr, "an address such as 127.0.0.1:5555"); err != nil {
+		if err := d.Text(Join(path, scheme), n.Content[1], &addr, "an address such as 127.0.0.1:5555"); err != nil {
 			return "", err
 		}
 		uri = scheme + "://" + addr
 	default:
-		if err := d.text(path, n, &uri, endpointWant); err != nil {
+		if err := d.Text(path, n, &uri, endpointWant); err != nil {
 			return "", err
 		}
-		if isNull(n) {
-			return "", d.fail(n, path, ErrType, nil, "want %s, got null", endpointWant)
+		if IsNull(n) {
+			return "", d.Errorf(n, path, ErrType, nil, "want %s, got null", endpointWant)
 		}
 		if !strings.Contains(uri, "://") {
-			return "", d.fail(n, path, ErrValue, transport.ErrInvalidEndpoint, "want %s, got %s (no scheme://)", endpointWant, quote(uri))
+			return "", d.Errorf(n, path, ErrValue, transport.ErrInvalidEndpoint, "want %s, got %s (no scheme://)", endpointWant, Quote(uri))
 		}
 	}
 	e, err := transport.ParseEndpoint(uri)
 	if err != nil {
-		return "", d.fail(n, path, ErrValue, err, "%v", err)
+		return "", d.Errorf(n, path, ErrValue, err, "%v", err)
 	}
 	if e.Scheme == transport.UDP && !rule.udp {
 		what := "udp endpoints are for radio and dish sockets only"
@@ -101,10 +101,10 @@ func (d *decoder) endpoint(path string, n *yaml.Node, rule endpointRule) (Endpoi
 		case rule.socket == "dish":
 			what = "a dish binds udp endpoints; it cannot connect to one"
 		}
-		return "", d.fail(n, path, ErrValue, transport.ErrInvalidEndpoint, "%s (got %s)", what, quote(uri))
+		return "", d.Errorf(n, path, ErrValue, transport.ErrInvalidEndpoint, "%s (got %s)", what, Quote(uri))
 	}
 	if rule.connect && (e.Scheme == transport.TCP || e.Scheme == transport.UDP) && (e.Host == "*" || e.Port == 0) {
-		return "", d.fail(n, path, ErrValue, transport.ErrInvalidEndpoint, "a connect endpoint needs a definite host and port, got %s (* and port 0 are for bind)", quote(uri))
+		return "", d.Errorf(n, path, ErrValue, transport.ErrInvalidEndpoint, "a connect endpoint needs a definite host and port, got %s (* and port 0 are for bind)", Quote(uri))
 	}
 	return Endpoint(uri), nil
 }

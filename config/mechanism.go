@@ -30,8 +30,8 @@ var mechanismNames = []string{`"null"`, "plain_server", "plain_client", "curve_s
 
 const mechanismWant = "a mechanism"
 
-func mechanismField(dst *mechanism.Mechanism) field {
-	return field{key: "mechanism", decode: func(d *decoder, path string, n *yaml.Node) error {
+func mechanismField(dst *mechanism.Mechanism) Field {
+	return Field{Key: "mechanism", Decode: func(d *Decoder, path string, n *yaml.Node) error {
 		m, err := d.mechanism(path, n)
 		if err == nil && m != nil {
 			*dst = m
@@ -40,36 +40,36 @@ func mechanismField(dst *mechanism.Mechanism) field {
 	}}
 }
 
-func (d *decoder) mechanism(path string, n *yaml.Node) (mechanism.Mechanism, error) {
-	n, err := d.resolve(path, n)
+func (d *Decoder) mechanism(path string, n *yaml.Node) (mechanism.Mechanism, error) {
+	n, err := d.Resolve(path, n)
 	if err != nil {
 		return nil, err
 	}
-	if isNull(n) {
+	if IsNull(n) {
 		return nil, nil // not set: the socket's default, NULL
 	}
 	var name string
 	var settings *yaml.Node
 	switch n.Kind {
 	case yaml.ScalarNode:
-		text, tag, _, err := d.scalar(path, n, mechanismWant)
+		text, tag, _, err := d.Scalar(path, n, mechanismWant)
 		if err != nil || tag == "!!null" {
 			return nil, err
 		}
 		name = text
 	case yaml.MappingNode:
 		if len(n.Content) != 2 {
-			return nil, d.fail(n, path, ErrType, nil, "want one mechanism (a mapping with one key), got %d keys", len(n.Content)/2)
+			return nil, d.Errorf(n, path, ErrType, nil, "want one mechanism (a mapping with one key), got %d keys", len(n.Content)/2)
 		}
-		k, err := d.resolve(path, n.Content[0])
+		k, err := d.Resolve(path, n.Content[0])
 		if err != nil {
 			return nil, err
 		}
 		name, settings = k.Value, n.Content[1]
 	default:
-		return nil, d.fail(n, path, ErrType, nil, "want %s (one of %s), got %s", mechanismWant, strings.Join(mechanismNames, ", "), describe(n, ""))
+		return nil, d.Errorf(n, path, ErrType, nil, "want %s (one of %s), got %s", mechanismWant, strings.Join(mechanismNames, ", "), describe(n, ""))
 	}
-	sub := join(path, name)
+	sub := Join(path, name)
 	switch name {
 	case "null", "plain_server":
 		// Unit variants: written as a string, or as a key with no settings.
@@ -84,27 +84,27 @@ func (d *decoder) mechanism(path string, n *yaml.Node) (mechanism.Mechanism, err
 		return mechanism.PlainServer{}, nil
 	case "plain_client", "curve_server", "curve_client", "noise_server", "noise_client":
 		if settings == nil {
-			return nil, d.fail(n, path, ErrType, nil, "%s needs settings: write {%s: {...}}", name, name)
+			return nil, d.Errorf(n, path, ErrType, nil, "%s needs settings: write {%s: {...}}", name, name)
 		}
 	default:
-		return nil, d.fail(n, path, ErrValue, nil, "unknown mechanism %s (want one of %s)", quote(name), strings.Join(mechanismNames, ", "))
+		return nil, d.Errorf(n, path, ErrValue, nil, "unknown mechanism %s (want one of %s)", Quote(name), strings.Join(mechanismNames, ", "))
 	}
 	switch name {
 	case "plain_client":
 		var m mechanism.PlainClient
-		err := d.mapping(sub, settings, "PLAIN credentials", []field{
-			{key: "username", required: true, decode: func(d *decoder, path string, n *yaml.Node) error {
+		err := d.mapping(sub, settings, "PLAIN credentials", []Field{
+			{Key: "username", Required: true, Decode: func(d *Decoder, path string, n *yaml.Node) error {
 				return d.credential(path, n, &m.Username, "a user name")
 			}},
-			{key: "password", required: true, decode: func(d *decoder, path string, n *yaml.Node) error {
+			{Key: "password", Required: true, Decode: func(d *Decoder, path string, n *yaml.Node) error {
 				return d.credential(path, n, &m.Password, "a password")
 			}},
 		})
 		return m, err
 	case "curve_server", "noise_server":
 		var sec mechanism.SecretKey
-		err := d.mapping(sub, settings, "the server's secret key", []field{
-			{key: "secret", required: true, decode: func(d *decoder, path string, n *yaml.Node) error {
+		err := d.mapping(sub, settings, "the server's secret key", []Field{
+			{Key: "secret", Required: true, Decode: func(d *Decoder, path string, n *yaml.Node) error {
 				return d.key(path, n, sec[:], true)
 			}},
 		})
@@ -118,11 +118,11 @@ func (d *decoder) mechanism(path string, n *yaml.Node) (mechanism.Mechanism, err
 	default: // curve_client, noise_client
 		var server, pub mechanism.PublicKey
 		var sec mechanism.SecretKey
-		err := d.mapping(sub, settings, "the client's keys", []field{
-			{key: "server", required: name == "curve_client", decode: func(d *decoder, path string, n *yaml.Node) error {
+		err := d.mapping(sub, settings, "the client's keys", []Field{
+			{Key: "server", Required: name == "curve_client", Decode: func(d *Decoder, path string, n *yaml.Node) error {
 				return d.key(path, n, server[:], false)
 			}},
-			{key: "client", decode: func(d *decoder, path string, n *yaml.Node) error {
+			{Key: "client", Decode: func(d *Decoder, path string, n *yaml.Node) error {
 				return d.keyPair(path, n, &pub, &sec)
 			}},
 		})
@@ -138,29 +138,29 @@ func (d *decoder) mechanism(path string, n *yaml.Node) (mechanism.Mechanism, err
 
 // credential decodes a PLAIN user name or password: text of at most 255
 // bytes (PLAIN carries one length byte).
-func (d *decoder) credential(path string, n *yaml.Node, dst *string, want string) error {
-	if err := d.text(path, n, dst, want); err != nil {
+func (d *Decoder) credential(path string, n *yaml.Node, dst *string, want string) error {
+	if err := d.Text(path, n, dst, want); err != nil {
 		return err
 	}
 	if len(*dst) > 255 {
-		return d.fail(n, path, ErrValue, mechanism.ErrInvalidConfig, "want at most 255 bytes, got %d", len(*dst))
+		return d.Errorf(n, path, ErrValue, mechanism.ErrInvalidConfig, "want at most 255 bytes, got %d", len(*dst))
 	}
 	return nil
 }
 
 // keyPair decodes {public, secret}: the secret is required, the public key
 // is derived from it when absent and must match it when present.
-func (d *decoder) keyPair(path string, n *yaml.Node, pub *mechanism.PublicKey, sec *mechanism.SecretKey) error {
-	if r, err := d.resolve(path, n); err != nil || isNull(r) {
+func (d *Decoder) keyPair(path string, n *yaml.Node, pub *mechanism.PublicKey, sec *mechanism.SecretKey) error {
+	if r, err := d.Resolve(path, n); err != nil || IsNull(r) {
 		return err // not set: the mechanism generates a key pair
 	}
 	var pubNode *yaml.Node
-	err := d.mapping(path, n, "a key pair {public, secret}", []field{
-		{key: "public", decode: func(d *decoder, path string, n *yaml.Node) error {
+	err := d.mapping(path, n, "a key pair {public, secret}", []Field{
+		{Key: "public", Decode: func(d *Decoder, path string, n *yaml.Node) error {
 			pubNode = n
 			return d.key(path, n, pub[:], false)
 		}},
-		{key: "secret", required: true, decode: func(d *decoder, path string, n *yaml.Node) error {
+		{Key: "secret", Required: true, Decode: func(d *Decoder, path string, n *yaml.Node) error {
 			return d.key(path, n, sec[:], true)
 		}},
 	})
@@ -171,7 +171,7 @@ func (d *decoder) keyPair(path string, n *yaml.Node, pub *mechanism.PublicKey, s
 	if pub.IsZero() {
 		*pub = derived
 	} else if !pub.Equal(derived) {
-		return d.fail(pubNode, join(path, "public"), ErrValue, mechanism.ErrInvalidKey,
+		return d.Errorf(pubNode, Join(path, "public"), ErrValue, mechanism.ErrInvalidKey,
 			"this public key does not belong to the secret key beside it (whose public key is %s)", derived)
 	}
 	return nil
@@ -179,33 +179,33 @@ func (d *decoder) keyPair(path string, n *yaml.Node, pub *mechanism.PublicKey, s
 
 // key decodes a 40-character Z85 key into dst (32 bytes). A secret key's
 // text never appears in an error message.
-func (d *decoder) key(path string, n *yaml.Node, dst []byte, secret bool) error {
+func (d *Decoder) key(path string, n *yaml.Node, dst []byte, secret bool) error {
 	const want = "a 40-character Z85 key"
-	text, tag, n, err := d.scalar(path, n, want)
+	text, tag, n, err := d.Scalar(path, n, want)
 	if err != nil {
 		return err
 	}
 	switch tag {
 	case "!!null":
-		return d.fail(n, path, ErrMissing, mechanism.ErrInvalidKey, "want %s, got null", want)
+		return d.Errorf(n, path, ErrMissing, mechanism.ErrInvalidKey, "want %s, got null", want)
 	case "!!str", "!!int", "!!float", "!!bool", "!!timestamp":
 	default:
-		return d.fail(n, path, ErrType, mechanism.ErrInvalidKey, "want %s, got a value tagged %s", want, tag)
+		return d.Errorf(n, path, ErrType, mechanism.ErrInvalidKey, "want %s, got a value tagged %s", want, tag)
 	}
 	if len(text) != 40 {
-		return d.fail(n, path, ErrValue, mechanism.ErrInvalidKey, "want %s, got %d characters", want, len(text))
+		return d.Errorf(n, path, ErrValue, mechanism.ErrInvalidKey, "want %s, got %d characters", want, len(text))
 	}
 	k, err := mechanism.ParsePublicKey(text)
 	if err != nil {
 		var z *mechanism.Z85Error
 		if secret && errors.As(err, &z) && z.Pos >= 0 {
 			// Name the position only: the key is secret.
-			return d.fail(n, path, ErrValue, err, "not a valid Z85 key (bad character or group at position %d)", z.Pos)
+			return d.Errorf(n, path, ErrValue, err, "not a valid Z85 key (bad character or group at position %d)", z.Pos)
 		}
 		if secret {
-			return d.fail(n, path, ErrValue, mechanism.ErrInvalidKey, "not a valid Z85 key")
+			return d.Errorf(n, path, ErrValue, mechanism.ErrInvalidKey, "not a valid Z85 key")
 		}
-		return d.fail(n, path, ErrValue, err, "want %s: %v", want, err)
+		return d.Errorf(n, path, ErrValue, err, "want %s: %v", want, err)
 	}
 	copy(dst, k[:])
 	return nil

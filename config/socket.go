@@ -413,42 +413,42 @@ func attach(s endpointer, what string, connect, bind []Endpoint) error {
 
 // The YAML keys of each socket type, built from the pieces below.
 
-func (c *ClientConfig) fields() []field {
+func (c *ClientConfig) fields() []Field {
 	return socketFields("client", &c.Connect, &c.Bind, false, false, &c.Heartbeat, &c.Mechanism, &c.Extras,
 		sendFields(&c.SendHWM, &c.SendTimeout), recvFields(&c.RecvHWM, &c.RecvTimeout))
 }
 
-func (c *ServerConfig) fields() []field {
+func (c *ServerConfig) fields() []Field {
 	return socketFields("server", &c.Connect, &c.Bind, false, false, &c.Heartbeat, &c.Mechanism, &c.Extras,
 		sendFields(&c.SendHWM, &c.SendTimeout), recvFields(&c.RecvHWM, &c.RecvTimeout))
 }
 
-func (c *RadioConfig) fields() []field {
+func (c *RadioConfig) fields() []Field {
 	return socketFields("radio", &c.Connect, &c.Bind, true, false, &c.Heartbeat, &c.Mechanism, &c.Extras,
-		sendFields(&c.SendHWM, &c.SendTimeout), []field{boolField("no_drop", &c.NoDrop)})
+		sendFields(&c.SendHWM, &c.SendTimeout), []Field{boolField("no_drop", &c.NoDrop)})
 }
 
-func (c *DishConfig) fields() []field {
+func (c *DishConfig) fields() []Field {
 	fs := socketFields("dish", &c.Connect, &c.Bind, false, true, &c.Heartbeat, &c.Mechanism, &c.Extras,
-		recvFields(&c.RecvHWM, &c.RecvTimeout), []field{{key: "groups", decode: func(d *decoder, path string, n *yaml.Node) error {
+		recvFields(&c.RecvHWM, &c.RecvTimeout), []Field{{Key: "groups", Decode: func(d *Decoder, path string, n *yaml.Node) error {
 			return d.groups(path, n, &c.Groups)
 		}}})
 	// A dish never lingers (libzmq forces 0), so linger is not a dish key.
 	out := fs[:0]
 	for _, f := range fs {
-		if f.key != "linger" {
+		if f.Key != "linger" {
 			out = append(out, f)
 		}
 	}
 	return out
 }
 
-func (c *ScatterConfig) fields() []field {
+func (c *ScatterConfig) fields() []Field {
 	return socketFields("scatter", &c.Connect, &c.Bind, false, false, &c.Heartbeat, &c.Mechanism, &c.Extras,
 		sendFields(&c.SendHWM, &c.SendTimeout))
 }
 
-func (c *GatherConfig) fields() []field {
+func (c *GatherConfig) fields() []Field {
 	return socketFields("gather", &c.Connect, &c.Bind, false, false, &c.Heartbeat, &c.Mechanism, &c.Extras,
 		recvFields(&c.RecvHWM, &c.RecvTimeout))
 }
@@ -457,11 +457,11 @@ func (c *GatherConfig) fields() []field {
 // own. udpConnect and udpBind say where udp endpoints are allowed (a
 // radio connects to them, a dish binds them).
 func socketFields(sock string, connect, bind *[]Endpoint, udpConnect, udpBind bool, hb *socket.Heartbeat,
-	m *mechanism.Mechanism, x *Extras, own ...[]field) []field {
-	fs := []field{
+	m *mechanism.Mechanism, x *Extras, own ...[]Field) []Field {
+	fs := []Field{
 		endpointsField("connect", connect, endpointRule{connect: true, udp: udpConnect, socket: sock}),
 		endpointsField("bind", bind, endpointRule{udp: udpBind, socket: sock}),
-		{key: "heartbeat", decode: func(d *decoder, path string, n *yaml.Node) error { return d.heartbeat(path, n, hb) }},
+		{Key: "heartbeat", Decode: func(d *Decoder, path string, n *yaml.Node) error { return d.heartbeat(path, n, hb) }},
 		mechanismField(m),
 	}
 	for _, o := range own {
@@ -470,15 +470,15 @@ func socketFields(sock string, connect, bind *[]Endpoint, udpConnect, udpBind bo
 	return append(fs, x.fields()...)
 }
 
-func sendFields(hwm *int, timeout *time.Duration) []field {
-	return []field{
+func sendFields(hwm *int, timeout *time.Duration) []Field {
+	return []Field{
 		hwmField("send_hwm", "send_high_water_mark", hwm),
 		timeoutField("send_timeout", timeout, "TrySend"),
 	}
 }
 
-func recvFields(hwm *int, timeout *time.Duration) []field {
-	return []field{
+func recvFields(hwm *int, timeout *time.Duration) []Field {
+	return []Field{
 		hwmField("recv_hwm", "recv_high_water_mark", hwm),
 		timeoutField("recv_timeout", timeout, "TryRecv"),
 	}
@@ -486,10 +486,10 @@ func recvFields(hwm *int, timeout *time.Duration) []field {
 
 // hwmField decodes a high-water mark: a non-negative integer that fits
 // libzmq's int, 0 meaning no limit (socket.Unlimited).
-func hwmField(key, alias string, dst *int) field {
-	return field{key: key, aliases: []string{alias}, decode: func(d *decoder, path string, n *yaml.Node) error {
+func hwmField(key, alias string, dst *int) Field {
+	return Field{Key: key, Aliases: []string{alias}, Decode: func(d *Decoder, path string, n *yaml.Node) error {
 		v := int64(-1)
-		if err := d.integer(path, n, &v, 0, math.MaxInt32, "a non-negative integer"); err != nil {
+		if err := d.Int64(path, n, &v, 0, math.MaxInt32, "a non-negative integer"); err != nil {
 			return err
 		}
 		switch v {
@@ -506,19 +506,19 @@ func hwmField(key, alias string, dst *int) field {
 // timeoutField decodes a send or receive timeout. libzmq reads a zero
 // timeout as "never block"; zmesh's Options read 0 as "no timeout", so an
 // explicit 0 is refused rather than silently meaning the opposite.
-func timeoutField(key string, dst *time.Duration, try string) field {
-	return field{key: key, decode: func(d *decoder, path string, n *yaml.Node) error {
-		return d.duration(path, n, dst, durationSpec{positive: true,
-			zeroHint: " (null means no timeout; for a call that never blocks use " + try + ")"})
+func timeoutField(key string, dst *time.Duration, try string) Field {
+	return Field{Key: key, Decode: func(d *Decoder, path string, n *yaml.Node) error {
+		return d.Duration(path, n, dst, DurationSpec{Positive: true,
+			ZeroHint: " (null means no timeout; for a call that never blocks use " + try + ")"})
 	}}
 }
 
-func boolField(key string, dst *bool) field {
-	return field{key: key, decode: func(d *decoder, path string, n *yaml.Node) error { return d.boolean(path, n, dst) }}
+func boolField(key string, dst *bool) Field {
+	return Field{Key: key, Decode: func(d *Decoder, path string, n *yaml.Node) error { return d.Bool(path, n, dst) }}
 }
 
-func durationField(key string, dst *time.Duration, spec durationSpec) field {
-	return field{key: key, decode: func(d *decoder, path string, n *yaml.Node) error { return d.duration(path, n, dst, spec) }}
+func durationField(key string, dst *time.Duration, spec DurationSpec) Field {
+	return Field{Key: key, Decode: func(d *Decoder, path string, n *yaml.Node) error { return d.Duration(path, n, dst, spec) }}
 }
 
 // maxHeartbeat is libzmq-rs's contract for heartbeat intervals and
@@ -526,21 +526,21 @@ func durationField(key string, dst *time.Duration, spec durationSpec) field {
 const maxHeartbeat = math.MaxInt32 * time.Millisecond
 
 // heartbeat decodes {interval, timeout, ttl}. Null means no heartbeat.
-func (d *decoder) heartbeat(path string, n *yaml.Node, dst *socket.Heartbeat) error {
+func (d *Decoder) heartbeat(path string, n *yaml.Node, dst *socket.Heartbeat) error {
 	var hb socket.Heartbeat
-	err := d.mapping(path, n, "a heartbeat {interval, timeout, ttl}", []field{
-		durationField("interval", &hb.Interval, durationSpec{positive: true, max: maxHeartbeat,
-			zeroHint: " (to turn heartbeats off, leave heartbeat out or set it to null)"}),
-		durationField("timeout", &hb.Timeout, durationSpec{positive: true, max: maxHeartbeat,
-			zeroHint: " (null means the same as the interval)"}),
-		durationField("ttl", &hb.TTL, durationSpec{positive: true, max: socket.MaxTTL,
-			zeroHint: " (null sends no TTL)"}),
+	err := d.mapping(path, n, "a heartbeat {interval, timeout, ttl}", []Field{
+		durationField("interval", &hb.Interval, DurationSpec{Positive: true, Max: maxHeartbeat,
+			ZeroHint: " (to turn heartbeats off, leave heartbeat out or set it to null)"}),
+		durationField("timeout", &hb.Timeout, DurationSpec{Positive: true, Max: maxHeartbeat,
+			ZeroHint: " (null means the same as the interval)"}),
+		durationField("ttl", &hb.TTL, DurationSpec{Positive: true, Max: socket.MaxTTL,
+			ZeroHint: " (null sends no TTL)"}),
 	})
 	if err != nil {
 		return err
 	}
-	if r, _ := d.resolve(path, n); r != nil && !isNull(r) && hb.Interval == 0 {
-		return d.fail(r, path, ErrMissing, nil, "missing key interval (a heartbeat needs one)")
+	if r, _ := d.Resolve(path, n); r != nil && !IsNull(r) && hb.Interval == 0 {
+		return d.Errorf(r, path, ErrMissing, nil, "missing key interval (a heartbeat needs one)")
 	}
 	*dst = hb
 	return nil
@@ -548,22 +548,22 @@ func (d *decoder) heartbeat(path string, n *yaml.Node, dst *socket.Heartbeat) er
 
 // groups decodes a dish's groups: text of at most patterns.MaxGroupLen
 // bytes, no NUL, each once (Dish.Join refuses a second join).
-func (d *decoder) groups(path string, n *yaml.Node, dst *[]string) error {
+func (d *Decoder) groups(path string, n *yaml.Node, dst *[]string) error {
 	var gs []string
 	seen := make(map[string]int)
-	err := d.seq(path, n, "group names", func(path string, item *yaml.Node) error {
+	err := d.Seq(path, n, "group names", func(path string, item *yaml.Node) error {
 		var g string
-		if err := d.text(path, item, &g, "a group name"); err != nil {
+		if err := d.Text(path, item, &g, "a group name"); err != nil {
 			return err
 		}
 		switch {
 		case len(g) > patterns.MaxGroupLen:
-			return d.fail(item, path, ErrValue, socket.ErrInvalidInput, "want a group of at most %d bytes, got %d", patterns.MaxGroupLen, len(g))
+			return d.Errorf(item, path, ErrValue, socket.ErrInvalidInput, "want a group of at most %d bytes, got %d", patterns.MaxGroupLen, len(g))
 		case containsNUL(g):
-			return d.fail(item, path, ErrValue, socket.ErrInvalidInput, "a group cannot contain a NUL byte")
+			return d.Errorf(item, path, ErrValue, socket.ErrInvalidInput, "a group cannot contain a NUL byte")
 		}
 		if i, dup := seen[g]; dup {
-			return d.fail(item, path, ErrConflict, nil, "group %s is already listed (item %d)", quote(g), i)
+			return d.Errorf(item, path, ErrConflict, nil, "group %s is already listed (item %d)", Quote(g), i)
 		}
 		seen[g] = len(gs)
 		gs = append(gs, g)
@@ -583,25 +583,25 @@ func containsNUL(s string) bool {
 }
 
 // fields are the YAML keys of Extras.
-func (x *Extras) fields() []field {
-	return []field{
-		durationField("linger", &x.Linger, durationSpec{word: "forever", wordValue: -1}),
-		durationField("reconnect_interval", &x.ReconnectInterval, durationSpec{positive: true, word: "off", wordValue: -1,
-			zeroHint: ` (null means the default, 100ms; "off" turns reconnection off)`}),
-		durationField("reconnect_interval_max", &x.ReconnectIntervalMax, durationSpec{}),
-		durationField("connect_timeout", &x.ConnectTimeout, durationSpec{positive: true,
-			zeroHint: " (null leaves it to the system)"}),
-		durationField("handshake_timeout", &x.HandshakeTimeout, durationSpec{positive: true, word: "off", wordValue: -1,
-			zeroHint: ` (null means the default, 30s; "off" means no bound)`}),
-		{key: "max_msg_size", decode: func(d *decoder, path string, n *yaml.Node) error {
-			return d.integer(path, n, &x.MaxMsgSize, 0, math.MaxInt64, "a non-negative number of bytes")
+func (x *Extras) fields() []Field {
+	return []Field{
+		durationField("linger", &x.Linger, DurationSpec{Word: "forever", WordValue: -1}),
+		durationField("reconnect_interval", &x.ReconnectInterval, DurationSpec{Positive: true, Word: "off", WordValue: -1,
+			ZeroHint: ` (null means the default, 100ms; "off" turns reconnection off)`}),
+		durationField("reconnect_interval_max", &x.ReconnectIntervalMax, DurationSpec{}),
+		durationField("connect_timeout", &x.ConnectTimeout, DurationSpec{Positive: true,
+			ZeroHint: " (null leaves it to the system)"}),
+		durationField("handshake_timeout", &x.HandshakeTimeout, DurationSpec{Positive: true, Word: "off", WordValue: -1,
+			ZeroHint: ` (null means the default, 30s; "off" means no bound)`}),
+		{Key: "max_msg_size", Decode: func(d *Decoder, path string, n *yaml.Node) error {
+			return d.Int64(path, n, &x.MaxMsgSize, 0, math.MaxInt64, "a non-negative number of bytes")
 		}},
-		{key: "max_connections", decode: func(d *decoder, path string, n *yaml.Node) error {
-			return d.intField(path, n, &x.MaxConnections, 0, math.MaxInt32, "a non-negative integer")
+		{Key: "max_connections", Decode: func(d *Decoder, path string, n *yaml.Node) error {
+			return d.Int(path, n, &x.MaxConnections, 0, math.MaxInt32, "a non-negative integer")
 		}},
 		boolField("immediate", &x.Immediate),
-		{key: "auth", decode: func(d *decoder, path string, n *yaml.Node) error {
-			if r, err := d.resolve(path, n); err != nil || isNull(r) {
+		{Key: "auth", Decode: func(d *Decoder, path string, n *yaml.Node) error {
+			if r, err := d.Resolve(path, n); err != nil || IsNull(r) {
 				return err
 			}
 			a := new(AuthConfig)

@@ -1,10 +1,7 @@
 package store
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"regexp"
@@ -150,11 +147,11 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig parses a configuration held in data; name is used in
 // errors. ${VAR} references read the process environment.
 func ParseConfig(name string, data []byte) (*Config, error) {
-	root, err := parseYAML(name, data)
+	root, err := config.ParseYAML(name, data)
 	if err != nil {
 		return nil, err
 	}
-	d := &decoder{file: name, lookup: os.LookupEnv}
+	d := &decoder{Decoder: config.Decoder{File: name}}
 	c := &Config{Name: name}
 	if root == nil {
 		root = &yaml.Node{Kind: yaml.MappingNode, Line: 1, Column: 1}
@@ -165,312 +162,71 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	return c, nil
 }
 
-// parseYAML reads one YAML document and returns its root (nil if empty).
-func parseYAML(name string, data []byte) (root *yaml.Node, err error) {
-	defer func() {
-		// yaml.v3 recovers its own panics; this guards against a parser bug
-		// on hostile input crashing the server.
-		if r := recover(); r != nil {
-			root, err = nil, &config.Error{File: name, Kind: config.ErrSyntax, Msg: fmt.Sprintf("YAML parser failed: %v", r)}
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, nil
-		}
-		return nil, syntaxError(name, err)
-	}
-	var next yaml.Node
-	switch err := dec.Decode(&next); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		return nil, syntaxError(name, err)
-	default:
-		return nil, &config.Error{File: name, Line: next.Line, Column: next.Column, Kind: config.ErrSyntax,
-			Msg: "a second YAML document (after ---); a configuration file holds one"}
-	}
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
-		return doc.Content[0], nil
-	}
-	return &doc, nil
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxError turns yaml.v3's "yaml: line 3: ..." into a *config.Error.
-func syntaxError(name string, err error) error {
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
-	e := &config.Error{File: name, Kind: config.ErrSyntax}
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		e.Line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
-	}
-	// yaml.v3's parser (as opposed to its scanner) counts lines from 0.
-	if strings.HasPrefix(msg, "did not find expected") || strings.HasPrefix(msg, "found ") {
-		e.Line++
-	}
-	e.Msg = "invalid YAML: " + msg
-	return e
-}
-
-// decoder walks the node tree of one file. The socket and auth sections
-// are handed to package config's decoders (through yaml.Unmarshaler), whose
-// errors are then pinned to this file and path; the rest is decoded here,
-// strictly, with errors of the same form.
+// decoder decodes one file with package config's Decoder: the socket and
+// auth sections by package config's own rules, the rest by the rules
+// below (Zenoh's, where they differ), with errors of the same form.
 type decoder struct {
-	file   string
-	lookup func(string) (string, bool)
-	visits int
+	config.Decoder
 }
 
-// maxVisits bounds the nodes visited, aliases expanded (billion laughs).
-const maxVisits = 1 << 20
+// quote quotes a value for a message, as package config does.
+func quote(s string) string { return config.Quote(s) }
 
-func (d *decoder) fail(n *yaml.Node, path string, kind, cause error, format string, args ...any) error {
-	e := &config.Error{File: d.file, Path: path, Kind: kind, Msg: fmt.Sprintf(format, args...), Err: cause}
-	if n != nil {
-		e.Line, e.Column = n.Line, n.Column
-	}
-	return e
+// field is a key whose value decode decodes (store's fields need no
+// Decoder argument: they close over theirs).
+func field(key string, required bool, decode func(path string, n *yaml.Node) error) config.Field {
+	return config.Field{Key: key, Required: required, Decode: func(_ *config.Decoder, path string, n *yaml.Node) error {
+		return decode(path, n)
+	}}
 }
 
-func (d *decoder) resolve(path string, n *yaml.Node) (*yaml.Node, error) {
-	for hops := 0; n.Kind == yaml.AliasNode; hops++ {
-		if n.Alias == nil || hops > 8 {
-			return nil, d.fail(n, path, config.ErrSyntax, nil, "alias *%s names no anchor", n.Value)
-		}
-		n = n.Alias
-	}
-	if d.visits++; d.visits > maxVisits {
-		return nil, d.fail(n, path, config.ErrValue, nil, "aliases expand to more than %d values; refusing the file", maxVisits)
-	}
-	return n, nil
-}
-
-func isNull(n *yaml.Node) bool {
-	return n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
-}
-
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.ShortTag() == "!!null" {
-			return "null"
-		}
-		return quote(n.Value)
-	}
-	return "nothing"
-}
-
-func quote(s string) string {
-	if len(s) > 64 {
-		return strconv.Quote(s[:64]) + "..."
-	}
-	return strconv.Quote(s)
-}
-
-func join(path, key string) string {
-	switch {
-	case path == "":
-		return key
-	case key == "":
-		return path
-	}
-	return path + "." + key
-}
-
-// field is one key of a mapping and how to decode its value.
-type field struct {
-	key      string
-	required bool
-	decode   func(path string, n *yaml.Node) error
-}
-
-// mapping decodes the mapping n by fields; an unknown key is an error
-// that lists the known ones. With rest set, unknown keys go to rest
-// instead (a backend's options).
-func (d *decoder) mapping(path string, n *yaml.Node, what string, fields []field, rest func(key string, k, v *yaml.Node) error) error {
-	n, err := d.resolve(path, n)
-	if err != nil {
-		return err
-	}
-	if isNull(n) {
-		n = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
-	}
-	if n.Kind != yaml.MappingNode {
-		return d.fail(n, path, config.ErrType, nil, "want %s (a mapping), got %s", what, describe(n))
-	}
-	seen := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, err := d.resolve(path, n.Content[i])
-		if err != nil {
-			return err
-		}
-		v := n.Content[i+1]
-		if k.Kind != yaml.ScalarNode {
-			return d.fail(k, path, config.ErrType, nil, "want a key name, got %s", describe(k))
-		}
-		if k.ShortTag() == "!!merge" {
-			return d.fail(k, path, config.ErrUnknownKey, nil, "merge keys (<<) are not supported in %s", what)
-		}
-		name := k.Value
-		if prev, dup := seen[name]; dup {
-			return d.fail(k, path, config.ErrConflict, nil, "key %s given twice (first at line %d)", quote(name), prev.Line)
-		}
-		seen[name] = k
-		i := slices.IndexFunc(fields, func(f field) bool { return f.key == name })
-		switch {
-		case i >= 0:
-			if err := fields[i].decode(join(path, name), v); err != nil {
-				return err
-			}
-		case rest != nil:
-			if err := rest(name, k, v); err != nil {
-				return err
-			}
-		default:
-			var known []string
-			for _, f := range fields {
-				known = append(known, f.key)
-			}
-			return d.fail(k, path, config.ErrUnknownKey, nil, "unknown key %s in %s (want one of %s)", quote(name), what, strings.Join(known, ", "))
-		}
-	}
-	for _, f := range fields {
-		if _, ok := seen[f.key]; f.required && !ok {
-			return d.fail(n, path, config.ErrMissing, nil, "missing key %s in %s", f.key, what)
-		}
-	}
-	return nil
+// mapping decodes the mapping n by fields: an unknown key is an error
+// that lists the known ones, unless rest is set and takes it (a backend's
+// options). Merge keys (<<) are refused in these sections.
+func (d *decoder) mapping(path string, n *yaml.Node, what string, fields []config.Field, rest func(path, key string, k, v *yaml.Node) error) error {
+	return d.Mapping(path, n, config.Mapping{What: what, Fields: fields, Rest: rest, NoMerge: true, Named: true})
 }
 
 // entries calls each for every key and value of the mapping n, in order,
 // refusing duplicate keys.
-func (d *decoder) entries(path string, n *yaml.Node, what string, each func(name string, k, v *yaml.Node) error) error {
-	return d.mapping(path, n, what, nil, func(name string, k, v *yaml.Node) error {
-		return each(name, k, v)
-	})
-}
-
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// expand replaces ${NAME} by the environment variable NAME (an error if it
-// is not set), $${ by a literal ${, and leaves any other ${ alone: the
-// rules of package config.
-func (d *decoder) expand(path string, n *yaml.Node, s string) (string, error) {
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "${")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String(), nil
-		}
-		if i > 0 && s[i-1] == '$' {
-			b.WriteString(s[:i-1])
-			b.WriteString("${")
-			s = s[i+2:]
-			continue
-		}
-		end := strings.IndexByte(s[i+2:], '}')
-		if end < 0 || !envName.MatchString(s[i+2:i+2+end]) {
-			b.WriteString(s[:i+2])
-			s = s[i+2:]
-			continue
-		}
-		name := s[i+2 : i+2+end]
-		v, ok := d.lookup(name)
-		if !ok {
-			return "", d.fail(n, path, config.ErrEnv, nil, "environment variable %s is not set", name)
-		}
-		b.WriteString(s[:i])
-		b.WriteString(v)
-		s = s[i+2+end+1:]
-	}
-}
-
-const quotedStyles = yaml.DoubleQuotedStyle | yaml.SingleQuotedStyle | yaml.LiteralStyle | yaml.FoldedStyle | yaml.TaggedStyle
-
-// scalar returns a scalar's text, ${VAR} expanded, and its tag (a plain
-// value is typed again after expansion, as in package config).
-func (d *decoder) scalar(path string, n *yaml.Node, want string) (string, string, *yaml.Node, error) {
-	n, err := d.resolve(path, n)
-	if err != nil {
-		return "", "", nil, err
-	}
-	if isNull(n) {
-		return "", "!!null", n, nil
-	}
-	if n.Kind != yaml.ScalarNode {
-		return "", "", n, d.fail(n, path, config.ErrType, nil, "want %s, got %s", want, describe(n))
-	}
-	text, tag := n.Value, n.ShortTag()
-	if tag == "!!str" && strings.Contains(text, "${") {
-		if text, err = d.expand(path, n, text); err != nil {
-			return "", "", n, err
-		}
-		if n.Style&quotedStyles == 0 {
-			tag = (&yaml.Node{Kind: yaml.ScalarNode, Value: text}).ShortTag()
-		}
-	}
-	return text, tag, n, nil
+func (d *decoder) entries(path string, n *yaml.Node, what string, each func(path, name string, k, v *yaml.Node) error) error {
+	return d.mapping(path, n, what, nil, each)
 }
 
 // text decodes a non-empty string.
 func (d *decoder) text(path string, n *yaml.Node, dst *string, want string) error {
-	text, tag, n, err := d.scalar(path, n, want)
+	text, tag, n, err := d.Scalar(path, n, want)
 	if err != nil {
 		return err
 	}
 	if tag == "!!null" || text == "" {
-		return d.fail(n, path, config.ErrValue, nil, "want %s, got nothing", want)
+		return d.Errorf(n, path, config.ErrValue, nil, "want %s, got nothing", want)
 	}
 	if tag != "!!str" {
-		return d.fail(n, path, config.ErrType, nil, "want %s, got %s (quote it to make it text)", want, quote(text))
+		return d.Errorf(n, path, config.ErrType, nil, "want %s, got %s (quote it to make it text)", want, quote(text))
 	}
 	*dst = text
 	return nil
 }
 
-// integer decodes a non-negative integer; null leaves dst alone.
-func (d *decoder) integer(path string, n *yaml.Node, dst *int, want string) error {
-	text, tag, n, err := d.scalar(path, n, want)
-	if err != nil || tag == "!!null" {
-		return err
-	}
-	var v int64
-	if tag != "!!int" || (&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: text}).Decode(&v) != nil {
-		return d.fail(n, path, config.ErrType, nil, "want %s, got %s", want, quote(text))
-	}
-	if v < 0 || v > math.MaxInt32 {
-		return d.fail(n, path, config.ErrValue, nil, "want %s, got %s", want, quote(text))
-	}
-	*dst = int(v)
-	return nil
+// count decodes a non-negative int (that fits libzmq's int); null leaves
+// dst alone.
+func (d *decoder) count(path string, n *yaml.Node, dst *int, want string) error {
+	return d.Int(path, n, dst, 0, math.MaxInt32, want)
 }
 
-// boolean decodes true or false; null leaves dst alone.
+// boolean decodes true or false; null leaves dst alone. Unlike package
+// config, it takes "true" and "false" as text too, as Zenoh does.
 func (d *decoder) boolean(path string, n *yaml.Node, dst *bool) error {
-	text, tag, n, err := d.scalar(path, n, "true or false")
+	text, tag, n, err := d.Scalar(path, n, "true or false")
 	if err != nil || tag == "!!null" {
 		return err
 	}
-	switch {
-	case tag == "!!bool" && (text == "true" || text == "false"):
+	if (tag == "!!bool" || tag == "!!str") && (text == "true" || text == "false") {
 		*dst = text == "true"
 		return nil
-	case tag == "!!str" && (text == "true" || text == "false"):
-		*dst = text == "true" // Zenoh accepts "true" and "false" as text
-		return nil
 	}
-	return d.fail(n, path, config.ErrType, nil, "want true or false, got %s", quote(text))
+	return d.Errorf(n, path, config.ErrType, nil, "want true or false, got %s", quote(text))
 }
 
 // duration decodes "300ms", "1h30m", or a number of seconds (Zenoh's
@@ -481,7 +237,7 @@ func (d *decoder) duration(path string, n *yaml.Node, dst *time.Duration, off *t
 	if off != nil {
 		want += `, or "off"`
 	}
-	text, tag, n, err := d.scalar(path, n, want)
+	text, tag, n, err := d.Scalar(path, n, want)
 	if err != nil || tag == "!!null" {
 		return err
 	}
@@ -494,20 +250,20 @@ func (d *decoder) duration(path string, n *yaml.Node, dst *time.Duration, off *t
 	case "!!int", "!!float":
 		secs, perr := strconv.ParseFloat(text, 64)
 		if perr != nil || secs < 0 || secs*float64(time.Second) >= math.MaxInt64 {
-			return d.fail(n, path, config.ErrValue, nil, "want %s, got %s", want, quote(text))
+			return d.Errorf(n, path, config.ErrValue, nil, "want %s, got %s", want, quote(text))
 		}
 		v = time.Duration(secs * float64(time.Second))
 	case "!!str":
 		var perr error
 		v, perr = time.ParseDuration(text)
 		if perr != nil || v < 0 {
-			return d.fail(n, path, config.ErrValue, nil, "want %s, got %s", want, quote(text))
+			return d.Errorf(n, path, config.ErrValue, nil, "want %s, got %s", want, quote(text))
 		}
 	default:
-		return d.fail(n, path, config.ErrType, nil, "want %s, got %s", want, quote(text))
+		return d.Errorf(n, path, config.ErrType, nil, "want %s, got %s", want, quote(text))
 	}
 	if v == 0 {
-		return d.fail(n, path, config.ErrValue, nil, "want a positive duration, got %s (leave the key out for the default)", quote(text))
+		return d.Errorf(n, path, config.ErrValue, nil, "want a positive duration, got %s (leave the key out for the default)", quote(text))
 	}
 	*dst = v
 	return nil
@@ -521,18 +277,18 @@ var sizePattern = regexp.MustCompile(`^\s*([0-9]+)\s*([A-Za-z]*)\s*$`)
 // GB, KiB, MiB, GiB; case does not matter). Null leaves dst alone.
 func (d *decoder) size(path string, n *yaml.Node, dst *int) error {
 	want := "a size in bytes such as 1048576 or 16MiB"
-	text, tag, n, err := d.scalar(path, n, want)
+	text, tag, n, err := d.Scalar(path, n, want)
 	if err != nil || tag == "!!null" {
 		return err
 	}
 	m := sizePattern.FindStringSubmatch(text)
 	if m == nil || (tag != "!!int" && tag != "!!str") {
-		return d.fail(n, path, config.ErrValue, nil, "want %s, got %s", want, quote(text))
+		return d.Errorf(n, path, config.ErrValue, nil, "want %s, got %s", want, quote(text))
 	}
 	unit, ok := sizeUnits[strings.ToLower(m[2])]
 	v, perr := strconv.ParseInt(m[1], 10, 64)
 	if !ok || perr != nil || v <= 0 || v > math.MaxInt32/unit {
-		return d.fail(n, path, config.ErrValue, nil, "want %s (at most 2GiB), got %s", want, quote(text))
+		return d.Errorf(n, path, config.ErrValue, nil, "want %s (at most 2GiB), got %s", want, quote(text))
 	}
 	*dst = int(v * unit)
 	return nil
@@ -542,15 +298,15 @@ func (d *decoder) size(path string, n *yaml.Node, dst *int) error {
 // (integers as int, floats as float64, true/false as bool, text as
 // string), a list as []any, a mapping as backend.Options.
 func (d *decoder) value(path string, n *yaml.Node) (any, error) {
-	n, err := d.resolve(path, n)
+	n, err := d.Resolve(path, n)
 	if err != nil {
 		return nil, err
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		out := backend.Options{}
-		err := d.entries(path, n, "options", func(name string, _, v *yaml.Node) error {
-			x, err := d.value(join(path, name), v)
+		err := d.entries(path, n, "options", func(path, name string, _, v *yaml.Node) error {
+			x, err := d.value(path, v)
 			out[name] = x
 			return err
 		})
@@ -558,7 +314,7 @@ func (d *decoder) value(path string, n *yaml.Node) (any, error) {
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
 		for i, it := range n.Content {
-			x, err := d.value(fmt.Sprintf("%s[%d]", path, i), it)
+			x, err := d.value(config.Index(path, i), it)
 			if err != nil {
 				return nil, err
 			}
@@ -566,7 +322,7 @@ func (d *decoder) value(path string, n *yaml.Node) (any, error) {
 		}
 		return out, nil
 	}
-	text, tag, n, err := d.scalar(path, n, "a value")
+	text, tag, n, err := d.Scalar(path, n, "a value")
 	if err != nil {
 		return nil, err
 	}
@@ -578,88 +334,68 @@ func (d *decoder) value(path string, n *yaml.Node) (any, error) {
 	}
 	var v any
 	if err := (&yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: text}).Decode(&v); err != nil {
-		return nil, d.fail(n, path, config.ErrValue, nil, "cannot read %s: %v", quote(text), err)
+		return nil, d.Errorf(n, path, config.ErrValue, nil, "cannot read %s: %v", quote(text), err)
 	}
 	return v, nil
 }
 
-// section decodes a socket or auth section with package config's rules.
-func (d *decoder) section(path string, n *yaml.Node, into yaml.Unmarshaler) error {
-	if err := into.UnmarshalYAML(n); err != nil {
-		var ce *config.Error
-		if errors.As(err, &ce) {
-			ce.File = d.file
-			ce.Path = join(path, ce.Path)
-			return ce
+// section is a socket or auth section, decoded with package config's
+// rules into the value made by set, unless it is null (absent).
+func (d *decoder) section(key string, set func(n *yaml.Node) config.Section) config.Field {
+	return field(key, false, func(path string, n *yaml.Node) error {
+		r, err := d.Resolve(path, n)
+		if err != nil || config.IsNull(r) {
+			return err
 		}
-		return d.fail(n, path, config.ErrValue, err, "%v", err)
-	}
-	return nil
+		return d.Section(path, n, set(n))
+	})
 }
 
 // config decodes the whole file into c and checks how its parts refer to
 // each other.
 func (d *decoder) config(root *yaml.Node, c *Config) error {
 	var serverNode, storagesNode *yaml.Node
-	socketSection := func(key string, set func(n *yaml.Node) error) field {
-		return field{key: key, decode: func(path string, n *yaml.Node) error {
-			r, err := d.resolve(path, n)
-			if err != nil || isNull(r) {
-				return err
-			}
-			return set(n)
-		}}
-	}
-	err := d.mapping("", root, "a storage server configuration", []field{
-		socketSection("server", func(n *yaml.Node) error {
+	err := d.mapping("", root, "a storage server configuration", []config.Field{
+		d.section("server", func(n *yaml.Node) config.Section {
 			serverNode = n
 			c.Server = new(config.ServerConfig)
-			return d.section("server", n, c.Server)
+			return c.Server
 		}),
-		socketSection("radio", func(n *yaml.Node) error {
-			c.Radio = new(config.RadioConfig)
-			return d.section("radio", n, c.Radio)
-		}),
-		socketSection("gather", func(n *yaml.Node) error {
-			c.Gather = new(config.GatherConfig)
-			return d.section("gather", n, c.Gather)
-		}),
-		socketSection("auth", func(n *yaml.Node) error {
-			c.Auth = new(config.AuthConfig)
-			return d.section("auth", n, c.Auth)
-		}),
-		{key: "requests", decode: func(path string, n *yaml.Node) error {
+		d.section("radio", func(*yaml.Node) config.Section { c.Radio = new(config.RadioConfig); return c.Radio }),
+		d.section("gather", func(*yaml.Node) config.Section { c.Gather = new(config.GatherConfig); return c.Gather }),
+		d.section("auth", func(*yaml.Node) config.Section { c.Auth = new(config.AuthConfig); return c.Auth }),
+		field("requests", false, func(path string, n *yaml.Node) error {
 			r := &c.Requests
 			off := time.Duration(-1)
-			return d.mapping(path, n, "the requests section", []field{
-				{key: "workers", decode: func(p string, n *yaml.Node) error { return d.integer(p, n, &r.Workers, "a number of goroutines") }},
-				{key: "query_workers", decode: func(p string, n *yaml.Node) error {
-					return d.integer(p, n, &r.QueryWorkers, "a number of goroutines")
-				}},
-				{key: "query_queue", decode: func(p string, n *yaml.Node) error { return d.integer(p, n, &r.QueryQueue, "a number of requests") }},
-				{key: "max_value_size", decode: func(p string, n *yaml.Node) error { return d.size(p, n, &r.MaxValueSize) }},
-				{key: "max_drift", decode: func(p string, n *yaml.Node) error { return d.duration(p, n, &r.MaxDrift, &off) }},
-				{key: "timeout", decode: func(p string, n *yaml.Node) error { return d.duration(p, n, &r.Timeout, nil) }},
+			return d.mapping(path, n, "the requests section", []config.Field{
+				field("workers", false, func(p string, n *yaml.Node) error { return d.count(p, n, &r.Workers, "a number of goroutines") }),
+				field("query_workers", false, func(p string, n *yaml.Node) error {
+					return d.count(p, n, &r.QueryWorkers, "a number of goroutines")
+				}),
+				field("query_queue", false, func(p string, n *yaml.Node) error { return d.count(p, n, &r.QueryQueue, "a number of requests") }),
+				field("max_value_size", false, func(p string, n *yaml.Node) error { return d.size(p, n, &r.MaxValueSize) }),
+				field("max_drift", false, func(p string, n *yaml.Node) error { return d.duration(p, n, &r.MaxDrift, &off) }),
+				field("timeout", false, func(p string, n *yaml.Node) error { return d.duration(p, n, &r.Timeout, nil) }),
 			}, nil)
-		}},
-		{key: "garbage_collection", decode: func(path string, n *yaml.Node) error {
+		}),
+		field("garbage_collection", false, func(path string, n *yaml.Node) error {
 			return d.gc(path, n, &c.GarbageCollection)
-		}},
-		{key: "volumes", decode: func(path string, n *yaml.Node) error {
-			return d.entries(path, n, "the volumes section", func(name string, k, v *yaml.Node) error {
-				vc, err := d.volume(join(path, name), name, k, v)
+		}),
+		field("volumes", false, func(path string, n *yaml.Node) error {
+			return d.entries(path, n, "the volumes section", func(path, name string, k, v *yaml.Node) error {
+				vc, err := d.volume(path, name, k, v)
 				c.Volumes = append(c.Volumes, vc)
 				return err
 			})
-		}},
-		{key: "storages", required: true, decode: func(path string, n *yaml.Node) error {
+		}),
+		field("storages", true, func(path string, n *yaml.Node) error {
 			storagesNode = n
-			return d.entries(path, n, "the storages section", func(name string, k, v *yaml.Node) error {
-				sc, err := d.storage(join(path, name), name, k, v)
+			return d.entries(path, n, "the storages section", func(path, name string, k, v *yaml.Node) error {
+				sc, err := d.storage(path, name, k, v)
 				c.Storages = append(c.Storages, sc)
 				return err
 			})
-		}},
+		}),
 	}, nil)
 	if err != nil {
 		return err
@@ -668,10 +404,20 @@ func (d *decoder) config(root *yaml.Node, c *Config) error {
 }
 
 func (d *decoder) gc(path string, n *yaml.Node, g *GCConfig) error {
-	return d.mapping(path, n, "a garbage_collection section", []field{
-		{key: "period", decode: func(p string, n *yaml.Node) error { return d.duration(p, n, &g.Period, nil) }},
-		{key: "lifespan", decode: func(p string, n *yaml.Node) error { return d.duration(p, n, &g.Lifespan, nil) }},
+	return d.mapping(path, n, "a garbage_collection section", []config.Field{
+		field("period", false, func(p string, n *yaml.Node) error { return d.duration(p, n, &g.Period, nil) }),
+		field("lifespan", false, func(p string, n *yaml.Node) error { return d.duration(p, n, &g.Lifespan, nil) }),
 	}, nil)
+}
+
+// options returns a mapping's rest function that decodes the keys it is
+// given as backend options into opts.
+func (d *decoder) options(opts backend.Options) func(path, key string, _, v *yaml.Node) error {
+	return func(path, key string, _, v *yaml.Node) error {
+		x, err := d.value(path, v)
+		opts[key] = x
+		return err
+	}
 }
 
 // volume decodes one volume: kind (default: the volume's name) and the
@@ -679,21 +425,17 @@ func (d *decoder) gc(path string, n *yaml.Node, g *GCConfig) error {
 func (d *decoder) volume(path, name string, k, n *yaml.Node) (VolumeConfig, error) {
 	vc := VolumeConfig{Name: name, Kind: name, Options: backend.Options{}, line: k.Line, column: k.Column}
 	kindAt, kindPath := k, path
-	err := d.mapping(path, n, "a volume", []field{
-		{key: "kind", decode: func(p string, n *yaml.Node) error {
+	err := d.mapping(path, n, "a volume", []config.Field{
+		field("kind", false, func(p string, n *yaml.Node) error {
 			kindAt, kindPath = n, p
 			return d.text(p, n, &vc.Kind, "a volume kind such as fs")
-		}},
-	}, func(key string, _, v *yaml.Node) error {
-		x, err := d.value(join(path, key), v)
-		vc.Options[key] = x
-		return err
-	})
+		}),
+	}, d.options(vc.Options))
 	if err != nil {
 		return vc, err
 	}
 	if !slices.Contains(backend.Kinds(), vc.Kind) {
-		return vc, d.fail(kindAt, kindPath, config.ErrValue, backend.ErrUnknownKind, "unknown volume kind %s (known: %s)",
+		return vc, d.Errorf(kindAt, kindPath, config.ErrValue, backend.ErrUnknownKind, "unknown volume kind %s (known: %s)",
 			quote(vc.Kind), strings.Join(backend.Kinds(), ", "))
 	}
 	return vc, nil
@@ -704,10 +446,20 @@ func (d *decoder) storage(path, name string, k, n *yaml.Node) (StorageConfig, er
 	sc := StorageConfig{Name: name, line: k.Line, column: k.Column}
 	var stripAt *yaml.Node
 	if err := validName(name); err != nil {
-		return sc, d.fail(k, path, config.ErrValue, nil, "%v", err)
+		return sc, d.Errorf(k, path, config.ErrValue, nil, "%v", err)
 	}
-	err := d.mapping(path, n, "a storage", []field{
-		{key: "key_expr", required: true, decode: func(p string, n *yaml.Node) error {
+	// read_only is accepted in the volume's map form too, where Zenoh's S3
+	// and filesystem backends take it; either sets it.
+	readOnly := field("read_only", false, func(p string, n *yaml.Node) error {
+		var ro bool
+		if err := d.boolean(p, n, &ro); err != nil {
+			return err
+		}
+		sc.ReadOnly = sc.ReadOnly || ro
+		return nil
+	})
+	err := d.mapping(path, n, "a storage", []config.Field{
+		field("key_expr", true, func(p string, n *yaml.Node) error {
 			if err := d.text(p, n, &sc.KeyExpr, "a key expression such as demo/**"); err != nil {
 				return err
 			}
@@ -716,23 +468,23 @@ func (d *decoder) storage(path, name string, k, n *yaml.Node) (StorageConfig, er
 				if c, cerr := keyexpr.Canonize(sc.KeyExpr); cerr == nil {
 					hint = "; write it " + quote(c)
 				}
-				return d.fail(n, p, config.ErrValue, err, "%v%s", err, hint)
+				return d.Errorf(n, p, config.ErrValue, err, "%v%s", err, hint)
 			}
 			return nil
-		}},
-		{key: "strip_prefix", decode: func(p string, n *yaml.Node) error {
+		}),
+		field("strip_prefix", false, func(p string, n *yaml.Node) error {
 			stripAt = n
 			if err := d.text(p, n, &sc.StripPrefix, "a plain key such as demo"); err != nil {
 				return err
 			}
 			if err := keyexpr.ValidateKey(sc.StripPrefix); err != nil {
-				return d.fail(n, p, config.ErrValue, err, "want a plain key: %v", err)
+				return d.Errorf(n, p, config.ErrValue, err, "want a plain key: %v", err)
 			}
 			return nil
-		}},
-		{key: "volume", required: true, decode: func(p string, n *yaml.Node) error {
+		}),
+		field("volume", true, func(p string, n *yaml.Node) error {
 			sc.volumeAt = n
-			r, err := d.resolve(p, n)
+			r, err := d.Resolve(p, n)
 			if err != nil {
 				return err
 			}
@@ -740,39 +492,19 @@ func (d *decoder) storage(path, name string, k, n *yaml.Node) (StorageConfig, er
 				return d.text(p, n, &sc.Volume, "a volume name, or {id: <volume>, <storage options>}")
 			}
 			sc.Options = backend.Options{}
-			return d.mapping(p, n, "a storage's volume", []field{
-				{key: "id", required: true, decode: func(p string, n *yaml.Node) error { return d.text(p, n, &sc.Volume, "a volume name") }},
-				// read_only is accepted here too, where Zenoh's S3 and
-				// filesystem backends take it.
-				{key: "read_only", decode: func(p string, n *yaml.Node) error {
-					var ro bool
-					if err := d.boolean(p, n, &ro); err != nil {
-						return err
-					}
-					sc.ReadOnly = sc.ReadOnly || ro
-					return nil
-				}},
-			}, func(key string, _, v *yaml.Node) error {
-				x, err := d.value(join(p, key), v)
-				sc.Options[key] = x
-				return err
-			})
-		}},
-		{key: "read_only", decode: func(p string, n *yaml.Node) error {
-			var ro bool
-			if err := d.boolean(p, n, &ro); err != nil {
-				return err
-			}
-			sc.ReadOnly = sc.ReadOnly || ro
-			return nil
-		}},
-		{key: "garbage_collection", decode: func(p string, n *yaml.Node) error { return d.gc(p, n, &sc.GC) }},
+			return d.mapping(p, n, "a storage's volume", []config.Field{
+				field("id", true, func(p string, n *yaml.Node) error { return d.text(p, n, &sc.Volume, "a volume name") }),
+				readOnly,
+			}, d.options(sc.Options))
+		}),
+		readOnly,
+		field("garbage_collection", false, func(p string, n *yaml.Node) error { return d.gc(p, n, &sc.GC) }),
 	}, nil)
 	if err != nil {
 		return sc, err
 	}
 	if sc.StripPrefix != "" && !keyexpr.Includes(sc.StripPrefix+"/**", sc.KeyExpr) {
-		return sc, d.fail(stripAt, join(path, "strip_prefix"), config.ErrValue, nil,
+		return sc, d.Errorf(stripAt, config.Join(path, "strip_prefix"), config.ErrValue, nil,
 			"strip_prefix %s does not prefix every key of key_expr %s (it must be whole chunks of key_expr's literal start)",
 			quote(sc.StripPrefix), quote(sc.KeyExpr))
 	}
@@ -792,7 +524,7 @@ func (d *decoder) check(c *Config, root, serverNode, storagesNode *yaml.Node) er
 	slices.Sort(names)
 	for _, s := range c.Storages {
 		if !slices.Contains(names, s.Volume) {
-			return d.fail(s.volumeAt, join(join("storages", s.Name), "volume"), config.ErrValue, nil,
+			return d.Errorf(s.volumeAt, config.Join(config.Join("storages", s.Name), "volume"), config.ErrValue, nil,
 				"unknown volume %s (declared: %s)", quote(s.Volume), strings.Join(names, ", "))
 		}
 	}
@@ -801,10 +533,10 @@ func (d *decoder) check(c *Config, root, serverNode, storagesNode *yaml.Node) er
 		if at == nil {
 			at = root
 		}
-		return d.fail(at, "storages", config.ErrMissing, nil, "no storages: a server needs at least one")
+		return d.Errorf(at, "storages", config.ErrMissing, nil, "no storages: a server needs at least one")
 	}
 	if c.Server != nil && len(c.Server.Bind) == 0 && len(c.Server.Connect) == 0 {
-		return d.fail(serverNode, "server", config.ErrMissing, nil, "the server socket has no bind or connect endpoint")
+		return d.Errorf(serverNode, "server", config.ErrMissing, nil, "the server socket has no bind or connect endpoint")
 	}
 	return nil
 }
