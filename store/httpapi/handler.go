@@ -309,11 +309,15 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 
 // writeJSON answers v as JSON with code.
 func writeJSON(w http.ResponseWriter, r *http.Request, code int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		code, b = http.StatusInternalServerError, []byte(`{"error":"encoding the answer failed"}`)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	var b []byte
+	if err := enc.Encode(v); err != nil {
+		code, b = http.StatusInternalServerError, []byte("{\"error\":\"encoding the answer failed\"}\n")
+	} else {
+		b = buf.Bytes()
 	}
-	b = append(b, '\n')
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
