@@ -121,7 +121,7 @@ func (s *Server) addVolume(ctx context.Context, cfg VolumeConfig) error {
 			cfg.Kind, strings.Join(backend.Kinds(), ", "))
 	}
 	if old := cur.volume(cfg.Name); old != nil {
-		if old.kind == cfg.Kind && reflect.DeepEqual(old.options, cfg.Options) {
+		if old.kind == cfg.Kind && optionsEqual(old.options, cfg.Options) {
 			return nil
 		}
 		if err := s.removeVolume(ctx, cfg.Name); err != nil {
@@ -314,7 +314,7 @@ func (s *Server) Reconfigure(ctx context.Context, volumes []VolumeConfig, storag
 	}
 	for _, v := range s.cur.Load().volumes {
 		vc, ok := wantVol[v.name]
-		if ok && vc.Kind == v.kind && reflect.DeepEqual(vc.Options, v.options) {
+		if ok && vc.Kind == v.kind && optionsEqual(vc.Options, v.options) {
 			continue
 		}
 		if !ok && v.name == "memory" && v.kind == "memory" {
