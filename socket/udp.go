@@ -123,11 +123,15 @@ func (s *Socket) startUDP(name string, uc *net.UDPConn, bind bool) error {
 	return nil
 }
 
-// udpWriter sends the pipe's messages, one datagram each. UDP is lossy by
-// nature: a failed send (no listener yet, for instance) drops the message.
+// udpWriter sends the pipe's messages, one datagram each, a batch of them
+// per system call (sendmmsg on Linux). UDP is lossy by nature: a failed
+// send (no listener yet, for instance) drops the message.
 func (s *Socket) udpWriter(p *Pipe, uc *net.UDPConn, done chan struct{}) {
-	buf := make([]byte, 0, MaxDatagram)
-	batch := make([]Msg, 0, 64)
+	const maxBatch = 64
+	w := transport.NewDatagramWriter(uc)
+	bufs := make([][]byte, maxBatch)
+	dgrams := make([][]byte, 0, maxBatch)
+	batch := make([]Msg, 0, maxBatch)
 	for {
 		var ctrl [][]byte
 		batch, ctrl = p.take(batch)
@@ -140,11 +144,18 @@ func (s *Socket) udpWriter(p *Pipe, uc *net.UDPConn, done chan struct{}) {
 				return
 			}
 		}
-		for i := range batch {
-			var err error
-			if buf, err = appendDatagram(buf[:0], batch[i].Group, batch[i].Body); err == nil {
-				_, _ = uc.Write(buf)
+		// The batch goes back to the pipe as its next queue (take): keep
+		// its start, and with it its capacity.
+		for start := 0; start < len(batch); start += maxBatch {
+			part := batch[start:min(len(batch), start+maxBatch)]
+			dgrams = dgrams[:0]
+			for i := range part {
+				var err error
+				if bufs[i], err = appendDatagram(bufs[i][:0], part[i].Group, part[i].Body); err == nil {
+					dgrams = append(dgrams, bufs[i])
+				}
 			}
+			_, _ = w.Write(dgrams)
 		}
 		clear(batch)
 	}
@@ -154,11 +165,11 @@ func (s *Socket) udpWriter(p *Pipe, uc *net.UDPConn, done chan struct{}) {
 // malformed ones (reported on the monitor) and those of groups not joined.
 // At the receive high-water mark it stops reading; the kernel then drops.
 func (s *Socket) udpReader(p *Pipe, uc *net.UDPConn, done chan struct{}) {
-	buf := make([]byte, MaxDatagram+1) // one spare byte detects oversize datagrams
+	r := transport.NewDatagramReader(uc, MaxDatagram) // a longer datagram reads as MaxDatagram+1 bytes
 	fr := &frameReader{}
-	batch := make([]Msg, 0, 1)
+	batch := make([]Msg, 0, transport.MaxDatagramBatch)
 	for {
-		n, from, err := uc.ReadFromUDP(buf)
+		dgrams, err := r.Read()
 		if err != nil {
 			select {
 			case <-done:
@@ -170,23 +181,34 @@ func (s *Socket) udpReader(p *Pipe, uc *net.UDPConn, done chan struct{}) {
 			}
 			continue
 		}
-		group, body, err := parseDatagram(buf[:n])
-		if err != nil {
-			s.event(EventMessageDropped, p.endpoint, from.String(), fmt.Errorf("%w: %w", ErrProtocol, err))
+		batch = batch[:0]
+		for _, d := range dgrams {
+			group, body, err := parseDatagram(d.Data)
+			if err != nil {
+				from := ""
+				if d.From.IsValid() {
+					from = d.From.String()
+				}
+				s.event(EventMessageDropped, p.endpoint, from, fmt.Errorf("%w: %w", ErrProtocol, err))
+				continue
+			}
+			g := s.intern(group)
+			if s.filter != nil && !s.filter(g) {
+				continue
+			}
+			batch = append(batch, Msg{Body: fr.own(body), RoutingID: p.id, Group: g, Peer: p.peer.Load(), pooled: len(body) > slabMax})
+		}
+		if len(batch) == 0 {
 			continue
 		}
-		g := s.intern(group)
-		if s.filter != nil && !s.filter(g) {
-			continue
-		}
-		batch = append(batch[:0], Msg{Body: fr.own(body), RoutingID: p.id, Group: g, Peer: p.peer.Load()})
-		if full := s.in.pushBatch(p, batch); full {
+		full := s.in.pushBatch(p, batch)
+		clear(batch)
+		if full {
 			select {
 			case <-p.readerWake:
 			case <-done:
 				return
 			}
 		}
-		batch[0] = Msg{}
 	}
 }
