@@ -39,6 +39,25 @@
 // (the change feed, one group per storage), and an optional GATHER takes
 // bulk puts from SCATTER loaders.
 //
+// # Running changes, health and metrics
+//
+// The storages and volumes of a running server can be added, replaced and
+// removed (AddVolume, AddStorage, RemoveStorage, RemoveVolume, or a whole
+// new set with Reconfigure, in Zenoh's order). Requests read the current
+// set from an atomically swapped snapshot without locking; a removed
+// storage's store is closed, running its on_closure, once the requests
+// using it are done. Removing a volume that storages use is refused
+// (ErrInUse). Storages and Volumes report what is served, with secrets
+// redacted (Redact).
+//
+// Every call to a storage's backend is counted, timed and judged: Health
+// reports a storage unhealthy from a failed call to its medium until a call
+// succeeds again, and the server probes unhealthy and idle backends itself
+// (Options.HealthProbe). WriteMetrics writes the counters in the Prometheus
+// text format. Do handles a request in-process exactly as the socket's
+// requests are handled; package store/httpapi is the HTTP face built on
+// these (docs/http.md).
+//
 // Config is the server's YAML file (package config's socket sections plus
 // Zenoh-like volumes and storages); Config.Open builds a Server from it,
 // which is what `zmesh serve` does.
