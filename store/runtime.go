@@ -161,7 +161,9 @@ func (s *Server) removeVolume(ctx context.Context, name string) error {
 		return fmt.Errorf("%w: volume %q has storages %s; remove them first", ErrInUse, name, strings.Join(users, ", "))
 	}
 	s.swap(ctx, cur.storages, slices.DeleteFunc(slices.Clone(cur.volumes), func(v *volume) bool { return v == vol }))
-	if err := vol.vol.Close(ctx); err != nil {
+	cctx, cancel := s.closeContext(ctx)
+	defer cancel()
+	if err := vol.vol.Close(cctx); err != nil {
 		return fmt.Errorf("volume %q removed; closing it: %w", name, err)
 	}
 	s.log.Info("store: volume removed", "volume", name)
@@ -273,7 +275,9 @@ func (s *Server) removeStorage(ctx context.Context, name string) error {
 	if err := s.swap(ctx, slices.DeleteFunc(slices.Clone(cur.storages), func(x *storage) bool { return x == st }), cur.volumes); err != nil {
 		s.log.Warn("store: closing a removed storage with requests still in flight", "storage", name, "err", err)
 	}
-	if err := st.Store.Close(ctx); err != nil {
+	cctx, cancel := s.closeContext(ctx)
+	defer cancel()
+	if err := st.Store.Close(cctx); err != nil {
 		return fmt.Errorf("storage %q removed; closing its store: %w", name, err)
 	}
 	s.log.Info("store: storage removed", "storage", name)
@@ -365,6 +369,13 @@ func (s *Server) waitRetired(ctx context.Context, old *view) error {
 	clear(s.retired[len(kept):])
 	s.retired = kept
 	return err
+}
+
+// closeContext is the context a removed store or volume is closed under:
+// not the caller's, whose end (an HTTP client gone) must not stop an
+// on_closure half-way, but bounded by the request timeout.
+func (s *Server) closeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), s.opts.RequestTimeout)
 }
 
 // sameStorage reports whether two storage configurations are equal.
