@@ -220,20 +220,11 @@ func TestInteropRadioToLibzmqDish(t *testing.T) {
 			// The dish only counts pattern messages in its group: keep
 			// publishing (other groups too) until it has 50.
 			ctx := testCtx(t)
-			done := make(chan error, 1)
-			go func() { done <- p.Wait(30 * time.Second) }()
-			for seq := 0; ; seq++ {
-				select {
-				case err := <-done:
-					if err != nil {
-						t.Fatalf("libzmq dish: %v", err)
-					}
-					return
-				default:
-				}
+			if err := untilExit(p, func(seq int) {
 				r.Transmit(ctx, []byte("other group"), "x"+tc.group[:min(len(tc.group), 100)])
 				r.Transmit(ctx, interop.Pattern(seq, 100), tc.group)
-				time.Sleep(time.Millisecond)
+			}); err != nil {
+				t.Fatalf("libzmq dish: %v", err)
 			}
 		})
 	}
