@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,18 +23,21 @@ import (
 // through zmesh — store.Client, CLIENT socket over tcp loopback, SERVER
 // socket, store.Server, the s3 backend, MinIO — next to the same operation
 // done directly with minio-go (one PutObject; one GetObject read whole
-// into a buffer of its size),
-// with 1 and 8 callers.
+// into a buffer of its size), with 1 and 8 callers.
 //
-// The two are interleaved: each of the callers goroutines alternates one
-// direct operation and one through zmesh, so both run at the same
-// concurrency against the same MinIO under the same background load (on a
-// shared machine, runs one after the other drift apart more than the
-// difference being measured). The direct client is a volume of its own
-// built from the same settings, so it has the backend's HTTP transport and
-// minio-go options but its own connections. Reported beside the usual
-// figures (which mix both): zmesh-µs/op and direct-µs/op, the mean latency
-// of one call each way, and x-direct, their ratio (1.10 is 10% slower).
+// The two are interleaved, in short phases of each (see alternate), so
+// that both run at the same concurrency against the same MinIO under the
+// same background load (on a shared machine, runs one after the other
+// drift apart more than the difference being measured). The direct client
+// is a volume of its own built from the same settings, so it has the
+// backend's HTTP transport and minio-go options but its own connections.
+// Reported beside the usual figures (which mix both): zmesh-µs/op and
+// direct-µs/op, the mean latency of one call each way, and x-direct, their
+// ratio (1.10 is 10% slower); zmesh-cpu-µs/op and direct-cpu-µs/op, the
+// CPU time this process spends per call (zmesh's client and server, or the
+// minio-go client; MinIO's own is the same either way and not counted),
+// and x-direct-cpu, their ratio. On a loaded machine the latencies are
+// noisy; the CPU times much less so.
 //
 // Put overwrites keys written before, a server's steady state (the
 // backend's ETag cache saves the HEAD before its conditional PUT); Get
@@ -127,42 +131,74 @@ const (
 	getKeys = 64
 )
 
-// alternate runs b.N operations on callers goroutines, each alternating
-// direct(ctx, caller, i) and zmesh(ctx, caller, i), and reports the mean
-// latency of each and their ratio. An operation's i counts that caller's
-// operations of its kind.
+// phaseOps is how many operations each caller makes in one phase.
+const phaseOps = 4
+
+// alternate runs b.N operations on callers goroutines, in phases of
+// phaseOps operations per caller: direct(ctx, caller, i) in even phases,
+// zmesh(ctx, caller, i) in odd ones, i counting that caller's operations
+// of that kind. It reports, for each kind, the mean latency of one
+// operation and the CPU time the process spent per operation (the zmesh
+// server and client, or the minio-go client, with their garbage
+// collection; not MinIO's), and the ratios zmesh/direct of both.
+//
+// Phases, not one operation of each kind in turn, because CPU time is per
+// process: within a phase every operation in flight is of one kind. They
+// are short, so that background load changing over time hits both alike.
 func alternate(b *testing.B, callers int, direct, zmesh func(ctx context.Context, c, i int) error) {
 	ctx := testCtx(b)
-	var next atomic.Int64
 	var nanos, counts [2]atomic.Int64 // 0: direct, 1: zmesh
-	var wg sync.WaitGroup
+	var cpu [2]time.Duration
+	n := make([][2]int, callers) // per caller, operations of each kind so far
 	b.ReportAllocs()
 	b.ResetTimer()
-	for c := range callers {
-		wg.Go(func() {
-			for n := 0; next.Add(1) <= int64(b.N); n++ {
-				which, op := n%2, direct
-				if which == 1 {
-					op = zmesh
+	for done, phase := 0, 0; done < b.N && !b.Failed(); phase++ {
+		which, op := phase%2, direct
+		if which == 1 {
+			op = zmesh
+		}
+		var next atomic.Int64
+		todo := int64(min(callers*phaseOps, b.N-done))
+		cpu0 := cpuTime()
+		var wg sync.WaitGroup
+		for c := range callers {
+			wg.Go(func() {
+				for next.Add(1) <= todo {
+					t0 := time.Now()
+					if err := op(ctx, c, n[c][which]); err != nil {
+						b.Error(err)
+						return
+					}
+					nanos[which].Add(int64(time.Since(t0)))
+					counts[which].Add(1)
+					n[c][which]++
 				}
-				t0 := time.Now()
-				if err := op(ctx, c, n/2); err != nil {
-					b.Error(err)
-					return
-				}
-				nanos[which].Add(int64(time.Since(t0)))
-				counts[which].Add(1)
-			}
-		})
+			})
+		}
+		wg.Wait()
+		cpu[which] += cpuTime() - cpu0
+		done += int(todo)
 	}
-	wg.Wait()
 	b.StopTimer()
 	if counts[0].Load() == 0 || counts[1].Load() == 0 {
 		return
 	}
-	directµs := float64(nanos[0].Load()) / float64(counts[0].Load()) / 1e3
-	zmeshµs := float64(nanos[1].Load()) / float64(counts[1].Load()) / 1e3
+	per := func(d int64, which int) float64 { return float64(d) / float64(counts[which].Load()) / 1e3 }
+	directµs, zmeshµs := per(nanos[0].Load(), 0), per(nanos[1].Load(), 1)
+	directCPU, zmeshCPU := per(int64(cpu[0]), 0), per(int64(cpu[1]), 1)
 	b.ReportMetric(zmeshµs, "zmesh-µs/op")
 	b.ReportMetric(directµs, "direct-µs/op")
 	b.ReportMetric(zmeshµs/directµs, "x-direct")
+	b.ReportMetric(zmeshCPU, "zmesh-cpu-µs/op")
+	b.ReportMetric(directCPU, "direct-cpu-µs/op")
+	b.ReportMetric(zmeshCPU/directCPU, "x-direct-cpu")
+}
+
+// cpuTime returns the CPU time (user and system) the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
