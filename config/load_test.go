@@ -238,6 +238,8 @@ scatter:
   handshake_timeout: "off"
   max_msg_size: 1_048_576
   max_connections: 100
+  send_buffer: 262144
+  recv_buffer: 4194304
   immediate: true
 gather:
   linger: 250ms
@@ -245,7 +247,7 @@ gather:
   handshake_timeout: 10s
 `)
 	want := Extras{Linger: -1, ReconnectInterval: -1, ReconnectIntervalMax: 5 * time.Second, ConnectTimeout: 2 * time.Second,
-		HandshakeTimeout: -1, MaxMsgSize: 1 << 20, MaxConnections: 100, Immediate: true}
+		HandshakeTimeout: -1, MaxMsgSize: 1 << 20, MaxConnections: 100, SendBuffer: 256 << 10, RecvBuffer: 4 << 20, Immediate: true}
 	if c.Scatter.Extras != want {
 		t.Errorf("scatter extras %+v", c.Scatter.Extras)
 	}
@@ -257,7 +259,8 @@ gather:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Linger != -1 || o.ReconnectInterval != -1 || o.MaxMsgSize != 1<<20 || !o.Immediate || o.Auth != nil {
+	if o.Linger != -1 || o.ReconnectInterval != -1 || o.MaxMsgSize != 1<<20 || !o.Immediate || o.Auth != nil ||
+		o.SendBuffer != 256<<10 || o.RecvBuffer != 4<<20 {
 		t.Errorf("options %+v", o)
 	}
 }
@@ -471,7 +474,7 @@ func TestUnmarshalOneSection(t *testing.T) {
 		t.Errorf("%+v %v", sc, err)
 	}
 	err := Unmarshal("server.yaml", []byte("recv_hwm: 9\nno_drop: true\n"), &s)
-	if err == nil || err.Error() != `server.yaml:2:1: unknown key "no_drop" (want one of connect, bind, heartbeat, mechanism, send_hwm, send_timeout, recv_hwm, recv_timeout, linger, reconnect_interval, reconnect_interval_max, connect_timeout, handshake_timeout, max_msg_size, max_connections, immediate, auth)` {
+	if err == nil || err.Error() != `server.yaml:2:1: unknown key "no_drop" (want one of connect, bind, heartbeat, mechanism, send_hwm, send_timeout, recv_hwm, recv_timeout, linger, reconnect_interval, reconnect_interval_max, connect_timeout, handshake_timeout, max_msg_size, max_connections, send_buffer, recv_buffer, immediate, auth)` {
 		t.Errorf("error %v", err)
 	}
 }

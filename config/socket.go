@@ -153,6 +153,8 @@ type GatherConfig struct {
 //	handshake_timeout: 10s      # null: 30s; "off": no bound
 //	max_msg_size: 1048576       # bytes; null or 0: no limit
 //	max_connections: 100        # null or 0: no cap
+//	send_buffer: 262144         # SO_SNDBUF in bytes; null or 0: the system's
+//	recv_buffer: 4194304        # SO_RCVBUF in bytes; null or 0: the system's
 //	immediate: false            # queue only for peers whose handshake is done
 //	auth: {...}                 # this socket's own AuthConfig
 type Extras struct {
@@ -178,6 +180,10 @@ type Extras struct {
 	// MaxConnections (YAML: max_connections) caps the connections a socket
 	// accepts at once; 0 means no cap.
 	MaxConnections int
+	// SendBuffer and RecvBuffer (YAML: send_buffer, recv_buffer) are the
+	// kernel's socket buffer sizes in bytes; 0 leaves the system's.
+	SendBuffer int
+	RecvBuffer int
 	// Immediate (YAML: immediate) queues messages only for connected peers
 	// whose handshake has completed.
 	Immediate bool
@@ -225,6 +231,8 @@ func (x *Extras) options(hb socket.Heartbeat, m mechanism.Mechanism) (socket.Opt
 		HandshakeTimeout:     x.HandshakeTimeout,
 		MaxMsgSize:           x.MaxMsgSize,
 		MaxConnections:       x.MaxConnections,
+		SendBuffer:           x.SendBuffer,
+		RecvBuffer:           x.RecvBuffer,
 		Immediate:            x.Immediate,
 	}, nil
 }
@@ -598,6 +606,12 @@ func (x *Extras) fields() []Field {
 		}},
 		{Key: "max_connections", Decode: func(d *Decoder, path string, n *yaml.Node) error {
 			return d.Int(path, n, &x.MaxConnections, 0, math.MaxInt32, "a non-negative integer")
+		}},
+		{Key: "send_buffer", Decode: func(d *Decoder, path string, n *yaml.Node) error {
+			return d.Int(path, n, &x.SendBuffer, 0, math.MaxInt32, "a non-negative number of bytes")
+		}},
+		{Key: "recv_buffer", Decode: func(d *Decoder, path string, n *yaml.Node) error {
+			return d.Int(path, n, &x.RecvBuffer, 0, math.MaxInt32, "a non-negative number of bytes")
 		}},
 		boolField("immediate", &x.Immediate),
 		{Key: "auth", Decode: func(d *Decoder, path string, n *yaml.Node) error {

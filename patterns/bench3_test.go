@@ -55,7 +55,9 @@ func BenchmarkRadioDish(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			zctx := newBenchCtx(b)
-			d, _ := NewDish(zctx, Options{RecvHWM: 100000})
+			// A 4 MiB kernel buffer (the usual rmem_max) for the udp dish,
+			// as a deployment would set against bursts.
+			d, _ := NewDish(zctx, Options{RecvHWM: 100000, RecvBuffer: 4 << 20})
 			if err := d.Bind(tc.ep); err != nil {
 				b.Fatal(err)
 			}

@@ -55,7 +55,31 @@ type conn struct {
 	err       error // first error, set before done is closed
 }
 
+// tune applies the socket's kernel buffer sizes to a new connection; a
+// size the system refuses is logged, not fatal.
+func (s *Socket) tune(nc net.Conn) {
+	type buffered interface {
+		SetReadBuffer(int) error
+		SetWriteBuffer(int) error
+	}
+	b, ok := nc.(buffered)
+	if !ok || (s.opts.SendBuffer == 0 && s.opts.RecvBuffer == 0) {
+		return
+	}
+	if n := s.opts.SendBuffer; n > 0 {
+		if err := b.SetWriteBuffer(n); err != nil {
+			s.log.Warn("zmesh: send buffer size refused", "size", n, "err", err)
+		}
+	}
+	if n := s.opts.RecvBuffer; n > 0 {
+		if err := b.SetReadBuffer(n); err != nil {
+			s.log.Warn("zmesh: receive buffer size refused", "size", n, "err", err)
+		}
+	}
+}
+
 func newConn(s *Socket, nc net.Conn, endpoint string, accepted bool) *conn {
+	s.tune(nc)
 	return &conn{
 		s:        s,
 		nc:       nc,

@@ -81,6 +81,14 @@ type Options struct {
 	// MaxConnections caps the connections a socket accepts at once; 0 means
 	// no cap. Further connections are closed at once.
 	MaxConnections int
+	// SendBuffer and RecvBuffer set the kernel's buffer sizes of every tcp,
+	// ipc and udp socket this socket opens (SO_SNDBUF and SO_RCVBUF,
+	// libzmq's ZMQ_SNDBUF and ZMQ_RCVBUF), in bytes; 0 leaves the system's
+	// default. Linux doubles the value for its own bookkeeping and caps it
+	// at net.core.wmem_max / rmem_max. A larger RecvBuffer lets a UDP dish
+	// absorb bursts the kernel would otherwise drop.
+	SendBuffer int
+	RecvBuffer int
 	// Immediate, on a connecting socket, queues messages only for peers
 	// whose handshake has completed (libzmq's ZMQ_IMMEDIATE).
 	Immediate bool
@@ -119,6 +127,9 @@ func (o Options) normalized() (Options, error) {
 	}
 	if o.MaxMsgSize < 0 {
 		return o, fmt.Errorf("%w: negative maximum message size", ErrInvalidInput)
+	}
+	if o.SendBuffer < 0 || o.RecvBuffer < 0 {
+		return o, fmt.Errorf("%w: negative socket buffer size", ErrInvalidInput)
 	}
 	h := o.Heartbeat
 	if h.Interval < 0 || h.Timeout < 0 || h.TTL < 0 {

@@ -75,6 +75,7 @@ func (s *Socket) bindUDP(e transport.Endpoint) error {
 }
 
 func (s *Socket) startUDP(name string, uc *net.UDPConn, bind bool) error {
+	s.tune(uc)
 	p := newPipe(s, name)
 	p.datagram = true
 	p.peer.Store(&Peer{Endpoint: name, SocketType: s.typ.Peer})

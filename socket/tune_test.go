@@ -1,0 +1,73 @@
+package socket
+
+import (
+	"log/slog"
+	"net"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// sockopt reads an integer socket option of c.
+func sockopt(t *testing.T, c syscall.Conn, opt int) int {
+	t.Helper()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	var gerr error
+	if err := rc.Control(func(fd uintptr) { v, gerr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, opt) }); err != nil {
+		t.Fatal(err)
+	}
+	if gerr != nil {
+		t.Fatal(gerr)
+	}
+	return v
+}
+
+func TestBufferSizesReachTheKernel(t *testing.T) {
+	const want = 96 << 10 // under the usual rmem_max/wmem_max caps
+	s := &Socket{opts: Options{SendBuffer: want, RecvBuffer: want}, log: slog.Default()}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	tc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	ul, err := net.Listen("unix", filepath.Join(t.TempDir(), "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ul.Close()
+	uc, err := net.Dial("unix", ul.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer uc.Close()
+	dc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dc.Close()
+	for name, c := range map[string]net.Conn{"tcp": tc, "ipc": uc, "udp": dc} {
+		before := sockopt(t, c.(syscall.Conn), unix.SO_RCVBUF)
+		s.tune(c)
+		// Linux reports twice the size asked for.
+		if got := sockopt(t, c.(syscall.Conn), unix.SO_RCVBUF); got < want || got == before {
+			t.Errorf("%s: SO_RCVBUF %d (was %d), want at least %d", name, got, before, want)
+		}
+		if got := sockopt(t, c.(syscall.Conn), unix.SO_SNDBUF); got < want {
+			t.Errorf("%s: SO_SNDBUF %d, want at least %d", name, got, want)
+		}
+	}
+	if _, err := (Options{RecvBuffer: -1}).normalized(); err == nil {
+		t.Error("a negative buffer size was accepted")
+	}
+}
