@@ -185,8 +185,9 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 	if have > n {
 		have = n
 	}
-	if n <= f.step {
-		// One step: the whole body at once, pooled.
+	if n <= f.step+f.step/8 {
+		// About one step (a 1 MiB value with its protocol header is just
+		// over it): the whole body at once, pooled where a pool serves it.
 		body = newBody(n)
 		copy(body, f.buf[f.pos:f.pos+have])
 		f.pos += have

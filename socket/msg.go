@@ -6,11 +6,18 @@ import "github.com/zmesh/zmesh/mechanism"
 // sent on the wire, never 0, and a reconnecting peer gets a new one.
 type RoutingID uint32
 
+// MaxSharedBody is the size up to which received bodies may share memory:
+// bodies of at most this many bytes are carved from a slab shared with
+// other received bodies (so keeping a small part of one keeps the slab
+// alive), longer ones have memory of their own.
+const MaxSharedBody = slabMax
+
 // Msg is one message. Messages are single-part.
 //
 // A message handed to a send call is owned by the socket until it is written
 // (zmesh does not copy bodies on the send path): do not modify Body after the
-// call returns nil. A received message belongs to the caller.
+// call returns nil. A received message belongs to the caller; see
+// MaxSharedBody and Release for its memory.
 type Msg struct {
 	// Body is the payload.
 	Body []byte

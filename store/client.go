@@ -272,9 +272,10 @@ func (c *Client) demux(ctx context.Context) {
 		if k == nil {
 			continue // a call that gave up
 		}
-		if msg.Value != nil {
-			// Decode's Value points into the received buffer, which may
-			// share memory with other messages: give the caller its own.
+		if msg.Value != nil && len(m.Body) <= socket.MaxSharedBody {
+			// Decode's Value points into the received buffer, which for
+			// small bodies shares a slab with other messages: give the
+			// caller its own. A larger body is the value's alone.
 			msg.Value = bytes.Clone(msg.Value)
 		}
 		k.push(msg)
