@@ -75,8 +75,10 @@ type Options struct {
 	HandshakeTimeout time.Duration
 	// MaxMsgSize refuses (and closes the connection of) a peer that
 	// announces a larger message, before any memory is allocated for it.
-	// 0 means no limit; a large frame's memory then grows at most 1 MiB
-	// ahead of the bytes that have arrived.
+	// 0 means no limit: a frame of up to 1.125 MiB is then allocated whole
+	// once its header arrives, and a larger one's memory grows as its bytes
+	// arrive, at most 1 MiB (or as much as has arrived) ahead of them.
+	// Before the handshake succeeds, those bounds are 4.5 KiB and 4 KiB.
 	MaxMsgSize int64
 	// MaxConnections caps the connections a socket accepts at once; 0 means
 	// no cap. Further connections are closed at once.
