@@ -53,7 +53,7 @@ func (c *Config) Open(ctx context.Context, zctx *socket.Ctx, logger *slog.Logger
 		v, ok := volumes[sc.Volume]
 		if !ok {
 			vc := c.volume(sc.Volume)
-			v, err = backend.NewVolume(ctx, vc.Kind, vc.Options)
+			v, err = backend.NewVolume(backend.WithLogger(ctx, logger), vc.Kind, vc.Options)
 			if err != nil {
 				return nil, pin(vc.line, vc.column, "volumes."+vc.Name, err)
 			}

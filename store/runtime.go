@@ -129,7 +129,7 @@ func (s *Server) addVolume(ctx context.Context, cfg VolumeConfig) error {
 		}
 		cur = s.cur.Load()
 	}
-	bv, err := backend.NewVolume(ctx, cfg.Kind, cfg.Options)
+	bv, err := backend.NewVolume(backend.WithLogger(ctx, s.log), cfg.Kind, cfg.Options)
 	if err != nil {
 		return fmt.Errorf("volume %q: %w", cfg.Name, err)
 	}

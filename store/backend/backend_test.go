@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -292,5 +293,18 @@ func TestReadOnly(t *testing.T) {
 	}
 	if got := strings.Join(stub.calls, ","); got != "get,scan,close" {
 		t.Errorf("calls reaching the store: %s, want get,scan,close", got)
+	}
+}
+
+func TestLoggerThroughContext(t *testing.T) {
+	if backend.Logger(context.Background()) != slog.Default() {
+		t.Fatal("a context without a logger should give slog.Default()")
+	}
+	l := slog.New(slog.DiscardHandler)
+	if backend.Logger(backend.WithLogger(context.Background(), l)) != l {
+		t.Fatal("the logger put in the context did not come back")
+	}
+	if backend.Logger(backend.WithLogger(context.Background(), nil)) != slog.Default() {
+		t.Fatal("a nil logger should give slog.Default()")
 	}
 }

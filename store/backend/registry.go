@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 )
@@ -64,4 +65,21 @@ func Kinds() []string {
 	}
 	slices.Sort(kinds)
 	return kinds
+}
+
+// loggerKey carries a logger to volume factories through their context.
+type loggerKey struct{}
+
+// WithLogger returns ctx carrying l, the logger NewVolume's factories give
+// the volumes they build (a storage server passes its own).
+func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey{}, l)
+}
+
+// Logger returns the logger ctx carries (WithLogger), or slog.Default().
+func Logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok && l != nil {
+		return l
+	}
+	return slog.Default()
 }

@@ -41,7 +41,9 @@ type VolumeConfig struct {
 	// values, HEAD for metadata when the listing lacks it). Zero means 16.
 	ScanConcurrency int
 	// Logger receives the volume's logs (buckets created or destroyed,
-	// foreign objects skipped). Nil means slog.Default().
+	// foreign objects skipped). Nil means the logger New's context carries
+	// (backend.WithLogger; a storage server passes its own), or
+	// slog.Default().
 	Logger *slog.Logger
 }
 

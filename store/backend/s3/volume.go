@@ -80,7 +80,7 @@ func New(ctx context.Context, cfg VolumeConfig) (*Volume, error) {
 	}
 	log := cfg.Logger
 	if log == nil {
-		log = slog.Default()
+		log = backend.Logger(ctx)
 	}
 
 	host, secure, lookup := "s3."+cfg.Region+".amazonaws.com", true, minio.BucketLookupAuto
