@@ -26,6 +26,14 @@ bin="${ZMESH_LIBZMQ_PREFIX:-$cache/libzmq-drafts}/bin"
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/zmesh" ./cmd/zmesh
+# zpeer (internal/interop) measures libzmq's connections per second.
+prefix="${ZMESH_LIBZMQ_PREFIX:-$cache/libzmq-drafts}"
+"${CC:-cc}" -O2 -o "$work/zpeer" internal/interop/zpeer/zpeer.c -I"$prefix/include" -L"$prefix/lib" \
+	-Wl,-rpath,"$prefix/lib" -lzmq -lpthread
+# libzmq's public CURVE test server key pair (spec section 4.7), which
+# zmesh bench uses by default too.
+server_secret='JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6'
+server_public='rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7'
 
 recv_cpu=() send_cpu=()
 if [ "${PIN:-0}" = 1 ] && command -v taskset >/dev/null; then
@@ -79,6 +87,35 @@ zm_lat() { # size count
 	wait $pid 2>/dev/null || true
 }
 
+# libzmq connections per second: a zpeer SERVER echoes while a zpeer
+# CLIENT opens COUNT connections one after another (connect, handshake,
+# one round trip, close). With curve the server runs zpeer's ZAP handler,
+# which accepts every key: one inproc round trip per handshake, as any
+# libzmq server that authenticates pays.
+lz_hs() { # count curve
+	local ep; ep=$(next_ep)
+	local srv=() cli=()
+	if [ "$2" = 1 ]; then srv=(--curve-server "$server_secret") cli=(--curve-client "$server_public"); fi
+	"${recv_cpu[@]}" "$work/zpeer" --type server --bind "$ep" --mode echo --count "$1" --timeout 300000 "${srv[@]}" >/dev/null &
+	local pid=$!
+	sleep 0.3
+	"${send_cpu[@]}" "$work/zpeer" --type client --connect "$ep" --mode handshakes --count "$1" --timeout 300000 "${cli[@]}" |
+		sed -n 's/.*per_sec=\([0-9]*\).*/\1/p'
+	wait $pid
+}
+
+# zmesh connections per second, the same rounds.
+zm_hs() { # count mechanism
+	local ep; ep=$(next_ep)
+	"${recv_cpu[@]}" "$work/zmesh" bench lat --bind "$ep" --mechanism "$2" >/dev/null 2>&1 &
+	local pid=$!
+	sleep 0.3
+	"${send_cpu[@]}" "$work/zmesh" bench hs --connect "$ep" --count "$1" --mechanism "$2" --progress 0 --json |
+		sed -n 's/.*"handshakes_per_sec":\([0-9.]*\).*/\1/p' | cut -d. -f1
+	kill $pid 2>/dev/null || true
+	wait $pid 2>/dev/null || true
+}
+
 lz_inproc() { "$bin/inproc_thr" "$1" "$2" | awk '/mean throughput:.*msg\/s/ {print $3}'; }
 zm_inproc() {
 	"$work/zmesh" bench thr --bind inproc://bench --size "$1" --count "$2" --progress 0 --json |
@@ -125,6 +162,9 @@ run "CURVE 16 B thr" msg/s lz_thr 16 1000000 1     -- zm_thr 16 1000000 curve
 run "CURVE 1 KiB thr" msg/s lz_thr 1024 500000 1   -- zm_thr 1024 500000 curve
 run "NOISE 16 B thr (libzmq CURVE)"  msg/s lz_thr 16 1000000 1   -- zm_thr 16 1000000 noise
 run "NOISE 1 KiB thr (libzmq CURVE)" msg/s lz_thr 1024 500000 1  -- zm_thr 1024 500000 noise
+run "tcp connections/s"   conn/s lz_hs 2000 0 -- zm_hs 2000 null
+run "CURVE connections/s" conn/s lz_hs 1000 1 -- zm_hs 1000 curve
+run "NOISE connections/s (libzmq CURVE)" conn/s lz_hs 1000 1 -- zm_hs 1000 noise
 run "inproc 16 B thr" msg/s lz_inproc 16 10000000  -- zm_inproc 16 10000000
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "ratio: zmesh/libzmq; for throughput higher is better, for latency (one-way, mean) lower is better."

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -60,18 +61,21 @@ func (cfg *benchConfig) mechanisms() (server, client mechanism.Mechanism, err er
 }
 
 func benchUsage(w io.Writer) {
-	fmt.Fprint(w, `usage: zmesh bench thr|lat [flags]
+	fmt.Fprint(w, `usage: zmesh bench thr|lat|hs [flags]
 
 thr: throughput, like libzmq's local_thr (--bind: receives) and remote_thr
      (--connect: sends). With an inproc:// endpoint both ends run here.
 lat: latency, like libzmq's local_lat (--bind: echoes) and remote_lat
      (--connect: sends --count round trips and prints percentiles).
+hs:  connections per second (--bind: echoes, as lat; --connect: --count
+     times a new CLIENT connects, completes the handshake of --mechanism,
+     sends one --size message, waits for its echo and closes).
 
 `)
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "thr" && args[0] != "lat") {
+	if len(args) == 0 || (args[0] != "thr" && args[0] != "lat" && args[0] != "hs") {
 		benchUsage(stderr)
 		return errUsage
 	}
@@ -83,10 +87,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.connect, "connect", "", "endpoint to connect to (thr: the sender; lat: the measuring side)")
 	fs.IntVar(&cfg.size, "size", 16, "message size in bytes")
 	defCount := 1000000
-	if cfg.mode == "lat" {
+	switch cfg.mode {
+	case "lat":
 		defCount = 100000
+	case "hs":
+		defCount = 1000
 	}
-	fs.IntVar(&cfg.count, "count", defCount, "messages (thr) or round trips (lat)")
+	fs.IntVar(&cfg.count, "count", defCount, "messages (thr), round trips (lat) or connections (hs)")
 	fs.StringVar(&cfg.typ, "type", "scatter", "socket pair: scatter (SCATTER→GATHER), client (CLIENT→SERVER) or radio (RADIO→DISH); lat uses client")
 	fs.BoolVar(&cfg.json, "json", false, "print the result as one JSON object")
 	fs.IntVar(&cfg.hwm, "hwm", 0, "send and receive high-water marks (0: the default 1000)")
@@ -120,7 +127,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case cfg.size < 0 || cfg.count < 1:
 		return fmt.Errorf("--size must be >= 0 and --count >= 1")
 	}
-	if cfg.mode == "lat" && cfg.typ == "scatter" {
+	if cfg.mode != "thr" && cfg.typ == "scatter" {
 		cfg.typ = "client"
 	}
 	switch cfg.typ {
@@ -128,8 +135,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	default:
 		return fmt.Errorf("--type %q: want scatter, client or radio", cfg.typ)
 	}
-	if cfg.mode == "lat" && cfg.typ != "client" {
-		return fmt.Errorf("lat measures round trips: --type client")
+	if cfg.mode != "thr" && cfg.typ != "client" {
+		return fmt.Errorf("%s measures round trips: --type client", cfg.mode)
 	}
 	cfg.opts = socket.Options{SendHWM: cfg.hwm, RecvHWM: cfg.hwm, Linger: -1}
 	srvMech, cliMech, err := cfg.mechanisms()
@@ -145,6 +152,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
 	var res *benchResult
+	if strings.HasPrefix(ep, "inproc://") && cfg.mode != "thr" {
+		return fmt.Errorf("%s runs across processes: use tcp or ipc (inproc needs both ends here: bench thr)", cfg.mode)
+	}
 	if strings.HasPrefix(ep, "inproc://") {
 		res, err = benchBoth(ctx, zctx, cfg, ep, stderr)
 	} else if cfg.mode == "thr" && cfg.bind != "" {
@@ -153,6 +163,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		res, err = benchSend(ctx, zctx, cfg, stderr)
 	} else if cfg.bind != "" {
 		return benchEcho(ctx, zctx, cfg, stdout)
+	} else if cfg.mode == "hs" {
+		res, err = benchHandshakes(ctx, zctx, cfg, stderr)
 	} else {
 		res, err = benchLatency(ctx, zctx, cfg, stderr)
 	}
@@ -173,8 +185,10 @@ type benchResult struct {
 	Seconds    float64            `json:"seconds"`
 	MsgPerSec  float64            `json:"msg_per_sec,omitempty"`
 	MBPerSec   float64            `json:"mb_per_sec,omitempty"`
-	LatencyUs  map[string]float64 `json:"latency_us,omitempty"` // round trip percentiles
-	OneWayUs   float64            `json:"one_way_us,omitempty"` // mean round trip / 2, as libzmq's remote_lat reports
+	LatencyUs  map[string]float64 `json:"latency_us,omitempty"`         // round trip percentiles
+	OneWayUs   float64            `json:"one_way_us,omitempty"`         // mean round trip / 2, as libzmq's remote_lat reports
+	PerSec     float64            `json:"handshakes_per_sec,omitempty"` // hs: whole connections per second
+	Mechanism  string             `json:"mechanism"`
 	Percentile []string           `json:"-"`
 }
 
@@ -185,6 +199,11 @@ func (r *benchResult) print(w io.Writer, asJSON bool) error {
 	if r.Mode == "thr" {
 		_, err := fmt.Fprintf(w, "%s %s %s: %d messages of %d B in %.3fs: %.0f msg/s, %.1f MB/s (%.1f Mb/s)\n",
 			r.Mode, r.Role, r.Endpoint, r.Count, r.Size, r.Seconds, r.MsgPerSec, r.MBPerSec, r.MBPerSec*8)
+		return err
+	}
+	if r.Mode == "hs" {
+		_, err := fmt.Fprintf(w, "hs %s: %d connections (%s handshake, one %d B round trip, close) in %.3fs: %.0f per second\n",
+			r.Endpoint, r.Count, r.Mechanism, r.Size, r.Seconds, r.PerSec)
 		return err
 	}
 	var parts []string
@@ -199,7 +218,7 @@ func (r *benchResult) print(w io.Writer, asJSON bool) error {
 func thrResult(role string, cfg benchConfig, ep string, d time.Duration) *benchResult {
 	s := d.Seconds()
 	return &benchResult{
-		Mode: "thr", Role: role, Type: cfg.typ, Endpoint: ep, Size: cfg.size, Count: cfg.count, Seconds: s,
+		Mode: "thr", Role: role, Type: cfg.typ, Endpoint: ep, Size: cfg.size, Count: cfg.count, Seconds: s, Mechanism: cfg.mechanism,
 		MsgPerSec: float64(cfg.count) / s, MBPerSec: float64(cfg.count) * float64(cfg.size) / s / 1e6,
 	}
 }
@@ -474,7 +493,7 @@ func benchLatency(ctx context.Context, zctx *socket.Ctx, cfg benchConfig, stderr
 	us := func(d time.Duration) float64 { return float64(d) / 1e3 }
 	pct := func(p float64) time.Duration { return rtts[min(len(rtts)-1, int(p*float64(len(rtts))))] }
 	res := &benchResult{
-		Mode: "lat", Role: "client", Type: cfg.typ, Endpoint: cfg.connect, Size: cfg.size, Count: cfg.count,
+		Mode: "lat", Role: "client", Type: cfg.typ, Endpoint: cfg.connect, Size: cfg.size, Count: cfg.count, Mechanism: cfg.mechanism,
 		Seconds:  total.Seconds(),
 		OneWayUs: us(total) / float64(cfg.count) / 2,
 		LatencyUs: map[string]float64{
@@ -484,4 +503,52 @@ func benchLatency(ctx context.Context, zctx *socket.Ctx, cfg benchConfig, stderr
 		Percentile: []string{"min", "p50", "p90", "p99", "p99.9", "max"},
 	}
 	return res, nil
+}
+
+// benchHandshakes connects cfg.count Clients one after another, each
+// completing its handshake, one round trip and Close, and reports whole
+// connections per second: what a server pays per short-lived peer.
+func benchHandshakes(ctx context.Context, zctx *socket.Ctx, cfg benchConfig, stderr io.Writer) (*benchResult, error) {
+	body := make([]byte, cfg.size)
+	for i := range body {
+		body[i] = byte(i)
+	}
+	one := func(i int) error {
+		cli, err := patterns.NewClient(zctx, cfg.cliOpts)
+		if err != nil {
+			return err
+		}
+		defer cli.Close()
+		if err := cli.Connect(cfg.connect); err != nil {
+			return err
+		}
+		if err := cli.Send(ctx, body); err != nil {
+			return fmt.Errorf("connection %d: %w", i, err)
+		}
+		m, err := cli.Recv(ctx)
+		if err != nil {
+			return fmt.Errorf("connection %d: %w", i, err)
+		}
+		defer m.Release()
+		if !bytes.Equal(m.Body, body) {
+			return fmt.Errorf("connection %d: the echo differs from what was sent (%d bytes, want %d)", i, len(m.Body), cfg.size)
+		}
+		return nil
+	}
+	start := time.Now()
+	next := start.Add(cfg.progress)
+	for i := 0; i < cfg.count; i++ {
+		if err := one(i); err != nil {
+			return nil, err
+		}
+		if cfg.progress > 0 && time.Now().After(next) {
+			fmt.Fprintf(stderr, "connections %d/%d\n", i+1, cfg.count)
+			next = time.Now().Add(cfg.progress)
+		}
+	}
+	d := time.Since(start)
+	return &benchResult{
+		Mode: "hs", Role: "client", Type: cfg.typ, Endpoint: cfg.connect, Size: cfg.size, Count: cfg.count,
+		Seconds: d.Seconds(), PerSec: float64(cfg.count) / d.Seconds(), Mechanism: cfg.mechanism,
+	}, nil
 }

@@ -127,3 +127,38 @@ func TestBenchWithMechanisms(t *testing.T) {
 		t.Fatal("curve over inproc accepted")
 	}
 }
+
+func TestBenchHandshakes(t *testing.T) {
+	for _, mech := range []string{"null", "curve", "noise"} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ep := "tcp://" + ln.Addr().String()
+		ln.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan int, 1)
+		go func() {
+			var out, errOut bytes.Buffer
+			done <- run(ctx, []string{"bench", "lat", "--bind", ep, "--mechanism", mech}, &out, &errOut)
+		}()
+		time.Sleep(200 * time.Millisecond)
+		code, out, errOut := runCmd(t, "bench", "hs", "--connect", ep, "--count", "20", "--size", "100", "--mechanism", mech, "--json")
+		cancel()
+		<-done
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", mech, code, errOut)
+		}
+		var res benchResult
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("%s: %v in %q", mech, err, out)
+		}
+		if res.Mode != "hs" || res.Count != 20 || res.Size != 100 || res.Mechanism != mech || res.PerSec <= 0 {
+			t.Fatalf("%s: %+v", mech, res)
+		}
+	}
+	// hs needs a transport between processes: inproc is refused.
+	if code, _, _ := runCmd(t, "bench", "hs", "--connect", "inproc://x", "--count", "1"); code == 0 {
+		t.Error("hs over inproc: exit 0")
+	}
+}

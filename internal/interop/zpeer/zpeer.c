@@ -471,6 +471,7 @@ static void check_mode(const char *mode, const char *type) {
 	    {"send", " client radio scatter "},
 	    {"recv", " client server dish gather "},
 	    {"reqrep", " client "},
+	    {"handshakes", " client "},
 	    {"idle", " client server radio dish scatter gather "},
 	};
 	char pad[32];
@@ -801,6 +802,110 @@ static int run_reqrep(void *s) {
 	return EXIT_OK;
 }
 
+/* configure sets every socket option and the mechanism on s: all before
+ * bind/connect (libzmq copies them then). */
+static void configure(void *s) {
+	int tmo = opt.timeout > 0 ? opt.timeout : -1;
+	setopt_int(s, ZMQ_RCVTIMEO, tmo, "ZMQ_RCVTIMEO");
+	setopt_int(s, ZMQ_SNDTIMEO, tmo, "ZMQ_SNDTIMEO");
+	if (opt.linger_set)
+		setopt_int(s, ZMQ_LINGER, opt.linger, "ZMQ_LINGER");
+	if (opt.sndhwm_set)
+		setopt_int(s, ZMQ_SNDHWM, opt.sndhwm, "ZMQ_SNDHWM");
+	if (opt.rcvhwm_set)
+		setopt_int(s, ZMQ_RCVHWM, opt.rcvhwm, "ZMQ_RCVHWM");
+	if (opt.hb_ivl_set)
+		setopt_int(s, ZMQ_HEARTBEAT_IVL, opt.hb_ivl, "ZMQ_HEARTBEAT_IVL");
+	if (opt.hb_timeout_set)
+		setopt_int(s, ZMQ_HEARTBEAT_TIMEOUT, opt.hb_timeout, "ZMQ_HEARTBEAT_TIMEOUT");
+	if (opt.hb_ttl_set)
+		setopt_int(s, ZMQ_HEARTBEAT_TTL, opt.hb_ttl, "ZMQ_HEARTBEAT_TTL");
+	if (opt.reconnect_ivl_set)
+		setopt_int(s, ZMQ_RECONNECT_IVL, opt.reconnect_ivl, "ZMQ_RECONNECT_IVL");
+	if (opt.handshake_ivl_set)
+		setopt_int(s, ZMQ_HANDSHAKE_IVL, opt.handshake_ivl, "ZMQ_HANDSHAKE_IVL");
+	if (opt.ipv6)
+		setopt_int(s, ZMQ_IPV6, 1, "ZMQ_IPV6");
+	if (opt.zap_domain)
+		setopt_str(s, ZMQ_ZAP_DOMAIN, opt.zap_domain, strlen(opt.zap_domain), "ZMQ_ZAP_DOMAIN");
+
+	/* mechanism */
+	if (opt.plain_client) {
+		const char *colon = strchr(opt.plain_client, ':');
+		setopt_str(s, ZMQ_PLAIN_USERNAME, opt.plain_client, (size_t)(colon - opt.plain_client),
+		           "ZMQ_PLAIN_USERNAME");
+		setopt_str(s, ZMQ_PLAIN_PASSWORD, colon + 1, strlen(colon + 1), "ZMQ_PLAIN_PASSWORD");
+	}
+	if (opt.plain_users.n)
+		setopt_int(s, ZMQ_PLAIN_SERVER, 1, "ZMQ_PLAIN_SERVER");
+	if (opt.curve_server) {
+		setopt_int(s, ZMQ_CURVE_SERVER, 1, "ZMQ_CURVE_SERVER");
+		set_curve_key(s, ZMQ_CURVE_SECRETKEY, opt.curve_server, "--curve-server");
+	}
+	if (opt.curve_client) {
+		/* a generated pair is made once and kept for every socket */
+		static char pub[41], sec[41];
+		if (opt.curve_public) {
+			snprintf(pub, sizeof pub, "%s", opt.curve_public);
+			snprintf(sec, sizeof sec, "%s", opt.curve_secret);
+		} else if (!pub[0] && zmq_curve_keypair(pub, sec) != 0) {
+			zfail("zmq_curve_keypair", NULL);
+		}
+		set_curve_key(s, ZMQ_CURVE_SERVERKEY, opt.curve_client, "--curve-client");
+		set_curve_key(s, ZMQ_CURVE_PUBLICKEY, pub, "--curve-public");
+		set_curve_key(s, ZMQ_CURVE_SECRETKEY, sec, "--curve-secret");
+	}
+}
+
+/* handshakes mode measures connections per second: --count times, a new
+ * socket configured like the first connects to every --connect endpoint,
+ * sends one --size message, waits for its echo and closes. Each round is a
+ * whole connection: TCP connect, greeting, mechanism handshake, one round
+ * trip. The first socket, made by main, is never connected. */
+static int run_handshakes(void *ctx, int type) {
+	unsigned char *want = malloc(opt.size > 0 ? (size_t)opt.size : 1);
+	if (!want) {
+		fprintf(stderr, "zpeer: out of memory\n");
+		return EXIT_FAIL;
+	}
+	fill_pattern(want, (size_t)opt.size, 0);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	long i;
+	for (i = 0; i < opt.count; i++) {
+		void *s = zmq_socket(ctx, type);
+		if (!s)
+			zfail("zmq_socket", opt.type);
+		configure(s);
+		setopt_int(s, ZMQ_LINGER, 0, "ZMQ_LINGER");
+		for (int j = 0; j < opt.connects.n; j++)
+			if (zmq_connect(s, opt.connects.v[j]) != 0)
+				zfail("zmq_connect", opt.connects.v[j]);
+		zmq_msg_t m;
+		if (zmq_msg_init_size(&m, (size_t)opt.size) != 0)
+			zfail("zmq_msg_init_size", NULL);
+		memcpy(zmq_msg_data(&m), want, (size_t)opt.size);
+		if (send_msg(s, &m) < 0)
+			zfail("send", NULL);
+		zmq_msg_init(&m);
+		recv_msg(s, &m);
+		size_t len = zmq_msg_size(&m);
+		int bad = len != (size_t)opt.size || (len && memcmp(zmq_msg_data(&m), want, len) != 0);
+		zmq_msg_close(&m);
+		zmq_close(s);
+		if (bad) {
+			out("bad %ld reply (%zu bytes)", i, len);
+			free(want);
+			return EXIT_FAIL;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	free(want);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	out("done handshakes=%ld seconds=%.6f per_sec=%.0f", i, secs, secs > 0 ? (double)i / secs : 0.0);
+	return EXIT_OK;
+}
+
 /* pattern mode prints what send mode would send, as hex, so the harness can
  * check that Go's Pattern and this file agree byte for byte. */
 static int run_pattern(void) {
@@ -854,56 +959,7 @@ int main(int argc, char **argv) {
 	if (!s)
 		zfail("zmq_socket", opt.type);
 
-	/* socket options: all before bind/connect (libzmq copies them then) */
-	int tmo = opt.timeout > 0 ? opt.timeout : -1;
-	setopt_int(s, ZMQ_RCVTIMEO, tmo, "ZMQ_RCVTIMEO");
-	setopt_int(s, ZMQ_SNDTIMEO, tmo, "ZMQ_SNDTIMEO");
-	if (opt.linger_set)
-		setopt_int(s, ZMQ_LINGER, opt.linger, "ZMQ_LINGER");
-	if (opt.sndhwm_set)
-		setopt_int(s, ZMQ_SNDHWM, opt.sndhwm, "ZMQ_SNDHWM");
-	if (opt.rcvhwm_set)
-		setopt_int(s, ZMQ_RCVHWM, opt.rcvhwm, "ZMQ_RCVHWM");
-	if (opt.hb_ivl_set)
-		setopt_int(s, ZMQ_HEARTBEAT_IVL, opt.hb_ivl, "ZMQ_HEARTBEAT_IVL");
-	if (opt.hb_timeout_set)
-		setopt_int(s, ZMQ_HEARTBEAT_TIMEOUT, opt.hb_timeout, "ZMQ_HEARTBEAT_TIMEOUT");
-	if (opt.hb_ttl_set)
-		setopt_int(s, ZMQ_HEARTBEAT_TTL, opt.hb_ttl, "ZMQ_HEARTBEAT_TTL");
-	if (opt.reconnect_ivl_set)
-		setopt_int(s, ZMQ_RECONNECT_IVL, opt.reconnect_ivl, "ZMQ_RECONNECT_IVL");
-	if (opt.handshake_ivl_set)
-		setopt_int(s, ZMQ_HANDSHAKE_IVL, opt.handshake_ivl, "ZMQ_HANDSHAKE_IVL");
-	if (opt.ipv6)
-		setopt_int(s, ZMQ_IPV6, 1, "ZMQ_IPV6");
-	if (opt.zap_domain)
-		setopt_str(s, ZMQ_ZAP_DOMAIN, opt.zap_domain, strlen(opt.zap_domain), "ZMQ_ZAP_DOMAIN");
-
-	/* mechanism */
-	if (opt.plain_client) {
-		const char *colon = strchr(opt.plain_client, ':');
-		setopt_str(s, ZMQ_PLAIN_USERNAME, opt.plain_client, (size_t)(colon - opt.plain_client),
-		           "ZMQ_PLAIN_USERNAME");
-		setopt_str(s, ZMQ_PLAIN_PASSWORD, colon + 1, strlen(colon + 1), "ZMQ_PLAIN_PASSWORD");
-	}
-	if (opt.plain_users.n)
-		setopt_int(s, ZMQ_PLAIN_SERVER, 1, "ZMQ_PLAIN_SERVER");
-	if (opt.curve_server) {
-		setopt_int(s, ZMQ_CURVE_SERVER, 1, "ZMQ_CURVE_SERVER");
-		set_curve_key(s, ZMQ_CURVE_SECRETKEY, opt.curve_server, "--curve-server");
-	}
-	if (opt.curve_client) {
-		char pub[41], sec[41];
-		if (opt.curve_public) {
-			snprintf(pub, sizeof pub, "%s", opt.curve_public);
-			snprintf(sec, sizeof sec, "%s", opt.curve_secret);
-		} else if (zmq_curve_keypair(pub, sec) != 0) {
-			zfail("zmq_curve_keypair", NULL);
-		}
-		set_curve_key(s, ZMQ_CURVE_SERVERKEY, opt.curve_client, "--curve-client");
-		set_curve_key(s, ZMQ_CURVE_PUBLICKEY, pub, "--curve-public");
-		set_curve_key(s, ZMQ_CURVE_SECRETKEY, sec, "--curve-secret");
-	}
+	configure(s);
 
 	/* ZAP handler: bound before any bind so no handshake can miss it */
 	pthread_t zap_th, mon_th;
@@ -946,7 +1002,8 @@ int main(int argc, char **argv) {
 			zfail("ZMQ_LAST_ENDPOINT", NULL);
 		out("bound %s", ep);
 	}
-	for (int i = 0; i < opt.connects.n; i++)
+	int handshakes = strcmp(opt.mode, "handshakes") == 0;
+	for (int i = 0; i < opt.connects.n && !handshakes; i++)
 		if (zmq_connect(s, opt.connects.v[i]) != 0)
 			zfail("zmq_connect", opt.connects.v[i]);
 	for (int i = 0; i < opt.joins.n; i++) {
@@ -964,6 +1021,8 @@ int main(int argc, char **argv) {
 		rc = run_recv(s);
 	else if (!strcmp(opt.mode, "reqrep"))
 		rc = run_reqrep(s);
+	else if (handshakes)
+		rc = run_handshakes(ctx, type);
 	else
 		rc = run_idle();
 
