@@ -152,8 +152,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
 	var res *benchResult
-	if strings.HasPrefix(ep, "inproc://") && cfg.mode != "thr" {
-		return fmt.Errorf("%s runs across processes: use tcp or ipc (inproc needs both ends here: bench thr)", cfg.mode)
+	if strings.HasPrefix(ep, "inproc://") && cfg.mode == "hs" {
+		return fmt.Errorf("hs measures connections between processes: use tcp or ipc")
 	}
 	if strings.HasPrefix(ep, "inproc://") {
 		res, err = benchBoth(ctx, zctx, cfg, ep, stderr)
