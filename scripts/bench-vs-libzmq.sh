@@ -10,6 +10,9 @@
 # REQ/REP; inproc_thr) come from the cached drafts build that
 # scripts/install-libzmq.sh makes (it is run first). zmesh runs the same
 # roles with SCATTER/GATHER for throughput and CLIENT/SERVER for latency.
+# The connections/s rows set zpeer (internal/interop, --mode handshakes) on
+# libzmq beside `zmesh bench hs`: a new CLIENT per round connects, completes
+# the handshake, makes one 16 B round trip and closes.
 # libzmq has no NOISE: the NOISE rows set zmesh's NOISE beside libzmq's
 # CURVE, the mechanism a libzmq user would otherwise pick for the same job.
 # Each case alternates the two tools ROUNDS times and reports medians, since
