@@ -182,10 +182,12 @@ func needFiles(t *testing.T) {
 // process only conducts: it freezes the abuser (SIGSTOP: the server then
 // drops all its connections) and thaws it (SIGCONT: its connections come
 // back), and reads the client's round-trip count (SIGUSR1) at the edges of
-// alternating 1-second windows. The figure is the median over rounds of
-// abused/unabused in adjacent windows, so other load on this shared 2-core
-// machine, which changes slowly, hits both sides of each ratio alike. The
-// 80% is the bound; it is a ratio, not a time.
+// alternating 1-second windows. The figure is the pooled ratio over rounds
+// of adjacent windows: the mean abused rate over the mean unabused rate,
+// so other load on this shared 2-core machine, which changes slowly, hits
+// both sides alike. (The median of the per-round ratios, logged too, swings
+// from 0.6 to 1.2 between single rounds here and decided nothing better.)
+// The 80% is the bound; it is a ratio, not a time.
 func TestGoodClientThroughputUnderConnectionAbuse(t *testing.T) {
 	const (
 		// Short against the default 30 s; each abusive slot dials at most
@@ -194,7 +196,7 @@ func TestGoodClientThroughputUnderConnectionAbuse(t *testing.T) {
 		handshake = "1s"
 		dialEvery = time.Second
 		window    = time.Second
-		rounds    = 5
+		rounds    = 7
 	)
 	needFiles(t) // the faultpeers inherit the raised limit
 	srv := harness.Start(t, "--type", "server", "--bind", "tcp://127.0.0.1:*", "--mode", "echo",
@@ -241,6 +243,7 @@ func TestGoodClientThroughputUnderConnectionAbuse(t *testing.T) {
 	abuser := startAbuser(t, ep, dialEvery)
 	var ratios []float64
 	var peak int
+	var sumBase, sumAbused float64
 	for r := 0; r < rounds; r++ {
 		// Quiet: the abuser frozen and every one of its connections gone.
 		if err := abuser.Signal(syscall.SIGSTOP); err != nil {
@@ -262,16 +265,18 @@ func TestGoodClientThroughputUnderConnectionAbuse(t *testing.T) {
 		peak = max(peak, held, after)
 		ratio := abused / base
 		ratios = append(ratios, ratio)
+		sumBase += base
+		sumAbused += abused
 		t.Logf("round %d: %.0f round trips/s unabused, %.0f with hostile connections held (%d at the start of the window, %d at its end): %.2f",
 			r, base, abused, held-1, after-1, ratio)
 	}
 	abuser.Kill()
 	slices.Sort(ratios)
-	median := ratios[len(ratios)/2]
-	t.Logf("throughput under abuse: %.2f of unabused (median of %.2f); up to %d hostile connections held at once",
-		median, ratios, peak-1)
-	if median < 0.8 {
-		t.Fatalf("good client's throughput under abuse is %.2f of unabused, want at least 0.80", median)
+	pooled := sumAbused / sumBase
+	t.Logf("throughput under abuse: %.2f of unabused over %d rounds (per-round ratios %.2f, median %.2f); up to %d hostile connections held at once",
+		pooled, rounds, ratios, ratios[len(ratios)/2], peak-1)
+	if pooled < 0.8 {
+		t.Fatalf("good client's throughput under abuse is %.2f of unabused, want at least 0.80", pooled)
 	}
 }
 
