@@ -259,7 +259,11 @@ func TestGoodClientThroughputUnderConnectionAbuse(t *testing.T) {
 		held := waitHeld(t, srv.Pid(), port, "abusive connections coming back", func(n int) bool { return n > abuseConns/4 })
 		abused := rate()
 		after := heldConns(t, srv.Pid(), port)
-		if after <= abuseConns/4 {
+		// The abuser's slots redial in step once a second and the server
+		// drops each cohort at the 1 s handshake timeout, so the count at
+		// the window's end can dip to about 200 while the start held more
+		// than 250; fewer than 125 would mean the abuse had faded.
+		if after <= abuseConns/8 {
 			t.Fatalf("only %d hostile connections held at the end of the abused window", after-1)
 		}
 		peak = max(peak, held, after)
