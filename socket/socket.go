@@ -553,10 +553,11 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 			return
 		}
 		if !retry || s.opts.ReconnectInterval < 0 {
-			s.event(EventConnectStopped, name, "", errors.New("protocol error: not reconnecting"))
 			// Nothing queued for this endpoint can ever be delivered: let
-			// the pipe go now, so sends stop choosing it.
+			// the pipe go now, so sends stop choosing it, and only then
+			// say so (a watcher of the monitor may send at once).
 			release()
+			s.event(EventConnectStopped, name, "", errors.New("protocol error: not reconnecting"))
 			<-ctx.Done()
 			return
 		}
