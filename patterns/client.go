@@ -33,6 +33,17 @@ func (c *Client) Send(ctx context.Context, body []byte) error {
 	return c.s.SendLB(ctx, Msg{Body: body}, true)
 }
 
+// SendConcat is Send of one message whose body is head followed by tail,
+// without joining them first: a caller that frames a large value with a
+// small header of its own saves copying the value. The peer receives one
+// ordinary message. The socket owns both slices until they are written.
+func (c *Client) SendConcat(ctx context.Context, head, tail []byte) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return c.s.SendLB(ctx, Msg{Body: head, Tail: tail}, true)
+}
+
 // TrySend is Send without blocking: at the high-water mark (or with no peer)
 // it fails with socket.ErrWouldBlock.
 func (c *Client) TrySend(body []byte) error {

@@ -141,3 +141,24 @@ func ExampleGather_Recv_release() {
 	fmt.Println(total)
 	// Output: 6553600
 }
+
+// SendConcat frames a large value with a small header without copying the
+// value into a new buffer; the peer receives one message.
+func ExampleClient_SendConcat() {
+	zctx := socket.NewCtx(nil)
+	defer zctx.Close()
+	ctx := context.Background()
+
+	srv, _ := patterns.NewServer(zctx, socket.Options{})
+	srv.Bind("tcp://127.0.0.1:*")
+	ep, _ := srv.LastEndpoint()
+
+	cli, _ := patterns.NewClient(zctx, socket.Options{})
+	cli.Connect(ep)
+	value := make([]byte, 1<<20) // sent from this memory, not a copy
+	cli.SendConcat(ctx, []byte("blob:"), value)
+
+	m, _ := srv.Recv(ctx)
+	fmt.Println(string(m.Body[:5]), len(m.Body))
+	// Output: blob: 1048581
+}

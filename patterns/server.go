@@ -40,6 +40,15 @@ func (s *Server) Route(ctx context.Context, body []byte, id RoutingID) error {
 	return s.s.SendTo(ctx, id, Msg{Body: body}, true)
 }
 
+// RouteConcat is Route of one message whose body is head followed by
+// tail, without joining them first (see Client.SendConcat).
+func (s *Server) RouteConcat(ctx context.Context, head, tail []byte, id RoutingID) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return s.s.SendTo(ctx, id, Msg{Body: head, Tail: tail}, true)
+}
+
 // TryRoute is Route without blocking (socket.ErrWouldBlock when full).
 func (s *Server) TryRoute(body []byte, id RoutingID) error {
 	return s.s.SendTo(context.Background(), id, Msg{Body: body}, false)

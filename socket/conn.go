@@ -439,15 +439,31 @@ func (c *conn) writeLoop() error {
 					return err
 				}
 			}
-			if c.codec == nil && len(m.Body) >= directAt {
-				buf = appendFrameHeader(buf, 0, len(m.Body))
-				iov = append(iov, buf[seg:], m.Body)
-				seg = len(buf)
-				large += len(m.Body)
-			} else if buf, err = c.appendFrame(buf, 0, m.Body); err != nil {
-				return err
+			switch {
+			case c.codec == nil && (len(m.Body) >= directAt || len(m.Tail) >= directAt):
+				buf = appendFrameHeader(buf, 0, m.Len())
+				for _, b := range [2][]byte{m.Body, m.Tail} {
+					if len(b) < directAt {
+						buf = append(buf, b...)
+						continue
+					}
+					iov = append(iov, buf[seg:], b)
+					seg = len(buf)
+					large += len(b)
+				}
+			case len(m.Tail) == 0:
+				if buf, err = c.appendFrame(buf, 0, m.Body); err != nil {
+					return err
+				}
+			case c.codec == nil:
+				buf = appendFrameHeader(buf, 0, m.Len())
+				buf = append(append(buf, m.Body...), m.Tail...)
+			default: // a codec seals one body
+				if buf, err = c.appendFrame(buf, 0, m.joined().Body); err != nil {
+					return err
+				}
 			}
-			if len(buf) >= flushAt || large >= maxGather || len(iov) >= maxIOV-2 {
+			if len(buf) >= flushAt || large >= maxGather || len(iov) >= maxIOV-4 {
 				if err := flush(); err != nil {
 					return err
 				}

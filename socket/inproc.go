@@ -100,7 +100,7 @@ func (s *Socket) acceptInproc(ic *inprocConnect) {
 	for _, m := range queued {
 		m.RoutingID = sp.id
 		m.Peer = sp.peer.Load()
-		sp.appendLocked(m)
+		sp.appendLocked(m.joined())
 	}
 	q.mu.Unlock()
 	cp.target.Store(sp)

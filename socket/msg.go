@@ -21,6 +21,12 @@ const MaxSharedBody = slabMax
 type Msg struct {
 	// Body is the payload.
 	Body []byte
+	// Tail, on a message being sent, is the rest of its payload: the peer
+	// receives Body followed by Tail as one body. It lets a sender put a
+	// small encoded header in front of a large value without copying the
+	// value into one buffer (over tcp and ipc without encryption a large
+	// Tail goes to the kernel as it is). Received messages have no Tail.
+	Tail []byte
 	// RoutingID is the sending peer of a message a SERVER received, and the
 	// destination of one it routes.
 	RoutingID RoutingID
@@ -54,4 +60,19 @@ type Peer struct {
 	PublicKey []byte
 	// Metadata is every property the peer sent.
 	Metadata mechanism.Metadata
+}
+
+// Len is the length of m's payload: Body and Tail.
+func (m *Msg) Len() int { return len(m.Body) + len(m.Tail) }
+
+// joined returns m with its Tail appended to a copy of its Body, for paths
+// that hand the message on whole (inproc, udp).
+func (m Msg) joined() Msg {
+	if len(m.Tail) == 0 {
+		m.Tail = nil
+		return m
+	}
+	b := make([]byte, 0, len(m.Body)+len(m.Tail))
+	m.Body, m.Tail = append(append(b, m.Body...), m.Tail...), nil
+	return m
 }

@@ -211,7 +211,7 @@ func (p *Pipe) pushIn(m Msg) (bool, error) {
 		m.Peer = p.peer.Load()
 	}
 	m.RoutingID = p.id
-	p.appendLocked(m)
+	p.appendLocked(m.joined())
 	wake := q.waiters > 0
 	q.mu.Unlock()
 	if wake {

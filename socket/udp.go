@@ -152,7 +152,7 @@ func (s *Socket) udpWriter(p *Pipe, uc *net.UDPConn, done chan struct{}) {
 			dgrams = dgrams[:0]
 			for i := range part {
 				var err error
-				if bufs[i], err = appendDatagram(bufs[i][:0], part[i].Group, part[i].Body); err == nil {
+				if bufs[i], err = appendDatagram(bufs[i][:0], part[i].Group, part[i].joined().Body); err == nil {
 					dgrams = append(dgrams, bufs[i])
 				}
 			}

@@ -63,11 +63,18 @@ func FuzzRoundTrip(f *testing.F) {
 			m.Timestamp, _ = hlc.DecodeTimestamp(tsb[:hlc.EncodedLen])
 		}
 		b, err := m.AppendBinary(nil)
+		head, herr := m.AppendHead(nil)
+		if (err == nil) != (herr == nil) {
+			t.Fatalf("AppendBinary(%+v) error %v, AppendHead error %v", m, err, herr)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTooLarge) {
 				t.Fatalf("AppendBinary(%+v) error %v", m, err)
 			}
 			return
+		}
+		if !bytes.Equal(append(head, m.Value...), b) {
+			t.Fatalf("AppendHead(%+v) + Value = % x, AppendBinary % x", m, append(head, m.Value...), b)
 		}
 		if len(b) != m.Size() {
 			t.Fatalf("AppendBinary gave %d bytes, Size %d", len(b), m.Size())

@@ -51,6 +51,10 @@ func TestRoundTripEveryKind(t *testing.T) {
 		if !bytes.Equal(mb, b[6:]) {
 			t.Errorf("%v %d: MarshalBinary differs from AppendBinary", m.Kind, m.ID)
 		}
+		head, err := m.AppendHead(nil)
+		if err != nil || !bytes.Equal(append(head, m.Value...), b[6:]) {
+			t.Errorf("%v %d: AppendHead + Value differs from AppendBinary (err %v)", m.Kind, m.ID, err)
+		}
 	}
 }
 
@@ -178,6 +182,9 @@ func TestAppendBinaryRefuses(t *testing.T) {
 		out, err := tt.m.AppendBinary(dst)
 		if !errors.Is(err, tt.err) || string(out) != "keep" {
 			t.Errorf("%s: AppendBinary = %q, %v; want dst unchanged and %v", tt.name, out, err, tt.err)
+		}
+		if out, herr := tt.m.AppendHead(dst); !errors.Is(herr, tt.err) || string(out) != "keep" {
+			t.Errorf("%s: AppendHead = %q, %v; want dst unchanged and %v", tt.name, out, herr, tt.err)
 		}
 		var fe *FormatError
 		if !errors.As(err, &fe) || fe.Offset != -1 || !strings.Contains(err.Error(), fe.Field) {
