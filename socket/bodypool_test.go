@@ -95,7 +95,7 @@ func TestReleasedBodiesNeverLeakIntoLaterMessages(t *testing.T) {
 		}
 	}
 	fr := newFrameReader(bytes.NewReader(stream), 0)
-	fr.established()
+	fr.established(nil)
 	for i, w := range want {
 		_, body, owned, err := fr.next()
 		if err != nil {

@@ -38,6 +38,7 @@ type conn struct {
 	nc       net.Conn
 	endpoint string
 	accepted bool
+	bufs     *connBufs // set by a successful handshake; recycled by serve
 	fr       *frameReader
 	codec    mechanism.Codec
 	p        *Pipe
@@ -188,7 +189,8 @@ func (c *conn) handshake(ctx context.Context) error {
 		Metadata:   res.Peer,
 	}
 	c.codec = res.Codec
-	c.fr.established()
+	c.bufs = connBufPool.Get().(*connBufs)
+	c.fr.established(c.bufs.read)
 	return c.nc.SetDeadline(time.Time{})
 }
 
@@ -203,7 +205,40 @@ func (c *conn) serve(p *Pipe) error {
 	}()
 	c.fail(c.readLoop())
 	wg.Wait()
+	c.recycle()
 	return c.err
+}
+
+// connBufs are the large buffers of an established connection, recycled
+// across connections: a short-lived one (connect, a request, close) would
+// otherwise allocate, and the runtime clear, about 150 KiB per side. Nothing
+// received aliases them: bodies are copied out of the read buffer (own),
+// and the reader's batch is copied into the pipe.
+type connBufs struct {
+	read  []byte // the frame reader's buffer, readBufSize long
+	write []byte // the writer's encode buffer, flushAt+512 of capacity
+	in    []Msg  // the reader's batch, maxBatch of capacity
+}
+
+var connBufPool = sync.Pool{New: func() any {
+	return &connBufs{
+		read:  make([]byte, readBufSize),
+		write: make([]byte, 0, flushAt+512),
+		in:    make([]Msg, 0, maxBatch),
+	}
+}}
+
+// recycle gives the connection's buffers back once both its goroutines
+// have ended.
+func (c *conn) recycle() {
+	b := c.bufs
+	if b == nil {
+		return
+	}
+	c.bufs = nil
+	c.fr.buf, c.fr.pos, c.fr.end = nil, 0, 0
+	clear(b.in[:cap(b.in)])
+	connBufPool.Put(b)
 }
 
 // alive notes that the peer spoke: it disarms a pending heartbeat deadline.
@@ -235,7 +270,12 @@ func (c *conn) arm(d time.Duration) {
 func (c *conn) readLoop() error {
 	typ := &c.s.typ
 	q := &c.s.in
-	batch := make([]Msg, 0, maxBatch)
+	var batch []Msg
+	if c.bufs != nil {
+		batch = c.bufs.in[:0]
+	} else {
+		batch = make([]Msg, 0, maxBatch)
+	}
 	var (
 		group      string
 		haveGroup  bool
@@ -358,8 +398,13 @@ func (c *conn) writeLoop() error {
 	}
 	p := c.p
 	sendGroup := c.s.typ.SendGroup
-	buf := make([]byte, 0, flushAt+512)
-	batch := make([]Msg, 0, 64)
+	var buf []byte
+	if c.bufs != nil {
+		buf = c.bufs.write[:0]
+	} else {
+		buf = make([]byte, 0, flushAt+512)
+	}
+	batch := make([]Msg, 0, 64) // becomes the pipe's queue (take): not recycled
 	// Large bodies are not copied into buf: they join an iovec list with
 	// the encoded bytes around them, written with one writev.
 	var (

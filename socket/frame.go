@@ -37,7 +37,8 @@ const (
 	hsGrowStep  = 4 << 10   // a large command's memory grows by at most this much ahead of its bytes during the handshake
 	readBufSize = 64 << 10  // the reader's buffer: many small frames per read(2)
 	maxReadBuf  = 256 << 10 // grown to this for peers whose frames exceed readBufSize
-	slabSize    = 32 << 10  // small received bodies are carved from slabs
+	slabSize    = 32 << 10  // small received bodies are carved from slabs of up to this size
+	slabFirst   = 4 << 10   // a connection's first slab; each next one is twice as large
 	slabMax     = 1 << 10   // bodies up to this size come from a slab
 	growStep    = 1 << 20   // a large body's memory grows by at most this much ahead of its bytes
 )
@@ -56,6 +57,7 @@ type frameReader struct {
 	max      int64  // maximum body size, 0 = unlimited
 	step     int    // growth step for frames larger than buf
 	slab     []byte // free part of the current slab for small bodies
+	slabNext int    // size of the last slab made
 }
 
 func newFrameReader(r io.Reader, max int64) *frameReader {
@@ -63,12 +65,20 @@ func newFrameReader(r io.Reader, max int64) *frameReader {
 }
 
 // established switches to the buffers of an authenticated link, keeping
-// any bytes the peer already sent.
-func (f *frameReader) established() {
+// any bytes the peer already sent. buf, if at least readBufSize long,
+// becomes the read buffer (a recycled one, see connBufs); else one is made.
+func (f *frameReader) established(buf []byte) {
 	f.step = growStep
-	if len(f.buf) < readBufSize {
-		f.grow(readBufSize)
+	if len(f.buf) >= readBufSize {
+		return
 	}
+	if len(buf) < readBufSize {
+		f.grow(readBufSize)
+		return
+	}
+	f.end = copy(buf, f.buf[f.pos:f.end])
+	f.pos = 0
+	f.buf = buf
 }
 
 // grow enlarges the read buffer, keeping the unread bytes.
@@ -234,7 +244,10 @@ func (f *frameReader) own(b []byte) []byte {
 		return out
 	}
 	if len(f.slab) < n {
-		f.slab = make([]byte, slabSize)
+		// Slabs start small and double up to slabSize, so a connection
+		// that receives a few messages does not pay for a whole slab.
+		f.slabNext = min(max(2*f.slabNext, slabFirst), slabSize)
+		f.slab = make([]byte, f.slabNext)
 	}
 	out := f.slab[:n:n]
 	f.slab = f.slab[n:]

@@ -69,17 +69,26 @@ func (e Event) String() string {
 // nobody reads, are dropped rather than slowing the socket down.
 const monitorBuffer = 1024
 
-// Monitor returns the socket's event channel. It exists from the socket's
-// creation and holds up to monitorBuffer (1024) unread events; while it
-// is full, newer events are dropped. Every call returns the same
-// channel; it is closed when the socket closes.
+// Monitor returns the socket's event channel. Events are kept from the
+// socket's creation: up to monitorBuffer (1024) unread ones; while that many
+// wait, newer events are dropped. Every call returns the same channel; it is
+// closed when the socket closes. (Until the first call the events wait in a
+// slice that grows with them, so a socket nobody monitors does not carry a
+// 1024-event channel.)
 func (s *Socket) Monitor() <-chan Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.monitor == nil { // closed socket: a closed channel
+	if s.monClosed {
 		c := make(chan Event)
 		close(c)
 		return c
+	}
+	if s.monitor == nil {
+		s.monitor = make(chan Event, monitorBuffer)
+		for _, e := range s.early {
+			s.monitor <- e
+		}
+		s.early = nil
 	}
 	return s.monitor
 }
@@ -88,12 +97,17 @@ func (s *Socket) event(t EventType, endpoint, remote string, err error) {
 	if t == EventHandshakeFailed || t == EventConnectStopped || (t == EventDisconnected && err != nil) {
 		s.log.Debug(t.String(), "endpoint", endpoint, "remote", remote, "err", err)
 	}
+	e := Event{Type: t, Endpoint: endpoint, Remote: remote, Err: err}
 	s.mu.Lock()
-	if s.monitor != nil {
+	switch {
+	case s.monClosed:
+	case s.monitor != nil:
 		select {
-		case s.monitor <- Event{Type: t, Endpoint: endpoint, Remote: remote, Err: err}:
+		case s.monitor <- e:
 		default:
 		}
+	case len(s.early) < monitorBuffer:
+		s.early = append(s.early, e)
 	}
 	s.mu.Unlock()
 }

@@ -79,7 +79,9 @@ type Socket struct {
 	endpoints map[string]*endpoint
 	conns     map[*conn]struct{}
 	last      string
-	monitor   chan Event
+	monitor   chan Event        // made by the first Monitor call
+	early     []Event           // events before that call, at most monitorBuffer
+	monClosed bool              // Close has closed the monitor
 	groups    map[string]string // interned group names (DISH)
 	closed    bool
 	// reaping: Close has lingered and taken the connections to close;
@@ -127,9 +129,6 @@ func New(ctx *Ctx, typ Type, opts Options, handler Handler) (*Socket, error) {
 		done:      make(chan struct{}),
 		bg:        bg,
 		cancel:    cancel,
-		// The monitor exists from the start, so a socket built and
-		// connected in one call (config's Build) loses no early event.
-		monitor: make(chan Event, monitorBuffer),
 	}
 	s.log = o.Logger
 	if s.log == nil {
@@ -685,7 +684,7 @@ func (s *Socket) Close() error {
 	s.ctx.remove(s)
 	s.mu.Lock()
 	mon := s.monitor
-	s.monitor = nil
+	s.monitor, s.early, s.monClosed = nil, nil, true
 	s.mu.Unlock()
 	if mon != nil {
 		close(mon)
