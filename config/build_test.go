@@ -72,7 +72,7 @@ client:
 		t.Fatal(err)
 	}
 	roundTrip(t, cli, srv)
-	o := srv.Socket().Options()
+	o := srv.Options()
 	if o.SendHWM != 7 || o.RecvHWM != 0 /* unlimited */ || o.SendTimeout != time.Second || o.Linger != 250*time.Millisecond || o.MaxMsgSize != 4096 ||
 		o.Heartbeat != (socket.Heartbeat{Interval: time.Second, Timeout: 2 * time.Second, TTL: 5 * time.Second}) {
 		t.Errorf("server options %+v", o)
@@ -80,7 +80,7 @@ client:
 	if ep, _ := srv.LastEndpoint(); ep != "inproc://build" {
 		t.Errorf("server endpoint %q", ep)
 	}
-	if o := cli.Socket().Options(); o.RecvTimeout != 2*time.Second || o.SendHWM != socket.DefaultHWM || o.Mechanism != (mechanism.Null{}) {
+	if o := cli.Options(); o.RecvTimeout != 2*time.Second || o.SendHWM != socket.DefaultHWM || o.Mechanism != (mechanism.Null{}) {
 		t.Errorf("client options %+v", o)
 	}
 }

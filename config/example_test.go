@@ -43,7 +43,7 @@ client:
 	_ = srv.Route(ctx, append(m.Body, ", world"...), m.RoutingID)
 	reply, _ := cli.Recv(ctx)
 	fmt.Println(string(reply.Body))
-	fmt.Println("client send HWM:", cli.Socket().Options().SendHWM)
+	fmt.Println("client send HWM:", cli.Options().SendHWM)
 	// Output:
 	// hello, world
 	// client send HWM: 100

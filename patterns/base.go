@@ -3,6 +3,7 @@ package patterns
 import (
 	"context"
 
+	"github.com/zmesh/zmesh/internal/engine"
 	"github.com/zmesh/zmesh/socket"
 )
 
@@ -18,7 +19,17 @@ type RoutingID = socket.RoutingID
 // base holds what every socket type does the same way: endpoints, the
 // monitor, timeouts and closing.
 type base struct {
-	s *socket.Socket
+	s *engine.Socket
+}
+
+// newSocket returns a socket of a type that is base and nothing more
+// (Client, Server, Scatter, Gather): the engine needs no handler for them.
+func newSocket[T ~struct{ base }](ctx *socket.Ctx, typ engine.Type, opts Options) (*T, error) {
+	s, err := engine.New(ctx, typ, opts, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &T{base{s}}, nil
 }
 
 // Bind listens on an endpoint such as "tcp://127.0.0.1:*",
@@ -39,6 +50,10 @@ func (b *base) Disconnect(endpoint string) error { return b.s.Disconnect(endpoin
 // port resolved.
 func (b *base) LastEndpoint() (string, error) { return b.s.LastEndpoint() }
 
+// Options returns the socket's options with every default filled in (the
+// zero fields of the Options it was made with resolved to what they mean).
+func (b *base) Options() Options { return b.s.Options() }
+
 // Monitor returns the channel of connection events (see socket.Event).
 func (b *base) Monitor() <-chan socket.Event { return b.s.Monitor() }
 
@@ -46,13 +61,16 @@ func (b *base) Monitor() <-chan socket.Event { return b.s.Monitor() }
 // socket.ErrClosed and no goroutine is left behind.
 func (b *base) Close() error { return b.s.Close() }
 
-// Socket gives access to the engine under the typed socket.
-func (b *base) Socket() *socket.Socket { return b.s }
+// recv is the fair-queued receive shared by the receiving types; a nil ctx
+// fails with socket.ErrInvalidInput.
+func (b *base) recv(ctx context.Context) (Msg, error) { return b.s.Recv(ctx, true) }
 
-// recv is the fair-queued receive shared by the receiving types.
-func (b *base) recv(ctx context.Context) (Msg, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	return b.s.Recv(ctx, true)
-}
+// tryRecv is recv without blocking.
+func (b *base) tryRecv() (Msg, error) { return b.s.Recv(context.Background(), false) }
+
+// send queues m on the next peer with room (round-robin), blocking at the
+// high-water mark.
+func (b *base) send(ctx context.Context, m Msg) error { return b.s.SendLB(ctx, m, true) }
+
+// trySend is send without blocking.
+func (b *base) trySend(m Msg) error { return b.s.SendLB(context.Background(), m, false) }

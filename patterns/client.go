@@ -3,10 +3,11 @@ package patterns
 import (
 	"context"
 
+	"github.com/zmesh/zmesh/internal/engine"
 	"github.com/zmesh/zmesh/socket"
 )
 
-var clientType = socket.Type{Name: "CLIENT", Peer: "SERVER", KeepDisconnected: true}
+var clientType = engine.Type{Name: "CLIENT", Peer: "SERVER", KeepDisconnected: true}
 
 // Client is a CLIENT socket (RFC 41): it talks to SERVER sockets, sending
 // round-robin over its peers and receiving fair-queued from them. It is safe
@@ -15,22 +16,16 @@ type Client struct{ base }
 
 // NewClient returns a Client in ctx (socket.DefaultCtx() if nil).
 func NewClient(ctx *socket.Ctx, opts Options) (*Client, error) {
-	s, err := socket.New(ctx, clientType, opts, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &Client{base{s}}, nil
+	return newSocket[Client](ctx, clientType, opts)
 }
 
 // Send queues body for the next peer with room, blocking at the high-water
 // mark until there is room, ctx ends or the send timeout expires. The
 // socket owns body until it is written: do not modify it afterwards. On
-// failure the error is a *socket.SendError holding the message.
+// failure the error is a *socket.SendError holding the message; a nil ctx
+// fails with socket.ErrInvalidInput.
 func (c *Client) Send(ctx context.Context, body []byte) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	return c.s.SendLB(ctx, Msg{Body: body}, true)
+	return c.send(ctx, Msg{Body: body})
 }
 
 // SendConcat is Send of one message whose body is head followed by tail,
@@ -38,20 +33,16 @@ func (c *Client) Send(ctx context.Context, body []byte) error {
 // small header of its own saves copying the value. The peer receives one
 // ordinary message. The socket owns both slices until they are written.
 func (c *Client) SendConcat(ctx context.Context, head, tail []byte) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	return c.s.SendLB(ctx, Msg{Body: head, Tail: tail}, true)
+	return c.send(ctx, Msg{Body: head, Tail: tail})
 }
 
 // TrySend is Send without blocking: at the high-water mark (or with no peer)
 // it fails with socket.ErrWouldBlock.
-func (c *Client) TrySend(body []byte) error {
-	return c.s.SendLB(context.Background(), Msg{Body: body}, false)
-}
+func (c *Client) TrySend(body []byte) error { return c.trySend(Msg{Body: body}) }
 
-// Recv returns the next message from any peer.
+// Recv returns the next message from any peer. A nil ctx fails with
+// socket.ErrInvalidInput.
 func (c *Client) Recv(ctx context.Context) (Msg, error) { return c.recv(ctx) }
 
 // TryRecv returns a message if one is waiting, else socket.ErrWouldBlock.
-func (c *Client) TryRecv() (Msg, error) { return c.s.Recv(context.Background(), false) }
+func (c *Client) TryRecv() (Msg, error) { return c.tryRecv() }

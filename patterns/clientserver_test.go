@@ -139,7 +139,7 @@ func TestTryRecvAndTimeouts(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	cli.Socket().SetRecvTimeout(0)
+	cli.s.SetRecvTimeout(0)
 	if _, err := cli.Recv(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Recv with ctx deadline: %v", err)
 	}

@@ -60,7 +60,7 @@ func killLibzmqServerMidStream(t *testing.T, env *interop.Env, frozen bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
-	st := harness.StartStream(ctx, cli.Socket(), total, size)
+	st := harness.StartStream(ctx, cli.s, total, size)
 	// Echoes, in order of arrival.
 	echoes := make(chan int, total)
 	recvErr := make(chan error, 1)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/zmesh/zmesh/internal/engine"
 	"github.com/zmesh/zmesh/mechanism"
 	"github.com/zmesh/zmesh/socket"
 )
@@ -32,7 +33,7 @@ func validGroup(g string) error {
 	return nil
 }
 
-var radioType = socket.Type{Name: "RADIO", Peer: "DISH", SendGroup: true, DropIncoming: true}
+var radioType = engine.Type{Name: "RADIO", Peer: "DISH", SendGroup: true, DropIncoming: true}
 
 // RadioOptions configure a Radio beyond the common options.
 type RadioOptions struct {
@@ -53,16 +54,22 @@ type RadioOptions struct {
 type Radio struct {
 	base
 	noDrop bool
+	peers  *subscribers
+}
 
+// subscribers is a Radio's routing table, kept by the engine's calls (it is
+// the Radio's engine.Handler): which peer joined which group, and the UDP
+// links, which get every message.
+type subscribers struct {
 	mu   sync.RWMutex
-	subs map[string]map[*socket.Pipe]int // group → peer → joins
-	udp  []*socket.Pipe                  // UDP links get every message
+	subs map[string]map[*engine.Pipe]int // group → peer → joins
+	udp  []*engine.Pipe
 }
 
 // NewRadio returns a Radio in ctx (socket.DefaultCtx() if nil).
 func NewRadio(ctx *socket.Ctx, opts Options, ro RadioOptions) (*Radio, error) {
-	r := &Radio{noDrop: ro.NoDrop, subs: make(map[string]map[*socket.Pipe]int)}
-	s, err := socket.New(ctx, radioType, opts, r)
+	r := &Radio{noDrop: ro.NoDrop, peers: &subscribers{subs: make(map[string]map[*engine.Pipe]int)}}
+	s, err := engine.New(ctx, radioType, opts, r.peers)
 	if err != nil {
 		return nil, err
 	}
@@ -74,9 +81,11 @@ func NewRadio(ctx *socket.Ctx, opts Options, ro RadioOptions) (*Radio, error) {
 // dropped silently; a subscriber at its high-water mark misses it unless
 // NoDrop is set. Over UDP a message whose datagram would exceed
 // MaxDatagram bytes is refused with socket.ErrTooLarge, never truncated.
+//
+// A nil ctx fails with socket.ErrInvalidInput.
 func (r *Radio) Transmit(ctx context.Context, body []byte, group string) error {
 	if ctx == nil {
-		ctx = context.Background()
+		return &socket.SendError{Msg: Msg{Body: body, Group: group}, Err: fmt.Errorf("%w: nil context.Context", socket.ErrInvalidInput)}
 	}
 	return r.transmit(ctx, body, group, true)
 }
@@ -95,9 +104,9 @@ func (r *Radio) transmit(ctx context.Context, body []byte, group string, block b
 	if r.s.IsClosed() {
 		return &socket.SendError{Msg: m, Err: socket.ErrClosed}
 	}
-	r.mu.RLock()
-	hasUDP := len(r.udp) > 0
-	r.mu.RUnlock()
+	r.peers.mu.RLock()
+	hasUDP := len(r.peers.udp) > 0
+	r.peers.mu.RUnlock()
 	if hasUDP && 1+len(group)+len(body) > MaxDatagram {
 		return &socket.SendError{Msg: m, Err: fmt.Errorf("%w: a %d-byte body in group %q makes a datagram over %d bytes", socket.ErrTooLarge, len(body), group, MaxDatagram)}
 	}
@@ -117,16 +126,17 @@ func (r *Radio) transmit(ctx context.Context, body []byte, group string, block b
 // (full peers miss the message); with NoDrop it sends nothing and reports
 // false if any subscriber is full.
 func (r *Radio) fanout(m Msg) bool {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	peers := r.subs[m.Group]
+	t := r.peers
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	peers := t.subs[m.Group]
 	if r.noDrop {
 		for p := range peers {
 			if p.Full() {
 				return false
 			}
 		}
-		for _, p := range r.udp {
+		for _, p := range t.udp {
 			if p.Full() {
 				return false
 			}
@@ -135,14 +145,14 @@ func (r *Radio) fanout(m Msg) bool {
 	for p := range peers {
 		_, _ = p.TrySend(m)
 	}
-	for _, p := range r.udp {
+	for _, p := range t.udp {
 		_, _ = p.TrySend(m)
 	}
 	return true
 }
 
-// PeerUp implements socket.Handler.
-func (r *Radio) PeerUp(p *socket.Pipe) {
+// PeerUp implements engine.Handler.
+func (r *subscribers) PeerUp(p *engine.Pipe) {
 	if p.Datagram() {
 		r.mu.Lock()
 		r.udp = append(r.udp, p)
@@ -150,9 +160,9 @@ func (r *Radio) PeerUp(p *socket.Pipe) {
 	}
 }
 
-// PeerDown implements socket.Handler: a gone peer's joins are forgotten
+// PeerDown implements engine.Handler: a gone peer's joins are forgotten
 // (it joins again when it reconnects).
-func (r *Radio) PeerDown(p *socket.Pipe, _ bool) {
+func (r *subscribers) PeerDown(p *engine.Pipe, _ bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for g, peers := range r.subs {
@@ -171,8 +181,8 @@ func (r *Radio) PeerDown(p *socket.Pipe, _ bool) {
 	}
 }
 
-// Command implements socket.Handler: JOIN and LEAVE from dishes.
-func (r *Radio) Command(p *socket.Pipe, body []byte) error {
+// Command implements engine.Handler: JOIN and LEAVE from dishes.
+func (r *subscribers) Command(p *engine.Pipe, body []byte) error {
 	var group []byte
 	join := mechanism.IsCommand(body, "JOIN")
 	switch {
@@ -198,7 +208,7 @@ func (r *Radio) Command(p *socket.Pipe, body []byte) error {
 			if len(r.subs) >= maxGroupsPerRadio {
 				return fmt.Errorf("more than %d groups joined", maxGroupsPerRadio)
 			}
-			peers = make(map[*socket.Pipe]int)
+			peers = make(map[*engine.Pipe]int)
 			r.subs[g] = peers
 		}
 		peers[p]++
@@ -219,13 +229,20 @@ func (r *Radio) Command(p *socket.Pipe, body []byte) error {
 // joins endlessly many groups.
 const maxGroupsPerRadio = 1 << 16
 
-var dishType = socket.Type{Name: "DISH", Peer: "RADIO", RecvGroup: true}
+var dishType = engine.Type{Name: "DISH", Peer: "RADIO", RecvGroup: true}
 
 // Dish is a DISH socket (RFC 48): it receives the messages of the groups it
 // joined, from RADIO peers over tcp, ipc and inproc, and from UDP. It is
 // safe for concurrent use.
 type Dish struct {
 	base
+	m *membership
+}
+
+// membership is the groups a Dish joined. It is the Dish's engine.Handler
+// (a new or reconnected radio learns every joined group) and its filter
+// of incoming messages.
+type membership struct {
 	mu     sync.RWMutex
 	joined map[string]struct{}
 }
@@ -233,18 +250,17 @@ type Dish struct {
 // NewDish returns a Dish in ctx (socket.DefaultCtx() if nil). Its linger is
 // always 0, as libzmq forces: a dish has nothing worth flushing.
 func NewDish(ctx *socket.Ctx, opts Options) (*Dish, error) {
-	d := &Dish{joined: make(map[string]struct{})}
+	m := &membership{joined: make(map[string]struct{})}
 	opts.Linger = 0
-	s, err := socket.New(ctx, dishType, opts, d)
+	s, err := engine.New(ctx, dishType, opts, m)
 	if err != nil {
 		return nil, err
 	}
-	s.SetFilter(d.accept)
-	d.s = s
-	return d, nil
+	s.SetFilter(m.accept)
+	return &Dish{base{s}, m}, nil
 }
 
-func (d *Dish) accept(group string) bool {
+func (d *membership) accept(group string) bool {
 	d.mu.RLock()
 	_, ok := d.joined[group]
 	d.mu.RUnlock()
@@ -257,29 +273,32 @@ func (d *Dish) Join(group string) error {
 	if err := validGroup(group); err != nil {
 		return err
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, ok := d.joined[group]; ok {
-		return fmt.Errorf("%w: group %q is already joined", socket.ErrInvalidInput, group)
-	}
-	d.joined[group] = struct{}{}
-	cmd := mechanism.AppendCommand(make([]byte, 0, 5+len(group)), "JOIN", []byte(group))
-	for _, p := range d.s.Pipes() {
-		p.SendCommand(cmd)
-	}
-	return nil
+	return d.change(group, true)
 }
 
 // Leave unsubscribes from group; socket.ErrInvalidInput if it was not
 // joined.
-func (d *Dish) Leave(group string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, ok := d.joined[group]; !ok {
+func (d *Dish) Leave(group string) error { return d.change(group, false) }
+
+// change joins or leaves group and tells every connected radio.
+func (d *Dish) change(group string, join bool) error {
+	m := d.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.joined[group]; ok == join {
+		if join {
+			return fmt.Errorf("%w: group %q is already joined", socket.ErrInvalidInput, group)
+		}
 		return fmt.Errorf("%w: group %q is not joined", socket.ErrInvalidInput, group)
 	}
-	delete(d.joined, group)
-	cmd := mechanism.AppendCommand(make([]byte, 0, 6+len(group)), "LEAVE", []byte(group))
+	var cmd []byte
+	if join {
+		m.joined[group] = struct{}{}
+		cmd = mechanism.AppendCommand(make([]byte, 0, 5+len(group)), "JOIN", []byte(group))
+	} else {
+		delete(m.joined, group)
+		cmd = mechanism.AppendCommand(make([]byte, 0, 6+len(group)), "LEAVE", []byte(group))
+	}
 	for _, p := range d.s.Pipes() {
 		p.SendCommand(cmd)
 	}
@@ -288,10 +307,11 @@ func (d *Dish) Leave(group string) error {
 
 // Joined returns the joined groups, sorted.
 func (d *Dish) Joined() []string {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	out := make([]string, 0, len(d.joined))
-	for g := range d.joined {
+	m := d.m
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]string, 0, len(m.joined))
+	for g := range m.joined {
 		out = append(out, g)
 	}
 	sort.Strings(out)
@@ -299,14 +319,15 @@ func (d *Dish) Joined() []string {
 }
 
 // Recv returns the next message of a joined group; Msg.Group says which.
+// A nil ctx fails with socket.ErrInvalidInput.
 func (d *Dish) Recv(ctx context.Context) (Msg, error) { return d.recv(ctx) }
 
 // TryRecv returns a message if one is waiting, else socket.ErrWouldBlock.
-func (d *Dish) TryRecv() (Msg, error) { return d.s.Recv(context.Background(), false) }
+func (d *Dish) TryRecv() (Msg, error) { return d.tryRecv() }
 
-// PeerUp implements socket.Handler: a new or reconnected radio learns every
+// PeerUp implements engine.Handler: a new or reconnected radio learns every
 // joined group.
-func (d *Dish) PeerUp(p *socket.Pipe) {
+func (d *membership) PeerUp(p *engine.Pipe) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	for g := range d.joined {
@@ -314,8 +335,8 @@ func (d *Dish) PeerUp(p *socket.Pipe) {
 	}
 }
 
-// PeerDown implements socket.Handler.
-func (d *Dish) PeerDown(*socket.Pipe, bool) {}
+// PeerDown implements engine.Handler.
+func (d *membership) PeerDown(*engine.Pipe, bool) {}
 
-// Command implements socket.Handler; a radio sends no commands a dish uses.
-func (d *Dish) Command(*socket.Pipe, []byte) error { return nil }
+// Command implements engine.Handler; a radio sends no commands a dish uses.
+func (d *membership) Command(*engine.Pipe, []byte) error { return nil }

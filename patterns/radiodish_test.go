@@ -277,9 +277,9 @@ func TestRadioForgetsJoinsOfAGoneLink(t *testing.T) {
 	}
 	d2.Join("g")
 	waitJoined(t, r, d2, "g")
-	r.mu.RLock()
-	n := len(r.subs["g"])
-	r.mu.RUnlock()
+	r.peers.mu.RLock()
+	n := len(r.peers.subs["g"])
+	r.peers.mu.RUnlock()
 	if n != 1 {
 		t.Fatalf("radio holds %d subscriptions for g, want 1 (the live dish)", n)
 	}

@@ -3,12 +3,13 @@ package patterns
 import (
 	"context"
 
+	"github.com/zmesh/zmesh/internal/engine"
 	"github.com/zmesh/zmesh/socket"
 )
 
 var (
-	scatterType = socket.Type{Name: "SCATTER", Peer: "GATHER", DropIncoming: true, KeepDisconnected: true}
-	gatherType  = socket.Type{Name: "GATHER", Peer: "SCATTER", KeepDisconnected: true}
+	scatterType = engine.Type{Name: "SCATTER", Peer: "GATHER", DropIncoming: true, KeepDisconnected: true}
+	gatherType  = engine.Type{Name: "GATHER", Peer: "SCATTER", KeepDisconnected: true}
 )
 
 // Scatter is a SCATTER socket (RFC 49): the sending end of a pipeline. It
@@ -18,27 +19,19 @@ type Scatter struct{ base }
 
 // NewScatter returns a Scatter in ctx (socket.DefaultCtx() if nil).
 func NewScatter(ctx *socket.Ctx, opts Options) (*Scatter, error) {
-	s, err := socket.New(ctx, scatterType, opts, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &Scatter{base{s}}, nil
+	return newSocket[Scatter](ctx, scatterType, opts)
 }
 
 // Send queues body for the next peer with room, blocking at the high-water
-// mark. The socket owns body until it is written.
+// mark. The socket owns body until it is written. A nil ctx fails with
+// socket.ErrInvalidInput.
 func (s *Scatter) Send(ctx context.Context, body []byte) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	return s.s.SendLB(ctx, Msg{Body: body}, true)
+	return s.send(ctx, Msg{Body: body})
 }
 
 // TrySend is Send without blocking (socket.ErrWouldBlock when no peer has
 // room).
-func (s *Scatter) TrySend(body []byte) error {
-	return s.s.SendLB(context.Background(), Msg{Body: body}, false)
-}
+func (s *Scatter) TrySend(body []byte) error { return s.trySend(Msg{Body: body}) }
 
 // Gather is a GATHER socket (RFC 49): the receiving end of a pipeline,
 // fair-queued over its SCATTER peers. It is safe for concurrent use.
@@ -46,15 +39,12 @@ type Gather struct{ base }
 
 // NewGather returns a Gather in ctx (socket.DefaultCtx() if nil).
 func NewGather(ctx *socket.Ctx, opts Options) (*Gather, error) {
-	s, err := socket.New(ctx, gatherType, opts, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &Gather{base{s}}, nil
+	return newSocket[Gather](ctx, gatherType, opts)
 }
 
-// Recv returns the next message from any peer.
+// Recv returns the next message from any peer. A nil ctx fails with
+// socket.ErrInvalidInput.
 func (g *Gather) Recv(ctx context.Context) (Msg, error) { return g.recv(ctx) }
 
 // TryRecv returns a message if one is waiting, else socket.ErrWouldBlock.
-func (g *Gather) TryRecv() (Msg, error) { return g.s.Recv(context.Background(), false) }
+func (g *Gather) TryRecv() (Msg, error) { return g.tryRecv() }

@@ -42,17 +42,6 @@ var (
 	ErrHandshake = mechanism.ErrHandshake
 )
 
-// errTimeout is what an expired send or receive timeout returns: it matches
-// ErrWouldBlock (as libzmq's EAGAIN does) and reads as a timeout.
-var errTimeout = &timeoutError{}
-
-type timeoutError struct{}
-
-func (*timeoutError) Error() string        { return "operation timed out" }
-func (*timeoutError) Is(target error) bool { return target == ErrWouldBlock }
-func (*timeoutError) Timeout() bool        { return true }
-func (*timeoutError) Temporary() bool      { return true }
-
 // SendError is returned by a send that did not take the message: it hands
 // the message back so the caller can retry or reroute it. Unwrap gives the
 // cause (ErrWouldBlock, ErrHostUnreachable, ErrClosed, ...).

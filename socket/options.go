@@ -1,7 +1,6 @@
 package socket
 
 import (
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -31,14 +30,6 @@ type Heartbeat struct {
 	// long; 0 sends none. The wire carries tenths of a second up to 6553.5 s;
 	// libzmq peers mis-apply TTLs above 65.5 s (a 16-bit overflow).
 	TTL time.Duration `yaml:"ttl"`
-}
-
-// timeout is the effective heartbeat timeout.
-func (h Heartbeat) timeout() time.Duration {
-	if h.Timeout > 0 {
-		return h.Timeout
-	}
-	return h.Interval
 }
 
 // Options configure a socket. The zero value is usable: every field's zero
@@ -101,50 +92,4 @@ type Options struct {
 	// Logger receives connection-level logs (never per message); nil means
 	// the Ctx's logger.
 	Logger *slog.Logger
-}
-
-// normalized returns o with defaults filled in, or an error naming a bad
-// field.
-func (o Options) normalized() (Options, error) {
-	switch {
-	case o.SendHWM == 0:
-		o.SendHWM = DefaultHWM
-	case o.SendHWM < 0:
-		o.SendHWM = 0
-	}
-	switch {
-	case o.RecvHWM == 0:
-		o.RecvHWM = DefaultHWM
-	case o.RecvHWM < 0:
-		o.RecvHWM = 0
-	}
-	if o.SendTimeout < 0 || o.RecvTimeout < 0 {
-		return o, fmt.Errorf("%w: negative send or receive timeout", ErrInvalidInput)
-	}
-	if o.ReconnectInterval == 0 {
-		o.ReconnectInterval = DefaultReconnectInterval
-	}
-	if o.HandshakeTimeout == 0 {
-		o.HandshakeTimeout = DefaultHandshakeTimeout
-	}
-	if o.MaxMsgSize < 0 {
-		return o, fmt.Errorf("%w: negative maximum message size", ErrInvalidInput)
-	}
-	if o.SendBuffer < 0 || o.RecvBuffer < 0 {
-		return o, fmt.Errorf("%w: negative socket buffer size", ErrInvalidInput)
-	}
-	h := o.Heartbeat
-	if h.Interval < 0 || h.Timeout < 0 || h.TTL < 0 {
-		return o, fmt.Errorf("%w: negative heartbeat duration", ErrInvalidInput)
-	}
-	if h.TTL > MaxTTL {
-		return o, fmt.Errorf("%w: heartbeat TTL %v exceeds the wire's maximum %v", ErrInvalidInput, h.TTL, MaxTTL)
-	}
-	if o.Mechanism == nil {
-		o.Mechanism = mechanism.Null{}
-	}
-	if n := len(o.Mechanism.Name()); n == 0 || n > 20 {
-		return o, fmt.Errorf("%w: mechanism name %q must be 1 to 20 bytes", ErrInvalidInput, o.Mechanism.Name())
-	}
-	return o, nil
 }

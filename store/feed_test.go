@@ -234,11 +234,16 @@ func TestBulkIngestScatterToGather(t *testing.T) {
 	}
 	// Wait for both links, so the round-robin spreads over both servers.
 	deadline := time.Now().Add(10 * time.Second)
-	for len(scatter.Socket().Pipes()) < 2 || !allUp(scatter) {
-		if time.Now().After(deadline) {
+	mon := scatter.Monitor()
+	for up := 0; up < 2; {
+		select {
+		case e := <-mon:
+			if e.Type == socket.EventHandshakeSucceeded {
+				up++
+			}
+		case <-time.After(time.Until(deadline)):
 			t.Fatal("the scatter socket never connected to both servers")
 		}
-		time.Sleep(time.Millisecond)
 	}
 	loader := hlc.NewClock(hlc.NewID())
 	const n = 2000
@@ -297,13 +302,4 @@ func TestBulkIngestScatterToGather(t *testing.T) {
 	if ingested != n || rejected != uint64(len(bad)*len(pool)) {
 		t.Fatalf("%d ingested and %d rejected, want %d and %d", ingested, rejected, n, len(bad)*len(pool))
 	}
-}
-
-func allUp(s *patterns.Scatter) bool {
-	for _, p := range s.Socket().Pipes() {
-		if !p.Live() {
-			return false
-		}
-	}
-	return true
 }

@@ -201,7 +201,17 @@ type sock interface {
 	LastEndpoint() (string, error)
 	Monitor() <-chan socket.Event
 	Close() error
-	Socket() *socket.Socket
+}
+
+// receiver is a socket that receives (client, server, gather).
+type receiver interface {
+	Recv(context.Context) (socket.Msg, error)
+	TryRecv() (socket.Msg, error)
+}
+
+// sender is a socket that sends round-robin (client, scatter).
+type sender interface {
+	Send(context.Context, []byte) error
 }
 
 func serve(ctx context.Context, c *config, out *bufio.Writer) error {
@@ -284,7 +294,11 @@ func serve(ctx context.Context, c *config, out *bufio.Writer) error {
 	mu.Unlock()
 	switch c.mode {
 	case "sink":
-		return sink(ctx, s.Socket(), c.count, lockedOut)
+		r, ok := s.(receiver)
+		if !ok {
+			return fmt.Errorf("%w: sink needs a receiving --type", errUsage)
+		}
+		return sink(ctx, r, c.count, lockedOut)
 	case "echo":
 		srv, ok := s.(*patterns.Server)
 		if !ok {
@@ -292,7 +306,11 @@ func serve(ctx context.Context, c *config, out *bufio.Writer) error {
 		}
 		return echo(ctx, srv, c.count)
 	case "send":
-		return send(ctx, s.Socket(), c, lockedOut)
+		snd, ok := s.(sender)
+		if !ok {
+			return fmt.Errorf("%w: send needs --type client or scatter", errUsage)
+		}
+		return send(ctx, snd, c, lockedOut)
 	case "reqrep":
 		cli, ok := s.(*patterns.Client)
 		if !ok {
@@ -361,12 +379,12 @@ func (w *syncWriter) flush() {
 	w.mu.Unlock()
 }
 
-func sink(ctx context.Context, s *socket.Socket, count int, out *syncWriter) error {
+func sink(ctx context.Context, s receiver, count int, out *syncWriter) error {
 	for n := 0; count == 0 || n < count; n++ {
-		m, err := s.Recv(ctx, false)
+		m, err := s.TryRecv()
 		if errors.Is(err, socket.ErrWouldBlock) {
 			out.flush() // nothing waiting: make what we have visible first
-			m, err = s.Recv(ctx, true)
+			m, err = s.Recv(ctx)
 		}
 		if err != nil {
 			out.flush()
@@ -396,9 +414,9 @@ func echo(ctx context.Context, srv *patterns.Server, count int) error {
 	return nil
 }
 
-func send(ctx context.Context, s *socket.Socket, c *config, out *syncWriter) error {
+func send(ctx context.Context, s sender, c *config, out *syncWriter) error {
 	for seq := 0; c.count == 0 || seq < c.count; seq++ {
-		if err := s.SendLB(ctx, socket.Msg{Body: interop.Pattern(seq, c.size)}, true); err != nil {
+		if err := s.Send(ctx, interop.Pattern(seq, c.size)); err != nil {
 			return err
 		}
 	}

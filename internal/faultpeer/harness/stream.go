@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zmesh/zmesh/internal/engine"
 	"github.com/zmesh/zmesh/internal/interop"
 	"github.com/zmesh/zmesh/socket"
 )
@@ -27,7 +28,7 @@ import (
 //     the sender: nothing drains it while the link is down), the queue
 //     holds exactly the last SendHWM messages sent, all owed.
 type Stream struct {
-	s     *socket.Socket
+	s     *engine.Socket
 	total int
 
 	down       atomic.Bool
@@ -44,7 +45,7 @@ type Stream struct {
 const queuedDuringDowntime = 500
 
 // StartStream starts sending total messages of size bytes through s.
-func StartStream(ctx context.Context, s *socket.Socket, total, size int) *Stream {
+func StartStream(ctx context.Context, s *engine.Socket, total, size int) *Stream {
 	st := &Stream{s: s, total: total, queuedDown: make(chan struct{}), done: make(chan error, 1)}
 	st.afterDown.Store(-1)
 	go func() {

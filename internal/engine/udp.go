@@ -1,24 +1,21 @@
-package socket
+package engine
 
 import (
 	"errors"
 	"fmt"
 	"net"
 
+	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/transport"
 )
-
-// MaxDatagram is the largest UDP datagram sent or accepted, as libzmq's
-// buffers: one byte of group length, the group, then the body.
-const MaxDatagram = 8192
 
 // appendDatagram encodes one RADIO message as a datagram.
 func appendDatagram(dst []byte, group string, body []byte) ([]byte, error) {
 	if len(group) > 255 {
-		return dst, fmt.Errorf("%w: %d-byte group", ErrInvalidInput, len(group))
+		return dst, fmt.Errorf("%w: %d-byte group", socket.ErrInvalidInput, len(group))
 	}
-	if 1+len(group)+len(body) > MaxDatagram {
-		return dst, fmt.Errorf("%w: datagram of %d bytes (the limit is %d)", ErrTooLarge, 1+len(group)+len(body), MaxDatagram)
+	if 1+len(group)+len(body) > socket.MaxDatagram {
+		return dst, fmt.Errorf("%w: datagram of %d bytes (the limit is %d)", socket.ErrTooLarge, 1+len(group)+len(body), socket.MaxDatagram)
 	}
 	dst = append(dst, byte(len(group)))
 	dst = append(dst, group...)
@@ -32,8 +29,8 @@ func parseDatagram(b []byte) (group, body []byte, err error) {
 	if len(b) == 0 {
 		return nil, nil, errors.New("empty datagram")
 	}
-	if len(b) > MaxDatagram {
-		return nil, nil, fmt.Errorf("%d-byte datagram (the limit is %d)", len(b), MaxDatagram)
+	if len(b) > socket.MaxDatagram {
+		return nil, nil, fmt.Errorf("%d-byte datagram (the limit is %d)", len(b), socket.MaxDatagram)
 	}
 	n := int(b[0])
 	if 1+n > len(b) {
@@ -46,11 +43,11 @@ func parseDatagram(b []byte) (group, body []byte, err error) {
 // pipe goes out as one datagram.
 func (s *Socket) connectUDP(e transport.Endpoint) error {
 	if !s.typ.SendGroup {
-		return fmt.Errorf("%w: only a RADIO connects to udp:// (%s)", ErrNotSupported, e)
+		return fmt.Errorf("%w: only a RADIO connects to udp:// (%s)", socket.ErrNotSupported, e)
 	}
 	uc, err := transport.DialUDP(s.bg, e)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidInput, err)
+		return fmt.Errorf("%w: %w", socket.ErrInvalidInput, err)
 	}
 	return s.startUDP(e.String(), uc, false)
 }
@@ -58,11 +55,11 @@ func (s *Socket) connectUDP(e transport.Endpoint) error {
 // bindUDP opens a datagram listener for a DISH.
 func (s *Socket) bindUDP(e transport.Endpoint) error {
 	if !s.typ.RecvGroup {
-		return fmt.Errorf("%w: only a DISH binds udp:// (%s)", ErrNotSupported, e)
+		return fmt.Errorf("%w: only a DISH binds udp:// (%s)", socket.ErrNotSupported, e)
 	}
 	uc, err := transport.ListenUDP(s.bg, e)
 	if err != nil {
-		s.event(EventBindFailed, e.String(), "", err)
+		s.event(socket.EventBindFailed, e.String(), "", err)
 		return err
 	}
 	name := e.String()
@@ -78,7 +75,7 @@ func (s *Socket) startUDP(name string, uc *net.UDPConn, bind bool) error {
 	s.tune(uc)
 	p := newPipe(s, name)
 	p.datagram = true
-	p.peer.Store(&Peer{Endpoint: name, SocketType: s.typ.Peer})
+	p.peer.Store(&socket.Peer{Endpoint: name, SocketType: s.typ.Peer})
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -88,7 +85,7 @@ func (s *Socket) startUDP(name string, uc *net.UDPConn, bind bool) error {
 	if _, dup := s.endpoints[name]; dup {
 		s.mu.Unlock()
 		_ = uc.Close()
-		return fmt.Errorf("%w: %s is already in use by this socket", ErrAddrInUse, name)
+		return fmt.Errorf("%w: %s is already in use by this socket", socket.ErrAddrInUse, name)
 	}
 	done := make(chan struct{})
 	s.endpoints[name] = &endpoint{name: name, bind: bind, cancel: func() {
@@ -104,9 +101,9 @@ func (s *Socket) startUDP(name string, uc *net.UDPConn, bind bool) error {
 		s.handler.PeerUp(p)
 	}
 	if bind {
-		s.event(EventListening, name, "", nil)
+		s.event(socket.EventListening, name, "", nil)
 	} else {
-		s.event(EventConnected, name, "", nil)
+		s.event(socket.EventConnected, name, "", nil)
 	}
 	go func() {
 		defer s.wg.Done()
@@ -132,7 +129,7 @@ func (s *Socket) udpWriter(p *Pipe, uc *net.UDPConn, done chan struct{}) {
 	w := transport.NewDatagramWriter(uc)
 	bufs := make([][]byte, maxBatch)
 	dgrams := make([][]byte, 0, maxBatch)
-	batch := make([]Msg, 0, maxBatch)
+	batch := make([]socket.Msg, 0, maxBatch)
 	for {
 		var ctrl [][]byte
 		batch, ctrl = p.take(batch)
@@ -152,7 +149,7 @@ func (s *Socket) udpWriter(p *Pipe, uc *net.UDPConn, done chan struct{}) {
 			dgrams = dgrams[:0]
 			for i := range part {
 				var err error
-				if bufs[i], err = appendDatagram(bufs[i][:0], part[i].Group, part[i].joined().Body); err == nil {
+				if bufs[i], err = appendDatagram(bufs[i][:0], part[i].Group, joined(part[i]).Body); err == nil {
 					dgrams = append(dgrams, bufs[i])
 				}
 			}
@@ -166,9 +163,9 @@ func (s *Socket) udpWriter(p *Pipe, uc *net.UDPConn, done chan struct{}) {
 // malformed ones (reported on the monitor) and those of groups not joined.
 // At the receive high-water mark it stops reading; the kernel then drops.
 func (s *Socket) udpReader(p *Pipe, uc *net.UDPConn, done chan struct{}) {
-	r := transport.NewDatagramReader(uc, MaxDatagram) // a longer datagram reads as MaxDatagram+1 bytes
+	r := transport.NewDatagramReader(uc, socket.MaxDatagram) // a longer datagram reads as socket.MaxDatagram+1 bytes
 	fr := &frameReader{}
-	batch := make([]Msg, 0, transport.MaxDatagramBatch)
+	batch := make([]socket.Msg, 0, transport.MaxDatagramBatch)
 	for {
 		dgrams, err := r.Read()
 		if err != nil {
@@ -190,14 +187,14 @@ func (s *Socket) udpReader(p *Pipe, uc *net.UDPConn, done chan struct{}) {
 				if d.From.IsValid() {
 					from = d.From.String()
 				}
-				s.event(EventMessageDropped, p.endpoint, from, fmt.Errorf("%w: %w", ErrProtocol, err))
+				s.event(socket.EventMessageDropped, p.endpoint, from, fmt.Errorf("%w: %w", socket.ErrProtocol, err))
 				continue
 			}
 			g := s.intern(group)
 			if s.filter != nil && !s.filter(g) {
 				continue
 			}
-			batch = append(batch, Msg{Body: fr.own(body), RoutingID: p.id, Group: g, Peer: p.peer.Load(), pooled: len(body) > slabMax})
+			batch = append(batch, s.received(fr.own(body), p.id, g, p.peer.Load(), len(body) > slabMax))
 		}
 		if len(batch) == 0 {
 			continue

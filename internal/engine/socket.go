@@ -1,4 +1,4 @@
-package socket
+package engine
 
 import (
 	"context"
@@ -12,7 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zmesh/zmesh/internal/ctxstate"
 	"github.com/zmesh/zmesh/mechanism"
+	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/transport"
 )
 
@@ -54,9 +56,11 @@ type Handler interface {
 // pipes, the fair-queued incoming side and the blocking rules of sends. It
 // is safe for concurrent use.
 type Socket struct {
-	ctx     *Ctx
+	ctx     *ctxstate.State
+	ctxDown <-chan struct{} // ctx.Down()
+	pooled  socket.Msg      // ctx.Pooled(): a Msg with only the pooled mark
 	typ     Type
-	opts    Options
+	opts    socket.Options
 	handler Handler
 	filter  func(group string) bool
 	log     *slog.Logger
@@ -72,15 +76,15 @@ type Socket struct {
 	in        fairQueue
 
 	idMu   sync.RWMutex // guards byID (read per routed message)
-	byID   map[RoutingID]*Pipe
+	byID   map[socket.RoutingID]*Pipe
 	nextID uint32 // guarded by mu
 
 	mu        sync.Mutex // guards everything below
 	endpoints map[string]*endpoint
 	conns     map[*conn]struct{}
 	last      string
-	monitor   chan Event        // made by the first Monitor call
-	early     []Event           // events before that call, at most monitorBuffer
+	monitor   chan socket.Event // made by the first Monitor call
+	early     []socket.Event    // events before that call, at most monitorBuffer
 	monClosed bool              // Close has closed the monitor
 	groups    map[string]string // interned group names (DISH)
 	closed    bool
@@ -107,22 +111,24 @@ type endpoint struct {
 }
 
 // New returns a socket of type typ in ctx (DefaultCtx if nil). handler may
-// be nil. Options are copied.
-func New(ctx *Ctx, typ Type, opts Options, handler Handler) (*Socket, error) {
+// be nil. socket.Options are copied.
+func New(ctx *socket.Ctx, typ Type, opts socket.Options, handler Handler) (*Socket, error) {
 	if ctx == nil {
-		ctx = DefaultCtx()
+		ctx = socket.DefaultCtx()
 	}
-	o, err := opts.normalized()
+	st := (*ctxstate.State)(ctx)
+	o, err := normalize(opts)
 	if err != nil {
 		return nil, err
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	s := &Socket{
-		ctx:       ctx,
+		ctx:       st,
+		ctxDown:   st.Down(),
 		typ:       typ,
 		opts:      o,
 		handler:   handler,
-		byID:      make(map[RoutingID]*Pipe),
+		byID:      make(map[socket.RoutingID]*Pipe),
 		nextID:    rand.Uint32(),
 		endpoints: make(map[string]*endpoint),
 		conns:     make(map[*conn]struct{}),
@@ -132,7 +138,7 @@ func New(ctx *Ctx, typ Type, opts Options, handler Handler) (*Socket, error) {
 	}
 	s.log = o.Logger
 	if s.log == nil {
-		s.log = ctx.log
+		s.log = st.Log()
 	}
 	s.log = s.log.With("socket", typ.Name)
 	s.sendTimeout.Store(int64(o.SendTimeout))
@@ -140,9 +146,10 @@ func New(ctx *Ctx, typ Type, opts Options, handler Handler) (*Socket, error) {
 	s.in.init()
 	empty := []*Pipe{}
 	s.pipes.Store(&empty)
-	if err := ctx.add(s); err != nil {
+	s.pooled, _ = st.Pooled().(socket.Msg)
+	if !st.Add(s) {
 		cancel()
-		return nil, err
+		return nil, socket.ErrInvalidCtx
 	}
 	return s, nil
 }
@@ -155,8 +162,8 @@ func (s *Socket) SetFilter(f func(group string) bool) { s.filter = f }
 // Type returns the socket's type.
 func (s *Socket) Type() Type { return s.typ }
 
-// Options returns the socket's options with defaults filled in.
-func (s *Socket) Options() Options { return s.opts }
+// socket.Options returns the socket's options with defaults filled in.
+func (s *Socket) Options() socket.Options { return s.opts }
 
 // SetSendTimeout changes the send timeout (0: none).
 func (s *Socket) SetSendTimeout(d time.Duration) { s.sendTimeout.Store(int64(max(d, 0))) }
@@ -165,13 +172,13 @@ func (s *Socket) SetSendTimeout(d time.Duration) { s.sendTimeout.Store(int64(max
 func (s *Socket) SetRecvTimeout(d time.Duration) { s.recvTimeout.Store(int64(max(d, 0))) }
 
 // LastEndpoint is the endpoint of the most recent bind or connect, with an
-// ephemeral port or ipc://* resolved. It fails with ErrNotFound if there was
+// ephemeral port or ipc://* resolved. It fails with socket.ErrNotFound if there was
 // none.
 func (s *Socket) LastEndpoint() (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.last == "" {
-		return "", ErrNotFound
+		return "", socket.ErrNotFound
 	}
 	return s.last, nil
 }
@@ -180,7 +187,7 @@ func (s *Socket) LastEndpoint() (string, error) {
 func (s *Socket) Pipes() []*Pipe { return *s.pipes.Load() }
 
 // PipeByID returns the pipe with routing id id, or nil.
-func (s *Socket) PipeByID(id RoutingID) *Pipe {
+func (s *Socket) PipeByID(id socket.RoutingID) *Pipe {
 	s.idMu.RLock()
 	p := s.byID[id]
 	s.idMu.RUnlock()
@@ -235,11 +242,11 @@ func (s *Socket) attach(p *Pipe) {
 	s.idMu.Lock()
 	for {
 		s.nextID++
-		if s.nextID != 0 && s.byID[RoutingID(s.nextID)] == nil {
+		if s.nextID != 0 && s.byID[socket.RoutingID(s.nextID)] == nil {
 			break
 		}
 	}
-	p.id = RoutingID(s.nextID)
+	p.id = socket.RoutingID(s.nextID)
 	s.byID[p.id] = p
 	s.idMu.Unlock()
 	old := *s.pipes.Load()
@@ -274,12 +281,42 @@ func (s *Socket) detach(p *Pipe) {
 	p.close()
 }
 
+// Wake unblocks the socket's blocked calls, so they see that the Ctx was
+// shut down (ctxstate.Member).
+func (s *Socket) Wake() {
+	s.in.signal()
+	s.sendReady.broadcast()
+}
+
+// received builds a received message. pooled marks a body taken from
+// internal/bodypool, which Msg.Release may give back.
+func (s *Socket) received(body []byte, id socket.RoutingID, group string, peer *socket.Peer, pooled bool) socket.Msg {
+	var m socket.Msg
+	if pooled {
+		m = s.pooled
+	}
+	m.Body, m.RoutingID, m.Group, m.Peer = body, id, group, peer
+	return m
+}
+
+// joined returns m with its Tail appended to a copy of its Body, for paths
+// that hand the message on whole (inproc, udp, a codec sealing one body).
+func joined(m socket.Msg) socket.Msg {
+	if len(m.Tail) == 0 {
+		m.Tail = nil
+		return m
+	}
+	b := make([]byte, 0, len(m.Body)+len(m.Tail))
+	m.Body, m.Tail = append(append(b, m.Body...), m.Tail...), nil
+	return m
+}
+
 // closedErr is what calls return once the socket or its Ctx is closed.
 func (s *Socket) closedErr() error {
-	if s.ctx.isShutdown() {
-		return ErrInvalidCtx
+	if s.ctx.IsShutdown() {
+		return socket.ErrInvalidCtx
 	}
-	return ErrClosed
+	return socket.ErrClosed
 }
 
 // IsClosed reports whether Close has been called.
@@ -298,7 +335,7 @@ func (s *Socket) isClosed() bool {
 func (s *Socket) Bind(ep string) error {
 	e, err := transport.ParseEndpoint(ep)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidInput, err)
+		return fmt.Errorf("%w: %w", socket.ErrInvalidInput, err)
 	}
 	s.mu.Lock()
 	closed := s.closed
@@ -314,7 +351,7 @@ func (s *Socket) Bind(ep string) error {
 	}
 	ln, bound, err := transport.Listen(s.bg, e)
 	if err != nil {
-		s.event(EventBindFailed, ep, "", err)
+		s.event(socket.EventBindFailed, ep, "", err)
 		return err
 	}
 	name := bound.String()
@@ -328,7 +365,7 @@ func (s *Socket) Bind(ep string) error {
 	s.last = name
 	s.wg.Add(1)
 	s.mu.Unlock()
-	s.event(EventListening, name, "", nil)
+	s.event(socket.EventListening, name, "", nil)
 	go s.acceptLoop(ln, name)
 	return nil
 }
@@ -344,7 +381,7 @@ func (s *Socket) acceptLoop(ln net.Listener, name string) {
 				return
 			}
 			// Out of file descriptors and the like: back off, keep serving.
-			s.event(EventAcceptFailed, name, "", err)
+			s.event(socket.EventAcceptFailed, name, "", err)
 			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 			select {
 			case <-time.After(delay):
@@ -363,14 +400,14 @@ func (s *Socket) acceptLoop(ln net.Listener, name string) {
 		if s.opts.MaxConnections > 0 && len(s.conns) >= s.opts.MaxConnections {
 			s.mu.Unlock()
 			_ = nc.Close()
-			s.event(EventAcceptFailed, name, nc.RemoteAddr().String(), ErrSocketLimit)
+			s.event(socket.EventAcceptFailed, name, nc.RemoteAddr().String(), socket.ErrSocketLimit)
 			continue
 		}
 		c := newConn(s, nc, name, true)
 		s.conns[c] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
-		s.event(EventAccepted, name, nc.RemoteAddr().String(), nil)
+		s.event(socket.EventAccepted, name, nc.RemoteAddr().String(), nil)
 		go s.runAccepted(c)
 	}
 }
@@ -382,7 +419,7 @@ func (s *Socket) runAccepted(c *conn) {
 	remote := c.nc.RemoteAddr().String()
 	if err := c.handshake(s.bg); err != nil {
 		c.failGently(err)
-		s.event(EventHandshakeFailed, c.endpoint, remote, err)
+		s.event(socket.EventHandshakeFailed, c.endpoint, remote, err)
 		return
 	}
 	p := newPipe(s, c.endpoint)
@@ -390,7 +427,7 @@ func (s *Socket) runAccepted(c *conn) {
 	p.conn = c
 	p.live.Store(true)
 	s.attach(p)
-	s.event(EventHandshakeSucceeded, c.endpoint, remote, nil)
+	s.event(socket.EventHandshakeSucceeded, c.endpoint, remote, nil)
 	if s.handler != nil {
 		s.handler.PeerUp(p)
 	}
@@ -400,7 +437,7 @@ func (s *Socket) runAccepted(c *conn) {
 	if s.handler != nil {
 		s.handler.PeerDown(p, true)
 	}
-	s.event(EventDisconnected, c.endpoint, remote, err)
+	s.event(socket.EventDisconnected, c.endpoint, remote, err)
 }
 
 func (s *Socket) forget(c *conn) {
@@ -415,7 +452,7 @@ func (s *Socket) forget(c *conn) {
 func (s *Socket) Connect(ep string) error {
 	e, err := transport.ParseEndpoint(ep)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidInput, err)
+		return fmt.Errorf("%w: %w", socket.ErrInvalidInput, err)
 	}
 	switch e.Scheme {
 	case transport.Inproc:
@@ -424,7 +461,7 @@ func (s *Socket) Connect(ep string) error {
 		return s.connectUDP(e)
 	}
 	if (e.Scheme == transport.TCP && (e.Port == 0 || e.Host == "*")) || e.Path == "*" {
-		return fmt.Errorf("%w: cannot connect to wildcard endpoint %s", ErrInvalidInput, ep)
+		return fmt.Errorf("%w: cannot connect to wildcard endpoint %s", socket.ErrInvalidInput, ep)
 	}
 	name := e.String()
 	p := newPipe(s, name)
@@ -438,7 +475,7 @@ func (s *Socket) Connect(ep string) error {
 	if _, dup := s.endpoints[name]; dup {
 		s.mu.Unlock()
 		cancel()
-		return fmt.Errorf("%w: already connected to %s", ErrInvalidInput, name)
+		return fmt.Errorf("%w: already connected to %s", socket.ErrInvalidInput, name)
 	}
 	s.endpoints[name] = &endpoint{name: name, cancel: cancel, pipe: p}
 	s.last = name
@@ -485,7 +522,7 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 			if ctx.Err() != nil {
 				return
 			}
-			s.event(EventConnectFailed, name, "", err)
+			s.event(socket.EventConnectFailed, name, "", err)
 		} else {
 			c := newConn(s, nc, name, false)
 			s.mu.Lock()
@@ -497,11 +534,11 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 			s.conns[c] = struct{}{}
 			s.mu.Unlock()
 			remote := nc.RemoteAddr().String()
-			s.event(EventConnected, name, remote, nil)
+			s.event(socket.EventConnected, name, remote, nil)
 			if err := c.handshake(ctx); err != nil {
 				c.fail(err)
 				s.forget(c)
-				s.event(EventHandshakeFailed, name, remote, err)
+				s.event(socket.EventHandshakeFailed, name, remote, err)
 				var he *mechanism.HandshakeError
 				if errors.As(err, &he) && !he.Retry {
 					retry = false
@@ -522,7 +559,7 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 					s.attach(p)
 				}
 				p.live.Store(true)
-				s.event(EventHandshakeSucceeded, name, remote, nil)
+				s.event(socket.EventHandshakeSucceeded, name, remote, nil)
 				if s.handler != nil {
 					s.handler.PeerUp(p)
 				}
@@ -542,8 +579,8 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 				if !attached {
 					p = s.renewPipe(p)
 				}
-				s.event(EventDisconnected, name, remote, err)
-				if errors.Is(err, ErrProtocol) {
+				s.event(socket.EventDisconnected, name, remote, err)
+				if errors.Is(err, socket.ErrProtocol) {
 					retry = false
 				}
 			}
@@ -556,7 +593,7 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 			// the pipe go now, so sends stop choosing it, and only then
 			// say so (a watcher of the monitor may send at once).
 			release()
-			s.event(EventConnectStopped, name, "", errors.New("protocol error: not reconnecting"))
+			s.event(socket.EventConnectStopped, name, "", errors.New("protocol error: not reconnecting"))
 			<-ctx.Done()
 			return
 		}
@@ -573,7 +610,7 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 			t.Stop()
 			return
 		}
-		s.event(EventConnectRetried, name, "", nil)
+		s.event(socket.EventConnectRetried, name, "", nil)
 	}
 }
 
@@ -610,7 +647,7 @@ func (s *Socket) removeEndpoint(ep string, bind bool) error {
 	x, ok := s.endpoints[name]
 	if !ok || x.bind != bind {
 		s.mu.Unlock()
-		return fmt.Errorf("%w: %s", ErrNotFound, ep)
+		return fmt.Errorf("%w: %s", socket.ErrNotFound, ep)
 	}
 	delete(s.endpoints, name)
 	var victims []*conn
@@ -624,7 +661,7 @@ func (s *Socket) removeEndpoint(ep string, bind bool) error {
 	s.mu.Unlock()
 	s.stopEndpoint(x)
 	for _, c := range victims {
-		c.fail(ErrClosed)
+		c.fail(socket.ErrClosed)
 	}
 	return nil
 }
@@ -641,8 +678,8 @@ func (s *Socket) stopEndpoint(x *endpoint) {
 	}
 }
 
-// Close closes the socket: after the linger period (see Options.Linger)
-// every connection is closed, every blocked call returns ErrClosed, and
+// Close closes the socket: after the linger period (see socket.Options.Linger)
+// every connection is closed, every blocked call returns socket.ErrClosed, and
 // every goroutine the socket started has ended when Close returns.
 func (s *Socket) Close() error {
 	s.mu.Lock()
@@ -668,7 +705,7 @@ func (s *Socket) Close() error {
 		s.stopEndpoint(x)
 	}
 	for _, c := range conns {
-		c.fail(ErrClosed)
+		c.fail(socket.ErrClosed)
 	}
 	s.in.shutdown()
 	s.in.signal()
@@ -681,7 +718,7 @@ func (s *Socket) Close() error {
 		s.detach(p)
 	}
 	s.wg.Wait()
-	s.ctx.remove(s)
+	s.ctx.Remove(s)
 	s.mu.Lock()
 	mon := s.monitor
 	s.monitor, s.early, s.monClosed = nil, nil, true
@@ -710,7 +747,7 @@ func (s *Socket) linger() {
 				break
 			}
 		}
-		if !busy || s.ctx.isShutdown() || (!deadline.IsZero() && time.Now().After(deadline)) {
+		if !busy || s.ctx.IsShutdown() || (!deadline.IsZero() && time.Now().After(deadline)) {
 			return
 		}
 		time.Sleep(2 * time.Millisecond)

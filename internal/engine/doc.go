@@ -1,8 +1,8 @@
 // Package socket is the engine under every zmesh socket type: the ZMTP 3.1
 // codec (greeting, frames, commands), one connection's life (handshake,
 // reader and writer goroutines, heartbeats, reconnection with backoff),
-// pipes bounded by high-water marks, the fair-queued incoming side, Msg,
-// Options, errors, the monitor, and Ctx.
+// pipes bounded by high-water marks, the fair-queued incoming side, socket.Msg,
+// socket.Options, errors, the monitor, and Ctx.
 //
 // # How a message moves
 //
@@ -23,4 +23,4 @@
 // endpoint (dialling and reconnecting, which also runs that connection's
 // reader), one per accepted connection (its reader), and one writer per
 // live connection. Close stops them all and waits for them.
-package socket
+package engine

@@ -1,4 +1,4 @@
-package socket
+package engine
 
 import (
 	"log/slog"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/zmesh/zmesh/socket"
 )
 
 // sockopt reads an integer socket option of c.
@@ -30,7 +32,7 @@ func sockopt(t *testing.T, c syscall.Conn, opt int) int {
 
 func TestBufferSizesReachTheKernel(t *testing.T) {
 	const want = 96 << 10 // under the usual rmem_max/wmem_max caps
-	s := &Socket{opts: Options{SendBuffer: want, RecvBuffer: want}, log: slog.Default()}
+	s := &Socket{opts: socket.Options{SendBuffer: want, RecvBuffer: want}, log: slog.Default()}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +69,7 @@ func TestBufferSizesReachTheKernel(t *testing.T) {
 			t.Errorf("%s: SO_SNDBUF %d, want at least %d", name, got, want)
 		}
 	}
-	if _, err := (Options{RecvBuffer: -1}).normalized(); err == nil {
+	if _, err := normalize(socket.Options{RecvBuffer: -1}); err == nil {
 		t.Error("a negative buffer size was accepted")
 	}
 }

@@ -1,9 +1,11 @@
-package socket
+package engine
 
 import (
 	"bytes"
 	"io"
 	"testing"
+
+	"github.com/zmesh/zmesh/socket"
 )
 
 // loopReader serves the same bytes forever, so the decoder's cost is
@@ -26,6 +28,7 @@ func (r *loopReader) Read(p []byte) (int, error) {
 // BenchmarkFrameDecode: the reader's cost per received frame, body copy
 // (into a slab, or its own allocation above 1 KiB) included.
 func BenchmarkFrameDecode(b *testing.B) {
+	s := testSocket(b)
 	for _, size := range []int{16, 1024, 65536} {
 		b.Run(byteSize(size), func(b *testing.B) {
 			var stream []byte
@@ -44,7 +47,7 @@ func BenchmarkFrameDecode(b *testing.B) {
 				if !owned {
 					body = fr.own(body)
 				}
-				m := Msg{Body: body, pooled: true}
+				m := s.received(body, 0, "", nil, true)
 				m.Release()
 			}
 		})
@@ -72,10 +75,10 @@ func BenchmarkFrameEncode(b *testing.B) {
 // BenchmarkPipe: a send into a pipe and the writer taking it in batches,
 // the two halves of the send path without a connection.
 func BenchmarkPipe(b *testing.B) {
-	s := &Socket{opts: Options{SendHWM: 1000, RecvHWM: 1000}}
+	s := &Socket{opts: socket.Options{SendHWM: 1000, RecvHWM: 1000}}
 	p := newPipe(s, "bench")
-	m := Msg{Body: make([]byte, 16)}
-	batch := make([]Msg, 0, 1000)
+	m := socket.Msg{Body: make([]byte, 16)}
+	batch := make([]socket.Msg, 0, 1000)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		if ok, err := p.TrySend(m); !ok || err != nil {
@@ -91,14 +94,14 @@ func BenchmarkPipe(b *testing.B) {
 // BenchmarkFairQueue: the receive path: a reader pushing batches, a
 // receiver popping one message at a time, across 4 pipes.
 func BenchmarkFairQueue(b *testing.B) {
-	s := &Socket{opts: Options{SendHWM: 1000, RecvHWM: 1000}}
+	s := &Socket{opts: socket.Options{SendHWM: 1000, RecvHWM: 1000}}
 	s.in.init()
 	pipes := make([]*Pipe, 4)
 	for i := range pipes {
 		pipes[i] = newPipe(s, "bench")
 		pipes[i].recvHWM = 0
 	}
-	batch := make([]Msg, 64)
+	batch := make([]socket.Msg, 64)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i += len(batch) * len(pipes) {
 		for _, p := range pipes {

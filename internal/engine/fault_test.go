@@ -1,4 +1,4 @@
-package socket_test
+package engine_test
 
 // Fault tests: peers that die (SIGKILL), freeze (SIGSTOP) or restart under
 // load, run as subprocesses (internal/faultpeer), and linger at close. They
@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zmesh/zmesh/internal/engine"
 	"github.com/zmesh/zmesh/internal/faultpeer/harness"
 	"github.com/zmesh/zmesh/internal/interop"
 	"github.com/zmesh/zmesh/patterns"
@@ -59,7 +60,6 @@ func checkRun(t *testing.T, what string, seqs []int) {
 type sender interface {
 	Connect(string) error
 	Monitor() <-chan socket.Event
-	Socket() *socket.Socket
 }
 
 // TestKilledPeerMessagesFollowLibzmqRules pins down what happens to a
@@ -109,10 +109,12 @@ func TestKilledPeerMessagesFollowLibzmqRules(t *testing.T) {
 			opts := socket.Options{ReconnectInterval: 50 * time.Millisecond}
 			var s sender
 			var err error
+			typ := "CLIENT"
 			if tc.peerType == "server" {
 				s, err = patterns.NewClient(zctx, opts)
 			} else {
 				s, err = patterns.NewScatter(zctx, opts)
+				typ = "SCATTER"
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -123,7 +125,7 @@ func TestKilledPeerMessagesFollowLibzmqRules(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
-			st := harness.StartStream(ctx, s.Socket(), total, size)
+			st := harness.StartStream(ctx, engine.SocketOf(zctx, typ), total, size)
 
 			waitEvent(t, mon, socket.EventHandshakeSucceeded)
 			if _, err := p1.WaitLine("r 2000", 60*time.Second); err != nil {

@@ -1,9 +1,10 @@
-package socket
+package engine
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/transport"
 )
 
@@ -15,24 +16,24 @@ type inprocConnect struct {
 	name string
 }
 
-func (ic *inprocConnect) stop() { ic.s.ctx.inproc.Cancel(ic.name, ic) }
+func (ic *inprocConnect) stop() { ic.s.ctx.Inproc().Cancel(ic.name, ic) }
 
 func (s *Socket) bindInproc(e transport.Endpoint) error {
 	name := e.String()
-	if err := s.ctx.inproc.Bind(e.Path, s.acceptInproc); err != nil {
+	if err := s.ctx.Inproc().Bind(e.Path, func(h any) { s.acceptInproc(h.(*inprocConnect)) }); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		s.ctx.inproc.Unbind(e.Path)
+		s.ctx.Inproc().Unbind(e.Path)
 		return s.closedErr()
 	}
 	path := e.Path
-	s.endpoints[name] = &endpoint{name: name, bind: true, cancel: func() { s.ctx.inproc.Unbind(path) }}
+	s.endpoints[name] = &endpoint{name: name, bind: true, cancel: func() { s.ctx.Inproc().Unbind(path) }}
 	s.last = name
 	s.mu.Unlock()
-	s.event(EventListening, name, "", nil)
+	s.event(socket.EventListening, name, "", nil)
 	return nil
 }
 
@@ -47,7 +48,7 @@ func (s *Socket) connectInproc(e transport.Endpoint) error {
 	}
 	if _, dup := s.endpoints[name]; dup {
 		s.mu.Unlock()
-		return fmt.Errorf("%w: already connected to %s", ErrInvalidInput, name)
+		return fmt.Errorf("%w: already connected to %s", socket.ErrInvalidInput, name)
 	}
 	s.endpoints[name] = &endpoint{name: name, pipe: p, inproc: ic}
 	s.last = name
@@ -55,7 +56,7 @@ func (s *Socket) connectInproc(e transport.Endpoint) error {
 	if !s.opts.Immediate {
 		s.attach(p)
 	}
-	s.ctx.inproc.Connect(e.Path, ic)
+	s.ctx.Inproc().Connect(e.Path, ic)
 	return nil
 }
 
@@ -73,9 +74,9 @@ func inprocHWM(send, recv int) int {
 func (s *Socket) acceptInproc(ic *inprocConnect) {
 	name := "inproc://" + ic.name
 	if !strings.EqualFold(ic.s.typ.Name, s.typ.Peer) {
-		err := fmt.Errorf("%w: incompatible socket type %s (a %s talks only to a %s)", ErrHandshake, ic.s.typ.Name, s.typ.Name, s.typ.Peer)
-		s.event(EventHandshakeFailed, name, "", err)
-		ic.s.event(EventHandshakeFailed, name, "", err)
+		err := fmt.Errorf("%w: incompatible socket type %s (a %s talks only to a %s)", socket.ErrHandshake, ic.s.typ.Name, s.typ.Name, s.typ.Peer)
+		s.event(socket.EventHandshakeFailed, name, "", err)
+		ic.s.event(socket.EventHandshakeFailed, name, "", err)
 		return
 	}
 	if s.isClosed() || ic.s.isClosed() {
@@ -86,8 +87,8 @@ func (s *Socket) acceptInproc(ic *inprocConnect) {
 	sp.recvHWM = inprocHWM(ic.s.opts.SendHWM, s.opts.RecvHWM)
 	cp.recvHWM = inprocHWM(s.opts.SendHWM, ic.s.opts.RecvHWM)
 	sp.source, cp.source = cp, sp
-	sp.peer.Store(&Peer{Endpoint: name, SocketType: ic.s.typ.Name})
-	cp.peer.Store(&Peer{Endpoint: name, SocketType: s.typ.Name})
+	sp.peer.Store(&socket.Peer{Endpoint: name, SocketType: ic.s.typ.Name})
+	cp.peer.Store(&socket.Peer{Endpoint: name, SocketType: s.typ.Name})
 	s.attach(sp)
 	sp.target.Store(cp)
 	// Switch the connecting pipe to direct delivery, moving over what was
@@ -100,7 +101,7 @@ func (s *Socket) acceptInproc(ic *inprocConnect) {
 	for _, m := range queued {
 		m.RoutingID = sp.id
 		m.Peer = sp.peer.Load()
-		sp.appendLocked(m.joined())
+		sp.appendLocked(joined(m))
 	}
 	q.mu.Unlock()
 	cp.target.Store(sp)
@@ -113,8 +114,8 @@ func (s *Socket) acceptInproc(ic *inprocConnect) {
 	}
 	sp.live.Store(true)
 	cp.live.Store(true)
-	s.event(EventHandshakeSucceeded, name, "", nil)
-	ic.s.event(EventHandshakeSucceeded, name, "", nil)
+	s.event(socket.EventHandshakeSucceeded, name, "", nil)
+	ic.s.event(socket.EventHandshakeSucceeded, name, "", nil)
 	if s.handler != nil {
 		s.handler.PeerUp(sp)
 	}

@@ -1,4 +1,4 @@
-package socket_test
+package engine_test
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package socket
+package engine
 
 import (
 	"encoding/binary"
@@ -7,7 +7,9 @@ import (
 	"io"
 	"math"
 
+	"github.com/zmesh/zmesh/internal/bodypool"
 	"github.com/zmesh/zmesh/mechanism"
+	"github.com/zmesh/zmesh/socket"
 )
 
 // Frame flags (spec §1.2).
@@ -95,7 +97,7 @@ type frameTooLargeError struct{ size, max uint64 }
 func (e *frameTooLargeError) Error() string {
 	return fmt.Sprintf("peer announced a %d-byte frame, the maximum message size is %d", e.size, e.max)
 }
-func (e *frameTooLargeError) Is(target error) bool { return target == ErrTooLarge }
+func (e *frameTooLargeError) Is(target error) bool { return target == socket.ErrTooLarge }
 
 // fill reads more bytes, keeping the unread ones. It returns io.EOF (or
 // io.ErrUnexpectedEOF mid-frame) when the peer closes.
@@ -147,7 +149,7 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 	}
 	flags = f.buf[f.pos]
 	if flags&^(flagMore|flagLong|flagCommand) != 0 {
-		return 0, nil, false, fmt.Errorf("%w: reserved frame flag bits set (0x%02x)", ErrProtocol, flags)
+		return 0, nil, false, fmt.Errorf("%w: reserved frame flag bits set (0x%02x)", socket.ErrProtocol, flags)
 	}
 	hdr := 2
 	var size uint64
@@ -162,7 +164,7 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 		hdr = 9
 		size = binary.BigEndian.Uint64(f.buf[f.pos+1:])
 		if size > math.MaxInt64 {
-			return 0, nil, false, fmt.Errorf("%w: frame size %d exceeds 2^63-1", ErrProtocol, size)
+			return 0, nil, false, fmt.Errorf("%w: frame size %d exceeds 2^63-1", socket.ErrProtocol, size)
 		}
 	}
 	if f.max > 0 && size > uint64(f.max) {
@@ -198,7 +200,7 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 	if n <= f.step+f.step/8 {
 		// About one step (a 1 MiB value with its protocol header is just
 		// over it): the whole body at once, pooled where a pool serves it.
-		body = newBody(n)
+		body = bodypool.New(n)
 		copy(body, f.buf[f.pos:f.pos+have])
 		f.pos += have
 		if _, err := io.ReadFull(f.r, body[have:]); err != nil {
@@ -239,7 +241,7 @@ func (f *frameReader) own(b []byte) []byte {
 		return []byte{}
 	}
 	if n > slabMax {
-		out := newBody(n)
+		out := bodypool.New(n)
 		copy(out, b)
 		return out
 	}

@@ -1,4 +1,4 @@
-package socket_test
+package engine_test
 
 // Load and abuse tests, bounded in count and time: a SERVER facing 1000
 // hostile connections (from a faultpeer subprocess) while a good CLIENT

@@ -1,4 +1,4 @@
-package socket_test
+package engine_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zmesh/zmesh/internal/engine"
 	"github.com/zmesh/zmesh/mechanism"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
@@ -413,7 +414,7 @@ func TestSendHWMBlocksAndTimesOut(t *testing.T) {
 	}
 	// Draining wakes a blocked sender.
 	done := make(chan error, 1)
-	cli.Socket().SetSendTimeout(0)
+	engine.SocketOf(zctx, "CLIENT").SetSendTimeout(0)
 	go func() { done <- cli.Send(ctx(t), []byte("late")) }()
 	time.Sleep(20 * time.Millisecond)
 	for i := 0; i < 10; i++ {

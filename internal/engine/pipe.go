@@ -1,8 +1,10 @@
-package socket
+package engine
 
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/zmesh/zmesh/socket"
 )
 
 // Pipe is the engine's attachment to one peer: an outgoing queue bounded by
@@ -18,15 +20,15 @@ import (
 // peer socket's pipe's incoming queue, bodies uncopied.
 type Pipe struct {
 	s        *Socket
-	id       RoutingID
+	id       socket.RoutingID
 	endpoint string
 	datagram bool // a UDP link
-	peer     atomic.Pointer[Peer]
+	peer     atomic.Pointer[socket.Peer]
 	live     atomic.Bool // a connection is up (handshake done)
 
 	// Outgoing side, guarded by mu.
 	mu         sync.Mutex
-	out        []Msg
+	out        []socket.Msg
 	sendHWM    int
 	writerIdle bool
 	closed     bool
@@ -40,7 +42,7 @@ type Pipe struct {
 	source *Pipe
 
 	// Incoming side, guarded by s.in.mu.
-	in            []Msg
+	in            []socket.Msg
 	inHead        int
 	recvHWM       int
 	inActive      bool
@@ -60,18 +62,18 @@ func newPipe(s *Socket, endpoint string) *Pipe {
 }
 
 // ID is the pipe's routing id.
-func (p *Pipe) ID() RoutingID { return p.id }
+func (p *Pipe) ID() socket.RoutingID { return p.id }
 
 // Peer describes the connected peer, or nil while no connection is up.
-func (p *Pipe) Peer() *Peer { return p.peer.Load() }
+func (p *Pipe) Peer() *socket.Peer { return p.peer.Load() }
 
 // Live reports whether the pipe has a connection whose handshake is done.
 func (p *Pipe) Live() bool { return p.live.Load() }
 
 // TrySend queues m for the peer without blocking. It reports false when the
-// pipe is at its high-water mark, and ErrHostUnreachable when the pipe is
+// pipe is at its high-water mark, and socket.ErrHostUnreachable when the pipe is
 // gone.
-func (p *Pipe) TrySend(m Msg) (bool, error) {
+func (p *Pipe) TrySend(m socket.Msg) (bool, error) {
 	if t := p.target.Load(); t != nil {
 		return t.pushIn(m)
 	}
@@ -82,7 +84,7 @@ func (p *Pipe) TrySend(m Msg) (bool, error) {
 	}
 	if p.closed {
 		p.mu.Unlock()
-		return false, ErrHostUnreachable
+		return false, socket.ErrHostUnreachable
 	}
 	if p.sendHWM > 0 && len(p.out) >= p.sendHWM {
 		p.mu.Unlock()
@@ -152,7 +154,7 @@ func (p *Pipe) SendCommand(body []byte) {
 // take hands the writer everything queued: the commands and the messages
 // (swapped with the writer's empty batch, so nothing is copied). When both
 // are empty it marks the writer idle, so the next send wakes it.
-func (p *Pipe) take(batch []Msg) (msgs []Msg, ctrl [][]byte) {
+func (p *Pipe) take(batch []socket.Msg) (msgs []socket.Msg, ctrl [][]byte) {
 	p.mu.Lock()
 	if len(p.out) == 0 && len(p.ctrl) == 0 {
 		p.writerIdle = true
@@ -191,12 +193,12 @@ func (p *Pipe) close() {
 // pushIn delivers one message into this pipe's incoming queue (the inproc
 // path). It reports false at the combined inproc high-water mark, and marks
 // the sender as waiting so the receiver wakes it.
-func (p *Pipe) pushIn(m Msg) (bool, error) {
+func (p *Pipe) pushIn(m socket.Msg) (bool, error) {
 	q := &p.s.in
 	q.mu.Lock()
 	if q.closed || p.closed {
 		q.mu.Unlock()
-		return false, ErrHostUnreachable
+		return false, socket.ErrHostUnreachable
 	}
 	if p.recvHWM > 0 && len(p.in)-p.inHead >= p.recvHWM {
 		p.readerBlocked = true
@@ -211,7 +213,7 @@ func (p *Pipe) pushIn(m Msg) (bool, error) {
 		m.Peer = p.peer.Load()
 	}
 	m.RoutingID = p.id
-	p.appendLocked(m.joined())
+	p.appendLocked(joined(m))
 	wake := q.waiters > 0
 	q.mu.Unlock()
 	if wake {
@@ -222,7 +224,7 @@ func (p *Pipe) pushIn(m Msg) (bool, error) {
 
 // appendLocked appends m to the incoming queue and activates the pipe in the
 // fair queue. q.mu must be held.
-func (p *Pipe) appendLocked(m Msg) {
+func (p *Pipe) appendLocked(m socket.Msg) {
 	if p.inHead > 0 && len(p.in) == cap(p.in) {
 		n := copy(p.in, p.in[p.inHead:])
 		clear(p.in[n:])
@@ -273,7 +275,7 @@ func (q *fairQueue) activate(p *Pipe) {
 // pushBatch appends a reader's batch to p's incoming queue. It reports
 // whether p is now at its high-water mark, in which case the reader must
 // wait on p.readerWake before reading more.
-func (q *fairQueue) pushBatch(p *Pipe, batch []Msg) (full bool) {
+func (q *fairQueue) pushBatch(p *Pipe, batch []socket.Msg) (full bool) {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
@@ -303,18 +305,18 @@ func (q *fairQueue) pushBatch(p *Pipe, batch []Msg) (full bool) {
 }
 
 // pop takes the next message in fair order, if any.
-func (q *fairQueue) pop() (Msg, bool) {
+func (q *fairQueue) pop() (socket.Msg, bool) {
 	q.mu.Lock()
 	if q.n == 0 {
 		q.mu.Unlock()
-		return Msg{}, false
+		return socket.Msg{}, false
 	}
 	p := q.ring[q.head]
 	q.ring[q.head] = nil
 	q.head = (q.head + 1) % len(q.ring)
 	q.n--
 	m := p.in[p.inHead]
-	p.in[p.inHead] = Msg{}
+	p.in[p.inHead] = socket.Msg{}
 	p.inHead++
 	left := len(p.in) - p.inHead
 	if left == 0 {

@@ -1,4 +1,4 @@
-package socket
+package engine
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"unsafe"
 
 	"github.com/zmesh/zmesh/mechanism"
+	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/transport"
 )
 
@@ -42,10 +43,10 @@ type conn struct {
 	fr       *frameReader
 	codec    mechanism.Codec
 	p        *Pipe
-	peer     *Peer
-	hb       Heartbeat
+	peer     *socket.Peer
+	hb       socket.Heartbeat
 
-	// Heartbeat liveness: a read deadline armed after each PING we send
+	// socket.Heartbeat liveness: a read deadline armed after each PING we send
 	// (timeout) or each PING with a TTL we receive, disarmed by any
 	// incoming frame. hbMu orders arming against disarming.
 	hbMu  sync.Mutex
@@ -179,7 +180,7 @@ func (c *conn) handshake(ctx context.Context) error {
 		return err
 	}
 	st, _ := res.Peer.Get("Socket-Type")
-	c.peer = &Peer{
+	c.peer = &socket.Peer{
 		Endpoint:   c.endpoint,
 		Address:    addr,
 		SocketType: st,
@@ -215,16 +216,16 @@ func (c *conn) serve(p *Pipe) error {
 // received aliases them: bodies are copied out of the read buffer (own),
 // and the reader's batch is copied into the pipe.
 type connBufs struct {
-	read  []byte // the frame reader's buffer, readBufSize long
-	write []byte // the writer's encode buffer, flushAt+512 of capacity
-	in    []Msg  // the reader's batch, maxBatch of capacity
+	read  []byte       // the frame reader's buffer, readBufSize long
+	write []byte       // the writer's encode buffer, flushAt+512 of capacity
+	in    []socket.Msg // the reader's batch, maxBatch of capacity
 }
 
 var connBufPool = sync.Pool{New: func() any {
 	return &connBufs{
 		read:  make([]byte, readBufSize),
 		write: make([]byte, 0, flushAt+512),
-		in:    make([]Msg, 0, maxBatch),
+		in:    make([]socket.Msg, 0, maxBatch),
 	}
 }}
 
@@ -270,11 +271,11 @@ func (c *conn) arm(d time.Duration) {
 func (c *conn) readLoop() error {
 	typ := &c.s.typ
 	q := &c.s.in
-	var batch []Msg
+	var batch []socket.Msg
 	if c.bufs != nil {
 		batch = c.bufs.in[:0]
 	} else {
-		batch = make([]Msg, 0, maxBatch)
+		batch = make([]socket.Msg, 0, maxBatch)
 	}
 	var (
 		group      string
@@ -297,7 +298,7 @@ func (c *conn) readLoop() error {
 		flags, body, owned, err := c.fr.next()
 		if err != nil {
 			if ne, ok := err.(net.Error); ok && ne.Timeout() && c.armed.Load() {
-				return ErrHeartbeatTimeout
+				return socket.ErrHeartbeatTimeout
 			}
 			return err
 		}
@@ -305,7 +306,7 @@ func (c *conn) readLoop() error {
 		if c.codec != nil {
 			flags, body, err = c.codec.Open(flags, body)
 			if err != nil {
-				return fmt.Errorf("%w: %w", ErrProtocol, err)
+				return fmt.Errorf("%w: %w", socket.ErrProtocol, err)
 			}
 			owned = true
 		}
@@ -323,17 +324,17 @@ func (c *conn) readLoop() error {
 		if typ.RecvGroup {
 			if !haveGroup {
 				if !more {
-					return fmt.Errorf("%w: message without its group frame", ErrProtocol)
+					return fmt.Errorf("%w: message without its group frame", socket.ErrProtocol)
 				}
 				if len(body) > 255 {
-					return fmt.Errorf("%w: %d-byte group (the limit is 255)", ErrProtocol, len(body))
+					return fmt.Errorf("%w: %d-byte group (the limit is 255)", socket.ErrProtocol, len(body))
 				}
 				group, haveGroup = c.s.intern(body), true
 				continue
 			}
 			haveGroup = false
 			if more {
-				return fmt.Errorf("%w: group message with more than two frames", ErrProtocol)
+				return fmt.Errorf("%w: group message with more than two frames", socket.ErrProtocol)
 			}
 		} else if more {
 			discarding = true // multipart messages are dropped whole
@@ -348,7 +349,7 @@ func (c *conn) readLoop() error {
 		// Bodies of this size came from the pools (fr.own, or fr.next's
 		// one-step read), unless the codec made a new one.
 		pooled := c.codec == nil && len(body) > slabMax && len(body) <= growStep
-		batch = append(batch, Msg{Body: body, RoutingID: c.p.id, Group: group, Peer: c.peer, pooled: pooled})
+		batch = append(batch, c.s.received(body, c.p.id, group, c.peer, pooled))
 	}
 }
 
@@ -358,7 +359,7 @@ func (c *conn) command(body []byte) error {
 	case mechanism.IsCommand(body, "PING"):
 		data := body[5:]
 		if len(data) < 2 {
-			return fmt.Errorf("%w: PING without its TTL", ErrProtocol)
+			return fmt.Errorf("%w: PING without its TTL", socket.ErrProtocol)
 		}
 		if ttl := binary.BigEndian.Uint16(data); ttl > 0 {
 			c.arm(time.Duration(ttl) * 100 * time.Millisecond)
@@ -371,14 +372,14 @@ func (c *conn) command(body []byte) error {
 	case mechanism.IsCommand(body, "PONG"):
 		// Proof of life, already noted.
 	case mechanism.IsCommand(body, "ERROR"):
-		return fmt.Errorf("%w: peer sent ERROR: %s", ErrProtocol, mechanism.ParseError(body[6:]))
+		return fmt.Errorf("%w: peer sent ERROR: %s", socket.ErrProtocol, mechanism.ParseError(body[6:]))
 	default:
 		if len(body) == 0 || 1+int(body[0]) > len(body) {
-			return fmt.Errorf("%w: malformed command", ErrProtocol)
+			return fmt.Errorf("%w: malformed command", socket.ErrProtocol)
 		}
 		if h := c.s.handler; h != nil {
 			if err := h.Command(c.p, body); err != nil {
-				return fmt.Errorf("%w: %w", ErrProtocol, err)
+				return fmt.Errorf("%w: %w", socket.ErrProtocol, err)
 			}
 		}
 		// Unknown commands are dropped, as libzmq does.
@@ -404,7 +405,7 @@ func (c *conn) writeLoop() error {
 	} else {
 		buf = make([]byte, 0, flushAt+512)
 	}
-	batch := make([]Msg, 0, 64) // becomes the pipe's queue (take): not recycled
+	batch := make([]socket.Msg, 0, 64) // becomes the pipe's queue (take): not recycled
 	// Large bodies are not copied into buf: they join an iovec list with
 	// the encoded bytes around them, written with one writev.
 	var (
@@ -504,7 +505,7 @@ func (c *conn) writeLoop() error {
 				buf = appendFrameHeader(buf, 0, m.Len())
 				buf = append(append(buf, m.Body...), m.Tail...)
 			default: // a codec seals one body
-				if buf, err = c.appendFrame(buf, 0, m.joined().Body); err != nil {
+				if buf, err = c.appendFrame(buf, 0, joined(*m).Body); err != nil {
 					return err
 				}
 			}
@@ -535,6 +536,6 @@ func (c *conn) appendPing(buf []byte) ([]byte, error) {
 	var cmd [7]byte
 	b := mechanism.AppendCommand(cmd[:0], "PING")
 	b = binary.BigEndian.AppendUint16(b, uint16(c.hb.TTL/(100*time.Millisecond)))
-	c.arm(c.hb.timeout())
+	c.arm(hbTimeout(c.hb))
 	return c.appendFrame(buf, flagCommand, b)
 }

@@ -1,4 +1,8 @@
-package socket
+// Package bodypool holds received message bodies for reuse: size-classed
+// pools the engine takes bodies from (New) and socket.Msg.Release gives
+// them back to (Release). It is shared by both packages, so it sits below
+// them.
+package bodypool
 
 import (
 	"math/bits"
@@ -6,15 +10,23 @@ import (
 	"unsafe"
 )
 
-// Received bodies from just over slabMax up to growStep bytes come from
+// Received bodies from just over Min up to Max bytes come from
 // size-classed pools, so a receiver that gives them back (Msg.Release)
 // makes the next ones without allocating. Classes are quarter steps between
 // powers of two (1280, 1536, 1792, 2048, 2560, ... 1 MiB): a body wastes at
 // most a fifth of its class.
 const (
-	poolMinShift = 10 // classes start above 1<<poolMinShift (= slabMax)
-	poolMaxShift = 20 // and end at 1<<poolMaxShift (= growStep)
+	poolMinShift = 10 // classes start above 1<<poolMinShift (= Min)
+	poolMaxShift = 20 // and end at 1<<poolMaxShift (= Max)
 	poolClasses  = (poolMaxShift - poolMinShift) * 4
+)
+
+// Min and Max bound the body sizes the pools serve: more than Min bytes, at
+// most Max. The engine carves bodies of up to Min bytes from shared slabs
+// (socket.MaxSharedBody), and grows larger frames in steps of Max.
+const (
+	Min = 1 << poolMinShift
+	Max = 1 << poolMaxShift
 )
 
 // bodyPools hold pointers to the first byte of free bodies whose capacity
@@ -40,8 +52,8 @@ func classSize(c int) int {
 	return 1<<(k-1) + (c%4+1)<<(k-3)
 }
 
-// newBody returns a body of length n, from a pool when one serves n.
-func newBody(n int) []byte {
+// New returns a body of length n, from a pool when one serves n.
+func New(n int) []byte {
 	c, size, ok := poolClass(n)
 	if !ok {
 		return make([]byte, n)
@@ -52,9 +64,10 @@ func newBody(n int) []byte {
 	return make([]byte, n, size)
 }
 
-// releaseBody puts b's memory into the pool of the largest class that fits
-// in its capacity; memory the pools do not serve is left to the GC.
-func releaseBody(b []byte) {
+// Release puts b's memory into the pool of the largest class that fits in
+// its capacity; memory the pools do not serve is left to the GC. b must not
+// be used afterwards.
+func Release(b []byte) {
 	n := cap(b)
 	if n <= 1<<poolMinShift {
 		return
@@ -70,25 +83,4 @@ func releaseBody(b []byte) {
 		}
 	}
 	bodyPools[c].Put(unsafe.Pointer(unsafe.SliceData(b[:1])))
-}
-
-// Release gives m.Body's memory back to zmesh for messages received later
-// and sets m.Body to nil. It is optional: a body that is never released is
-// simply collected by the garbage collector. Releasing pays off for bodies
-// over 1 KiB received over tcp or ipc at high rates, where it replaces an
-// allocation per message.
-//
-// Only memory zmesh took from its pools is reused: bodies over 1 KiB and up
-// to 1 MiB received over tcp or ipc without CURVE or NOISE. For any other
-// message (inproc bodies, which are the sender's memory; decrypted bodies;
-// messages you built) Release only sets Body to nil.
-//
-// Call it only when nothing refers to the body or any part of it any more:
-// a released body is overwritten by a later message. Copies of a Msg share
-// its body, so release one copy only.
-func (m *Msg) Release() {
-	if m.pooled {
-		releaseBody(m.Body)
-	}
-	m.Body, m.pooled = nil, false
 }

@@ -1,10 +1,12 @@
-package socket
+package engine
 
 import (
 	"bytes"
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/zmesh/zmesh/socket"
 )
 
 // FuzzFrameReader feeds arbitrary bytes to the frame decoder: it must
@@ -23,7 +25,7 @@ func FuzzFrameReader(f *testing.F) {
 		for i := 0; i < 1000; i++ {
 			flags, body, _, err := fr.next()
 			if err != nil {
-				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrProtocol) || errors.Is(err, ErrTooLarge) {
+				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, socket.ErrProtocol) || errors.Is(err, socket.ErrTooLarge) {
 					return
 				}
 				t.Fatalf("unexpected error kind: %v", err)

@@ -1,32 +1,34 @@
-package socket
+package engine
 
 import (
 	"context"
 	"time"
+
+	"github.com/zmesh/zmesh/socket"
 )
 
 // SendLB queues m on the next pipe, in round-robin order, that is below its
 // high-water mark (libzmq's lb, as CLIENT and SCATTER send). With block
 // set it waits for room, within ctx and the send timeout; otherwise it
-// fails at once with ErrWouldBlock. A failed send returns a *SendError
+// fails at once with socket.ErrWouldBlock. A failed send returns a *SendError
 // holding m.
-func (s *Socket) SendLB(ctx context.Context, m Msg, block bool) error {
+func (s *Socket) SendLB(ctx context.Context, m socket.Msg, block bool) error {
 	if ok := s.tryLB(m); ok {
 		return nil
 	}
-	if s.isClosed() || s.ctx.isShutdown() {
-		return &SendError{Msg: m, Err: s.closedErr()}
+	if s.isClosed() || s.ctx.IsShutdown() {
+		return &socket.SendError{Msg: m, Err: s.closedErr()}
 	}
 	if !block {
-		return &SendError{Msg: m, Err: ErrWouldBlock}
+		return &socket.SendError{Msg: m, Err: socket.ErrWouldBlock}
 	}
 	if err := s.waitSend(ctx, func() (bool, error) { return s.tryLB(m), nil }); err != nil {
-		return &SendError{Msg: m, Err: err}
+		return &socket.SendError{Msg: m, Err: err}
 	}
 	return nil
 }
 
-func (s *Socket) tryLB(m Msg) bool {
+func (s *Socket) tryLB(m socket.Msg) bool {
 	pipes := *s.pipes.Load()
 	n := uint32(len(pipes))
 	if n == 0 {
@@ -42,28 +44,28 @@ func (s *Socket) tryLB(m Msg) bool {
 }
 
 // SendTo queues m on the pipe with routing id id (a SERVER's route). An
-// unknown id fails at once with ErrHostUnreachable; a full pipe blocks (or
-// fails with ErrWouldBlock) like SendLB.
-func (s *Socket) SendTo(ctx context.Context, id RoutingID, m Msg, block bool) error {
+// unknown id fails at once with socket.ErrHostUnreachable; a full pipe blocks (or
+// fails with socket.ErrWouldBlock) like SendLB.
+func (s *Socket) SendTo(ctx context.Context, id socket.RoutingID, m socket.Msg, block bool) error {
 	p := s.PipeByID(id)
 	if p == nil {
-		if s.isClosed() || s.ctx.isShutdown() {
-			return &SendError{Msg: m, Err: s.closedErr()}
+		if s.isClosed() || s.ctx.IsShutdown() {
+			return &socket.SendError{Msg: m, Err: s.closedErr()}
 		}
-		return &SendError{Msg: m, Err: ErrHostUnreachable}
+		return &socket.SendError{Msg: m, Err: socket.ErrHostUnreachable}
 	}
 	ok, err := p.TrySend(m)
 	if err != nil {
-		return &SendError{Msg: m, Err: err}
+		return &socket.SendError{Msg: m, Err: err}
 	}
 	if ok {
 		return nil
 	}
 	if !block {
-		return &SendError{Msg: m, Err: ErrWouldBlock}
+		return &socket.SendError{Msg: m, Err: socket.ErrWouldBlock}
 	}
 	if err := s.waitSend(ctx, func() (bool, error) { return p.TrySend(m) }); err != nil {
-		return &SendError{Msg: m, Err: err}
+		return &socket.SendError{Msg: m, Err: err}
 	}
 	return nil
 }
@@ -100,25 +102,25 @@ func (s *Socket) waitSend(ctx context.Context, try func() (bool, error)) error {
 			return errTimeout
 		case <-s.done:
 			return s.closedErr()
-		case <-s.ctx.down:
-			return ErrInvalidCtx
+		case <-s.ctxDown:
+			return socket.ErrInvalidCtx
 		}
 	}
 }
 
 // Recv returns the next incoming message, fair-queued across peers. With
 // block set it waits within ctx and the receive timeout; otherwise it fails
-// at once with ErrWouldBlock.
-func (s *Socket) Recv(ctx context.Context, block bool) (Msg, error) {
+// at once with socket.ErrWouldBlock.
+func (s *Socket) Recv(ctx context.Context, block bool) (socket.Msg, error) {
 	q := &s.in
 	if m, ok := q.pop(); ok {
 		return m, nil
 	}
-	if s.isClosed() || s.ctx.isShutdown() {
-		return Msg{}, s.closedErr()
+	if s.isClosed() || s.ctx.IsShutdown() {
+		return socket.Msg{}, s.closedErr()
 	}
 	if !block {
-		return Msg{}, ErrWouldBlock
+		return socket.Msg{}, socket.ErrWouldBlock
 	}
 	var tc <-chan time.Time
 	if d := time.Duration(s.recvTimeout.Load()); d > 0 {
@@ -143,8 +145,8 @@ func (s *Socket) Recv(ctx context.Context, block bool) (Msg, error) {
 				err = errTimeout
 			case <-s.done:
 				err = s.closedErr()
-			case <-s.ctx.down:
-				err = ErrInvalidCtx
+			case <-s.ctxDown:
+				err = socket.ErrInvalidCtx
 			}
 		}
 		q.done()
@@ -152,7 +154,7 @@ func (s *Socket) Recv(ctx context.Context, block bool) (Msg, error) {
 			return m, nil
 		}
 		if err != nil {
-			return Msg{}, err
+			return socket.Msg{}, err
 		}
 	}
 }

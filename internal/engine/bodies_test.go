@@ -1,0 +1,99 @@
+package engine
+
+import (
+	"bytes"
+	"io"
+	"testing"
+
+	"github.com/zmesh/zmesh/internal/bodypool"
+	"github.com/zmesh/zmesh/socket"
+)
+
+// testSocket is a bare Socket of a fresh Ctx, for tests of its parts.
+func testSocket(t testing.TB) *Socket {
+	t.Helper()
+	c := socket.NewCtx(nil)
+	t.Cleanup(func() { _ = c.Close() })
+	s, err := New(c, Type{Name: "CLIENT", Peer: "SERVER"}, socket.Options{SendHWM: 1000, RecvHWM: 1000}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// bodyPooled reports whether Release would give m's body to the pools: it
+// releases a copy of m and sees whether the next body of its size reuses
+// the memory (the race detector makes sync.Pool drop some Puts: retry).
+func bodyPooled(m socket.Msg) bool {
+	for range 50 {
+		b := bodypool.New(len(m.Body))
+		c := m
+		c.Body = b
+		c.Release()
+		if n := bodypool.New(len(b)); len(b) > 0 && &n[0] == &b[:1][0] {
+			return true
+		}
+	}
+	return false
+}
+
+func TestSizesAgreeWithThePools(t *testing.T) {
+	got := []int{slabMax, socket.MaxSharedBody, growStep}
+	if want := []int{bodypool.Min, bodypool.Min, bodypool.Max}; got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Fatalf("slabMax %d, growStep %d; bodypool serves (%d, %d]; MaxSharedBody %d", slabMax, growStep, bodypool.Min, bodypool.Max, socket.MaxSharedBody)
+	}
+}
+
+func TestReceivedMarksPooledBodiesOnly(t *testing.T) {
+	s := testSocket(t)
+	peer := &socket.Peer{Endpoint: "x"}
+	m := s.received(bodypool.New(5000), 7, "g", peer, true)
+	if m.RoutingID != 7 || m.Group != "g" || m.Peer != peer || len(m.Body) != 5000 || m.Tail != nil {
+		t.Fatalf("received built %+v", m)
+	}
+	if !bodyPooled(m) {
+		t.Fatal("a pooled body is not marked pooled")
+	}
+	if bodyPooled(s.received(make([]byte, 5000), 7, "g", peer, false)) {
+		t.Fatal("a body that was not pooled is marked pooled")
+	}
+}
+
+// TestReleasedBodiesNeverLeakIntoLaterMessages decodes frames of many
+// sizes, releasing each body after checking it, so later bodies come from
+// dirty pooled memory: every one must hold exactly its own bytes.
+func TestReleasedBodiesNeverLeakIntoLaterMessages(t *testing.T) {
+	var stream []byte
+	var want [][]byte
+	sizes := []int{2000, 70000, 1500, 300000, 70000, 2000, 900, 1 << 20, 4097, 70000}
+	for round := 0; round < 5; round++ {
+		for i, n := range sizes {
+			body := bytes.Repeat([]byte{byte(round*16 + i)}, n)
+			want = append(want, body)
+			stream = appendFrame(stream, 0, body)
+		}
+	}
+	s := testSocket(t)
+	fr := newFrameReader(bytes.NewReader(stream), 0)
+	fr.established(nil)
+	for i, w := range want {
+		_, body, owned, err := fr.next()
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if !owned {
+			body = fr.own(body)
+		}
+		if !bytes.Equal(body, w) {
+			t.Fatalf("frame %d (%d bytes) differs from what was sent", i, len(w))
+		}
+		m := s.received(body, 0, "", nil, true)
+		if !bodyPooled(m) {
+			t.Fatalf("frame %d: a %d-byte body is not marked pooled", i, len(w))
+		}
+		m.Release()
+	}
+	if _, _, _, err := fr.next(); err != io.EOF {
+		t.Fatalf("after the last frame: %v", err)
+	}
+}

@@ -1,0 +1,22 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/zmesh/zmesh/socket"
+)
+
+// errTimeout is what an expired send or receive timeout returns: it matches
+// socket.ErrWouldBlock (as libzmq's EAGAIN does) and reads as a timeout.
+var errTimeout = &timeoutError{}
+
+type timeoutError struct{}
+
+func (*timeoutError) Error() string        { return "operation timed out" }
+func (*timeoutError) Is(target error) bool { return target == socket.ErrWouldBlock }
+func (*timeoutError) Timeout() bool        { return true }
+func (*timeoutError) Temporary() bool      { return true }
+
+// errNilContext is what a blocking call given a nil context.Context
+// returns, as Go's own APIs refuse one.
+var errNilContext = fmt.Errorf("%w: nil context.Context", socket.ErrInvalidInput)

@@ -1,0 +1,50 @@
+package engine
+
+import "github.com/zmesh/zmesh/socket"
+
+// monitorBuffer is the monitor channel's capacity. socket.Events beyond it, while
+// nobody reads, are dropped rather than slowing the socket down.
+const monitorBuffer = 1024
+
+// Monitor returns the socket's event channel. socket.Events are kept from the
+// socket's creation: up to monitorBuffer (1024) unread ones; while that many
+// wait, newer events are dropped. Every call returns the same channel; it is
+// closed when the socket closes. (Until the first call the events wait in a
+// slice that grows with them, so a socket nobody monitors does not carry a
+// 1024-event channel.)
+func (s *Socket) Monitor() <-chan socket.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.monClosed {
+		c := make(chan socket.Event)
+		close(c)
+		return c
+	}
+	if s.monitor == nil {
+		s.monitor = make(chan socket.Event, monitorBuffer)
+		for _, e := range s.early {
+			s.monitor <- e
+		}
+		s.early = nil
+	}
+	return s.monitor
+}
+
+func (s *Socket) event(t socket.EventType, endpoint, remote string, err error) {
+	if t == socket.EventHandshakeFailed || t == socket.EventConnectStopped || (t == socket.EventDisconnected && err != nil) {
+		s.log.Debug(t.String(), "endpoint", endpoint, "remote", remote, "err", err)
+	}
+	e := socket.Event{Type: t, Endpoint: endpoint, Remote: remote, Err: err}
+	s.mu.Lock()
+	switch {
+	case s.monClosed:
+	case s.monitor != nil:
+		select {
+		case s.monitor <- e:
+		default:
+		}
+	case len(s.early) < monitorBuffer:
+		s.early = append(s.early, e)
+	}
+	s.mu.Unlock()
+}
