@@ -372,7 +372,7 @@ func (c *conn) command(body []byte) error {
 	case mechanism.IsCommand(body, "PONG"):
 		// Proof of life, already noted.
 	case mechanism.IsCommand(body, "ERROR"):
-		return fmt.Errorf("%w: peer sent ERROR: %s", socket.ErrProtocol, mechanism.ParseError(body[6:]))
+		return fmt.Errorf("%w: %w: %s", socket.ErrProtocol, errPeerSentError, mechanism.ParseError(body[6:]))
 	default:
 		if len(body) == 0 || 1+int(body[0]) > len(body) {
 			return fmt.Errorf("%w: malformed command", socket.ErrProtocol)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/zmesh/zmesh/socket"
@@ -20,3 +21,7 @@ func (*timeoutError) Temporary() bool      { return true }
 // errNilContext is what a blocking call given a nil context.Context
 // returns, as Go's own APIs refuse one.
 var errNilContext = fmt.Errorf("%w: nil context.Context", socket.ErrInvalidInput)
+
+// errPeerSentError marks the failure of a connection whose peer sent an
+// ERROR command after the handshake; it wraps into socket.ErrProtocol.
+var errPeerSentError = errors.New("peer sent ERROR")

@@ -106,6 +106,7 @@ func (s *Socket) acceptInproc(ic *inprocConnect) {
 	q.mu.Unlock()
 	cp.target.Store(sp)
 	cp.mu.Unlock()
+	ic.s.drained.broadcast() // cp's queue went over: no longer busy
 	if len(queued) > 0 {
 		q.signal()
 	}

@@ -70,6 +70,29 @@ func (p *Pipe) Peer() *socket.Peer { return p.peer.Load() }
 // Live reports whether the pipe has a connection whose handshake is done.
 func (p *Pipe) Live() bool { return p.live.Load() }
 
+// up gives the pipe connection c, whose handshake has succeeded: sends
+// queue for its writer from now on (a connecting pipe closed by a previous
+// link's end reopens).
+func (p *Pipe) up(c *conn) {
+	p.peer.Store(c.peer)
+	p.mu.Lock()
+	p.conn = c
+	p.closed = false
+	p.mu.Unlock()
+	p.live.Store(true)
+}
+
+// down is the end of the pipe's connection: commands for it are dropped
+// (PeerUp resends what the next one needs), queued messages stay.
+func (p *Pipe) down() {
+	p.live.Store(false)
+	p.mu.Lock()
+	p.conn = nil
+	p.ctrl = nil
+	p.mu.Unlock()
+	p.s.drained.broadcast()
+}
+
 // TrySend queues m for the peer without blocking. It reports false when the
 // pipe is at its high-water mark, and socket.ErrHostUnreachable when the pipe is
 // gone.
@@ -159,6 +182,7 @@ func (p *Pipe) take(batch []socket.Msg) (msgs []socket.Msg, ctrl [][]byte) {
 	if len(p.out) == 0 && len(p.ctrl) == 0 {
 		p.writerIdle = true
 		p.mu.Unlock()
+		p.s.drained.broadcast() // one atomic load unless Close lingers
 		return batch[:0], nil
 	}
 	full := p.sendHWM > 0 && len(p.out) >= p.sendHWM
@@ -188,6 +212,7 @@ func (p *Pipe) close() {
 	p.ctrl = nil
 	p.mu.Unlock()
 	p.s.sendReady.broadcast()
+	p.s.drained.broadcast()
 }
 
 // pushIn delivers one message into this pipe's incoming queue (the inproc

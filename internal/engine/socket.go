@@ -74,6 +74,10 @@ type Socket struct {
 	rr        atomic.Uint32
 	sendReady signal
 	in        fairQueue
+	// drained is broadcast when a pipe may have stopped being busy (its
+	// writer went idle, its connection ended, it closed): Close's linger
+	// waits on it.
+	drained signal
 
 	idMu   sync.RWMutex // guards byID (read per routed message)
 	byID   map[socket.RoutingID]*Pipe
@@ -412,32 +416,48 @@ func (s *Socket) acceptLoop(ln net.Listener, name string) {
 	}
 }
 
-// runAccepted runs one accepted connection: handshake, a fresh pipe, serve.
+// runAccepted runs one accepted connection: handshake, then the link on a
+// pipe of its own that lives as long as the connection.
 func (s *Socket) runAccepted(c *conn) {
 	defer s.wg.Done()
-	defer s.forget(c)
-	remote := c.nc.RemoteAddr().String()
 	if err := c.handshake(s.bg); err != nil {
 		c.failGently(err)
-		s.event(socket.EventHandshakeFailed, c.endpoint, remote, err)
+		s.forget(c)
+		s.event(socket.EventHandshakeFailed, c.endpoint, c.nc.RemoteAddr().String(), err)
 		return
 	}
-	p := newPipe(s, c.endpoint)
-	p.peer.Store(c.peer)
-	p.conn = c
-	p.live.Store(true)
-	s.attach(p)
+	s.runLink(c, newPipe(s, c.endpoint), false)
+}
+
+// runLink is a connection's life once its handshake has succeeded, the
+// same for accepted and dialled ones: the pipe goes up (its peer and
+// connection set, attached unless keep, EventHandshakeSucceeded, the
+// handler's PeerUp), the connection serves it until it fails, and the pipe
+// goes down (connection cleared, detached unless keep, PeerDown,
+// EventDisconnected). keep: the pipe is already attached and outlives the
+// connection (a connecting pipe that keeps its queue across reconnects).
+// It returns why the connection ended.
+func (s *Socket) runLink(c *conn, p *Pipe, keep bool) error {
+	remote := c.nc.RemoteAddr().String()
+	p.up(c)
+	if !keep {
+		s.attach(p)
+	}
 	s.event(socket.EventHandshakeSucceeded, c.endpoint, remote, nil)
 	if s.handler != nil {
 		s.handler.PeerUp(p)
 	}
 	err := c.serve(p)
-	p.live.Store(false)
-	s.detach(p)
+	p.down()
+	s.forget(c)
+	if !keep {
+		s.detach(p)
+	}
 	if s.handler != nil {
-		s.handler.PeerDown(p, true)
+		s.handler.PeerDown(p, !keep)
 	}
 	s.event(socket.EventDisconnected, c.endpoint, remote, err)
+	return err
 }
 
 func (s *Socket) forget(c *conn) {
@@ -489,8 +509,8 @@ func (s *Socket) Connect(ep string) error {
 }
 
 // dialLoop connects, serves, and reconnects with backoff until the socket
-// closes, the endpoint is disconnected, or a protocol error ends it (libzmq
-// stops reconnecting after those).
+// closes, the endpoint is disconnected, or a failure that would only
+// repeat ends it (libzmq stops reconnecting after those; see stopReason).
 func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 	defer s.wg.Done()
 	name := e.String()
@@ -517,7 +537,7 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 		}
 		nc, err := transport.Dial(dctx, e)
 		cancel()
-		retry := true
+		var stop error // why not to reconnect, if so
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -535,65 +555,32 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 			s.mu.Unlock()
 			remote := nc.RemoteAddr().String()
 			s.event(socket.EventConnected, name, remote, nil)
-			if err := c.handshake(ctx); err != nil {
+			if err = c.handshake(ctx); err != nil {
 				c.fail(err)
 				s.forget(c)
 				s.event(socket.EventHandshakeFailed, name, remote, err)
-				var he *mechanism.HandshakeError
-				if errors.As(err, &he) && !he.Retry {
-					retry = false
-				}
-				// A misconfigured mechanism (missing or mismatched keys)
-				// fails the same way every time: do not retry it.
-				if errors.Is(err, mechanism.ErrInvalidConfig) || errors.Is(err, mechanism.ErrInvalidKey) {
-					retry = false
-				}
+				stop = stopReason(err, true)
 			} else {
 				ivl = s.opts.ReconnectInterval
-				p.peer.Store(c.peer)
-				p.mu.Lock()
-				p.conn = c
-				p.closed = false
-				p.mu.Unlock()
-				if !attached {
-					s.attach(p)
-				}
-				p.live.Store(true)
-				s.event(socket.EventHandshakeSucceeded, name, remote, nil)
-				if s.handler != nil {
-					s.handler.PeerUp(p)
-				}
-				err := c.serve(p)
-				p.live.Store(false)
-				p.mu.Lock()
-				p.conn = nil
-				p.ctrl = nil
-				p.mu.Unlock()
-				s.forget(c)
-				if !attached {
-					s.detach(p)
-				}
-				if s.handler != nil {
-					s.handler.PeerDown(p, !attached)
-				}
+				err = s.runLink(c, p, attached)
 				if !attached {
 					p = s.renewPipe(p)
 				}
-				s.event(socket.EventDisconnected, name, remote, err)
-				if errors.Is(err, socket.ErrProtocol) {
-					retry = false
-				}
+				stop = stopReason(err, false)
 			}
 		}
 		if ctx.Err() != nil {
 			return
 		}
-		if !retry || s.opts.ReconnectInterval < 0 {
+		if stop == nil && s.opts.ReconnectInterval < 0 {
+			stop = fmt.Errorf("not reconnecting (reconnection is off: ReconnectInterval < 0): %w", err)
+		}
+		if stop != nil {
 			// Nothing queued for this endpoint can ever be delivered: let
 			// the pipe go now, so sends stop choosing it, and only then
 			// say so (a watcher of the monitor may send at once).
 			release()
-			s.event(socket.EventConnectStopped, name, "", errors.New("protocol error: not reconnecting"))
+			s.event(socket.EventConnectStopped, name, "", stop)
 			<-ctx.Done()
 			return
 		}
@@ -612,6 +599,41 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 		}
 		s.event(socket.EventConnectRetried, name, "", nil)
 	}
+}
+
+// stopReason says why a connection's failure (err, from its handshake or,
+// if not handshake, from serving it) means the endpoint must not be
+// reconnected, as an error for EventConnectStopped that wraps err; nil
+// means reconnecting may work. In the handshake:
+//   - a misconfigured mechanism (missing or mismatched keys) fails the same
+//     way every time;
+//   - the peer refused us with an ERROR command the mechanism marks final;
+//   - any other failure the mechanism marks final (not Retry): the peer
+//     broke ZMTP, or is of a type we cannot talk to.
+//
+// On a live connection: the peer sent an ERROR command, or broke ZMTP.
+func stopReason(err error, handshake bool) error {
+	var he *mechanism.HandshakeError
+	var why string
+	switch {
+	case err == nil:
+		return nil
+	case handshake && (errors.Is(err, mechanism.ErrInvalidConfig) || errors.Is(err, mechanism.ErrInvalidKey)):
+		why = "mechanism misconfigured"
+	case handshake && errors.As(err, &he) && !he.Retry && he.Remote:
+		why = "peer sent ERROR in the handshake"
+	case handshake && errors.As(err, &he) && !he.Retry:
+		why = "handshake failed"
+	case handshake:
+		return nil
+	case errors.Is(err, errPeerSentError):
+		why = "peer sent ERROR"
+	case errors.Is(err, socket.ErrProtocol):
+		why = "protocol error"
+	default:
+		return nil
+	}
+	return fmt.Errorf("not reconnecting (%s): %w", why, err)
 }
 
 // renewPipe replaces a detached connecting pipe with a fresh one for the
@@ -730,26 +752,42 @@ func (s *Socket) Close() error {
 }
 
 // linger waits, within the linger period, for the pipes to be written out.
+// It looks again each time drained is broadcast; taking the signal's
+// channel before looking means no change between the look and the wait is
+// missed.
 func (s *Socket) linger() {
 	d := s.opts.Linger
 	if d == 0 {
 		return
 	}
-	var deadline time.Time
+	var expired <-chan time.Time
 	if d > 0 {
-		deadline = time.Now().Add(d)
+		t := time.NewTimer(d)
+		defer t.Stop()
+		expired = t.C
 	}
 	for {
-		busy := false
-		for _, p := range s.Pipes() {
-			if p.target.Load() == nil && p.busy() {
-				busy = true
-				break
-			}
-		}
-		if !busy || s.ctx.IsShutdown() || (!deadline.IsZero() && time.Now().After(deadline)) {
+		drained := s.drained.wait()
+		if !s.busy() {
 			return
 		}
-		time.Sleep(2 * time.Millisecond)
+		select {
+		case <-drained:
+		case <-expired:
+			return
+		case <-s.ctxDown:
+			return
+		}
 	}
+}
+
+// busy reports whether a pipe with a connection (not inproc, whose sends
+// are delivered at once) still holds messages to write.
+func (s *Socket) busy() bool {
+	for _, p := range s.Pipes() {
+		if p.target.Load() == nil && p.busy() {
+			return true
+		}
+	}
+	return false
 }
