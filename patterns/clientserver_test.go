@@ -20,6 +20,14 @@ func newCtx(t *testing.T) *socket.Ctx {
 	return c
 }
 
+// must fails the test at once if a setup step failed.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)

@@ -85,7 +85,7 @@ func NewRadio(ctx *socket.Ctx, opts Options, ro RadioOptions) (*Radio, error) {
 // A nil ctx fails with socket.ErrInvalidInput.
 func (r *Radio) Transmit(ctx context.Context, body []byte, group string) error {
 	if ctx == nil {
-		return &socket.SendError{Msg: Msg{Body: body, Group: group}, Err: fmt.Errorf("%w: nil context.Context", socket.ErrInvalidInput)}
+		return &socket.SendError{Msg: Msg{Body: body, Group: group}, Err: engine.ErrNilContext}
 	}
 	return r.transmit(ctx, body, group, true)
 }

@@ -18,9 +18,10 @@ func (*timeoutError) Is(target error) bool { return target == socket.ErrWouldBlo
 func (*timeoutError) Timeout() bool        { return true }
 func (*timeoutError) Temporary() bool      { return true }
 
-// errNilContext is what a blocking call given a nil context.Context
-// returns, as Go's own APIs refuse one.
-var errNilContext = fmt.Errorf("%w: nil context.Context", socket.ErrInvalidInput)
+// ErrNilContext is what a blocking call given a nil context.Context
+// returns (inside a *socket.SendError for sends), as Go's own APIs refuse
+// one. It matches socket.ErrInvalidInput.
+var ErrNilContext = fmt.Errorf("%w: nil context.Context", socket.ErrInvalidInput)
 
 // errPeerSentError marks the failure of a connection whose peer sent an
 // ERROR command after the handshake; it wraps into socket.ErrProtocol.

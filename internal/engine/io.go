@@ -10,9 +10,12 @@ import (
 // SendLB queues m on the next pipe, in round-robin order, that is below its
 // high-water mark (libzmq's lb, as CLIENT and SCATTER send). With block
 // set it waits for room, within ctx and the send timeout; otherwise it
-// fails at once with socket.ErrWouldBlock. A failed send returns a *SendError
-// holding m.
+// fails at once with socket.ErrWouldBlock. A failed send returns a
+// *SendError holding m. A nil ctx is refused (socket.ErrInvalidInput).
 func (s *Socket) SendLB(ctx context.Context, m socket.Msg, block bool) error {
+	if ctx == nil {
+		return &socket.SendError{Msg: m, Err: ErrNilContext}
+	}
 	if ok := s.tryLB(m); ok {
 		return nil
 	}
@@ -44,9 +47,13 @@ func (s *Socket) tryLB(m socket.Msg) bool {
 }
 
 // SendTo queues m on the pipe with routing id id (a SERVER's route). An
-// unknown id fails at once with socket.ErrHostUnreachable; a full pipe blocks (or
-// fails with socket.ErrWouldBlock) like SendLB.
+// unknown id fails at once with socket.ErrHostUnreachable; a full pipe
+// blocks (or fails with socket.ErrWouldBlock) like SendLB. A nil ctx is
+// refused (socket.ErrInvalidInput).
 func (s *Socket) SendTo(ctx context.Context, id socket.RoutingID, m socket.Msg, block bool) error {
+	if ctx == nil {
+		return &socket.SendError{Msg: m, Err: ErrNilContext}
+	}
 	p := s.PipeByID(id)
 	if p == nil {
 		if s.isClosed() || s.ctx.IsShutdown() {
@@ -73,8 +80,11 @@ func (s *Socket) SendTo(ctx context.Context, id socket.RoutingID, m socket.Msg, 
 // WaitSend blocks until try reports success or an error, re-running it
 // whenever a pipe gains room or a peer arrives, within ctx and the send
 // timeout. Socket types with their own send rule (RADIO's no-drop
-// fan-out) build on it.
+// fan-out) build on it. A nil ctx is refused (ErrNilContext).
 func (s *Socket) WaitSend(ctx context.Context, try func() (bool, error)) error {
+	if ctx == nil {
+		return ErrNilContext
+	}
 	return s.waitSend(ctx, try)
 }
 
@@ -110,8 +120,12 @@ func (s *Socket) waitSend(ctx context.Context, try func() (bool, error)) error {
 
 // Recv returns the next incoming message, fair-queued across peers. With
 // block set it waits within ctx and the receive timeout; otherwise it fails
-// at once with socket.ErrWouldBlock.
+// at once with socket.ErrWouldBlock. A nil ctx is refused
+// (socket.ErrInvalidInput).
 func (s *Socket) Recv(ctx context.Context, block bool) (socket.Msg, error) {
+	if ctx == nil {
+		return socket.Msg{}, ErrNilContext
+	}
 	q := &s.in
 	if m, ok := q.pop(); ok {
 		return m, nil

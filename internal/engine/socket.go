@@ -573,7 +573,10 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 			return
 		}
 		if stop == nil && s.opts.ReconnectInterval < 0 {
-			stop = fmt.Errorf("not reconnecting (reconnection is off: ReconnectInterval < 0): %w", err)
+			stop = errors.New("not reconnecting (reconnection is off: ReconnectInterval < 0)")
+			if err != nil {
+				stop = fmt.Errorf("%w: %w", stop, err)
+			}
 		}
 		if stop != nil {
 			// Nothing queued for this endpoint can ever be delivered: let

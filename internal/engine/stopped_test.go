@@ -1,0 +1,164 @@
+package engine_test
+
+import (
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zmesh/zmesh/mechanism"
+	"github.com/zmesh/zmesh/patterns"
+	"github.com/zmesh/zmesh/socket"
+)
+
+// rawServer accepts one connection from the socket under test on ep and
+// does the NULL handshake as a SERVER.
+func rawServer(t *testing.T, ln net.Listener) *rawPeer {
+	t.Helper()
+	_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
+	nc, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	r := &rawPeer{t: t, nc: nc}
+	r.handshake(1, "SERVER")
+	return r
+}
+
+// TestConnectStoppedSaysWhy: EventConnectStopped names the real reason a
+// connect gave up, and its Err wraps the failure that caused it.
+func TestConnectStoppedSaysWhy(t *testing.T) {
+	_, curveSec, err := mechanism.GenerateKeyPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deny := &mechanism.Auth{}
+	if err := deny.DenyAddr("127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		opts socket.Options
+		// peer sets up what the client connects to and returns its
+		// endpoint; after, if set, runs once the client has connected.
+		peer  func(t *testing.T) (ep string, after func())
+		why   string
+		cause error
+	}{
+		{
+			name: "reconnection off",
+			opts: socket.Options{ReconnectInterval: -1},
+			peer: func(t *testing.T) (string, func()) {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				ep := "tcp://" + ln.Addr().String()
+				ln.Close() // nobody listens: the connect fails
+				return ep, nil
+			},
+			why: "reconnection is off: ReconnectInterval < 0",
+		},
+		{
+			name: "mechanism misconfigured",
+			opts: socket.Options{Mechanism: &mechanism.CurveClient{}}, // no server key
+			peer: func(t *testing.T) (string, func()) {
+				_, ep, _ := newServer(t, socket.Options{Mechanism: &mechanism.CurveServer{SecretKey: curveSec}})
+				return ep, nil
+			},
+			why:   "mechanism misconfigured",
+			cause: mechanism.ErrInvalidKey,
+		},
+		{
+			name: "peer sent ERROR in the handshake",
+			peer: func(t *testing.T) (string, func()) {
+				_, ep, _ := newServer(t, socket.Options{Auth: deny})
+				return ep, nil
+			},
+			why:   "peer sent ERROR in the handshake",
+			cause: socket.ErrHandshake,
+		},
+		{
+			name: "handshake failed",
+			peer: func(t *testing.T) (string, func()) {
+				cli, err := patterns.NewClient(nil, socket.Options{}) // a CLIENT cannot talk to a CLIENT
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { cli.Close() })
+				if err := cli.Bind("tcp://127.0.0.1:*"); err != nil {
+					t.Fatal(err)
+				}
+				ep, err := cli.LastEndpoint()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ep, nil
+			},
+			why:   "handshake failed",
+			cause: socket.ErrHandshake,
+		},
+		{
+			name: "peer sent ERROR",
+			peer: func(t *testing.T) (string, func()) {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { ln.Close() })
+				return "tcp://" + ln.Addr().String(), func() {
+					rawServer(t, ln).write(frame(4, mechanism.AppendError(nil, "go away")))
+				}
+			},
+			why:   "peer sent ERROR",
+			cause: socket.ErrProtocol,
+		},
+		{
+			name: "protocol error",
+			peer: func(t *testing.T) (string, func()) {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { ln.Close() })
+				return "tcp://" + ln.Addr().String(), func() {
+					rawServer(t, ln).write([]byte{0x10, 1, 'x'}) // a reserved flag bit
+				}
+			},
+			why:   "protocol error",
+			cause: socket.ErrProtocol,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ep, after := tc.peer(t)
+			zctx := socket.NewCtx(nil)
+			defer zctx.Close()
+			opts := tc.opts
+			if opts.ReconnectInterval == 0 {
+				opts.ReconnectInterval = 10 * time.Millisecond
+			}
+			cli, err := patterns.NewClient(zctx, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mon := cli.Monitor()
+			if err := cli.Connect(ep); err != nil {
+				t.Fatal(err)
+			}
+			if after != nil {
+				after()
+			}
+			e := waitEvent(t, mon, socket.EventConnectStopped)
+			if want := "not reconnecting (" + tc.why + ")"; e.Err == nil || !strings.HasPrefix(e.Err.Error(), want) {
+				t.Fatalf("EventConnectStopped says %v, want %q first", e.Err, want)
+			}
+			if tc.cause != nil && !errors.Is(e.Err, tc.cause) {
+				t.Fatalf("EventConnectStopped's error %v does not wrap %v", e.Err, tc.cause)
+			}
+		})
+	}
+}
