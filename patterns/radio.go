@@ -242,8 +242,16 @@ type Dish struct {
 // membership is the groups a Dish joined. It is the Dish's engine.Handler
 // (a new or reconnected radio learns every joined group) and its filter
 // of incoming messages.
+//
+// The filter runs under the engine's queue lock, on an inproc radio's
+// goroutine that holds the radio's subscription lock; JOIN and LEAVE
+// commands go the other way (over inproc they take that subscription
+// lock). So mu, which the filter reads, is never held while a command is
+// sent; cmdMu orders the commands instead, so every radio hears the
+// changes in the order they were made.
 type membership struct {
-	mu     sync.RWMutex
+	cmdMu  sync.Mutex   // held while JOIN/LEAVE commands go out; before mu
+	mu     sync.RWMutex // guards joined
 	joined map[string]struct{}
 }
 
@@ -283,9 +291,11 @@ func (d *Dish) Leave(group string) error { return d.change(group, false) }
 // change joins or leaves group and tells every connected radio.
 func (d *Dish) change(group string, join bool) error {
 	m := d.m
+	m.cmdMu.Lock()
+	defer m.cmdMu.Unlock()
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if _, ok := m.joined[group]; ok == join {
+		m.mu.Unlock()
 		if join {
 			return fmt.Errorf("%w: group %q is already joined", socket.ErrInvalidInput, group)
 		}
@@ -299,6 +309,7 @@ func (d *Dish) change(group string, join bool) error {
 		delete(m.joined, group)
 		cmd = mechanism.AppendCommand(make([]byte, 0, 6+len(group)), "LEAVE", []byte(group))
 	}
+	m.mu.Unlock()
 	for _, p := range d.s.Pipes() {
 		p.SendCommand(cmd)
 	}
@@ -328,9 +339,15 @@ func (d *Dish) TryRecv() (Msg, error) { return d.tryRecv() }
 // PeerUp implements engine.Handler: a new or reconnected radio learns every
 // joined group.
 func (d *membership) PeerUp(p *engine.Pipe) {
+	d.cmdMu.Lock()
+	defer d.cmdMu.Unlock()
 	d.mu.RLock()
-	defer d.mu.RUnlock()
+	groups := make([]string, 0, len(d.joined))
 	for g := range d.joined {
+		groups = append(groups, g)
+	}
+	d.mu.RUnlock()
+	for _, g := range groups {
 		p.SendCommand(mechanism.AppendCommand(make([]byte, 0, 5+len(g)), "JOIN", []byte(g)))
 	}
 }

@@ -1,9 +1,11 @@
 package patterns
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"strconv"
 	"testing"
 	"time"
 
@@ -282,5 +284,66 @@ func TestRadioForgetsJoinsOfAGoneLink(t *testing.T) {
 	r.peers.mu.RUnlock()
 	if n != 1 {
 		t.Fatalf("radio holds %d subscriptions for g, want 1 (the live dish)", n)
+	}
+}
+
+// TestInprocJoinWhileTransmitting: over inproc a Transmit runs the dish's
+// filter (its membership lock) under the dish's queue lock while holding
+// the radio's subscription lock, and a Join or Leave tells the radio (its
+// subscription lock) at once: the dish must not hold its membership lock
+// while it does, or the two deadlock.
+func TestInprocJoinWhileTransmitting(t *testing.T) {
+	zctx := newCtx(t)
+	r, err := NewRadio(zctx, Options{SendHWM: socket.Unlimited}, RadioOptions{})
+	must(t, err)
+	must(t, r.Bind("inproc://join-while-transmitting"))
+	d, err := NewDish(zctx, Options{RecvHWM: socket.Unlimited})
+	must(t, err)
+	must(t, d.Connect("inproc://join-while-transmitting"))
+	must(t, d.Join("g"))
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			if err := r.Transmit(context.Background(), []byte("x"), "g"); err != nil {
+				done <- err
+				return
+			}
+			for {
+				if _, err := d.TryRecv(); err != nil {
+					break
+				}
+			}
+		}
+	}()
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for i := 0; i < 2000; i++ {
+			g := "h" + strconv.Itoa(i%7)
+			if err := d.Join(g); err != nil {
+				t.Errorf("join %s: %v", g, err)
+				return
+			}
+			if err := d.Leave(g); err != nil {
+				t.Errorf("leave %s: %v", g, err)
+				return
+			}
+		}
+	}()
+	select {
+	case <-finished:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Join/Leave deadlocked against Transmit")
+	}
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,8 +1,16 @@
-// Package socket is the engine under every zmesh socket type: the ZMTP 3.1
-// codec (greeting, frames, commands), one connection's life (handshake,
-// reader and writer goroutines, heartbeats, reconnection with backoff),
-// pipes bounded by high-water marks, the fair-queued incoming side, socket.Msg,
-// socket.Options, errors, the monitor, and Ctx.
+// Package engine is what every zmesh socket type shares: one connection's
+// life (greeting, security handshake, reader and writer goroutines,
+// heartbeats, reconnection with backoff), pipes bounded by high-water
+// marks, the fair-queued incoming side, inproc and udp links, and the
+// monitor. Which peer a message goes to is not its business: the typed
+// sockets in package patterns are routing policies over a Socket (SendLB,
+// SendTo, WaitSend, Recv, and a Handler told of peers and commands).
+//
+// The types users see (Options, Msg, Ctx, errors, events) live in package
+// socket, above the wire code and below this package; a Ctx's state is an
+// internal/ctxstate.State, which the engine reaches by converting the
+// *socket.Ctx it is given. Received bodies come from internal/bodypool and
+// go back there through socket.Msg.Release.
 //
 // # How a message moves
 //
@@ -21,6 +29,40 @@
 //
 // A socket owns one goroutine per listener (accepting), one per connect
 // endpoint (dialling and reconnecting, which also runs that connection's
-// reader), one per accepted connection (its reader), and one writer per
-// live connection. Close stops them all and waits for them.
+// reader), one per accepted connection (its reader), one per udp link, and
+// one writer per live connection. Accepted and dialled connections share
+// one life once their handshake succeeds (runLink: the pipe goes up, the
+// connection serves it, the pipe goes down). Close lingers until the pipes
+// are written out (it waits on a signal each pipe broadcasts when it
+// drains, not a timer), stops every goroutine and waits for them.
+//
+// # Lock order
+//
+// Outermost first; a goroutine holding one of these may take only those
+// after it:
+//
+//  1. Socket.mu (endpoints, connections, the monitor, closing), then
+//     Socket.idMu (routing ids): attach and detach take both, in that
+//     order. idMu is also read alone, per routed message.
+//  2. Pipe.mu (a pipe's outgoing side), then the fair-queue lock
+//     (fairQueue.mu) of the peer socket: acceptInproc holds the connecting
+//     socket's pipe lock while it moves what was queued into the binding
+//     socket's incoming queue, so that no send slips in between the move
+//     and the switch to direct delivery. The hazard: two sockets can each
+//     connect to the other over inproc, so nothing may take a pipe lock
+//     while holding a fair-queue lock, of any socket; fair-queue locks are
+//     innermost in the engine.
+//  3. fairQueue.mu, then the receiving socket's filter (SetFilter): pushIn,
+//     the inproc delivery, runs it under the queue lock. A filter may take
+//     only a lock that is never held while calling into a socket (DISH's
+//     membership read lock, see package patterns).
+//
+// The signals (sendReady, drained), conn.hbMu and the Ctx's state lock are
+// leaves: broadcasts are made after the lock that decided them is
+// released, a Ctx wakes and closes its sockets with its lock released.
+// Socket.mu is held while an event is queued for the monitor, a
+// non-blocking send. Handler calls (PeerUp, PeerDown, Command) are made
+// with no engine lock held, so a handler's own locks come before all of
+// the engine's and a handler may call Pipe methods; over inproc,
+// SendCommand calls the peer socket's handler on the sender's goroutine.
 package engine
