@@ -23,13 +23,16 @@ func BenchmarkScatterGather(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			zctx := newBenchCtx(b)
-			g, _ := NewGather(zctx, Options{})
+			g, err := NewGather(zctx, Options{})
+			must(b, err)
 			if err := g.Bind(tc.ep); err != nil {
 				b.Fatal(err)
 			}
-			ep, _ := g.LastEndpoint()
-			s, _ := NewScatter(zctx, Options{})
-			s.Connect(ep)
+			ep, err := g.LastEndpoint()
+			must(b, err)
+			s, err := NewScatter(zctx, Options{})
+			must(b, err)
+			must(b, s.Connect(ep))
 			ctx := context.Background()
 			body := make([]byte, tc.size)
 			s.Send(ctx, body)
@@ -57,14 +60,17 @@ func BenchmarkRadioDish(b *testing.B) {
 			zctx := newBenchCtx(b)
 			// A 4 MiB kernel buffer (the usual rmem_max) for the udp dish,
 			// as a deployment would set against bursts.
-			d, _ := NewDish(zctx, Options{RecvHWM: 100000, RecvBuffer: 4 << 20})
+			d, err := NewDish(zctx, Options{RecvHWM: 100000, RecvBuffer: 4 << 20})
+			must(b, err)
 			if err := d.Bind(tc.ep); err != nil {
 				b.Fatal(err)
 			}
-			d.Join("g")
-			ep, _ := d.LastEndpoint()
-			r, _ := NewRadio(zctx, Options{}, RadioOptions{NoDrop: true})
-			r.Connect(ep)
+			must(b, d.Join("g"))
+			ep, err := d.LastEndpoint()
+			must(b, err)
+			r, err := NewRadio(zctx, Options{}, RadioOptions{NoDrop: true})
+			must(b, err)
+			must(b, r.Connect(ep))
 			ctx := context.Background()
 			udp := tc.ep[:3] == "udp"
 			if !udp {

@@ -54,7 +54,8 @@ func benchPair(b *testing.B, ep string) (*Client, *Server, func()) {
 	if err := srv.Bind(ep); err != nil {
 		b.Fatal(err)
 	}
-	bound, _ := srv.LastEndpoint()
+	bound, err := srv.LastEndpoint()
+	must(b, err)
 	cli, err := NewClient(zctx, Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -143,13 +144,16 @@ func BenchmarkSecureThroughput(b *testing.B) {
 		for _, size := range []int{16, 1024} {
 			b.Run(fmt.Sprintf("%s/tcp/%dB", name, size), func(b *testing.B) {
 				zctx := newBenchCtx(b)
-				srv, _ := NewServer(zctx, Options{Mechanism: mechs[name][0]})
+				srv, err := NewServer(zctx, Options{Mechanism: mechs[name][0]})
+				must(b, err)
 				if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
 					b.Fatal(err)
 				}
-				ep, _ := srv.LastEndpoint()
-				cli, _ := NewClient(zctx, Options{Mechanism: mechs[name][1]})
-				cli.Connect(ep)
+				ep, err := srv.LastEndpoint()
+				must(b, err)
+				cli, err := NewClient(zctx, Options{Mechanism: mechs[name][1]})
+				must(b, err)
+				must(b, cli.Connect(ep))
 				ctx := context.Background()
 				body := make([]byte, size)
 				cli.Send(ctx, body)

@@ -28,6 +28,22 @@ func must(t testing.TB, err error) {
 	}
 }
 
+// waitBlocked waits until recv Recv calls and send sends are blocked on b.
+func waitBlocked(t *testing.T, b *base, recv, send int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r, s := b.s.Blocked()
+		if r == recv && s == send {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d receives and %d sends blocked, want %d and %d", r, s, recv, send)
+		}
+		time.Sleep(time.Millisecond) // there is no event for "a call blocked"
+	}
+}
+
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
@@ -162,7 +178,7 @@ func TestCloseUnblocksCalls(t *testing.T) {
 	errs := make(chan error, 2)
 	go func() { _, err := cli.Recv(context.Background()); errs <- err }()
 	go func() { errs <- cli.Send(context.Background(), []byte("x")) }()
-	time.Sleep(20 * time.Millisecond)
+	waitBlocked(t, &cli.base, 1, 1)
 	if err := cli.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +203,7 @@ func TestCtxShutdownIsInvalidCtx(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { _, err := srv.Recv(context.Background()); done <- err }()
-	time.Sleep(10 * time.Millisecond)
+	waitBlocked(t, &srv.base, 1, 0)
 	zctx.Shutdown()
 	select {
 	case err := <-done:
@@ -207,13 +223,16 @@ func TestClientRoundRobinAndServerFairQueue(t *testing.T) {
 	ctx := testCtx(t)
 	zctx := newCtx(t)
 	var servers []*Server
-	cli, _ := NewClient(zctx, Options{})
+	cli, err := NewClient(zctx, Options{})
+	must(t, err)
 	for i := 0; i < 3; i++ {
-		srv, _ := NewServer(zctx, Options{})
+		srv, err := NewServer(zctx, Options{})
+		must(t, err)
 		if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
 			t.Fatal(err)
 		}
-		ep, _ := srv.LastEndpoint()
+		ep, err := srv.LastEndpoint()
+		must(t, err)
 		if err := cli.Connect(ep); err != nil {
 			t.Fatal(err)
 		}
@@ -239,11 +258,14 @@ func TestClientRoundRobinAndServerFairQueue(t *testing.T) {
 	// Two clients on one server: each gets its own routing id and replies
 	// go to the right one.
 	srv := servers[0]
-	ep, _ := srv.LastEndpoint()
-	a, _ := NewClient(zctx, Options{})
-	b, _ := NewClient(zctx, Options{})
-	a.Connect(ep)
-	b.Connect(ep)
+	ep, err := srv.LastEndpoint()
+	must(t, err)
+	a, err := NewClient(zctx, Options{})
+	must(t, err)
+	b, err := NewClient(zctx, Options{})
+	must(t, err)
+	must(t, a.Connect(ep))
+	must(t, b.Connect(ep))
 	a.Send(ctx, []byte("from a"))
 	b.Send(ctx, []byte("from b"))
 	ids := map[string]RoutingID{}

@@ -10,6 +10,24 @@ import (
 	"github.com/zmesh/zmesh/socket"
 )
 
+// must stops an example at an error; a program would handle each one.
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+// bound binds s to a free tcp port and returns the endpoint to connect to.
+func bound(s interface {
+	Bind(string) error
+	LastEndpoint() (string, error)
+}) string {
+	must(s.Bind("tcp://127.0.0.1:*"))
+	ep, err := s.LastEndpoint()
+	must(err)
+	return ep
+}
+
 // A Server answers each Client request by routing the reply to the routing
 // id the request came with.
 func ExampleServer_Route() {
@@ -17,18 +35,23 @@ func ExampleServer_Route() {
 	defer zctx.Close()
 	ctx := context.Background()
 
-	srv, _ := patterns.NewServer(zctx, socket.Options{})
-	srv.Bind("tcp://127.0.0.1:*")
-	ep, _ := srv.LastEndpoint()
+	srv, err := patterns.NewServer(zctx, socket.Options{})
+	must(err)
+	must(srv.Bind("tcp://127.0.0.1:*"))
+	ep, err := srv.LastEndpoint()
+	must(err)
 
-	cli, _ := patterns.NewClient(zctx, socket.Options{RecvTimeout: 5 * time.Second})
-	cli.Connect(ep)
-	cli.Send(ctx, []byte("ping"))
+	cli, err := patterns.NewClient(zctx, socket.Options{RecvTimeout: 5 * time.Second})
+	must(err)
+	must(cli.Connect(ep))
+	must(cli.Send(ctx, []byte("ping")))
 
-	req, _ := srv.Recv(ctx)
-	srv.Route(ctx, append([]byte("pong to "), req.Body...), req.RoutingID)
+	req, err := srv.Recv(ctx)
+	must(err)
+	must(srv.Route(ctx, append([]byte("pong to "), req.Body...), req.RoutingID))
 
-	reply, _ := cli.Recv(ctx)
+	reply, err := cli.Recv(ctx)
+	must(err)
 	fmt.Println(string(reply.Body))
 	// Output: pong to ping
 }
@@ -39,16 +62,19 @@ func ExampleDish_Join() {
 	defer zctx.Close()
 	ctx := context.Background()
 
-	dish, _ := patterns.NewDish(zctx, socket.Options{})
-	dish.Bind("inproc://weather")
-	dish.Join("rain")
+	dish, err := patterns.NewDish(zctx, socket.Options{})
+	must(err)
+	must(dish.Bind("inproc://weather"))
+	must(dish.Join("rain"))
 
-	radio, _ := patterns.NewRadio(zctx, socket.Options{}, patterns.RadioOptions{})
-	radio.Connect("inproc://weather")
-	radio.Transmit(ctx, []byte("sunny"), "sun")
-	radio.Transmit(ctx, []byte("drizzle"), "rain")
+	radio, err := patterns.NewRadio(zctx, socket.Options{}, patterns.RadioOptions{})
+	must(err)
+	must(radio.Connect("inproc://weather"))
+	must(radio.Transmit(ctx, []byte("sunny"), "sun"))
+	must(radio.Transmit(ctx, []byte("drizzle"), "rain"))
 
-	m, _ := dish.Recv(ctx)
+	m, err := dish.Recv(ctx)
+	must(err)
 	fmt.Println(m.Group, string(m.Body))
 	// Output: rain drizzle
 }
@@ -59,16 +85,19 @@ func ExampleScatter_Send() {
 	defer zctx.Close()
 	ctx := context.Background()
 
-	gather, _ := patterns.NewGather(zctx, socket.Options{})
-	gather.Bind("inproc://work")
-	scatter, _ := patterns.NewScatter(zctx, socket.Options{})
-	scatter.Connect("inproc://work")
+	gather, err := patterns.NewGather(zctx, socket.Options{})
+	must(err)
+	must(gather.Bind("inproc://work"))
+	scatter, err := patterns.NewScatter(zctx, socket.Options{})
+	must(err)
+	must(scatter.Connect("inproc://work"))
 
 	for _, job := range []string{"a", "b", "c"} {
-		scatter.Send(ctx, []byte(job))
+		must(scatter.Send(ctx, []byte(job)))
 	}
 	for i := 0; i < 3; i++ {
-		m, _ := gather.Recv(ctx)
+		m, err := gather.Recv(ctx)
+		must(err)
 		fmt.Print(string(m.Body))
 	}
 	fmt.Println()
@@ -80,9 +109,10 @@ func ExampleScatter_Send() {
 func ExampleClient_TrySend() {
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
-	cli, _ := patterns.NewClient(zctx, socket.Options{})
+	cli, err := patterns.NewClient(zctx, socket.Options{})
+	must(err)
 
-	err := cli.TrySend([]byte("hello"))
+	err = cli.TrySend([]byte("hello"))
 	var se *socket.SendError
 	if errors.As(err, &se) && errors.Is(err, socket.ErrWouldBlock) {
 		fmt.Printf("not sent: %q\n", se.Msg.Body)
@@ -94,13 +124,14 @@ func ExampleClient_TrySend() {
 func ExampleClient_Monitor() {
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
-	srv, _ := patterns.NewServer(zctx, socket.Options{})
-	srv.Bind("tcp://127.0.0.1:*")
-	ep, _ := srv.LastEndpoint()
+	srv, err := patterns.NewServer(zctx, socket.Options{})
+	must(err)
+	ep := bound(srv)
 
-	cli, _ := patterns.NewClient(zctx, socket.Options{})
+	cli, err := patterns.NewClient(zctx, socket.Options{})
+	must(err)
 	events := cli.Monitor()
-	cli.Connect(ep)
+	must(cli.Connect(ep))
 	for e := range events {
 		if e.Type == socket.EventHandshakeSucceeded {
 			fmt.Println(e.Type)
@@ -118,15 +149,18 @@ func ExampleGather_Recv_release() {
 	defer zctx.Close()
 	ctx := context.Background()
 
-	g, _ := patterns.NewGather(zctx, socket.Options{})
-	g.Bind("tcp://127.0.0.1:*")
-	ep, _ := g.LastEndpoint()
-	s, _ := patterns.NewScatter(zctx, socket.Options{})
-	s.Connect(ep)
+	g, err := patterns.NewGather(zctx, socket.Options{})
+	must(err)
+	ep := bound(g)
+	s, err := patterns.NewScatter(zctx, socket.Options{})
+	must(err)
+	must(s.Connect(ep))
 
 	go func() {
 		for i := 0; i < 100; i++ {
-			s.Send(ctx, make([]byte, 64<<10))
+			if s.Send(ctx, make([]byte, 64<<10)) != nil {
+				return
+			}
 		}
 	}()
 	total := 0
@@ -149,16 +183,18 @@ func ExampleClient_SendConcat() {
 	defer zctx.Close()
 	ctx := context.Background()
 
-	srv, _ := patterns.NewServer(zctx, socket.Options{})
-	srv.Bind("tcp://127.0.0.1:*")
-	ep, _ := srv.LastEndpoint()
+	srv, err := patterns.NewServer(zctx, socket.Options{})
+	must(err)
+	ep := bound(srv)
 
-	cli, _ := patterns.NewClient(zctx, socket.Options{})
-	cli.Connect(ep)
+	cli, err := patterns.NewClient(zctx, socket.Options{})
+	must(err)
+	must(cli.Connect(ep))
 	value := make([]byte, 1<<20) // sent from this memory, not a copy
-	cli.SendConcat(ctx, []byte("blob:"), value)
+	must(cli.SendConcat(ctx, []byte("blob:"), value))
 
-	m, _ := srv.Recv(ctx)
+	m, err := srv.Recv(ctx)
+	must(err)
 	fmt.Println(string(m.Body[:5]), len(m.Body))
 	// Output: blob: 1048581
 }

@@ -187,7 +187,8 @@ func TestInteropFrozenLibzmqClientReconnectsAfterThaw(t *testing.T) {
 	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
 		t.Fatal(err)
 	}
-	ep, _ := srv.LastEndpoint()
+	ep, err := srv.LastEndpoint()
+	must(t, err)
 	p := env.Start(t, "--type", "client", "--connect", ep, "--mode", "send", "--count", fmt.Sprint(count),
 		"--size", "64", "--interval", "2", "--heartbeat-ivl", "100", "--heartbeat-timeout", "300",
 		"--reconnect-ivl", "50", "--timeout", "100000")

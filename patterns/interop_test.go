@@ -50,7 +50,8 @@ func TestInteropLibzmqClientToServer(t *testing.T) {
 			if err := srv.Bind(ep); err != nil {
 				t.Fatal(err)
 			}
-			bound, _ := srv.LastEndpoint()
+			bound, err := srv.LastEndpoint()
+			must(t, err)
 			serveEcho(t, srv)
 			for _, size := range interopSizes {
 				p := env.Start(t, "--type", "client", "--connect", bound, "--mode", "reqrep",
@@ -103,11 +104,13 @@ func TestInteropClientToLibzmqServer(t *testing.T) {
 
 func TestInteropTwoLibzmqClientsOnOneServer(t *testing.T) {
 	env := interop.Require(t)
-	srv, _ := NewServer(newCtx(t), Options{})
+	srv, err := NewServer(newCtx(t), Options{})
+	must(t, err)
 	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
 		t.Fatal(err)
 	}
-	bound, _ := srv.LastEndpoint()
+	bound, err := srv.LastEndpoint()
+	must(t, err)
 	serveEcho(t, srv)
 	var peers []*interop.Peer
 	for i := 0; i < 2; i++ {
@@ -123,10 +126,12 @@ func TestInteropTwoLibzmqClientsOnOneServer(t *testing.T) {
 func TestInteropHeartbeatsKeepLinkUp(t *testing.T) {
 	env := interop.Require(t)
 	hb := socket.Heartbeat{Interval: 50 * time.Millisecond, Timeout: 150 * time.Millisecond, TTL: 500 * time.Millisecond}
-	srv, _ := NewServer(newCtx(t), Options{Heartbeat: hb})
+	srv, err := NewServer(newCtx(t), Options{Heartbeat: hb})
+	must(t, err)
 	mon := srv.Monitor()
-	srv.Bind("tcp://127.0.0.1:*")
-	bound, _ := srv.LastEndpoint()
+	must(t, srv.Bind("tcp://127.0.0.1:*"))
+	bound, err := srv.LastEndpoint()
+	must(t, err)
 	p := env.Start(t, "--type", "client", "--connect", bound, "--mode", "idle", "--timeout", "5000",
 		"--heartbeat-ivl", "50", "--heartbeat-timeout", "150", "--heartbeat-ttl", "500")
 	waitFor(t, mon, socket.EventHandshakeSucceeded)
@@ -149,10 +154,12 @@ func TestInteropHeartbeatsKeepLinkUp(t *testing.T) {
 func TestInteropFrozenLibzmqPeerIsDropped(t *testing.T) {
 	env := interop.Require(t)
 	hb := socket.Heartbeat{Interval: 50 * time.Millisecond, Timeout: 200 * time.Millisecond}
-	srv, _ := NewServer(newCtx(t), Options{Heartbeat: hb})
+	srv, err := NewServer(newCtx(t), Options{Heartbeat: hb})
+	must(t, err)
 	mon := srv.Monitor()
-	srv.Bind("tcp://127.0.0.1:*")
-	bound, _ := srv.LastEndpoint()
+	must(t, srv.Bind("tcp://127.0.0.1:*"))
+	bound, err := srv.LastEndpoint()
+	must(t, err)
 	p := env.Start(t, "--type", "client", "--connect", bound, "--mode", "idle", "--timeout", "20000")
 	waitFor(t, mon, socket.EventHandshakeSucceeded)
 	if err := p.Signal(syscall.SIGSTOP); err != nil {
@@ -213,7 +220,8 @@ func TestInteropRadioToLibzmqDish(t *testing.T) {
 			if strings.HasPrefix(bind, "udp://") {
 				bound = bind
 			}
-			r, _ := NewRadio(newCtx(t), Options{}, RadioOptions{})
+			r, err := NewRadio(newCtx(t), Options{}, RadioOptions{})
+			must(t, err)
 			if err := r.Connect(bound); err != nil {
 				t.Fatal(err)
 			}
@@ -231,9 +239,11 @@ func TestInteropRadioToLibzmqDish(t *testing.T) {
 }
 
 func freeUDPPort(t *testing.T) int {
-	d, _ := NewDish(newCtx(t), Options{})
-	d.Bind("udp://127.0.0.1:*")
-	ep, _ := d.LastEndpoint()
+	d, err := NewDish(newCtx(t), Options{})
+	must(t, err)
+	must(t, d.Bind("udp://127.0.0.1:*"))
+	ep, err := d.LastEndpoint()
+	must(t, err)
 	d.Close()
 	var port int
 	fmt.Sscanf(ep[strings.LastIndexByte(ep, ':')+1:], "%d", &port)
@@ -248,12 +258,14 @@ func TestInteropLibzmqRadioToDish(t *testing.T) {
 		{"udp", "udp://127.0.0.1:*", "weather"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, _ := NewDish(newCtx(t), Options{})
+			d, err := NewDish(newCtx(t), Options{})
+			must(t, err)
 			if err := d.Bind(tc.bind); err != nil {
 				t.Fatal(err)
 			}
-			d.Join(tc.group)
-			bound, _ := d.LastEndpoint()
+			must(t, d.Join(tc.group))
+			bound, err := d.LastEndpoint()
+			must(t, err)
 			// libzmq's radio sends a slow stream to --group, which we joined,
 			// so that our JOIN (tcp: the slow joiner) arrives before it ends.
 			p := env.Start(t, "--type", "radio", "--connect", bound, "--group", tc.group, "--mode", "send",
@@ -292,7 +304,8 @@ func TestInteropLibzmqRadioToDish(t *testing.T) {
 
 func TestInteropScatterToTwoLibzmqGathers(t *testing.T) {
 	env := interop.Require(t)
-	s, _ := NewScatter(newCtx(t), Options{})
+	s, err := NewScatter(newCtx(t), Options{})
+	must(t, err)
 	var peers []*interop.Peer
 	for i := 0; i < 2; i++ {
 		p := env.Start(t, "--type", "gather", "--bind", "tcp://127.0.0.1:*", "--mode", "recv",
@@ -322,9 +335,11 @@ func TestInteropScatterToTwoLibzmqGathers(t *testing.T) {
 
 func TestInteropLibzmqScatterToGather(t *testing.T) {
 	env := interop.Require(t)
-	g, _ := NewGather(newCtx(t), Options{})
-	g.Bind("tcp://127.0.0.1:*")
-	bound, _ := g.LastEndpoint()
+	g, err := NewGather(newCtx(t), Options{})
+	must(t, err)
+	must(t, g.Bind("tcp://127.0.0.1:*"))
+	bound, err := g.LastEndpoint()
+	must(t, err)
 	p := env.Start(t, "--type", "scatter", "--connect", bound, "--mode", "send", "--count", "1000", "--size", "64")
 	ctx := testCtx(t)
 	for i := 0; i < 1000; i++ {

@@ -41,10 +41,11 @@ func TestNoiseTwoServersWithDifferentKeys(t *testing.T) {
 	}
 
 	t.Run("unpinned client talks to both", func(t *testing.T) {
-		cli, _ := NewClient(newCtx(t), Options{Mechanism: &mechanism.NoiseClient{SecretKey: csec}})
+		cli, err := NewClient(newCtx(t), Options{Mechanism: &mechanism.NoiseClient{SecretKey: csec}})
+		must(t, err)
 		mon := cli.Monitor()
-		cli.Connect(epA)
-		cli.Connect(epB)
+		must(t, cli.Connect(epA))
+		must(t, cli.Connect(epB))
 		secureEvent(t, mon, socket.EventHandshakeSucceeded)
 		secureEvent(t, mon, socket.EventHandshakeSucceeded)
 		// Round robin over two ready peers: each server answers half, and
@@ -70,9 +71,10 @@ func TestNoiseTwoServersWithDifferentKeys(t *testing.T) {
 	})
 
 	t.Run("client pinned to one server refuses the other", func(t *testing.T) {
-		cli, _ := NewClient(newCtx(t), Options{Mechanism: &mechanism.NoiseClient{ServerKey: keyA, SecretKey: csec}})
+		cli, err := NewClient(newCtx(t), Options{Mechanism: &mechanism.NoiseClient{ServerKey: keyA, SecretKey: csec}})
+		must(t, err)
 		mon := cli.Monitor()
-		cli.Connect(epB)
+		must(t, cli.Connect(epB))
 		e := secureEvent(t, mon, socket.EventHandshakeFailed)
 		if !errors.Is(e.Err, socket.ErrHandshake) {
 			t.Fatalf("wrong server reported as %v", e.Err)
@@ -80,7 +82,7 @@ func TestNoiseTwoServersWithDifferentKeys(t *testing.T) {
 		// A stopped connect lets its pipe go: nothing sent later is queued
 		// for B, where it could never be delivered.
 		secureEvent(t, mon, socket.EventConnectStopped)
-		cli.Connect(epA)
+		must(t, cli.Connect(epA))
 		secureEvent(t, mon, socket.EventHandshakeSucceeded)
 		ctx := testCtx(t)
 		for seq := 0; seq < 10; seq++ {
@@ -97,9 +99,10 @@ func TestNoiseTwoServersWithDifferentKeys(t *testing.T) {
 
 	t.Run("server refuses an unlisted client", func(t *testing.T) {
 		_, other, _ := mechanism.GenerateKeyPair()
-		cli, _ := NewClient(newCtx(t), Options{Mechanism: &mechanism.NoiseClient{ServerKey: keyA, SecretKey: other}})
+		cli, err := NewClient(newCtx(t), Options{Mechanism: &mechanism.NoiseClient{ServerKey: keyA, SecretKey: other}})
+		must(t, err)
 		mon := cli.Monitor()
-		cli.Connect(epA)
+		must(t, cli.Connect(epA))
 		e := secureEvent(t, mon, socket.EventHandshakeFailed)
 		var he *mechanism.HandshakeError
 		if !errors.As(e.Err, &he) || !he.Remote {
@@ -121,9 +124,10 @@ func TestNoiseRekeysOnALiveLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	ep, key := noiseServer(t, cpub)
-	cli, _ := NewClient(newCtx(t), Options{Mechanism: &mechanism.NoiseClient{ServerKey: key, SecretKey: csec}, SendHWM: -1, RecvHWM: -1})
+	cli, err := NewClient(newCtx(t), Options{Mechanism: &mechanism.NoiseClient{ServerKey: key, SecretKey: csec}, SendHWM: -1, RecvHWM: -1})
+	must(t, err)
 	mon := cli.Monitor()
-	cli.Connect(ep)
+	must(t, cli.Connect(ep))
 	secureEvent(t, mon, socket.EventHandshakeSucceeded)
 	const n = 70000
 	ctx := testCtx(t)

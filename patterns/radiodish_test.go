@@ -54,7 +54,8 @@ func TestRadioDishEveryTransport(t *testing.T) {
 			if err := d.Bind(ep); err != nil {
 				t.Fatal(err)
 			}
-			bound, _ := d.LastEndpoint()
+			bound, err := d.LastEndpoint()
+			must(t, err)
 			r, err := NewRadio(zctx, Options{}, RadioOptions{})
 			if err != nil {
 				t.Fatal(err)
@@ -118,7 +119,8 @@ func TestDishJoinLeaveErrors(t *testing.T) {
 	if got := d.Joined(); len(got) != 1 || got[0] != "a" {
 		t.Fatalf("Joined() = %v", got)
 	}
-	r, _ := NewRadio(newCtx(t), Options{}, RadioOptions{})
+	r, err := NewRadio(newCtx(t), Options{}, RadioOptions{})
+	must(t, err)
 	if err := r.Transmit(testCtx(t), nil, strings.Repeat("x", 256)); !errors.Is(err, socket.ErrInvalidInput) {
 		t.Fatalf("transmit to a 256-byte group: %v", err)
 	}
@@ -128,11 +130,13 @@ func TestRadioDropsAtHWMUnlessNoDrop(t *testing.T) {
 	for _, noDrop := range []bool{false, true} {
 		t.Run(fmt.Sprint("noDrop=", noDrop), func(t *testing.T) {
 			zctx := newCtx(t)
-			d, _ := NewDish(zctx, Options{RecvHWM: 5})
-			d.Bind("inproc://hwm")
-			d.Join("g")
-			r, _ := NewRadio(zctx, Options{SendHWM: 5, SendTimeout: 20 * time.Millisecond}, RadioOptions{NoDrop: noDrop})
-			r.Connect("inproc://hwm")
+			d, err := NewDish(zctx, Options{RecvHWM: 5})
+			must(t, err)
+			must(t, d.Bind("inproc://hwm"))
+			must(t, d.Join("g"))
+			r, err := NewRadio(zctx, Options{SendHWM: 5, SendTimeout: 20 * time.Millisecond}, RadioOptions{NoDrop: noDrop})
+			must(t, err)
+			must(t, r.Connect("inproc://hwm"))
 			var failed error
 			for i := 0; i < 50; i++ {
 				if err := r.TryTransmit([]byte("x"), "g"); err != nil {
@@ -167,15 +171,18 @@ func TestRadioDropsAtHWMUnlessNoDrop(t *testing.T) {
 func TestScatterGatherRoundRobin(t *testing.T) {
 	ctx := testCtx(t)
 	zctx := newCtx(t)
-	s, _ := NewScatter(zctx, Options{})
+	s, err := NewScatter(zctx, Options{})
+	must(t, err)
 	var gathers []*Gather
 	for i := 0; i < 2; i++ {
-		g, _ := NewGather(zctx, Options{})
+		g, err := NewGather(zctx, Options{})
+		must(t, err)
 		if err := g.Bind("tcp://127.0.0.1:*"); err != nil {
 			t.Fatal(err)
 		}
-		ep, _ := g.LastEndpoint()
-		s.Connect(ep)
+		ep, err := g.LastEndpoint()
+		must(t, err)
+		must(t, s.Connect(ep))
 		gathers = append(gathers, g)
 	}
 	const n = 1000
@@ -206,11 +213,13 @@ func TestScatterGatherRoundRobin(t *testing.T) {
 func TestNoDropRadioResumesAsDishDrains(t *testing.T) {
 	ctx := testCtx(t)
 	zctx := newCtx(t)
-	d, _ := NewDish(zctx, Options{RecvHWM: 10})
-	d.Bind("inproc://nodrop")
-	d.Join("g")
-	r, _ := NewRadio(zctx, Options{SendHWM: 10}, RadioOptions{NoDrop: true})
-	r.Connect("inproc://nodrop")
+	d, err := NewDish(zctx, Options{RecvHWM: 10})
+	must(t, err)
+	must(t, d.Bind("inproc://nodrop"))
+	must(t, d.Join("g"))
+	r, err := NewRadio(zctx, Options{SendHWM: 10}, RadioOptions{NoDrop: true})
+	must(t, err)
+	must(t, r.Connect("inproc://nodrop"))
 	const n = 20000
 	done := make(chan error, 1)
 	go func() {
@@ -236,11 +245,13 @@ func TestNoDropRadioResumesAsDishDrains(t *testing.T) {
 func TestInprocDishFiltersGroups(t *testing.T) {
 	ctx := testCtx(t)
 	zctx := newCtx(t)
-	d, _ := NewDish(zctx, Options{})
-	d.Bind("inproc://filter")
-	d.Join("yes")
-	r, _ := NewRadio(zctx, Options{}, RadioOptions{})
-	r.Connect("inproc://filter")
+	d, err := NewDish(zctx, Options{})
+	must(t, err)
+	must(t, d.Bind("inproc://filter"))
+	must(t, d.Join("yes"))
+	r, err := NewRadio(zctx, Options{}, RadioOptions{})
+	must(t, err)
+	must(t, r.Connect("inproc://filter"))
 	// The radio learns joins over inproc at once; send to a group the
 	// radio cannot know is unjoined by a stale subscription, too.
 	r.Transmit(ctx, []byte("no"), "no")
@@ -249,7 +260,7 @@ func TestInprocDishFiltersGroups(t *testing.T) {
 	if err != nil || m.Group != "yes" {
 		t.Fatalf("got %q in %q (%v)", m.Body, m.Group, err)
 	}
-	d.Leave("yes")
+	must(t, d.Leave("yes"))
 	r.Transmit(ctx, []byte("late"), "yes")
 	if m, err := d.TryRecv(); err == nil {
 		t.Fatalf("message after leave: %q", m.Body)
@@ -260,24 +271,28 @@ func TestInprocDishFiltersGroups(t *testing.T) {
 // the old link's joins: one subscription per live dish.
 func TestRadioForgetsJoinsOfAGoneLink(t *testing.T) {
 	zctx := newCtx(t)
-	d, _ := NewDish(zctx, Options{})
-	d.Bind("tcp://127.0.0.1:*")
-	ep, _ := d.LastEndpoint()
-	d.Join("g")
-	r, _ := NewRadio(zctx, Options{ReconnectInterval: 10 * time.Millisecond}, RadioOptions{})
+	d, err := NewDish(zctx, Options{})
+	must(t, err)
+	must(t, d.Bind("tcp://127.0.0.1:*"))
+	ep, err := d.LastEndpoint()
+	must(t, err)
+	must(t, d.Join("g"))
+	r, err := NewRadio(zctx, Options{ReconnectInterval: 10 * time.Millisecond}, RadioOptions{})
+	must(t, err)
 	mon := r.Monitor()
-	r.Connect(ep)
+	must(t, r.Connect(ep))
 	waitJoined(t, r, d, "g")
 	d.Close()
 	waitFor(t, mon, socket.EventDisconnected)
-	d2, _ := NewDish(zctx, Options{})
+	d2, err := NewDish(zctx, Options{})
+	must(t, err)
 	for i := 0; i < 100; i++ {
 		if d2.Bind(ep) == nil {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	d2.Join("g")
+	must(t, d2.Join("g"))
 	waitJoined(t, r, d2, "g")
 	r.peers.mu.RLock()
 	n := len(r.peers.subs["g"])

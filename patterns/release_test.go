@@ -18,12 +18,15 @@ func TestReleasedBodiesStayIntact(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := testCtx(t)
 			zctx := newCtx(t)
-			srv, _ := NewServer(zctx, Options{})
+			srv, err := NewServer(zctx, Options{})
+			must(t, err)
 			if err := srv.Bind(ep); err != nil {
 				t.Fatal(err)
 			}
-			bound, _ := srv.LastEndpoint()
-			cli, _ := NewClient(zctx, Options{})
+			bound, err := srv.LastEndpoint()
+			must(t, err)
+			cli, err := NewClient(zctx, Options{})
+			must(t, err)
 			if err := cli.Connect(bound); err != nil {
 				t.Fatal(err)
 			}

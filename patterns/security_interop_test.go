@@ -155,7 +155,8 @@ func TestSecureMechanismsThroughEngine(t *testing.T) {
 			}()
 			t.Cleanup(func() { cancel(); wg.Wait() })
 
-			cli, _ := NewClient(newCtx(t), Options{Mechanism: tc.client})
+			cli, err := NewClient(newCtx(t), Options{Mechanism: tc.client})
+			must(t, err)
 			if err := cli.Connect(ep); err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +179,8 @@ func TestSecureMechanismsThroughEngine(t *testing.T) {
 				t.Fatalf("server's peer: user %q, key %x, type %s", peer.UserID, peer.PublicKey, peer.SocketType)
 			}
 
-			bad, _ := NewClient(newCtx(t), Options{Mechanism: tc.refused})
+			bad, err := NewClient(newCtx(t), Options{Mechanism: tc.refused})
+			must(t, err)
 			mon := bad.Monitor()
 			if err := bad.Connect(ep); err != nil {
 				t.Fatal(err)
@@ -267,7 +269,8 @@ func TestInteropCurveClientWithGeneratedKey(t *testing.T) {
 	// No --curve-allow: the libzmq server's ZAP handler admits any key.
 	p, ep := libzmqEchoServer(t, env, "--curve-server", interop.ServerSecret)
 	mech := &mechanism.CurveClient{ServerKey: mustKey(t, mechanism.ParsePublicKey, interop.ServerPublic)}
-	cli, _ := NewClient(newCtx(t), Options{Mechanism: mech})
+	cli, err := NewClient(newCtx(t), Options{Mechanism: mech})
+	must(t, err)
 	if err := cli.Connect(ep); err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +405,8 @@ func TestInteropPlainLibzmqClientToServer(t *testing.T) {
 func TestInteropPlainClientToLibzmqServer(t *testing.T) {
 	env := interop.Require(t)
 	p, ep := libzmqEchoServer(t, env, "--plain-server", "admin:secret")
-	cli, _ := NewClient(newCtx(t), Options{Mechanism: mechanism.PlainClient{Username: "admin", Password: "secret"}})
+	cli, err := NewClient(newCtx(t), Options{Mechanism: mechanism.PlainClient{Username: "admin", Password: "secret"}})
+	must(t, err)
 	if err := cli.Connect(ep); err != nil {
 		t.Fatal(err)
 	}
@@ -420,7 +424,8 @@ func TestInteropPlainClientRefusedByLibzmq(t *testing.T) {
 	// which must still read as ERROR "400".
 	env := interop.Require(t)
 	p, ep := libzmqEchoServer(t, env, "--plain-server", "admin:secret")
-	cli, _ := NewClient(newCtx(t), Options{Mechanism: mechanism.PlainClient{Username: "admin", Password: "guess"}})
+	cli, err := NewClient(newCtx(t), Options{Mechanism: mechanism.PlainClient{Username: "admin", Password: "guess"}})
+	must(t, err)
 	mon := cli.Monitor()
 	if err := cli.Connect(ep); err != nil {
 		t.Fatal(err)

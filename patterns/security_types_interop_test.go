@@ -86,9 +86,11 @@ func TestInteropSecureGatherScatter(t *testing.T) {
 	env := interop.Require(t)
 	for _, sp := range securePairs() {
 		t.Run(sp.name+"/libzmq scatter to zmesh gather", func(t *testing.T) {
-			g, _ := NewGather(newCtx(t), Options{Mechanism: sp.server(t), Auth: sp.serverAuth(t)})
-			g.Bind("tcp://127.0.0.1:*")
-			ep, _ := g.LastEndpoint()
+			g, err := NewGather(newCtx(t), Options{Mechanism: sp.server(t), Auth: sp.serverAuth(t)})
+			must(t, err)
+			must(t, g.Bind("tcp://127.0.0.1:*"))
+			ep, err := g.LastEndpoint()
+			must(t, err)
 			p := env.Start(t, append([]string{"--type", "scatter", "--connect", ep, "--mode", "send", "--count", "100", "--size", "64"}, sp.zpeerClient...)...)
 			for i := 0; i < 100; i++ {
 				m, err := g.Recv(testCtx(t))
@@ -115,8 +117,9 @@ func TestInteropSecureGatherScatter(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, _ := NewScatter(newCtx(t), Options{Mechanism: sp.client(t)})
-			s.Connect(strings.TrimPrefix(line, "bound "))
+			s, err := NewScatter(newCtx(t), Options{Mechanism: sp.client(t)})
+			must(t, err)
+			must(t, s.Connect(strings.TrimPrefix(line, "bound ")))
 			for seq := 0; seq < 100; seq++ {
 				if err := s.Send(testCtx(t), interop.Pattern(seq, 64)); err != nil {
 					t.Fatal(err)
@@ -132,9 +135,10 @@ func TestInteropSecureGatherScatter(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, _ := NewScatter(newCtx(t), Options{Mechanism: sp.wrongClientMech(t)})
+			s, err := NewScatter(newCtx(t), Options{Mechanism: sp.wrongClientMech(t)})
+			must(t, err)
 			mon := s.Monitor()
-			s.Connect(strings.TrimPrefix(line, "bound "))
+			must(t, s.Connect(strings.TrimPrefix(line, "bound ")))
 			e := waitFor(t, mon, socket.EventHandshakeFailed)
 			if !errors.Is(e.Err, socket.ErrHandshake) {
 				t.Fatalf("refusal reported as %v", e.Err)
@@ -154,10 +158,12 @@ func TestInteropSecureRadioDish(t *testing.T) {
 	env := interop.Require(t)
 	for _, sp := range securePairs() {
 		t.Run(sp.name+"/libzmq radio to zmesh dish", func(t *testing.T) {
-			d, _ := NewDish(newCtx(t), Options{Mechanism: sp.server(t), Auth: sp.serverAuth(t)})
-			d.Bind("tcp://127.0.0.1:*")
-			d.Join("g")
-			ep, _ := d.LastEndpoint()
+			d, err := NewDish(newCtx(t), Options{Mechanism: sp.server(t), Auth: sp.serverAuth(t)})
+			must(t, err)
+			must(t, d.Bind("tcp://127.0.0.1:*"))
+			must(t, d.Join("g"))
+			ep, err := d.LastEndpoint()
+			must(t, err)
 			p := env.Start(t, append([]string{"--type", "radio", "--connect", ep, "--group", "g", "--mode", "send", "--count", "20000", "--interval", "1", "--size", "32", "--timeout", "30000"}, sp.zpeerClient...)...)
 			for i := 0; i < 10; i++ {
 				m, err := d.Recv(testCtx(t))
@@ -178,18 +184,21 @@ func TestInteropSecureRadioDish(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, _ := NewRadio(newCtx(t), Options{Mechanism: sp.client(t)}, RadioOptions{})
-			r.Connect(strings.TrimPrefix(line, "bound "))
+			r, err := NewRadio(newCtx(t), Options{Mechanism: sp.client(t)}, RadioOptions{})
+			must(t, err)
+			must(t, r.Connect(strings.TrimPrefix(line, "bound ")))
 			if err := transmitUntilExit(t, r, p, "g", 32); err != nil {
 				t.Fatalf("libzmq dish: %v", err)
 			}
 		})
 		t.Run(sp.name+"/libzmq radio refused by zmesh dish", func(t *testing.T) {
-			d, _ := NewDish(newCtx(t), Options{Mechanism: sp.server(t), Auth: sp.serverAuth(t)})
+			d, err := NewDish(newCtx(t), Options{Mechanism: sp.server(t), Auth: sp.serverAuth(t)})
+			must(t, err)
 			mon := d.Monitor()
-			d.Bind("tcp://127.0.0.1:*")
-			d.Join("g")
-			ep, _ := d.LastEndpoint()
+			must(t, d.Bind("tcp://127.0.0.1:*"))
+			must(t, d.Join("g"))
+			ep, err := d.LastEndpoint()
+			must(t, err)
 			p := env.Start(t, append([]string{"--type", "radio", "--connect", ep, "--group", "g", "--mode", "send",
 				"--count", "100000", "--interval", "1", "--size", "32", "--timeout", "30000"}, sp.wrongClient...)...)
 			e := waitFor(t, mon, socket.EventHandshakeFailed)
@@ -209,9 +218,10 @@ func TestInteropSecureRadioDish(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, _ := NewRadio(newCtx(t), Options{Mechanism: sp.wrongClientMech(t)}, RadioOptions{})
+			r, err := NewRadio(newCtx(t), Options{Mechanism: sp.wrongClientMech(t)}, RadioOptions{})
+			must(t, err)
 			mon := r.Monitor()
-			r.Connect(strings.TrimPrefix(line, "bound "))
+			must(t, r.Connect(strings.TrimPrefix(line, "bound ")))
 			e := waitFor(t, mon, socket.EventHandshakeFailed)
 			if !errors.Is(e.Err, socket.ErrHandshake) {
 				t.Fatalf("refusal reported as %v", e.Err)
@@ -256,8 +266,9 @@ func TestInteropLibzmqDishDropsZAPUserID(t *testing.T) {
 	}
 	t.Run("zmesh radio", func(t *testing.T) {
 		p, ep := start(t)
-		r, _ := NewRadio(newCtx(t), Options{Mechanism: sp.client(t)}, RadioOptions{})
-		r.Connect(ep)
+		r, err := NewRadio(newCtx(t), Options{Mechanism: sp.client(t)}, RadioOptions{})
+		must(t, err)
+		must(t, r.Connect(ep))
 		dropped(t, p, transmitUntilExit(t, r, p, "g", 32))
 	})
 	t.Run("libzmq radio", func(t *testing.T) {

@@ -32,10 +32,12 @@ func TestRadioDishOverUDP(t *testing.T) {
 			if err := d.Bind(bind); err != nil {
 				t.Fatal(err)
 			}
-			ep, _ := d.LastEndpoint()
-			d.Join("weather")
-			d.Join(strings.Repeat("x", 127))
-			r, _ := NewRadio(zctx, Options{}, RadioOptions{})
+			ep, err := d.LastEndpoint()
+			must(t, err)
+			must(t, d.Join("weather"))
+			must(t, d.Join(strings.Repeat("x", 127)))
+			r, err := NewRadio(zctx, Options{}, RadioOptions{})
+			must(t, err)
 			if err := r.Connect(ep); err != nil {
 				t.Fatal(err)
 			}
@@ -64,11 +66,13 @@ func TestRadioDishOverUDP(t *testing.T) {
 
 func TestDishDropsMalformedDatagrams(t *testing.T) {
 	ctx := testCtx(t)
-	d, _ := NewDish(newCtx(t), Options{})
+	d, err := NewDish(newCtx(t), Options{})
+	must(t, err)
 	mon := d.Monitor()
-	d.Bind("udp://127.0.0.1:*")
-	ep, _ := d.LastEndpoint()
-	d.Join("g")
+	must(t, d.Bind("udp://127.0.0.1:*"))
+	ep, err := d.LastEndpoint()
+	must(t, err)
+	must(t, d.Join("g"))
 	raw, err := net.Dial("udp", strings.TrimPrefix(ep, "udp://"))
 	if err != nil {
 		t.Fatal(err)
@@ -95,11 +99,13 @@ func TestDishDropsMalformedDatagrams(t *testing.T) {
 }
 
 func TestUDPOnlyForRadioAndDish(t *testing.T) {
-	c, _ := NewClient(newCtx(t), Options{})
+	c, err := NewClient(newCtx(t), Options{})
+	must(t, err)
 	if err := c.Connect("udp://127.0.0.1:5555"); !errors.Is(err, socket.ErrNotSupported) {
 		t.Fatalf("client connect udp: %v", err)
 	}
-	d, _ := NewDish(newCtx(t), Options{})
+	d, err := NewDish(newCtx(t), Options{})
+	must(t, err)
 	if err := d.Connect("udp://127.0.0.1:5555"); !errors.Is(err, socket.ErrNotSupported) {
 		t.Fatalf("dish connect udp: %v", err)
 	}

@@ -311,7 +311,7 @@ func TestMaxConnectionsHoldsUnderAbuse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	cli.Connect(ep)
+	must(t, cli.Connect(ep))
 	roundTrips(t, cli, 100*time.Millisecond)
 
 	abuser := startAbuser(t, ep, 100*time.Millisecond)
@@ -354,7 +354,7 @@ func TestMaxConnectionsHoldsUnderAbuse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer late.Close()
-	late.Connect(ep)
+	must(t, late.Connect(ep))
 	roundTrips(t, late, 50*time.Millisecond)
 	srv.Close()
 	n := <-refused
@@ -476,7 +476,7 @@ func TestStalledReceiverMemoryBoundedByHWM(t *testing.T) {
 	}
 	defer cli.Close()
 	mon := cli.Monitor()
-	cli.Connect(ep)
+	must(t, cli.Connect(ep))
 	waitEvent(t, mon, socket.EventHandshakeSucceeded)
 	before := memStats()
 	sent := 0

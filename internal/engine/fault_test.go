@@ -282,7 +282,7 @@ func TestFrozenServerIsDroppedAndTrafficResumesAfterThaw(t *testing.T) {
 		t.Fatal(err)
 	}
 	mon := cli.Monitor()
-	cli.Connect(ep)
+	must(t, cli.Connect(ep))
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	// request sends seq and waits for its reply, resending after a second
@@ -367,7 +367,7 @@ func TestServerRestartedUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	mon := cli.Monitor()
-	cli.Connect(ep)
+	must(t, cli.Connect(ep))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()

@@ -89,6 +89,8 @@ func (s *Socket) WaitSend(ctx context.Context, try func() (bool, error)) error {
 }
 
 func (s *Socket) waitSend(ctx context.Context, try func() (bool, error)) error {
+	s.sendWaiters.Add(1)
+	defer s.sendWaiters.Add(-1)
 	var tc <-chan time.Time
 	if d := time.Duration(s.sendTimeout.Load()); d > 0 {
 		t := time.NewTimer(d)
@@ -178,4 +180,13 @@ func (q *fairQueue) done() {
 	q.mu.Lock()
 	q.waiters--
 	q.mu.Unlock()
+}
+
+// Blocked reports how many Recv calls and how many sends are waiting right
+// now (for tests that must know a call is blocked before they act).
+func (s *Socket) Blocked() (recv, send int) {
+	s.in.mu.Lock()
+	recv = s.in.waiters
+	s.in.mu.Unlock()
+	return recv, int(s.sendWaiters.Load())
 }

@@ -67,6 +67,7 @@ type Socket struct {
 
 	sendTimeout atomic.Int64
 	recvTimeout atomic.Int64
+	sendWaiters atomic.Int32 // sends blocked in waitSend (Blocked)
 
 	// pipes is the attached pipes, copy-on-write, read without a lock by
 	// senders choosing a peer.
