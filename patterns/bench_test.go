@@ -110,7 +110,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 			ctx, cancel := context.WithCancel(context.Background())
 			var wg sync.WaitGroup
 			wg.Add(1)
-			go func() { defer wg.Done(); echoServer(ctx, srv) }()
+			go func() { defer wg.Done(); echoServer(ctx, srv, nil) }()
 			body := make([]byte, 16)
 			b.ReportAllocs()
 			b.ResetTimer()

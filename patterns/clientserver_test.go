@@ -60,12 +60,17 @@ func endpoints(t *testing.T) map[string]string {
 	}
 }
 
-// echoServer answers every message with the same body until ctx ends.
-func echoServer(ctx context.Context, srv *Server) {
+// echoServer answers every message with the same body until ctx ends. If
+// peers is not nil, it gets the Peer of each message while it has room.
+func echoServer(ctx context.Context, srv *Server, peers chan<- *socket.Peer) {
 	for {
 		m, err := srv.Recv(ctx)
 		if err != nil {
 			return
+		}
+		select {
+		case peers <- m.Peer:
+		default:
 		}
 		if err := srv.Route(ctx, m.Body, m.RoutingID); err != nil {
 			return
@@ -95,7 +100,7 @@ func TestClientServerEchoEveryTransport(t *testing.T) {
 			sctx, stop := context.WithCancel(ctx)
 			var wg sync.WaitGroup
 			wg.Add(1)
-			go func() { defer wg.Done(); echoServer(sctx, srv) }()
+			go func() { defer wg.Done(); echoServer(sctx, srv, nil) }()
 			defer func() { stop(); wg.Wait() }()
 
 			cli, err := NewClient(zctx, Options{})

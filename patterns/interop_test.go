@@ -5,7 +5,6 @@ package patterns
 // small C program on libzmq's API, against a zmesh socket.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -31,12 +30,14 @@ func streamEndpoints(t *testing.T) map[string]string {
 }
 
 // serveEcho runs echoServer on srv until the test ends.
-func serveEcho(t *testing.T, srv *Server) {
+func serveEcho(t *testing.T, srv *Server) <-chan *socket.Peer {
+	peers := make(chan *socket.Peer, 64)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); echoServer(ctx, srv) }()
+	go func() { defer wg.Done(); echoServer(ctx, srv, peers) }()
 	t.Cleanup(func() { cancel(); wg.Wait() })
+	return peers
 }
 
 func TestInteropLibzmqClientToServer(t *testing.T) {
@@ -74,28 +75,10 @@ func TestInteropClientToLibzmqServer(t *testing.T) {
 				t.Fatal(err)
 			}
 			bound := strings.TrimPrefix(line, "bound ")
-			cli, err := NewClient(newCtx(t), Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cli.Connect(bound); err != nil {
-				t.Fatal(err)
-			}
-			ctx := testCtx(t)
-			for seq, size := range interopSizes {
-				body := interop.Pattern(seq, size)
-				if err := cli.Send(ctx, body); err != nil {
-					t.Fatal(err)
-				}
-				m, err := cli.Recv(ctx)
-				if err != nil {
-					t.Fatalf("%d-byte echo from libzmq: %v", size, err)
-				}
-				if !bytes.Equal(m.Body, body) {
-					t.Fatalf("%d-byte echo from libzmq differs (%d bytes back)", size, len(m.Body))
-				}
-				if m.Peer == nil || m.Peer.SocketType != "SERVER" {
-					t.Fatalf("peer metadata: %+v", m.Peer)
+			cli := dialClient(t, Options{}, bound)
+			for _, p := range echoPeers(t, cli, interopSizes) {
+				if p == nil || p.SocketType != "SERVER" {
+					t.Fatalf("peer metadata: %+v", p)
 				}
 			}
 		})
@@ -104,13 +87,7 @@ func TestInteropClientToLibzmqServer(t *testing.T) {
 
 func TestInteropTwoLibzmqClientsOnOneServer(t *testing.T) {
 	env := interop.Require(t)
-	srv, err := NewServer(newCtx(t), Options{})
-	must(t, err)
-	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
-		t.Fatal(err)
-	}
-	bound, err := srv.LastEndpoint()
-	must(t, err)
+	srv, bound := boundServer(t, Options{})
 	serveEcho(t, srv)
 	var peers []*interop.Peer
 	for i := 0; i < 2; i++ {
@@ -126,12 +103,8 @@ func TestInteropTwoLibzmqClientsOnOneServer(t *testing.T) {
 func TestInteropHeartbeatsKeepLinkUp(t *testing.T) {
 	env := interop.Require(t)
 	hb := socket.Heartbeat{Interval: 50 * time.Millisecond, Timeout: 150 * time.Millisecond, TTL: 500 * time.Millisecond}
-	srv, err := NewServer(newCtx(t), Options{Heartbeat: hb})
-	must(t, err)
+	srv, bound := boundServer(t, Options{Heartbeat: hb})
 	mon := srv.Monitor()
-	must(t, srv.Bind("tcp://127.0.0.1:*"))
-	bound, err := srv.LastEndpoint()
-	must(t, err)
 	p := env.Start(t, "--type", "client", "--connect", bound, "--mode", "idle", "--timeout", "5000",
 		"--heartbeat-ivl", "50", "--heartbeat-timeout", "150", "--heartbeat-ttl", "500")
 	waitFor(t, mon, socket.EventHandshakeSucceeded)
@@ -154,12 +127,8 @@ func TestInteropHeartbeatsKeepLinkUp(t *testing.T) {
 func TestInteropFrozenLibzmqPeerIsDropped(t *testing.T) {
 	env := interop.Require(t)
 	hb := socket.Heartbeat{Interval: 50 * time.Millisecond, Timeout: 200 * time.Millisecond}
-	srv, err := NewServer(newCtx(t), Options{Heartbeat: hb})
-	must(t, err)
+	srv, bound := boundServer(t, Options{Heartbeat: hb})
 	mon := srv.Monitor()
-	must(t, srv.Bind("tcp://127.0.0.1:*"))
-	bound, err := srv.LastEndpoint()
-	must(t, err)
 	p := env.Start(t, "--type", "client", "--connect", bound, "--mode", "idle", "--timeout", "20000")
 	waitFor(t, mon, socket.EventHandshakeSucceeded)
 	if err := p.Signal(syscall.SIGSTOP); err != nil {
@@ -179,7 +148,7 @@ func TestInteropFrozenLibzmqPeerIsDropped(t *testing.T) {
 // waitFor returns the next event of type typ.
 func waitFor(t *testing.T, mon <-chan socket.Event, typ socket.EventType) socket.Event {
 	t.Helper()
-	timeout := time.After(15 * time.Second)
+	timeout := time.After(30 * time.Second)
 	for {
 		select {
 		case e := <-mon:

@@ -41,13 +41,11 @@ func TestNoiseTwoServersWithDifferentKeys(t *testing.T) {
 	}
 
 	t.Run("unpinned client talks to both", func(t *testing.T) {
-		cli, err := NewClient(newCtx(t), Options{Mechanism: &mechanism.NoiseClient{SecretKey: csec}})
-		must(t, err)
+		cli := dialClient(t, Options{Mechanism: &mechanism.NoiseClient{SecretKey: csec}}, epA)
 		mon := cli.Monitor()
-		must(t, cli.Connect(epA))
 		must(t, cli.Connect(epB))
-		secureEvent(t, mon, socket.EventHandshakeSucceeded)
-		secureEvent(t, mon, socket.EventHandshakeSucceeded)
+		waitFor(t, mon, socket.EventHandshakeSucceeded)
+		waitFor(t, mon, socket.EventHandshakeSucceeded)
 		// Round robin over two ready peers: each server answers half, and
 		// each answer names the key of the server it came from.
 		seen := map[mechanism.PublicKey]int{}
@@ -71,19 +69,17 @@ func TestNoiseTwoServersWithDifferentKeys(t *testing.T) {
 	})
 
 	t.Run("client pinned to one server refuses the other", func(t *testing.T) {
-		cli, err := NewClient(newCtx(t), Options{Mechanism: &mechanism.NoiseClient{ServerKey: keyA, SecretKey: csec}})
-		must(t, err)
+		cli := dialClient(t, Options{Mechanism: &mechanism.NoiseClient{ServerKey: keyA, SecretKey: csec}}, epB)
 		mon := cli.Monitor()
-		must(t, cli.Connect(epB))
-		e := secureEvent(t, mon, socket.EventHandshakeFailed)
+		e := waitFor(t, mon, socket.EventHandshakeFailed)
 		if !errors.Is(e.Err, socket.ErrHandshake) {
 			t.Fatalf("wrong server reported as %v", e.Err)
 		}
 		// A stopped connect lets its pipe go: nothing sent later is queued
 		// for B, where it could never be delivered.
-		secureEvent(t, mon, socket.EventConnectStopped)
+		waitFor(t, mon, socket.EventConnectStopped)
 		must(t, cli.Connect(epA))
-		secureEvent(t, mon, socket.EventHandshakeSucceeded)
+		waitFor(t, mon, socket.EventHandshakeSucceeded)
 		ctx := testCtx(t)
 		for seq := 0; seq < 10; seq++ {
 			body := interop.Pattern(seq, 64)
@@ -99,16 +95,14 @@ func TestNoiseTwoServersWithDifferentKeys(t *testing.T) {
 
 	t.Run("server refuses an unlisted client", func(t *testing.T) {
 		_, other, _ := mechanism.GenerateKeyPair()
-		cli, err := NewClient(newCtx(t), Options{Mechanism: &mechanism.NoiseClient{ServerKey: keyA, SecretKey: other}})
-		must(t, err)
+		cli := dialClient(t, Options{Mechanism: &mechanism.NoiseClient{ServerKey: keyA, SecretKey: other}}, epA)
 		mon := cli.Monitor()
-		must(t, cli.Connect(epA))
-		e := secureEvent(t, mon, socket.EventHandshakeFailed)
+		e := waitFor(t, mon, socket.EventHandshakeFailed)
 		var he *mechanism.HandshakeError
 		if !errors.As(e.Err, &he) || !he.Remote {
 			t.Fatalf("refusal reported as %v", e.Err)
 		}
-		secureEvent(t, mon, socket.EventConnectStopped)
+		waitFor(t, mon, socket.EventConnectStopped)
 		if err := cli.TrySend([]byte("must not leave")); !errors.Is(err, socket.ErrWouldBlock) {
 			t.Fatalf("send with no peer: %v", err)
 		}
@@ -124,11 +118,9 @@ func TestNoiseRekeysOnALiveLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	ep, key := noiseServer(t, cpub)
-	cli, err := NewClient(newCtx(t), Options{Mechanism: &mechanism.NoiseClient{ServerKey: key, SecretKey: csec}, SendHWM: -1, RecvHWM: -1})
-	must(t, err)
+	cli := dialClient(t, Options{Mechanism: &mechanism.NoiseClient{ServerKey: key, SecretKey: csec}, SendHWM: -1, RecvHWM: -1}, ep)
 	mon := cli.Monitor()
-	must(t, cli.Connect(ep))
-	secureEvent(t, mon, socket.EventHandshakeSucceeded)
+	waitFor(t, mon, socket.EventHandshakeSucceeded)
 	const n = 70000
 	ctx := testCtx(t)
 	errc := make(chan error, 1)

@@ -8,10 +8,8 @@ package patterns
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,22 +31,6 @@ func mustKey[K any](t *testing.T, parse func(string) (K, error), s string) K {
 	return k
 }
 
-// secureEvent waits for the next monitor event of type typ.
-func secureEvent(t *testing.T, mon <-chan socket.Event, typ socket.EventType) socket.Event {
-	t.Helper()
-	timeout := time.After(30 * time.Second)
-	for {
-		select {
-		case e := <-mon:
-			if e.Type == typ {
-				return e
-			}
-		case <-timeout:
-			t.Fatalf("no %v event", typ)
-		}
-	}
-}
-
 // boundServer starts a zmesh Server with opts on tcp loopback.
 func boundServer(t *testing.T, opts Options) (*Server, string) {
 	t.Helper()
@@ -66,6 +48,28 @@ func boundServer(t *testing.T, opts Options) (*Server, string) {
 	return srv, ep
 }
 
+// dialClient returns a Client with opts, connected to ep.
+func dialClient(t *testing.T, opts Options, ep string) *Client {
+	t.Helper()
+	cli, err := NewClient(newCtx(t), opts)
+	must(t, err)
+	must(t, cli.Connect(ep))
+	return cli
+}
+
+// wantRefused checks that the handshake of the client whose monitor is mon
+// was refused by the peer's ERROR "400", and that the client then stops
+// reconnecting, as libzmq does.
+func wantRefused(t *testing.T, mon <-chan socket.Event) {
+	t.Helper()
+	e := waitFor(t, mon, socket.EventHandshakeFailed)
+	var he *mechanism.HandshakeError
+	if !errors.As(e.Err, &he) || !he.Remote || he.Retry || he.Reason != "peer sent ERROR: 400" {
+		t.Fatalf("client: %v, want refused with ERROR 400", e.Err)
+	}
+	waitFor(t, mon, socket.EventConnectStopped)
+}
+
 // libzmqEchoServer starts zpeer as an echo SERVER with the given security
 // flags and returns it and its endpoint.
 func libzmqEchoServer(t *testing.T, env *interop.Env, flags ...string) (*interop.Peer, string) {
@@ -79,13 +83,21 @@ func libzmqEchoServer(t *testing.T, env *interop.Env, flags ...string) (*interop
 	return p, ep
 }
 
-// echoThrough sends pattern messages of every size through cli and checks
-// the echoes; it returns the last reply's peer.
+// echoThrough sends pattern messages of every size in securitySizes
+// through cli and checks the echoes; it returns the last reply's peer.
 func echoThrough(t *testing.T, cli *Client) *socket.Peer {
 	t.Helper()
+	peers := echoPeers(t, cli, securitySizes)
+	return peers[len(peers)-1]
+}
+
+// echoPeers sends a pattern message of each size through cli and checks
+// the echoes; it returns each reply's peer.
+func echoPeers(t *testing.T, cli *Client, sizes []int) []*socket.Peer {
+	t.Helper()
 	ctx := testCtx(t)
-	var peer *socket.Peer
-	for seq, size := range securitySizes {
+	var peers []*socket.Peer
+	for seq, size := range sizes {
 		body := interop.Pattern(seq, size)
 		if err := cli.Send(ctx, body); err != nil {
 			t.Fatal(err)
@@ -97,9 +109,9 @@ func echoThrough(t *testing.T, cli *Client) *socket.Peer {
 		if !bytes.Equal(m.Body, body) {
 			t.Fatalf("%d-byte echo differs (%d bytes back)", size, len(m.Body))
 		}
-		peer = m.Peer
+		peers = append(peers, m.Peer)
 	}
-	return peer
+	return peers
 }
 
 func TestSecureMechanismsThroughEngine(t *testing.T) {
@@ -133,45 +145,12 @@ func TestSecureMechanismsThroughEngine(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, ep := boundServer(t, Options{Mechanism: tc.server, Auth: tc.auth})
-			peers := make(chan *socket.Peer, 1)
-			ctx, cancel := context.WithCancel(context.Background())
-			var wg sync.WaitGroup
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					m, err := srv.Recv(ctx)
-					if err != nil {
-						return
-					}
-					select {
-					case peers <- m.Peer:
-					default:
-					}
-					if srv.Route(ctx, m.Body, m.RoutingID) != nil {
-						return
-					}
-				}
-			}()
-			t.Cleanup(func() { cancel(); wg.Wait() })
+			peers := serveEcho(t, srv)
 
-			cli, err := NewClient(newCtx(t), Options{Mechanism: tc.client})
-			must(t, err)
-			if err := cli.Connect(ep); err != nil {
-				t.Fatal(err)
-			}
-			ctx2 := testCtx(t)
-			for seq, size := range []int{0, 16, 65519, 65520, 1 << 20} {
-				body := interop.Pattern(seq, size)
-				if err := cli.Send(ctx2, body); err != nil {
-					t.Fatal(err)
-				}
-				m, err := cli.Recv(ctx2)
-				if err != nil || !bytes.Equal(m.Body, body) {
-					t.Fatalf("%d-byte echo: %v", size, err)
-				}
-				if m.Peer == nil || m.Peer.Mechanism != tc.name {
-					t.Fatalf("client's peer %+v", m.Peer)
+			cli := dialClient(t, Options{Mechanism: tc.client}, ep)
+			for _, p := range echoPeers(t, cli, []int{0, 16, 65519, 65520, 1 << 20}) {
+				if p == nil || p.Mechanism != tc.name {
+					t.Fatalf("client's peer %+v", p)
 				}
 			}
 			peer := <-peers
@@ -179,18 +158,8 @@ func TestSecureMechanismsThroughEngine(t *testing.T) {
 				t.Fatalf("server's peer: user %q, key %x, type %s", peer.UserID, peer.PublicKey, peer.SocketType)
 			}
 
-			bad, err := NewClient(newCtx(t), Options{Mechanism: tc.refused})
-			must(t, err)
-			mon := bad.Monitor()
-			if err := bad.Connect(ep); err != nil {
-				t.Fatal(err)
-			}
-			e := secureEvent(t, mon, socket.EventHandshakeFailed)
-			var he *mechanism.HandshakeError
-			if !errors.As(e.Err, &he) || !he.Remote || he.Reason != "peer sent ERROR: 400" {
-				t.Fatalf("refused client: %v", e.Err)
-			}
-			secureEvent(t, mon, socket.EventConnectStopped)
+			bad := dialClient(t, Options{Mechanism: tc.refused}, ep)
+			wantRefused(t, bad.Monitor())
 		})
 	}
 }
@@ -204,27 +173,7 @@ func TestInteropCurveLibzmqClientToServer(t *testing.T) {
 		Auth:      auth,
 	})
 	// Record who the server saw, from inside its echo loop's messages.
-	peers := make(chan *socket.Peer, 64)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			m, err := srv.Recv(ctx)
-			if err != nil {
-				return
-			}
-			select {
-			case peers <- m.Peer:
-			default:
-			}
-			if srv.Route(ctx, m.Body, m.RoutingID) != nil {
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	peers := serveEcho(t, srv)
 	for _, size := range []string{"0", "222", "223", "65536", "1048576"} {
 		p := env.Start(t, "--type", "client", "--connect", ep, "--mode", "reqrep", "--count", "20", "--size", size,
 			"--curve-client", interop.ServerPublic, "--curve-public", interop.ClientPublic, "--curve-secret", interop.ClientSecret, "--timeout", "30000")
@@ -244,17 +193,11 @@ func TestInteropCurveLibzmqClientToServer(t *testing.T) {
 func TestInteropCurveClientToLibzmqServer(t *testing.T) {
 	env := interop.Require(t)
 	p, ep := libzmqEchoServer(t, env, "--curve-server", interop.ServerSecret, "--curve-allow", interop.ClientPublic)
-	cli, err := NewClient(newCtx(t), Options{Mechanism: &mechanism.CurveClient{
+	cli := dialClient(t, Options{Mechanism: &mechanism.CurveClient{
 		ServerKey: mustKey(t, mechanism.ParsePublicKey, interop.ServerPublic),
 		PublicKey: mustKey(t, mechanism.ParsePublicKey, interop.ClientPublic),
 		SecretKey: mustKey(t, mechanism.ParseSecretKey, interop.ClientSecret),
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cli.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	}}, ep)
 	peer := echoThrough(t, cli)
 	if peer == nil || peer.SocketType != "SERVER" || peer.Mechanism != "CURVE" {
 		t.Fatalf("peer %+v", peer)
@@ -269,11 +212,7 @@ func TestInteropCurveClientWithGeneratedKey(t *testing.T) {
 	// No --curve-allow: the libzmq server's ZAP handler admits any key.
 	p, ep := libzmqEchoServer(t, env, "--curve-server", interop.ServerSecret)
 	mech := &mechanism.CurveClient{ServerKey: mustKey(t, mechanism.ParsePublicKey, interop.ServerPublic)}
-	cli, err := NewClient(newCtx(t), Options{Mechanism: mech})
-	must(t, err)
-	if err := cli.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	cli := dialClient(t, Options{Mechanism: mech}, ep)
 	echoThrough(t, cli)
 	pub, _, _ := mech.Keys()
 	if _, err := p.WaitLine("zap 200 CURVE "+pub.String(), 10*time.Second); err != nil {
@@ -305,7 +244,7 @@ func TestInteropCurveHeartbeatsInsideMessages(t *testing.T) {
 			mon := srv.Monitor()
 			args := append([]string{"--type", "client", "--connect", ep, "--mode", "idle", "--timeout", "0", "--monitor"}, tc.libzmqHB...)
 			p := env.Start(t, append(args, curveClientFlags...)...)
-			secureEvent(t, mon, socket.EventHandshakeSucceeded)
+			waitFor(t, mon, socket.EventHandshakeSucceeded)
 			deadline := time.After(2500 * time.Millisecond)
 			for done := false; !done; {
 				select {
@@ -338,7 +277,7 @@ func TestInteropCurveLibzmqClientWithUnlistedKeyIsRefused(t *testing.T) {
 	mon := srv.Monitor()
 	p := env.Start(t, "--type", "client", "--connect", ep, "--mode", "idle", "--timeout", "0", "--monitor",
 		"--curve-client", interop.ServerPublic, "--curve-public", interop.OtherPublic, "--curve-secret", interop.OtherSecret)
-	e := secureEvent(t, mon, socket.EventHandshakeFailed)
+	e := waitFor(t, mon, socket.EventHandshakeFailed)
 	if !errors.Is(e.Err, mechanism.ErrDenied) {
 		t.Fatalf("server: %v", e.Err)
 	}
@@ -352,38 +291,26 @@ func TestInteropCurveLibzmqClientWithUnlistedKeyIsRefused(t *testing.T) {
 func TestInteropCurveClientRefusedByLibzmq(t *testing.T) {
 	env := interop.Require(t)
 	p, ep := libzmqEchoServer(t, env, "--curve-server", interop.ServerSecret, "--curve-allow", interop.ClientPublic)
-	cli, _ := NewClient(newCtx(t), Options{Mechanism: &mechanism.CurveClient{
+	cli := dialClient(t, Options{Mechanism: &mechanism.CurveClient{
 		ServerKey: mustKey(t, mechanism.ParsePublicKey, interop.ServerPublic),
 		SecretKey: mustKey(t, mechanism.ParseSecretKey, interop.OtherSecret),
-	}})
-	mon := cli.Monitor()
-	if err := cli.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
-	e := secureEvent(t, mon, socket.EventHandshakeFailed)
-	var he *mechanism.HandshakeError
-	if !errors.As(e.Err, &he) || !he.Remote || he.Retry || he.Reason != "peer sent ERROR: 400" {
-		t.Fatalf("client: %v", e.Err)
-	}
+	}}, ep)
+	// Refused by ERROR: no reconnecting, as libzmq.
+	wantRefused(t, cli.Monitor())
 	if _, err := p.WaitLine("zap 400 CURVE "+interop.OtherPublic, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	// Refused by ERROR: no reconnecting, as libzmq.
-	secureEvent(t, mon, socket.EventConnectStopped)
 }
 
 func TestInteropCurveClientWithWrongServerKey(t *testing.T) {
 	env := interop.Require(t)
 	_, ep := libzmqEchoServer(t, env, "--curve-server", interop.ServerSecret)
-	cli, _ := NewClient(newCtx(t), Options{Mechanism: &mechanism.CurveClient{
+	cli := dialClient(t, Options{Mechanism: &mechanism.CurveClient{
 		ServerKey: mustKey(t, mechanism.ParsePublicKey, interop.OtherPublic),
-	}})
+	}}, ep)
 	mon := cli.Monitor()
-	if err := cli.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
 	// libzmq cannot open our HELLO and closes without a word.
-	e := secureEvent(t, mon, socket.EventHandshakeFailed)
+	e := waitFor(t, mon, socket.EventHandshakeFailed)
 	if e.Err == nil || !strings.Contains(e.Err.Error(), "ServerKey") {
 		t.Fatalf("client: %v", e.Err)
 	}
@@ -405,11 +332,7 @@ func TestInteropPlainLibzmqClientToServer(t *testing.T) {
 func TestInteropPlainClientToLibzmqServer(t *testing.T) {
 	env := interop.Require(t)
 	p, ep := libzmqEchoServer(t, env, "--plain-server", "admin:secret")
-	cli, err := NewClient(newCtx(t), Options{Mechanism: mechanism.PlainClient{Username: "admin", Password: "secret"}})
-	must(t, err)
-	if err := cli.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	cli := dialClient(t, Options{Mechanism: mechanism.PlainClient{Username: "admin", Password: "secret"}}, ep)
 	peer := echoThrough(t, cli)
 	if peer == nil || peer.Mechanism != "PLAIN" || peer.SocketType != "SERVER" {
 		t.Fatalf("peer %+v", peer)
@@ -424,21 +347,11 @@ func TestInteropPlainClientRefusedByLibzmq(t *testing.T) {
 	// which must still read as ERROR "400".
 	env := interop.Require(t)
 	p, ep := libzmqEchoServer(t, env, "--plain-server", "admin:secret")
-	cli, err := NewClient(newCtx(t), Options{Mechanism: mechanism.PlainClient{Username: "admin", Password: "guess"}})
-	must(t, err)
-	mon := cli.Monitor()
-	if err := cli.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
-	e := secureEvent(t, mon, socket.EventHandshakeFailed)
-	var he *mechanism.HandshakeError
-	if !errors.As(e.Err, &he) || !he.Remote || he.Reason != "peer sent ERROR: 400" {
-		t.Fatalf("client: %v", e.Err)
-	}
+	cli := dialClient(t, Options{Mechanism: mechanism.PlainClient{Username: "admin", Password: "guess"}}, ep)
+	wantRefused(t, cli.Monitor())
 	if _, err := p.WaitLine("zap 400 PLAIN admin", 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	secureEvent(t, mon, socket.EventConnectStopped)
 }
 
 func TestInteropPlainLibzmqClientRefused(t *testing.T) {
@@ -449,7 +362,7 @@ func TestInteropPlainLibzmqClientRefused(t *testing.T) {
 	mon := srv.Monitor()
 	p := env.Start(t, "--type", "client", "--connect", ep, "--mode", "idle", "--timeout", "0", "--monitor",
 		"--plain-client", "admin:guess")
-	e := secureEvent(t, mon, socket.EventHandshakeFailed)
+	e := waitFor(t, mon, socket.EventHandshakeFailed)
 	if !errors.Is(e.Err, mechanism.ErrDenied) {
 		t.Fatalf("server: %v", e.Err)
 	}
