@@ -3,11 +3,8 @@ package patterns
 import (
 	"context"
 
-	"github.com/zmesh/zmesh/internal/engine"
 	"github.com/zmesh/zmesh/socket"
 )
-
-var clientType = engine.Type{Name: "CLIENT", Peer: "SERVER", KeepDisconnected: true}
 
 // Client is a CLIENT socket (RFC 41): it talks to SERVER sockets, sending
 // round-robin over its peers and receiving fair-queued from them. It is safe

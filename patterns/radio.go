@@ -33,8 +33,6 @@ func validGroup(g string) error {
 	return nil
 }
 
-var radioType = engine.Type{Name: "RADIO", Peer: "DISH", SendGroup: true, DropIncoming: true}
-
 // RadioOptions configure a Radio beyond the common options.
 type RadioOptions struct {
 	// NoDrop makes Transmit block (or fail with ErrWouldBlock) when a
@@ -228,8 +226,6 @@ func (r *subscribers) Command(p *engine.Pipe, body []byte) error {
 // maxGroupsPerRadio bounds the subscription table against a peer that
 // joins endlessly many groups.
 const maxGroupsPerRadio = 1 << 16
-
-var dishType = engine.Type{Name: "DISH", Peer: "RADIO", RecvGroup: true}
 
 // Dish is a DISH socket (RFC 48): it receives the messages of the groups it
 // joined, from RADIO peers over tcp, ipc and inproc, and from UDP. It is

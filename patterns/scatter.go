@@ -3,13 +3,7 @@ package patterns
 import (
 	"context"
 
-	"github.com/zmesh/zmesh/internal/engine"
 	"github.com/zmesh/zmesh/socket"
-)
-
-var (
-	scatterType = engine.Type{Name: "SCATTER", Peer: "GATHER", DropIncoming: true, KeepDisconnected: true}
-	gatherType  = engine.Type{Name: "GATHER", Peer: "SCATTER", KeepDisconnected: true}
 )
 
 // Scatter is a SCATTER socket (RFC 49): the sending end of a pipeline. It

@@ -70,6 +70,24 @@ func wantRefused(t *testing.T, mon <-chan socket.Event) {
 	waitFor(t, mon, socket.EventConnectStopped)
 }
 
+// libzmqClientDenied starts an idle libzmq client of srv (at ep) with the
+// given security flags, and checks that srv denies it (mechanism.ErrDenied)
+// and that libzmq reports a line starting with want.
+func libzmqClientDenied(t *testing.T, env *interop.Env, srv *Server, ep, want string, flags ...string) {
+	t.Helper()
+	mon := srv.Monitor()
+	args := []string{"--type", "client", "--connect", ep, "--mode", "idle", "--timeout", "0", "--monitor"}
+	p := env.Start(t, append(args, flags...)...)
+	e := waitFor(t, mon, socket.EventHandshakeFailed)
+	if !errors.Is(e.Err, mechanism.ErrDenied) {
+		t.Fatalf("server: %v", e.Err)
+	}
+	if _, err := p.WaitLine(want, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	p.Kill()
+}
+
 // libzmqEchoServer starts zpeer as an echo SERVER with the given security
 // flags and returns it and its endpoint.
 func libzmqEchoServer(t *testing.T, env *interop.Env, flags ...string) (*interop.Peer, string) {
@@ -123,7 +141,7 @@ func TestSecureMechanismsThroughEngine(t *testing.T) {
 	keyAuth := &mechanism.Auth{}
 	keyAuth.AllowKey(clientPublic)
 	userAuth := &mechanism.Auth{}
-	_ = userAuth.AddUser("admin", "secret")
+	must(t, userAuth.AddUser("admin", "secret"))
 	cases := []struct {
 		name            string
 		server          mechanism.Mechanism
@@ -274,18 +292,9 @@ func TestInteropCurveLibzmqClientWithUnlistedKeyIsRefused(t *testing.T) {
 		Mechanism: &mechanism.CurveServer{SecretKey: mustKey(t, mechanism.ParseSecretKey, interop.ServerSecret)},
 		Auth:      auth,
 	})
-	mon := srv.Monitor()
-	p := env.Start(t, "--type", "client", "--connect", ep, "--mode", "idle", "--timeout", "0", "--monitor",
-		"--curve-client", interop.ServerPublic, "--curve-public", interop.OtherPublic, "--curve-secret", interop.OtherSecret)
-	e := waitFor(t, mon, socket.EventHandshakeFailed)
-	if !errors.Is(e.Err, mechanism.ErrDenied) {
-		t.Fatalf("server: %v", e.Err)
-	}
 	// Our ERROR "400" reaches libzmq as an authentication failure.
-	if _, err := p.WaitLine("event HANDSHAKE_FAILED_AUTH 400", 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	p.Kill()
+	libzmqClientDenied(t, env, srv, ep, "event HANDSHAKE_FAILED_AUTH 400",
+		"--curve-client", interop.ServerPublic, "--curve-public", interop.OtherPublic, "--curve-secret", interop.OtherSecret)
 }
 
 func TestInteropCurveClientRefusedByLibzmq(t *testing.T) {
@@ -319,7 +328,7 @@ func TestInteropCurveClientWithWrongServerKey(t *testing.T) {
 func TestInteropPlainLibzmqClientToServer(t *testing.T) {
 	env := interop.Require(t)
 	auth := &mechanism.Auth{}
-	_ = auth.AddUser("admin", "secret")
+	must(t, auth.AddUser("admin", "secret"))
 	srv, ep := boundServer(t, Options{Mechanism: mechanism.PlainServer{}, Auth: auth})
 	serveEcho(t, srv)
 	p := env.Start(t, "--type", "client", "--connect", ep, "--mode", "reqrep", "--count", "20", "--size", "100",
@@ -357,19 +366,9 @@ func TestInteropPlainClientRefusedByLibzmq(t *testing.T) {
 func TestInteropPlainLibzmqClientRefused(t *testing.T) {
 	env := interop.Require(t)
 	auth := &mechanism.Auth{}
-	_ = auth.AddUser("admin", "secret")
+	must(t, auth.AddUser("admin", "secret"))
 	srv, ep := boundServer(t, Options{Mechanism: mechanism.PlainServer{}, Auth: auth})
-	mon := srv.Monitor()
-	p := env.Start(t, "--type", "client", "--connect", ep, "--mode", "idle", "--timeout", "0", "--monitor",
-		"--plain-client", "admin:guess")
-	e := waitFor(t, mon, socket.EventHandshakeFailed)
-	if !errors.Is(e.Err, mechanism.ErrDenied) {
-		t.Fatalf("server: %v", e.Err)
-	}
 	// Our (well-formed) ERROR is not the "^RROR" a libzmq 4.3 PLAIN client
 	// looks for, so it fails the handshake either way (spec §3.2).
-	if _, err := p.WaitLine("event HANDSHAKE_FAILED_", 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	p.Kill()
+	libzmqClientDenied(t, env, srv, ep, "event HANDSHAKE_FAILED_", "--plain-client", "admin:guess")
 }

@@ -3,11 +3,8 @@ package patterns
 import (
 	"context"
 
-	"github.com/zmesh/zmesh/internal/engine"
 	"github.com/zmesh/zmesh/socket"
 )
-
-var serverType = engine.Type{Name: "SERVER", Peer: "CLIENT", KeepDisconnected: true}
 
 // Server is a SERVER socket (RFC 41): it talks to CLIENT sockets. Each
 // received message carries its sender's routing id; Route sends to one peer

@@ -12,20 +12,29 @@ import (
 	"github.com/zmesh/zmesh/socket"
 )
 
-// rawServer accepts one connection from the socket under test on ep and
-// does the NULL handshake as a SERVER.
-func rawServer(t *testing.T, ln net.Listener) *rawPeer {
-	t.Helper()
-	_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
-	nc, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
+// rawServerSending returns a peer for TestConnectStoppedSaysWhy: a tcp
+// listener that, once the client has connected, accepts it, does the NULL
+// handshake as a SERVER and sends b.
+func rawServerSending(b []byte) func(t *testing.T) (string, func()) {
+	return func(t *testing.T) (string, func()) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		return "tcp://" + ln.Addr().String(), func() {
+			_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
+			nc, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { nc.Close() })
+			_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+			r := &rawPeer{t: t, nc: nc}
+			r.handshake(1, "SERVER")
+			r.write(b)
+		}
 	}
-	t.Cleanup(func() { nc.Close() })
-	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	r := &rawPeer{t: t, nc: nc}
-	r.handshake(1, "SERVER")
-	return r
 }
 
 // TestConnectStoppedSaysWhy: EventConnectStopped names the real reason a
@@ -85,49 +94,25 @@ func TestConnectStoppedSaysWhy(t *testing.T) {
 			name: "handshake failed",
 			peer: func(t *testing.T) (string, func()) {
 				cli, err := patterns.NewClient(nil, socket.Options{}) // a CLIENT cannot talk to a CLIENT
-				if err != nil {
-					t.Fatal(err)
-				}
+				must(t, err)
 				t.Cleanup(func() { cli.Close() })
-				if err := cli.Bind("tcp://127.0.0.1:*"); err != nil {
-					t.Fatal(err)
-				}
+				must(t, cli.Bind("tcp://127.0.0.1:*"))
 				ep, err := cli.LastEndpoint()
-				if err != nil {
-					t.Fatal(err)
-				}
+				must(t, err)
 				return ep, nil
 			},
 			why:   "handshake failed",
 			cause: socket.ErrHandshake,
 		},
 		{
-			name: "peer sent ERROR",
-			peer: func(t *testing.T) (string, func()) {
-				ln, err := net.Listen("tcp", "127.0.0.1:0")
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { ln.Close() })
-				return "tcp://" + ln.Addr().String(), func() {
-					rawServer(t, ln).write(frame(4, mechanism.AppendError(nil, "go away")))
-				}
-			},
+			name:  "peer sent ERROR",
+			peer:  rawServerSending(frame(4, mechanism.AppendError(nil, "go away"))),
 			why:   "peer sent ERROR",
 			cause: socket.ErrProtocol,
 		},
 		{
-			name: "protocol error",
-			peer: func(t *testing.T) (string, func()) {
-				ln, err := net.Listen("tcp", "127.0.0.1:0")
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { ln.Close() })
-				return "tcp://" + ln.Addr().String(), func() {
-					rawServer(t, ln).write([]byte{0x10, 1, 'x'}) // a reserved flag bit
-				}
-			},
+			name:  "protocol error",
+			peer:  rawServerSending([]byte{0x10, 1, 'x'}), // a reserved flag bit
 			why:   "protocol error",
 			cause: socket.ErrProtocol,
 		},
