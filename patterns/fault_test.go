@@ -9,7 +9,6 @@ package patterns
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"syscall"
 	"testing"
@@ -214,23 +213,8 @@ func TestInteropFrozenLibzmqClientReconnectsAfterThaw(t *testing.T) {
 	for len(got) < 300 {
 		recv()
 	}
-	if err := p.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	thawed := false
-	defer func() {
-		if !thawed {
-			p.Signal(syscall.SIGCONT)
-		}
-	}()
-	start := time.Now()
-	e := waitFor(t, mon, socket.EventDisconnected)
-	if !errors.Is(e.Err, socket.ErrHeartbeatTimeout) {
-		t.Fatalf("frozen libzmq client dropped for %v, want the heartbeat timeout", e.Err)
-	}
-	if d := time.Since(start); d > 10*time.Second { // the bound, generous for 2 loaded cores
-		t.Fatalf("frozen libzmq client dropped only after %v", d)
-	}
+	thaw := harness.Freeze(t, p)
+	harness.WaitHeartbeatDrop(t, mon, "libzmq client")
 	// What it sent before freezing and we had not taken yet.
 	for {
 		m, err := srv.TryRecv()
@@ -241,8 +225,7 @@ func TestInteropFrozenLibzmqClientReconnectsAfterThaw(t *testing.T) {
 		got = append(got, int(seq))
 	}
 	before := len(got)
-	p.Signal(syscall.SIGCONT)
-	thawed = true
+	thaw()
 	waitFor(t, mon, socket.EventHandshakeSucceeded)
 	for got[len(got)-1] != count-1 {
 		recv()

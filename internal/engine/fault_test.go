@@ -217,33 +217,16 @@ func TestFrozenClientIsDroppedAndReconnectsAfterThaw(t *testing.T) {
 		t.Fatal(err)
 	}
 	firstID := <-ids
-	if err := p.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	thawed := false
-	defer func() {
-		if !thawed {
-			p.Signal(syscall.SIGCONT)
-		}
-	}()
-	// Bound from the issue: the heartbeat timeout (300 ms) drops a frozen
-	// peer; 10 s leaves room for a loaded 2-core machine.
-	start := time.Now()
-	e := waitEvent(t, mon, socket.EventDisconnected)
-	if !errors.Is(e.Err, socket.ErrHeartbeatTimeout) {
-		t.Fatalf("frozen client dropped for %v, want the heartbeat timeout", e.Err)
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		t.Fatalf("frozen client dropped only after %v", d)
-	}
+	thaw := harness.Freeze(t, p)
+	// The heartbeat timeout (300 ms) drops a frozen peer.
+	harness.WaitHeartbeatDrop(t, mon, "client")
 	// Its routing id is gone: routing to it fails at once (libzmq's
 	// EHOSTUNREACH).
 	if err := srv.TryRoute([]byte("late"), firstID); !errors.Is(err, socket.ErrHostUnreachable) {
 		t.Fatalf("route to the dropped client: %v, want ErrHostUnreachable", err)
 	}
 	frozenAt := len(seqLines(t, p, "ok"))
-	p.Signal(syscall.SIGCONT)
-	thawed = true
+	thaw()
 	waitEvent(t, mon, socket.EventHandshakeSucceeded)
 	if _, err := p.WaitLine(fmt.Sprintf("ok %d", frozenAt+200), 60*time.Second); err != nil {
 		t.Fatal(err)
@@ -312,31 +295,15 @@ func TestFrozenServerIsDroppedAndTrafficResumesAfterThaw(t *testing.T) {
 	for seq := 0; seq < 100; seq++ {
 		request(seq)
 	}
-	if err := p.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	thawed := false
-	defer func() {
-		if !thawed {
-			p.Signal(syscall.SIGCONT)
-		}
-	}()
-	start := time.Now()
-	e := waitEvent(t, mon, socket.EventDisconnected)
-	if !errors.Is(e.Err, socket.ErrHeartbeatTimeout) {
-		t.Fatalf("frozen server dropped for %v, want the heartbeat timeout", e.Err)
-	}
-	if d := time.Since(start); d > 10*time.Second { // issue's bound, generous for 2 loaded cores
-		t.Fatalf("frozen server dropped only after %v", d)
-	}
+	thaw := harness.Freeze(t, p)
+	harness.WaitHeartbeatDrop(t, mon, "server")
 	// A reconnect reaches the frozen process's backlog and times out in
 	// the handshake.
-	e = waitEvent(t, mon, socket.EventHandshakeFailed)
+	e := waitEvent(t, mon, socket.EventHandshakeFailed)
 	if msg := e.Err.Error(); !strings.Contains(msg, "timed out") && !strings.Contains(msg, "timeout") {
 		t.Fatalf("reconnect to a frozen server failed with %v, want a handshake timeout", e.Err)
 	}
-	p.Signal(syscall.SIGCONT)
-	thawed = true
+	thaw()
 	waitEvent(t, mon, socket.EventHandshakeSucceeded)
 	for seq := 100; seq < 200; seq++ {
 		request(seq)
