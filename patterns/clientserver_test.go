@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -60,6 +61,24 @@ func endpoints(t *testing.T) map[string]string {
 	}
 }
 
+// serverOn returns a Server of zctx with opts bound to ep, and the bound
+// endpoint. A tcp6 endpoint on a machine without an IPv6 loopback skips
+// the test.
+func serverOn(t *testing.T, zctx *socket.Ctx, opts Options, ep string) (*Server, string) {
+	t.Helper()
+	srv, err := NewServer(zctx, opts)
+	must(t, err)
+	if err := srv.Bind(ep); err != nil {
+		if strings.HasPrefix(ep, "tcp://[") {
+			t.Skipf("no IPv6 loopback here: %v", err)
+		}
+		t.Fatal(err)
+	}
+	bound, err := srv.LastEndpoint()
+	must(t, err)
+	return srv, bound
+}
+
 // echoServer answers every message with the same body until ctx ends. If
 // peers is not nil, it gets the Peer of each message while it has room.
 func echoServer(ctx context.Context, srv *Server, peers chan<- *socket.Peer) {
@@ -83,20 +102,7 @@ func TestClientServerEchoEveryTransport(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := testCtx(t)
 			zctx := newCtx(t)
-			srv, err := NewServer(zctx, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := srv.Bind(ep); err != nil {
-				if name == "tcp6" {
-					t.Skipf("no IPv6 loopback here: %v", err)
-				}
-				t.Fatal(err)
-			}
-			bound, err := srv.LastEndpoint()
-			if err != nil {
-				t.Fatal(err)
-			}
+			srv, bound := serverOn(t, zctx, Options{}, ep)
 			sctx, stop := context.WithCancel(ctx)
 			var wg sync.WaitGroup
 			wg.Add(1)

@@ -51,20 +51,7 @@ func TestSendConcatEveryTransport(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := testCtx(t)
 			zctx := newCtx(t)
-			srv, err := NewServer(zctx, su.srv)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := srv.Bind(su.ep); err != nil {
-				if name == "tcp6" {
-					t.Skipf("no IPv6 loopback here: %v", err)
-				}
-				t.Fatal(err)
-			}
-			bound, err := srv.LastEndpoint()
-			if err != nil {
-				t.Fatal(err)
-			}
+			srv, bound := serverOn(t, zctx, su.srv, su.ep)
 			cli, err := NewClient(zctx, su.cli)
 			if err != nil {
 				t.Fatal(err)

@@ -306,9 +306,7 @@ func TestInteropLibzmqScatterToGather(t *testing.T) {
 	env := interop.Require(t)
 	g, err := NewGather(newCtx(t), Options{})
 	must(t, err)
-	must(t, g.Bind("tcp://127.0.0.1:*"))
-	bound, err := g.LastEndpoint()
-	must(t, err)
+	bound := bindLoopback(t, g)
 	p := env.Start(t, "--type", "scatter", "--connect", bound, "--mode", "send", "--count", "1000", "--size", "64")
 	ctx := testCtx(t)
 	for i := 0; i < 1000; i++ {

@@ -35,17 +35,21 @@ func mustKey[K any](t *testing.T, parse func(string) (K, error), s string) K {
 func boundServer(t *testing.T, opts Options) (*Server, string) {
 	t.Helper()
 	srv, err := NewServer(newCtx(t), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
-		t.Fatal(err)
-	}
-	ep, err := srv.LastEndpoint()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return srv, ep
+	must(t, err)
+	return srv, bindLoopback(t, srv)
+}
+
+// bindLoopback binds s to a free tcp port on the loopback interface and
+// returns the endpoint to connect to.
+func bindLoopback(t *testing.T, s interface {
+	Bind(string) error
+	LastEndpoint() (string, error)
+}) string {
+	t.Helper()
+	must(t, s.Bind("tcp://127.0.0.1:*"))
+	ep, err := s.LastEndpoint()
+	must(t, err)
+	return ep
 }
 
 // dialClient returns a Client with opts, connected to ep.

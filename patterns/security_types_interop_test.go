@@ -88,9 +88,7 @@ func TestInteropSecureGatherScatter(t *testing.T) {
 		t.Run(sp.name+"/libzmq scatter to zmesh gather", func(t *testing.T) {
 			g, err := NewGather(newCtx(t), Options{Mechanism: sp.server(t), Auth: sp.serverAuth(t)})
 			must(t, err)
-			must(t, g.Bind("tcp://127.0.0.1:*"))
-			ep, err := g.LastEndpoint()
-			must(t, err)
+			ep := bindLoopback(t, g)
 			p := env.Start(t, append([]string{"--type", "scatter", "--connect", ep, "--mode", "send", "--count", "100", "--size", "64"}, sp.zpeerClient...)...)
 			for i := 0; i < 100; i++ {
 				m, err := g.Recv(testCtx(t))
@@ -160,10 +158,8 @@ func TestInteropSecureRadioDish(t *testing.T) {
 		t.Run(sp.name+"/libzmq radio to zmesh dish", func(t *testing.T) {
 			d, err := NewDish(newCtx(t), Options{Mechanism: sp.server(t), Auth: sp.serverAuth(t)})
 			must(t, err)
-			must(t, d.Bind("tcp://127.0.0.1:*"))
+			ep := bindLoopback(t, d)
 			must(t, d.Join("g"))
-			ep, err := d.LastEndpoint()
-			must(t, err)
 			p := env.Start(t, append([]string{"--type", "radio", "--connect", ep, "--group", "g", "--mode", "send", "--count", "20000", "--interval", "1", "--size", "32", "--timeout", "30000"}, sp.zpeerClient...)...)
 			for i := 0; i < 10; i++ {
 				m, err := d.Recv(testCtx(t))
@@ -195,10 +191,8 @@ func TestInteropSecureRadioDish(t *testing.T) {
 			d, err := NewDish(newCtx(t), Options{Mechanism: sp.server(t), Auth: sp.serverAuth(t)})
 			must(t, err)
 			mon := d.Monitor()
-			must(t, d.Bind("tcp://127.0.0.1:*"))
+			ep := bindLoopback(t, d)
 			must(t, d.Join("g"))
-			ep, err := d.LastEndpoint()
-			must(t, err)
 			p := env.Start(t, append([]string{"--type", "radio", "--connect", ep, "--group", "g", "--mode", "send",
 				"--count", "100000", "--interval", "1", "--size", "32", "--timeout", "30000"}, sp.wrongClient...)...)
 			e := waitFor(t, mon, socket.EventHandshakeFailed)

@@ -3,6 +3,7 @@ package patterns
 import (
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -27,7 +28,7 @@ func TestRadioDishOverUDP(t *testing.T) {
 				pc, _ := net.ListenPacket("udp4", "127.0.0.1:0")
 				port := pc.LocalAddr().(*net.UDPAddr).Port
 				pc.Close()
-				bind = strings.Replace(bind, "*", itoa(port), 1)
+				bind = strings.Replace(bind, "*", strconv.Itoa(port), 1)
 			}
 			if err := d.Bind(bind); err != nil {
 				t.Fatal(err)
@@ -109,15 +110,4 @@ func TestUDPOnlyForRadioAndDish(t *testing.T) {
 	if err := d.Connect("udp://127.0.0.1:5555"); !errors.Is(err, socket.ErrNotSupported) {
 		t.Fatalf("dish connect udp: %v", err)
 	}
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for n > 0 || i == len(b) {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"io"
+	"strconv"
 	"testing"
 
 	"github.com/zmesh/zmesh/socket"
@@ -118,20 +119,9 @@ func BenchmarkFairQueue(b *testing.B) {
 func byteSize(n int) string {
 	switch {
 	case n >= 1024 && n%1024 == 0:
-		return itoa(n/1024) + "KiB"
+		return strconv.Itoa(n/1024) + "KiB"
 	}
-	return itoa(n) + "B"
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for n > 0 || i == len(b) {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
+	return strconv.Itoa(n) + "B"
 }
 
 var _ io.Reader = (*loopReader)(nil)
