@@ -39,6 +39,18 @@ func boundServer(t *testing.T, opts Options) (*Server, string) {
 	return srv, bindLoopback(t, srv)
 }
 
+// curveServer starts a zmesh Server with CURVE (the interop server key)
+// that admits only the interop client key.
+func curveServer(t *testing.T) (*Server, string) {
+	t.Helper()
+	auth := &mechanism.Auth{}
+	auth.AllowKey(mustKey(t, mechanism.ParsePublicKey, interop.ClientPublic))
+	return boundServer(t, Options{
+		Mechanism: &mechanism.CurveServer{SecretKey: mustKey(t, mechanism.ParseSecretKey, interop.ServerSecret)},
+		Auth:      auth,
+	})
+}
+
 // bindLoopback binds s to a free tcp port on the loopback interface and
 // returns the endpoint to connect to.
 func bindLoopback(t *testing.T, s interface {
@@ -188,12 +200,7 @@ func TestSecureMechanismsThroughEngine(t *testing.T) {
 
 func TestInteropCurveLibzmqClientToServer(t *testing.T) {
 	env := interop.Require(t)
-	auth := &mechanism.Auth{}
-	auth.AllowKey(mustKey(t, mechanism.ParsePublicKey, interop.ClientPublic))
-	srv, ep := boundServer(t, Options{
-		Mechanism: &mechanism.CurveServer{SecretKey: mustKey(t, mechanism.ParseSecretKey, interop.ServerSecret)},
-		Auth:      auth,
-	})
+	srv, ep := curveServer(t)
 	// Record who the server saw, from inside its echo loop's messages.
 	peers := serveEcho(t, srv)
 	for _, size := range []string{"0", "222", "223", "65536", "1048576"} {
@@ -290,12 +297,7 @@ func TestInteropCurveHeartbeatsInsideMessages(t *testing.T) {
 
 func TestInteropCurveLibzmqClientWithUnlistedKeyIsRefused(t *testing.T) {
 	env := interop.Require(t)
-	auth := &mechanism.Auth{}
-	auth.AllowKey(mustKey(t, mechanism.ParsePublicKey, interop.ClientPublic))
-	srv, ep := boundServer(t, Options{
-		Mechanism: &mechanism.CurveServer{SecretKey: mustKey(t, mechanism.ParseSecretKey, interop.ServerSecret)},
-		Auth:      auth,
-	})
+	srv, ep := curveServer(t)
 	// Our ERROR "400" reaches libzmq as an authentication failure.
 	libzmqClientDenied(t, env, srv, ep, "event HANDSHAKE_FAILED_AUTH 400",
 		"--curve-client", interop.ServerPublic, "--curve-public", interop.OtherPublic, "--curve-secret", interop.OtherSecret)

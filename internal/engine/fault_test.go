@@ -96,10 +96,7 @@ func TestKilledPeerMessagesFollowLibzmqRules(t *testing.T) {
 			const total, size = 30000, 4096
 			ep := harness.RestartableEndpoint(t)
 			sink := func() *interop.Peer {
-				p := harness.Start(t, "--type", tc.peerType, "--bind", ep, "--mode", "sink", "--timeout", "100s")
-				if _, err := p.Bound(30 * time.Second); err != nil {
-					t.Fatal(err)
-				}
+				p, _ := harness.StartBound(t, "--type", tc.peerType, "--bind", ep, "--mode", "sink", "--timeout", "100s")
 				return p
 			}
 			p1 := sink()
@@ -249,11 +246,7 @@ func TestFrozenClientIsDroppedAndReconnectsAfterThaw(t *testing.T) {
 // reconnects fail at the handshake timeout and are retried; after SIGCONT a
 // handshake succeeds and requests get their replies again.
 func TestFrozenServerIsDroppedAndTrafficResumesAfterThaw(t *testing.T) {
-	p := harness.Start(t, "--type", "server", "--bind", "tcp://127.0.0.1:*", "--mode", "echo", "--timeout", "100s")
-	ep, err := p.Bound(30 * time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, ep := harness.StartBound(t, "--type", "server", "--bind", "tcp://127.0.0.1:*", "--mode", "echo", "--timeout", "100s")
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
 	cli, err := patterns.NewClient(zctx, socket.Options{
@@ -320,10 +313,7 @@ func TestServerRestartedUnderLoad(t *testing.T) {
 	const senders, restarts = 4, 3
 	ep := harness.RestartableEndpoint(t)
 	start := func() *interop.Peer {
-		p := harness.Start(t, "--type", "server", "--bind", ep, "--mode", "echo", "--timeout", "100s")
-		if _, err := p.Bound(30 * time.Second); err != nil {
-			t.Fatal(err)
-		}
+		p, _ := harness.StartBound(t, "--type", "server", "--bind", ep, "--mode", "echo", "--timeout", "100s")
 		return p
 	}
 	p := start()

@@ -30,6 +30,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/zmesh/zmesh/internal/interop"
 )
@@ -61,6 +62,18 @@ func Start(t testing.TB, args ...string) *interop.Peer {
 	t.Helper()
 	env := &interop.Env{Zpeer: Binary(t)}
 	return env.Start(t, args...)
+}
+
+// StartBound is Start for a faultpeer that binds (--bind): it returns once
+// the peer is listening, with the endpoint it bound.
+func StartBound(t testing.TB, args ...string) (*interop.Peer, string) {
+	t.Helper()
+	p := Start(t, args...)
+	ep, err := p.Bound(30 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, ep
 }
 
 // RaiseFileLimit lifts this process's soft limit on open files to at least
