@@ -14,7 +14,7 @@ const (
 	EventConnected                               // a connect's transport is up
 	EventConnectFailed                           // a connect attempt failed
 	EventConnectRetried                          // a reconnect attempt is starting
-	EventConnectStopped                          // a connect gave up (protocol error): no more retries
+	EventConnectStopped                          // a connect gave up for good; Err says why
 	EventHandshakeSucceeded                      // a connection's handshake completed
 	EventHandshakeFailed                         // a handshake failed; Err says why
 	EventDisconnected                            // a live connection ended; Err says why

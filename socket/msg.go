@@ -13,7 +13,7 @@ type RoutingID uint32
 // bodies of at most this many bytes are carved from a slab shared with
 // other received bodies (so keeping a small part of one keeps the slab
 // alive), longer ones have memory of their own.
-const MaxSharedBody = bodypool.Min
+const MaxSharedBody = 1 << 10 // = bodypool.Min, which the pools serve above
 
 // MaxDatagram is the largest UDP datagram sent or accepted, as libzmq's
 // buffers: one byte of group length, the group, then the body.

@@ -8,6 +8,12 @@ import (
 	"github.com/zmesh/zmesh/internal/ctxstate"
 )
 
+func TestMaxSharedBodyIsWherePoolsStart(t *testing.T) {
+	if got, want := MaxSharedBody, bodypool.Min; got != want {
+		t.Fatalf("MaxSharedBody %d, the body pools start above %d", got, want)
+	}
+}
+
 func TestRelease(t *testing.T) {
 	for _, n := range []int{0, 16, MaxSharedBody, MaxSharedBody + 1, 5000, 64 << 10, bodypool.Max, bodypool.Max + 1} {
 		m := Msg{Body: bodypool.New(n), pooled: true}
