@@ -118,13 +118,11 @@
 // Every section type also implements yaml.Unmarshaler with these rules, so
 // it can sit inside a larger struct that yaml.v3 decodes.
 //
-// # Sections of your own
+// # Sections of other packages
 //
-// A program whose file holds sections of its own beside these (package
-// store's volumes and storages) reads the file with ParseYAML and decodes
-// it with a Decoder: Decoder.Mapping walks a mapping by a table of Fields,
-// Decoder.Section hands this package's sections to their decoders, and
-// Scalar, Text, Int, Bool and Duration read values, expanding ${VAR} on
-// the way. Its own sections then follow the rules above, and its errors are
-// *Error values of the same form (see ExampleDecoder).
+// Package store/server puts its volumes and storages beside these sections
+// in one file. It decodes the whole file with the module's internal YAML
+// decoder (internal/yamlx) and hands these sections to DecodeSection, so
+// that every section follows the rules and the grammar above, and its
+// errors are *Error values of the same form.
 package config

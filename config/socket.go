@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/zmesh/zmesh/internal/yamlx"
 	"math"
 	"time"
 
@@ -421,25 +422,25 @@ func attach(s endpointer, what string, connect, bind []Endpoint) error {
 
 // The YAML keys of each socket type, built from the pieces below.
 
-func (c *ClientConfig) fields() []Field {
+func (c *ClientConfig) fields() []yamlx.Field {
 	return socketFields("client", &c.Connect, &c.Bind, false, false, &c.Heartbeat, &c.Mechanism, &c.Extras,
 		sendFields(&c.SendHWM, &c.SendTimeout), recvFields(&c.RecvHWM, &c.RecvTimeout))
 }
 
-func (c *ServerConfig) fields() []Field {
+func (c *ServerConfig) fields() []yamlx.Field {
 	return socketFields("server", &c.Connect, &c.Bind, false, false, &c.Heartbeat, &c.Mechanism, &c.Extras,
 		sendFields(&c.SendHWM, &c.SendTimeout), recvFields(&c.RecvHWM, &c.RecvTimeout))
 }
 
-func (c *RadioConfig) fields() []Field {
+func (c *RadioConfig) fields() []yamlx.Field {
 	return socketFields("radio", &c.Connect, &c.Bind, true, false, &c.Heartbeat, &c.Mechanism, &c.Extras,
-		sendFields(&c.SendHWM, &c.SendTimeout), []Field{boolField("no_drop", &c.NoDrop)})
+		sendFields(&c.SendHWM, &c.SendTimeout), []yamlx.Field{boolField("no_drop", &c.NoDrop)})
 }
 
-func (c *DishConfig) fields() []Field {
+func (c *DishConfig) fields() []yamlx.Field {
 	fs := socketFields("dish", &c.Connect, &c.Bind, false, true, &c.Heartbeat, &c.Mechanism, &c.Extras,
-		recvFields(&c.RecvHWM, &c.RecvTimeout), []Field{{Key: "groups", Decode: func(d *Decoder, path string, n *yaml.Node) error {
-			return d.groups(path, n, &c.Groups)
+		recvFields(&c.RecvHWM, &c.RecvTimeout), []yamlx.Field{{Key: "groups", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
+			return groups(d, path, n, &c.Groups)
 		}}})
 	// A dish never lingers (libzmq forces 0), so linger is not a dish key.
 	out := fs[:0]
@@ -451,12 +452,12 @@ func (c *DishConfig) fields() []Field {
 	return out
 }
 
-func (c *ScatterConfig) fields() []Field {
+func (c *ScatterConfig) fields() []yamlx.Field {
 	return socketFields("scatter", &c.Connect, &c.Bind, false, false, &c.Heartbeat, &c.Mechanism, &c.Extras,
 		sendFields(&c.SendHWM, &c.SendTimeout))
 }
 
-func (c *GatherConfig) fields() []Field {
+func (c *GatherConfig) fields() []yamlx.Field {
 	return socketFields("gather", &c.Connect, &c.Bind, false, false, &c.Heartbeat, &c.Mechanism, &c.Extras,
 		recvFields(&c.RecvHWM, &c.RecvTimeout))
 }
@@ -465,11 +466,11 @@ func (c *GatherConfig) fields() []Field {
 // own. udpConnect and udpBind say where udp endpoints are allowed (a
 // radio connects to them, a dish binds them).
 func socketFields(sock string, connect, bind *[]Endpoint, udpConnect, udpBind bool, hb *socket.Heartbeat,
-	m *mechanism.Mechanism, x *Extras, own ...[]Field) []Field {
-	fs := []Field{
+	m *mechanism.Mechanism, x *Extras, own ...[]yamlx.Field) []yamlx.Field {
+	fs := []yamlx.Field{
 		endpointsField("connect", connect, endpointRule{connect: true, udp: udpConnect, socket: sock}),
 		endpointsField("bind", bind, endpointRule{udp: udpBind, socket: sock}),
-		{Key: "heartbeat", Decode: func(d *Decoder, path string, n *yaml.Node) error { return d.heartbeat(path, n, hb) }},
+		{Key: "heartbeat", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error { return heartbeat(d, path, n, hb) }},
 		mechanismField(m),
 	}
 	for _, o := range own {
@@ -478,15 +479,15 @@ func socketFields(sock string, connect, bind *[]Endpoint, udpConnect, udpBind bo
 	return append(fs, x.fields()...)
 }
 
-func sendFields(hwm *int, timeout *time.Duration) []Field {
-	return []Field{
+func sendFields(hwm *int, timeout *time.Duration) []yamlx.Field {
+	return []yamlx.Field{
 		hwmField("send_hwm", "send_high_water_mark", hwm),
 		timeoutField("send_timeout", timeout, "TrySend"),
 	}
 }
 
-func recvFields(hwm *int, timeout *time.Duration) []Field {
-	return []Field{
+func recvFields(hwm *int, timeout *time.Duration) []yamlx.Field {
+	return []yamlx.Field{
 		hwmField("recv_hwm", "recv_high_water_mark", hwm),
 		timeoutField("recv_timeout", timeout, "TryRecv"),
 	}
@@ -494,8 +495,8 @@ func recvFields(hwm *int, timeout *time.Duration) []Field {
 
 // hwmField decodes a high-water mark: a non-negative integer that fits
 // libzmq's int, 0 meaning no limit (socket.Unlimited).
-func hwmField(key, alias string, dst *int) Field {
-	return Field{Key: key, Aliases: []string{alias}, Decode: func(d *Decoder, path string, n *yaml.Node) error {
+func hwmField(key, alias string, dst *int) yamlx.Field {
+	return yamlx.Field{Key: key, Aliases: []string{alias}, Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
 		v := int64(-1)
 		if err := d.Int64(path, n, &v, 0, math.MaxInt32, "a non-negative integer"); err != nil {
 			return err
@@ -514,19 +515,19 @@ func hwmField(key, alias string, dst *int) Field {
 // timeoutField decodes a send or receive timeout. libzmq reads a zero
 // timeout as "never block"; zmesh's Options read 0 as "no timeout", so an
 // explicit 0 is refused rather than silently meaning the opposite.
-func timeoutField(key string, dst *time.Duration, try string) Field {
-	return Field{Key: key, Decode: func(d *Decoder, path string, n *yaml.Node) error {
-		return d.Duration(path, n, dst, DurationSpec{Positive: true,
+func timeoutField(key string, dst *time.Duration, try string) yamlx.Field {
+	return yamlx.Field{Key: key, Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
+		return d.Duration(path, n, dst, yamlx.DurationSpec{Positive: true,
 			ZeroHint: " (null means no timeout; for a call that never blocks use " + try + ")"})
 	}}
 }
 
-func boolField(key string, dst *bool) Field {
-	return Field{Key: key, Decode: func(d *Decoder, path string, n *yaml.Node) error { return d.Bool(path, n, dst) }}
+func boolField(key string, dst *bool) yamlx.Field {
+	return yamlx.Field{Key: key, Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error { return d.Bool(path, n, dst) }}
 }
 
-func durationField(key string, dst *time.Duration, spec DurationSpec) Field {
-	return Field{Key: key, Decode: func(d *Decoder, path string, n *yaml.Node) error { return d.Duration(path, n, dst, spec) }}
+func durationField(key string, dst *time.Duration, spec yamlx.DurationSpec) yamlx.Field {
+	return yamlx.Field{Key: key, Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error { return d.Duration(path, n, dst, spec) }}
 }
 
 // maxHeartbeat is libzmq-rs's contract for heartbeat intervals and
@@ -534,20 +535,20 @@ func durationField(key string, dst *time.Duration, spec DurationSpec) Field {
 const maxHeartbeat = math.MaxInt32 * time.Millisecond
 
 // heartbeat decodes {interval, timeout, ttl}. Null means no heartbeat.
-func (d *Decoder) heartbeat(path string, n *yaml.Node, dst *socket.Heartbeat) error {
+func heartbeat(d *yamlx.Decoder, path string, n *yaml.Node, dst *socket.Heartbeat) error {
 	var hb socket.Heartbeat
-	err := d.mapping(path, n, "a heartbeat {interval, timeout, ttl}", []Field{
-		durationField("interval", &hb.Interval, DurationSpec{Positive: true, Max: maxHeartbeat,
+	err := d.Fields(path, n, "a heartbeat {interval, timeout, ttl}", []yamlx.Field{
+		durationField("interval", &hb.Interval, yamlx.DurationSpec{Positive: true, Max: maxHeartbeat,
 			ZeroHint: " (to turn heartbeats off, leave heartbeat out or set it to null)"}),
-		durationField("timeout", &hb.Timeout, DurationSpec{Positive: true, Max: maxHeartbeat,
+		durationField("timeout", &hb.Timeout, yamlx.DurationSpec{Positive: true, Max: maxHeartbeat,
 			ZeroHint: " (null means the same as the interval)"}),
-		durationField("ttl", &hb.TTL, DurationSpec{Positive: true, Max: socket.MaxTTL,
+		durationField("ttl", &hb.TTL, yamlx.DurationSpec{Positive: true, Max: socket.MaxTTL,
 			ZeroHint: " (null sends no TTL)"}),
 	})
 	if err != nil {
 		return err
 	}
-	if r, _ := d.Resolve(path, n); r != nil && !IsNull(r) && hb.Interval == 0 {
+	if r, _ := d.Resolve(path, n); r != nil && !yamlx.IsNull(r) && hb.Interval == 0 {
 		return d.Errorf(r, path, ErrMissing, nil, "missing key interval (a heartbeat needs one)")
 	}
 	*dst = hb
@@ -556,7 +557,7 @@ func (d *Decoder) heartbeat(path string, n *yaml.Node, dst *socket.Heartbeat) er
 
 // groups decodes a dish's groups: text of at most patterns.MaxGroupLen
 // bytes, no NUL, each once (Dish.Join refuses a second join).
-func (d *Decoder) groups(path string, n *yaml.Node, dst *[]string) error {
+func groups(d *yamlx.Decoder, path string, n *yaml.Node, dst *[]string) error {
 	var gs []string
 	seen := make(map[string]int)
 	err := d.Seq(path, n, "group names", func(path string, item *yaml.Node) error {
@@ -571,7 +572,7 @@ func (d *Decoder) groups(path string, n *yaml.Node, dst *[]string) error {
 			return d.Errorf(item, path, ErrValue, socket.ErrInvalidInput, "a group cannot contain a NUL byte")
 		}
 		if i, dup := seen[g]; dup {
-			return d.Errorf(item, path, ErrConflict, nil, "group %s is already listed (item %d)", Quote(g), i)
+			return d.Errorf(item, path, ErrConflict, nil, "group %s is already listed (item %d)", yamlx.Quote(g), i)
 		}
 		seen[g] = len(gs)
 		gs = append(gs, g)
@@ -591,35 +592,35 @@ func containsNUL(s string) bool {
 }
 
 // fields are the YAML keys of Extras.
-func (x *Extras) fields() []Field {
-	return []Field{
-		durationField("linger", &x.Linger, DurationSpec{Word: "forever", WordValue: -1}),
-		durationField("reconnect_interval", &x.ReconnectInterval, DurationSpec{Positive: true, Word: "off", WordValue: -1,
+func (x *Extras) fields() []yamlx.Field {
+	return []yamlx.Field{
+		durationField("linger", &x.Linger, yamlx.DurationSpec{Word: "forever", WordValue: -1}),
+		durationField("reconnect_interval", &x.ReconnectInterval, yamlx.DurationSpec{Positive: true, Word: "off", WordValue: -1,
 			ZeroHint: ` (null means the default, 100ms; "off" turns reconnection off)`}),
-		durationField("reconnect_interval_max", &x.ReconnectIntervalMax, DurationSpec{}),
-		durationField("connect_timeout", &x.ConnectTimeout, DurationSpec{Positive: true,
+		durationField("reconnect_interval_max", &x.ReconnectIntervalMax, yamlx.DurationSpec{}),
+		durationField("connect_timeout", &x.ConnectTimeout, yamlx.DurationSpec{Positive: true,
 			ZeroHint: " (null leaves it to the system)"}),
-		durationField("handshake_timeout", &x.HandshakeTimeout, DurationSpec{Positive: true, Word: "off", WordValue: -1,
+		durationField("handshake_timeout", &x.HandshakeTimeout, yamlx.DurationSpec{Positive: true, Word: "off", WordValue: -1,
 			ZeroHint: ` (null means the default, 30s; "off" means no bound)`}),
-		{Key: "max_msg_size", Decode: func(d *Decoder, path string, n *yaml.Node) error {
+		{Key: "max_msg_size", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
 			return d.Int64(path, n, &x.MaxMsgSize, 0, math.MaxInt64, "a non-negative number of bytes")
 		}},
-		{Key: "max_connections", Decode: func(d *Decoder, path string, n *yaml.Node) error {
+		{Key: "max_connections", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
 			return d.Int(path, n, &x.MaxConnections, 0, math.MaxInt32, "a non-negative integer")
 		}},
-		{Key: "send_buffer", Decode: func(d *Decoder, path string, n *yaml.Node) error {
+		{Key: "send_buffer", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
 			return d.Int(path, n, &x.SendBuffer, 0, math.MaxInt32, "a non-negative number of bytes")
 		}},
-		{Key: "recv_buffer", Decode: func(d *Decoder, path string, n *yaml.Node) error {
+		{Key: "recv_buffer", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
 			return d.Int(path, n, &x.RecvBuffer, 0, math.MaxInt32, "a non-negative number of bytes")
 		}},
 		boolField("immediate", &x.Immediate),
-		{Key: "auth", Decode: func(d *Decoder, path string, n *yaml.Node) error {
-			if r, err := d.Resolve(path, n); err != nil || IsNull(r) {
+		{Key: "auth", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
+			if r, err := d.Resolve(path, n); err != nil || yamlx.IsNull(r) {
 				return err
 			}
 			a := new(AuthConfig)
-			if err := d.mapping(path, n, "an auth section", a.fields()); err != nil {
+			if err := d.Fields(path, n, "an auth section", a.fields()); err != nil {
 				return err
 			}
 			x.Auth = a

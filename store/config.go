@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/zmesh/zmesh/config"
+	"github.com/zmesh/zmesh/internal/yamlx"
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/keyexpr"
 )
@@ -147,11 +148,11 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig parses a configuration held in data; name is used in
 // errors. ${VAR} references read the process environment.
 func ParseConfig(name string, data []byte) (*Config, error) {
-	root, err := config.ParseYAML(name, data)
+	root, err := yamlx.ParseYAML(name, data)
 	if err != nil {
 		return nil, err
 	}
-	d := &decoder{Decoder: config.Decoder{File: name}}
+	d := &decoder{Decoder: yamlx.Decoder{File: name}}
 	c := &Config{Name: name}
 	if root == nil {
 		root = &yaml.Node{Kind: yaml.MappingNode, Line: 1, Column: 1}
@@ -166,16 +167,16 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 // auth sections by package config's own rules, the rest by the rules
 // below (Zenoh's, where they differ), with errors of the same form.
 type decoder struct {
-	config.Decoder
+	yamlx.Decoder
 }
 
 // quote quotes a value for a message, as package config does.
-func quote(s string) string { return config.Quote(s) }
+func quote(s string) string { return yamlx.Quote(s) }
 
 // field is a key whose value decode decodes (store's fields need no
 // Decoder argument: they close over theirs).
-func field(key string, required bool, decode func(path string, n *yaml.Node) error) config.Field {
-	return config.Field{Key: key, Required: required, Decode: func(_ *config.Decoder, path string, n *yaml.Node) error {
+func field(key string, required bool, decode func(path string, n *yaml.Node) error) yamlx.Field {
+	return yamlx.Field{Key: key, Required: required, Decode: func(_ *yamlx.Decoder, path string, n *yaml.Node) error {
 		return decode(path, n)
 	}}
 }
@@ -183,8 +184,8 @@ func field(key string, required bool, decode func(path string, n *yaml.Node) err
 // mapping decodes the mapping n by fields: an unknown key is an error
 // that lists the known ones, unless rest is set and takes it (a backend's
 // options). Merge keys (<<) are refused in these sections.
-func (d *decoder) mapping(path string, n *yaml.Node, what string, fields []config.Field, rest func(path, key string, k, v *yaml.Node) error) error {
-	return d.Mapping(path, n, config.Mapping{What: what, Fields: fields, Rest: rest, NoMerge: true, Named: true})
+func (d *decoder) mapping(path string, n *yaml.Node, what string, fields []yamlx.Field, rest func(path, key string, k, v *yaml.Node) error) error {
+	return d.Mapping(path, n, yamlx.Mapping{What: what, Fields: fields, Rest: rest, NoMerge: true, Named: true})
 }
 
 // entries calls each for every key and value of the mapping n, in order,
@@ -314,7 +315,7 @@ func (d *decoder) value(path string, n *yaml.Node) (any, error) {
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
 		for i, it := range n.Content {
-			x, err := d.value(config.Index(path, i), it)
+			x, err := d.value(yamlx.Index(path, i), it)
 			if err != nil {
 				return nil, err
 			}
@@ -341,13 +342,13 @@ func (d *decoder) value(path string, n *yaml.Node) (any, error) {
 
 // section is a socket or auth section, decoded with package config's
 // rules into the value made by set, unless it is null (absent).
-func (d *decoder) section(key string, set func(n *yaml.Node) config.Section) config.Field {
+func (d *decoder) section(key string, set func(n *yaml.Node) config.Section) yamlx.Field {
 	return field(key, false, func(path string, n *yaml.Node) error {
 		r, err := d.Resolve(path, n)
-		if err != nil || config.IsNull(r) {
+		if err != nil || yamlx.IsNull(r) {
 			return err
 		}
-		return d.Section(path, n, set(n))
+		return config.DecodeSection(&d.Decoder, path, n, set(n))
 	})
 }
 
@@ -355,7 +356,7 @@ func (d *decoder) section(key string, set func(n *yaml.Node) config.Section) con
 // each other.
 func (d *decoder) config(root *yaml.Node, c *Config) error {
 	var serverNode, storagesNode *yaml.Node
-	err := d.mapping("", root, "a storage server configuration", []config.Field{
+	err := d.mapping("", root, "a storage server configuration", []yamlx.Field{
 		d.section("server", func(n *yaml.Node) config.Section {
 			serverNode = n
 			c.Server = new(config.ServerConfig)
@@ -367,7 +368,7 @@ func (d *decoder) config(root *yaml.Node, c *Config) error {
 		field("requests", false, func(path string, n *yaml.Node) error {
 			r := &c.Requests
 			off := time.Duration(-1)
-			return d.mapping(path, n, "the requests section", []config.Field{
+			return d.mapping(path, n, "the requests section", []yamlx.Field{
 				field("workers", false, func(p string, n *yaml.Node) error { return d.count(p, n, &r.Workers, "a number of goroutines") }),
 				field("query_workers", false, func(p string, n *yaml.Node) error {
 					return d.count(p, n, &r.QueryWorkers, "a number of goroutines")
@@ -404,7 +405,7 @@ func (d *decoder) config(root *yaml.Node, c *Config) error {
 }
 
 func (d *decoder) gc(path string, n *yaml.Node, g *GCConfig) error {
-	return d.mapping(path, n, "a garbage_collection section", []config.Field{
+	return d.mapping(path, n, "a garbage_collection section", []yamlx.Field{
 		field("period", false, func(p string, n *yaml.Node) error { return d.duration(p, n, &g.Period, nil) }),
 		field("lifespan", false, func(p string, n *yaml.Node) error { return d.duration(p, n, &g.Lifespan, nil) }),
 	}, nil)
@@ -425,7 +426,7 @@ func (d *decoder) options(opts backend.Options) func(path, key string, _, v *yam
 func (d *decoder) volume(path, name string, k, n *yaml.Node) (VolumeConfig, error) {
 	vc := VolumeConfig{Name: name, Kind: name, Options: backend.Options{}, line: k.Line, column: k.Column}
 	kindAt, kindPath := k, path
-	err := d.mapping(path, n, "a volume", []config.Field{
+	err := d.mapping(path, n, "a volume", []yamlx.Field{
 		field("kind", false, func(p string, n *yaml.Node) error {
 			kindAt, kindPath = n, p
 			return d.text(p, n, &vc.Kind, "a volume kind such as fs")
@@ -458,7 +459,7 @@ func (d *decoder) storage(path, name string, k, n *yaml.Node) (StorageConfig, er
 		sc.ReadOnly = sc.ReadOnly || ro
 		return nil
 	})
-	err := d.mapping(path, n, "a storage", []config.Field{
+	err := d.mapping(path, n, "a storage", []yamlx.Field{
 		field("key_expr", true, func(p string, n *yaml.Node) error {
 			if err := d.text(p, n, &sc.KeyExpr, "a key expression such as demo/**"); err != nil {
 				return err
@@ -492,7 +493,7 @@ func (d *decoder) storage(path, name string, k, n *yaml.Node) (StorageConfig, er
 				return d.text(p, n, &sc.Volume, "a volume name, or {id: <volume>, <storage options>}")
 			}
 			sc.Options = backend.Options{}
-			return d.mapping(p, n, "a storage's volume", []config.Field{
+			return d.mapping(p, n, "a storage's volume", []yamlx.Field{
 				field("id", true, func(p string, n *yaml.Node) error { return d.text(p, n, &sc.Volume, "a volume name") }),
 				readOnly,
 			}, d.options(sc.Options))
@@ -504,7 +505,7 @@ func (d *decoder) storage(path, name string, k, n *yaml.Node) (StorageConfig, er
 		return sc, err
 	}
 	if sc.StripPrefix != "" && !keyexpr.Includes(sc.StripPrefix+"/**", sc.KeyExpr) {
-		return sc, d.Errorf(stripAt, config.Join(path, "strip_prefix"), config.ErrValue, nil,
+		return sc, d.Errorf(stripAt, yamlx.Join(path, "strip_prefix"), config.ErrValue, nil,
 			"strip_prefix %s does not prefix every key of key_expr %s (it must be whole chunks of key_expr's literal start)",
 			quote(sc.StripPrefix), quote(sc.KeyExpr))
 	}
@@ -524,7 +525,7 @@ func (d *decoder) check(c *Config, root, serverNode, storagesNode *yaml.Node) er
 	slices.Sort(names)
 	for _, s := range c.Storages {
 		if !slices.Contains(names, s.Volume) {
-			return d.Errorf(s.volumeAt, config.Join(config.Join("storages", s.Name), "volume"), config.ErrValue, nil,
+			return d.Errorf(s.volumeAt, yamlx.Join(yamlx.Join("storages", s.Name), "volume"), config.ErrValue, nil,
 				"unknown volume %s (declared: %s)", quote(s.Volume), strings.Join(names, ", "))
 		}
 	}

@@ -1,4 +1,4 @@
-package config
+package yamlx
 
 import (
 	"bytes"
@@ -28,9 +28,9 @@ import (
 // those tables, so it never descends deeper than the configuration's own
 // shape, however the YAML is nested.
 //
-// The Decoder is exported so that packages which put sections of their own
-// beside this package's in one file (package store) decode them with the
-// same rules and errors, rather than with a copy of this file.
+// Package config decodes its socket sections with it, and package
+// store/server its volumes and storages beside them, so that one file
+// follows one set of rules and one grammar (see the package doc).
 
 // Limits against hostile files: aliases can make a small file describe a
 // huge tree (the "billion laughs"), and merge keys can recurse.
@@ -42,10 +42,9 @@ const (
 
 // Decoder decodes the node tree of one YAML document (see ParseYAML)
 // strictly, with this package's rules, and reports each problem as an
-// *Error naming the file, line, column and setting. This package's sections
-// are decoded by it; a package that adds sections of its own to a
-// configuration file (package store's volumes and storages) decodes them
-// with the same Decoder, so that the whole file follows one set of rules:
+// *Error naming the file, line, column and setting. Package config's
+// sections are decoded by it, and so are package store/server's volumes
+// and storages, so that the whole file follows one set of rules:
 //
 //   - a mapping is decoded by a table of Fields: an unknown key, a key given
 //     twice and a missing required key are errors (Mapping);
@@ -108,8 +107,9 @@ type Mapping struct {
 	Named bool
 }
 
-// mapping decodes n by fields, with this package's own key errors.
-func (d *Decoder) mapping(path string, n *yaml.Node, what string, fields []Field) error {
+// Fields decodes the mapping n by fields, with the key errors that suggest
+// the closest key (Mapping with only What and Fields set).
+func (d *Decoder) Fields(path string, n *yaml.Node, what string, fields []Field) error {
 	return d.Mapping(path, n, Mapping{What: what, Fields: fields})
 }
 
@@ -149,9 +149,9 @@ func IsNull(n *yaml.Node) bool {
 	return n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
 }
 
-// describe says what a node is, for "got ..." in errors. text is the
+// Describe says what a node is, for "got ..." in errors. text is the
 // scalar's value after expansion.
-func describe(n *yaml.Node, text string) string {
+func Describe(n *yaml.Node, text string) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
@@ -224,7 +224,7 @@ func (d *Decoder) pairs(path string, n *yaml.Node, depth int, merged bool, out [
 				return nil, err
 			}
 			if it.Kind != yaml.MappingNode {
-				return nil, d.Errorf(it, path, ErrType, nil, "want a mapping (or a list of mappings) after <<, got %s", describe(it, it.Value))
+				return nil, d.Errorf(it, path, ErrType, nil, "want a mapping (or a list of mappings) after <<, got %s", Describe(it, it.Value))
 			}
 			if out, err = d.pairs(path, it, depth+1, true, out); err != nil {
 				return nil, err
@@ -247,7 +247,7 @@ func (d *Decoder) Mapping(path string, n *yaml.Node, m Mapping) error {
 		n = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
 	}
 	if n.Kind != yaml.MappingNode {
-		return d.Errorf(n, path, ErrType, nil, "want %s (a mapping), got %s", m.What, describe(n, n.Value))
+		return d.Errorf(n, path, ErrType, nil, "want %s (a mapping), got %s", m.What, Describe(n, n.Value))
 	}
 	var ps []pair
 	if m.NoMerge {
@@ -270,7 +270,7 @@ func (d *Decoder) Mapping(path string, n *yaml.Node, m Mapping) error {
 			return err
 		}
 		if k.Kind != yaml.ScalarNode {
-			return d.Errorf(k, path, ErrType, nil, "want a key name, got %s", describe(k, ""))
+			return d.Errorf(k, path, ErrType, nil, "want a key name, got %s", Describe(k, ""))
 		}
 		if m.NoMerge && k.ShortTag() == "!!merge" {
 			return d.Errorf(k, path, ErrUnknownKey, nil, "merge keys (<<) are not supported in %s", m.What)
@@ -408,7 +408,7 @@ func (d *Decoder) Seq(path string, n *yaml.Node, what string, each func(path str
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		return d.Errorf(n, path, ErrType, nil, "want a list of %s, got %s", what, describe(n, n.Value))
+		return d.Errorf(n, path, ErrType, nil, "want a list of %s, got %s", what, Describe(n, n.Value))
 	}
 	for i, it := range n.Content {
 		if err := each(Index(path, i), it); err != nil {
@@ -438,7 +438,7 @@ func (d *Decoder) Scalar(path string, n *yaml.Node, want string) (text, tag stri
 		if IsNull(n) {
 			return "", "!!null", n, nil
 		}
-		return "", "", n, d.Errorf(n, path, ErrType, nil, "want %s, got %s", want, describe(n, ""))
+		return "", "", n, d.Errorf(n, path, ErrType, nil, "want %s, got %s", want, Describe(n, ""))
 	}
 	text, tag = n.Value, n.ShortTag()
 	if tag == "!!str" && strings.Contains(text, "${") {
@@ -612,16 +612,6 @@ func (d *Decoder) Duration(path string, n *yaml.Node, dst *time.Duration, spec D
 	}
 	*dst = v
 	return nil
-}
-
-// Section decodes n, at path, into a section of this package (a
-// *ServerConfig, an *AuthConfig, ...) with this Decoder: its file,
-// environment and limits, and errors whose paths start with path. It
-// decodes a null n as the section's defaults; to leave an optional section
-// out (nil) when its value is null, check IsNull on the resolved node
-// first.
-func (d *Decoder) Section(path string, n *yaml.Node, into Section) error {
-	return into.decodeNode(d, path, n)
 }
 
 // ParseYAML reads data, named name in errors, as one YAML document and
