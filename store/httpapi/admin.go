@@ -13,6 +13,7 @@ import (
 
 	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/server"
 )
 
 // Admin routes (the path after AdminPrefix):
@@ -32,11 +33,11 @@ type Overview struct {
 	// Server is what the admin space reports (store.AdminKey).
 	Server store.ServerInfo `json:"server"`
 	// Storages are the storages' statuses.
-	Storages []store.StorageStatus `json:"storages"`
+	Storages []server.StorageStatus `json:"storages"`
 	// Volumes are the volumes' statuses.
-	Volumes []store.VolumeStatus `json:"volumes"`
+	Volumes []server.VolumeStatus `json:"volumes"`
 	// Health is the storages' health.
-	Health store.HealthReport `json:"health"`
+	Health server.HealthReport `json:"health"`
 }
 
 // authorized checks the bearer token in constant time (over hashes, so
@@ -195,11 +196,11 @@ func (h *Handler) writeVolume(w http.ResponseWriter, r *http.Request, name strin
 func (h *Handler) adminFailed(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusBadGateway
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, server.ErrNotFound):
 		code = http.StatusNotFound
-	case errors.Is(err, store.ErrInUse), errors.Is(err, backend.ErrInUse):
+	case errors.Is(err, server.ErrInUse), errors.Is(err, backend.ErrInUse):
 		code = http.StatusConflict
-	case errors.Is(err, store.ErrInvalidOptions), errors.Is(err, backend.ErrInvalidConfig), errors.Is(err, backend.ErrUnknownKind):
+	case errors.Is(err, server.ErrInvalidOptions), errors.Is(err, backend.ErrInvalidConfig), errors.Is(err, backend.ErrUnknownKind):
 		code = http.StatusBadRequest
 	case errors.Is(err, store.ErrClosed):
 		code = http.StatusServiceUnavailable
@@ -234,8 +235,8 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 // the backend's storage options), read_only, garbage_collection {period,
 // lifespan} (durations as "30s" or numbers of seconds). Unknown fields are
 // refused.
-func StorageConfigFromJSON(name string, body map[string]any) (store.StorageConfig, error) {
-	sc := store.StorageConfig{Name: name}
+func StorageConfigFromJSON(name string, body map[string]any) (server.StorageConfig, error) {
+	sc := server.StorageConfig{Name: name}
 	known := []string{"key_expr", "strip_prefix", "volume", "read_only", "garbage_collection"}
 	for k := range body {
 		if !slices.Contains(known, k) {
@@ -323,8 +324,8 @@ func StorageConfigFromJSON(name string, body map[string]any) (store.StorageConfi
 // VolumeConfigFromJSON reads a volume's configuration from an admin PUT's
 // JSON object: kind (default: the volume's name, as in YAML) and the
 // backend's volume options.
-func VolumeConfigFromJSON(name string, body map[string]any) (store.VolumeConfig, error) {
-	vc := store.VolumeConfig{Name: name, Kind: name, Options: backend.Options{}}
+func VolumeConfigFromJSON(name string, body map[string]any) (server.VolumeConfig, error) {
+	vc := server.VolumeConfig{Name: name, Kind: name, Options: backend.Options{}}
 	for k, v := range body {
 		if k == "kind" {
 			s, ok := v.(string)

@@ -16,9 +16,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/internal/prom"
 	"github.com/zmesh/zmesh/store/proto"
+	"github.com/zmesh/zmesh/store/server"
 )
 
 // Reserved paths. Everything else is a key expression.
@@ -48,17 +48,17 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Handler is the HTTP face of a store.Server: an http.Handler for the
+// Handler is the HTTP face of a server.Server: an http.Handler for the
 // routes the package comment lists. It is safe for concurrent use.
 type Handler struct {
-	srv     *store.Server
+	srv     *server.Server
 	token   []byte // empty: admin routes off
 	log     *slog.Logger
 	metrics httpMetrics
 }
 
 // NewHandler returns the HTTP face of srv.
-func NewHandler(srv *store.Server, opts Options) *Handler {
+func NewHandler(srv *server.Server, opts Options) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}

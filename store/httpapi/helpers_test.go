@@ -20,6 +20,7 @@ import (
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/memory"
 	"github.com/zmesh/zmesh/store/httpapi"
+	"github.com/zmesh/zmesh/store/server"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -41,18 +42,18 @@ func must(t testing.TB, err error) {
 // socket client.
 type env struct {
 	t    testing.TB
-	srv  *store.Server
+	srv  *server.Server
 	url  string
 	cli  *store.Client
 	http *http.Client
 }
 
-func mem(name, ke string) store.Storage {
-	return store.Storage{Name: name, KeyExpr: ke, Store: memory.New(), Volume: "memory"}
+func mem(name, ke string) server.Storage {
+	return server.Storage{Name: name, KeyExpr: ke, Store: memory.New(), Volume: "memory"}
 }
 
 // newEnv starts a server with opts (Socket filled in) and its HTTP face.
-func newEnv(t testing.TB, opts store.Options, hopts httpapi.Options) *env {
+func newEnv(t testing.TB, opts server.Options, hopts httpapi.Options) *env {
 	t.Helper()
 	zctx := socket.NewCtx(quiet)
 	t.Cleanup(func() { zctx.Close() })
@@ -64,7 +65,7 @@ func newEnv(t testing.TB, opts store.Options, hopts httpapi.Options) *env {
 	if opts.Logger == nil {
 		opts.Logger = quiet
 	}
-	srv, err := store.NewServer(testCtx(t), opts)
+	srv, err := server.NewServer(testCtx(t), opts)
 	must(t, err)
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
