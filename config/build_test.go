@@ -138,11 +138,11 @@ sockets:
 
 func TestBuildFailureClosesTheSocket(t *testing.T) {
 	zctx := newCtx(t)
-	first := &ServerConfig{Bind: []Endpoint{"inproc://taken"}}
+	first := &ServerConfig{Common{Bind: []Endpoint{"inproc://taken"}}}
 	if _, err := first.Build(zctx); err != nil {
 		t.Fatal(err)
 	}
-	second := &ServerConfig{Bind: []Endpoint{"inproc://taken"}}
+	second := &ServerConfig{Common{Bind: []Endpoint{"inproc://taken"}}}
 	s, err := second.Build(zctx)
 	if !errors.Is(err, socket.ErrAddrInUse) || s != nil {
 		t.Fatalf("second bind: %v, %v", s, err)
@@ -151,11 +151,11 @@ func TestBuildFailureClosesTheSocket(t *testing.T) {
 		t.Errorf("error %q does not say what failed", err)
 	}
 	// Go-built configs are checked by the socket.
-	bad := &ClientConfig{Connect: []Endpoint{"tcp://nowhere"}}
+	bad := &ClientConfig{Common{Connect: []Endpoint{"tcp://nowhere"}}}
 	if _, err := bad.Build(zctx); !errors.Is(err, socket.ErrInvalidInput) {
 		t.Fatalf("bad endpoint: %v", err)
 	}
-	if _, err := (&ClientConfig{SendTimeout: -1}).Build(zctx); !errors.Is(err, socket.ErrInvalidInput) {
+	if _, err := (&ClientConfig{Common{Socket: socket.Options{SendTimeout: -1}}}).Build(zctx); !errors.Is(err, socket.ErrInvalidInput) {
 		t.Fatalf("negative timeout: %v", err)
 	}
 	if _, err := (&DishConfig{Groups: []string{"a", "a"}}).Build(zctx); !errors.Is(err, socket.ErrInvalidInput) {
@@ -257,7 +257,7 @@ server:
 		t.Fatal(err)
 	}
 	ep, _ := srv.LastEndpoint()
-	good := &ClientConfig{Connect: []Endpoint{Endpoint(ep)}, Mechanism: mechanism.PlainClient{Username: "admin", Password: "s3cret"}}
+	good := &ClientConfig{Common{Connect: []Endpoint{Endpoint(ep)}, Socket: socket.Options{Mechanism: mechanism.PlainClient{Username: "admin", Password: "s3cret"}}}}
 	cli, err := good.Build(zctx)
 	if err != nil {
 		t.Fatal(err)
@@ -265,6 +265,6 @@ server:
 	if m := roundTrip(t, cli, srv); m.Peer.UserID != "admin" {
 		t.Fatalf("user id %q", m.Peer.UserID)
 	}
-	bad := &ClientConfig{Connect: []Endpoint{Endpoint(ep)}, Mechanism: mechanism.PlainClient{Username: "admin", Password: "guess"}}
+	bad := &ClientConfig{Common{Connect: []Endpoint{Endpoint(ep)}, Socket: socket.Options{Mechanism: mechanism.PlainClient{Username: "admin", Password: "guess"}}}}
 	refused(t, zctx, bad, ep)
 }

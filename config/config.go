@@ -82,21 +82,22 @@ func (s *SocketConfig) Type() string {
 	return ""
 }
 
-// extras returns the Extras of the socket, whatever its type.
-func (s *SocketConfig) extras() *Extras {
+// common returns the Common part of the socket, whatever its type; nil if
+// no field is set.
+func (s *SocketConfig) common() *Common {
 	switch {
 	case s.Client != nil:
-		return &s.Client.Extras
+		return &s.Client.Common
 	case s.Server != nil:
-		return &s.Server.Extras
+		return &s.Server.Common
 	case s.Radio != nil:
-		return &s.Radio.Extras
+		return &s.Radio.Common
 	case s.Dish != nil:
-		return &s.Dish.Extras
+		return &s.Dish.Common
 	case s.Scatter != nil:
-		return &s.Scatter.Extras
+		return &s.Scatter.Common
 	case s.Gather != nil:
-		return &s.Gather.Extras
+		return &s.Gather.Common
 	}
 	return nil
 }
@@ -236,72 +237,21 @@ func (c *Config) shareAuth() error {
 		return err
 	}
 	c.Authenticator = a
-	var all []*Extras
-	for _, x := range []interface{ get() *Extras }{c.Client, c.Server, c.Radio, c.Dish, c.Scatter, c.Gather} {
-		if e := x.get(); e != nil {
-			all = append(all, e)
-		}
-	}
+	all := []*SocketConfig{{Client: c.Client}, {Server: c.Server}, {Radio: c.Radio}, {Dish: c.Dish}, {Scatter: c.Scatter}, {Gather: c.Gather}}
 	names := make([]string, 0, len(c.Sockets))
 	for name := range c.Sockets {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if e := c.Sockets[name].extras(); e != nil {
-			all = append(all, e)
-		}
+		all = append(all, c.Sockets[name])
 	}
-	for _, e := range all {
-		if e.Auth == nil && e.Authenticator == nil {
-			e.Authenticator = a
+	for _, s := range all {
+		if x := s.common(); x != nil && x.Auth == nil && x.Socket.Auth == nil {
+			x.Socket.Auth = a
 		}
 	}
 	return nil
-}
-
-// get returns a section's Extras; nil for a nil section. (The nil checks
-// are needed because a nil *ClientConfig in an interface is not nil.)
-func (c *ClientConfig) get() *Extras {
-	if c == nil {
-		return nil
-	}
-	return &c.Extras
-}
-
-func (c *ServerConfig) get() *Extras {
-	if c == nil {
-		return nil
-	}
-	return &c.Extras
-}
-
-func (c *RadioConfig) get() *Extras {
-	if c == nil {
-		return nil
-	}
-	return &c.Extras
-}
-
-func (c *DishConfig) get() *Extras {
-	if c == nil {
-		return nil
-	}
-	return &c.Extras
-}
-
-func (c *ScatterConfig) get() *Extras {
-	if c == nil {
-		return nil
-	}
-	return &c.Extras
-}
-
-func (c *GatherConfig) get() *Extras {
-	if c == nil {
-		return nil
-	}
-	return &c.Extras
 }
 
 // namedSockets decodes sockets: {name: {type: {...}}, ...}.

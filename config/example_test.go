@@ -90,7 +90,7 @@ server:
 	if err != nil {
 		log.Fatal(err)
 	}
-	pub, _ := cfg.Server.Mechanism.(*mechanism.CurveServer).PublicKey()
+	pub, _ := cfg.Server.Socket.Mechanism.(*mechanism.CurveServer).PublicKey()
 	fmt.Println("clients need the public key", pub)
 
 	_, err = l.Parse("server.yaml", []byte(`server: {mechanism: {curve_server: {secret: "${CLIENT_SECRET}"}}}`))
@@ -113,7 +113,7 @@ server:
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(cfg.Server.Authenticator == mechanism.Authenticator(cfg.Authenticator))
+	fmt.Println(cfg.Server.Socket.Auth == mechanism.Authenticator(cfg.Authenticator))
 	_ = cfg.Authenticator.AllowAddr("192.168.1.0/24")
 	fmt.Println(cfg.Authenticator.AllowedAddrs())
 	// Output:

@@ -31,16 +31,6 @@ var mechanismNames = []string{`"null"`, "plain_server", "plain_client", "curve_s
 
 const mechanismWant = "a mechanism"
 
-func mechanismField(dst *mechanism.Mechanism) yamlx.Field {
-	return yamlx.Field{Key: "mechanism", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
-		m, err := decodeMechanism(d, path, n)
-		if err == nil && m != nil {
-			*dst = m
-		}
-		return err
-	}}
-}
-
 func decodeMechanism(d *yamlx.Decoder, path string, n *yaml.Node) (mechanism.Mechanism, error) {
 	n, err := d.Resolve(path, n)
 	if err != nil {

@@ -18,7 +18,7 @@ func TestDecodeSectionDecodesThisPackagesSections(t *testing.T) {
 	if err := config.DecodeSection(d, "front", root.Content[1], &srv); err != nil {
 		t.Fatal(err)
 	}
-	if len(srv.Bind) != 1 || srv.SendHWM != 7 {
+	if len(srv.Bind) != 1 || srv.Socket.SendHWM != 7 {
 		t.Errorf("got %+v", srv)
 	}
 	root, err = yamlx.ParseYAML("t.yaml", []byte("front: {send_hwm: -3}\n"))

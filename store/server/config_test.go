@@ -53,7 +53,7 @@ func TestExampleConfig(t *testing.T) {
 		[]config.Endpoint{"tcp://127.0.0.1:7447", "tcp://127.0.0.1:7448", "tcp://127.0.0.1:7449"}) {
 		t.Fatalf("endpoints %v", got)
 	}
-	if c.Server.Heartbeat.Interval != 5*time.Second || c.Radio.SendHWM != 10000 || c.Radio.NoDrop {
+	if c.Server.Socket.Heartbeat.Interval != 5*time.Second || c.Radio.Socket.SendHWM != 10000 || c.Radio.NoDrop {
 		t.Fatalf("socket sections %+v %+v", c.Server, c.Radio)
 	}
 	if c.Requests != (RequestsConfig{Workers: 16, QueryWorkers: 4, QueryQueue: 256, MaxValueSize: 16 << 20,
@@ -109,7 +109,7 @@ func TestParseFullConfig(t *testing.T) {
 	t.Setenv("ZMESH_TEST_ROOT", root)
 	c, err := LoadConfig("testdata/full.yaml")
 	must(t, err)
-	if c.Name != "testdata/full.yaml" || c.Server.SendHWM != 500 || !c.Radio.NoDrop || c.Gather == nil || c.Auth == nil {
+	if c.Name != "testdata/full.yaml" || c.Server.Socket.SendHWM != 500 || !c.Radio.NoDrop || c.Gather == nil || c.Auth == nil {
 		t.Fatalf("sockets %+v", c)
 	}
 	if c.Requests != (RequestsConfig{Workers: 3, QueryWorkers: 2, QueryQueue: 10, MaxValueSize: 2048, MaxDrift: -1, Timeout: time.Minute}) {

@@ -2,14 +2,15 @@ package server
 
 import (
 	"context"
-	"fmt"
-	"github.com/zmesh/zmesh/store"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/zmesh/zmesh/config"
+	"github.com/zmesh/zmesh/mechanism"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
+	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
 
 	// The volume kinds a configuration can always use. Other backends
@@ -75,108 +76,25 @@ func (c *Config) Open(ctx context.Context, zctx *socket.Ctx, logger *slog.Logger
 		configs = append(configs, &kept)
 	}
 
-	var auth *config.AuthConfig
-	if c.Auth != nil {
-		auth = c.Auth
-	}
-	// withAuth gives a socket section without its own auth the file's.
-	withAuth := func(x *config.Extras) error {
-		if auth == nil || x.Auth != nil || x.Authenticator != nil {
-			return nil
-		}
-		a, err := auth.Build()
-		if err != nil {
-			return &config.Error{File: c.Name, Path: "auth", Kind: config.ErrValue, Msg: err.Error(), Err: err}
-		}
-		x.Authenticator = a
-		return nil
-	}
 	maxValue := c.Requests.MaxValueSize
 	if maxValue <= 0 {
 		maxValue = DefaultMaxValueSize
 	}
 	opts := Options{
-		Storages: storages, named: named, storageConfigs: configs, Logger: logger,
+		Storages: storages, Logger: logger,
 		Workers: c.Requests.Workers, QueryWorkers: c.Requests.QueryWorkers, QueryQueue: c.Requests.QueryQueue,
 		MaxValueSize: maxValue, MaxDrift: c.Requests.MaxDrift, RequestTimeout: c.Requests.Timeout,
 		GCPeriod: c.GarbageCollection.Period, TombstoneLifespan: c.GarbageCollection.Lifespan,
 	}
-
-	// The request socket.
-	sc := config.ServerConfig{Bind: []config.Endpoint{store.DefaultEndpoint}}
-	if c.Server != nil {
-		sc = *c.Server
-	}
-	if err := withAuth(&sc.Extras); err != nil {
+	sockets, err := c.sockets(zctx, logger, maxValue)
+	if err != nil {
 		return nil, err
 	}
-	so, err := sc.Options()
-	if err != nil {
-		return nil, &config.Error{File: c.Name, Path: "server", Kind: config.ErrValue, Msg: err.Error(), Err: err}
-	}
-	socketDefaults(&so, logger)
-	if so.MaxMsgSize == 0 {
-		// Room for the largest value plus key, encoding and header, so an
-		// oversized value is answered TOO_LARGE; anything much larger
-		// drops the connection before it is read into memory.
-		so.MaxMsgSize = int64(maxValue) + 1<<20
-	}
-	srvSock, err := patterns.NewServer(zctx, so)
-	if err != nil {
-		return nil, fmt.Errorf("store: server socket: %w", err)
-	}
-	undo = append(undo, func() { srvSock.Close() })
-	if opts.Endpoints, err = attach(srvSock, c.Name, "server", sc.Connect, sc.Bind); err != nil {
-		return nil, err
-	}
-	opts.Socket = srvSock
-
-	if c.Radio != nil {
-		rc := *c.Radio
-		if err := withAuth(&rc.Extras); err != nil {
-			return nil, err
-		}
-		ro, err := rc.Options()
-		if err != nil {
-			return nil, &config.Error{File: c.Name, Path: "radio", Kind: config.ErrValue, Msg: err.Error(), Err: err}
-		}
-		socketDefaults(&ro, logger)
-		radio, err := patterns.NewRadio(zctx, ro, patterns.RadioOptions{NoDrop: rc.NoDrop})
-		if err != nil {
-			return nil, fmt.Errorf("store: radio socket: %w", err)
-		}
-		undo = append(undo, func() { radio.Close() })
-		if opts.FeedEndpoints, err = attach(radio, c.Name, "radio", rc.Connect, rc.Bind); err != nil {
-			return nil, err
-		}
-		opts.Feed = radio
-	}
-
-	if c.Gather != nil {
-		gc := *c.Gather
-		if err := withAuth(&gc.Extras); err != nil {
-			return nil, err
-		}
-		gopts, err := gc.Options()
-		if err != nil {
-			return nil, &config.Error{File: c.Name, Path: "gather", Kind: config.ErrValue, Msg: err.Error(), Err: err}
-		}
-		socketDefaults(&gopts, logger)
-		if gopts.MaxMsgSize == 0 {
-			gopts.MaxMsgSize = int64(maxValue) + 1<<20
-		}
-		gather, err := patterns.NewGather(zctx, gopts)
-		if err != nil {
-			return nil, fmt.Errorf("store: gather socket: %w", err)
-		}
-		undo = append(undo, func() { gather.Close() })
-		if opts.IngestEndpoints, err = attach(gather, c.Name, "gather", gc.Connect, gc.Bind); err != nil {
-			return nil, err
-		}
-		opts.Ingest = gather
-	}
-
-	return NewServer(ctx, opts)
+	undo = append(undo, sockets.close)
+	opts.Socket, opts.Endpoints = sockets.server, sockets.endpoints
+	opts.Feed, opts.FeedEndpoints = sockets.radio, sockets.feedEndpoints
+	opts.Ingest, opts.IngestEndpoints = sockets.gather, sockets.ingestEndpoints
+	return newServer(ctx, opts, opened{named: named, configs: configs})
 }
 
 // volume returns the volume called name; "memory" exists without being
@@ -190,48 +108,84 @@ func (c *Config) volume(name string) VolumeConfig {
 	return VolumeConfig{Name: name, Kind: "memory"}
 }
 
-// socketDefaults fills what a storage server wants that a socket
-// section left unset.
-func socketDefaults(o *socket.Options, logger *slog.Logger) {
-	if o.Linger == 0 {
-		o.Linger = DefaultLinger
-	}
-	if o.Logger == nil {
-		o.Logger = logger
+// builtSockets are the sockets Config.sockets built, with the endpoints
+// each is attached to.
+type builtSockets struct {
+	server                                    *patterns.Server
+	radio                                     *patterns.Radio
+	gather                                    *patterns.Gather
+	endpoints, feedEndpoints, ingestEndpoints []string
+}
+
+// close closes the sockets built so far.
+func (b *builtSockets) close() {
+	for _, s := range []interface{ Close() error }{b.server, b.radio, b.gather} {
+		if !isNilSocket(s) {
+			s.Close()
+		}
 	}
 }
 
-// endpointSocket is what attach needs of a socket.
-type endpointSocket interface {
-	Connect(string) error
-	Bind(string) error
-	LastEndpoint() (string, error)
-}
+// sockets builds the request socket (on DefaultEndpoint without a server
+// section), and the radio and gather sockets if the file has them, each
+// with package config's Build and the server's defaults: a linger of
+// DefaultLinger, so that a server shutting down still sends the answers it
+// finished; the server's logger; and, for the sockets that carry values, a
+// message size bound with room for the largest value plus key, encoding
+// and header, so that an oversized value is answered TOO_LARGE while
+// anything much larger drops the connection before it is read into memory.
+// A section without an auth section of its own uses the file's. On error,
+// what was built is closed.
+func (c *Config) sockets(zctx *socket.Ctx, logger *slog.Logger, maxValue int) (_ *builtSockets, err error) {
+	b := &builtSockets{}
+	defer func() {
+		if err != nil {
+			b.close()
+		}
+	}()
+	var shared mechanism.Authenticator
+	if c.Auth != nil {
+		a, err := c.Auth.Build()
+		if err != nil {
+			return nil, &config.Error{File: c.Name, Path: "auth", Kind: config.ErrValue, Msg: err.Error(), Err: err}
+		}
+		shared = a
+	}
+	withAuth := func(x config.Common) config.Common {
+		if shared != nil && x.Auth == nil && x.Socket.Auth == nil {
+			x.Socket.Auth = shared
+		}
+		return x
+	}
+	fail := func(what string, err error) error {
+		msg := strings.TrimPrefix(err.Error(), "config: "+what+": ")
+		return &config.Error{File: c.Name, Path: what, Kind: config.ErrValue, Msg: msg, Err: err}
+	}
+	defaults := socket.Options{Linger: DefaultLinger, Logger: logger}
+	carrying := defaults
+	carrying.MaxMsgSize = int64(maxValue) + 1<<20
 
-// attach connects, then binds (package config's order), and returns the
-// endpoints as they can be reached: connect endpoints as given, bound ones
-// with their port resolved ("tcp://127.0.0.1:*" becomes the real port).
-func attach(s endpointSocket, file, what string, connect, bind []config.Endpoint) ([]string, error) {
-	var eps []string
-	fail := func(op string, ep config.Endpoint, err error) error {
-		msg := fmt.Sprintf("%s %s: %v", op, ep, err)
-		return &config.Error{File: file, Path: what, Kind: config.ErrValue, Msg: msg, Err: err}
+	sc := config.ServerConfig{Common: config.Common{Bind: []config.Endpoint{store.DefaultEndpoint}}}
+	if c.Server != nil {
+		sc = *c.Server
 	}
-	for _, ep := range connect {
-		if err := s.Connect(string(ep)); err != nil {
-			return nil, fail("connect", ep, err)
-		}
-		eps = append(eps, string(ep))
+	sc.Common = withAuth(sc.Common)
+	if b.server, b.endpoints, err = sc.BuildWith(zctx, carrying); err != nil {
+		return nil, fail("server", err)
 	}
-	for _, ep := range bind {
-		if err := s.Bind(string(ep)); err != nil {
-			return nil, fail("bind", ep, err)
+	if c.Radio != nil {
+		rc := *c.Radio
+		rc.Common = withAuth(rc.Common)
+		if b.radio, b.feedEndpoints, err = rc.BuildWith(zctx, defaults); err != nil {
+			return nil, fail("radio", err)
 		}
-		last, err := s.LastEndpoint()
-		if err != nil || last == "" {
-			last = string(ep)
-		}
-		eps = append(eps, last)
 	}
-	return eps, nil
+	if c.Gather != nil {
+		gc := *c.Gather
+		gc.Common = withAuth(gc.Common)
+		if b.gather, b.ingestEndpoints, err = gc.BuildWith(zctx, carrying); err != nil {
+			return nil, fail("gather", err)
+		}
+	}
+	return b, nil
 }

@@ -106,13 +106,17 @@ type Options struct {
 
 	// Logger receives the server's logs; nil means slog.Default().
 	Logger *slog.Logger
+}
 
-	// named are the volumes Config.Open built, by name: runtime
-	// management can open more storages in them, and remove them.
-	named []*volume
-	// storageConfigs are the configurations of Storages, index for index,
-	// when Config.Open built them; the admin space reports them.
-	storageConfigs []*StorageConfig
+// opened is what Config.Open gives a server beside its Options: the
+// volumes it created, by name (runtime management can open more storages
+// in them, and remove them), and the configuration of each storage, index
+// for index with Options.Storages (Storages reports them). A Server made
+// with NewServer has neither: its volumes, if any, are Options.Volumes,
+// which have no names.
+type opened struct {
+	named   []*volume
+	configs []*StorageConfig
 }
 
 // Stats are counters of what a Server did since it started.
@@ -190,6 +194,15 @@ type Server struct {
 // retained (see Storage), and returns a Server ready to Serve. On error
 // nothing is closed: the sockets and stores are still the caller's.
 func NewServer(ctx context.Context, opts Options) (*Server, error) {
+	return newServer(ctx, opts, opened{})
+}
+
+// newServer is NewServer for a server whose volumes and storages Config.Open
+// made (see opened).
+func newServer(ctx context.Context, opts Options, op opened) (*Server, error) {
+	if ctx == nil {
+		return nil, fmt.Errorf("%w: nil context", ErrInvalidOptions)
+	}
 	if opts.Socket == nil {
 		return nil, fmt.Errorf("%w: no request socket", ErrInvalidOptions)
 	}
@@ -256,17 +269,17 @@ func NewServer(ctx context.Context, opts Options) (*Server, error) {
 		}
 		names[cfg.Name] = true
 		var sc *StorageConfig
-		if i < len(opts.storageConfigs) {
-			sc = opts.storageConfigs[i]
+		if i < len(op.configs) {
+			sc = op.configs[i]
 		}
-		st, err := s.newStorage(ctx, cfg, sc, kindOf(opts.named, cfg.Volume))
+		st, err := s.newStorage(ctx, cfg, sc, kindOf(op.named, cfg.Volume))
 		if err != nil {
 			s.abortReq()
 			return nil, err
 		}
 		storages = append(storages, st)
 	}
-	s.cur.Store(newView(storages, opts.named, s.makeInfo()))
+	s.cur.Store(newView(storages, op.named, s.makeInfo()))
 	return s, nil
 }
 
