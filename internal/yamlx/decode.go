@@ -545,15 +545,20 @@ func (d *Decoder) Int(path string, n *yaml.Node, dst *int, lo, hi int64, want st
 	return nil
 }
 
-// Bool decodes true or false (YAML's booleans: also True and FALSE, but
-// not yes, on or "true"). Null leaves dst as it is.
+// Bool decodes true or false: YAML's booleans (also True and FALSE), not
+// yes, on, 1 or the text "true" (quoted), which are refused with a message
+// that says how to write the value. Null leaves dst as it is.
 func (d *Decoder) Bool(path string, n *yaml.Node, dst *bool) error {
 	text, tag, n, err := d.Scalar(path, n, "true or false")
 	if err != nil || tag == "!!null" {
 		return err
 	}
 	if tag != "!!bool" {
-		return d.Errorf(n, path, ErrType, nil, "want true or false, got %s", Quote(text))
+		hint := ""
+		if tag == "!!str" && (strings.EqualFold(text, "true") || strings.EqualFold(text, "false")) {
+			hint = " (quoted, it is text: write true or false without quotes)"
+		}
+		return d.Errorf(n, path, ErrType, nil, "want true or false, got %s%s", Quote(text), hint)
 	}
 	var v bool
 	if err := (&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: text}).Decode(&v); err != nil {
@@ -561,6 +566,18 @@ func (d *Decoder) Bool(path string, n *yaml.Node, dst *bool) error {
 	}
 	*dst = v
 	return nil
+}
+
+// UnitHint explains why text, which is not a duration, was refused when it
+// is a bare number (" (a number needs a unit: write 30s, not 30; ...)"),
+// and is empty otherwise. Every reader of durations in this module gives it,
+// so that the rule reads the same from YAML and from JSON.
+func UnitHint(text string) string {
+	t := strings.TrimSpace(text)
+	if _, err := strconv.ParseFloat(t, 64); err != nil {
+		return ""
+	}
+	return " (a number needs a unit: write " + t + "s, not " + t + "; units are ns, us, ms, s, m and h)"
 }
 
 // DurationSpec says which durations a setting takes (see
@@ -580,8 +597,10 @@ type DurationSpec struct {
 
 // Duration decodes a duration written as time.ParseDuration reads it
 // ("300ms", "1.5s", "1m30s"); spaces between parts are allowed, as
-// libzmq-rs's humantime writes them ("1s 500ms"). Negative durations are
-// refused, and what else spec says. Null leaves dst as it is (not set).
+// libzmq-rs's humantime writes them ("1s 500ms"). A number needs a unit
+// (0 alone is 0): 30 is refused, with a message that says to write 30s.
+// Negative durations are refused, and what else spec says. Null leaves dst
+// as it is (not set).
 func (d *Decoder) Duration(path string, n *yaml.Node, dst *time.Duration, spec DurationSpec) error {
 	want := "a duration such as 300ms or 1s"
 	if spec.Word != "" {
@@ -598,11 +617,7 @@ func (d *Decoder) Duration(path string, n *yaml.Node, dst *time.Duration, spec D
 	v, perr := time.ParseDuration(strings.ReplaceAll(strings.TrimSpace(text), " ", ""))
 	switch {
 	case perr != nil || text == "":
-		hint := ""
-		if _, err := strconv.ParseFloat(text, 64); err == nil {
-			hint = " (a number needs a unit: ns, us, ms, s, m or h)"
-		}
-		return d.Errorf(n, path, ErrValue, nil, "want %s, got %s%s", want, Quote(text), hint)
+		return d.Errorf(n, path, ErrValue, nil, "want %s, got %s%s", want, Quote(text), UnitHint(text))
 	case v < 0:
 		return d.Errorf(n, path, ErrValue, nil, "want a non-negative duration, got %s", Quote(text))
 	case v == 0 && spec.Positive:

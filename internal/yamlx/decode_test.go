@@ -292,7 +292,7 @@ func TestValueMethods(t *testing.T) {
 		spec yamlx.DurationSpec
 		want string
 	}{
-		{"5", yamlx.DurationSpec{}, `t.yaml:1:4: v: want a duration such as 300ms or 1s, got "5" (a number needs a unit: ns, us, ms, s, m or h)`},
+		{"5", yamlx.DurationSpec{}, `t.yaml:1:4: v: want a duration such as 300ms or 1s, got "5" (a number needs a unit: write 5s, not 5; units are ns, us, ms, s, m and h)`},
 		{"-1s", yamlx.DurationSpec{}, `t.yaml:1:4: v: want a non-negative duration, got "-1s"`},
 		{"0s", yamlx.DurationSpec{Positive: true, ZeroHint: " (leave it out)"}, `t.yaml:1:4: v: want a positive duration, got "0s" (leave it out)`},
 		{"2h", yamlx.DurationSpec{Max: time.Hour}, `t.yaml:1:4: v: want at most 1h0m0s, got "2h"`},

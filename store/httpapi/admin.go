@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zmesh/zmesh/internal/yamlx"
 	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/server"
@@ -233,8 +234,8 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 // an admin PUT's JSON object, which are the YAML's: key_expr (required),
 // strip_prefix, volume (required: a volume name, or an object with id and
 // the backend's storage options), read_only, garbage_collection {period,
-// lifespan} (durations as "30s" or numbers of seconds). Unknown fields are
-// refused.
+// lifespan} (durations as strings with a unit, "30s", as in the YAML).
+// Unknown fields are refused.
 func StorageConfigFromJSON(name string, body map[string]any) (server.StorageConfig, error) {
 	sc := server.StorageConfig{Name: name}
 	known := []string{"key_expr", "strip_prefix", "volume", "read_only", "garbage_collection"}
@@ -366,22 +367,21 @@ func plain(v any) any {
 	return v
 }
 
+// duration reads a duration in the configuration's grammar (package
+// config): a string with a unit, "30s" or "1h30m"; a number is refused
+// with a message that says to add the unit.
 func duration(v any) (time.Duration, error) {
 	switch x := v.(type) {
 	case string:
-		d, err := time.ParseDuration(x)
+		d, err := time.ParseDuration(strings.ReplaceAll(strings.TrimSpace(x), " ", ""))
 		if err != nil || d < 0 {
-			return 0, fmt.Errorf("want a duration such as \"30s\", not %q", x)
+			return 0, fmt.Errorf("want a duration such as \"30s\", not %q%s", x, yamlx.UnitHint(x))
 		}
 		return d, nil
 	case json.Number:
-		f, err := x.Float64()
-		if err != nil || f < 0 || f > 1e9 {
-			return 0, fmt.Errorf("want a number of seconds, not %s", x)
-		}
-		return time.Duration(f * float64(time.Second)), nil
+		return 0, fmt.Errorf("want a duration such as \"30s\", not the number %s%s", x, yamlx.UnitHint(x.String()))
 	}
-	return 0, fmt.Errorf("want a duration, not %s", jsonType(v))
+	return 0, fmt.Errorf("want a duration such as \"30s\", not %s", jsonType(v))
 }
 
 func jsonType(v any) string {

@@ -253,7 +253,7 @@ func TestAdminAddRemoveStorage(t *testing.T) {
 	errorText(t, e.want(http.StatusNotFound, "PUT", "/rt/a", "text/plain", "a"))
 
 	body := e.want(http.StatusOK, "PUT", "/@admin/storages/rt", "application/json",
-		`{"key_expr":"rt/**","strip_prefix":"rt","volume":"memory","garbage_collection":{"lifespan":"1h","period":60}}`, bearer...)
+		`{"key_expr":"rt/**","strip_prefix":"rt","volume":"memory","garbage_collection":{"lifespan":"1h","period":"60s"}}`, bearer...)
 	var st server.StorageStatus
 	must(t, json.Unmarshal([]byte(body), &st))
 	if st.Name != "rt" || st.KeyExpr != "rt/**" || st.StripPrefix != "rt" || st.Volume != "memory" || st.Kind != "memory" || !st.Health.Healthy {
@@ -277,7 +277,7 @@ func TestAdminAddRemoveStorage(t *testing.T) {
 	}
 	// The same PUT again changes nothing (the data stays).
 	e.want(http.StatusOK, "PUT", "/@admin/storages/rt", "application/json",
-		`{"key_expr":"rt/**","strip_prefix":"rt","volume":"memory","garbage_collection":{"lifespan":"1h","period":60}}`, bearer...)
+		`{"key_expr":"rt/**","strip_prefix":"rt","volume":"memory","garbage_collection":{"lifespan":"1h","period":"60s"}}`, bearer...)
 	if got := samples(t, e.want(http.StatusOK, "GET", "/rt/**", "", "")); len(got) != 2 {
 		t.Fatalf("an identical PUT replaced the storage: %v", got)
 	}
@@ -325,6 +325,8 @@ func TestAdminBadInput(t *testing.T) {
 		{"/@admin/storages/x", `{"key_expr":"x/**","volume":"memory","colour":"red"}`, 400, "colour"},
 		{"/@admin/storages/x", `{"key_expr":"x/**","volume":"memory","read_only":"yes"}`, 400, "read_only"},
 		{"/@admin/storages/x", `{"key_expr":"x/**","volume":"memory","garbage_collection":{"period":"soon"}}`, 400, "period"},
+		{"/@admin/storages/x", `{"key_expr":"x/**","volume":"memory","garbage_collection":{"period":60}}`, 400,
+			`garbage_collection.period: want a duration such as "30s", not the number 60 (a number needs a unit: write 60s, not 60`},
 		{"/@admin/storages/bad%20name", `{"key_expr":"x/**","volume":"memory"}`, 400, "name"},
 		{"/@admin/volumes/x", `{"kind":"floppy"}`, 400, "floppy"},
 		{"/@admin/volumes/x", `{"kind":"fs","colour":"red"}`, 400, "colour"},

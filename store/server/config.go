@@ -77,8 +77,8 @@ type RequestsConfig struct {
 	Timeout      time.Duration // YAML timeout
 }
 
-// GCConfig is a garbage_collection section: durations as "30s" or as
-// numbers of seconds (Zenoh's way).
+// GCConfig is a garbage_collection section: durations as "30s" or "24h"
+// (package config's grammar: a number needs a unit).
 type GCConfig struct {
 	Period   time.Duration // YAML period
 	Lifespan time.Duration // YAML lifespan
@@ -216,58 +216,16 @@ func (d *decoder) count(path string, n *yaml.Node, dst *int, want string) error 
 	return d.Int(path, n, dst, 0, math.MaxInt32, want)
 }
 
-// boolean decodes true or false; null leaves dst alone. Unlike package
-// config, it takes "true" and "false" as text too, as Zenoh does.
-func (d *decoder) boolean(path string, n *yaml.Node, dst *bool) error {
-	text, tag, n, err := d.Scalar(path, n, "true or false")
-	if err != nil || tag == "!!null" {
-		return err
-	}
-	if (tag == "!!bool" || tag == "!!str") && (text == "true" || text == "false") {
-		*dst = text == "true"
-		return nil
-	}
-	return d.Errorf(n, path, config.ErrType, nil, "want true or false, got %s", quote(text))
-}
-
-// duration decodes "300ms", "1h30m", or a number of seconds (Zenoh's
-// garbage_collection); with off set, "off" gives the value off. Null
-// leaves dst alone.
+// duration decodes a duration in package config's grammar ("30s", "1h";
+// a bare number is refused, with a message saying to add a unit); with off
+// set, "off" gives the value off. 0 is refused: leaving the key out gives
+// the default. Null leaves dst alone.
 func (d *decoder) duration(path string, n *yaml.Node, dst *time.Duration, off *time.Duration) error {
-	want := "a duration such as 30s or 1h (or a number of seconds)"
+	spec := yamlx.DurationSpec{Positive: true, ZeroHint: " (leave the key out for the default)"}
 	if off != nil {
-		want += `, or "off"`
+		spec.Word, spec.WordValue = "off", *off
 	}
-	text, tag, n, err := d.Scalar(path, n, want)
-	if err != nil || tag == "!!null" {
-		return err
-	}
-	if off != nil && text == "off" {
-		*dst = *off
-		return nil
-	}
-	var v time.Duration
-	switch tag {
-	case "!!int", "!!float":
-		secs, perr := strconv.ParseFloat(text, 64)
-		if perr != nil || secs < 0 || secs*float64(time.Second) >= math.MaxInt64 {
-			return d.Errorf(n, path, config.ErrValue, nil, "want %s, got %s", want, quote(text))
-		}
-		v = time.Duration(secs * float64(time.Second))
-	case "!!str":
-		var perr error
-		v, perr = time.ParseDuration(text)
-		if perr != nil || v < 0 {
-			return d.Errorf(n, path, config.ErrValue, nil, "want %s, got %s", want, quote(text))
-		}
-	default:
-		return d.Errorf(n, path, config.ErrType, nil, "want %s, got %s", want, quote(text))
-	}
-	if v == 0 {
-		return d.Errorf(n, path, config.ErrValue, nil, "want a positive duration, got %s (leave the key out for the default)", quote(text))
-	}
-	*dst = v
-	return nil
+	return d.Duration(path, n, dst, spec)
 }
 
 var sizeUnits = map[string]int64{"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}
@@ -453,7 +411,7 @@ func (d *decoder) storage(path, name string, k, n *yaml.Node) (StorageConfig, er
 	// and filesystem backends take it; either sets it.
 	readOnly := field("read_only", false, func(p string, n *yaml.Node) error {
 		var ro bool
-		if err := d.boolean(p, n, &ro); err != nil {
+		if err := d.Bool(p, n, &ro); err != nil {
 			return err
 		}
 		sc.ReadOnly = sc.ReadOnly || ro
