@@ -12,7 +12,8 @@
 // of goroutines: each request has its own id, and one demultiplexer
 // goroutine routes answers to the waiting calls. Put, Delete, Get and
 // GetSeq (an iterator over the replies) take a context.Context for
-// deadlines; Watch follows the change feed of the storages a key
+// deadlines (a nil one is refused with an error matching
+// socket.ErrInvalidInput); Watch follows the change feed of the storages a key
 // expression reaches, through a DISH.
 //
 // Refusals come back as *proto.StatusError values, which match their

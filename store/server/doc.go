@@ -57,6 +57,9 @@
 // requests are handled; package store/httpapi is the HTTP face built on
 // these (docs/http.md).
 //
+// Every call that takes a context.Context refuses a nil one with an error
+// matching socket.ErrInvalidInput.
+//
 // # Configuration
 //
 // Options configure a Server built in Go: the caller creates the sockets

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/keyexpr"
@@ -22,6 +23,10 @@ var (
 	// (no socket, a storage without a store, a bad key expression...).
 	ErrInvalidOptions = errors.New("store: invalid options")
 )
+
+// errNilContext refuses a nil context.Context, as the standard library's
+// calls do: every call that takes one needs it to know when to give up.
+var errNilContext = fmt.Errorf("store: nil context.Context: %w", socket.ErrInvalidInput)
 
 // statusOf maps an error met while handling a request to the status the
 // FINAL reports. Backend errors are mapped here (proto.StatusOf does not

@@ -63,6 +63,9 @@ func (s *Server) gcTick() time.Duration {
 // returns how many tombstones were removed. The server also does this by
 // itself every GC period while it serves.
 func (s *Server) CollectGarbage(ctx context.Context) (int, error) {
+	if ctx == nil {
+		return 0, errNilContext
+	}
 	total := 0
 	var errs []error
 	now := time.Now()

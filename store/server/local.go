@@ -29,6 +29,9 @@ import (
 // proto.StatusUnavailable. ctx ends the request early, as the server's
 // RequestTimeout does.
 func (s *Server) Do(ctx context.Context, req proto.Message, reply func(proto.Message) error) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	if s.cur.Load().closing {
 		return fmt.Errorf("%w: %w", ErrClosed, refuse(proto.StatusUnavailable, "the server is closed"))
 	}

@@ -32,6 +32,9 @@ const DefaultLinger = time.Second
 // errors about a volume, a storage or a socket are *config.Error values
 // pointing at it in the file.
 func (c *Config) Open(ctx context.Context, zctx *socket.Ctx, logger *slog.Logger) (_ *Server, err error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
 	if logger == nil {
 		logger = slog.Default()
 	}

@@ -100,6 +100,9 @@ func (s *Server) newStorage(ctx context.Context, cfg Storage, sc *StorageConfig,
 // configuration). cfg.Kind "" means cfg.Name, as in YAML. Errors from the
 // backend (bad options, unreachable endpoint) leave everything as it was.
 func (s *Server) AddVolume(ctx context.Context, cfg VolumeConfig) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	s.adminMu.Lock()
 	defer s.adminMu.Unlock()
 	return s.addVolume(ctx, cfg)
@@ -143,6 +146,9 @@ func (s *Server) addVolume(ctx context.Context, cfg VolumeConfig) error {
 // with ErrInUse while storages use the volume, and with ErrNotFound if
 // there is none of that name.
 func (s *Server) RemoveVolume(ctx context.Context, name string) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	s.adminMu.Lock()
 	defer s.adminMu.Unlock()
 	return s.removeVolume(ctx, name)
@@ -188,6 +194,9 @@ func usersOf(v *view, name string) []string {
 // exist, as in a configuration file. Requests already in flight do not see
 // the new storage; every request received after AddStorage returns does.
 func (s *Server) AddStorage(ctx context.Context, cfg StorageConfig) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	s.adminMu.Lock()
 	defer s.adminMu.Unlock()
 	return s.addStorage(ctx, cfg)
@@ -258,6 +267,9 @@ func (s *Server) addStorage(ctx context.Context, cfg StorageConfig) error {
 // then its store is closed, which runs its on_closure. ErrNotFound if there
 // is no storage of that name.
 func (s *Server) RemoveStorage(ctx context.Context, name string) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	s.adminMu.Lock()
 	defer s.adminMu.Unlock()
 	return s.removeStorage(ctx, name)
@@ -291,6 +303,9 @@ func (s *Server) removeStorage(ctx context.Context, name string) error {
 // alone, requests and all. A step that fails is logged and reported in the
 // joined error; the others still run.
 func (s *Server) Reconfigure(ctx context.Context, volumes []VolumeConfig, storages []StorageConfig) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	s.adminMu.Lock()
 	defer s.adminMu.Unlock()
 	var errs []error

@@ -201,7 +201,7 @@ func NewServer(ctx context.Context, opts Options) (*Server, error) {
 // made (see opened).
 func newServer(ctx context.Context, opts Options, op opened) (*Server, error) {
 	if ctx == nil {
-		return nil, fmt.Errorf("%w: nil context", ErrInvalidOptions)
+		return nil, errNilContext
 	}
 	if opts.Socket == nil {
 		return nil, fmt.Errorf("%w: no request socket", ErrInvalidOptions)
@@ -309,6 +309,9 @@ func (s *Server) Stats() Stats {
 // at once if the server was closed, and an error if Serve was called
 // before.
 func (s *Server) Serve(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	s.mu.Lock()
 	switch {
 	case s.closed:
@@ -367,6 +370,9 @@ func (s *Server) Serve(ctx context.Context) error {
 // storages' stores and the volumes. It is idempotent; only the first call
 // does anything.
 func (s *Server) Close(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
