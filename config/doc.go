@@ -1,6 +1,7 @@
 // Package config loads zmesh sockets, their security and their
-// authenticator from YAML, in the shape libzmq-rs reads and writes (spec
-// §9.2), and builds ready sockets from it.
+// authenticator from YAML, in the shape libzmq-rs reads and writes (its
+// ConfigType, ClientConfig, ServerConfig... serialised with serde, field
+// for field), and builds ready sockets from it.
 //
 // One struct per socket type (ClientConfig, ServerConfig, RadioConfig,
 // DishConfig, ScatterConfig, GatherConfig) serves both YAML and Go code;

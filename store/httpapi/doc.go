@@ -1,5 +1,6 @@
 // Package httpapi is the HTTP face of a storage server (server.Server),
-// modelled on Zenoh's REST plugin (spec/storage.md §4), with health,
+// modelled on Zenoh's REST plugin (GET, PUT and DELETE on /<key
+// expression>, answers as a JSON list of samples), with health,
 // Prometheus metrics and Zenoh-like runtime management added.
 // docs/http.md describes every route, JSON shape and status code.
 //

@@ -213,8 +213,8 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, ke string) {
 	writeJSON(w, r, http.StatusOK, out)
 }
 
-// RenderValue renders a value for a Sample as Zenoh's REST plugin does
-// (spec/storage.md §4): null when empty; the JSON itself under
+// RenderValue renders a value for a Sample as Zenoh's REST plugin does:
+// null when empty; the JSON itself under
 // application/json, text/json or text/json5 when it parses; a JSON string
 // under text/plain or zenoh/string when it is valid UTF-8; a base64 string
 // (standard alphabet, padded) otherwise. Encoding parameters

@@ -19,7 +19,8 @@ import (
 	"github.com/zmesh/zmesh/store/server"
 )
 
-// Every value rendering of spec/storage.md §4, through PUT then GET, and
+// Every value rendering of Zenoh's REST plugin (see RenderValue), through
+// PUT then GET, and
 // the same values seen by the socket client.
 func TestPutGetRendersEveryValue(t *testing.T) {
 	e := newEnv(t, server.Options{Storages: []server.Storage{mem("v", "v/**")}}, httpapi.Options{})

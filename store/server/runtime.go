@@ -13,8 +13,9 @@ import (
 )
 
 // Runtime management: the volumes and storages of a running server can be
-// added, replaced and removed while it serves, as in Zenoh's admin space
-// (spec/storage.md §2.11). Every change builds a new view (view.go) and
+// added, replaced and removed while it serves, as Zenoh's storage manager
+// allows through its admin space: volumes first when adding, storages
+// first when removing. Every change builds a new view (view.go) and
 // swaps it in; requests never wait for a change, and a change waits for
 // the requests still using the storages it takes away before it closes
 // them. Changes are serialised by Server.adminMu.

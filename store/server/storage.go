@@ -23,7 +23,7 @@ import (
 // ("demo/example/a" is "a" in a storage with strip_prefix
 // "demo/example"); the key equal to the prefix itself is stored as the
 // empty key, which backends list like any other, so a query on
-// "demo/example/**" finds it (spec/storage.md §2.3, zenoh#1350).
+// "demo/example/**" finds it (Zenoh lost that key: zenoh#1350).
 type Storage struct {
 	// Name identifies the storage in logs, errors and the admin space, and
 	// is the group of its change feed: 1 to 255 bytes of ASCII letters,
@@ -68,9 +68,10 @@ func validName(name string) error {
 	return nil
 }
 
-// checkStorage validates a storage's key expression and strip prefix
-// (spec/storage.md §2.1, but chunk-wise: "demo/exam" does not prefix
-// "demo/example/**").
+// checkStorage validates a storage's key expression and strip prefix. As
+// in Zenoh, strip_prefix must prefix every key of key_expr, but here
+// chunk-wise: "demo/exam" does not prefix "demo/example/**", since
+// stripping it would leave keys starting in the middle of a chunk.
 func checkStorage(st *Storage) error {
 	if err := validName(st.Name); err != nil {
 		return err
@@ -169,7 +170,8 @@ func (st *storage) scanPrefix(ke string) string {
 // never contain '#', so the namespace cannot collide with them.
 func internal(storeKey string) bool { return strings.HasPrefix(storeKey, "#") }
 
-// Retained wildcard deletes (spec/storage.md §2.6 and §6; zenoh#2649).
+// Retained wildcard deletes (Zenoh's storages let a late put slip past a
+// wildcard delete: zenoh#2649).
 //
 // A wildcard delete writes a tombstone on every key it finds. A key it did
 // not find because it did not exist yet, written later by a put carrying
