@@ -315,30 +315,6 @@ func (s *SocketConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) e
 	return nil
 }
 
-func (c *ClientConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
-	return d.Fields(path, n, "a client configuration", c.fields())
-}
-
-func (c *ServerConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
-	return d.Fields(path, n, "a server configuration", c.fields())
-}
-
-func (c *RadioConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
-	return d.Fields(path, n, "a radio configuration", c.fields())
-}
-
-func (c *DishConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
-	return d.Fields(path, n, "a dish configuration", c.fields())
-}
-
-func (c *ScatterConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
-	return d.Fields(path, n, "a scatter configuration", c.fields())
-}
-
-func (c *GatherConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
-	return d.Fields(path, n, "a gather configuration", c.fields())
-}
-
 func (a *AuthConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
 	return d.Fields(path, n, "an auth section", a.fields())
 }

@@ -174,13 +174,15 @@ func build[S attachable](c *Common, what string, ctx *socket.Ctx, defaults socke
 	return s, eps, nil
 }
 
+// noEndpoints drops the endpoints BuildWith returns, for Build.
+func noEndpoints[S any](s S, _ []string, err error) (S, error) { return s, err }
+
 // Build returns a Client in ctx (socket.DefaultCtx() if nil) with every
 // option set, connected and bound as configured, in libzmq-rs's order
 // (options, heartbeat, mechanism, then connect, then bind). On error the
 // socket is closed.
 func (c *ClientConfig) Build(ctx *socket.Ctx) (*patterns.Client, error) {
-	s, _, err := c.BuildWith(ctx, socket.Options{})
-	return s, err
+	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
 }
 
 // BuildWith is Build with defaults: every option the section leaves at its
@@ -194,8 +196,7 @@ func (c *ClientConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*pat
 
 // Build returns a Server (see ClientConfig.Build).
 func (c *ServerConfig) Build(ctx *socket.Ctx) (*patterns.Server, error) {
-	s, _, err := c.BuildWith(ctx, socket.Options{})
-	return s, err
+	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
 }
 
 // BuildWith is Build with defaults, returning the endpoints too (see
@@ -206,8 +207,7 @@ func (c *ServerConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*pat
 
 // Build returns a Radio (see ClientConfig.Build).
 func (c *RadioConfig) Build(ctx *socket.Ctx) (*patterns.Radio, error) {
-	s, _, err := c.BuildWith(ctx, socket.Options{})
-	return s, err
+	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
 }
 
 // BuildWith is Build with defaults, returning the endpoints too (see
@@ -221,8 +221,7 @@ func (c *RadioConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patt
 // Build returns a Dish (see ClientConfig.Build) with its groups joined
 // before it connects, so every radio it reaches learns them at once.
 func (c *DishConfig) Build(ctx *socket.Ctx) (*patterns.Dish, error) {
-	s, _, err := c.BuildWith(ctx, socket.Options{})
-	return s, err
+	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
 }
 
 // BuildWith is Build with defaults, returning the endpoints too (see
@@ -246,8 +245,7 @@ func (c *DishConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patte
 
 // Build returns a Scatter (see ClientConfig.Build).
 func (c *ScatterConfig) Build(ctx *socket.Ctx) (*patterns.Scatter, error) {
-	s, _, err := c.BuildWith(ctx, socket.Options{})
-	return s, err
+	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
 }
 
 // BuildWith is Build with defaults, returning the endpoints too (see
@@ -258,8 +256,7 @@ func (c *ScatterConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*pa
 
 // Build returns a Gather (see ClientConfig.Build).
 func (c *GatherConfig) Build(ctx *socket.Ctx) (*patterns.Gather, error) {
-	s, _, err := c.BuildWith(ctx, socket.Options{})
-	return s, err
+	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
 }
 
 // BuildWith is Build with defaults, returning the endpoints too (see
@@ -312,30 +309,37 @@ func (c *Common) fields(sock string, sd sides, own ...yamlx.Field) []yamlx.Field
 	return fs
 }
 
-var (
-	bothSides = sides{send: true, recv: true, linger: true}
-	sendOnly  = sides{send: true, linger: true}
-	recvOnly  = sides{recv: true, linger: true}
-)
+var bothSides = sides{send: true, recv: true, linger: true}
 
-func (c *ClientConfig) fields() []yamlx.Field { return c.Common.fields("client", bothSides) }
-
-func (c *ServerConfig) fields() []yamlx.Field { return c.Common.fields("server", bothSides) }
-
-func (c *RadioConfig) fields() []yamlx.Field {
-	sd := sendOnly
-	sd.udpConnect = true
-	return c.Common.fields("radio", sd, boolField("no_drop", &c.NoDrop))
+// decode decodes the section of socket type sock at path (see fields).
+func (c *Common) decode(d *yamlx.Decoder, path string, n *yaml.Node, sock string, sd sides, own ...yamlx.Field) error {
+	return d.Fields(path, n, "a "+sock+" configuration", c.fields(sock, sd, own...))
 }
 
-func (c *DishConfig) fields() []yamlx.Field {
-	return c.Common.fields("dish", sides{recv: true, udpBind: true}, yamlx.Field{Key: "groups",
+func (c *ClientConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
+	return c.decode(d, path, n, "client", bothSides)
+}
+
+func (c *ServerConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
+	return c.decode(d, path, n, "server", bothSides)
+}
+
+func (c *RadioConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
+	return c.decode(d, path, n, "radio", sides{send: true, linger: true, udpConnect: true}, boolField("no_drop", &c.NoDrop))
+}
+
+func (c *DishConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
+	return c.decode(d, path, n, "dish", sides{recv: true, udpBind: true}, yamlx.Field{Key: "groups",
 		Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error { return groups(d, path, n, &c.Groups) }})
 }
 
-func (c *ScatterConfig) fields() []yamlx.Field { return c.Common.fields("scatter", sendOnly) }
+func (c *ScatterConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
+	return c.decode(d, path, n, "scatter", sides{send: true, linger: true})
+}
 
-func (c *GatherConfig) fields() []yamlx.Field { return c.Common.fields("gather", recvOnly) }
+func (c *GatherConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
+	return c.decode(d, path, n, "gather", sides{recv: true, linger: true})
+}
 
 // groups decodes a dish's groups: text of at most patterns.MaxGroupLen
 // bytes, no NUL, each once (Dish.Join refuses a second join).

@@ -101,18 +101,13 @@ func (s *Server) newStorage(ctx context.Context, cfg Storage, sc *StorageConfig,
 // configuration). cfg.Kind "" means cfg.Name, as in YAML. Errors from the
 // backend (bad options, unreachable endpoint) leave everything as it was.
 func (s *Server) AddVolume(ctx context.Context, cfg VolumeConfig) error {
-	if ctx == nil {
-		return errNilContext
-	}
-	s.adminMu.Lock()
-	defer s.adminMu.Unlock()
-	return s.addVolume(ctx, cfg)
+	return s.locked(ctx, func() error { return s.addVolume(ctx, cfg) })
 }
 
 func (s *Server) addVolume(ctx context.Context, cfg VolumeConfig) error {
-	cur := s.cur.Load()
-	if cur.closing {
-		return ErrClosed
+	cur, err := s.current()
+	if err != nil {
+		return err
 	}
 	if err := validVolumeName(cfg.Name); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidOptions, err)
@@ -147,18 +142,13 @@ func (s *Server) addVolume(ctx context.Context, cfg VolumeConfig) error {
 // with ErrInUse while storages use the volume, and with ErrNotFound if
 // there is none of that name.
 func (s *Server) RemoveVolume(ctx context.Context, name string) error {
-	if ctx == nil {
-		return errNilContext
-	}
-	s.adminMu.Lock()
-	defer s.adminMu.Unlock()
-	return s.removeVolume(ctx, name)
+	return s.locked(ctx, func() error { return s.removeVolume(ctx, name) })
 }
 
 func (s *Server) removeVolume(ctx context.Context, name string) error {
-	cur := s.cur.Load()
-	if cur.closing {
-		return ErrClosed
+	cur, err := s.current()
+	if err != nil {
+		return err
 	}
 	vol := cur.volume(name)
 	if vol == nil {
@@ -168,13 +158,7 @@ func (s *Server) removeVolume(ctx context.Context, name string) error {
 		return fmt.Errorf("%w: volume %q has storages %s; remove them first", ErrInUse, name, strings.Join(users, ", "))
 	}
 	s.swap(ctx, cur.storages, slices.DeleteFunc(slices.Clone(cur.volumes), func(v *volume) bool { return v == vol }))
-	cctx, cancel := s.closeContext(ctx)
-	defer cancel()
-	if err := vol.vol.Close(cctx); err != nil {
-		return fmt.Errorf("volume %q removed; closing it: %w", name, err)
-	}
-	s.log.Info("store: volume removed", "volume", name)
-	return nil
+	return s.closeRemoved(ctx, "volume", name, vol.vol.Close)
 }
 
 // usersOf names the storages of v opened from the volume called name
@@ -195,18 +179,13 @@ func usersOf(v *view, name string) []string {
 // exist, as in a configuration file. Requests already in flight do not see
 // the new storage; every request received after AddStorage returns does.
 func (s *Server) AddStorage(ctx context.Context, cfg StorageConfig) error {
-	if ctx == nil {
-		return errNilContext
-	}
-	s.adminMu.Lock()
-	defer s.adminMu.Unlock()
-	return s.addStorage(ctx, cfg)
+	return s.locked(ctx, func() error { return s.addStorage(ctx, cfg) })
 }
 
 func (s *Server) addStorage(ctx context.Context, cfg StorageConfig) error {
-	cur := s.cur.Load()
-	if cur.closing {
-		return ErrClosed
+	cur, err := s.current()
+	if err != nil {
+		return err
 	}
 	spec := Storage{Name: cfg.Name, KeyExpr: cfg.KeyExpr, StripPrefix: cfg.StripPrefix, ReadOnly: cfg.ReadOnly,
 		Volume: cfg.Volume, TombstoneLifespan: cfg.GC.Lifespan, GCPeriod: cfg.GC.Period}
@@ -268,18 +247,13 @@ func (s *Server) addStorage(ctx context.Context, cfg StorageConfig) error {
 // then its store is closed, which runs its on_closure. ErrNotFound if there
 // is no storage of that name.
 func (s *Server) RemoveStorage(ctx context.Context, name string) error {
-	if ctx == nil {
-		return errNilContext
-	}
-	s.adminMu.Lock()
-	defer s.adminMu.Unlock()
-	return s.removeStorage(ctx, name)
+	return s.locked(ctx, func() error { return s.removeStorage(ctx, name) })
 }
 
 func (s *Server) removeStorage(ctx context.Context, name string) error {
-	cur := s.cur.Load()
-	if cur.closing {
-		return ErrClosed
+	cur, err := s.current()
+	if err != nil {
+		return err
 	}
 	st := cur.storage(name)
 	if st == nil {
@@ -288,13 +262,7 @@ func (s *Server) removeStorage(ctx context.Context, name string) error {
 	if err := s.swap(ctx, slices.DeleteFunc(slices.Clone(cur.storages), func(x *storage) bool { return x == st }), cur.volumes); err != nil {
 		s.log.Warn("store: closing a removed storage with requests still in flight", "storage", name, "err", err)
 	}
-	cctx, cancel := s.closeContext(ctx)
-	defer cancel()
-	if err := st.Store.Close(cctx); err != nil {
-		return fmt.Errorf("storage %q removed; closing its store: %w", name, err)
-	}
-	s.log.Info("store: storage removed", "storage", name)
-	return nil
+	return s.closeRemoved(ctx, "storage", name, st.Store.Close)
 }
 
 // Reconfigure makes the server's volumes and storages those given, in
@@ -304,11 +272,10 @@ func (s *Server) removeStorage(ctx context.Context, name string) error {
 // alone, requests and all. A step that fails is logged and reported in the
 // joined error; the others still run.
 func (s *Server) Reconfigure(ctx context.Context, volumes []VolumeConfig, storages []StorageConfig) error {
-	if ctx == nil {
-		return errNilContext
-	}
-	s.adminMu.Lock()
-	defer s.adminMu.Unlock()
+	return s.locked(ctx, func() error { return s.reconfigure(ctx, volumes, storages) })
+}
+
+func (s *Server) reconfigure(ctx context.Context, volumes []VolumeConfig, storages []StorageConfig) error {
 	var errs []error
 	step := func(err error) {
 		if err != nil {
@@ -349,6 +316,41 @@ func (s *Server) Reconfigure(ctx context.Context, volumes []VolumeConfig, storag
 		step(s.addStorage(ctx, sc))
 	}
 	return errors.Join(errs...)
+}
+
+// locked runs change, one of the changes below, under adminMu, which
+// serialises them; they call one another with it held. A nil ctx is
+// refused.
+func (s *Server) locked(ctx context.Context, change func() error) error {
+	if ctx == nil {
+		return errNilContext
+	}
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	return change()
+}
+
+// current returns the view a change starts from, or ErrClosed once Close
+// has begun. Called with adminMu held.
+func (s *Server) current() (*view, error) {
+	cur := s.cur.Load()
+	if cur.closing {
+		return nil, ErrClosed
+	}
+	return cur, nil
+}
+
+// closeRemoved closes what a change took out of service (a storage's
+// store, a volume, called name) once the requests using it are done,
+// waiting for the close at most as long as closeContext allows.
+func (s *Server) closeRemoved(ctx context.Context, what, name string, close func(context.Context) error) error {
+	cctx, cancel := s.closeContext(ctx)
+	defer cancel()
+	if err := close(cctx); err != nil {
+		return fmt.Errorf("%s %q removed; closing it: %w", what, name, err)
+	}
+	s.log.Info("store: "+what+" removed", what, name)
+	return nil
 }
 
 // swap makes storages and volumes the current view, then waits (until ctx
