@@ -13,25 +13,32 @@ import (
 	"github.com/zmesh/zmesh/store/server"
 )
 
-// serveDemo runs a storage server in zctx, configured by the YAML conf,
-// until stop is called.
-func serveDemo(ctx context.Context, zctx *socket.Ctx, conf string) (stop func(), err error) {
+// demo runs a storage server in zctx, configured by the YAML conf, and
+// returns a client connected to its request endpoint; stop closes the
+// client and the server.
+func demo(ctx context.Context, zctx *socket.Ctx, conf string) (cli *store.Client, stop func(), err error) {
 	cfg, err := server.ParseConfig("demo.yaml", []byte(conf))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	srv, err := cfg.Open(ctx, zctx, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	serveCtx, cancel := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(serveCtx) }()
-	return func() {
+	stopServer := func() {
 		cancel()
 		<-served
 		srv.Close(ctx)
-	}, nil
+	}
+	cli, err = store.Connect(srv.Info().Endpoints[0], store.ClientOptions{Ctx: zctx, Timeout: 5 * time.Second})
+	if err != nil {
+		stopServer()
+		return nil, nil, err
+	}
+	return cli, func() { cli.Close(); stopServer() }, nil
 }
 
 // A client putting and getting, with a server holding one storage in
@@ -40,7 +47,7 @@ func Example() {
 	ctx := context.Background()
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
-	stop, err := serveDemo(ctx, zctx, `
+	cli, stop, err := demo(ctx, zctx, `
 server: {bind: [inproc://example]}
 storages: {demo: {key_expr: demo/**, strip_prefix: demo, volume: memory}}
 `)
@@ -48,12 +55,6 @@ storages: {demo: {key_expr: demo/**, strip_prefix: demo, volume: memory}}
 		log.Fatal(err)
 	}
 	defer stop()
-
-	cli, err := store.Connect("inproc://example", store.ClientOptions{Ctx: zctx, Timeout: 5 * time.Second})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer cli.Close()
 	if err := cli.Put(ctx, "demo/greeting", []byte("hello"), store.WithEncoding("text/plain")); err != nil {
 		log.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func ExampleClient_Watch() {
 	ctx := context.Background()
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
-	stop, err := serveDemo(ctx, zctx, `
+	cli, stop, err := demo(ctx, zctx, `
 server: {bind: [inproc://watched]}
 radio: {bind: [inproc://watched-feed]}
 storages: {rooms: {key_expr: rooms/**, volume: memory}}
@@ -90,12 +91,6 @@ storages: {rooms: {key_expr: rooms/**, volume: memory}}
 		log.Fatal(err)
 	}
 	defer stop()
-
-	cli, err := store.Connect("inproc://watched", store.ClientOptions{Ctx: zctx, Timeout: 5 * time.Second})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer cli.Close()
 	// Watch asks the server where its feed is and which storages
 	// "rooms/*/temp" reaches, and joins their groups.
 	w, err := cli.Watch(ctx, "rooms/*/temp")

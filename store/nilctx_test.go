@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/zmesh/zmesh/socket"
-	"github.com/zmesh/zmesh/store"
 )
 
 // A nil context.Context is refused by every blocking call, before anything
@@ -17,7 +16,7 @@ func TestNilContextIsRefused(t *testing.T) {
 	defer cancel()
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
-	stop, err := serveDemo(ctx, zctx, `
+	cli, stop, err := demo(ctx, zctx, `
 server: {bind: [inproc://nil-context]}
 radio: {bind: [inproc://nil-context-feed]}
 storages: {demo: {key_expr: demo/**, volume: memory}}
@@ -26,11 +25,6 @@ storages: {demo: {key_expr: demo/**, volume: memory}}
 		t.Fatal(err)
 	}
 	defer stop()
-	cli, err := store.Connect("inproc://nil-context", store.ClientOptions{Ctx: zctx, Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
 	w, err := cli.Watch(ctx, "demo/**")
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,23 +19,16 @@ import (
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/memory"
 	"github.com/zmesh/zmesh/store/httpapi"
+	"github.com/zmesh/zmesh/store/internal/storetest"
 	"github.com/zmesh/zmesh/store/server"
 )
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var (
+	quiet = storetest.Quiet
+	must  = storetest.Must
+)
 
-func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func must(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+func testCtx(t testing.TB) context.Context { return storetest.Context(t, 2*time.Minute) }
 
 // env is a storage server serving its socket and its HTTP face, with a
 // socket client.

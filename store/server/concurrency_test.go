@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/zmesh/zmesh/store"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/memory"
 	"github.com/zmesh/zmesh/store/proto"

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"github.com/zmesh/zmesh/store"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/zmesh/zmesh/config"
 	"github.com/zmesh/zmesh/socket"
+	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/fs"
 	"github.com/zmesh/zmesh/store/proto"

@@ -1,13 +1,13 @@
 package server
 
 import (
-	"github.com/zmesh/zmesh/store"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
+	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/fs"
 	"github.com/zmesh/zmesh/store/backend/memory"

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/zmesh/zmesh/store"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
+	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/hlc"
 	"github.com/zmesh/zmesh/store/proto"
 )

@@ -3,10 +3,10 @@ package server
 import (
 	"context"
 	"fmt"
-	"github.com/zmesh/zmesh/store"
 	"unicode/utf8"
 
 	"github.com/zmesh/zmesh/patterns"
+	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/hlc"
 	"github.com/zmesh/zmesh/store/keyexpr"

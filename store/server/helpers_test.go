@@ -3,30 +3,24 @@ package server
 import (
 	"context"
 	"errors"
-	"github.com/zmesh/zmesh/store"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
+	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/memory"
 	"github.com/zmesh/zmesh/store/hlc"
+	"github.com/zmesh/zmesh/store/internal/storetest"
 	"github.com/zmesh/zmesh/store/proto"
 )
 
-// quiet is the logger of test servers and clients: their logs would only
-// clutter test output.
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+// quiet is the logger of test servers and clients.
+var quiet = storetest.Quiet
 
-func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testCtx(t testing.TB) context.Context { return storetest.Context(t, 0) }
 
 // fixture is a running server with a client connected to it.
 type fixture struct {
@@ -118,12 +112,8 @@ func (f *fixture) client(t testing.TB) *store.Client {
 	return c
 }
 
-func must(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+// must fails the test at once on an error.
+var must = storetest.Must
 
 // wantStatus checks that err is a refusal with status st.
 func wantStatus(t testing.TB, err error, st proto.Status) {

@@ -1,11 +1,11 @@
 package server
 
 import (
-	"github.com/zmesh/zmesh/store"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/hlc"
 	"github.com/zmesh/zmesh/store/proto"
 )

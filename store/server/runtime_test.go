@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"github.com/zmesh/zmesh/store"
 	iofs "io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
+	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/memory"
 	"github.com/zmesh/zmesh/store/proto"

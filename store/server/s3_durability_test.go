@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"github.com/zmesh/zmesh/store"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/zmesh/zmesh/internal/s3test"
 	"github.com/zmesh/zmesh/socket"
+	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/hlc"
 )
 

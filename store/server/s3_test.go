@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"github.com/zmesh/zmesh/store"
 	"slices"
 	"strings"
 	"sync"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zmesh/zmesh/internal/s3test"
+	"github.com/zmesh/zmesh/store"
 	_ "github.com/zmesh/zmesh/store/backend/s3" // volume kind "s3"
 )
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/zmesh/zmesh/store"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
+	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/hlc"
 	"github.com/zmesh/zmesh/store/proto"
