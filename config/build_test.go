@@ -26,6 +26,16 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
+// lastEndpoint returns the endpoint s last bound.
+func lastEndpoint(t *testing.T, s interface{ LastEndpoint() (string, error) }) string {
+	t.Helper()
+	ep, err := s.LastEndpoint()
+	if err != nil || ep == "" {
+		t.Fatalf("no bound endpoint: %q, %v", ep, err)
+	}
+	return ep
+}
+
 // roundTrip sends ping from cli and answers pong from srv.
 func roundTrip(t *testing.T, cli *patterns.Client, srv *patterns.Server) patterns.Msg {
 	t.Helper()
@@ -77,8 +87,8 @@ client:
 		o.Heartbeat != (socket.Heartbeat{Interval: time.Second, Timeout: 2 * time.Second, TTL: 5 * time.Second}) {
 		t.Errorf("server options %+v", o)
 	}
-	if ep, _ := srv.LastEndpoint(); ep != "inproc://build" {
-		t.Errorf("server endpoint %q", ep)
+	if ep, err := srv.LastEndpoint(); err != nil || ep != "inproc://build" {
+		t.Errorf("server endpoint %q, %v", ep, err)
 	}
 	if o := cli.Socket().Options(); o.RecvTimeout != 2*time.Second || o.SendHWM != socket.DefaultHWM || o.Mechanism != (mechanism.Null{}) {
 		t.Errorf("client options %+v", o)
@@ -207,7 +217,7 @@ func TestBuildCurveWithTheFilesAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep, _ := srv.LastEndpoint()
+	ep := lastEndpoint(t, srv)
 	c.Client.Connect = []Endpoint{Endpoint(ep)}
 	cli, err := c.Client.Build(zctx)
 	if err != nil {
@@ -256,7 +266,7 @@ server:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep, _ := srv.LastEndpoint()
+	ep := lastEndpoint(t, srv)
 	good := &ClientConfig{Common{Connect: []Endpoint{Endpoint(ep)}, Socket: socket.Options{Mechanism: mechanism.PlainClient{Username: "admin", Password: "s3cret"}}}}
 	cli, err := good.Build(zctx)
 	if err != nil {

@@ -83,8 +83,8 @@ func TestLibzmqRsSecureExampleLoads(t *testing.T) {
 	if !ok || cs.SecretKey != sec(t, serverSecret) {
 		t.Fatalf("server mechanism %T", sv.Socket.Mechanism)
 	}
-	if p, _ := cs.PublicKey(); p != pub(t, serverPublic) {
-		t.Error("server public key")
+	if p, err := cs.PublicKey(); err != nil || p != pub(t, serverPublic) {
+		t.Errorf("server public key: %v", err)
 	}
 	if !reflect.DeepEqual(c.Auth.CurveRegistry, []mechanism.PublicKey{pub(t, clientPublic)}) || c.Auth.CurveAuth != nil {
 		t.Errorf("auth %+v", c.Auth)

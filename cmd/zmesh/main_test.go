@@ -98,16 +98,19 @@ func TestKeygen(t *testing.T) {
 			t.Fatalf("keys printed with escapes, not as they are: %s", out)
 		}
 	}
-	_, a, _ := runCmd(t, "keygen")
-	_, b, _ := runCmd(t, "keygen")
-	if a == b || !strings.Contains(a, "public: ") || !strings.Contains(a, "secret: ") {
+	codeA, a, _ := runCmd(t, "keygen")
+	codeB, b, _ := runCmd(t, "keygen")
+	if codeA != 0 || codeB != 0 || a == b || !strings.Contains(a, "public: ") || !strings.Contains(a, "secret: ") {
 		t.Fatalf("keygen output %q / %q", a, b)
 	}
 }
 
 func TestBenchWithMechanisms(t *testing.T) {
 	for _, mech := range []string{"curve", "noise"} {
-		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
 		ep := "tcp://" + ln.Addr().String()
 		ln.Close()
 		done := make(chan string, 1)

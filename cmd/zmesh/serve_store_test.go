@@ -210,7 +210,10 @@ func TestServeStopsCleanlyOnSignals(t *testing.T) {
 	root := t.TempDir()
 	cfg := writeConfig(t, strings.ReplaceAll(testConfig, "%ROOT%", root))
 	for i, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
-		args, _ := json.Marshal([]string{"serve", "-c", cfg})
+		args, err := json.Marshal([]string{"serve", "-c", cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), runMainEnv+"="+string(args))
 		stderr := &syncBuffer{}

@@ -52,7 +52,7 @@ func newEnv(t testing.TB, opts server.Options, hopts httpapi.Options) *env {
 	sock, err := patterns.NewServer(zctx, socket.Options{Linger: time.Second})
 	must(t, err)
 	must(t, sock.Bind("tcp://127.0.0.1:*"))
-	ep, _ := sock.LastEndpoint()
+	ep := storetest.Endpoint(t, sock)
 	opts.Socket = sock
 	if opts.Logger == nil {
 		opts.Logger = quiet

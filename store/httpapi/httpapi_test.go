@@ -377,7 +377,11 @@ func TestRequestsDuringAddRemove(t *testing.T) {
 				if _, err := e.cli.Get(ctx, "flip/**"); err != nil && !errors.Is(err, proto.StatusNoStorage) {
 					fail("flip get: %v", err)
 				}
-				req, _ := http.NewRequest("PUT", e.url+fmt.Sprintf("/flip/h%d", g), bytes.NewReader([]byte("y")))
+				req, err := http.NewRequest("PUT", e.url+fmt.Sprintf("/flip/h%d", g), bytes.NewReader([]byte("y")))
+				if err != nil {
+					fail("http request: %v", err)
+					continue
+				}
 				resp, err := e.http.Do(req)
 				if err != nil {
 					fail("http put: %v", err)

@@ -73,7 +73,11 @@ func TestMinIOStoppedWhilePutsInFlight(t *testing.T) {
 				key, value := fmt.Sprintf("data/w%d/%d", g, i), fmt.Sprintf("v%d-%d", g, i)
 				var err error
 				if g%2 == 0 {
-					req, _ := http.NewRequest("PUT", e.url+"/"+key, strings.NewReader(value))
+					req, rerr := http.NewRequest("PUT", e.url+"/"+key, strings.NewReader(value))
+					if rerr != nil {
+						t.Error(rerr)
+						return
+					}
 					req.Header.Set("Content-Type", "text/plain")
 					resp, herr := e.http.Do(req)
 					if herr != nil {

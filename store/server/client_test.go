@@ -13,6 +13,7 @@ import (
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/store"
+	"github.com/zmesh/zmesh/store/internal/storetest"
 	"github.com/zmesh/zmesh/store/proto"
 )
 
@@ -132,7 +133,7 @@ func TestSocketContextShutdown(t *testing.T) {
 	sock, err := patterns.NewServer(zctx, socket.Options{})
 	must(t, err)
 	must(t, sock.Bind("tcp://127.0.0.1:*"))
-	ep, _ := sock.LastEndpoint()
+	ep := storetest.Endpoint(t, sock)
 	g := newGated()
 	srv, err := NewServer(ctx, Options{Socket: sock, Logger: quiet, Storages: []Storage{{Name: "s", KeyExpr: "**", Store: g}}})
 	must(t, err)

@@ -215,8 +215,9 @@ func TestOpenErrors(t *testing.T) {
 		}
 	}
 	if !errors.Is(func() error {
-		cfg, _ := ParseConfig("t.yaml", []byte("volumes:\n  d: {kind: fs, rot: /tmp}\nstorages: {a: {key_expr: '**', volume: d}}\n"))
-		_, err := cfg.Open(ctx, zctx, quiet)
+		cfg, err := ParseConfig("t.yaml", []byte("volumes:\n  d: {kind: fs, rot: /tmp}\nstorages: {a: {key_expr: '**', volume: d}}\n"))
+		must(t, err)
+		_, err = cfg.Open(ctx, zctx, quiet)
 		return err
 	}(), backend.ErrInvalidConfig) {
 		t.Error("an Open error does not match the backend's error")

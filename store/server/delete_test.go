@@ -11,6 +11,7 @@ import (
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/fs"
 	"github.com/zmesh/zmesh/store/backend/memory"
+	"github.com/zmesh/zmesh/store/internal/storetest"
 	"github.com/zmesh/zmesh/store/proto"
 )
 
@@ -155,7 +156,7 @@ func TestTwoServersOnOneStoreConverge(t *testing.T) {
 		sock, err := patterns.NewServer(zctx, socket.Options{Linger: time.Second})
 		must(t, err)
 		must(t, sock.Bind("tcp://127.0.0.1:*"))
-		f.ep, _ = sock.LastEndpoint()
+		f.ep = storetest.Endpoint(t, sock)
 		// Each server has its own clock; the store is shared. Closing one
 		// server closes the store, so the first to close waits for the
 		// other (Close is idempotent).

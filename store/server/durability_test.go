@@ -43,7 +43,10 @@ func crashServer() {
 	if err := sock.Bind("tcp://127.0.0.1:*"); err != nil {
 		fail(err)
 	}
-	ep, _ := sock.LastEndpoint()
+	ep, err := sock.LastEndpoint()
+	if err != nil {
+		fail(err)
+	}
 	srv, err := NewServer(context.Background(), Options{Socket: sock, Logger: quiet,
 		Storages: []Storage{{Name: "crash", KeyExpr: "**", Store: st}}})
 	if err != nil {

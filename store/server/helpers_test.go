@@ -62,12 +62,12 @@ func start(t testing.TB, su setup) *fixture {
 	opts.Socket, err = patterns.NewServer(f.zctx, socket.Options{Linger: time.Second})
 	must(t, err)
 	must(t, opts.Socket.Bind(ep))
-	f.ep, _ = opts.Socket.LastEndpoint()
+	f.ep = storetest.Endpoint(t, opts.Socket)
 	if su.feed {
 		opts.Feed, err = patterns.NewRadio(f.zctx, su.feedOpts, patterns.RadioOptions{})
 		must(t, err)
 		must(t, opts.Feed.Bind("tcp://127.0.0.1:*"))
-		f.feed, _ = opts.Feed.LastEndpoint()
+		f.feed = storetest.Endpoint(t, opts.Feed)
 	}
 	if su.ingest {
 		opts.Ingest, err = patterns.NewGather(f.zctx, socket.Options{})

@@ -35,3 +35,14 @@ func Must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// Endpoint returns the endpoint s last bound, failing the test if it has
+// none.
+func Endpoint(t testing.TB, s interface{ LastEndpoint() (string, error) }) string {
+	t.Helper()
+	ep, err := s.LastEndpoint()
+	if err != nil || ep == "" {
+		t.Fatalf("no bound endpoint: %q, %v", ep, err)
+	}
+	return ep
+}
