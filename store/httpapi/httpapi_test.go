@@ -360,16 +360,23 @@ func TestRequestsDuringAddRemove(t *testing.T) {
 			failures = append(failures, fmt.Sprintf(format, args...))
 		}
 	}
+	var first sync.WaitGroup // every writer has put its base key once
+	first.Add(4)
 	for g := range 4 {
 		wg.Go(func() {
 			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
+				if i > 0 {
+					select {
+					case <-stop:
+						return
+					default:
+					}
 				}
 				if err := e.cli.Put(ctx, fmt.Sprintf("base/%d", g), []byte("x")); err != nil {
 					fail("base put: %v", err)
+				}
+				if i == 0 {
+					first.Done()
 				}
 				if err := e.cli.Put(ctx, fmt.Sprintf("flip/%d/%d", g, i), []byte("x")); err != nil && !errors.Is(err, proto.StatusNoStorage) {
 					fail("flip put: %v", err)
@@ -404,6 +411,7 @@ func TestRequestsDuringAddRemove(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	first.Wait() // on a busy machine a writer may not have started yet
 	close(stop)
 	wg.Wait()
 	for _, f := range failures {
