@@ -54,9 +54,45 @@ type Common struct {
 // The zero value is a valid configuration: a CLIENT with every default.
 type ClientConfig struct{ Common }
 
+// Build returns a Client in ctx (socket.DefaultCtx() if nil) with every
+// option set, connected and bound as configured, in libzmq-rs's order
+// (options, heartbeat, mechanism, then connect, then bind). On error the
+// socket is closed.
+func (c *ClientConfig) Build(ctx *socket.Ctx) (*patterns.Client, error) {
+	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
+}
+
+// BuildWith is Build with defaults: every option the section leaves at its
+// zero value is taken from defaults (a program's own defaults, which a file
+// may override). It also returns the endpoints the socket is attached to:
+// the connect endpoints as given, then the bound ones as bound, a wildcard
+// port resolved ("tcp://127.0.0.1:*" becomes "tcp://127.0.0.1:41234").
+func (c *ClientConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Client, []string, error) {
+	return build(&c.Common, "client", ctx, defaults, patterns.NewClient)
+}
+
+func (c *ClientConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
+	return c.decode(d, path, n, "client", bothSides)
+}
+
 // ServerConfig configures a patterns.Server. libzmq-rs gives servers the
 // same keys as clients; see ClientConfig.
 type ServerConfig struct{ Common }
+
+// Build returns a Server (see ClientConfig.Build).
+func (c *ServerConfig) Build(ctx *socket.Ctx) (*patterns.Server, error) {
+	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
+}
+
+// BuildWith is Build with defaults, returning the endpoints too (see
+// ClientConfig.BuildWith).
+func (c *ServerConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Server, []string, error) {
+	return build(&c.Common, "server", ctx, defaults, patterns.NewServer)
+}
+
+func (c *ServerConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
+	return c.decode(d, path, n, "server", bothSides)
+}
 
 // RadioConfig configures a patterns.Radio: libzmq-rs's RadioConfig
 // (connect, bind, send_hwm, send_timeout, no_drop, mechanism) plus
@@ -74,6 +110,23 @@ type RadioConfig struct {
 	NoDrop bool
 }
 
+// Build returns a Radio (see ClientConfig.Build).
+func (c *RadioConfig) Build(ctx *socket.Ctx) (*patterns.Radio, error) {
+	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
+}
+
+// BuildWith is Build with defaults, returning the endpoints too (see
+// ClientConfig.BuildWith).
+func (c *RadioConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Radio, []string, error) {
+	return build(&c.Common, "radio", ctx, defaults, func(ctx *socket.Ctx, o socket.Options) (*patterns.Radio, error) {
+		return patterns.NewRadio(ctx, o, patterns.RadioOptions{NoDrop: c.NoDrop})
+	})
+}
+
+func (c *RadioConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
+	return c.decode(d, path, n, "radio", sides{send: true, linger: true, udpConnect: true}, boolField("no_drop", &c.NoDrop))
+}
+
 // DishConfig configures a patterns.Dish: libzmq-rs's DishConfig (connect,
 // bind, recv_hwm, recv_timeout, groups, mechanism) plus heartbeat and the
 // extras but linger (a dish never lingers; Build sets it to 0). udp
@@ -89,15 +142,75 @@ type DishConfig struct {
 	Groups []string
 }
 
+// Build returns a Dish (see ClientConfig.Build) with its groups joined
+// before it connects, so every radio it reaches learns them at once.
+func (c *DishConfig) Build(ctx *socket.Ctx) (*patterns.Dish, error) {
+	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
+}
+
+// BuildWith is Build with defaults, returning the endpoints too (see
+// ClientConfig.BuildWith). A dish's linger is 0 whatever the defaults say.
+func (c *DishConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Dish, []string, error) {
+	return build(&c.Common, "dish", ctx, defaults, func(ctx *socket.Ctx, o socket.Options) (*patterns.Dish, error) {
+		o.Linger = 0
+		s, err := patterns.NewDish(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range c.Groups {
+			if err := s.Join(g); err != nil {
+				_ = s.Close()
+				return nil, fmt.Errorf("join %q: %w", g, err)
+			}
+		}
+		return s, nil
+	})
+}
+
+func (c *DishConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
+	return c.decode(d, path, n, "dish", sides{recv: true, udpBind: true}, yamlx.Field{Key: "groups",
+		Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error { return groups(d, path, n, &c.Groups) }})
+}
+
 // ScatterConfig configures a patterns.Scatter: libzmq-rs's ScatterConfig
 // (connect, bind, heartbeat, send_hwm, send_timeout, mechanism) plus the
 // extras.
 type ScatterConfig struct{ Common }
 
+// Build returns a Scatter (see ClientConfig.Build).
+func (c *ScatterConfig) Build(ctx *socket.Ctx) (*patterns.Scatter, error) {
+	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
+}
+
+// BuildWith is Build with defaults, returning the endpoints too (see
+// ClientConfig.BuildWith).
+func (c *ScatterConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Scatter, []string, error) {
+	return build(&c.Common, "scatter", ctx, defaults, patterns.NewScatter)
+}
+
+func (c *ScatterConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
+	return c.decode(d, path, n, "scatter", sides{send: true, linger: true})
+}
+
 // GatherConfig configures a patterns.Gather: libzmq-rs's GatherConfig
 // (connect, bind, heartbeat, recv_hwm, recv_timeout, mechanism) plus the
 // extras.
 type GatherConfig struct{ Common }
+
+// Build returns a Gather (see ClientConfig.Build).
+func (c *GatherConfig) Build(ctx *socket.Ctx) (*patterns.Gather, error) {
+	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
+}
+
+// BuildWith is Build with defaults, returning the endpoints too (see
+// ClientConfig.BuildWith).
+func (c *GatherConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Gather, []string, error) {
+	return build(&c.Common, "gather", ctx, defaults, patterns.NewGather)
+}
+
+func (c *GatherConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
+	return c.decode(d, path, n, "gather", sides{recv: true, linger: true})
+}
 
 // Options returns the socket options the section describes, its auth
 // section built into Auth unless Socket.Auth is set; Build does the rest.
@@ -177,94 +290,6 @@ func build[S attachable](c *Common, what string, ctx *socket.Ctx, defaults socke
 // noEndpoints drops the endpoints BuildWith returns, for Build.
 func noEndpoints[S any](s S, _ []string, err error) (S, error) { return s, err }
 
-// Build returns a Client in ctx (socket.DefaultCtx() if nil) with every
-// option set, connected and bound as configured, in libzmq-rs's order
-// (options, heartbeat, mechanism, then connect, then bind). On error the
-// socket is closed.
-func (c *ClientConfig) Build(ctx *socket.Ctx) (*patterns.Client, error) {
-	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
-}
-
-// BuildWith is Build with defaults: every option the section leaves at its
-// zero value is taken from defaults (a program's own defaults, which a file
-// may override). It also returns the endpoints the socket is attached to:
-// the connect endpoints as given, then the bound ones as bound, a wildcard
-// port resolved ("tcp://127.0.0.1:*" becomes "tcp://127.0.0.1:41234").
-func (c *ClientConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Client, []string, error) {
-	return build(&c.Common, "client", ctx, defaults, patterns.NewClient)
-}
-
-// Build returns a Server (see ClientConfig.Build).
-func (c *ServerConfig) Build(ctx *socket.Ctx) (*patterns.Server, error) {
-	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
-}
-
-// BuildWith is Build with defaults, returning the endpoints too (see
-// ClientConfig.BuildWith).
-func (c *ServerConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Server, []string, error) {
-	return build(&c.Common, "server", ctx, defaults, patterns.NewServer)
-}
-
-// Build returns a Radio (see ClientConfig.Build).
-func (c *RadioConfig) Build(ctx *socket.Ctx) (*patterns.Radio, error) {
-	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
-}
-
-// BuildWith is Build with defaults, returning the endpoints too (see
-// ClientConfig.BuildWith).
-func (c *RadioConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Radio, []string, error) {
-	return build(&c.Common, "radio", ctx, defaults, func(ctx *socket.Ctx, o socket.Options) (*patterns.Radio, error) {
-		return patterns.NewRadio(ctx, o, patterns.RadioOptions{NoDrop: c.NoDrop})
-	})
-}
-
-// Build returns a Dish (see ClientConfig.Build) with its groups joined
-// before it connects, so every radio it reaches learns them at once.
-func (c *DishConfig) Build(ctx *socket.Ctx) (*patterns.Dish, error) {
-	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
-}
-
-// BuildWith is Build with defaults, returning the endpoints too (see
-// ClientConfig.BuildWith). A dish's linger is 0 whatever the defaults say.
-func (c *DishConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Dish, []string, error) {
-	return build(&c.Common, "dish", ctx, defaults, func(ctx *socket.Ctx, o socket.Options) (*patterns.Dish, error) {
-		o.Linger = 0
-		s, err := patterns.NewDish(ctx, o)
-		if err != nil {
-			return nil, err
-		}
-		for _, g := range c.Groups {
-			if err := s.Join(g); err != nil {
-				_ = s.Close()
-				return nil, fmt.Errorf("join %q: %w", g, err)
-			}
-		}
-		return s, nil
-	})
-}
-
-// Build returns a Scatter (see ClientConfig.Build).
-func (c *ScatterConfig) Build(ctx *socket.Ctx) (*patterns.Scatter, error) {
-	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
-}
-
-// BuildWith is Build with defaults, returning the endpoints too (see
-// ClientConfig.BuildWith).
-func (c *ScatterConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Scatter, []string, error) {
-	return build(&c.Common, "scatter", ctx, defaults, patterns.NewScatter)
-}
-
-// Build returns a Gather (see ClientConfig.Build).
-func (c *GatherConfig) Build(ctx *socket.Ctx) (*patterns.Gather, error) {
-	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
-}
-
-// BuildWith is Build with defaults, returning the endpoints too (see
-// ClientConfig.BuildWith).
-func (c *GatherConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Gather, []string, error) {
-	return build(&c.Common, "gather", ctx, defaults, patterns.NewGather)
-}
-
 // sides says which halves of socket.Options a socket type's section has.
 type sides struct {
 	send, recv bool // the send_* and recv_* keys
@@ -314,31 +339,6 @@ var bothSides = sides{send: true, recv: true, linger: true}
 // decode decodes the section of socket type sock at path (see fields).
 func (c *Common) decode(d *yamlx.Decoder, path string, n *yaml.Node, sock string, sd sides, own ...yamlx.Field) error {
 	return d.Fields(path, n, "a "+sock+" configuration", c.fields(sock, sd, own...))
-}
-
-func (c *ClientConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
-	return c.decode(d, path, n, "client", bothSides)
-}
-
-func (c *ServerConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
-	return c.decode(d, path, n, "server", bothSides)
-}
-
-func (c *RadioConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
-	return c.decode(d, path, n, "radio", sides{send: true, linger: true, udpConnect: true}, boolField("no_drop", &c.NoDrop))
-}
-
-func (c *DishConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
-	return c.decode(d, path, n, "dish", sides{recv: true, udpBind: true}, yamlx.Field{Key: "groups",
-		Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error { return groups(d, path, n, &c.Groups) }})
-}
-
-func (c *ScatterConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
-	return c.decode(d, path, n, "scatter", sides{send: true, linger: true})
-}
-
-func (c *GatherConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
-	return c.decode(d, path, n, "gather", sides{recv: true, linger: true})
 }
 
 // groups decodes a dish's groups: text of at most patterns.MaxGroupLen
