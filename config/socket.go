@@ -21,6 +21,16 @@ import (
 // copy of the options here. Which keys a section has depends on its type
 // (a radio has no receive side, a dish never lingers); see the package
 // documentation for the keys and their grammar.
+//
+// Each section type's Build returns its socket in a socket.Ctx
+// (socket.DefaultCtx() if nil) with every option set, connected and bound
+// as configured, in libzmq-rs's order (options, heartbeat, mechanism, then
+// connect, then bind). On error the socket is closed. BuildWith does the
+// same with defaults: every option the section leaves at its zero value is
+// taken from them (a program's own defaults, which a file may override).
+// It also returns the endpoints the socket is attached to: the connect
+// endpoints as given, then the bound ones as bound, a wildcard port
+// resolved ("tcp://127.0.0.1:*" becomes "tcp://127.0.0.1:41234").
 type Common struct {
 	// Connect lists the endpoints to connect to (YAML: connect).
 	Connect []Endpoint
@@ -54,19 +64,13 @@ type Common struct {
 // The zero value is a valid configuration: a CLIENT with every default.
 type ClientConfig struct{ Common }
 
-// Build returns a Client in ctx (socket.DefaultCtx() if nil) with every
-// option set, connected and bound as configured, in libzmq-rs's order
-// (options, heartbeat, mechanism, then connect, then bind). On error the
-// socket is closed.
+// Build returns a Client (see Common).
 func (c *ClientConfig) Build(ctx *socket.Ctx) (*patterns.Client, error) {
 	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
 }
 
-// BuildWith is Build with defaults: every option the section leaves at its
-// zero value is taken from defaults (a program's own defaults, which a file
-// may override). It also returns the endpoints the socket is attached to:
-// the connect endpoints as given, then the bound ones as bound, a wildcard
-// port resolved ("tcp://127.0.0.1:*" becomes "tcp://127.0.0.1:41234").
+// BuildWith is Build with defaults, returning the endpoints too (see
+// Common).
 func (c *ClientConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Client, []string, error) {
 	return build(&c.Common, "client", ctx, defaults, patterns.NewClient)
 }
@@ -79,13 +83,13 @@ func (c *ClientConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) e
 // same keys as clients; see ClientConfig.
 type ServerConfig struct{ Common }
 
-// Build returns a Server (see ClientConfig.Build).
+// Build returns a Server (see Common).
 func (c *ServerConfig) Build(ctx *socket.Ctx) (*patterns.Server, error) {
 	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
 }
 
 // BuildWith is Build with defaults, returning the endpoints too (see
-// ClientConfig.BuildWith).
+// Common).
 func (c *ServerConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Server, []string, error) {
 	return build(&c.Common, "server", ctx, defaults, patterns.NewServer)
 }
@@ -110,13 +114,13 @@ type RadioConfig struct {
 	NoDrop bool
 }
 
-// Build returns a Radio (see ClientConfig.Build).
+// Build returns a Radio (see Common).
 func (c *RadioConfig) Build(ctx *socket.Ctx) (*patterns.Radio, error) {
 	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
 }
 
 // BuildWith is Build with defaults, returning the endpoints too (see
-// ClientConfig.BuildWith).
+// Common).
 func (c *RadioConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Radio, []string, error) {
 	return build(&c.Common, "radio", ctx, defaults, func(ctx *socket.Ctx, o socket.Options) (*patterns.Radio, error) {
 		return patterns.NewRadio(ctx, o, patterns.RadioOptions{NoDrop: c.NoDrop})
@@ -142,14 +146,14 @@ type DishConfig struct {
 	Groups []string
 }
 
-// Build returns a Dish (see ClientConfig.Build) with its groups joined
+// Build returns a Dish (see Common) with its groups joined
 // before it connects, so every radio it reaches learns them at once.
 func (c *DishConfig) Build(ctx *socket.Ctx) (*patterns.Dish, error) {
 	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
 }
 
 // BuildWith is Build with defaults, returning the endpoints too (see
-// ClientConfig.BuildWith). A dish's linger is 0 whatever the defaults say.
+// Common). A dish's linger is 0 whatever the defaults say.
 func (c *DishConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Dish, []string, error) {
 	return build(&c.Common, "dish", ctx, defaults, func(ctx *socket.Ctx, o socket.Options) (*patterns.Dish, error) {
 		o.Linger = 0
@@ -177,13 +181,13 @@ func (c *DishConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) err
 // extras.
 type ScatterConfig struct{ Common }
 
-// Build returns a Scatter (see ClientConfig.Build).
+// Build returns a Scatter (see Common).
 func (c *ScatterConfig) Build(ctx *socket.Ctx) (*patterns.Scatter, error) {
 	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
 }
 
 // BuildWith is Build with defaults, returning the endpoints too (see
-// ClientConfig.BuildWith).
+// Common).
 func (c *ScatterConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Scatter, []string, error) {
 	return build(&c.Common, "scatter", ctx, defaults, patterns.NewScatter)
 }
@@ -197,13 +201,13 @@ func (c *ScatterConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) 
 // extras.
 type GatherConfig struct{ Common }
 
-// Build returns a Gather (see ClientConfig.Build).
+// Build returns a Gather (see Common).
 func (c *GatherConfig) Build(ctx *socket.Ctx) (*patterns.Gather, error) {
 	return noEndpoints(c.BuildWith(ctx, socket.Options{}))
 }
 
 // BuildWith is Build with defaults, returning the endpoints too (see
-// ClientConfig.BuildWith).
+// Common).
 func (c *GatherConfig) BuildWith(ctx *socket.Ctx, defaults socket.Options) (*patterns.Gather, []string, error) {
 	return build(&c.Common, "gather", ctx, defaults, patterns.NewGather)
 }
