@@ -254,7 +254,7 @@ type attachable interface {
 // build creates a socket of a section with open, the section's options
 // over defaults, then connects and binds it (libzmq-rs's order: options,
 // heartbeat, mechanism, connect, bind), and returns it with the endpoints
-// it is attached to (see ClientConfig.BuildWith). On error the socket is
+// it is attached to (see Common). On error the socket is
 // closed.
 func build[S attachable](c *Common, what string, ctx *socket.Ctx, defaults socket.Options,
 	open func(*socket.Ctx, socket.Options) (S, error)) (S, []string, error) {
