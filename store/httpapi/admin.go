@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -110,67 +111,72 @@ func allow(w http.ResponseWriter, r *http.Request, allowed string) bool {
 	return false
 }
 
-func (h *Handler) adminStorage(w http.ResponseWriter, r *http.Request, name string) {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		h.writeStorage(w, r, name, http.StatusOK)
-	case http.MethodPut:
-		var body map[string]any
-		if !readJSON(w, r, &body) {
-			return
-		}
-		cfg, err := StorageConfigFromJSON(name, body)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
-			return
-		}
-		if err := h.srv.AddStorage(r.Context(), cfg); err != nil {
-			h.adminFailed(w, r, err)
-			return
-		}
-		h.writeStorage(w, r, name, http.StatusOK)
-	case http.MethodDelete:
-		if err := h.srv.RemoveStorage(r.Context(), name); err != nil {
-			h.adminFailed(w, r, err)
-			return
-		}
-		writeJSON(w, r, http.StatusOK, map[string]string{"removed": name})
-	default:
-		methodNotAllowed(w, r, "GET, HEAD, PUT, DELETE")
-	}
+// adminItem is what the admin routes of one kind of item (storages,
+// volumes) do with it.
+type adminItem[C any] struct {
+	kind   string                                            // "storage", "volume"
+	parse  func(name string, body map[string]any) (C, error) // a PUT's configuration
+	add    func(ctx context.Context, cfg C) error
+	remove func(ctx context.Context, name string) error
+	find   func(name string) (any, bool) // the item's description
 }
 
-func (h *Handler) writeStorage(w http.ResponseWriter, r *http.Request, name string, code int) {
-	for _, st := range h.srv.Storages() {
-		if st.Name == name {
-			writeJSON(w, r, code, st)
-			return
-		}
-	}
-	writeError(w, http.StatusNotFound, fmt.Sprintf("no storage %q", name))
+// adminStorage and adminVolume serve /@admin/storages/<name> and
+// /@admin/volumes/<name>.
+func (h *Handler) adminStorage(w http.ResponseWriter, r *http.Request, name string) {
+	serveAdminItem(h, w, r, name, adminItem[server.StorageConfig]{kind: "storage", parse: StorageConfigFromJSON,
+		add: h.srv.AddStorage, remove: h.srv.RemoveStorage, find: func(name string) (any, bool) {
+			for _, st := range h.srv.Storages() {
+				if st.Name == name {
+					return st, true
+				}
+			}
+			return nil, false
+		}})
 }
 
 func (h *Handler) adminVolume(w http.ResponseWriter, r *http.Request, name string) {
+	serveAdminItem(h, w, r, name, adminItem[server.VolumeConfig]{kind: "volume", parse: VolumeConfigFromJSON,
+		add: h.srv.AddVolume, remove: h.srv.RemoveVolume, find: func(name string) (any, bool) {
+			for _, v := range h.srv.Volumes() {
+				if v.Name == name {
+					return v, true
+				}
+			}
+			return nil, false
+		}})
+}
+
+// serveAdminItem answers GET (the item's description), PUT (add or replace
+// it, then describe it) and DELETE (remove it) for the item called name.
+func serveAdminItem[C any](h *Handler, w http.ResponseWriter, r *http.Request, name string, it adminItem[C]) {
+	describe := func() {
+		if d, ok := it.find(name); ok {
+			writeJSON(w, r, http.StatusOK, d)
+			return
+		}
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no %s %q", it.kind, name))
+	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		h.writeVolume(w, r, name)
+		describe()
 	case http.MethodPut:
 		var body map[string]any
 		if !readJSON(w, r, &body) {
 			return
 		}
-		cfg, err := VolumeConfigFromJSON(name, body)
+		cfg, err := it.parse(name, body)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		if err := h.srv.AddVolume(r.Context(), cfg); err != nil {
+		if err := it.add(r.Context(), cfg); err != nil {
 			h.adminFailed(w, r, err)
 			return
 		}
-		h.writeVolume(w, r, name)
+		describe()
 	case http.MethodDelete:
-		if err := h.srv.RemoveVolume(r.Context(), name); err != nil {
+		if err := it.remove(r.Context(), name); err != nil {
 			h.adminFailed(w, r, err)
 			return
 		}
@@ -178,16 +184,6 @@ func (h *Handler) adminVolume(w http.ResponseWriter, r *http.Request, name strin
 	default:
 		methodNotAllowed(w, r, "GET, HEAD, PUT, DELETE")
 	}
-}
-
-func (h *Handler) writeVolume(w http.ResponseWriter, r *http.Request, name string) {
-	for _, v := range h.srv.Volumes() {
-		if v.Name == name {
-			writeJSON(w, r, http.StatusOK, v)
-			return
-		}
-	}
-	writeError(w, http.StatusNotFound, fmt.Sprintf("no volume %q", name))
 }
 
 // adminFailed answers a runtime management error with its status: 404
