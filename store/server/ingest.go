@@ -21,13 +21,7 @@ import (
 // ingest workers take turns receiving so arrival order sets the stamps.
 func (s *Server) ingestWorker(ctx context.Context) {
 	for {
-		s.ingestMu.Lock()
-		m, err := s.ingest.Recv(ctx)
-		var stamp hlc.Timestamp
-		if err == nil && needsStamp(m.Body) {
-			stamp = s.clock.Now()
-		}
-		s.ingestMu.Unlock()
+		m, stamp, err := s.receive(ctx, &s.ingestMu, s.ingest.Recv)
 		if err != nil {
 			if stopped(ctx, err) {
 				return

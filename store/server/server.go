@@ -459,13 +459,7 @@ func stopped(ctx context.Context, err error) bool {
 // the socket fails, it records why and stops Serve.
 func (s *Server) requestWorker(ctx context.Context, stopServe context.CancelFunc) {
 	for {
-		s.recvMu.Lock()
-		m, err := s.sock.Recv(ctx)
-		var stamp hlc.Timestamp
-		if err == nil && needsStamp(m.Body) {
-			stamp = s.clock.Now()
-		}
-		s.recvMu.Unlock()
+		m, stamp, err := s.receive(ctx, &s.recvMu, s.sock.Recv)
 		if err != nil {
 			if !stopped(ctx, err) {
 				continue
@@ -483,6 +477,22 @@ func (s *Server) requestWorker(ctx context.Context, stopServe context.CancelFunc
 		}
 		s.handle(m, stamp)
 	}
+}
+
+// receive takes the next message with recv, holding mu so that the
+// workers receiving from one socket take turns, and stamps it before
+// letting the next one in if it is a PUT or DELETE without a timestamp:
+// server-given timestamps then follow arrival order, and a client's
+// pipelined writes to one key keep their order.
+func (s *Server) receive(ctx context.Context, mu *sync.Mutex, recv func(context.Context) (patterns.Msg, error)) (patterns.Msg, hlc.Timestamp, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	m, err := recv(ctx)
+	var stamp hlc.Timestamp
+	if err == nil && needsStamp(m.Body) {
+		stamp = s.clock.Now()
+	}
+	return m, stamp, err
 }
 
 // needsStamp reports whether a raw message is a PUT or DELETE of this
