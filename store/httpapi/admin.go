@@ -126,25 +126,25 @@ type adminItem[C any] struct {
 func (h *Handler) adminStorage(w http.ResponseWriter, r *http.Request, name string) {
 	serveAdminItem(h, w, r, name, adminItem[server.StorageConfig]{kind: "storage", parse: StorageConfigFromJSON,
 		add: h.srv.AddStorage, remove: h.srv.RemoveStorage, find: func(name string) (any, bool) {
-			for _, st := range h.srv.Storages() {
-				if st.Name == name {
-					return st, true
-				}
-			}
-			return nil, false
+			return named(h.srv.Storages(), name, func(st server.StorageStatus) string { return st.Name })
 		}})
 }
 
 func (h *Handler) adminVolume(w http.ResponseWriter, r *http.Request, name string) {
 	serveAdminItem(h, w, r, name, adminItem[server.VolumeConfig]{kind: "volume", parse: VolumeConfigFromJSON,
 		add: h.srv.AddVolume, remove: h.srv.RemoveVolume, find: func(name string) (any, bool) {
-			for _, v := range h.srv.Volumes() {
-				if v.Name == name {
-					return v, true
-				}
-			}
-			return nil, false
+			return named(h.srv.Volumes(), name, func(v server.VolumeStatus) string { return v.Name })
 		}})
+}
+
+// named returns the item of items called name.
+func named[T any](items []T, name string, nameOf func(T) string) (any, bool) {
+	for _, it := range items {
+		if nameOf(it) == name {
+			return it, true
+		}
+	}
+	return nil, false
 }
 
 // serveAdminItem answers GET (the item's description), PUT (add or replace

@@ -19,30 +19,38 @@ func (s *Server) collectLoop(ctx context.Context) {
 	for _, st := range s.cur.Load().storages {
 		st.nextGC = time.Now().Add(st.period)
 	}
-	t := time.NewTicker(tick)
+	ticks(ctx, tick, func(now time.Time) time.Duration {
+		v := s.acquire()
+		for _, st := range v.storages {
+			if st.nextGC.IsZero() {
+				st.nextGC = now.Add(st.period)
+			}
+			if st.ReadOnly || now.Before(st.nextGC) {
+				continue
+			}
+			st.nextGC = now.Add(st.period)
+			if _, err := s.collectStorage(ctx, st, now); err != nil && ctx.Err() == nil {
+				s.log.Warn("store: garbage collection failed", "storage", st.Name, "err", err)
+			}
+		}
+		v.release()
+		return s.gcTick()
+	})
+}
+
+// ticks calls each every period until ctx is done, on the calling
+// goroutine; each returns the period until the next call (it may change).
+func ticks(ctx context.Context, period time.Duration, each func(now time.Time) time.Duration) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			v := s.acquire()
-			for _, st := range v.storages {
-				if st.nextGC.IsZero() {
-					st.nextGC = now.Add(st.period)
-				}
-				if st.ReadOnly || now.Before(st.nextGC) {
-					continue
-				}
-				st.nextGC = now.Add(st.period)
-				if _, err := s.collectStorage(ctx, st, now); err != nil && ctx.Err() == nil {
-					s.log.Warn("store: garbage collection failed", "storage", st.Name, "err", err)
-				}
-			}
-			v.release()
-			if next := s.gcTick(); next != tick {
-				tick = next
-				t.Reset(tick)
+			if next := each(now); next != period {
+				period = next
+				t.Reset(period)
 			}
 		}
 	}

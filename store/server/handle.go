@@ -273,15 +273,26 @@ func (s *Server) deleteIn(ctx context.Context, st *storage, expr string, ts hlc.
 	return nil
 }
 
+// queried returns the storages a query of ke reaches and whether it
+// reaches the admin space (store.AdminKey); a query that reaches neither is
+// refused with StatusNoStorage, saying that no storage reaches (verb) ke.
+func (v *view) queried(ke, verb string) ([]*storage, bool, error) {
+	targets := v.storagesOf(ke)
+	admin := keyexpr.Intersects(ke, store.AdminKey)
+	if len(targets) == 0 && !admin {
+		return nil, false, refuse(proto.StatusNoStorage, "no storage %s %q (storages: %s)", verb, ke, v.names())
+	}
+	return targets, admin, nil
+}
+
 // queryKey answers a query for one plain key: the newest entry any
 // storage holds for it (a tombstone means no reply), plus the admin space
 // if the key is store.AdminKey.
 func (s *Server) queryKey(ctx context.Context, v *view, r request) (uint32, error) {
 	key := r.msg.Key
-	targets := v.storagesOf(key)
-	admin := keyexpr.Intersects(key, store.AdminKey)
-	if len(targets) == 0 && !admin {
-		return 0, refuse(proto.StatusNoStorage, "no storage holds %q (storages: %s)", key, v.names())
+	targets, admin, err := v.queried(key, "holds")
+	if err != nil {
+		return 0, err
 	}
 	var best backend.Entry
 	found := false
@@ -320,10 +331,9 @@ func (s *Server) queryKey(ctx context.Context, v *view, r request) (uint32, erro
 // first.
 func (s *Server) queryExpr(ctx context.Context, v *view, r request) (uint32, error) {
 	ke := r.msg.Key
-	targets := v.storagesOf(ke)
-	admin := keyexpr.Intersects(ke, store.AdminKey)
-	if len(targets) == 0 && !admin {
-		return 0, refuse(proto.StatusNoStorage, "no storage intersects %q (storages: %s)", ke, v.names())
+	targets, admin, err := v.queried(ke, "intersects")
+	if err != nil {
+		return 0, err
 	}
 	var count uint32
 	send := func(key string, e backend.Entry) error {

@@ -206,16 +206,10 @@ func (s *Server) Health() HealthReport {
 // started and waited for by Serve.
 func (s *Server) probeLoop(ctx context.Context) {
 	every := s.opts.HealthProbe
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			s.probe(ctx, now, every)
-		}
-	}
+	ticks(ctx, every, func(now time.Time) time.Duration {
+		s.probe(ctx, now, every)
+		return every
+	})
 }
 
 // probe reads probeKey from each storage that needs it, one at a time,

@@ -43,7 +43,7 @@ import (
 // backend's ETag cache saves the HEAD before its conditional PUT); Get
 // reads one key (a query without wildcards). Not run by make test:
 //
-//	go test -run '^$' -bench S3EndToEnd -count 6 ./store/ | tee new.txt
+//	go test -run '^$' -bench S3EndToEnd -count 6 ./store/server/ | tee new.txt
 //	benchstat new.txt
 func BenchmarkS3EndToEnd(b *testing.B) {
 	s3 := s3test.StartMinIO(b)
