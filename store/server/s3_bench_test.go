@@ -21,7 +21,7 @@ import (
 
 // BenchmarkS3EndToEnd measures Put and Get of 1 KiB and 1 MiB values
 // through zmesh — store.Client, CLIENT socket over tcp loopback, SERVER
-// socket, store.Server, the s3 backend, MinIO — next to the same operation
+// socket, server.Server, the s3 backend, MinIO — next to the same operation
 // done directly with minio-go (one PutObject; one GetObject read whole
 // into a buffer of its size), with 1 and 8 callers.
 //
