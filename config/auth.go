@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/zmesh/zmesh/internal/yamlx"
 	"net/netip"
 	"strings"
 
@@ -70,40 +71,40 @@ func (a *AuthConfig) Build() (*mechanism.Auth, error) {
 	return auth, nil
 }
 
-func (a *AuthConfig) fields() []Field {
-	return []Field{
-		{Key: "blacklist", Aliases: []string{"deny"}, Decode: func(d *Decoder, path string, n *yaml.Node) error {
-			return d.addrs(path, n, &a.Deny)
+func (a *AuthConfig) fields() []yamlx.Field {
+	return []yamlx.Field{
+		{Key: "blacklist", Aliases: []string{"deny"}, Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
+			return addrs(d, path, n, &a.Deny)
 		}},
-		{Key: "whitelist", Aliases: []string{"allow"}, Decode: func(d *Decoder, path string, n *yaml.Node) error {
-			return d.addrs(path, n, &a.Allow)
+		{Key: "whitelist", Aliases: []string{"allow"}, Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
+			return addrs(d, path, n, &a.Allow)
 		}},
-		{Key: "plain_registry", Decode: func(d *Decoder, path string, n *yaml.Node) error {
+		{Key: "plain_registry", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
 			a.PlainRegistry = nil
 			return d.Seq(path, n, "PLAIN users {username, password}", func(path string, item *yaml.Node) error {
 				var u PlainUser
-				err := d.mapping(path, item, "a PLAIN user {username, password}", []Field{
-					{Key: "username", Required: true, Decode: func(d *Decoder, path string, n *yaml.Node) error {
-						return d.credential(path, n, &u.Username, "a user name")
+				err := d.Fields(path, item, "a PLAIN user {username, password}", []yamlx.Field{
+					{Key: "username", Required: true, Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
+						return credential(d, path, n, &u.Username, "a user name")
 					}},
-					{Key: "password", Required: true, Decode: func(d *Decoder, path string, n *yaml.Node) error {
-						return d.credential(path, n, &u.Password, "a password")
+					{Key: "password", Required: true, Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
+						return credential(d, path, n, &u.Password, "a password")
 					}},
 				})
 				a.PlainRegistry = append(a.PlainRegistry, u)
 				return err
 			})
 		}},
-		{Key: "curve_registry", Decode: func(d *Decoder, path string, n *yaml.Node) error {
+		{Key: "curve_registry", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
 			a.CurveRegistry = nil
 			return d.Seq(path, n, "Z85 public keys", func(path string, item *yaml.Node) error {
 				var k mechanism.PublicKey
-				err := d.key(path, item, k[:], false)
+				err := key(d, path, item, k[:], false)
 				a.CurveRegistry = append(a.CurveRegistry, k)
 				return err
 			})
 		}},
-		{Key: "curve_auth", Decode: func(d *Decoder, path string, n *yaml.Node) error {
+		{Key: "curve_auth", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
 			on := true
 			if err := d.Bool(path, n, &on); err != nil {
 				return err
@@ -115,7 +116,7 @@ func (a *AuthConfig) fields() []Field {
 }
 
 // addrs decodes a list of IP addresses and CIDR prefixes, checking each.
-func (d *Decoder) addrs(path string, n *yaml.Node, dst *[]string) error {
+func addrs(d *yamlx.Decoder, path string, n *yaml.Node, dst *[]string) error {
 	*dst = nil
 	return d.Seq(path, n, "IP addresses or CIDR prefixes", func(path string, item *yaml.Node) error {
 		var s string
@@ -129,7 +130,7 @@ func (d *Decoder) addrs(path string, n *yaml.Node, dst *[]string) error {
 			_, err = netip.ParseAddr(s)
 		}
 		if err != nil || s == "" {
-			return d.Errorf(item, path, ErrValue, err, "want an IP address such as 10.0.0.1 or a CIDR prefix such as 10.0.0.0/8, got %s", Quote(s))
+			return d.Errorf(item, path, ErrValue, err, "want an IP address such as 10.0.0.1 or a CIDR prefix such as 10.0.0.0/8, got %s", yamlx.Quote(s))
 		}
 		*dst = append(*dst, s)
 		return nil

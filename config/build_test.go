@@ -26,6 +26,16 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
+// lastEndpoint returns the endpoint s last bound.
+func lastEndpoint(t *testing.T, s interface{ LastEndpoint() (string, error) }) string {
+	t.Helper()
+	ep, err := s.LastEndpoint()
+	if err != nil || ep == "" {
+		t.Fatalf("no bound endpoint: %q, %v", ep, err)
+	}
+	return ep
+}
+
 // roundTrip sends ping from cli and answers pong from srv.
 func roundTrip(t *testing.T, cli *patterns.Client, srv *patterns.Server) patterns.Msg {
 	t.Helper()
@@ -77,8 +87,8 @@ client:
 		o.Heartbeat != (socket.Heartbeat{Interval: time.Second, Timeout: 2 * time.Second, TTL: 5 * time.Second}) {
 		t.Errorf("server options %+v", o)
 	}
-	if ep, _ := srv.LastEndpoint(); ep != "inproc://build" {
-		t.Errorf("server endpoint %q", ep)
+	if ep, err := srv.LastEndpoint(); err != nil || ep != "inproc://build" {
+		t.Errorf("server endpoint %q, %v", ep, err)
 	}
 	if o := cli.Options(); o.RecvTimeout != 2*time.Second || o.SendHWM != socket.DefaultHWM || o.Mechanism != (mechanism.Null{}) {
 		t.Errorf("client options %+v", o)
@@ -138,11 +148,11 @@ sockets:
 
 func TestBuildFailureClosesTheSocket(t *testing.T) {
 	zctx := newCtx(t)
-	first := &ServerConfig{Bind: []Endpoint{"inproc://taken"}}
+	first := &ServerConfig{Common{Bind: []Endpoint{"inproc://taken"}}}
 	if _, err := first.Build(zctx); err != nil {
 		t.Fatal(err)
 	}
-	second := &ServerConfig{Bind: []Endpoint{"inproc://taken"}}
+	second := &ServerConfig{Common{Bind: []Endpoint{"inproc://taken"}}}
 	s, err := second.Build(zctx)
 	if !errors.Is(err, socket.ErrAddrInUse) || s != nil {
 		t.Fatalf("second bind: %v, %v", s, err)
@@ -151,11 +161,11 @@ func TestBuildFailureClosesTheSocket(t *testing.T) {
 		t.Errorf("error %q does not say what failed", err)
 	}
 	// Go-built configs are checked by the socket.
-	bad := &ClientConfig{Connect: []Endpoint{"tcp://nowhere"}}
+	bad := &ClientConfig{Common{Connect: []Endpoint{"tcp://nowhere"}}}
 	if _, err := bad.Build(zctx); !errors.Is(err, socket.ErrInvalidInput) {
 		t.Fatalf("bad endpoint: %v", err)
 	}
-	if _, err := (&ClientConfig{SendTimeout: -1}).Build(zctx); !errors.Is(err, socket.ErrInvalidInput) {
+	if _, err := (&ClientConfig{Common{Socket: socket.Options{SendTimeout: -1}}}).Build(zctx); !errors.Is(err, socket.ErrInvalidInput) {
 		t.Fatalf("negative timeout: %v", err)
 	}
 	if _, err := (&DishConfig{Groups: []string{"a", "a"}}).Build(zctx); !errors.Is(err, socket.ErrInvalidInput) {
@@ -207,7 +217,7 @@ func TestBuildCurveWithTheFilesAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep, _ := srv.LastEndpoint()
+	ep := lastEndpoint(t, srv)
 	c.Client.Connect = []Endpoint{Endpoint(ep)}
 	cli, err := c.Client.Build(zctx)
 	if err != nil {
@@ -256,8 +266,8 @@ server:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep, _ := srv.LastEndpoint()
-	good := &ClientConfig{Connect: []Endpoint{Endpoint(ep)}, Mechanism: mechanism.PlainClient{Username: "admin", Password: "s3cret"}}
+	ep := lastEndpoint(t, srv)
+	good := &ClientConfig{Common{Connect: []Endpoint{Endpoint(ep)}, Socket: socket.Options{Mechanism: mechanism.PlainClient{Username: "admin", Password: "s3cret"}}}}
 	cli, err := good.Build(zctx)
 	if err != nil {
 		t.Fatal(err)
@@ -265,6 +275,6 @@ server:
 	if m := roundTrip(t, cli, srv); m.Peer.UserID != "admin" {
 		t.Fatalf("user id %q", m.Peer.UserID)
 	}
-	bad := &ClientConfig{Connect: []Endpoint{Endpoint(ep)}, Mechanism: mechanism.PlainClient{Username: "admin", Password: "guess"}}
+	bad := &ClientConfig{Common{Connect: []Endpoint{Endpoint(ep)}, Socket: socket.Options{Mechanism: mechanism.PlainClient{Username: "admin", Password: "guess"}}}}
 	refused(t, zctx, bad, ep)
 }

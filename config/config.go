@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/zmesh/zmesh/internal/yamlx"
 	"os"
 	"sort"
 
@@ -81,21 +82,22 @@ func (s *SocketConfig) Type() string {
 	return ""
 }
 
-// extras returns the Extras of the socket, whatever its type.
-func (s *SocketConfig) extras() *Extras {
+// common returns the Common part of the socket, whatever its type; nil if
+// no field is set.
+func (s *SocketConfig) common() *Common {
 	switch {
 	case s.Client != nil:
-		return &s.Client.Extras
+		return &s.Client.Common
 	case s.Server != nil:
-		return &s.Server.Extras
+		return &s.Server.Common
 	case s.Radio != nil:
-		return &s.Radio.Extras
+		return &s.Radio.Common
 	case s.Dish != nil:
-		return &s.Dish.Extras
+		return &s.Dish.Common
 	case s.Scatter != nil:
-		return &s.Scatter.Extras
+		return &s.Scatter.Common
 	case s.Gather != nil:
-		return &s.Gather.Extras
+		return &s.Gather.Common
 	}
 	return nil
 }
@@ -109,8 +111,8 @@ type Loader struct {
 
 // decoder returns a Decoder for the file name that reads the environment
 // through l.LookupEnv.
-func (l *Loader) decoder(name string) *Decoder {
-	d := &Decoder{File: name}
+func (l *Loader) decoder(name string) *yamlx.Decoder {
+	d := &yamlx.Decoder{File: name}
 	if l != nil {
 		d.LookupEnv = l.LookupEnv
 	}
@@ -151,7 +153,7 @@ func (l *Loader) Parse(name string, data []byte) (*Config, error) {
 // *Config, *ClientConfig, *ServerConfig, *RadioConfig, *DishConfig,
 // *ScatterConfig, *GatherConfig, *SocketConfig, *AuthConfig or *CtxConfig.
 type Section interface {
-	decodeNode(d *Decoder, path string, n *yaml.Node) error
+	decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error
 }
 
 // Unmarshal decodes a YAML document into one section, as Parse does for a
@@ -163,7 +165,7 @@ func Unmarshal(name string, data []byte, into Section) error {
 // Unmarshal decodes a YAML document into one section (see the package
 // function Unmarshal).
 func (l *Loader) Unmarshal(name string, data []byte, into Section) error {
-	root, err := ParseYAML(name, data)
+	root, err := yamlx.ParseYAML(name, data)
 	if err != nil {
 		return err
 	}
@@ -180,8 +182,8 @@ func unmarshalYAML(s Section, n *yaml.Node) error {
 	return s.decodeNode((*Loader)(nil).decoder(""), "", n)
 }
 
-func (c *Config) decodeNode(d *Decoder, path string, n *yaml.Node) error {
-	fields := []Field{
+func (c *Config) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
+	fields := []yamlx.Field{
 		section("ctx", func() Section { c.Ctx = new(CtxConfig); return c.Ctx }),
 		section("auth", func() Section { c.Auth = new(AuthConfig); return c.Auth }),
 	}
@@ -189,10 +191,10 @@ func (c *Config) decodeNode(d *Decoder, path string, n *yaml.Node) error {
 		func(x *ClientConfig) { c.Client = x }, func(x *ServerConfig) { c.Server = x },
 		func(x *RadioConfig) { c.Radio = x }, func(x *DishConfig) { c.Dish = x },
 		func(x *ScatterConfig) { c.Scatter = x }, func(x *GatherConfig) { c.Gather = x })...)
-	fields = append(fields, Field{Key: "sockets", Decode: func(d *Decoder, path string, n *yaml.Node) error {
-		return d.namedSockets(path, n, &c.Sockets)
+	fields = append(fields, yamlx.Field{Key: "sockets", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
+		return namedSockets(d, path, n, &c.Sockets)
 	}})
-	if err := d.mapping(path, n, "a configuration", fields); err != nil {
+	if err := d.Fields(path, n, "a configuration", fields); err != nil {
 		return err
 	}
 	return c.shareAuth()
@@ -200,9 +202,9 @@ func (c *Config) decodeNode(d *Decoder, path string, n *yaml.Node) error {
 
 // section is a key whose value is a Section, created by make unless the
 // value is null (an absent section).
-func section(key string, make func() Section) Field {
-	return Field{Key: key, Decode: func(d *Decoder, path string, n *yaml.Node) error {
-		if r, err := d.Resolve(path, n); err != nil || IsNull(r) {
+func section(key string, make func() Section) yamlx.Field {
+	return yamlx.Field{Key: key, Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
+		if r, err := d.Resolve(path, n); err != nil || yamlx.IsNull(r) {
 			return err
 		}
 		return make().decodeNode(d, path, n)
@@ -212,8 +214,8 @@ func section(key string, make func() Section) Field {
 // socketSections are the keys client, server, ... each storing its
 // decoded section through its setter.
 func socketSections(client func(*ClientConfig), server func(*ServerConfig), radio func(*RadioConfig),
-	dish func(*DishConfig), scatter func(*ScatterConfig), gather func(*GatherConfig)) []Field {
-	return []Field{
+	dish func(*DishConfig), scatter func(*ScatterConfig), gather func(*GatherConfig)) []yamlx.Field {
+	return []yamlx.Field{
 		section("client", func() Section { x := new(ClientConfig); client(x); return x }),
 		section("server", func() Section { x := new(ServerConfig); server(x); return x }),
 		section("radio", func() Section { x := new(RadioConfig); radio(x); return x }),
@@ -235,115 +237,49 @@ func (c *Config) shareAuth() error {
 		return err
 	}
 	c.Authenticator = a
-	var all []*Extras
-	for _, x := range []interface{ get() *Extras }{c.Client, c.Server, c.Radio, c.Dish, c.Scatter, c.Gather} {
-		if e := x.get(); e != nil {
-			all = append(all, e)
-		}
-	}
+	all := []*SocketConfig{{Client: c.Client}, {Server: c.Server}, {Radio: c.Radio}, {Dish: c.Dish}, {Scatter: c.Scatter}, {Gather: c.Gather}}
 	names := make([]string, 0, len(c.Sockets))
 	for name := range c.Sockets {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if e := c.Sockets[name].extras(); e != nil {
-			all = append(all, e)
-		}
+		all = append(all, c.Sockets[name])
 	}
-	for _, e := range all {
-		if e.Auth == nil && e.Authenticator == nil {
-			e.Authenticator = a
+	for _, s := range all {
+		if x := s.common(); x != nil && x.Auth == nil && x.Socket.Auth == nil {
+			x.Socket.Auth = a
 		}
 	}
 	return nil
 }
 
-// get returns a section's Extras; nil for a nil section. (The nil checks
-// are needed because a nil *ClientConfig in an interface is not nil.)
-func (c *ClientConfig) get() *Extras {
-	if c == nil {
-		return nil
-	}
-	return &c.Extras
-}
-
-func (c *ServerConfig) get() *Extras {
-	if c == nil {
-		return nil
-	}
-	return &c.Extras
-}
-
-func (c *RadioConfig) get() *Extras {
-	if c == nil {
-		return nil
-	}
-	return &c.Extras
-}
-
-func (c *DishConfig) get() *Extras {
-	if c == nil {
-		return nil
-	}
-	return &c.Extras
-}
-
-func (c *ScatterConfig) get() *Extras {
-	if c == nil {
-		return nil
-	}
-	return &c.Extras
-}
-
-func (c *GatherConfig) get() *Extras {
-	if c == nil {
-		return nil
-	}
-	return &c.Extras
-}
-
 // namedSockets decodes sockets: {name: {type: {...}}, ...}.
-func (d *Decoder) namedSockets(path string, n *yaml.Node, dst *map[string]*SocketConfig) error {
+func namedSockets(d *yamlx.Decoder, path string, n *yaml.Node, dst *map[string]*SocketConfig) error {
 	r, err := d.Resolve(path, n)
-	if err != nil || IsNull(r) {
+	if err != nil || yamlx.IsNull(r) {
 		return err
 	}
 	if r.Kind != yaml.MappingNode {
-		return d.Errorf(r, path, ErrType, nil, "want named sockets (a mapping of name: {type: {...}}), got %s", describe(r, r.Value))
-	}
-	ps, err := d.pairs(path, r, 0, false, nil)
-	if err != nil {
-		return err
+		return d.Errorf(r, path, ErrType, nil, "want named sockets (a mapping of name: {type: {...}}), got %s", yamlx.Describe(r, r.Value))
 	}
 	out := make(map[string]*SocketConfig)
-	var fields []Field
-	for _, p := range ps {
-		k, err := d.Resolve(path, p.key)
-		if err != nil {
+	err = d.Mapping(path, r, yamlx.Mapping{What: "named sockets", Rest: func(path, name string, _, v *yaml.Node) error {
+		s := new(SocketConfig)
+		if err := s.decodeNode(d, path, v); err != nil {
 			return err
 		}
-		if k.Kind != yaml.ScalarNode || lookupField(fields, k.Value) != nil {
-			continue // not a name, or a repeat: the mapping walk reports it
-		}
-		name := k.Value
-		fields = append(fields, Field{Key: name, Decode: func(d *Decoder, path string, n *yaml.Node) error {
-			s := new(SocketConfig)
-			if err := s.decodeNode(d, path, n); err != nil {
-				return err
-			}
-			out[name] = s
-			return nil
-		}})
-	}
-	if err := d.mapping(path, r, "named sockets", fields); err != nil {
+		out[name] = s
+		return nil
+	}})
+	if err != nil {
 		return err
 	}
 	*dst = out
 	return nil
 }
 
-func (s *SocketConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
+func (s *SocketConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
 	*s = SocketConfig{}
 	r, err := d.Resolve(path, n)
 	if err != nil {
@@ -351,13 +287,13 @@ func (s *SocketConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
 	}
 	const want = "one socket, tagged by its type ({client: {...}}, {server: {...}}, ...)"
 	if r.Kind != yaml.MappingNode || len(r.Content) != 2 {
-		got := describe(r, r.Value)
+		got := yamlx.Describe(r, r.Value)
 		if r.Kind == yaml.MappingNode {
 			got = fmt.Sprintf("%d keys", len(r.Content)/2)
 		}
 		return d.Errorf(r, path, ErrType, nil, "want %s, got %s", want, got)
 	}
-	err = d.mapping(path, r, "one socket", socketSections(
+	err = d.Fields(path, r, "one socket", socketSections(
 		func(x *ClientConfig) { s.Client = x }, func(x *ServerConfig) { s.Server = x },
 		func(x *RadioConfig) { s.Radio = x }, func(x *DishConfig) { s.Dish = x },
 		func(x *ScatterConfig) { s.Scatter = x }, func(x *GatherConfig) { s.Gather = x }))
@@ -379,36 +315,12 @@ func (s *SocketConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
 	return nil
 }
 
-func (c *ClientConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
-	return d.mapping(path, n, "a client configuration", c.fields())
+func (a *AuthConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
+	return d.Fields(path, n, "an auth section", a.fields())
 }
 
-func (c *ServerConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
-	return d.mapping(path, n, "a server configuration", c.fields())
-}
-
-func (c *RadioConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
-	return d.mapping(path, n, "a radio configuration", c.fields())
-}
-
-func (c *DishConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
-	return d.mapping(path, n, "a dish configuration", c.fields())
-}
-
-func (c *ScatterConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
-	return d.mapping(path, n, "a scatter configuration", c.fields())
-}
-
-func (c *GatherConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
-	return d.mapping(path, n, "a gather configuration", c.fields())
-}
-
-func (a *AuthConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
-	return d.mapping(path, n, "an auth section", a.fields())
-}
-
-func (c *CtxConfig) decodeNode(d *Decoder, path string, n *yaml.Node) error {
-	return d.mapping(path, n, "a ctx section", c.fields())
+func (c *CtxConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
+	return d.Fields(path, n, "a ctx section", c.fields())
 }
 
 // UnmarshalYAML implements yaml.Unmarshaler with this package's strict
@@ -441,3 +353,14 @@ func (a *AuthConfig) UnmarshalYAML(n *yaml.Node) error { return unmarshalYAML(a,
 
 // UnmarshalYAML implements yaml.Unmarshaler with this package's rules.
 func (c *CtxConfig) UnmarshalYAML(n *yaml.Node) error { return unmarshalYAML(c, n) }
+
+// DecodeSection decodes n, at path, into one of this package's sections
+// with d: d's file, environment and limits, and errors whose paths start
+// with path. It is for the packages of this module that put these
+// sections beside sections of their own in one file (store/server), so
+// that the whole file is decoded by one Decoder with one grammar. A null n
+// decodes as the section's defaults; to leave an optional section out when
+// its value is null, check yamlx.IsNull on the resolved node first.
+func DecodeSection(d *yamlx.Decoder, path string, n *yaml.Node, into Section) error {
+	return into.decodeNode(d, path, n)
+}

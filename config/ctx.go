@@ -1,6 +1,10 @@
 package config
 
-import "gopkg.in/yaml.v3"
+import (
+	"gopkg.in/yaml.v3"
+
+	"github.com/zmesh/zmesh/internal/yamlx"
+)
 
 // CtxConfig is libzmq-rs's context configuration, accepted so its files
 // load unchanged:
@@ -24,12 +28,12 @@ type CtxConfig struct {
 	MaxSockets int
 }
 
-func (c *CtxConfig) fields() []Field {
-	return []Field{
-		{Key: "io_threads", Decode: func(d *Decoder, path string, n *yaml.Node) error {
+func (c *CtxConfig) fields() []yamlx.Field {
+	return []yamlx.Field{
+		{Key: "io_threads", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
 			return d.Int(path, n, &c.IOThreads, 1, 1<<20, "a positive integer")
 		}},
-		{Key: "max_sockets", Decode: func(d *Decoder, path string, n *yaml.Node) error {
+		{Key: "max_sockets", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
 			return d.Int(path, n, &c.MaxSockets, 1, 1<<31-1, "a positive integer")
 		}},
 	}

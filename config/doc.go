@@ -1,6 +1,7 @@
 // Package config loads zmesh sockets, their security and their
-// authenticator from YAML, in the shape libzmq-rs reads and writes (spec
-// §9.2), and builds ready sockets from it.
+// authenticator from YAML, in the shape libzmq-rs reads and writes (its
+// ConfigType, ClientConfig, ServerConfig... serialised with serde, field
+// for field), and builds ready sockets from it.
 //
 // One struct per socket type (ClientConfig, ServerConfig, RadioConfig,
 // DishConfig, ScatterConfig, GatherConfig) serves both YAML and Go code;
@@ -44,7 +45,7 @@
 //	  mechanism:
 //	    curve_server:
 //	      secret: "${SERVER_SECRET}"           # from the environment
-//	  # zmesh extras (see Extras):
+//	  # zmesh extras (see socket.Options):
 //	  linger: 1s
 //	  reconnect_interval: 100ms
 //	  reconnect_interval_max: 5s
@@ -59,14 +60,27 @@
 //
 // # Values
 //
+// These rules are the grammar of every zmesh configuration file: the
+// storage server's file (package store/server: requests,
+// garbage_collection, volumes, storages) and its HTTP admin API follow
+// them too.
+//
 //   - Endpoints: "tcp://host:port" (and ipc://, inproc://, udp://), or
 //     libzmq-rs's {tcp: "host:port"} (also udp, inproc, ipc). udp is only
 //     for a radio's connect and a dish's bind; a connect endpoint has no
 //     wildcard host or port.
-//   - Durations: "300ms", "1s", "1m30s" (time.ParseDuration; libzmq-rs's
-//     "1s 500ms" too). Null or absent means not set. A send or receive
-//     timeout of 0 is refused: libzmq reads it as "never block" where
-//     zmesh reads 0 as "no timeout"; use null, or TrySend/TryRecv.
+//   - Durations: a number with a unit, "300ms", "1s", "1m30s", "1.5h"
+//     (time.ParseDuration; libzmq-rs's humantime "1s 500ms" too; units ns,
+//     us, ms, s, m, h). A bare number is refused, with a message saying to
+//     write 30s rather than 30; only 0 needs no unit. Some settings also
+//     take a word: "forever" (linger), "off" (reconnect_interval,
+//     handshake_timeout, the storage server's max_drift). Null or absent
+//     means not set. A send or receive timeout of 0 is refused: libzmq
+//     reads it as "never block" where zmesh reads 0 as "no timeout"; use
+//     null, or TrySend/TryRecv.
+//   - Booleans: YAML's true and false, unquoted (True and FALSE too). A
+//     quoted "true" is text and is refused, as are yes, no, on, off, 1 and
+//     0, with a message that says how to write the value.
 //   - High-water marks: non-negative integers; 0 means no limit, as in
 //     libzmq; absent means the default, 1000.
 //   - Mechanisms: "null" (quoted; a bare null means not set), plain_server,
@@ -118,13 +132,11 @@
 // Every section type also implements yaml.Unmarshaler with these rules, so
 // it can sit inside a larger struct that yaml.v3 decodes.
 //
-// # Sections of your own
+// # Sections of other packages
 //
-// A program whose file holds sections of its own beside these (package
-// store's volumes and storages) reads the file with ParseYAML and decodes
-// it with a Decoder: Decoder.Mapping walks a mapping by a table of Fields,
-// Decoder.Section hands this package's sections to their decoders, and
-// Scalar, Text, Int, Bool and Duration read values, expanding ${VAR} on
-// the way. Its own sections then follow the rules above, and its errors are
-// *Error values of the same form (see ExampleDecoder).
+// Package store/server puts its volumes and storages beside these sections
+// in one file. It decodes the whole file with the module's internal YAML
+// decoder (internal/yamlx) and hands these sections to DecodeSection, so
+// that every section follows the rules and the grammar above, and its
+// errors are *Error values of the same form.
 package config

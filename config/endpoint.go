@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/zmesh/zmesh/internal/yamlx"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -35,11 +36,11 @@ type endpointRule struct {
 // libzmq-rs also has, are refused with a clear error.
 var endpointSchemes = []string{"tcp", "udp", "inproc", "ipc"}
 
-func endpointsField(key string, dst *[]Endpoint, rule endpointRule) Field {
-	return Field{Key: key, Decode: func(d *Decoder, path string, n *yaml.Node) error {
+func endpointsField(key string, dst *[]Endpoint, rule endpointRule) yamlx.Field {
+	return yamlx.Field{Key: key, Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
 		var eps []Endpoint
 		err := d.Seq(path, n, "endpoints", func(path string, item *yaml.Node) error {
-			ep, err := d.endpoint(path, item, rule)
+			ep, err := endpoint(d, path, item, rule)
 			eps = append(eps, ep)
 			return err
 		})
@@ -50,7 +51,7 @@ func endpointsField(key string, dst *[]Endpoint, rule endpointRule) Field {
 
 const endpointWant = `an endpoint such as tcp://127.0.0.1:5555 or {tcp: "127.0.0.1:5555"}`
 
-func (d *Decoder) endpoint(path string, n *yaml.Node, rule endpointRule) (Endpoint, error) {
+func endpoint(d *yamlx.Decoder, path string, n *yaml.Node, rule endpointRule) (Endpoint, error) {
 	n, err := d.Resolve(path, n)
 	if err != nil {
 		return "", err
@@ -71,10 +72,10 @@ func (d *Decoder) endpoint(path string, n *yaml.Node, rule endpointRule) (Endpoi
 		case "pgm", "epgm":
 			return "", d.Errorf(k, path, ErrValue, nil, "zmesh does not speak %s (multicast over UDP is udp://)", scheme)
 		default:
-			return "", d.Errorf(k, path, ErrValue, nil, "unknown transport %s (want one of %s)", Quote(scheme), strings.Join(endpointSchemes, ", "))
+			return "", d.Errorf(k, path, ErrValue, nil, "unknown transport %s (want one of %s)", yamlx.Quote(scheme), strings.Join(endpointSchemes, ", "))
 		}
 		var addr string
-		if err := d.Text(Join(path, scheme), n.Content[1], &addr, "an address such as 127.0.0.1:5555"); err != nil {
+		if err := d.Text(yamlx.Join(path, scheme), n.Content[1], &addr, "an address such as 127.0.0.1:5555"); err != nil {
 			return "", err
 		}
 		uri = scheme + "://" + addr
@@ -82,11 +83,11 @@ func (d *Decoder) endpoint(path string, n *yaml.Node, rule endpointRule) (Endpoi
 		if err := d.Text(path, n, &uri, endpointWant); err != nil {
 			return "", err
 		}
-		if IsNull(n) {
+		if yamlx.IsNull(n) {
 			return "", d.Errorf(n, path, ErrType, nil, "want %s, got null", endpointWant)
 		}
 		if !strings.Contains(uri, "://") {
-			return "", d.Errorf(n, path, ErrValue, transport.ErrInvalidEndpoint, "want %s, got %s (no scheme://)", endpointWant, Quote(uri))
+			return "", d.Errorf(n, path, ErrValue, transport.ErrInvalidEndpoint, "want %s, got %s (no scheme://)", endpointWant, yamlx.Quote(uri))
 		}
 	}
 	e, err := transport.ParseEndpoint(uri)
@@ -101,10 +102,10 @@ func (d *Decoder) endpoint(path string, n *yaml.Node, rule endpointRule) (Endpoi
 		case rule.socket == "dish":
 			what = "a dish binds udp endpoints; it cannot connect to one"
 		}
-		return "", d.Errorf(n, path, ErrValue, transport.ErrInvalidEndpoint, "%s (got %s)", what, Quote(uri))
+		return "", d.Errorf(n, path, ErrValue, transport.ErrInvalidEndpoint, "%s (got %s)", what, yamlx.Quote(uri))
 	}
 	if rule.connect && (e.Scheme == transport.TCP || e.Scheme == transport.UDP) && (e.Host == "*" || e.Port == 0) {
-		return "", d.Errorf(n, path, ErrValue, transport.ErrInvalidEndpoint, "a connect endpoint needs a definite host and port, got %s (* and port 0 are for bind)", Quote(uri))
+		return "", d.Errorf(n, path, ErrValue, transport.ErrInvalidEndpoint, "a connect endpoint needs a definite host and port, got %s (* and port 0 are for bind)", yamlx.Quote(uri))
 	}
 	return Endpoint(uri), nil
 }

@@ -135,7 +135,7 @@ func TestErrors(t *testing.T) {
 		{"words", "client:\n  send_timeout: 3 seconds\n",
 			`x.yaml:2:17: client.send_timeout: want a duration such as 300ms or 1s, got "3 seconds"`, ErrValue, nil},
 		{"no unit", "client:\n  recv_timeout: 300\n",
-			`x.yaml:2:17: client.recv_timeout: want a duration such as 300ms or 1s, got "300" (a number needs a unit: ns, us, ms, s, m or h)`, ErrValue, nil},
+			`x.yaml:2:17: client.recv_timeout: want a duration such as 300ms or 1s, got "300" (a number needs a unit: write 300s, not 300; units are ns, us, ms, s, m and h)`, ErrValue, nil},
 		{"negative", "client:\n  heartbeat: {interval: -1s}\n",
 			`x.yaml:2:25: client.heartbeat.interval: want a non-negative duration, got "-1s"`, ErrValue, nil},
 		{"zero timeout", "client:\n  send_timeout: 0s\n",

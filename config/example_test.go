@@ -38,10 +38,20 @@ client:
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	_ = cli.Send(ctx, []byte("hello"))
-	m, _ := srv.Recv(ctx)
-	_ = srv.Route(ctx, append(m.Body, ", world"...), m.RoutingID)
-	reply, _ := cli.Recv(ctx)
+	if err := cli.Send(ctx, []byte("hello")); err != nil {
+		log.Fatal(err)
+	}
+	m, err := srv.Recv(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := srv.Route(ctx, append(m.Body, ", world"...), m.RoutingID); err != nil {
+		log.Fatal(err)
+	}
+	reply, err := cli.Recv(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(string(reply.Body))
 	fmt.Println("client send HWM:", cli.Options().SendHWM)
 	// Output:
@@ -90,7 +100,10 @@ server:
 	if err != nil {
 		log.Fatal(err)
 	}
-	pub, _ := cfg.Server.Mechanism.(*mechanism.CurveServer).PublicKey()
+	pub, err := cfg.Server.Socket.Mechanism.(*mechanism.CurveServer).PublicKey()
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("clients need the public key", pub)
 
 	_, err = l.Parse("server.yaml", []byte(`server: {mechanism: {curve_server: {secret: "${CLIENT_SECRET}"}}}`))
@@ -113,8 +126,10 @@ server:
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(cfg.Server.Authenticator == mechanism.Authenticator(cfg.Authenticator))
-	_ = cfg.Authenticator.AllowAddr("192.168.1.0/24")
+	fmt.Println(cfg.Server.Socket.Auth == mechanism.Authenticator(cfg.Authenticator))
+	if err := cfg.Authenticator.AllowAddr("192.168.1.0/24"); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(cfg.Authenticator.AllowedAddrs())
 	// Output:
 	// true

@@ -53,8 +53,8 @@ func FuzzParse(f *testing.F) {
 			if x := s.Client; x != nil {
 				check(x.Connect)
 				check(x.Bind)
-				hwm(x.SendHWM)
-				hwm(x.RecvHWM)
+				hwm(x.Socket.SendHWM)
+				hwm(x.Socket.RecvHWM)
 				if _, err := x.Options(); err != nil {
 					t.Fatalf("options of a loaded client: %v", err)
 				}
@@ -62,8 +62,8 @@ func FuzzParse(f *testing.F) {
 			if x := s.Server; x != nil {
 				check(x.Connect)
 				check(x.Bind)
-				hwm(x.SendHWM)
-				hwm(x.RecvHWM)
+				hwm(x.Socket.SendHWM)
+				hwm(x.Socket.RecvHWM)
 			}
 			if x := s.Radio; x != nil {
 				check(x.Connect)

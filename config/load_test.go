@@ -63,34 +63,34 @@ func TestLibzmqRsSecureExampleLoads(t *testing.T) {
 		t.Errorf("endpoints: client connect %v, server bind %v", cl.Connect, sv.Bind)
 	}
 	// libzmq-rs's own structs drop these keys; zmesh reads them as aliases.
-	if cl.SendHWM != 10 || cl.RecvHWM != 10 || sv.SendHWM != 10 || sv.RecvHWM != 10 {
-		t.Errorf("high-water marks: client %d/%d, server %d/%d", cl.SendHWM, cl.RecvHWM, sv.SendHWM, sv.RecvHWM)
+	if cl.Socket.SendHWM != 10 || cl.Socket.RecvHWM != 10 || sv.Socket.SendHWM != 10 || sv.Socket.RecvHWM != 10 {
+		t.Errorf("high-water marks: client %d/%d, server %d/%d", cl.Socket.SendHWM, cl.Socket.RecvHWM, sv.Socket.SendHWM, sv.Socket.RecvHWM)
 	}
-	if cl.Heartbeat != (socket.Heartbeat{Interval: time.Second, Timeout: 3 * time.Second}) {
-		t.Errorf("heartbeat %+v", cl.Heartbeat)
+	if cl.Socket.Heartbeat != (socket.Heartbeat{Interval: time.Second, Timeout: 3 * time.Second}) {
+		t.Errorf("heartbeat %+v", cl.Socket.Heartbeat)
 	}
-	if cl.SendTimeout != 300*time.Millisecond || cl.RecvTimeout != 0 {
-		t.Errorf("timeouts %v %v", cl.SendTimeout, cl.RecvTimeout)
+	if cl.Socket.SendTimeout != 300*time.Millisecond || cl.Socket.RecvTimeout != 0 {
+		t.Errorf("timeouts %v %v", cl.Socket.SendTimeout, cl.Socket.RecvTimeout)
 	}
-	cc, ok := cl.Mechanism.(*mechanism.CurveClient)
+	cc, ok := cl.Socket.Mechanism.(*mechanism.CurveClient)
 	if !ok {
-		t.Fatalf("client mechanism %T", cl.Mechanism)
+		t.Fatalf("client mechanism %T", cl.Socket.Mechanism)
 	}
 	if cc.ServerKey != pub(t, serverPublic) || cc.PublicKey != pub(t, clientPublic) || cc.SecretKey != sec(t, clientSecret) {
 		t.Error("client mechanism keys differ from the file's")
 	}
-	cs, ok := sv.Mechanism.(*mechanism.CurveServer)
+	cs, ok := sv.Socket.Mechanism.(*mechanism.CurveServer)
 	if !ok || cs.SecretKey != sec(t, serverSecret) {
-		t.Fatalf("server mechanism %T", sv.Mechanism)
+		t.Fatalf("server mechanism %T", sv.Socket.Mechanism)
 	}
-	if p, _ := cs.PublicKey(); p != pub(t, serverPublic) {
-		t.Error("server public key")
+	if p, err := cs.PublicKey(); err != nil || p != pub(t, serverPublic) {
+		t.Errorf("server public key: %v", err)
 	}
 	if !reflect.DeepEqual(c.Auth.CurveRegistry, []mechanism.PublicKey{pub(t, clientPublic)}) || c.Auth.CurveAuth != nil {
 		t.Errorf("auth %+v", c.Auth)
 	}
 	// One authenticator, shared by both sockets, built from the auth section.
-	if c.Authenticator == nil || cl.Authenticator != mechanism.Authenticator(c.Authenticator) || sv.Authenticator != mechanism.Authenticator(c.Authenticator) {
+	if c.Authenticator == nil || cl.Socket.Auth != mechanism.Authenticator(c.Authenticator) || sv.Socket.Auth != mechanism.Authenticator(c.Authenticator) {
 		t.Fatal("the file's authenticator is not shared by its sockets")
 	}
 	if !c.Authenticator.CurveAuth() || !reflect.DeepEqual(c.Authenticator.Keys(), []mechanism.PublicKey{pub(t, clientPublic)}) {
@@ -183,8 +183,8 @@ func TestMechanismForms(t *testing.T) {
 		}},
 	} {
 		c := mustParse(t, "client:\n  mechanism: "+tc.yaml+"\n")
-		if !tc.check(c.Client.Mechanism) {
-			t.Errorf("mechanism: %s gave %#v", tc.yaml, c.Client.Mechanism)
+		if !tc.check(c.Client.Socket.Mechanism) {
+			t.Errorf("mechanism: %s gave %#v", tc.yaml, c.Client.Socket.Mechanism)
 		}
 	}
 }
@@ -202,8 +202,8 @@ func TestHighWaterMarks(t *testing.T) {
 		{"{send_hwm: 2147483647}", 2147483647, 0},
 	} {
 		c := mustParse(t, "client: "+tc.yaml+"\n")
-		if c.Client.SendHWM != tc.send || c.Client.RecvHWM != tc.recv {
-			t.Errorf("%s: send %d recv %d, want %d %d", tc.yaml, c.Client.SendHWM, c.Client.RecvHWM, tc.send, tc.recv)
+		if c.Client.Socket.SendHWM != tc.send || c.Client.Socket.RecvHWM != tc.recv {
+			t.Errorf("%s: send %d recv %d, want %d %d", tc.yaml, c.Client.Socket.SendHWM, c.Client.Socket.RecvHWM, tc.send, tc.recv)
 		}
 	}
 }
@@ -222,13 +222,13 @@ func TestDurations(t *testing.T) {
 		{"null", 0},
 	} {
 		c := mustParse(t, "gather: {recv_timeout: "+tc.yaml+"}\n")
-		if c.Gather.RecvTimeout != tc.want {
-			t.Errorf("%s: %v, want %v", tc.yaml, c.Gather.RecvTimeout, tc.want)
+		if c.Gather.Socket.RecvTimeout != tc.want {
+			t.Errorf("%s: %v, want %v", tc.yaml, c.Gather.Socket.RecvTimeout, tc.want)
 		}
 	}
 }
 
-func TestExtras(t *testing.T) {
+func TestSocketOptionKeys(t *testing.T) {
 	c := mustParse(t, `
 scatter:
   linger: forever
@@ -246,14 +246,14 @@ gather:
   reconnect_interval: 50ms
   handshake_timeout: 10s
 `)
-	want := Extras{Linger: -1, ReconnectInterval: -1, ReconnectIntervalMax: 5 * time.Second, ConnectTimeout: 2 * time.Second,
+	want := socket.Options{Linger: -1, ReconnectInterval: -1, ReconnectIntervalMax: 5 * time.Second, ConnectTimeout: 2 * time.Second,
 		HandshakeTimeout: -1, MaxMsgSize: 1 << 20, MaxConnections: 100, SendBuffer: 256 << 10, RecvBuffer: 4 << 20, Immediate: true}
-	if c.Scatter.Extras != want {
-		t.Errorf("scatter extras %+v", c.Scatter.Extras)
+	if c.Scatter.Socket != want {
+		t.Errorf("scatter extras %+v", c.Scatter.Socket)
 	}
-	want = Extras{Linger: 250 * time.Millisecond, ReconnectInterval: 50 * time.Millisecond, HandshakeTimeout: 10 * time.Second}
-	if c.Gather.Extras != want {
-		t.Errorf("gather extras %+v", c.Gather.Extras)
+	want = socket.Options{Linger: 250 * time.Millisecond, ReconnectInterval: 50 * time.Millisecond, HandshakeTimeout: 10 * time.Second}
+	if c.Gather.Socket != want {
+		t.Errorf("gather extras %+v", c.Gather.Socket)
 	}
 	o, err := c.Scatter.Options()
 	if err != nil {
@@ -275,22 +275,22 @@ scatter: {bind: [inproc://s], send_hwm: 7, send_timeout: 1s, heartbeat: {interva
 gather:  {connect: [inproc://s], recv_hwm: 8, recv_timeout: 1s, heartbeat: {interval: 3s}}
 ctx:     {io_threads: 4, max_sockets: 1023}
 `)
-	if !c.Radio.NoDrop || c.Radio.SendHWM != 5 || c.Radio.Heartbeat.Interval != time.Second {
+	if !c.Radio.NoDrop || c.Radio.Socket.SendHWM != 5 || c.Radio.Socket.Heartbeat.Interval != time.Second {
 		t.Errorf("radio %+v", c.Radio)
 	}
-	if !reflect.DeepEqual(c.Dish.Groups, []string{"weather", "42", ""}) || c.Dish.RecvHWM != 6 {
+	if !reflect.DeepEqual(c.Dish.Groups, []string{"weather", "42", ""}) || c.Dish.Socket.RecvHWM != 6 {
 		t.Errorf("dish %+v", c.Dish)
 	}
-	if c.Server.Heartbeat != (socket.Heartbeat{Interval: time.Second, Timeout: 2 * time.Second, TTL: 10 * time.Second}) {
-		t.Errorf("server heartbeat %+v", c.Server.Heartbeat)
+	if c.Server.Socket.Heartbeat != (socket.Heartbeat{Interval: time.Second, Timeout: 2 * time.Second, TTL: 10 * time.Second}) {
+		t.Errorf("server heartbeat %+v", c.Server.Socket.Heartbeat)
 	}
-	if c.Scatter.SendHWM != 7 || c.Gather.RecvHWM != 8 || c.Gather.Heartbeat.Interval != 3*time.Second {
+	if c.Scatter.Socket.SendHWM != 7 || c.Gather.Socket.RecvHWM != 8 || c.Gather.Socket.Heartbeat.Interval != 3*time.Second {
 		t.Errorf("scatter %+v gather %+v", c.Scatter, c.Gather)
 	}
 	if *c.Ctx != (CtxConfig{IOThreads: 4, MaxSockets: 1023}) {
 		t.Errorf("ctx %+v", c.Ctx)
 	}
-	if c.Authenticator != nil || c.Client.Authenticator != nil {
+	if c.Authenticator != nil || c.Client.Socket.Auth != nil {
 		t.Error("an authenticator without an auth section")
 	}
 }
@@ -312,13 +312,13 @@ sockets:
 	if len(c.Sockets) != 3 || c.Sockets["frontend"].Type() != "server" || c.Sockets["feed"].Type() != "radio" {
 		t.Fatalf("sockets %+v", c.Sockets)
 	}
-	if c.Sockets["frontend"].Server.Authenticator != mechanism.Authenticator(c.Authenticator) ||
-		c.Sockets["feed"].Radio.Authenticator != mechanism.Authenticator(c.Authenticator) {
+	if c.Sockets["frontend"].Server.Socket.Auth != mechanism.Authenticator(c.Authenticator) ||
+		c.Sockets["feed"].Radio.Socket.Auth != mechanism.Authenticator(c.Authenticator) {
 		t.Error("named sockets do not share the file's authenticator")
 	}
 	p := c.Sockets["private"].Server
-	if p.Authenticator != nil || p.Auth == nil || !reflect.DeepEqual(p.Auth.Allow, []string{"10.0.0.0/8"}) {
-		t.Errorf("a socket's own auth section: %+v", p.Extras)
+	if p.Socket.Auth != nil || p.Auth == nil || !reflect.DeepEqual(p.Auth.Allow, []string{"10.0.0.0/8"}) {
+		t.Errorf("a socket's own auth section: %+v", p.Common)
 	}
 }
 
@@ -398,13 +398,13 @@ client:
 		t.Errorf("bind %v", c.Server.Bind)
 	}
 	// A plain ${HWM} is typed after expansion; an empty one is null.
-	if c.Server.SendHWM != 42 || c.Server.RecvHWM != 0 {
-		t.Errorf("hwm %d %d", c.Server.SendHWM, c.Server.RecvHWM)
+	if c.Server.Socket.SendHWM != 42 || c.Server.Socket.RecvHWM != 0 {
+		t.Errorf("hwm %d %d", c.Server.Socket.SendHWM, c.Server.Socket.RecvHWM)
 	}
-	if c.Server.Mechanism.(*mechanism.CurveServer).SecretKey.Z85() != serverSecret {
+	if c.Server.Socket.Mechanism.(*mechanism.CurveServer).SecretKey.Z85() != serverSecret {
 		t.Error("secret from the environment")
 	}
-	if pc := c.Client.Mechanism.(mechanism.PlainClient); pc.Username != "admin" || pc.Password != "${NOT_EXPANDED} and ${not a name} and ${" {
+	if pc := c.Client.Socket.Mechanism.(mechanism.PlainClient); pc.Username != "admin" || pc.Password != "${NOT_EXPANDED} and ${not a name} and ${" {
 		t.Errorf("plain client %+v", pc)
 	}
 	// Keys are never expanded, and nor is anything in comments.
@@ -427,16 +427,16 @@ server:
 scatter:
   <<: [{send_hwm: 1}, {send_hwm: 3, send_timeout: 1s}]
 `)
-	if !reflect.DeepEqual(c.Client.Connect, []Endpoint{"inproc://a", "inproc://b"}) || c.Client.SendHWM != 50 {
+	if !reflect.DeepEqual(c.Client.Connect, []Endpoint{"inproc://a", "inproc://b"}) || c.Client.Socket.SendHWM != 50 {
 		t.Errorf("client %+v", c.Client)
 	}
 	s := c.Server
 	// Explicit keys override merged ones, null included.
-	if s.Connect != nil || !reflect.DeepEqual(s.Bind, []Endpoint{"inproc://a", "inproc://b"}) || s.SendHWM != 60 || s.Heartbeat.Interval != time.Second {
+	if s.Connect != nil || !reflect.DeepEqual(s.Bind, []Endpoint{"inproc://a", "inproc://b"}) || s.Socket.SendHWM != 60 || s.Socket.Heartbeat.Interval != time.Second {
 		t.Errorf("server %+v", s)
 	}
 	// Of several merged mappings, the first wins.
-	if c.Scatter.SendHWM != 1 || c.Scatter.SendTimeout != time.Second {
+	if c.Scatter.Socket.SendHWM != 1 || c.Scatter.Socket.SendTimeout != time.Second {
 		t.Errorf("scatter %+v", c.Scatter)
 	}
 }
@@ -451,7 +451,7 @@ func TestSectionsDecodeInsideOtherYAML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if app.Name != "app" || app.Server.SendHWM != 5 || len(app.Server.Bind) != 1 || app.Auth.Allow[0] != "127.0.0.1" {
+	if app.Name != "app" || app.Server.Socket.SendHWM != 5 || len(app.Server.Bind) != 1 || app.Auth.Allow[0] != "127.0.0.1" {
 		t.Errorf("%+v", app)
 	}
 	// The same strict rules, with line and column but no file name.
@@ -466,7 +466,7 @@ func TestUnmarshalOneSection(t *testing.T) {
 	if err := Unmarshal("server.yaml", []byte("bind: [tcp://127.0.0.1:*]\nrecv_hwm: 9\n"), &s); err != nil {
 		t.Fatal(err)
 	}
-	if s.RecvHWM != 9 || s.Bind[0] != "tcp://127.0.0.1:*" {
+	if s.Socket.RecvHWM != 9 || s.Bind[0] != "tcp://127.0.0.1:*" {
 		t.Errorf("%+v", s)
 	}
 	var sc SocketConfig
@@ -503,7 +503,7 @@ func TestDocExampleLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Ctx == nil || c.Server == nil || len(c.Sockets) != 2 || c.Server.ReconnectIntervalMax != 5*time.Second ||
+	if c.Ctx == nil || c.Server == nil || len(c.Sockets) != 2 || c.Server.Socket.ReconnectIntervalMax != 5*time.Second ||
 		c.Sockets["updates"].Dish.Groups[0] != "weather" || c.Authenticator == nil {
 		t.Fatalf("%+v", c)
 	}

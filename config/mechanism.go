@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"github.com/zmesh/zmesh/internal/yamlx"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -30,22 +31,12 @@ var mechanismNames = []string{`"null"`, "plain_server", "plain_client", "curve_s
 
 const mechanismWant = "a mechanism"
 
-func mechanismField(dst *mechanism.Mechanism) Field {
-	return Field{Key: "mechanism", Decode: func(d *Decoder, path string, n *yaml.Node) error {
-		m, err := d.mechanism(path, n)
-		if err == nil && m != nil {
-			*dst = m
-		}
-		return err
-	}}
-}
-
-func (d *Decoder) mechanism(path string, n *yaml.Node) (mechanism.Mechanism, error) {
+func decodeMechanism(d *yamlx.Decoder, path string, n *yaml.Node) (mechanism.Mechanism, error) {
 	n, err := d.Resolve(path, n)
 	if err != nil {
 		return nil, err
 	}
-	if IsNull(n) {
+	if yamlx.IsNull(n) {
 		return nil, nil // not set: the socket's default, NULL
 	}
 	var name string
@@ -67,14 +58,14 @@ func (d *Decoder) mechanism(path string, n *yaml.Node) (mechanism.Mechanism, err
 		}
 		name, settings = k.Value, n.Content[1]
 	default:
-		return nil, d.Errorf(n, path, ErrType, nil, "want %s (one of %s), got %s", mechanismWant, strings.Join(mechanismNames, ", "), describe(n, ""))
+		return nil, d.Errorf(n, path, ErrType, nil, "want %s (one of %s), got %s", mechanismWant, strings.Join(mechanismNames, ", "), yamlx.Describe(n, ""))
 	}
-	sub := Join(path, name)
+	sub := yamlx.Join(path, name)
 	switch name {
 	case "null", "plain_server":
 		// Unit variants: written as a string, or as a key with no settings.
 		if settings != nil {
-			if err := d.mapping(sub, settings, name+"'s settings (none)", nil); err != nil {
+			if err := d.Fields(sub, settings, name+"'s settings (none)", nil); err != nil {
 				return nil, err
 			}
 		}
@@ -87,25 +78,25 @@ func (d *Decoder) mechanism(path string, n *yaml.Node) (mechanism.Mechanism, err
 			return nil, d.Errorf(n, path, ErrType, nil, "%s needs settings: write {%s: {...}}", name, name)
 		}
 	default:
-		return nil, d.Errorf(n, path, ErrValue, nil, "unknown mechanism %s (want one of %s)", Quote(name), strings.Join(mechanismNames, ", "))
+		return nil, d.Errorf(n, path, ErrValue, nil, "unknown mechanism %s (want one of %s)", yamlx.Quote(name), strings.Join(mechanismNames, ", "))
 	}
 	switch name {
 	case "plain_client":
 		var m mechanism.PlainClient
-		err := d.mapping(sub, settings, "PLAIN credentials", []Field{
-			{Key: "username", Required: true, Decode: func(d *Decoder, path string, n *yaml.Node) error {
-				return d.credential(path, n, &m.Username, "a user name")
+		err := d.Fields(sub, settings, "PLAIN credentials", []yamlx.Field{
+			{Key: "username", Required: true, Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
+				return credential(d, path, n, &m.Username, "a user name")
 			}},
-			{Key: "password", Required: true, Decode: func(d *Decoder, path string, n *yaml.Node) error {
-				return d.credential(path, n, &m.Password, "a password")
+			{Key: "password", Required: true, Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
+				return credential(d, path, n, &m.Password, "a password")
 			}},
 		})
 		return m, err
 	case "curve_server", "noise_server":
 		var sec mechanism.SecretKey
-		err := d.mapping(sub, settings, "the server's secret key", []Field{
-			{Key: "secret", Required: true, Decode: func(d *Decoder, path string, n *yaml.Node) error {
-				return d.key(path, n, sec[:], true)
+		err := d.Fields(sub, settings, "the server's secret key", []yamlx.Field{
+			{Key: "secret", Required: true, Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
+				return key(d, path, n, sec[:], true)
 			}},
 		})
 		if err != nil {
@@ -118,12 +109,12 @@ func (d *Decoder) mechanism(path string, n *yaml.Node) (mechanism.Mechanism, err
 	default: // curve_client, noise_client
 		var server, pub mechanism.PublicKey
 		var sec mechanism.SecretKey
-		err := d.mapping(sub, settings, "the client's keys", []Field{
-			{Key: "server", Required: name == "curve_client", Decode: func(d *Decoder, path string, n *yaml.Node) error {
-				return d.key(path, n, server[:], false)
+		err := d.Fields(sub, settings, "the client's keys", []yamlx.Field{
+			{Key: "server", Required: name == "curve_client", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
+				return key(d, path, n, server[:], false)
 			}},
-			{Key: "client", Decode: func(d *Decoder, path string, n *yaml.Node) error {
-				return d.keyPair(path, n, &pub, &sec)
+			{Key: "client", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
+				return keyPair(d, path, n, &pub, &sec)
 			}},
 		})
 		if err != nil {
@@ -138,7 +129,7 @@ func (d *Decoder) mechanism(path string, n *yaml.Node) (mechanism.Mechanism, err
 
 // credential decodes a PLAIN user name or password: text of at most 255
 // bytes (PLAIN carries one length byte).
-func (d *Decoder) credential(path string, n *yaml.Node, dst *string, want string) error {
+func credential(d *yamlx.Decoder, path string, n *yaml.Node, dst *string, want string) error {
 	if err := d.Text(path, n, dst, want); err != nil {
 		return err
 	}
@@ -150,18 +141,18 @@ func (d *Decoder) credential(path string, n *yaml.Node, dst *string, want string
 
 // keyPair decodes {public, secret}: the secret is required, the public key
 // is derived from it when absent and must match it when present.
-func (d *Decoder) keyPair(path string, n *yaml.Node, pub *mechanism.PublicKey, sec *mechanism.SecretKey) error {
-	if r, err := d.Resolve(path, n); err != nil || IsNull(r) {
+func keyPair(d *yamlx.Decoder, path string, n *yaml.Node, pub *mechanism.PublicKey, sec *mechanism.SecretKey) error {
+	if r, err := d.Resolve(path, n); err != nil || yamlx.IsNull(r) {
 		return err // not set: the mechanism generates a key pair
 	}
 	var pubNode *yaml.Node
-	err := d.mapping(path, n, "a key pair {public, secret}", []Field{
-		{Key: "public", Decode: func(d *Decoder, path string, n *yaml.Node) error {
+	err := d.Fields(path, n, "a key pair {public, secret}", []yamlx.Field{
+		{Key: "public", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
 			pubNode = n
-			return d.key(path, n, pub[:], false)
+			return key(d, path, n, pub[:], false)
 		}},
-		{Key: "secret", Required: true, Decode: func(d *Decoder, path string, n *yaml.Node) error {
-			return d.key(path, n, sec[:], true)
+		{Key: "secret", Required: true, Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
+			return key(d, path, n, sec[:], true)
 		}},
 	})
 	if err != nil {
@@ -171,7 +162,7 @@ func (d *Decoder) keyPair(path string, n *yaml.Node, pub *mechanism.PublicKey, s
 	if pub.IsZero() {
 		*pub = derived
 	} else if !pub.Equal(derived) {
-		return d.Errorf(pubNode, Join(path, "public"), ErrValue, mechanism.ErrInvalidKey,
+		return d.Errorf(pubNode, yamlx.Join(path, "public"), ErrValue, mechanism.ErrInvalidKey,
 			"this public key does not belong to the secret key beside it (whose public key is %s)", derived)
 	}
 	return nil
@@ -179,7 +170,7 @@ func (d *Decoder) keyPair(path string, n *yaml.Node, pub *mechanism.PublicKey, s
 
 // key decodes a 40-character Z85 key into dst (32 bytes). A secret key's
 // text never appears in an error message.
-func (d *Decoder) key(path string, n *yaml.Node, dst []byte, secret bool) error {
+func key(d *yamlx.Decoder, path string, n *yaml.Node, dst []byte, secret bool) error {
 	const want = "a 40-character Z85 key"
 	text, tag, n, err := d.Scalar(path, n, want)
 	if err != nil {

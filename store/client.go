@@ -316,21 +316,29 @@ func (c *Client) forget(id uint64) {
 	c.mu.Unlock()
 }
 
+// errNilContext refuses a nil context.Context, as the standard library's
+// calls do: a call needs one to know when to give up.
+var errNilContext = fmt.Errorf("store: nil context.Context: %w", socket.ErrInvalidInput)
+
 // withTimeout applies the client's default timeout to a context without a
-// deadline.
-func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+// deadline. A nil ctx is refused.
+func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc, error) {
 	if ctx == nil {
-		ctx = context.Background()
+		return nil, nil, errNilContext
 	}
 	if _, ok := ctx.Deadline(); ok || c.opts.Timeout <= 0 {
-		return ctx, func() {}
+		return ctx, func() {}, nil
 	}
-	return context.WithTimeout(ctx, c.opts.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	return ctx, cancel, nil
 }
 
 // do sends a PUT or DELETE and waits for its FINAL.
 func (c *Client) do(ctx context.Context, m proto.Message) error {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel, err := c.withTimeout(ctx)
+	if err != nil {
+		return err
+	}
 	defer cancel()
 	k, id, err := c.start(ctx, m)
 	if err != nil {
@@ -428,7 +436,11 @@ func (c *Client) Get(ctx context.Context, selector string) ([]Sample, error) {
 // iteration early abandons the query.
 func (c *Client) GetSeq(ctx context.Context, selector string) iter.Seq2[Sample, error] {
 	return func(yield func(Sample, error) bool) {
-		ctx, cancel := c.withTimeout(ctx)
+		ctx, cancel, err := c.withTimeout(ctx)
+		if err != nil {
+			yield(Sample{}, err)
+			return
+		}
 		defer cancel()
 		ke, params := keyexpr.SplitSelector(selector)
 		k, id, err := c.start(ctx, proto.Message{Kind: proto.KindQuery, Key: ke, Parameters: string(params)})

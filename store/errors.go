@@ -1,95 +1,28 @@
 package store
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"strings"
 
-	"github.com/zmesh/zmesh/store/backend"
-	"github.com/zmesh/zmesh/store/keyexpr"
 	"github.com/zmesh/zmesh/store/proto"
 )
 
-// Errors of this package; test for them with errors.Is. A server's refusal
+// Errors a client sees; test for them with errors.Is. A server's refusal
 // reaches a client as a *proto.StatusError, which matches its
 // proto.Status (errors.Is(err, proto.StatusReadOnly)).
 var (
-	// ErrClosed: the Client, Watcher or Server has been closed.
+	// ErrClosed: the Client or Watcher has been closed (and, in package
+	// store/server, the Server).
 	ErrClosed = errors.New("store: closed")
 	// ErrIncomplete: a query's FINAL counted more REPLY messages than
 	// arrived, so the answer is missing some keys.
 	ErrIncomplete = errors.New("store: incomplete answer")
-	// ErrInvalidOptions: a Server's Options or a Storage are not usable
-	// (no socket, a storage without a store, a bad key expression...).
-	ErrInvalidOptions = errors.New("store: invalid options")
 	// ErrProtocol: the server sent something that is not a valid answer.
 	ErrProtocol = errors.New("store: protocol violation")
 )
 
-// statusOf maps an error met while handling a request to the status the
-// FINAL reports. Backend errors are mapped here (proto.StatusOf does not
-// know them); everything else is proto.StatusOf's business.
-func statusOf(err error) proto.Status {
-	var se *proto.StatusError
-	switch {
-	case err == nil:
-		return proto.StatusOK
-	case errors.As(err, &se):
-		return se.Status
-	case errors.Is(err, backend.ErrReadOnly):
-		return proto.StatusReadOnly
-	case errors.Is(err, backend.ErrInvalidKey):
-		return proto.StatusInvalidKeyExpr
-	case errors.Is(err, backend.ErrInvalidEntry):
-		return proto.StatusMalformed
-	case errors.Is(err, backend.ErrClosed), errors.Is(err, context.Canceled):
-		return proto.StatusUnavailable
-	case errors.Is(err, backend.ErrBackend):
-		return proto.StatusBackend
-	}
-	return proto.StatusOf(err)
-}
-
-// finalFor builds the FINAL closing request id after count REPLY
-// messages, with err's status and text.
-func finalFor(id uint64, count uint32, err error) proto.Message {
-	if err == nil {
-		return proto.NewFinal(id, count, nil)
-	}
-	var se *proto.StatusError
-	if errors.As(err, &se) {
-		return proto.NewFinal(id, count, se)
-	}
-	return proto.NewFinal(id, count, &proto.StatusError{Status: statusOf(err), Text: err.Error()})
-}
-
-// keyRefusal turns a key expression error into a refusal whose text does
-// not repeat its status: `"a//b": empty chunk at byte 2`.
-func keyRefusal(err error, what string) error {
-	var ke *keyexpr.Error
-	if !errors.As(err, &ke) {
-		return err
-	}
-	if errors.Is(err, keyexpr.ErrWild) {
-		return refuse(proto.StatusWildcardKey, "%s %s has a wildcard at byte %d; a put needs a plain key", what, quote(ke.Expr), ke.Offset)
-	}
-	return refuse(proto.StatusInvalidKeyExpr, "%s %s: %v at byte %d", what, quote(ke.Expr), ke.Rule, ke.Offset)
-}
-
-// decodeRefusal turns a decoding error into a refusal that says what is
-// wrong where: "PUT: key length at offset 11: 300 bytes, only 20 left".
-func decodeRefusal(err error) error {
-	var fe *proto.FormatError
-	if !errors.As(err, &fe) {
-		return err
-	}
-	text := strings.TrimPrefix(fe.Error(), fe.Err.Error()+": ")
-	return refuse(proto.StatusOf(fe.Err), "%s", text)
-}
-
-// refuse returns a *proto.StatusError with status st and a formatted text:
-// the way request handlers say exactly which status a refusal gets.
+// refuse returns a *proto.StatusError with status st and a formatted text,
+// for a refusal the client makes itself (as a server would).
 func refuse(st proto.Status, format string, args ...any) error {
 	return &proto.StatusError{Status: st, Text: fmt.Sprintf(format, args...)}
 }

@@ -7,49 +7,60 @@ import (
 	"log"
 	"time"
 
-	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/store"
-	"github.com/zmesh/zmesh/store/backend/memory"
 	"github.com/zmesh/zmesh/store/proto"
+	"github.com/zmesh/zmesh/store/server"
 )
 
-// A server with one memory storage, and a client putting and getting.
+// demo runs a storage server in zctx, configured by the YAML conf, and
+// returns a client connected to its request endpoint; stop closes the
+// client and the server.
+func demo(ctx context.Context, zctx *socket.Ctx, conf string) (cli *store.Client, stop func(), err error) {
+	cfg, err := server.ParseConfig("demo.yaml", []byte(conf))
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := cfg.Open(ctx, zctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	serveCtx, cancel := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(serveCtx) }()
+	stopServer := func() {
+		cancel()
+		<-served
+		srv.Close(ctx)
+	}
+	cli, err = store.Connect(srv.Info().Endpoints[0], store.ClientOptions{Ctx: zctx, Timeout: 5 * time.Second})
+	if err != nil {
+		stopServer()
+		return nil, nil, err
+	}
+	return cli, func() { cli.Close(); stopServer() }, nil
+}
+
+// A client putting and getting, with a server holding one storage in
+// memory.
 func Example() {
 	ctx := context.Background()
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
-
-	sock, err := patterns.NewServer(zctx, socket.Options{})
+	cli, stop, err := demo(ctx, zctx, `
+server: {bind: [inproc://example]}
+storages: {demo: {key_expr: demo/**, strip_prefix: demo, volume: memory}}
+`)
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := sock.Bind("inproc://example"); err != nil {
+	defer stop()
+	if err := cli.Put(ctx, "demo/greeting", []byte("hello"), store.WithEncoding("text/plain")); err != nil {
 		log.Fatal(err)
 	}
-	srv, err := store.NewServer(ctx, store.Options{
-		Socket:   sock,
-		Storages: []store.Storage{{Name: "demo", KeyExpr: "demo/**", StripPrefix: "demo", Store: memory.New()}},
-	})
-	if err != nil {
+	if err := cli.Put(ctx, "demo/sensors/s1/temp", []byte("21.5")); err != nil {
 		log.Fatal(err)
 	}
-	serveCtx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(serveCtx) }()
-	defer func() {
-		stop()
-		<-served
-		srv.Close(ctx)
-	}()
-
-	cli, err := store.Connect("inproc://example", store.ClientOptions{Ctx: zctx, Timeout: 5 * time.Second})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer cli.Close()
-	cli.Put(ctx, "demo/greeting", []byte("hello"), store.WithEncoding("text/plain"))
-	cli.Put(ctx, "demo/sensors/s1/temp", []byte("21.5"))
 	samples, err := cli.Get(ctx, "demo/**")
 	if err != nil {
 		log.Fatal(err)
@@ -71,28 +82,15 @@ func ExampleClient_Watch() {
 	ctx := context.Background()
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
-	sock, _ := patterns.NewServer(zctx, socket.Options{})
-	sock.Bind("inproc://watched")
-	feed, _ := patterns.NewRadio(zctx, socket.Options{}, patterns.RadioOptions{})
-	feed.Bind("inproc://watched-feed")
-	srv, err := store.NewServer(ctx, store.Options{
-		Socket: sock, Feed: feed,
-		Storages: []store.Storage{{Name: "rooms", KeyExpr: "rooms/**", Store: memory.New()}},
-	})
+	cli, stop, err := demo(ctx, zctx, `
+server: {bind: [inproc://watched]}
+radio: {bind: [inproc://watched-feed]}
+storages: {rooms: {key_expr: rooms/**, volume: memory}}
+`)
 	if err != nil {
 		log.Fatal(err)
 	}
-	serveCtx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(serveCtx) }()
-	defer func() {
-		stop()
-		<-served
-		srv.Close(ctx)
-	}()
-
-	cli, _ := store.Connect("inproc://watched", store.ClientOptions{Ctx: zctx, Timeout: 5 * time.Second})
-	defer cli.Close()
+	defer stop()
 	// Watch asks the server where its feed is and which storages
 	// "rooms/*/temp" reaches, and joins their groups.
 	w, err := cli.Watch(ctx, "rooms/*/temp")
@@ -103,7 +101,9 @@ func ExampleClient_Watch() {
 	// The subscription reaches the server just after Watch returns; a
 	// first write until one is seen makes sure of it.
 	for {
-		cli.Put(ctx, "rooms/kitchen/temp", []byte("20"))
+		if err := cli.Put(ctx, "rooms/kitchen/temp", []byte("20")); err != nil {
+			log.Fatal(err)
+		}
 		short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 		_, err := w.Next(short)
 		cancel()
@@ -111,9 +111,15 @@ func ExampleClient_Watch() {
 			break
 		}
 	}
-	cli.Put(ctx, "rooms/kitchen/humidity", []byte("40")) // not watched
-	cli.Put(ctx, "rooms/kitchen/temp", []byte("21"))
-	cli.Delete(ctx, "rooms/kitchen/temp")
+	for _, err := range []error{
+		cli.Put(ctx, "rooms/kitchen/humidity", []byte("40")), // not watched
+		cli.Put(ctx, "rooms/kitchen/temp", []byte("21")),
+		cli.Delete(ctx, "rooms/kitchen/temp"),
+	} {
+		if err != nil {
+			log.Fatal(err)
+		}
+	}
 	for range 2 {
 		ch, err := w.Next(ctx)
 		if err != nil {
@@ -124,18 +130,4 @@ func ExampleClient_Watch() {
 	// Output:
 	// rooms rooms/kitchen/temp false 21
 	// rooms rooms/kitchen/temp true
-}
-
-// Loading a configuration file and handling its errors.
-func ExampleParseConfig() {
-	_, err := store.ParseConfig("zmesh.yaml", []byte(`
-storages:
-  demo:
-    key_expr: demo/**
-    strip_prefix: dem
-    volume: memory
-`))
-	fmt.Println(err)
-	// Output:
-	// zmesh.yaml:5:19: storages.demo.strip_prefix: strip_prefix "dem" does not prefix every key of key_expr "demo/**" (it must be whole chunks of key_expr's literal start)
 }

@@ -70,7 +70,10 @@ func (c *Client) Watch(ctx context.Context, keyExpr string) (*Watcher, error) {
 	if err := keyexpr.Validate(keyExpr); err != nil {
 		return nil, err
 	}
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel, err := c.withTimeout(ctx)
+	if err != nil {
+		return nil, err
+	}
 	defer cancel()
 	info, err := c.Info(ctx)
 	if err != nil {
@@ -150,6 +153,9 @@ func reachable(ep string, via []string) string {
 // matches, waiting for it within ctx. It fails with ErrClosed once the
 // watcher is closed.
 func (w *Watcher) Next(ctx context.Context) (Change, error) {
+	if ctx == nil {
+		return Change{}, errNilContext
+	}
 	for {
 		m, err := w.dish.Recv(ctx)
 		if err != nil {
@@ -184,6 +190,10 @@ func (w *Watcher) Next(ctx context.Context) (Change, error) {
 // last).
 func (w *Watcher) Changes(ctx context.Context) iter.Seq2[Change, error] {
 	return func(yield func(Change, error) bool) {
+		if ctx == nil {
+			yield(Change{}, errNilContext)
+			return
+		}
 		for {
 			ch, err := w.Next(ctx)
 			if err != nil {

@@ -23,20 +23,3 @@ func TestFeedEndpointReachable(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
-
-// ClientOptions.Feed names the feed's endpoints instead of the server's
-// answer (for a feed behind a proxy, or over udp).
-func TestWatchWithExplicitFeed(t *testing.T) {
-	f := start(t, setup{feed: true, opts: Options{Storages: []Storage{mem("s", "**", "")}}})
-	cli, err := Connect(f.ep, ClientOptions{Ctx: f.zctx, Logger: quiet, Feed: []string{f.feed}})
-	must(t, err)
-	defer cli.Close()
-	g := &fixture{t: t, zctx: f.zctx, srv: f.srv, cli: cli, ep: f.ep}
-	w := watchReady(t, g, "x/**", "x/probe")
-	must(t, cli.Put(testCtx(t), "x/a", []byte("1")))
-	ch, err := w.Next(testCtx(t))
-	must(t, err)
-	if ch.Key != "x/a" || string(ch.Value) != "1" {
-		t.Fatalf("change %+v", ch)
-	}
-}

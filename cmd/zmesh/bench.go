@@ -37,8 +37,9 @@ type benchConfig struct {
 	srvOpts, cliOpts socket.Options
 }
 
-// benchServerSecret is the CURVE server secret of libzmq's own tests (spec
-// §4.7), so zmesh bench and libzmq's perf tools can share keys. It is
+// benchServerSecret is the CURVE server secret of libzmq's own tests
+// (tests/testutil_security.cpp), so zmesh bench and libzmq's perf tools
+// can share keys. It is
 // public knowledge: for benchmarks only.
 const benchServerSecret = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6"
 

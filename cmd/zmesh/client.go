@@ -29,15 +29,19 @@ func (c *clientFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.timeout, "timeout", 5*time.Second, "how long to wait for the server's answer (watch: for the subscription)")
 }
 
-// dial returns a client of the server, and the context a request runs
-// under: the command's, bounded by --timeout.
-func (c *clientFlags) dial(ctx context.Context) (*store.Client, context.Context, context.CancelFunc, error) {
-	cli, err := store.Connect(c.connect, store.ClientOptions{Timeout: c.timeout})
+// with connects a client to the server (feed, if set, names the change
+// feed's endpoints instead of asking the server), runs f with it and the
+// context a request runs under (the command's, bounded by --timeout), then
+// closes it. A timeout's error says what it probably means.
+func (c *clientFlags) with(ctx context.Context, feed []string, f func(cli *store.Client, rctx context.Context) error) error {
+	cli, err := store.Connect(c.connect, store.ClientOptions{Timeout: c.timeout, Feed: feed})
 	if err != nil {
-		return nil, nil, nil, err
+		return err
 	}
+	defer cli.Close()
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)
-	return cli, rctx, cancel, nil
+	defer cancel()
+	return c.explain(f(cli, rctx))
 }
 
 // explain makes a timeout say what it probably means.
@@ -74,28 +78,42 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func clientUsage(fs *flag.FlagSet, stderr io.Writer, synopsis string) func() {
-	return func() {
+// parseClient parses the arguments of a client command: the flags every
+// client command takes, those more registers, and exactly nargs positional
+// arguments, which it returns. synopsis heads the usage message.
+func parseClient(args []string, stderr io.Writer, name, synopsis string, nargs int, more func(*flag.FlagSet)) (*clientFlags, []string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: %s\n\n", synopsis)
 		fs.PrintDefaults()
 	}
+	cf := new(clientFlags)
+	cf.register(fs)
+	if more != nil {
+		more(fs)
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(pos) != nargs {
+		fs.Usage()
+		return nil, nil, errUsage
+	}
+	return cf, pos, nil
 }
 
 // runPut is `zmesh put KEY VALUE`.
 func runPut(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("zmesh put", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = clientUsage(fs, stderr, "zmesh put [flags] KEY VALUE|@FILE|-\n\nStores VALUE (or the content of FILE, or standard input) under KEY, a plain key.")
-	var cf clientFlags
-	cf.register(fs)
-	encoding := fs.String("encoding", "", "the value's encoding, such as text/plain or application/json")
-	pos, err := parseInterspersed(fs, args)
+	var encoding string
+	cf, pos, err := parseClient(args, stderr, "zmesh put",
+		"zmesh put [flags] KEY VALUE|@FILE|-\n\nStores VALUE (or the content of FILE, or standard input) under KEY, a plain key.", 2,
+		func(fs *flag.FlagSet) {
+			fs.StringVar(&encoding, "encoding", "", "the value's encoding, such as text/plain or application/json")
+		})
 	if err != nil {
 		return err
-	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return errUsage
 	}
 	key, value := pos[0], []byte(pos[1])
 	switch {
@@ -108,70 +126,43 @@ func runPut(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	c, rctx, cancel, err := cf.dial(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	defer cancel()
 	var opts []store.Option
-	if *encoding != "" {
-		opts = append(opts, store.WithEncoding(*encoding))
+	if encoding != "" {
+		opts = append(opts, store.WithEncoding(encoding))
 	}
-	return cf.explain(c.Put(rctx, key, value, opts...))
+	return cf.with(ctx, nil, func(c *store.Client, rctx context.Context) error {
+		return c.Put(rctx, key, value, opts...)
+	})
 }
 
 // runDelete is `zmesh del KEYEXPR`.
 func runDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("zmesh del", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = clientUsage(fs, stderr, "zmesh del [flags] KEYEXPR\n\nDeletes every key KEYEXPR matches (a key, or a key expression such as demo/**).")
-	var cf clientFlags
-	cf.register(fs)
-	pos, err := parseInterspersed(fs, args)
+	cf, pos, err := parseClient(args, stderr, "zmesh del",
+		"zmesh del [flags] KEYEXPR\n\nDeletes every key KEYEXPR matches (a key, or a key expression such as demo/**).", 1, nil)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	c, rctx, cancel, err := cf.dial(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	defer cancel()
-	return cf.explain(c.Delete(rctx, pos[0]))
+	return cf.with(ctx, nil, func(c *store.Client, rctx context.Context) error { return c.Delete(rctx, pos[0]) })
 }
 
 // runGet is `zmesh get SELECTOR`.
 func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("zmesh get", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = clientUsage(fs, stderr, "zmesh get [flags] KEYEXPR[?PARAMETERS]\n\nPrints every stored key KEYEXPR matches, one line per key (key, a tab, the value),\nsorted by key; --json prints a JSON array of {key, value, encoding, timestamp}.")
-	var cf clientFlags
-	cf.register(fs)
-	asJSON := fs.Bool("json", false, "print a JSON array")
-	pos, err := parseInterspersed(fs, args)
+	var asJSON bool
+	cf, pos, err := parseClient(args, stderr, "zmesh get",
+		"zmesh get [flags] KEYEXPR[?PARAMETERS]\n\nPrints every stored key KEYEXPR matches, one line per key (key, a tab, the value),\nsorted by key; --json prints a JSON array of {key, value, encoding, timestamp}.", 1,
+		func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print a JSON array") })
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	c, rctx, cancel, err := cf.dial(ctx)
+	var samples []store.Sample
+	err = cf.with(ctx, nil, func(c *store.Client, rctx context.Context) (err error) {
+		samples, err = c.Get(rctx, pos[0])
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	defer cancel()
-	samples, err := c.Get(rctx, pos[0])
-	if err != nil {
-		return cf.explain(err)
-	}
-	if *asJSON {
+	if asJSON {
 		out := make([]jsonSample, 0, len(samples))
 		for _, s := range samples {
 			out = append(out, toJSON(s.Key, s.Value, s.Encoding, s.Timestamp.String()))
@@ -193,38 +184,35 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // runWatch is `zmesh watch KEYEXPR`.
 func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("zmesh watch", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = clientUsage(fs, stderr, "zmesh watch [flags] KEYEXPR\n\nPrints every change of a key KEYEXPR matches, as it happens, until interrupted:\n\"PUT key<tab>value\" or \"DEL key\"; --json prints one JSON object per line.")
-	var cf clientFlags
-	cf.register(fs)
-	feed := fs.String("feed", "", "the change feed's endpoint (default: ask the server)")
-	asJSON := fs.Bool("json", false, "print one JSON object per change")
-	pos, err := parseInterspersed(fs, args)
+	var feed string
+	var asJSON bool
+	cf, pos, err := parseClient(args, stderr, "zmesh watch",
+		"zmesh watch [flags] KEYEXPR\n\nPrints every change of a key KEYEXPR matches, as it happens, until interrupted:\n\"PUT key<tab>value\" or \"DEL key\"; --json prints one JSON object per line.", 1,
+		func(fs *flag.FlagSet) {
+			fs.StringVar(&feed, "feed", "", "the change feed's endpoint (default: ask the server)")
+			fs.BoolVar(&asJSON, "json", false, "print one JSON object per change")
+		})
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
+	var feeds []string
+	if feed != "" {
+		feeds = strings.Split(feed, ",")
 	}
-	opts := store.ClientOptions{Timeout: cf.timeout}
-	if *feed != "" {
-		opts.Feed = strings.Split(*feed, ",")
-	}
-	c, err := store.Connect(cf.connect, opts)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	wctx, cancel := context.WithTimeout(ctx, cf.timeout)
-	w, err := c.Watch(wctx, pos[0])
-	cancel()
-	if err != nil {
-		return cf.explain(err)
-	}
-	defer w.Close()
-	fmt.Fprintf(stderr, "zmesh watch: watching %s (Ctrl-C stops)\n", pos[0])
+	return cf.with(ctx, feeds, func(c *store.Client, wctx context.Context) error {
+		w, err := c.Watch(wctx, pos[0])
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		// Changes come until the command's context ends, not --timeout.
+		return printChanges(ctx, w, pos[0], asJSON, stdout, stderr)
+	})
+}
+
+// printChanges prints the changes w reports until ctx ends.
+func printChanges(ctx context.Context, w *store.Watcher, keyExpr string, asJSON bool, stdout, stderr io.Writer) error {
+	fmt.Fprintf(stderr, "zmesh watch: watching %s (Ctrl-C stops)\n", keyExpr)
 	enc := json.NewEncoder(stdout)
 	for ch, err := range w.Changes(ctx) {
 		if err != nil {
@@ -233,7 +221,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if ch.Missed > 0 {
 			fmt.Fprintf(stderr, "zmesh watch: %d changes of storage %s were lost (the feed dropped them); query to catch up\n", ch.Missed, ch.Storage)
 		}
-		if *asJSON {
+		if asJSON {
 			j := toJSON(ch.Key, ch.Value, ch.Encoding, ch.Timestamp.String())
 			kind := "PUT"
 			if ch.Deleted {

@@ -41,14 +41,21 @@ func TestBenchInproc(t *testing.T) {
 	}
 }
 
-func TestBenchTCPBetweenTwoRuns(t *testing.T) {
-	// The receiver binds; the sender connects, as local_thr/remote_thr.
+// freeEndpoint returns a tcp endpoint on a port that was free a moment
+// ago, for a bench run that binds it in another goroutine.
+func freeEndpoint(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep := "tcp://" + ln.Addr().String()
-	ln.Close()
+	defer ln.Close()
+	return "tcp://" + ln.Addr().String()
+}
+
+func TestBenchTCPBetweenTwoRuns(t *testing.T) {
+	// The receiver binds; the sender connects, as local_thr/remote_thr.
+	ep := freeEndpoint(t)
 	done := make(chan string, 1)
 	go func() {
 		_, out, errOut := runCmd(t, "bench", "thr", "--bind", ep, "--count", "100000")
@@ -98,18 +105,16 @@ func TestKeygen(t *testing.T) {
 			t.Fatalf("keys printed with escapes, not as they are: %s", out)
 		}
 	}
-	_, a, _ := runCmd(t, "keygen")
-	_, b, _ := runCmd(t, "keygen")
-	if a == b || !strings.Contains(a, "public: ") || !strings.Contains(a, "secret: ") {
+	codeA, a, _ := runCmd(t, "keygen")
+	codeB, b, _ := runCmd(t, "keygen")
+	if codeA != 0 || codeB != 0 || a == b || !strings.Contains(a, "public: ") || !strings.Contains(a, "secret: ") {
 		t.Fatalf("keygen output %q / %q", a, b)
 	}
 }
 
 func TestBenchWithMechanisms(t *testing.T) {
 	for _, mech := range []string{"curve", "noise"} {
-		ln, _ := net.Listen("tcp", "127.0.0.1:0")
-		ep := "tcp://" + ln.Addr().String()
-		ln.Close()
+		ep := freeEndpoint(t)
 		done := make(chan string, 1)
 		go func() {
 			_, out, errOut := runCmd(t, "bench", "thr", "--bind", ep, "--count", "5000", "--mechanism", mech, "--type", "client")
@@ -130,12 +135,7 @@ func TestBenchWithMechanisms(t *testing.T) {
 
 func TestBenchHandshakes(t *testing.T) {
 	for _, mech := range []string{"null", "curve", "noise"} {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ep := "tcp://" + ln.Addr().String()
-		ln.Close()
+		ep := freeEndpoint(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan int, 1)
 		go func() {

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/zmesh/zmesh/socket"
-	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/httpapi"
+	"github.com/zmesh/zmesh/store/server"
 
 	// Volume kind "s3" for configurations (memory and fs come with store).
 	_ "github.com/zmesh/zmesh/store/backend/s3"
@@ -22,7 +22,7 @@ import (
 
 // defaultConfig is the configuration serve runs without -c. Tests point it
 // at other ports.
-var defaultConfig = store.DefaultConfig
+var defaultConfig = server.DefaultConfig
 
 // shutdownGrace bounds how long serve waits, after SIGINT or SIGTERM, for
 // the requests in flight to be answered and the stores to close.
@@ -70,18 +70,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errUsage
 	}
 	if *printConfig {
-		_, err := io.WriteString(stdout, store.DefaultConfigYAML)
+		_, err := io.WriteString(stdout, server.DefaultConfigYAML)
 		return err
 	}
 	say := func(format string, args ...any) { fmt.Fprintf(stderr, "zmesh serve: "+format+"\n", args...) }
 
-	var cfg *store.Config
+	var cfg *server.Config
 	var err error
 	if path == "" {
 		cfg, err = defaultConfig()
 		say("no -c given: running the built-in default configuration (zmesh serve --print-config shows it)")
 	} else {
-		cfg, err = store.LoadConfig(path)
+		cfg, err = server.LoadConfig(path)
 		say("configuration %s", path)
 	}
 	if err != nil {
@@ -184,7 +184,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // describeVolume names where a volume keeps its data, for the startup
 // lines (never its credentials).
-func describeVolume(v store.VolumeConfig) string {
+func describeVolume(v server.VolumeConfig) string {
 	var parts []string
 	for _, k := range []string{"root", "url", "endpoint", "region", "bucket"} {
 		if s, ok := v.Options[k].(string); ok && s != "" {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zmesh/zmesh/store"
+	"github.com/zmesh/zmesh/store/server"
 )
 
 // syncBuffer is a bytes.Buffer safe for one writer and one reader at a
@@ -36,8 +36,8 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// server is a `zmesh serve` running in this process.
-type server struct {
+// serving is a `zmesh serve` running in this process.
+type serving struct {
 	stderr    *syncBuffer
 	endpoint  string // requests
 	feed      string
@@ -53,10 +53,10 @@ var (
 
 // startServe runs `zmesh serve args...` until the test ends, and waits
 // until it says it is ready.
-func startServe(t *testing.T, args ...string) *server {
+func startServe(t *testing.T, args ...string) *serving {
 	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
-	s := &server{stderr: &syncBuffer{}, stop: stop, done: make(chan int, 1)}
+	s := &serving{stderr: &syncBuffer{}, stop: stop, done: make(chan int, 1)}
 	go func() {
 		var out bytes.Buffer
 		s.done <- run(ctx, append([]string{"serve"}, args...), &out, s.stderr)
@@ -88,7 +88,7 @@ func startServe(t *testing.T, args ...string) *server {
 
 // shutdown stops the server as SIGINT would (main's context ends) and
 // checks it stopped cleanly.
-func (s *server) shutdown(t *testing.T) {
+func (s *serving) shutdown(t *testing.T) {
 	if s.stoppedOK {
 		return
 	}
@@ -159,9 +159,9 @@ func TestServeDefaultConfig(t *testing.T) {
 	t.Chdir(t.TempDir())
 	saved := defaultConfig
 	defer func() { defaultConfig = saved }()
-	defaultConfig = func() (*store.Config, error) {
-		y := strings.NewReplacer(":7447", ":*", ":7448", ":*").Replace(store.DefaultConfigYAML)
-		return store.ParseConfig("(built-in default configuration)", []byte(y))
+	defaultConfig = func() (*server.Config, error) {
+		y := strings.NewReplacer(":7447", ":*", ":7448", ":*").Replace(server.DefaultConfigYAML)
+		return server.ParseConfig("(built-in default configuration)", []byte(y))
 	}
 	s := startServe(t)
 	out := s.stderr.String()
@@ -184,7 +184,7 @@ func TestServeDefaultConfig(t *testing.T) {
 	}
 	// The real default, as printed, is what DefaultConfigYAML says.
 	code, printed, _ := runCmd(t, "serve", "--print-config")
-	if code != 0 || printed != store.DefaultConfigYAML || !strings.Contains(printed, "bind: [tcp://127.0.0.1:7447]") {
+	if code != 0 || printed != server.DefaultConfigYAML || !strings.Contains(printed, "bind: [tcp://127.0.0.1:7447]") {
 		t.Fatalf("--print-config: %d %q", code, printed)
 	}
 }
@@ -210,7 +210,10 @@ func TestServeStopsCleanlyOnSignals(t *testing.T) {
 	root := t.TempDir()
 	cfg := writeConfig(t, strings.ReplaceAll(testConfig, "%ROOT%", root))
 	for i, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
-		args, _ := json.Marshal([]string{"serve", "-c", cfg})
+		args, err := json.Marshal([]string{"serve", "-c", cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), runMainEnv+"="+string(args))
 		stderr := &syncBuffer{}

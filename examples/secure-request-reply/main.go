@@ -96,12 +96,12 @@ func run(ctx context.Context, path string) error {
 // intruder connects with a fresh key pair, which the auth section does not
 // list, and reports the server's refusal.
 func intruder(ctx context.Context, zctx *socket.Ctx, cfg *config.Config, endpoint string) error {
-	known, ok := cfg.Client.Mechanism.(*mechanism.CurveClient)
+	known, ok := cfg.Client.Socket.Mechanism.(*mechanism.CurveClient)
 	if !ok {
-		return fmt.Errorf("the client's mechanism is %T, not curve_client", cfg.Client.Mechanism)
+		return fmt.Errorf("the client's mechanism is %T, not curve_client", cfg.Client.Socket.Mechanism)
 	}
 	// No client keys: CurveClient generates a pair on first use.
-	stranger := config.ClientConfig{Mechanism: &mechanism.CurveClient{ServerKey: known.ServerKey}}
+	stranger := config.ClientConfig{Common: config.Common{Socket: socket.Options{Mechanism: &mechanism.CurveClient{ServerKey: known.ServerKey}}}}
 	opts, err := stranger.Options()
 	if err != nil {
 		return err

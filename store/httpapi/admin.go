@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -11,8 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zmesh/zmesh/internal/yamlx"
 	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/server"
 )
 
 // Admin routes (the path after AdminPrefix):
@@ -32,11 +35,11 @@ type Overview struct {
 	// Server is what the admin space reports (store.AdminKey).
 	Server store.ServerInfo `json:"server"`
 	// Storages are the storages' statuses.
-	Storages []store.StorageStatus `json:"storages"`
+	Storages []server.StorageStatus `json:"storages"`
 	// Volumes are the volumes' statuses.
-	Volumes []store.VolumeStatus `json:"volumes"`
+	Volumes []server.VolumeStatus `json:"volumes"`
 	// Health is the storages' health.
-	Health store.HealthReport `json:"health"`
+	Health server.HealthReport `json:"health"`
 }
 
 // authorized checks the bearer token in constant time (over hashes, so
@@ -108,67 +111,72 @@ func allow(w http.ResponseWriter, r *http.Request, allowed string) bool {
 	return false
 }
 
-func (h *Handler) adminStorage(w http.ResponseWriter, r *http.Request, name string) {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		h.writeStorage(w, r, name, http.StatusOK)
-	case http.MethodPut:
-		var body map[string]any
-		if !readJSON(w, r, &body) {
-			return
-		}
-		cfg, err := StorageConfigFromJSON(name, body)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
-			return
-		}
-		if err := h.srv.AddStorage(r.Context(), cfg); err != nil {
-			h.adminFailed(w, r, err)
-			return
-		}
-		h.writeStorage(w, r, name, http.StatusOK)
-	case http.MethodDelete:
-		if err := h.srv.RemoveStorage(r.Context(), name); err != nil {
-			h.adminFailed(w, r, err)
-			return
-		}
-		writeJSON(w, r, http.StatusOK, map[string]string{"removed": name})
-	default:
-		methodNotAllowed(w, r, "GET, HEAD, PUT, DELETE")
-	}
+// adminItem is what the admin routes of one kind of item (storages,
+// volumes) do with it.
+type adminItem[C any] struct {
+	kind   string                                            // "storage", "volume"
+	parse  func(name string, body map[string]any) (C, error) // a PUT's configuration
+	add    func(ctx context.Context, cfg C) error
+	remove func(ctx context.Context, name string) error
+	find   func(name string) (any, bool) // the item's description
 }
 
-func (h *Handler) writeStorage(w http.ResponseWriter, r *http.Request, name string, code int) {
-	for _, st := range h.srv.Storages() {
-		if st.Name == name {
-			writeJSON(w, r, code, st)
-			return
-		}
-	}
-	writeError(w, http.StatusNotFound, fmt.Sprintf("no storage %q", name))
+// adminStorage and adminVolume serve /@admin/storages/<name> and
+// /@admin/volumes/<name>.
+func (h *Handler) adminStorage(w http.ResponseWriter, r *http.Request, name string) {
+	serveAdminItem(h, w, r, name, adminItem[server.StorageConfig]{kind: "storage", parse: StorageConfigFromJSON,
+		add: h.srv.AddStorage, remove: h.srv.RemoveStorage, find: func(name string) (any, bool) {
+			return named(h.srv.Storages(), name, func(st server.StorageStatus) string { return st.Name })
+		}})
 }
 
 func (h *Handler) adminVolume(w http.ResponseWriter, r *http.Request, name string) {
+	serveAdminItem(h, w, r, name, adminItem[server.VolumeConfig]{kind: "volume", parse: VolumeConfigFromJSON,
+		add: h.srv.AddVolume, remove: h.srv.RemoveVolume, find: func(name string) (any, bool) {
+			return named(h.srv.Volumes(), name, func(v server.VolumeStatus) string { return v.Name })
+		}})
+}
+
+// named returns the item of items called name.
+func named[T any](items []T, name string, nameOf func(T) string) (any, bool) {
+	for _, it := range items {
+		if nameOf(it) == name {
+			return it, true
+		}
+	}
+	return nil, false
+}
+
+// serveAdminItem answers GET (the item's description), PUT (add or replace
+// it, then describe it) and DELETE (remove it) for the item called name.
+func serveAdminItem[C any](h *Handler, w http.ResponseWriter, r *http.Request, name string, it adminItem[C]) {
+	describe := func() {
+		if d, ok := it.find(name); ok {
+			writeJSON(w, r, http.StatusOK, d)
+			return
+		}
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no %s %q", it.kind, name))
+	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		h.writeVolume(w, r, name)
+		describe()
 	case http.MethodPut:
 		var body map[string]any
 		if !readJSON(w, r, &body) {
 			return
 		}
-		cfg, err := VolumeConfigFromJSON(name, body)
+		cfg, err := it.parse(name, body)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		if err := h.srv.AddVolume(r.Context(), cfg); err != nil {
+		if err := it.add(r.Context(), cfg); err != nil {
 			h.adminFailed(w, r, err)
 			return
 		}
-		h.writeVolume(w, r, name)
+		describe()
 	case http.MethodDelete:
-		if err := h.srv.RemoveVolume(r.Context(), name); err != nil {
+		if err := it.remove(r.Context(), name); err != nil {
 			h.adminFailed(w, r, err)
 			return
 		}
@@ -176,16 +184,6 @@ func (h *Handler) adminVolume(w http.ResponseWriter, r *http.Request, name strin
 	default:
 		methodNotAllowed(w, r, "GET, HEAD, PUT, DELETE")
 	}
-}
-
-func (h *Handler) writeVolume(w http.ResponseWriter, r *http.Request, name string) {
-	for _, v := range h.srv.Volumes() {
-		if v.Name == name {
-			writeJSON(w, r, http.StatusOK, v)
-			return
-		}
-	}
-	writeError(w, http.StatusNotFound, fmt.Sprintf("no volume %q", name))
 }
 
 // adminFailed answers a runtime management error with its status: 404
@@ -195,11 +193,11 @@ func (h *Handler) writeVolume(w http.ResponseWriter, r *http.Request, name strin
 func (h *Handler) adminFailed(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusBadGateway
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, server.ErrNotFound):
 		code = http.StatusNotFound
-	case errors.Is(err, store.ErrInUse), errors.Is(err, backend.ErrInUse):
+	case errors.Is(err, server.ErrInUse), errors.Is(err, backend.ErrInUse):
 		code = http.StatusConflict
-	case errors.Is(err, store.ErrInvalidOptions), errors.Is(err, backend.ErrInvalidConfig), errors.Is(err, backend.ErrUnknownKind):
+	case errors.Is(err, server.ErrInvalidOptions), errors.Is(err, backend.ErrInvalidConfig), errors.Is(err, backend.ErrUnknownKind):
 		code = http.StatusBadRequest
 	case errors.Is(err, store.ErrClosed):
 		code = http.StatusServiceUnavailable
@@ -232,10 +230,10 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 // an admin PUT's JSON object, which are the YAML's: key_expr (required),
 // strip_prefix, volume (required: a volume name, or an object with id and
 // the backend's storage options), read_only, garbage_collection {period,
-// lifespan} (durations as "30s" or numbers of seconds). Unknown fields are
-// refused.
-func StorageConfigFromJSON(name string, body map[string]any) (store.StorageConfig, error) {
-	sc := store.StorageConfig{Name: name}
+// lifespan} (durations as strings with a unit, "30s", as in the YAML).
+// Unknown fields are refused.
+func StorageConfigFromJSON(name string, body map[string]any) (server.StorageConfig, error) {
+	sc := server.StorageConfig{Name: name}
 	known := []string{"key_expr", "strip_prefix", "volume", "read_only", "garbage_collection"}
 	for k := range body {
 		if !slices.Contains(known, k) {
@@ -323,8 +321,8 @@ func StorageConfigFromJSON(name string, body map[string]any) (store.StorageConfi
 // VolumeConfigFromJSON reads a volume's configuration from an admin PUT's
 // JSON object: kind (default: the volume's name, as in YAML) and the
 // backend's volume options.
-func VolumeConfigFromJSON(name string, body map[string]any) (store.VolumeConfig, error) {
-	vc := store.VolumeConfig{Name: name, Kind: name, Options: backend.Options{}}
+func VolumeConfigFromJSON(name string, body map[string]any) (server.VolumeConfig, error) {
+	vc := server.VolumeConfig{Name: name, Kind: name, Options: backend.Options{}}
 	for k, v := range body {
 		if k == "kind" {
 			s, ok := v.(string)
@@ -365,22 +363,21 @@ func plain(v any) any {
 	return v
 }
 
+// duration reads a duration in the configuration's grammar (package
+// config): a string with a unit, "30s" or "1h30m"; a number is refused
+// with a message that says to add the unit.
 func duration(v any) (time.Duration, error) {
 	switch x := v.(type) {
 	case string:
-		d, err := time.ParseDuration(x)
+		d, err := time.ParseDuration(strings.ReplaceAll(strings.TrimSpace(x), " ", ""))
 		if err != nil || d < 0 {
-			return 0, fmt.Errorf("want a duration such as \"30s\", not %q", x)
+			return 0, fmt.Errorf("want a duration such as \"30s\", not %q%s", x, yamlx.UnitHint(x))
 		}
 		return d, nil
 	case json.Number:
-		f, err := x.Float64()
-		if err != nil || f < 0 || f > 1e9 {
-			return 0, fmt.Errorf("want a number of seconds, not %s", x)
-		}
-		return time.Duration(f * float64(time.Second)), nil
+		return 0, fmt.Errorf("want a duration such as \"30s\", not the number %s%s", x, yamlx.UnitHint(x.String()))
 	}
-	return 0, fmt.Errorf("want a duration, not %s", jsonType(v))
+	return 0, fmt.Errorf("want a duration such as \"30s\", not %s", jsonType(v))
 }
 
 func jsonType(v any) string {

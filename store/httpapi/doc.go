@@ -1,5 +1,6 @@
-// Package httpapi is the HTTP face of a storage server (store.Server),
-// modelled on Zenoh's REST plugin (spec/storage.md §4), with health,
+// Package httpapi is the HTTP face of a storage server (server.Server),
+// modelled on Zenoh's REST plugin (GET, PUT and DELETE on /<key
+// expression>, answers as a JSON list of samples), with health,
 // Prometheus metrics and Zenoh-like runtime management added.
 // docs/http.md describes every route, JSON shape and status code.
 //
@@ -14,13 +15,13 @@
 //     it, never before.
 //   - DELETE /<key expression>: deletes the key, or every key matching.
 //   - GET /health: 200 when every storage's backend is healthy, 503 naming
-//     those that are not (store.HealthReport).
+//     those that are not (server.HealthReport).
 //   - GET /metrics: the server's and the HTTP face's metrics in the
 //     Prometheus text format 0.0.4.
 //   - /@admin/...: list, add, replace and remove storages and volumes
 //     (see admin.go), only with a bearer token (Options.AdminToken).
 //
-// Requests go through store.Server.Do, the path socket requests take, so
+// Requests go through server.Server.Do, the path socket requests take, so
 // last-writer-wins, timestamps, the change feed, statistics and metrics
 // are the same whichever face a request comes in by. Refusals map to HTTP
 // status codes with HTTPStatus: 4xx for what the caller must fix, 503 when

@@ -10,9 +10,9 @@ import (
 
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
-	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend/memory"
 	"github.com/zmesh/zmesh/store/httpapi"
+	"github.com/zmesh/zmesh/store/server"
 )
 
 // The HTTP face of a storage server: a PUT, a wildcard GET as Zenoh's REST
@@ -30,9 +30,9 @@ func Example() {
 	if err := sock.Bind("inproc://example-http"); err != nil {
 		panic(err)
 	}
-	srv, err := store.NewServer(ctx, store.Options{
+	srv, err := server.NewServer(ctx, server.Options{
 		Socket:   sock,
-		Storages: []store.Storage{{Name: "demo", KeyExpr: "demo/**", Store: memory.New(), Volume: "memory"}},
+		Storages: []server.Storage{{Name: "demo", KeyExpr: "demo/**", Store: memory.New(), Volume: "memory"}},
 		Logger:   logger,
 	})
 	if err != nil {

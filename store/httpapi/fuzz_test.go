@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/httpapi"
 	"github.com/zmesh/zmesh/store/keyexpr"
+	"github.com/zmesh/zmesh/store/server"
 )
 
 var fuzzMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
@@ -35,7 +35,7 @@ func FuzzHandler(f *testing.F) {
 	f.Add(uint8(5), "/@admin/storages/demo", "", "", []byte(nil), true)
 	f.Add(uint8(3), "/@admin/volumes/m2", "", "application/json", []byte(`{"kind":"memory"}`), true)
 	f.Add(uint8(0), "/@admin/volumes", "", "", []byte(nil), false)
-	e := newEnv(f, store.Options{Storages: []store.Storage{mem("demo", "demo/**"), mem("other", "other/**")}}, httpapi.Options{AdminToken: "tok"})
+	e := newEnv(f, server.Options{Storages: []server.Storage{mem("demo", "demo/**"), mem("other", "other/**")}}, httpapi.Options{AdminToken: "tok"})
 	h := httpapi.NewHandler(e.srv, httpapi.Options{AdminToken: "tok", Logger: quiet})
 	f.Fuzz(func(t *testing.T, method uint8, path, query, contentType string, body []byte, admin bool) {
 		m := fuzzMethods[int(method)%len(fuzzMethods)]

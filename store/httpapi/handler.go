@@ -16,9 +16,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/internal/prom"
 	"github.com/zmesh/zmesh/store/proto"
+	"github.com/zmesh/zmesh/store/server"
 )
 
 // Reserved paths. Everything else is a key expression.
@@ -48,17 +48,17 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Handler is the HTTP face of a store.Server: an http.Handler for the
+// Handler is the HTTP face of a server.Server: an http.Handler for the
 // routes the package comment lists. It is safe for concurrent use.
 type Handler struct {
-	srv     *store.Server
+	srv     *server.Server
 	token   []byte // empty: admin routes off
 	log     *slog.Logger
 	metrics httpMetrics
 }
 
 // NewHandler returns the HTTP face of srv.
-func NewHandler(srv *store.Server, opts Options) *Handler {
+func NewHandler(srv *server.Server, opts Options) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -213,8 +213,8 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, ke string) {
 	writeJSON(w, r, http.StatusOK, out)
 }
 
-// RenderValue renders a value for a Sample as Zenoh's REST plugin does
-// (spec/storage.md §4): null when empty; the JSON itself under
+// RenderValue renders a value for a Sample as Zenoh's REST plugin does:
+// null when empty; the JSON itself under
 // application/json, text/json or text/json5 when it parses; a JSON string
 // under text/plain or zenoh/string when it is valid UTF-8; a base64 string
 // (standard alphabet, padded) otherwise. Encoding parameters

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,51 +19,45 @@ import (
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/memory"
 	"github.com/zmesh/zmesh/store/httpapi"
+	"github.com/zmesh/zmesh/store/internal/storetest"
+	"github.com/zmesh/zmesh/store/server"
 )
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var (
+	quiet = storetest.Quiet
+	must  = storetest.Must
+)
 
-func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func must(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+func testCtx(t testing.TB) context.Context { return storetest.Context(t, 2*time.Minute) }
 
 // env is a storage server serving its socket and its HTTP face, with a
 // socket client.
 type env struct {
 	t    testing.TB
-	srv  *store.Server
+	srv  *server.Server
 	url  string
 	cli  *store.Client
 	http *http.Client
 }
 
-func mem(name, ke string) store.Storage {
-	return store.Storage{Name: name, KeyExpr: ke, Store: memory.New(), Volume: "memory"}
+func mem(name, ke string) server.Storage {
+	return server.Storage{Name: name, KeyExpr: ke, Store: memory.New(), Volume: "memory"}
 }
 
 // newEnv starts a server with opts (Socket filled in) and its HTTP face.
-func newEnv(t testing.TB, opts store.Options, hopts httpapi.Options) *env {
+func newEnv(t testing.TB, opts server.Options, hopts httpapi.Options) *env {
 	t.Helper()
 	zctx := socket.NewCtx(quiet)
 	t.Cleanup(func() { zctx.Close() })
 	sock, err := patterns.NewServer(zctx, socket.Options{Linger: time.Second})
 	must(t, err)
 	must(t, sock.Bind("tcp://127.0.0.1:*"))
-	ep, _ := sock.LastEndpoint()
+	ep := storetest.Endpoint(t, sock)
 	opts.Socket = sock
 	if opts.Logger == nil {
 		opts.Logger = quiet
 	}
-	srv, err := store.NewServer(testCtx(t), opts)
+	srv, err := server.NewServer(testCtx(t), opts)
 	must(t, err)
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

@@ -16,12 +16,14 @@ import (
 	"github.com/zmesh/zmesh/store/hlc"
 	"github.com/zmesh/zmesh/store/httpapi"
 	"github.com/zmesh/zmesh/store/proto"
+	"github.com/zmesh/zmesh/store/server"
 )
 
-// Every value rendering of spec/storage.md §4, through PUT then GET, and
+// Every value rendering of Zenoh's REST plugin (see RenderValue), through
+// PUT then GET, and
 // the same values seen by the socket client.
 func TestPutGetRendersEveryValue(t *testing.T) {
-	e := newEnv(t, store.Options{Storages: []store.Storage{mem("v", "v/**")}}, httpapi.Options{})
+	e := newEnv(t, server.Options{Storages: []server.Storage{mem("v", "v/**")}}, httpapi.Options{})
 	tests := []struct {
 		key, contentType, body string
 		wantEncoding, wantJSON string
@@ -80,7 +82,7 @@ func TestPutGetRendersEveryValue(t *testing.T) {
 // ?_raw answers the first value as stored, with its encoding as
 // Content-Type.
 func TestRawValue(t *testing.T) {
-	e := newEnv(t, store.Options{Storages: []store.Storage{mem("v", "v/**")}}, httpapi.Options{})
+	e := newEnv(t, server.Options{Storages: []server.Storage{mem("v", "v/**")}}, httpapi.Options{})
 	e.want(http.StatusOK, "PUT", "/v/b", "text/plain", "second")
 	e.want(http.StatusOK, "PUT", "/v/a", "image/png", "\x89PNG")
 	e.want(http.StatusOK, "PUT", "/v/odd", "not a mime type", "x")
@@ -99,7 +101,7 @@ func TestRawValue(t *testing.T) {
 
 // Wildcard GETs and DELETEs, and deletes that stick.
 func TestWildcards(t *testing.T) {
-	e := newEnv(t, store.Options{Storages: []store.Storage{mem("d", "demo/**")}}, httpapi.Options{})
+	e := newEnv(t, server.Options{Storages: []server.Storage{mem("d", "demo/**")}}, httpapi.Options{})
 	for _, k := range []string{"demo/a/x", "demo/a/y", "demo/b/x", "demo/b/y/z"} {
 		e.want(http.StatusOK, "PUT", "/"+k, "text/plain", k)
 	}
@@ -134,7 +136,7 @@ func TestWildcards(t *testing.T) {
 func TestBadRequests(t *testing.T) {
 	ro := mem("ro", "ro/**")
 	ro.ReadOnly = true
-	e := newEnv(t, store.Options{Storages: []store.Storage{mem("v", "v/**"), ro}, MaxValueSize: 1024}, httpapi.Options{})
+	e := newEnv(t, server.Options{Storages: []server.Storage{mem("v", "v/**"), ro}, MaxValueSize: 1024}, httpapi.Options{})
 	big := strings.Repeat("x", 2000)
 	tests := []struct {
 		name, method, path, body string
@@ -189,12 +191,12 @@ func TestBadRequests(t *testing.T) {
 // The admin routes: off without a token; with one, only for requests
 // bearing it.
 func TestAdminAuth(t *testing.T) {
-	off := newEnv(t, store.Options{Storages: []store.Storage{mem("v", "v/**")}}, httpapi.Options{})
+	off := newEnv(t, server.Options{Storages: []server.Storage{mem("v", "v/**")}}, httpapi.Options{})
 	msg := errorText(t, off.want(http.StatusNotFound, "GET", "/@admin", "", "", "Authorization", "Bearer anything"))
 	if !strings.Contains(msg, "admin-token") {
 		t.Fatalf("admin off: message %q does not say how to turn them on", msg)
 	}
-	on := newEnv(t, store.Options{Storages: []store.Storage{mem("v", "v/**")}}, httpapi.Options{AdminToken: "s3cret-token"})
+	on := newEnv(t, server.Options{Storages: []server.Storage{mem("v", "v/**")}}, httpapi.Options{AdminToken: "s3cret-token"})
 	for _, tt := range []struct {
 		name, auth string
 		code       int
@@ -244,7 +246,7 @@ var bearer = []string{"Authorization", "Bearer " + token}
 // A storage added over HTTP at run time serves HTTP and socket requests,
 // shows in the admin space, and goes away when removed.
 func TestAdminAddRemoveStorage(t *testing.T) {
-	e := newEnv(t, store.Options{Storages: []store.Storage{mem("v", "v/**")}}, httpapi.Options{AdminToken: token})
+	e := newEnv(t, server.Options{Storages: []server.Storage{mem("v", "v/**")}}, httpapi.Options{AdminToken: token})
 	ctx := testCtx(t)
 	if err := e.cli.Put(ctx, "rt/before", []byte("x")); !errors.Is(err, proto.StatusNoStorage) {
 		t.Fatalf("put before the storage exists: %v", err)
@@ -252,8 +254,8 @@ func TestAdminAddRemoveStorage(t *testing.T) {
 	errorText(t, e.want(http.StatusNotFound, "PUT", "/rt/a", "text/plain", "a"))
 
 	body := e.want(http.StatusOK, "PUT", "/@admin/storages/rt", "application/json",
-		`{"key_expr":"rt/**","strip_prefix":"rt","volume":"memory","garbage_collection":{"lifespan":"1h","period":60}}`, bearer...)
-	var st store.StorageStatus
+		`{"key_expr":"rt/**","strip_prefix":"rt","volume":"memory","garbage_collection":{"lifespan":"1h","period":"60s"}}`, bearer...)
+	var st server.StorageStatus
 	must(t, json.Unmarshal([]byte(body), &st))
 	if st.Name != "rt" || st.KeyExpr != "rt/**" || st.StripPrefix != "rt" || st.Volume != "memory" || st.Kind != "memory" || !st.Health.Healthy {
 		t.Fatalf("added storage status %+v", st)
@@ -276,17 +278,17 @@ func TestAdminAddRemoveStorage(t *testing.T) {
 	}
 	// The same PUT again changes nothing (the data stays).
 	e.want(http.StatusOK, "PUT", "/@admin/storages/rt", "application/json",
-		`{"key_expr":"rt/**","strip_prefix":"rt","volume":"memory","garbage_collection":{"lifespan":"1h","period":60}}`, bearer...)
+		`{"key_expr":"rt/**","strip_prefix":"rt","volume":"memory","garbage_collection":{"lifespan":"1h","period":"60s"}}`, bearer...)
 	if got := samples(t, e.want(http.StatusOK, "GET", "/rt/**", "", "")); len(got) != 2 {
 		t.Fatalf("an identical PUT replaced the storage: %v", got)
 	}
 
-	var list []store.StorageStatus
+	var list []server.StorageStatus
 	must(t, json.Unmarshal([]byte(e.want(http.StatusOK, "GET", "/@admin/storages", "", "", bearer...)), &list))
 	if len(list) != 2 || list[1].Name != "rt" {
 		t.Fatalf("storages %+v", list)
 	}
-	var vols []store.VolumeStatus
+	var vols []server.VolumeStatus
 	must(t, json.Unmarshal([]byte(e.want(http.StatusOK, "GET", "/@admin/volumes", "", "", bearer...)), &vols))
 	if len(vols) != 1 || vols[0].Name != "memory" || !slices.Equal(vols[0].Storages, []string{"rt"}) {
 		t.Fatalf("volumes %+v", vols)
@@ -309,7 +311,7 @@ func TestAdminAddRemoveStorage(t *testing.T) {
 // Admin PUTs with bad bodies are refused with 4xx and leave everything as
 // it was.
 func TestAdminBadInput(t *testing.T) {
-	e := newEnv(t, store.Options{Storages: []store.Storage{mem("v", "v/**")}}, httpapi.Options{AdminToken: token})
+	e := newEnv(t, server.Options{Storages: []server.Storage{mem("v", "v/**")}}, httpapi.Options{AdminToken: token})
 	for _, tt := range []struct {
 		path, body string
 		code       int
@@ -324,6 +326,8 @@ func TestAdminBadInput(t *testing.T) {
 		{"/@admin/storages/x", `{"key_expr":"x/**","volume":"memory","colour":"red"}`, 400, "colour"},
 		{"/@admin/storages/x", `{"key_expr":"x/**","volume":"memory","read_only":"yes"}`, 400, "read_only"},
 		{"/@admin/storages/x", `{"key_expr":"x/**","volume":"memory","garbage_collection":{"period":"soon"}}`, 400, "period"},
+		{"/@admin/storages/x", `{"key_expr":"x/**","volume":"memory","garbage_collection":{"period":60}}`, 400,
+			`garbage_collection.period: want a duration such as "30s", not the number 60 (a number needs a unit: write 60s, not 60`},
 		{"/@admin/storages/bad%20name", `{"key_expr":"x/**","volume":"memory"}`, 400, "name"},
 		{"/@admin/volumes/x", `{"kind":"floppy"}`, 400, "floppy"},
 		{"/@admin/volumes/x", `{"kind":"fs","colour":"red"}`, 400, "colour"},
@@ -343,7 +347,7 @@ func TestAdminBadInput(t *testing.T) {
 // Puts and gets over HTTP and the socket keep working, and never see a
 // closed store, while a storage is added and removed over and over.
 func TestRequestsDuringAddRemove(t *testing.T) {
-	e := newEnv(t, store.Options{Storages: []store.Storage{mem("base", "base/**")}}, httpapi.Options{AdminToken: token})
+	e := newEnv(t, server.Options{Storages: []server.Storage{mem("base", "base/**")}}, httpapi.Options{AdminToken: token})
 	ctx := testCtx(t)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -356,16 +360,23 @@ func TestRequestsDuringAddRemove(t *testing.T) {
 			failures = append(failures, fmt.Sprintf(format, args...))
 		}
 	}
+	var first sync.WaitGroup // every writer has put its base key once
+	first.Add(4)
 	for g := range 4 {
 		wg.Go(func() {
 			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
+				if i > 0 {
+					select {
+					case <-stop:
+						return
+					default:
+					}
 				}
 				if err := e.cli.Put(ctx, fmt.Sprintf("base/%d", g), []byte("x")); err != nil {
 					fail("base put: %v", err)
+				}
+				if i == 0 {
+					first.Done()
 				}
 				if err := e.cli.Put(ctx, fmt.Sprintf("flip/%d/%d", g, i), []byte("x")); err != nil && !errors.Is(err, proto.StatusNoStorage) {
 					fail("flip put: %v", err)
@@ -373,7 +384,11 @@ func TestRequestsDuringAddRemove(t *testing.T) {
 				if _, err := e.cli.Get(ctx, "flip/**"); err != nil && !errors.Is(err, proto.StatusNoStorage) {
 					fail("flip get: %v", err)
 				}
-				req, _ := http.NewRequest("PUT", e.url+fmt.Sprintf("/flip/h%d", g), bytes.NewReader([]byte("y")))
+				req, err := http.NewRequest("PUT", e.url+fmt.Sprintf("/flip/h%d", g), bytes.NewReader([]byte("y")))
+				if err != nil {
+					fail("http request: %v", err)
+					continue
+				}
 				resp, err := e.http.Do(req)
 				if err != nil {
 					fail("http put: %v", err)
@@ -388,7 +403,7 @@ func TestRequestsDuringAddRemove(t *testing.T) {
 		})
 	}
 	for range 15 {
-		if err := e.srv.AddStorage(ctx, store.StorageConfig{Name: "flip", KeyExpr: "flip/**", Volume: "memory"}); err != nil {
+		if err := e.srv.AddStorage(ctx, server.StorageConfig{Name: "flip", KeyExpr: "flip/**", Volume: "memory"}); err != nil {
 			t.Error(err)
 		}
 		e.want(http.StatusOK, "GET", "/@admin/storages/flip", "", "", bearer...)
@@ -396,6 +411,7 @@ func TestRequestsDuringAddRemove(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	first.Wait() // on a busy machine a writer may not have started yet
 	close(stop)
 	wg.Wait()
 	for _, f := range failures {
@@ -411,11 +427,11 @@ func TestRequestsDuringAddRemove(t *testing.T) {
 // does.
 func TestHealthFollowsTheBackend(t *testing.T) {
 	flaky := &flakyStore{Store: mem("", "").Store}
-	e := newEnv(t, store.Options{
-		Storages:    []store.Storage{mem("good", "good/**"), {Name: "flaky", KeyExpr: "flaky/**", Store: flaky}},
+	e := newEnv(t, server.Options{
+		Storages:    []server.Storage{mem("good", "good/**"), {Name: "flaky", KeyExpr: "flaky/**", Store: flaky}},
 		HealthProbe: 20 * 1e6, // 20ms
 	}, httpapi.Options{})
-	var rep store.HealthReport
+	var rep server.HealthReport
 	must(t, json.Unmarshal([]byte(e.want(http.StatusOK, "GET", "/health", "", "")), &rep))
 	if !rep.Healthy || len(rep.Storages) != 2 {
 		t.Fatalf("health %+v", rep)
@@ -446,7 +462,7 @@ func TestHealthFollowsTheBackend(t *testing.T) {
 
 // Example-like use of the handler without a network.
 func TestHandlerHeadAndPatch(t *testing.T) {
-	e := newEnv(t, store.Options{Storages: []store.Storage{mem("v", "v/**")}}, httpapi.Options{})
+	e := newEnv(t, server.Options{Storages: []server.Storage{mem("v", "v/**")}}, httpapi.Options{})
 	e.want(http.StatusOK, "PATCH", "/v/p", "text/plain", "patched")
 	code, body, h := e.do("HEAD", "/v/p", "", nil)
 	if code != http.StatusOK || body != "" || h.Get("Content-Type") != "application/json" {

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/httpapi"
+	"github.com/zmesh/zmesh/store/server"
 )
 
 // exposition is a parsed Prometheus text exposition: each series (name
@@ -151,7 +151,7 @@ func (ex exposition) checkHistogram(t *testing.T, name string, labels ...string)
 
 // /metrics is a valid exposition whose counters match what was done.
 func TestMetrics(t *testing.T) {
-	e := newEnv(t, store.Options{Storages: []store.Storage{mem("m", "m/**")}}, httpapi.Options{})
+	e := newEnv(t, server.Options{Storages: []server.Storage{mem("m", "m/**")}}, httpapi.Options{})
 	for i := range 3 {
 		e.want(http.StatusOK, "PUT", fmt.Sprintf("/m/%d", i), "text/plain", "12345")
 	}

@@ -17,6 +17,7 @@ import (
 	_ "github.com/zmesh/zmesh/store/backend/s3" // volume kind "s3"
 	"github.com/zmesh/zmesh/store/httpapi"
 	"github.com/zmesh/zmesh/store/proto"
+	"github.com/zmesh/zmesh/store/server"
 )
 
 // MinIO stops while puts are in flight: those puts fail (never
@@ -27,8 +28,8 @@ import (
 // their credentials never show in the admin answers.
 func TestMinIOStoppedWhilePutsInFlight(t *testing.T) {
 	s3 := s3test.StartMinIO(t)
-	e := newEnv(t, store.Options{
-		Storages:    []store.Storage{mem("mem", "mem/**")},
+	e := newEnv(t, server.Options{
+		Storages:    []server.Storage{mem("mem", "mem/**")},
 		HealthProbe: 100 * time.Millisecond,
 	}, httpapi.Options{AdminToken: token})
 	ctx := testCtx(t)
@@ -44,7 +45,7 @@ func TestMinIOStoppedWhilePutsInFlight(t *testing.T) {
 		if strings.Contains(body, s3.SecretKey) || strings.Contains(body, s3.AccessKey) {
 			t.Fatalf("GET %s shows the credentials:\n%s", path, body)
 		}
-		if path == "/@admin/volumes/s3" && !strings.Contains(body, store.Redacted) {
+		if path == "/@admin/volumes/s3" && !strings.Contains(body, server.Redacted) {
 			t.Fatalf("GET %s does not say the credentials are hidden:\n%s", path, body)
 		}
 	}
@@ -72,7 +73,11 @@ func TestMinIOStoppedWhilePutsInFlight(t *testing.T) {
 				key, value := fmt.Sprintf("data/w%d/%d", g, i), fmt.Sprintf("v%d-%d", g, i)
 				var err error
 				if g%2 == 0 {
-					req, _ := http.NewRequest("PUT", e.url+"/"+key, strings.NewReader(value))
+					req, rerr := http.NewRequest("PUT", e.url+"/"+key, strings.NewReader(value))
+					if rerr != nil {
+						t.Error(rerr)
+						return
+					}
 					req.Header.Set("Content-Type", "text/plain")
 					resp, herr := e.http.Do(req)
 					if herr != nil {
@@ -129,7 +134,7 @@ func TestMinIOStoppedWhilePutsInFlight(t *testing.T) {
 	eventually(t, "puts failing while MinIO is down", func() bool { return failedOut.Load() >= 8 })
 
 	code, body, _ := e.do("GET", "/health", "", nil)
-	var rep store.HealthReport
+	var rep server.HealthReport
 	must(t, json.Unmarshal([]byte(body), &rep))
 	if code != http.StatusServiceUnavailable || rep.Healthy || len(rep.Unhealthy) != 1 || rep.Unhealthy[0] != "data" ||
 		rep.Storages["data"].LastError == "" || !rep.Storages["mem"].Healthy {

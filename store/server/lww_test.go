@@ -1,0 +1,142 @@
+package server
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/zmesh/zmesh/store"
+	"github.com/zmesh/zmesh/store/hlc"
+	"github.com/zmesh/zmesh/store/proto"
+)
+
+func TestLastWriterWinsByTimestamp(t *testing.T) {
+	f := start(t, setup{opts: Options{Storages: []Storage{mem("s", "**", "")}}})
+	ctx := testCtx(t)
+	must(t, f.cli.Put(ctx, "k", []byte("two"), store.WithTimestamp(ts(2*time.Second, 1))))
+	// An older put is acknowledged (last writer wins is the semantics, not
+	// an error) but changes nothing.
+	must(t, f.cli.Put(ctx, "k", []byte("one"), store.WithTimestamp(ts(time.Second, 1))))
+	// Same time and counter: the source breaks the tie.
+	must(t, f.cli.Put(ctx, "k", []byte("two-b"), store.WithTimestamp(ts(2*time.Second, 2))))
+	must(t, f.cli.Put(ctx, "k", []byte("two-a"), store.WithTimestamp(ts(2*time.Second, 0))))
+	got, err := f.cli.Get(ctx, "k")
+	must(t, err)
+	if len(got) != 1 || string(got[0].Value) != "two-b" || got[0].Timestamp != ts(2*time.Second, 2) {
+		t.Fatalf("got %+v, want two-b at its timestamp", got)
+	}
+	// A replay of the winning write is harmless.
+	must(t, f.cli.Put(ctx, "k", []byte("two-b"), store.WithTimestamp(ts(2*time.Second, 2))))
+	if got := f.getKV("k"); !slices.Equal(got, []string{"k=two-b"}) {
+		t.Fatalf("after replay: %q", got)
+	}
+}
+
+func TestServerStampsWritesInArrivalOrder(t *testing.T) {
+	f := start(t, setup{opts: Options{Storages: []Storage{mem("s", "**", "")}}})
+	ctx := testCtx(t)
+	for i := range 50 {
+		must(t, f.cli.Put(ctx, "seq", []byte{byte(i)}))
+	}
+	got, err := f.cli.Get(ctx, "seq")
+	must(t, err)
+	if len(got) != 1 || got[0].Value[0] != 49 {
+		t.Fatalf("got %+v, want the last put", got)
+	}
+	if got[0].Timestamp.Source != f.srv.Clock().ID() {
+		t.Fatalf("stamped by %v, want the server's clock %v", got[0].Timestamp.Source, f.srv.Clock().ID())
+	}
+}
+
+func TestTombstoneBlocksOlderPut(t *testing.T) {
+	f := start(t, setup{opts: Options{Storages: []Storage{mem("s", "**", "")}}})
+	ctx := testCtx(t)
+	must(t, f.cli.Put(ctx, "k", []byte("v1"), store.WithTimestamp(ts(1*time.Second, 1))))
+	must(t, f.cli.Delete(ctx, "k", store.WithTimestamp(ts(3*time.Second, 1))))
+	// A put older than the delete, arriving late: ignored.
+	must(t, f.cli.Put(ctx, "k", []byte("v2"), store.WithTimestamp(ts(2*time.Second, 1))))
+	if got := f.getKV("k"); len(got) != 0 {
+		t.Fatalf("an older put resurrected the key: %q", got)
+	}
+	// Deleting a key that never existed leaves a tombstone too.
+	must(t, f.cli.Delete(ctx, "never", store.WithTimestamp(ts(3*time.Second, 1))))
+	must(t, f.cli.Put(ctx, "never", []byte("late"), store.WithTimestamp(ts(2*time.Second, 1))))
+	if got := f.getKV("never"); len(got) != 0 {
+		t.Fatalf("an older put went past the tombstone of an absent key: %q", got)
+	}
+	// A newer put wins over the tombstone.
+	must(t, f.cli.Put(ctx, "k", []byte("v3"), store.WithTimestamp(ts(4*time.Second, 1))))
+	if got := f.getKV("k"); !slices.Equal(got, []string{"k=v3"}) {
+		t.Fatalf("got %q, want k=v3", got)
+	}
+}
+
+func TestTombstonesCollectedAfterLifespan(t *testing.T) {
+	st := mem("s", "**", "")
+	// The test timestamps are an hour or two old: with a lifespan of 30
+	// minutes their tombstones are due.
+	st.TombstoneLifespan = 30 * time.Minute
+	f := start(t, setup{opts: Options{Storages: []Storage{st, mem("young", "young/**", "")}}})
+	ctx := testCtx(t)
+	must(t, f.cli.Delete(ctx, "k", store.WithTimestamp(ts(3*time.Second, 1))))
+	must(t, f.cli.Delete(ctx, "young/k")) // stamped now: kept for 24 hours
+	n, err := f.srv.CollectGarbage(ctx)
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("collected %d tombstones, want 1", n)
+	}
+	if _, ok := entries(t, st.Store)["k"]; ok {
+		t.Fatal("the old tombstone is still there")
+	}
+	if e := entries(t, f.srv.cur.Load().storages[1].Store)["young/k"]; !e.Deleted {
+		t.Fatal("the young tombstone was collected")
+	}
+	// Once collected, the tombstone no longer blocks an older put: that is
+	// what the lifespan trades off, so it must be longer than any delay.
+	must(t, f.cli.Put(ctx, "k", []byte("old"), store.WithTimestamp(ts(2*time.Second, 1))))
+	if got := f.getKV("k"); !slices.Equal(got, []string{"k=old"}) {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestGarbageCollectionLoopRuns(t *testing.T) {
+	st := mem("s", "**", "")
+	st.TombstoneLifespan = 30 * time.Minute
+	st.GCPeriod = 10 * time.Millisecond
+	f := start(t, setup{opts: Options{Storages: []Storage{st}}})
+	ctx := testCtx(t)
+	must(t, f.cli.Delete(ctx, "k", store.WithTimestamp(ts(3*time.Second, 1))))
+	deadline := time.Now().Add(10 * time.Second)
+	for f.srv.Stats().TombstonesCollected == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the background loop collected nothing")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, ok := entries(t, st.Store)["k"]; ok {
+		t.Fatal("the tombstone is still there")
+	}
+}
+
+func TestTimestampDrift(t *testing.T) {
+	f := start(t, setup{opts: Options{Storages: []Storage{mem("s", "**", "")}}})
+	ctx := testCtx(t)
+	future := hlc.Timestamp{Time: time.Now().Add(time.Hour).UnixNano(), Source: hlc.ID{9}}
+	wantStatus(t, f.cli.Put(ctx, "k", []byte("x"), store.WithTimestamp(future)), proto.StatusTimestampDrift)
+	wantStatus(t, f.cli.Delete(ctx, "k", store.WithTimestamp(future)), proto.StatusTimestampDrift)
+	wantStatus(t, f.cli.Delete(ctx, "k/**", store.WithTimestamp(future)), proto.StatusTimestampDrift)
+	if got := f.getKV("**"); len(got) != 0 {
+		t.Fatalf("a refused write was stored: %q", got)
+	}
+	// Within the drift: accepted, and the server's clock moves past it.
+	near := hlc.Timestamp{Time: time.Now().Add(100 * time.Millisecond).UnixNano(), Source: hlc.ID{9}}
+	must(t, f.cli.Put(ctx, "k", []byte("near"), store.WithTimestamp(near)))
+	must(t, f.cli.Put(ctx, "k", []byte("after"))) // stamped by the server: must win
+	if got := f.getKV("k"); !slices.Equal(got, []string{"k=after"}) {
+		t.Fatalf("the server's stamp lost to an earlier write: %q", got)
+	}
+
+	// The check can be turned off.
+	g := start(t, setup{opts: Options{MaxDrift: -1, Storages: []Storage{mem("s", "**", "")}}})
+	must(t, g.cli.Put(ctx, "k", []byte("x"), store.WithTimestamp(future)))
+}
