@@ -3,7 +3,7 @@ package keyexpr
 import "strings"
 
 // Intersects reports whether the key expressions a and b have at least one
-// key in common (spec/storage.md §1.5). It is symmetric.
+// key in common. It is symmetric.
 //
 // Both arguments must be valid (see Validate); on anything else the result
 // is meaningless, but Intersects never panics. It does not allocate for
@@ -19,9 +19,8 @@ func Intersects(a, b string) bool {
 	return relate(a, b, true)
 }
 
-// Includes reports whether every key of b is also a key of a (a ⊇ b,
-// spec/storage.md §1.5). It is reflexive, not symmetric, and implies
-// Intersects.
+// Includes reports whether every key of b is also a key of a (a ⊇ b).
+// It is reflexive, not symmetric, and implies Intersects.
 //
 // Like Zenoh's, the test is syntactic where set algebra and the reference
 // tests disagree: a "**" in b is only included by a "**" in a, so "**"

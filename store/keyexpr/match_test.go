@@ -155,7 +155,7 @@ func TestStripPrefix(t *testing.T) {
 		rests      []string
 		withPrefix bool
 	}{
-		// Zenoh's strip_prefix unit tests (spec/storage.md §1.6).
+		// Zenoh's strip_prefix unit tests.
 		{"demo/example/test/**", "demo/example/test", []string{"**"}, true},
 		{"demo/example/**", "demo/example/test", []string{"**"}, true},
 		{"**", "demo/example/test", []string{"**"}, true},

@@ -8,10 +8,10 @@ import (
 // This file holds deliberately simple reference implementations that the
 // fuzz targets compare the real ones against: plain recursion (exponential
 // on adversarial inputs, so only used on small ones), written from the
-// spec's prose rather than from the optimized code.
+// rules as the package doc states them rather than from the optimized code.
 
-// refCanonize applies the rewrite rules of spec/storage.md §1.4 until none
-// applies, then validates strictly.
+// refCanonize applies the rewrite rules of the package doc (Canonical form)
+// until none applies, then validates strictly.
 func refCanonize(s string) (string, bool) {
 	chunks := strings.Split(s, "/")
 	for changed := true; changed; {

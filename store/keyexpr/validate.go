@@ -6,8 +6,8 @@ import (
 )
 
 // Validate reports whether s is a valid key expression in canonical form
-// (spec/storage.md §1.2): it returns nil, or an *Error naming the first rule
-// broken and its byte offset.
+// (the grammar is in the package doc): it returns nil, or an *Error naming
+// the first rule broken and its byte offset.
 //
 // A valid expression is canonical: there is exactly one way to write each
 // one, so two valid expressions are equal as sets exactly when they are
@@ -33,7 +33,7 @@ func ValidateKey(s string) error {
 	return nil
 }
 
-// validate checks the grammar of §1.2. With lenient set it accepts what
+// validate checks the grammar of the package doc. With lenient set it accepts what
 // Canonize rewrites ("$*$*" runs, chunks that are only "$*", "**/**" and
 // "**/*") and rejects everything else the strict form rejects; it is the
 // same as rewriting first and validating strictly, but reports offsets in
@@ -134,7 +134,7 @@ func firstInvalidUTF8(s string) int {
 }
 
 // Canonize returns the canonical form of a key expression, applying the
-// rewrite rules of spec/storage.md §1.4 until none applies:
+// rewrite rules below until none applies:
 //
 //  1. a run of "$*" becomes one "$*" ("foo$*$*" → "foo$*");
 //  2. a run of "**" chunks becomes one "**" ("a/**/**/b" → "a/**/b");
