@@ -73,13 +73,8 @@ func StripPrefix(ke, prefix string) (rests []string, withPrefix bool) {
 	// Reading the prefix's chunks one at a time, track the set of positions
 	// in ke reached (an NFA simulation; a "**" at position i may stay at i
 	// to eat a chunk, or step to i+1 producing nothing).
-	var setBuf [2 * (stackChunks + 1)]bool
-	var cur, next []bool
-	if n < stackChunks+1 {
-		cur, next = setBuf[:n+1], setBuf[stackChunks+1:stackChunks+1+n+1]
-	} else {
-		cur, next = make([]bool, n+1), make([]bool, n+1)
-	}
+	var setBuf rowPair
+	cur, next := setBuf.rows(n)
 	cur[0] = true
 	closeDoubles(ke, ends, cur)
 	for p := prefix; ; {

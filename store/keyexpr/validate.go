@@ -47,12 +47,7 @@ func validate(s string, lenient bool) error {
 	}
 	afterDouble := false // the previous chunk was "**"
 	for start := 0; start <= len(s); {
-		end := strings.IndexByte(s[start:], '/')
-		if end < 0 {
-			end = len(s)
-		} else {
-			end += start
-		}
+		end := chunkEnd(s, start)
 		c := s[start:end]
 		switch {
 		case c == "":
@@ -158,12 +153,7 @@ func Canonize(s string) (string, error) {
 	// it are written first (rule 4) and further "**" merge into it (rule 2).
 	pendingDouble := false
 	for start := 0; start <= len(s); {
-		end := strings.IndexByte(s[start:], '/')
-		if end < 0 {
-			end = len(s)
-		} else {
-			end += start
-		}
+		end := chunkEnd(s, start)
 		c := s[start:end]
 		start = end + 1
 		if isDollarStarRun(c) {
@@ -210,4 +200,13 @@ func collapseDollarStars(b *strings.Builder, c string) {
 		b.WriteByte(c[k])
 		k++
 	}
+}
+
+// chunkEnd returns the end of the chunk of s that begins at start: the
+// offset of the next "/", or len(s).
+func chunkEnd(s string, start int) int {
+	if i := strings.IndexByte(s[start:], '/'); i >= 0 {
+		return start + i
+	}
+	return len(s)
 }
