@@ -5,6 +5,8 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/net/ipv4"
 )
 
 func TestParseEndpoint(t *testing.T) {
@@ -52,6 +54,51 @@ func TestParseEndpointErrors(t *testing.T) {
 		if _, err := ParseEndpoint(in); !errors.Is(err, ErrInvalidEndpoint) {
 			t.Errorf("ParseEndpoint(%q): %v, want ErrInvalidEndpoint", in, err)
 		}
+	}
+}
+
+func TestNilContextRefused(t *testing.T) {
+	var nilCtx context.Context
+	tcp, err := ParseEndpoint("tcp://127.0.0.1:*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	udp, err := ParseEndpoint("udp://127.0.0.1:5555")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Listen(nilCtx, tcp); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("Listen with a nil context: %v, want ErrInvalidInput", err)
+	}
+	if _, err := Dial(nilCtx, tcp); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("Dial with a nil context: %v, want ErrInvalidInput", err)
+	}
+	if _, err := ListenUDP(nilCtx, udp); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("ListenUDP with a nil context: %v, want ErrInvalidInput", err)
+	}
+	if _, err := DialUDP(nilCtx, udp); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("DialUDP with a nil context: %v, want ErrInvalidInput", err)
+	}
+}
+
+// TestDialUDPMulticastSetup checks what DialUDP sets on a socket sending
+// to an IPv4 group: loopback on, TTL 1.
+func TestDialUDPMulticastSetup(t *testing.T) {
+	e, err := ParseEndpoint("udp://239.0.0.1:5555")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := DialUDP(context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	p := ipv4.NewPacketConn(c)
+	if ttl, err := p.MulticastTTL(); err != nil || ttl != 1 {
+		t.Errorf("multicast TTL = %d, %v; want 1", ttl, err)
+	}
+	if on, err := p.MulticastLoopback(); err != nil || !on {
+		t.Errorf("multicast loopback = %v, %v; want on", on, err)
 	}
 }
 

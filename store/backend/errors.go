@@ -34,6 +34,9 @@ var (
 	ErrInvalidConfig = errors.New("backend: invalid configuration")
 	// ErrUnknownKind: no volume kind is registered under that name.
 	ErrUnknownKind = errors.New("backend: unknown volume kind")
+	// ErrInvalidInput: an argument no call can use, such as a nil
+	// context.Context (pass context.Background() for none).
+	ErrInvalidInput = errors.New("backend: invalid input")
 	// ErrStopScan may be returned by a Scan callback to end the scan early;
 	// Scan then returns nil.
 	ErrStopScan = errors.New("backend: stop scan")
@@ -53,4 +56,18 @@ func Fail(op string, err error) error {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return fmt.Errorf("%s: %w: %w", op, ErrBackend, err)
+}
+
+// errNilContext is what a call given a nil context.Context fails with.
+var errNilContext = fmt.Errorf("%w: nil context.Context", ErrInvalidInput)
+
+// CheckContext returns the error a call taking ctx fails with before it
+// starts: one matching ErrInvalidInput when ctx is nil, else ctx.Err().
+// Every Store and Volume method and every Factory starts with it, so a nil
+// context is refused rather than mistaken for context.Background().
+func CheckContext(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext
+	}
+	return ctx.Err()
 }

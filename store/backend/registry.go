@@ -42,6 +42,9 @@ func Register(name string, f Factory) {
 // NewVolume builds a volume of the registered kind from its options. An
 // unregistered kind gives an error matching ErrUnknownKind.
 func NewVolume(ctx context.Context, kind string, opts Options) (Volume, error) {
+	if err := CheckContext(ctx); err != nil {
+		return nil, err
+	}
 	registry.mu.RLock()
 	f, ok := registry.factories[kind]
 	registry.mu.RUnlock()

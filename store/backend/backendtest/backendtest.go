@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentCollectKeepsValues", testConcurrentCollect},
 		{"ContextCancelled", testContextCancelled},
 		{"ScanCancelledMidway", testScanCancelledMidway},
+		{"NilContextRefused", testNilContext},
 		{"Close", testClose},
 	}
 	for _, tt := range tests {
@@ -715,6 +716,29 @@ func testScanCancelledMidway(t *testing.T, s backend.Store) {
 	if !errors.Is(err, context.Canceled) || calls >= n {
 		t.Fatalf("Scan cancelled in its first callback = %v after %d of %d calls; want context.Canceled before the end", err, calls, n)
 	}
+}
+
+// testNilContext checks that every method refuses a nil context with
+// ErrInvalidInput and does nothing: the key stays unwritten, the store
+// stays open.
+func testNilContext(t *testing.T, s backend.Store) {
+	var nilCtx context.Context
+	refused := func(op string, err error) {
+		t.Helper()
+		if !errors.Is(err, backend.ErrInvalidInput) {
+			t.Errorf("%s with a nil context: %v, want ErrInvalidInput", op, err)
+		}
+	}
+	_, err := s.Apply(nilCtx, put("k", "v", at(0)))
+	refused("Apply", err)
+	_, _, err = s.Get(nilCtx, "k")
+	refused("Get", err)
+	refused("Scan", s.Scan(nilCtx, "", backend.ScanMeta, func(backend.Entry) error { return nil }))
+	_, err = s.Collect(nilCtx, base)
+	refused("Collect", err)
+	refused("Close", s.Close(nilCtx))
+	mustMiss(t, s, "k")
+	mustApply(t, s, put("k", "v", at(0)), true)
 }
 
 func testClose(t *testing.T, s backend.Store) {

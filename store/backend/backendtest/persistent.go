@@ -2,6 +2,7 @@ package backendtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -116,4 +117,31 @@ func testWritesAfterReopen(t *testing.T, open Opener) {
 	mustApply(t, s, v2, true)
 	s = reopen(t, s, open)
 	mustGet(t, s, v2)
+}
+
+// RunVolumeNilContext checks that a nil context.Context is refused with an
+// error matching backend.ErrInvalidInput by backend.NewVolume of kind, and
+// by Open and Close of a volume built from opts (Open with cfg); the
+// volume stays usable, and is closed at the end. It needs no running
+// service: nothing is contacted before the context is checked.
+func RunVolumeNilContext(t *testing.T, kind string, opts backend.Options, cfg backend.StorageConfig) {
+	t.Helper()
+	var nilCtx context.Context
+	ctx := context.Background()
+	if _, err := backend.NewVolume(nilCtx, kind, opts); !errors.Is(err, backend.ErrInvalidInput) {
+		t.Errorf("NewVolume(%s) with a nil context: %v, want ErrInvalidInput", kind, err)
+	}
+	v, err := backend.NewVolume(ctx, kind, opts)
+	if err != nil {
+		t.Fatalf("NewVolume(%s): %v", kind, err)
+	}
+	if _, err := v.Open(nilCtx, "nil-context", cfg); !errors.Is(err, backend.ErrInvalidInput) {
+		t.Errorf("Open with a nil context: %v, want ErrInvalidInput", err)
+	}
+	if err := v.Close(nilCtx); !errors.Is(err, backend.ErrInvalidInput) {
+		t.Errorf("Close with a nil context: %v, want ErrInvalidInput", err)
+	}
+	if err := v.Close(ctx); err != nil {
+		t.Errorf("Close after the refusals: %v", err)
+	}
 }

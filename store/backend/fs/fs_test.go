@@ -309,6 +309,10 @@ func TestSymlinkCannotLeadOutside(t *testing.T) {
 	}
 }
 
+func TestVolumeNilContext(t *testing.T) {
+	backendtest.RunVolumeNilContext(t, Kind, backend.Options{"root": t.TempDir()}, backend.StorageConfig{})
+}
+
 func TestVolume(t *testing.T) {
 	ctx := context.Background()
 	if _, err := backend.NewVolume(ctx, Kind, nil); !errors.Is(err, backend.ErrInvalidConfig) {

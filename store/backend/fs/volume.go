@@ -16,6 +16,9 @@ const Kind = "fs"
 
 func init() {
 	backend.Register(Kind, func(ctx context.Context, opts backend.Options) (backend.Volume, error) {
+		if err := backend.CheckContext(ctx); err != nil {
+			return nil, err
+		}
 		if err := opts.Check("root"); err != nil {
 			return nil, err
 		}
@@ -60,7 +63,7 @@ func NewVolume(root string) *Volume {
 // Open opens the store of the storage called name (see Volume for its
 // options).
 func (v *Volume) Open(ctx context.Context, name string, cfg backend.StorageConfig) (backend.Store, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return nil, err
 	}
 	bad := func(err error) error { return fmt.Errorf("fs: storage %q: %w", name, err) }
@@ -150,6 +153,9 @@ func nested(a, b string) bool {
 
 // Close closes every store still open. It is idempotent.
 func (v *Volume) Close(ctx context.Context) error {
+	if ctx == nil {
+		return backend.CheckContext(ctx)
+	}
 	v.mu.Lock()
 	if v.closed {
 		v.mu.Unlock()

@@ -98,6 +98,10 @@ func TestLenCountsTombstones(t *testing.T) {
 	}
 }
 
+func TestVolumeNilContext(t *testing.T) {
+	backendtest.RunVolumeNilContext(t, Kind, nil, backend.StorageConfig{})
+}
+
 func TestVolume(t *testing.T) {
 	ctx := context.Background()
 	v := NewVolume()

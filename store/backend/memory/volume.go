@@ -13,6 +13,9 @@ const Kind = "memory"
 
 func init() {
 	backend.Register(Kind, func(ctx context.Context, opts backend.Options) (backend.Volume, error) {
+		if err := backend.CheckContext(ctx); err != nil {
+			return nil, err
+		}
 		if err := opts.Check(); err != nil {
 			return nil, err
 		}
@@ -38,7 +41,7 @@ func NewVolume() *Volume { return &Volume{open: make(map[string]backend.Store)} 
 // is open already fails with backend.ErrInUse; once that store is closed,
 // Open gives a fresh empty one.
 func (v *Volume) Open(ctx context.Context, name string, cfg backend.StorageConfig) (backend.Store, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return nil, err
 	}
 	if err := cfg.Options.Check(); err != nil {
@@ -68,6 +71,9 @@ func (v *Volume) Open(ctx context.Context, name string, cfg backend.StorageConfi
 
 // Close closes every store still open. It is idempotent.
 func (v *Volume) Close(ctx context.Context) error {
+	if ctx == nil {
+		return backend.CheckContext(ctx)
+	}
 	v.mu.Lock()
 	if v.closed {
 		v.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/zmesh/zmesh/internal/s3test"
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/backend/backendtest"
 )
 
 func TestParseOptions(t *testing.T) {
@@ -211,6 +212,17 @@ func TestReadOnlyStorage(t *testing.T) {
 		t.Errorf("Collect on a read-only storage: %v", err)
 	}
 	mustGet(t, r, e)
+}
+
+// TestVolumeNilContext needs no server: a nil context is refused before
+// anything is contacted.
+func TestVolumeNilContext(t *testing.T) {
+	backendtest.RunVolumeNilContext(t, Kind,
+		backend.Options{"url": "http://127.0.0.1:1", "access_key": "k", "secret_key": "s"},
+		backend.StorageConfig{Options: backend.Options{"bucket": "nil-context"}})
+	if _, err := New(nil, VolumeConfig{}); !errors.Is(err, backend.ErrInvalidInput) { //nolint:staticcheck // the nil context is the point
+		t.Errorf("New with a nil context: %v, want ErrInvalidInput", err)
+	}
 }
 
 func TestRegisteredAsS3(t *testing.T) {

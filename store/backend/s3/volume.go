@@ -63,7 +63,7 @@ func NewVolume(ctx context.Context, opts backend.Options) (*Volume, error) {
 
 // New builds a volume from cfg. It does not contact the server.
 func New(ctx context.Context, cfg VolumeConfig) (*Volume, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return nil, err
 	}
 	if err := cfg.check(); err != nil {
@@ -146,7 +146,7 @@ func New(ctx context.Context, cfg VolumeConfig) (*Volume, error) {
 // using the same bucket, is open from this volume), and backend.ErrBackend
 // (the server could not be reached).
 func (v *Volume) Open(ctx context.Context, name string, cfg backend.StorageConfig) (backend.Store, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return nil, err
 	}
 	opts, err := ParseStorageOptions(cfg.Options, cfg.ReadOnly)
@@ -282,6 +282,9 @@ func (v *Volume) forget(s *Store) {
 // then releases the volume's connections. It is idempotent; it returns the
 // stores' errors joined.
 func (v *Volume) Close(ctx context.Context) error {
+	if ctx == nil {
+		return backend.CheckContext(ctx)
+	}
 	v.mu.Lock()
 	if v.closed {
 		v.mu.Unlock()
