@@ -104,7 +104,10 @@ func TestDialUDPMulticastSetup(t *testing.T) {
 
 func TestListenResolvesWildcards(t *testing.T) {
 	ctx := context.Background()
-	e, _ := ParseEndpoint("tcp://127.0.0.1:*")
+	e, err := ParseEndpoint("tcp://127.0.0.1:*")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, bound, err := Listen(ctx, e)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +125,10 @@ func TestListenResolvesWildcards(t *testing.T) {
 		t.Fatalf("second bind: %v, want ErrAddrInUse", err)
 	}
 
-	ipc, _ := ParseEndpoint("ipc://*")
+	ipc, err := ParseEndpoint("ipc://*")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln2, bound2, err := Listen(ctx, ipc)
 	if err != nil {
 		t.Fatal(err)

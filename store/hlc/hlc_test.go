@@ -155,9 +155,9 @@ func TestTextMarshalRoundTrip(t *testing.T) {
 	if got != ts {
 		t.Fatal("failed UnmarshalText changed the timestamp")
 	}
-	app, _ := ts.AppendText([]byte("x="))
-	if string(app) != "x="+ts.String() {
-		t.Fatalf("AppendText = %q", app)
+	app, err := ts.AppendText([]byte("x="))
+	if err != nil || string(app) != "x="+ts.String() {
+		t.Fatalf("AppendText = %q, %v", app, err)
 	}
 }
 

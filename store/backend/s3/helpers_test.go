@@ -64,8 +64,20 @@ func openStore(t testing.TB, v *Volume, bucket string, opts backend.Options) bac
 	if err != nil {
 		t.Fatalf("Open bucket %s: %v", bucket, err)
 	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	t.Cleanup(func() {
+		if err := s.Close(context.Background()); err != nil {
+			t.Errorf("Close bucket %s: %v", bucket, err)
+		}
+	})
 	return s
+}
+
+// mustClose closes c (a store or a volume) and fails the test on error.
+func mustClose(t testing.TB, c interface{ Close(context.Context) error }) {
+	t.Helper()
+	if err := c.Close(context.Background()); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
 }
 
 // ts returns a timestamp d after a fixed instant, from source id.

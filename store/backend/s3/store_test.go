@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,7 +35,7 @@ func TestTLS(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				defer v.Close(ctx)
+				defer mustClose(t, v)
 				s := openStore(t, v, newBucket(), backend.Options{"on_closure": "destroy_bucket"})
 				e := putEntry("over/tls", "secret", ts(0, 1))
 				mustApply(t, s, e, true)
@@ -48,7 +49,7 @@ func TestTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer v.Close(ctx)
+		defer mustClose(t, v)
 		_, err = v.Open(ctx, "untrusted", backend.StorageConfig{Options: backend.Options{"bucket": newBucket()}})
 		if !errors.Is(err, backend.ErrBackend) || !strings.Contains(err.Error(), "certificate") {
 			t.Fatalf("Open without the CA: %v, want a certificate error", err)
@@ -221,7 +222,11 @@ func TestServerStoppedMidApply(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer v.Close(context.Background())
+		defer func() {
+			if err := v.Close(context.Background()); err != nil {
+				t.Errorf("Volume.Close: %v", err)
+			}
+		}()
 		s := openStore(t, v, newBucket(), nil)
 		value := strings.Repeat("v", 256<<10) // slow enough to be caught mid-request
 
@@ -233,6 +238,10 @@ func TestServerStoppedMidApply(t *testing.T) {
 		results := make(chan result, 1000)
 		var wg sync.WaitGroup
 		stop := make(chan struct{})
+		// going is closed once the writers have finished 2×6 Apply calls:
+		// the server takes writes, and each writer has its next in flight.
+		var finished atomic.Int64
+		going := make(chan struct{})
 		for w := range 6 {
 			wg.Go(func() {
 				for i := 0; ; i++ {
@@ -246,13 +255,22 @@ func TestServerStoppedMidApply(t *testing.T) {
 					applied, err := s.Apply(ctx, e)
 					cancel()
 					results <- result{e, applied, err}
+					if finished.Add(1) == 12 {
+						close(going)
+					}
 					if err != nil {
 						return // the server is gone: this writer is done
 					}
 				}
 			})
 		}
-		time.Sleep(300 * time.Millisecond) // let writes get going
+		select {
+		case <-going:
+		case <-time.After(time.Minute):
+			close(stop)
+			wg.Wait()
+			t.Fatal("the writers did not get going within a minute")
+		}
 		srv.Stop()
 		close(stop)
 		wg.Wait()
