@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 )
@@ -108,4 +109,15 @@ type Volume interface {
 	// itself. Close is idempotent. Like Open, it refuses a nil ctx with an
 	// error matching ErrInvalidInput.
 	Close(ctx context.Context) error
+}
+
+// CloseAll closes every store of stores with ctx, even when some fail,
+// and returns their errors joined (nil if none). Volumes close their open
+// stores with it.
+func CloseAll[S Store](ctx context.Context, stores []S) error {
+	var errs []error
+	for _, s := range stores {
+		errs = append(errs, s.Close(ctx))
+	}
+	return errors.Join(errs...)
 }

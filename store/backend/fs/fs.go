@@ -625,12 +625,12 @@ func (s *Store) Close(ctx context.Context) error {
 		return backend.CheckContext(ctx)
 	}
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
-	}
+	wasClosed := s.closed
 	s.closed = true
 	s.mu.Unlock()
+	if wasClosed {
+		return nil
+	}
 	s.ops.Wait()
 	err := s.release()
 	if s.opts.deleteOnClose {

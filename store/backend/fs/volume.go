@@ -2,9 +2,10 @@ package fs
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -157,26 +158,17 @@ func (v *Volume) Close(ctx context.Context) error {
 		return backend.CheckContext(ctx)
 	}
 	v.mu.Lock()
-	if v.closed {
-		v.mu.Unlock()
+	wasClosed := v.closed
+	v.closed = true
+	stores := slices.Collect(maps.Values(v.open))
+	v.mu.Unlock()
+	if wasClosed {
 		return nil
 	}
-	v.closed = true
-	stores := make([]*Store, 0, len(v.open))
-	for _, s := range v.open {
-		if s != nil { // nil: being opened; Open sees closed and closes it
-			stores = append(stores, s)
-		}
-	}
-	v.mu.Unlock()
-	var errs []error
-	for _, s := range stores {
-		if err := s.Close(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("fs: close volume %s: %w", v.root, errors.Join(errs...))
+	// A nil store is being opened; Open sees closed and closes it.
+	stores = slices.DeleteFunc(stores, func(s *Store) bool { return s == nil })
+	if err := backend.CloseAll(ctx, stores); err != nil {
+		return fmt.Errorf("fs: close volume %s: %w", v.root, err)
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package memory
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/zmesh/zmesh/store/backend"
@@ -75,18 +77,12 @@ func (v *Volume) Close(ctx context.Context) error {
 		return backend.CheckContext(ctx)
 	}
 	v.mu.Lock()
-	if v.closed {
-		v.mu.Unlock()
+	wasClosed := v.closed
+	v.closed = true
+	stores := slices.Collect(maps.Values(v.open))
+	v.mu.Unlock()
+	if wasClosed {
 		return nil
 	}
-	v.closed = true
-	stores := make([]backend.Store, 0, len(v.open))
-	for _, s := range v.open {
-		stores = append(stores, s)
-	}
-	v.mu.Unlock()
-	for _, s := range stores {
-		_ = s.Close(ctx) // memory stores cannot fail to close
-	}
-	return nil
+	return backend.CloseAll(ctx, stores) // memory stores cannot fail to close
 }

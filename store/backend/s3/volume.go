@@ -4,10 +4,11 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/minio/minio-go/v7"
@@ -286,22 +287,16 @@ func (v *Volume) Close(ctx context.Context) error {
 		return backend.CheckContext(ctx)
 	}
 	v.mu.Lock()
-	if v.closed {
-		v.mu.Unlock()
+	wasClosed := v.closed
+	v.closed = true
+	stores := slices.Collect(maps.Values(v.stores))
+	v.mu.Unlock()
+	if wasClosed {
 		return nil
 	}
-	v.closed = true
-	stores := make([]*Store, 0, len(v.stores))
-	for _, s := range v.stores {
-		stores = append(stores, s)
-	}
-	v.mu.Unlock()
-	var errs []error
-	for _, s := range stores {
-		errs = append(errs, s.Close(ctx))
-	}
+	err := backend.CloseAll(ctx, stores)
 	v.transport.CloseIdleConnections()
-	return errors.Join(errs...)
+	return err
 }
 
 // Client returns the minio-go client the volume uses (for tools and tests
