@@ -44,6 +44,16 @@ func TestParseEndpoint(t *testing.T) {
 	}
 }
 
+// mustParse parses s, failing the test if it is not a valid endpoint.
+func mustParse(t *testing.T, s string) Endpoint {
+	t.Helper()
+	e, err := ParseEndpoint(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 func TestParseEndpointErrors(t *testing.T) {
 	for _, in := range []string{
 		"", "127.0.0.1:5555", "foo://x", "tcp://", "tcp://:5", "tcp://127.0.0.1",
@@ -59,14 +69,8 @@ func TestParseEndpointErrors(t *testing.T) {
 
 func TestNilContextRefused(t *testing.T) {
 	var nilCtx context.Context
-	tcp, err := ParseEndpoint("tcp://127.0.0.1:*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	udp, err := ParseEndpoint("udp://127.0.0.1:5555")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tcp := mustParse(t, "tcp://127.0.0.1:*")
+	udp := mustParse(t, "udp://127.0.0.1:5555")
 	if _, _, err := Listen(nilCtx, tcp); !errors.Is(err, ErrInvalidInput) {
 		t.Errorf("Listen with a nil context: %v, want ErrInvalidInput", err)
 	}
@@ -84,10 +88,7 @@ func TestNilContextRefused(t *testing.T) {
 // TestDialUDPMulticastSetup checks what DialUDP sets on a socket sending
 // to an IPv4 group: loopback on, TTL 1.
 func TestDialUDPMulticastSetup(t *testing.T) {
-	e, err := ParseEndpoint("udp://239.0.0.1:5555")
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := mustParse(t, "udp://239.0.0.1:5555")
 	c, err := DialUDP(context.Background(), e)
 	if err != nil {
 		t.Fatal(err)
@@ -104,10 +105,7 @@ func TestDialUDPMulticastSetup(t *testing.T) {
 
 func TestListenResolvesWildcards(t *testing.T) {
 	ctx := context.Background()
-	e, err := ParseEndpoint("tcp://127.0.0.1:*")
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := mustParse(t, "tcp://127.0.0.1:*")
 	ln, bound, err := Listen(ctx, e)
 	if err != nil {
 		t.Fatal(err)
@@ -125,10 +123,7 @@ func TestListenResolvesWildcards(t *testing.T) {
 		t.Fatalf("second bind: %v, want ErrAddrInUse", err)
 	}
 
-	ipc, err := ParseEndpoint("ipc://*")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ipc := mustParse(t, "ipc://*")
 	ln2, bound2, err := Listen(ctx, ipc)
 	if err != nil {
 		t.Fatal(err)

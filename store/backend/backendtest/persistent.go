@@ -64,11 +64,11 @@ func testEntriesSurvive(t *testing.T, open Opener) {
 		all = append(all, e)
 	}
 	for _, e := range all {
-		mustApply(t, s, e, true)
+		MustApply(t, s, e, true)
 	}
 	s = reopen(t, s, open)
 	for _, e := range all {
-		mustGet(t, s, e)
+		MustGet(t, s, e)
 	}
 	checkScan(t, s, "", all)
 	checkScan(t, s, "a/", all)
@@ -85,38 +85,38 @@ func find(es []backend.Entry, key string) (backend.Entry, bool) {
 
 func testTombstoneSurvives(t *testing.T, open Opener) {
 	s := open(t)
-	mustApply(t, s, put("k", "v1", at(0)), true)
+	MustApply(t, s, put("k", "v1", at(0)), true)
 	tomb := del("k", at(3*time.Second))
-	mustApply(t, s, tomb, true)
+	MustApply(t, s, tomb, true)
 	s = reopen(t, s, open)
-	mustGet(t, s, tomb)
-	mustApply(t, s, put("k", "stale put after restart", at(2*time.Second)), false)
-	mustGet(t, s, tomb)
+	MustGet(t, s, tomb)
+	MustApply(t, s, put("k", "stale put after restart", at(2*time.Second)), false)
+	MustGet(t, s, tomb)
 }
 
 func testCollectedStaysCollected(t *testing.T, open Opener) {
 	s := open(t)
-	mustApply(t, s, del("old", at(-2*time.Hour)), true)
+	MustApply(t, s, del("old", at(-2*time.Hour)), true)
 	keep := del("new", at(0))
-	mustApply(t, s, keep, true)
+	MustApply(t, s, keep, true)
 	if n, err := s.Collect(context.Background(), base.Add(-time.Hour)); err != nil || n != 1 {
 		t.Fatalf("Collect = %d, %v; want 1, nil", n, err)
 	}
 	s = reopen(t, s, open)
 	mustMiss(t, s, "old")
-	mustGet(t, s, keep)
+	MustGet(t, s, keep)
 	checkScan(t, s, "", []backend.Entry{keep})
 }
 
 func testWritesAfterReopen(t *testing.T, open Opener) {
 	s := open(t)
-	mustApply(t, s, put("k", "v1", at(0)), true)
+	MustApply(t, s, put("k", "v1", at(0)), true)
 	s = reopen(t, s, open)
-	mustApply(t, s, put("k", "older", at(-time.Second)), false)
+	MustApply(t, s, put("k", "older", at(-time.Second)), false)
 	v2 := put("k", "v2", at(time.Second))
-	mustApply(t, s, v2, true)
+	MustApply(t, s, v2, true)
 	s = reopen(t, s, open)
-	mustGet(t, s, v2)
+	MustGet(t, s, v2)
 }
 
 // RunVolumeNilContext checks that a nil context.Context is refused with an

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/backend/backendtest"
 	"github.com/zmesh/zmesh/store/hlc"
 )
 
@@ -144,7 +145,7 @@ func parseAck(t *testing.T, line string) (int, bool) {
 func checkCrashedStore(t *testing.T, dir string, acked map[int]bool) int {
 	t.Helper()
 	s := open(t, dir)
-	defer mustClose(t, s)
+	defer backendtest.MustClose(t, s)
 	ctx := context.Background()
 	highest, hot := -1, -1
 	err := s.Scan(ctx, "", backend.ScanValues, func(e backend.Entry) error {

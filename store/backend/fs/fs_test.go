@@ -34,22 +34,6 @@ func open(t *testing.T, dir string, opt ...Option) *Store {
 	return s
 }
 
-// mustApply applies e to s and fails the test unless it was stored.
-func mustApply(t *testing.T, s backend.Store, e backend.Entry) {
-	t.Helper()
-	if ok, err := s.Apply(context.Background(), e); !ok || err != nil {
-		t.Fatalf("Apply(%q) = %v, %v", e.Key, ok, err)
-	}
-}
-
-// mustClose closes c (a store or a volume) and fails the test on error.
-func mustClose(t *testing.T, c interface{ Close(context.Context) error }) {
-	t.Helper()
-	if err := c.Close(context.Background()); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-}
-
 // mustWriteFile writes data to the file p, creating its directory.
 func mustWriteFile(t *testing.T, p string, data []byte) {
 	t.Helper()
@@ -92,7 +76,7 @@ func TestConformanceThroughVolume(t *testing.T) {
 		t.Fatal(err)
 	}
 	v.(*Volume).extra = []Option{quiet(), noSync()}
-	t.Cleanup(func() { mustClose(t, v) })
+	t.Cleanup(func() { backendtest.MustClose(t, v) })
 	n := 0
 	backendtest.Run(t, func(t *testing.T) backend.Store {
 		n++
@@ -162,9 +146,9 @@ func TestCollectRemovesEmptyDirectories(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
 	ctx := context.Background()
-	mustApply(t, s, backend.Entry{Key: "x/y/z/gone", Timestamp: at(0), Deleted: true})
-	mustApply(t, s, backend.Entry{Key: "x/kept", Value: []byte("v"), Timestamp: at(0)})
-	mustApply(t, s, backend.Entry{Key: "deep/er/est", Timestamp: at(0), Deleted: true})
+	backendtest.MustApply(t, s, backend.Entry{Key: "x/y/z/gone", Timestamp: at(0), Deleted: true}, true)
+	backendtest.MustApply(t, s, backend.Entry{Key: "x/kept", Value: []byte("v"), Timestamp: at(0)}, true)
+	backendtest.MustApply(t, s, backend.Entry{Key: "deep/er/est", Timestamp: at(0), Deleted: true}, true)
 	if n, err := s.Collect(ctx, time.Unix(0, at(time.Second).Time)); n != 2 || err != nil {
 		t.Fatalf("Collect = %d, %v", n, err)
 	}
@@ -185,8 +169,8 @@ func TestOpenRemovesTemporaryFilesAndIgnoresForeignOnes(t *testing.T) {
 	s := open(t, dir)
 	ctx := context.Background()
 	good := backend.Entry{Key: "a/b", Value: []byte("v"), Encoding: "e", Timestamp: ts1}
-	mustApply(t, s, good)
-	mustClose(t, s)
+	backendtest.MustApply(t, s, good, true)
+	backendtest.MustClose(t, s)
 	// What a crash mid-write leaves, and what other programs may put there.
 	mustWrite := func(rel string, data []byte) {
 		t.Helper()
@@ -219,7 +203,7 @@ func TestCorruptEntry(t *testing.T) {
 	s := open(t, dir)
 	ctx := context.Background()
 	for _, k := range []string{"bad", "good"} {
-		mustApply(t, s, backend.Entry{Key: k, Value: []byte("value"), Timestamp: ts1})
+		backendtest.MustApply(t, s, backend.Entry{Key: k, Value: []byte("value"), Timestamp: ts1}, true)
 	}
 	p := filepath.Join(dir, "bad~")
 	raw, err := os.ReadFile(p)
@@ -264,8 +248,8 @@ func TestLock(t *testing.T) {
 	if _, err := Open(dir, quiet(), ReadOnly()); !errors.Is(err, backend.ErrInUse) {
 		t.Fatalf("reader beside a writer: %v, want ErrInUse", err)
 	}
-	mustApply(t, w, backend.Entry{Key: "k", Value: []byte("v"), Timestamp: ts1})
-	mustClose(t, w)
+	backendtest.MustApply(t, w, backend.Entry{Key: "k", Value: []byte("v"), Timestamp: ts1}, true)
+	backendtest.MustClose(t, w)
 
 	r1 := open(t, dir, ReadOnly())
 	r2 := open(t, dir, ReadOnly())
@@ -281,8 +265,8 @@ func TestLock(t *testing.T) {
 	if _, err := Open(dir, quiet()); !errors.Is(err, backend.ErrInUse) {
 		t.Fatalf("writer beside readers: %v, want ErrInUse", err)
 	}
-	mustClose(t, r1)
-	mustClose(t, r2)
+	backendtest.MustClose(t, r1)
+	backendtest.MustClose(t, r2)
 	open(t, dir)
 
 	if _, err := Open(filepath.Join(t.TempDir(), "missing"), quiet(), ReadOnly()); !errors.Is(err, iofs.ErrNotExist) || !errors.Is(err, backend.ErrBackend) {
@@ -301,7 +285,7 @@ func TestOpenRefusesAFile(t *testing.T) {
 func TestDeleteOnClose(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "storage")
 	s := open(t, dir, DeleteOnClose())
-	mustApply(t, s, backend.Entry{Key: "a/b", Value: []byte("v"), Timestamp: ts1})
+	backendtest.MustApply(t, s, backend.Entry{Key: "a/b", Value: []byte("v"), Timestamp: ts1}, true)
 	if err := s.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +298,7 @@ func TestDirectoriesRemovedBehindTheStoresBack(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
 	ctx := context.Background()
-	mustApply(t, s, backend.Entry{Key: "a/b/c", Value: []byte("v"), Timestamp: ts1})
+	backendtest.MustApply(t, s, backend.Entry{Key: "a/b/c", Value: []byte("v"), Timestamp: ts1}, true)
 	if err := os.RemoveAll(filepath.Join(dir, "a")); err != nil {
 		t.Fatal(err)
 	}
@@ -387,8 +371,8 @@ func TestVolume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustApply(t, a, backend.Entry{Key: "k", Value: []byte("v"), Timestamp: ts1})
-	mustApply(t, b, backend.Entry{Key: "k", Value: []byte("v"), Timestamp: ts1})
+	backendtest.MustApply(t, a, backend.Entry{Key: "k", Value: []byte("v"), Timestamp: ts1}, true)
+	backendtest.MustApply(t, b, backend.Entry{Key: "k", Value: []byte("v"), Timestamp: ts1}, true)
 	ro, err := v.Open(ctx, "c", backend.StorageConfig{ReadOnly: true, Options: backend.Options{"dir": "data/a"}})
 	if !errors.Is(err, backend.ErrInUse) {
 		t.Fatalf("read-only Open of an open dir: %v, %v", ro, err)
@@ -410,7 +394,7 @@ func TestVolume(t *testing.T) {
 	}
 	// Reopen the data with a new volume, read-only.
 	v2 := NewVolume(root)
-	defer mustClose(t, v2)
+	defer backendtest.MustClose(t, v2)
 	r, err := v2.Open(ctx, "a", backend.StorageConfig{ReadOnly: true, Options: backend.Options{"dir": "data/a"}})
 	if err != nil {
 		t.Fatal(err)

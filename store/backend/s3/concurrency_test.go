@@ -13,6 +13,7 @@ import (
 
 	"github.com/zmesh/zmesh/internal/s3test"
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/backend/backendtest"
 )
 
 // TestServersHonourConditionalRequests pins down what last-writer-wins
@@ -140,7 +141,7 @@ func TestTwoServersConvergeOnNewest(t *testing.T) {
 				t.Errorf("newest write of %q (%v) reported not applied", k, a.e.Timestamp)
 			}
 			for _, s := range stores {
-				mustGet(t, s, a.e)
+				backendtest.MustGet(t, s, a.e)
 			}
 		}
 	})
@@ -170,7 +171,7 @@ func TestTwoServersRaceOneKey(t *testing.T) {
 			if !appliedNewer {
 				t.Fatalf("round %d: the newer write was not applied", round)
 			}
-			mustGet(t, a, newer)
+			backendtest.MustGet(t, a, newer)
 		}
 		t.Logf("failed preconditions retried: %d and %d", a.(*Store).conflicts.Load(), b.(*Store).conflicts.Load())
 	})

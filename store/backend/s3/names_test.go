@@ -11,6 +11,7 @@ import (
 
 	"github.com/zmesh/zmesh/internal/s3test"
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/backend/backendtest"
 )
 
 // nameKeys are keys whose naive object names break on real servers:
@@ -42,11 +43,11 @@ func TestObjectNamesOnRealServers(t *testing.T) {
 			if i%4 == 3 {
 				e = backend.Entry{Key: k, Timestamp: e.Timestamp, Deleted: true}
 			}
-			mustApply(t, s, e, true)
+			backendtest.MustApply(t, s, e, true)
 			want = append(want, e)
 		}
 		for _, e := range want {
-			mustGet(t, s, e)
+			backendtest.MustGet(t, s, e)
 		}
 		for _, e := range want {
 			for i := 0; i <= len(e.Key); i++ {
@@ -54,7 +55,7 @@ func TestObjectNamesOnRealServers(t *testing.T) {
 					continue // chunk boundaries, the middle, the ends
 				}
 				p := e.Key[:i]
-				got := scanKeys(t, s, p, backend.ScanMeta)
+				got := backendtest.Scan(t, s, p, backend.ScanMeta)
 				var gotKeys, wantKeys []string
 				for k := range got {
 					gotKeys = append(gotKeys, k)
