@@ -13,7 +13,6 @@ import (
 
 	"github.com/zmesh/zmesh/internal/s3test"
 	"github.com/zmesh/zmesh/store/backend"
-	"github.com/zmesh/zmesh/store/backend/backendtest"
 )
 
 // TestServersHonourConditionalRequests pins down what last-writer-wins
@@ -141,7 +140,7 @@ func TestTwoServersConvergeOnNewest(t *testing.T) {
 				t.Errorf("newest write of %q (%v) reported not applied", k, a.e.Timestamp)
 			}
 			for _, s := range stores {
-				backendtest.MustGet(t, s, a.e)
+				mustGet(t, s, a.e)
 			}
 		}
 	})
@@ -171,7 +170,7 @@ func TestTwoServersRaceOneKey(t *testing.T) {
 			if !appliedNewer {
 				t.Fatalf("round %d: the newer write was not applied", round)
 			}
-			backendtest.MustGet(t, a, newer)
+			mustGet(t, a, newer)
 		}
 		t.Logf("failed preconditions retried: %d and %d", a.(*Store).conflicts.Load(), b.(*Store).conflicts.Load())
 	})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/zmesh/zmesh/internal/s3test"
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/backend/backendtest"
 	"github.com/zmesh/zmesh/store/hlc"
 )
 
@@ -71,6 +72,14 @@ func openStore(t testing.TB, v *Volume, bucket string, opts backend.Options) bac
 	})
 	return s
 }
+
+// The conformance suite's helpers, under the names these tests use.
+var (
+	mustApply = backendtest.MustApply
+	mustGet   = backendtest.MustGet
+	mustClose = backendtest.MustClose
+	scanKeys  = backendtest.Scan
+)
 
 // ts returns a timestamp d after a fixed instant, from source id.
 func ts(d time.Duration, id byte) hlc.Timestamp {

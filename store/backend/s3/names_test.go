@@ -11,7 +11,6 @@ import (
 
 	"github.com/zmesh/zmesh/internal/s3test"
 	"github.com/zmesh/zmesh/store/backend"
-	"github.com/zmesh/zmesh/store/backend/backendtest"
 )
 
 // nameKeys are keys whose naive object names break on real servers:
@@ -43,11 +42,11 @@ func TestObjectNamesOnRealServers(t *testing.T) {
 			if i%4 == 3 {
 				e = backend.Entry{Key: k, Timestamp: e.Timestamp, Deleted: true}
 			}
-			backendtest.MustApply(t, s, e, true)
+			mustApply(t, s, e, true)
 			want = append(want, e)
 		}
 		for _, e := range want {
-			backendtest.MustGet(t, s, e)
+			mustGet(t, s, e)
 		}
 		for _, e := range want {
 			for i := 0; i <= len(e.Key); i++ {
@@ -55,7 +54,7 @@ func TestObjectNamesOnRealServers(t *testing.T) {
 					continue // chunk boundaries, the middle, the ends
 				}
 				p := e.Key[:i]
-				got := backendtest.Scan(t, s, p, backend.ScanMeta)
+				got := scanKeys(t, s, p, backend.ScanMeta)
 				var gotKeys, wantKeys []string
 				for k := range got {
 					gotKeys = append(gotKeys, k)

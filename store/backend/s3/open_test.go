@@ -111,12 +111,12 @@ func TestOpenErrors(t *testing.T) {
 		if kind == s3test.VersityGW {
 			unknownKeyCode = "XAdminUserNotFound" // with status 404, not 403
 		}
-		backendtest.MustClose(t, openStore(t, v, existing, nil))
+		mustClose(t, openStore(t, v, existing, nil))
 
 		open := func(v *Volume, o backend.Options, readOnly bool) error {
 			s, err := v.Open(ctx, "s", backend.StorageConfig{Options: o, ReadOnly: readOnly})
 			if err == nil {
-				backendtest.MustClose(t, s)
+				mustClose(t, s)
 			}
 			return err
 		}
@@ -148,7 +148,7 @@ func TestOpenErrors(t *testing.T) {
 				check(bad.name, err, ErrCredentials, bad.code, srv.Endpoint(), bucket)
 				check(bad.name, err, backend.ErrInvalidConfig)
 			}
-			backendtest.MustClose(t, bv)
+			mustClose(t, bv)
 		}
 
 		missing := newBucket()
@@ -171,12 +171,12 @@ func TestOpenErrors(t *testing.T) {
 		check("storage name in use", err, backend.ErrInUse)
 		_, err = v.Open(ctx, "second", backend.StorageConfig{Options: backend.Options{"bucket": first}})
 		check("bucket in use", err, backend.ErrInUse, `used by storage "first"`)
-		backendtest.MustClose(t, a)
+		mustClose(t, a)
 		b, err := v.Open(ctx, "first", backend.StorageConfig{Options: backend.Options{"bucket": first}})
 		if err != nil {
 			t.Fatalf("reopen after Close: %v", err)
 		}
-		backendtest.MustClose(t, b)
+		mustClose(t, b)
 
 		// A server that is not there: one error, quickly.
 		o := volumeOptions(srv)
@@ -187,7 +187,7 @@ func TestOpenErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("unreachable server", open(dv, backend.Options{"bucket": existing}, false), backend.ErrBackend, "127.0.0.1:1")
-		backendtest.MustClose(t, dv)
+		mustClose(t, dv)
 	})
 }
 
@@ -197,21 +197,21 @@ func TestReadOnlyStorage(t *testing.T) {
 	bucket := newBucket()
 	w := openStore(t, v, bucket, nil)
 	e := putEntry("k", "v", ts(0, 1))
-	backendtest.MustApply(t, w, e, true)
-	backendtest.MustClose(t, w)
+	mustApply(t, w, e, true)
+	mustClose(t, w)
 
 	r, err := v.Open(context.Background(), "ro", backend.StorageConfig{ReadOnly: true, Options: backend.Options{"bucket": bucket}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer backendtest.MustClose(t, r)
+	defer mustClose(t, r)
 	if _, err := r.Apply(context.Background(), putEntry("k", "new", ts(1, 1))); !errors.Is(err, backend.ErrReadOnly) {
 		t.Errorf("Apply on a read-only storage: %v", err)
 	}
 	if _, err := r.Collect(context.Background(), time.Unix(0, ts(1, 1).Time)); !errors.Is(err, backend.ErrReadOnly) {
 		t.Errorf("Collect on a read-only storage: %v", err)
 	}
-	backendtest.MustGet(t, r, e)
+	mustGet(t, r, e)
 }
 
 // TestVolumeNilContext needs no server: a nil context is refused before
@@ -236,7 +236,7 @@ func TestRegisteredAsS3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	backendtest.MustApply(t, s, putEntry("k", "v", ts(0, 1)), true)
+	mustApply(t, s, putEntry("k", "v", ts(0, 1)), true)
 	if err := vol.Close(ctx); err != nil {
 		t.Fatalf("Volume.Close: %v", err)
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/zmesh/zmesh/internal/s3test"
 	"github.com/zmesh/zmesh/store/backend"
-	"github.com/zmesh/zmesh/store/backend/backendtest"
 )
 
 // TestTLS opens storages over HTTPS with the test CA given as a file and
@@ -36,11 +35,11 @@ func TestTLS(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				defer backendtest.MustClose(t, v)
+				defer mustClose(t, v)
 				s := openStore(t, v, newBucket(), backend.Options{"on_closure": "destroy_bucket"})
 				e := putEntry("over/tls", "secret", ts(0, 1))
-				backendtest.MustApply(t, s, e, true)
-				backendtest.MustGet(t, s, e)
+				mustApply(t, s, e, true)
+				mustGet(t, s, e)
 			})
 		}
 		o := volumeOptions(srv)
@@ -50,7 +49,7 @@ func TestTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer backendtest.MustClose(t, v)
+		defer mustClose(t, v)
 		_, err = v.Open(ctx, "untrusted", backend.StorageConfig{Options: backend.Options{"bucket": newBucket()}})
 		if !errors.Is(err, backend.ErrBackend) || !strings.Contains(err.Error(), "certificate") {
 			t.Fatalf("Open without the CA: %v, want a certificate error", err)
@@ -94,14 +93,14 @@ func TestScanPaginates(t *testing.T) {
 		}
 		close(keys)
 		wg.Wait()
-		backendtest.MustApply(t, s, putEntry("other", "x", ts(0, 1)), true)
+		mustApply(t, s, putEntry("other", "x", ts(0, 1)), true)
 
 		for _, tt := range []struct {
 			prefix string
 			want   int
 		}{{"", n + 1}, {"many/", n}, {"many/1/", 367}, {"many/2/", 366}, {"many/2/01", 33}, {"other", 1}, {"none", 0}} {
 			for _, mode := range []backend.ScanMode{backend.ScanMeta, backend.ScanValues} {
-				if got := len(backendtest.Scan(t, s, tt.prefix, mode)); got != tt.want {
+				if got := len(scanKeys(t, s, tt.prefix, mode)); got != tt.want {
 					t.Errorf("Scan(%q, %v) found %d keys, want %d", tt.prefix, mode, got, tt.want)
 				}
 			}
@@ -109,7 +108,7 @@ func TestScanPaginates(t *testing.T) {
 		if got, err := s.Collect(context.Background(), time.Unix(0, ts(0, 1).Time)); err != nil || got != n/10 {
 			t.Errorf("Collect = %d, %v; want %d", got, err, n/10)
 		}
-		if got := len(backendtest.Scan(t, s, "many/", backend.ScanMeta)); got != n-n/10 {
+		if got := len(scanKeys(t, s, "many/", backend.ScanMeta)); got != n-n/10 {
 			t.Errorf("after Collect Scan finds %d keys, want %d", got, n-n/10)
 		}
 		if err := s.Close(context.Background()); err != nil {
@@ -131,7 +130,7 @@ func TestForeignObjects(t *testing.T) {
 		s := openStore(t, v, newBucket(), nil).(*Store)
 		ctx := context.Background()
 		mine := putEntry("a/mine", "v", ts(0, 1))
-		backendtest.MustApply(t, s, mine, true)
+		mustApply(t, s, mine, true)
 		for _, name := range []string{"README.txt", "a_/foreign!", "a_/raw!", "zz"} {
 			body := "not zmesh"
 			opts := minio.PutObjectOptions{}
@@ -143,7 +142,7 @@ func TestForeignObjects(t *testing.T) {
 			}
 		}
 		for _, mode := range []backend.ScanMode{backend.ScanMeta, backend.ScanValues} {
-			if got := backendtest.Scan(t, s, "", mode); len(got) != 1 || got["a/mine"].Key != "a/mine" {
+			if got := scanKeys(t, s, "", mode); len(got) != 1 || got["a/mine"].Key != "a/mine" {
 				t.Errorf("Scan(%v) = %v, want only a/mine", mode, got)
 			}
 		}
@@ -175,10 +174,10 @@ func TestEncodingsRoundTrip(t *testing.T) {
 			strings.Repeat("x", backend.MaxEncodingLen),
 		} {
 			e := backend.Entry{Key: fmt.Sprint("enc/", i), Value: []byte("v"), Encoding: enc, Timestamp: ts(0, 1)}
-			backendtest.MustApply(t, s, e, true)
-			backendtest.MustGet(t, s, e)
+			mustApply(t, s, e, true)
+			mustGet(t, s, e)
 			for _, mode := range []backend.ScanMode{backend.ScanMeta, backend.ScanValues} {
-				if got := backendtest.Scan(t, s, e.Key, mode)[e.Key]; got.Encoding != enc {
+				if got := scanKeys(t, s, e.Key, mode)[e.Key]; got.Encoding != enc {
 					t.Errorf("Scan(%v) encoding %q, want %q", mode, got.Encoding, enc)
 				}
 			}
@@ -196,18 +195,18 @@ func TestETagCacheSurvivesOtherWriters(t *testing.T) {
 		bucket := newBucket()
 		a := openStore(t, newVolume(t, srv), bucket, nil)
 		b := openStore(t, newVolume(t, srv), bucket, nil)
-		backendtest.MustApply(t, a, putEntry("k", "same", ts(1*time.Second, 1)), true) // A caches (etag1, t1)
-		backendtest.MustApply(t, b, putEntry("k", "same", ts(5*time.Second, 2)), true) // B replaces it
-		backendtest.MustApply(t, a, putEntry("k", "stale", ts(3*time.Second, 1)), false)
+		mustApply(t, a, putEntry("k", "same", ts(1*time.Second, 1)), true) // A caches (etag1, t1)
+		mustApply(t, b, putEntry("k", "same", ts(5*time.Second, 2)), true) // B replaces it
+		mustApply(t, a, putEntry("k", "stale", ts(3*time.Second, 1)), false)
 		if n := a.(*Store).conflicts.Load(); n != 1 {
 			t.Fatalf("A's write through its stale cache saw %d failed preconditions, want 1", n)
 		}
-		backendtest.MustGet(t, a, putEntry("k", "same", ts(5*time.Second, 2)))
-		backendtest.MustApply(t, b, backend.Entry{Key: "k", Timestamp: ts(6*time.Second, 2), Deleted: true}, true)
-		backendtest.MustApply(t, a, backend.Entry{Key: "k", Timestamp: ts(5500*time.Millisecond, 1), Deleted: true}, false)
+		mustGet(t, a, putEntry("k", "same", ts(5*time.Second, 2)))
+		mustApply(t, b, backend.Entry{Key: "k", Timestamp: ts(6*time.Second, 2), Deleted: true}, true)
+		mustApply(t, a, backend.Entry{Key: "k", Timestamp: ts(5500*time.Millisecond, 1), Deleted: true}, false)
 		newest := putEntry("k", "newest", ts(7*time.Second, 1))
-		backendtest.MustApply(t, a, newest, true)
-		backendtest.MustGet(t, b, newest)
+		mustApply(t, a, newest, true)
+		mustGet(t, b, newest)
 	})
 }
 
@@ -303,10 +302,10 @@ func TestServerStoppedMidApply(t *testing.T) {
 
 		srv.Start()
 		for _, e := range applied {
-			backendtest.MustGet(t, s, e)
+			mustGet(t, s, e)
 		}
 		after := putEntry("fault/after", "back", ts(time.Hour, 9))
-		backendtest.MustApply(t, s, after, true)
-		backendtest.MustGet(t, s, after)
+		mustApply(t, s, after, true)
+		mustGet(t, s, after)
 	})
 }
