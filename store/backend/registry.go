@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 )
 
 // Factory builds a volume of one kind from its options (in YAML, the
 // volume's map without its kind). It must refuse unknown options with an
-// error matching ErrInvalidConfig.
+// error matching ErrInvalidConfig. NewVolume has checked ctx (see
+// CheckContext) before it calls a factory.
 type Factory func(ctx context.Context, opts Options) (Volume, error)
 
 // registry maps kind names to factories. Written by Register (normally
@@ -62,12 +64,7 @@ func NewVolume(ctx context.Context, kind string, opts Options) (Volume, error) {
 func Kinds() []string {
 	registry.mu.RLock()
 	defer registry.mu.RUnlock()
-	kinds := make([]string, 0, len(registry.factories))
-	for k := range registry.factories {
-		kinds = append(kinds, k)
-	}
-	slices.Sort(kinds)
-	return kinds
+	return slices.Sorted(maps.Keys(registry.factories))
 }
 
 // loggerKey carries a logger to volume factories through their context.

@@ -17,9 +17,6 @@ const Kind = "fs"
 
 func init() {
 	backend.Register(Kind, func(ctx context.Context, opts backend.Options) (backend.Volume, error) {
-		if err := backend.CheckContext(ctx); err != nil {
-			return nil, err
-		}
 		if err := opts.Check("root"); err != nil {
 			return nil, err
 		}

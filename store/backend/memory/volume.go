@@ -15,9 +15,6 @@ const Kind = "memory"
 
 func init() {
 	backend.Register(Kind, func(ctx context.Context, opts backend.Options) (backend.Volume, error) {
-		if err := backend.CheckContext(ctx); err != nil {
-			return nil, err
-		}
 		if err := opts.Check(); err != nil {
 			return nil, err
 		}
