@@ -237,19 +237,14 @@ func TestServerStoppedMidApply(t *testing.T) {
 		}
 		results := make(chan result, 1000)
 		var wg sync.WaitGroup
-		stop := make(chan struct{})
+		var stopped atomic.Bool // tells the writers to stop
 		// going is closed once the writers have finished 2×6 Apply calls:
 		// the server takes writes, and each writer has its next in flight.
 		var finished atomic.Int64
 		going := make(chan struct{})
 		for w := range 6 {
 			wg.Go(func() {
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
+				for i := 0; !stopped.Load(); i++ {
 					e := putEntry(fmt.Sprintf("fault/%d/%d", w, i), value, ts(time.Duration(i), byte(w+1)))
 					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 					applied, err := s.Apply(ctx, e)
@@ -267,12 +262,12 @@ func TestServerStoppedMidApply(t *testing.T) {
 		select {
 		case <-going:
 		case <-time.After(time.Minute):
-			close(stop)
+			stopped.Store(true)
 			wg.Wait()
 			t.Fatal("the writers did not get going within a minute")
 		}
 		srv.Stop()
-		close(stop)
+		stopped.Store(true)
 		wg.Wait()
 		close(results)
 
