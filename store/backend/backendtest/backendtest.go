@@ -61,11 +61,7 @@ func Run(t *testing.T, open Opener) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(context.Background()); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
+			CloseOnCleanup(t, s)
 			tt.fn(t, s)
 		})
 	}
@@ -118,6 +114,17 @@ func MustGet(t testing.TB, s backend.Store, want backend.Entry) {
 	if !same(got, want) {
 		t.Fatalf("Get(%q) = %s, want %s", want.Key, show(got), show(want))
 	}
+}
+
+// CloseOnCleanup closes c, a store or a volume, when the test ends, and
+// reports an error it returns.
+func CloseOnCleanup(t testing.TB, c interface{ Close(context.Context) error }) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := c.Close(context.Background()); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
 }
 
 // MustClose closes c, a store or a volume, and fails the test on error.

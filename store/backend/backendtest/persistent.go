@@ -39,7 +39,7 @@ func reopen(t *testing.T, s backend.Store, open Opener) backend.Store {
 		t.Fatalf("Close: %v", err)
 	}
 	s = open(t)
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	CloseOnCleanup(t, s)
 	return s
 }
 

@@ -26,11 +26,7 @@ func open(t *testing.T, dir string, opt ...Option) *Store {
 	if err != nil {
 		t.Fatalf("Open(%s): %v", dir, err)
 	}
-	t.Cleanup(func() {
-		if err := s.Close(context.Background()); err != nil {
-			t.Errorf("Close(%s): %v", dir, err)
-		}
-	})
+	backendtest.CloseOnCleanup(t, s)
 	return s
 }
 
@@ -76,7 +72,7 @@ func TestConformanceThroughVolume(t *testing.T) {
 		t.Fatal(err)
 	}
 	v.(*Volume).extra = []Option{quiet(), noSync()}
-	t.Cleanup(func() { backendtest.MustClose(t, v) })
+	backendtest.CloseOnCleanup(t, v)
 	n := 0
 	backendtest.Run(t, func(t *testing.T) backend.Store {
 		n++

@@ -23,11 +23,7 @@ func TestConformanceThroughVolume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := v.Close(context.Background()); err != nil {
-			t.Errorf("Volume.Close: %v", err)
-		}
-	})
+	backendtest.CloseOnCleanup(t, v)
 	n := 0
 	backendtest.Run(t, func(t *testing.T) backend.Store {
 		n++

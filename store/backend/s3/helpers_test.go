@@ -38,11 +38,7 @@ func newVolume(t testing.TB, srv *s3test.Server) *Volume {
 	if err != nil {
 		t.Fatalf("NewVolume: %v", err)
 	}
-	t.Cleanup(func() {
-		if err := v.Close(context.Background()); err != nil {
-			t.Errorf("Volume.Close: %v", err)
-		}
-	})
+	backendtest.CloseOnCleanup(t, v)
 	return v
 }
 
@@ -65,11 +61,7 @@ func openStore(t testing.TB, v *Volume, bucket string, opts backend.Options) bac
 	if err != nil {
 		t.Fatalf("Open bucket %s: %v", bucket, err)
 	}
-	t.Cleanup(func() {
-		if err := s.Close(context.Background()); err != nil {
-			t.Errorf("Close bucket %s: %v", bucket, err)
-		}
-	})
+	backendtest.CloseOnCleanup(t, s)
 	return s
 }
 
