@@ -29,7 +29,8 @@
 //   - "$*" followed by "$": "a$*$*b" (ErrDollarAfterDollar);
 //   - "**/*", which is written "*/**" (ErrSingleStarAfterDoubleStar);
 //   - "**/**", which is written "**" (ErrDoubleStarAfterDoubleStar);
-//   - "#" or "?" anywhere (ErrSharpOrQMark).
+//   - "#" or "?" anywhere (ErrSharpOrQMark);
+//   - bytes that are not UTF-8 (ErrInvalidUTF8).
 //
 // A plain key is a valid expression without "*" or "$*". Spaces and any
 // other UTF-8 are allowed in chunks ("a b/ü"); no Unicode normalization
