@@ -37,6 +37,9 @@ var (
 	// ErrInvalidInput: an argument no call can use, such as a nil
 	// context.Context (pass context.Background() for none).
 	ErrInvalidInput = errors.New("backend: invalid input")
+	// ErrNilContext: a nil context.Context was given. It also matches
+	// ErrInvalidInput.
+	ErrNilContext = fmt.Errorf("%w: nil context.Context", ErrInvalidInput)
 	// ErrStopScan may be returned by a Scan callback to end the scan early;
 	// Scan then returns nil.
 	ErrStopScan = errors.New("backend: stop scan")
@@ -58,16 +61,14 @@ func Fail(op string, err error) error {
 	return fmt.Errorf("%s: %w: %w", op, ErrBackend, err)
 }
 
-// errNilContext is what a call given a nil context.Context fails with.
-var errNilContext = fmt.Errorf("%w: nil context.Context", ErrInvalidInput)
-
 // CheckContext returns the error a call taking ctx fails with before it
-// starts: one matching ErrInvalidInput when ctx is nil, else ctx.Err().
-// Every Store and Volume method and every Factory starts with it, so a nil
-// context is refused rather than mistaken for context.Background().
+// starts: ErrNilContext when ctx is nil, else ctx.Err(). The Store and
+// Volume methods start with it (Close refuses only a nil ctx: it closes
+// even under a done one), and NewVolume does before it calls a Factory, so
+// a nil context is refused rather than mistaken for context.Background().
 func CheckContext(ctx context.Context) error {
 	if ctx == nil {
-		return errNilContext
+		return ErrNilContext
 	}
 	return ctx.Err()
 }

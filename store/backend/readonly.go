@@ -37,7 +37,7 @@ func (r *readOnly) Collect(ctx context.Context, _ time.Time) (int, error) {
 
 func (r *readOnly) Close(ctx context.Context) error {
 	if ctx == nil {
-		return CheckContext(ctx)
+		return ErrNilContext
 	}
 	r.closed.Store(true)
 	return r.Store.Close(ctx)

@@ -622,7 +622,7 @@ func (s *Store) pruneDirs(dirs map[string]bool) {
 // (and deletes it if opened with DeleteOnClose). It is idempotent.
 func (s *Store) Close(ctx context.Context) error {
 	if ctx == nil {
-		return backend.CheckContext(ctx)
+		return backend.ErrNilContext
 	}
 	s.mu.Lock()
 	wasClosed := s.closed

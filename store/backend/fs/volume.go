@@ -152,7 +152,7 @@ func nested(a, b string) bool {
 // Close closes every store still open. It is idempotent.
 func (v *Volume) Close(ctx context.Context) error {
 	if ctx == nil {
-		return backend.CheckContext(ctx)
+		return backend.ErrNilContext
 	}
 	v.mu.Lock()
 	wasClosed := v.closed

@@ -136,7 +136,7 @@ func (s *Store) Get(ctx context.Context, key string) (backend.Entry, bool, error
 // ascending key order, taking the index lock once per batch of keys.
 func (s *Store) Scan(ctx context.Context, prefix string, mode backend.ScanMode, fn func(backend.Entry) error) error {
 	if ctx == nil {
-		return backend.CheckContext(ctx)
+		return backend.ErrNilContext
 	}
 	if s.closed.Load() {
 		return errClosed("scan")
@@ -191,7 +191,7 @@ func (s *Store) Scan(ctx context.Context, prefix string, mode backend.ScanMode, 
 // (see backend.Store).
 func (s *Store) Collect(ctx context.Context, olderThan time.Time) (int, error) {
 	if ctx == nil {
-		return 0, backend.CheckContext(ctx)
+		return 0, backend.ErrNilContext
 	}
 	cut := olderThan.UnixNano()
 	removed := 0
@@ -242,7 +242,7 @@ func (s *Store) Len() int {
 // backend.ErrClosed. It is idempotent.
 func (s *Store) Close(ctx context.Context) error {
 	if ctx == nil {
-		return backend.CheckContext(ctx)
+		return backend.ErrNilContext
 	}
 	if s.closed.Swap(true) {
 		return nil

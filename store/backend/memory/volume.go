@@ -71,7 +71,7 @@ func (v *Volume) Open(ctx context.Context, name string, cfg backend.StorageConfi
 // Close closes every store still open. It is idempotent.
 func (v *Volume) Close(ctx context.Context) error {
 	if ctx == nil {
-		return backend.CheckContext(ctx)
+		return backend.ErrNilContext
 	}
 	v.mu.Lock()
 	wasClosed := v.closed

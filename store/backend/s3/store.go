@@ -511,7 +511,7 @@ func (s *Store) collectOne(ctx context.Context, key, name string, cutoff int64) 
 // not waited for. Close is idempotent.
 func (s *Store) Close(ctx context.Context) error {
 	if ctx == nil {
-		return backend.CheckContext(ctx)
+		return backend.ErrNilContext
 	}
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil

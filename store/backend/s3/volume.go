@@ -284,7 +284,7 @@ func (v *Volume) forget(s *Store) {
 // stores' errors joined.
 func (v *Volume) Close(ctx context.Context) error {
 	if ctx == nil {
-		return backend.CheckContext(ctx)
+		return backend.ErrNilContext
 	}
 	v.mu.Lock()
 	wasClosed := v.closed
