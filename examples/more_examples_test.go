@@ -40,22 +40,34 @@ func wantLines(t *testing.T, out string, want ...string) {
 	}
 }
 
-func TestBasicRequestReply(t *testing.T) {
-	out := runExample(t, "basic-request-reply")
-	if out != "client: ping 1 -> pong 1\nclient: ping 2 -> pong 2\nclient: ping 3 -> pong 3\n" {
-		t.Fatalf("output:\n%s", out)
+// TestOutputs runs the examples whose output alone shows they work: each
+// prints exactly want, or else every line of lines in order.
+func TestOutputs(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		want  string
+		lines []string
+	}{
+		{name: "basic-request-reply", want: "client: ping 1 -> pong 1\nclient: ping 2 -> pong 2\nclient: ping 3 -> pong 3\n"},
+		{name: "reliable-request-reply", lines: []string{
+			"impatient client: no reply within 100ms; leaving\n",
+			"server: the client of \"slow report\" is gone; reply dropped\n",
+			"patient client: job 1 -> done: job 1\n",
+			"patient client: job 2 -> done: job 2\n",
+			"patient client: job 3 -> done: job 3\n",
+			"server: shut down; it dropped 1 reply and served every other request\n"}},
+		// Round-robin over three ready workers: ten jobs each.
+		{name: "scatter-gather", lines: []string{
+			"worker-1 did 10 jobs\n", "worker-2 did 10 jobs\n", "worker-3 did 10 jobs\n", "all 30 results gathered\n"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := runExample(t, tc.name)
+			if tc.lines == nil && out != tc.want {
+				t.Fatalf("output:\n%s", out)
+			}
+			wantLines(t, out, tc.lines...)
+		})
 	}
-}
-
-func TestReliableRequestReply(t *testing.T) {
-	out := runExample(t, "reliable-request-reply")
-	wantLines(t, out,
-		"impatient client: no reply within 100ms; leaving\n",
-		"server: the client of \"slow report\" is gone; reply dropped\n",
-		"patient client: job 1 -> done: job 1\n",
-		"patient client: job 2 -> done: job 2\n",
-		"patient client: job 3 -> done: job 3\n",
-		"server: shut down; it dropped 1 reply and served every other request\n")
 }
 
 func TestSecureRequestReply(t *testing.T) {
@@ -97,12 +109,6 @@ func TestRadioDish(t *testing.T) {
 	if strings.Contains(out, "sports") || strings.Contains(out, "score") {
 		t.Fatalf("the dish received a group it did not join:\n%s", out)
 	}
-}
-
-func TestScatterGather(t *testing.T) {
-	out := runExample(t, "scatter-gather")
-	// Round-robin over three ready workers: ten jobs each.
-	wantLines(t, out, "worker-1 did 10 jobs\n", "worker-2 did 10 jobs\n", "worker-3 did 10 jobs\n", "all 30 results gathered\n")
 }
 
 func TestGenCurveCert(t *testing.T) {

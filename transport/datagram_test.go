@@ -25,14 +25,16 @@ func udpPair(t *testing.T, network, addr string) (rd, wr *net.UDPConn) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { wr.Close() })
-	_ = rd.SetReadBuffer(4 << 20)
+	_ = rd.SetReadBuffer(4 << 20) // best effort: the kernel may cap it; the tests read as they go
 	return rd, wr
 }
 
 // readAll reads until n datagrams have arrived.
 func readAll(t *testing.T, r *DatagramReader, rd *net.UDPConn, n int) []Datagram {
 	t.Helper()
-	_ = rd.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := rd.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	var got []Datagram
 	for len(got) < n {
 		ds, err := r.Read()
@@ -98,17 +100,21 @@ func TestDatagramWriterSkipsRefused(t *testing.T) {
 	rd.Close()
 	w := NewDatagramWriter(wr)
 	batch := [][]byte{[]byte("a"), []byte("b"), []byte("c")}
-	var refused bool
-	for i := 0; i < 20 && !refused; i++ {
+	// The ICMP error comes back asynchronously and nothing announces it:
+	// write until a send is refused, pausing between tries, for at most
+	// 10 seconds.
+	refused := false
+	for deadline := time.Now().Add(10 * time.Second); !refused && time.Now().Before(deadline); {
 		sent, err := w.Write(batch)
 		if sent > len(batch) {
 			t.Fatalf("sent %d of %d", sent, len(batch))
 		}
-		refused = err != nil
-		time.Sleep(5 * time.Millisecond)
+		if refused = err != nil; !refused {
+			time.Sleep(time.Millisecond)
+		}
 	}
 	if !refused {
-		t.Fatal("no send was ever refused with nobody listening")
+		t.Fatal("no send was refused within 10s with nobody listening")
 	}
 	// A listener comes back on the port: datagrams flow again.
 	back, err := net.ListenUDP("udp4", addr)
@@ -117,10 +123,17 @@ func TestDatagramWriterSkipsRefused(t *testing.T) {
 	}
 	defer back.Close()
 	r := NewDatagramReader(back, 100)
-	_ = back.SetReadDeadline(time.Now().Add(5 * time.Second))
-	for {
-		if _, err := w.Write(batch); err == nil {
+	if err := back.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// A refusal still queued may fail a write or two more.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		_, err := w.Write(batch)
+		if err == nil {
 			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("writes still fail with a listener back: %v", err)
 		}
 	}
 	if got := readAll(t, r, back, 1); len(got[0].Data) != 1 {

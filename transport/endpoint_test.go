@@ -5,6 +5,8 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/net/ipv4"
 )
 
 func TestParseEndpoint(t *testing.T) {
@@ -42,6 +44,16 @@ func TestParseEndpoint(t *testing.T) {
 	}
 }
 
+// mustParse parses s, failing the test if it is not a valid endpoint.
+func mustParse(t *testing.T, s string) Endpoint {
+	t.Helper()
+	e, err := ParseEndpoint(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 func TestParseEndpointErrors(t *testing.T) {
 	for _, in := range []string{
 		"", "127.0.0.1:5555", "foo://x", "tcp://", "tcp://:5", "tcp://127.0.0.1",
@@ -55,9 +67,45 @@ func TestParseEndpointErrors(t *testing.T) {
 	}
 }
 
+func TestNilContextRefused(t *testing.T) {
+	var nilCtx context.Context
+	tcp := mustParse(t, "tcp://127.0.0.1:*")
+	udp := mustParse(t, "udp://127.0.0.1:5555")
+	if _, _, err := Listen(nilCtx, tcp); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("Listen with a nil context: %v, want ErrInvalidInput", err)
+	}
+	if _, err := Dial(nilCtx, tcp); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("Dial with a nil context: %v, want ErrInvalidInput", err)
+	}
+	if _, err := ListenUDP(nilCtx, udp); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("ListenUDP with a nil context: %v, want ErrInvalidInput", err)
+	}
+	if _, err := DialUDP(nilCtx, udp); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("DialUDP with a nil context: %v, want ErrInvalidInput", err)
+	}
+}
+
+// TestDialUDPMulticastSetup checks what DialUDP sets on a socket sending
+// to an IPv4 group: loopback on, TTL 1.
+func TestDialUDPMulticastSetup(t *testing.T) {
+	e := mustParse(t, "udp://239.0.0.1:5555")
+	c, err := DialUDP(context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	p := ipv4.NewPacketConn(c)
+	if ttl, err := p.MulticastTTL(); err != nil || ttl != 1 {
+		t.Errorf("multicast TTL = %d, %v; want 1", ttl, err)
+	}
+	if on, err := p.MulticastLoopback(); err != nil || !on {
+		t.Errorf("multicast loopback = %v, %v; want on", on, err)
+	}
+}
+
 func TestListenResolvesWildcards(t *testing.T) {
 	ctx := context.Background()
-	e, _ := ParseEndpoint("tcp://127.0.0.1:*")
+	e := mustParse(t, "tcp://127.0.0.1:*")
 	ln, bound, err := Listen(ctx, e)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +123,7 @@ func TestListenResolvesWildcards(t *testing.T) {
 		t.Fatalf("second bind: %v, want ErrAddrInUse", err)
 	}
 
-	ipc, _ := ParseEndpoint("ipc://*")
+	ipc := mustParse(t, "ipc://*")
 	ln2, bound2, err := Listen(ctx, ipc)
 	if err != nil {
 		t.Fatal(err)

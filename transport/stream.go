@@ -18,12 +18,23 @@ var ErrAddrInUse = errors.New("address in use")
 // this machine does not have.
 var ErrAddrNotAvailable = errors.New("address not available")
 
+// ErrInvalidInput is returned (wrapped) when an argument no call can use is
+// given, such as a nil context.Context to Listen, Dial, ListenUDP or
+// DialUDP (pass context.Background() for none).
+var ErrInvalidInput = errors.New("invalid input")
+
+// errNilContext is what a call given a nil context.Context fails with.
+var errNilContext = fmt.Errorf("%w: nil context.Context", ErrInvalidInput)
+
 // Listen binds a stream endpoint (tcp or ipc) and returns its listener
 // together with the endpoint actually bound: an ephemeral tcp port or an
 // "ipc://*" path is resolved there, as libzmq's ZMQ_LAST_ENDPOINT is.
 //
 // As libzmq does, binding an ipc path removes a stale socket file first.
 func Listen(ctx context.Context, e Endpoint) (net.Listener, Endpoint, error) {
+	if ctx == nil {
+		return nil, Endpoint{}, errNilContext
+	}
 	var lc net.ListenConfig
 	switch e.Scheme {
 	case TCP:
@@ -82,6 +93,9 @@ func Listen(ctx context.Context, e Endpoint) (net.Listener, Endpoint, error) {
 // Dial connects to a stream endpoint (tcp or ipc). A tcp endpoint with an
 // Interface dials from that source address or NIC.
 func Dial(ctx context.Context, e Endpoint) (net.Conn, error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
 	var d net.Dialer
 	switch e.Scheme {
 	case TCP:

@@ -62,6 +62,9 @@ func checkUDP(e Endpoint) error {
 // (so several receivers can share it) and joins the group on the named
 // interface, or the default one.
 func ListenUDP(ctx context.Context, e Endpoint) (*net.UDPConn, error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
 	if err := checkUDP(e); err != nil {
 		return nil, err
 	}
@@ -118,6 +121,9 @@ func ListenUDP(ctx context.Context, e Endpoint) (*net.UDPConn, error) {
 // a multicast group it sends out of the named interface, with loopback on
 // (local receivers hear it) and a hop limit of 1, as libzmq's defaults.
 func DialUDP(ctx context.Context, e Endpoint) (*net.UDPConn, error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
 	if err := checkUDP(e); err != nil {
 		return nil, err
 	}
@@ -135,33 +141,38 @@ func DialUDP(ctx context.Context, e Endpoint) (*net.UDPConn, error) {
 	}
 	ifi, err := udpInterface(e.Interface)
 	if err == nil {
-		if net.ParseIP(stripZone(e.Host)).To4() != nil {
-			p := ipv4.NewPacketConn(uc)
-			if ifi != nil {
-				err = p.SetMulticastInterface(ifi)
-			}
-			if err == nil {
-				err = p.SetMulticastLoopback(true)
-			}
-			if err == nil {
-				err = p.SetMulticastTTL(1)
-			}
-		} else {
-			p := ipv6.NewPacketConn(uc)
-			if ifi != nil {
-				err = p.SetMulticastInterface(ifi)
-			}
-			if err == nil {
-				err = p.SetMulticastLoopback(true)
-			}
-			if err == nil {
-				err = p.SetMulticastHopLimit(1)
-			}
-		}
+		err = setMulticastSend(uc, net.ParseIP(stripZone(e.Host)).To4() != nil, ifi)
 	}
 	if err != nil {
 		_ = uc.Close()
 		return nil, fmt.Errorf("connect %s: %w", e, err)
 	}
 	return uc, nil
+}
+
+// setMulticastSend sets up c to send to a multicast group of IPv4 (v4) or
+// IPv6: out of ifi (nil: the default interface), with loopback on and a
+// hop limit of 1.
+func setMulticastSend(c *net.UDPConn, v4 bool, ifi *net.Interface) error {
+	var p interface {
+		SetMulticastInterface(*net.Interface) error
+		SetMulticastLoopback(bool) error
+	}
+	var setHops func(int) error
+	if v4 {
+		p4 := ipv4.NewPacketConn(c)
+		p, setHops = p4, p4.SetMulticastTTL
+	} else {
+		p6 := ipv6.NewPacketConn(c)
+		p, setHops = p6, p6.SetMulticastHopLimit
+	}
+	if ifi != nil {
+		if err := p.SetMulticastInterface(ifi); err != nil {
+			return err
+		}
+	}
+	if err := p.SetMulticastLoopback(true); err != nil {
+		return err
+	}
+	return setHops(1)
 }

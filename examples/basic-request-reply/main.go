@@ -9,21 +9,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
+	"github.com/zmesh/zmesh/examples/internal/cmdline"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "basic-request-reply:", err)
-		os.Exit(1)
-	}
-}
+func main() { cmdline.Main("basic-request-reply", 0, run) }
 
-func run() error {
-	ctx := context.Background()
+func run(ctx context.Context) error {
 	// inproc endpoints live in a Ctx; closing it closes every socket in it.
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()

@@ -16,46 +16,33 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"strings"
-	"syscall"
 	"time"
 
+	"github.com/zmesh/zmesh/examples/internal/cmdline"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 )
 
-type list []string
-
-func (l *list) String() string     { return strings.Join(*l, ",") }
-func (l *list) Set(v string) error { *l = append(*l, v); return nil }
-
 func main() {
-	var connects list
-	flag.Var(&connects, "connect", "endpoint to connect to (repeatable)")
+	connects := cmdline.ListFlag("connect", "endpoint to connect to (repeatable)", "tcp://127.0.0.1:5555")
 	count := flag.Int("count", 1000, "messages to send")
 	size := flag.Int("size", 64, "message size in bytes")
 	window := flag.Int("window", 256, "messages in flight at once (sizes of 8 bytes and up)")
 	timeout := flag.Duration("timeout", 30*time.Second, "give up after this long")
 	flag.Parse()
-	if len(connects) == 0 {
-		connects = list{"tcp://127.0.0.1:5555"}
-	}
 	if *count < 0 || *size < 0 || *window < 1 {
 		fmt.Fprintln(os.Stderr, "echo-client: --count and --size must be >= 0, --window >= 1")
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	start := time.Now()
-	if err := run(ctx, connects, *count, *size, *window); err != nil {
-		fmt.Fprintln(os.Stderr, "echo-client:", err)
-		os.Exit(1)
-	}
-	d := time.Since(start)
-	fmt.Printf("echoed %d messages of %d bytes in %v (%.0f msg/s)\n", *count, *size, d.Round(time.Millisecond), float64(*count)/d.Seconds())
+	cmdline.Main("echo-client", *timeout, func(ctx context.Context) error {
+		start := time.Now()
+		if err := run(ctx, connects.Values(), *count, *size, *window); err != nil {
+			return err
+		}
+		d := time.Since(start)
+		fmt.Printf("echoed %d messages of %d bytes in %v (%.0f msg/s)\n", *count, *size, d.Round(time.Millisecond), float64(*count)/d.Seconds())
+		return nil
+	})
 }
 
 // body returns message seq: its sequence number (when it fits) followed

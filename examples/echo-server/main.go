@@ -13,38 +13,23 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"os/signal"
-	"strings"
-	"syscall"
 	"time"
 
+	"github.com/zmesh/zmesh/examples/internal/cmdline"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 )
 
-type list []string
-
-func (l *list) String() string     { return strings.Join(*l, ",") }
-func (l *list) Set(v string) error { *l = append(*l, v); return nil }
-
 func main() {
-	var binds list
-	flag.Var(&binds, "bind", "endpoint to bind (repeatable), e.g. tcp://127.0.0.1:*")
+	binds := cmdline.ListFlag("bind", "endpoint to bind (repeatable), e.g. tcp://127.0.0.1:*", "tcp://127.0.0.1:5555")
 	heartbeat := flag.Duration("heartbeat", 0, "PING interval (0: off)")
 	flag.Parse()
-	if len(binds) == 0 {
-		binds = list{"tcp://127.0.0.1:5555"}
-	}
-	if err := run(binds, *heartbeat); err != nil {
-		fmt.Fprintln(os.Stderr, "echo-server:", err)
-		os.Exit(1)
-	}
+	cmdline.Main("echo-server", 0, func(ctx context.Context) error {
+		return run(ctx, binds.Values(), *heartbeat)
+	})
 }
 
-func run(binds []string, heartbeat time.Duration) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+func run(ctx context.Context, binds []string, heartbeat time.Duration) error {
 	srv, err := patterns.NewServer(nil, socket.Options{Heartbeat: socket.Heartbeat{Interval: heartbeat}})
 	if err != nil {
 		return err

@@ -17,21 +17,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
+	"github.com/zmesh/zmesh/examples/internal/cmdline"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 )
 
-func main() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := run(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "radio-dish:", err)
-		os.Exit(1)
-	}
-}
+func main() { cmdline.Main("radio-dish", 30*time.Second, run) }
 
 func run(ctx context.Context) error {
 	zctx := socket.NewCtx(nil)

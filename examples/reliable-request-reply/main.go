@@ -20,10 +20,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/zmesh/zmesh/examples/internal/cmdline"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 )
@@ -31,14 +31,7 @@ import (
 // heartbeat: a PING every 100ms; a peer silent for 300ms after one is dead.
 var heartbeat = socket.Heartbeat{Interval: 100 * time.Millisecond, Timeout: 300 * time.Millisecond, TTL: time.Second}
 
-func main() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := run(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "reliable-request-reply:", err)
-		os.Exit(1)
-	}
-}
+func main() { cmdline.Main("reliable-request-reply", 30*time.Second, run) }
 
 func run(ctx context.Context) error {
 	zctx := socket.NewCtx(nil)

@@ -14,11 +14,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/zmesh/zmesh/examples/internal/cmdline"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 )
@@ -28,14 +28,7 @@ const (
 	jobs    = 30
 )
 
-func main() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := run(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "scatter-gather:", err)
-		os.Exit(1)
-	}
-}
+func main() { cmdline.Main("scatter-gather", 30*time.Second, run) }
 
 func run(ctx context.Context) error {
 	zctx := socket.NewCtx(nil)

@@ -16,10 +16,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/zmesh/zmesh/config"
+	"github.com/zmesh/zmesh/examples/internal/cmdline"
 	"github.com/zmesh/zmesh/mechanism"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
@@ -34,12 +34,7 @@ var defaultConfig []byte
 func main() {
 	path := flag.String("config", "", "configuration file (default: the built-in secure-request-reply.yaml)")
 	flag.Parse()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := run(ctx, *path); err != nil {
-		fmt.Fprintln(os.Stderr, "secure-request-reply:", err)
-		os.Exit(1)
-	}
+	cmdline.Main("secure-request-reply", 30*time.Second, func(ctx context.Context) error { return run(ctx, *path) })
 }
 
 func load(path string) (*config.Config, error) {

@@ -213,6 +213,10 @@ func TestRegistry(t *testing.T) {
 	if _, err := backend.NewVolume(context.Background(), "test-fake", backend.Options{"y": 1}); !errors.Is(err, backend.ErrInvalidConfig) {
 		t.Fatalf("NewVolume with a bad option: %v, want ErrInvalidConfig", err)
 	}
+	var nilCtx context.Context
+	if _, err := backend.NewVolume(nilCtx, "test-fake", backend.Options{"x": 1}); !errors.Is(err, backend.ErrInvalidInput) {
+		t.Fatalf("NewVolume with a nil context: %v, want ErrInvalidInput", err)
+	}
 	if _, err := backend.NewVolume(context.Background(), "no-such-kind", nil); !errors.Is(err, backend.ErrUnknownKind) {
 		t.Fatalf("NewVolume(no-such-kind): %v, want ErrUnknownKind", err)
 	}
@@ -284,6 +288,13 @@ func TestReadOnly(t *testing.T) {
 	cancel()
 	if _, err := ro.Apply(cctx, backend.Entry{Key: "k"}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Apply with a cancelled context: %v", err)
+	}
+	var nilCtx context.Context
+	if _, err := ro.Apply(nilCtx, backend.Entry{Key: "k"}); !errors.Is(err, backend.ErrInvalidInput) {
+		t.Errorf("Apply with a nil context: %v, want ErrInvalidInput", err)
+	}
+	if err := ro.Close(nilCtx); !errors.Is(err, backend.ErrInvalidInput) {
+		t.Errorf("Close with a nil context: %v, want ErrInvalidInput", err)
 	}
 	ro.Get(ctx, "k")
 	ro.Scan(ctx, "", backend.ScanMeta, nil)

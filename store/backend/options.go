@@ -41,91 +41,92 @@ func (o Options) Has(name string) bool {
 
 // String returns the string option name, or def when it is absent or nil.
 func (o Options) String(name, def string) (string, error) {
+	return option(o, name, def, func(v any) (string, error) {
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+		return "", typeError(name, "a string", v)
+	})
+}
+
+// option returns the option name converted by conv, or def when it is
+// absent or nil: the rule every getter follows.
+func option[T any](o Options, name string, def T, conv func(v any) (T, error)) (T, error) {
 	v, ok := o[name]
 	if !ok || v == nil {
 		return def, nil
 	}
-	s, ok := v.(string)
-	if !ok {
-		return "", typeError(name, "a string", v)
-	}
-	return s, nil
+	return conv(v)
 }
 
 // Bool returns the boolean option name, or def when it is absent or nil.
 // The strings "true" and "false" are accepted too, as Zenoh does.
 func (o Options) Bool(name string, def bool) (bool, error) {
-	v, ok := o[name]
-	if !ok || v == nil {
-		return def, nil
-	}
-	switch b := v.(type) {
-	case bool:
-		return b, nil
-	case string:
-		switch b {
-		case "true":
-			return true, nil
-		case "false":
-			return false, nil
+	return option(o, name, def, func(v any) (bool, error) {
+		switch b := v.(type) {
+		case bool:
+			return b, nil
+		case string:
+			switch b {
+			case "true":
+				return true, nil
+			case "false":
+				return false, nil
+			}
 		}
-	}
-	return false, typeError(name, "true or false", v)
+		return false, typeError(name, "true or false", v)
+	})
 }
 
 // Int returns the integer option name, or def when it is absent or nil. A
 // float is accepted only if it is a whole number.
 func (o Options) Int(name string, def int) (int, error) {
-	v, ok := o[name]
-	if !ok || v == nil {
-		return def, nil
-	}
-	switch n := v.(type) {
-	case int:
-		return n, nil
-	case int64:
-		if n >= math.MinInt && n <= math.MaxInt {
-			return int(n), nil
+	return option(o, name, def, func(v any) (int, error) {
+		switch n := v.(type) {
+		case int:
+			return n, nil
+		case int64:
+			if n >= math.MinInt && n <= math.MaxInt {
+				return int(n), nil
+			}
+		case uint64:
+			if n <= math.MaxInt {
+				return int(n), nil
+			}
+		case float64:
+			if n == math.Trunc(n) && n >= math.MinInt && n < math.MaxInt {
+				return int(n), nil
+			}
 		}
-	case uint64:
-		if n <= math.MaxInt {
-			return int(n), nil
-		}
-	case float64:
-		if n == math.Trunc(n) && n >= math.MinInt && n < math.MaxInt {
-			return int(n), nil
-		}
-	}
-	return 0, typeError(name, "an integer", v)
+		return 0, typeError(name, "an integer", v)
+	})
 }
 
 // Duration returns the duration option name, or def when it is absent or
 // nil. It accepts Go duration strings ("300ms", "1h30m"), time.Duration, and
 // numbers, taken as seconds (Zenoh's garbage_collection uses seconds).
 func (o Options) Duration(name string, def time.Duration) (time.Duration, error) {
-	v, ok := o[name]
-	if !ok || v == nil {
-		return def, nil
-	}
-	switch d := v.(type) {
-	case time.Duration:
-		return d, nil
-	case string:
-		parsed, err := time.ParseDuration(d)
-		if err != nil {
-			return 0, fmt.Errorf("%w: option %q: %w", ErrInvalidConfig, name, err)
+	return option(o, name, def, func(v any) (time.Duration, error) {
+		switch d := v.(type) {
+		case time.Duration:
+			return d, nil
+		case string:
+			parsed, err := time.ParseDuration(d)
+			if err != nil {
+				return 0, fmt.Errorf("%w: option %q: %w", ErrInvalidConfig, name, err)
+			}
+			return parsed, nil
+		case int:
+			return seconds(name, float64(d))
+		case int64:
+			return seconds(name, float64(d))
+		case uint64:
+			return seconds(name, float64(d))
+		case float64:
+			return seconds(name, d)
 		}
-		return parsed, nil
-	case int:
-		return seconds(name, float64(d))
-	case int64:
-		return seconds(name, float64(d))
-	case uint64:
-		return seconds(name, float64(d))
-	case float64:
-		return seconds(name, d)
-	}
-	return 0, typeError(name, "a duration", v)
+		return 0, typeError(name, "a duration", v)
+	})
 }
 
 func seconds(name string, s float64) (time.Duration, error) {
@@ -139,27 +140,25 @@ func seconds(name string, s float64) (time.Duration, error) {
 // Sub returns the nested map option name (for example S3's `tls:` or
 // `private:` sections) as Options, or nil when it is absent or nil.
 func (o Options) Sub(name string) (Options, error) {
-	v, ok := o[name]
-	if !ok || v == nil {
-		return nil, nil
-	}
-	switch m := v.(type) {
-	case Options:
-		return m, nil
-	case map[string]any:
-		return Options(m), nil
-	case map[any]any:
-		out := make(Options, len(m))
-		for k, val := range m {
-			ks, ok := k.(string)
-			if !ok {
-				return nil, fmt.Errorf("%w: option %q: key %v is not a string", ErrInvalidConfig, name, k)
+	return option(o, name, nil, func(v any) (Options, error) {
+		switch m := v.(type) {
+		case Options:
+			return m, nil
+		case map[string]any:
+			return Options(m), nil
+		case map[any]any:
+			out := make(Options, len(m))
+			for k, val := range m {
+				ks, ok := k.(string)
+				if !ok {
+					return nil, fmt.Errorf("%w: option %q: key %v is not a string", ErrInvalidConfig, name, k)
+				}
+				out[ks] = val
 			}
-			out[ks] = val
+			return out, nil
 		}
-		return out, nil
-	}
-	return nil, typeError(name, "a map", v)
+		return nil, typeError(name, "a map", v)
+	})
 }
 
 func typeError(name, want string, got any) error {

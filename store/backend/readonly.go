@@ -18,7 +18,7 @@ type readOnly struct {
 }
 
 func (r *readOnly) refuse(ctx context.Context, op string) error {
-	if err := ctx.Err(); err != nil {
+	if err := CheckContext(ctx); err != nil {
 		return err
 	}
 	if r.closed.Load() {
@@ -36,6 +36,9 @@ func (r *readOnly) Collect(ctx context.Context, _ time.Time) (int, error) {
 }
 
 func (r *readOnly) Close(ctx context.Context) error {
+	if ctx == nil {
+		return ErrNilContext
+	}
 	r.closed.Store(true)
 	return r.Store.Close(ctx)
 }

@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 )
 
 // Factory builds a volume of one kind from its options (in YAML, the
 // volume's map without its kind). It must refuse unknown options with an
-// error matching ErrInvalidConfig.
+// error matching ErrInvalidConfig. NewVolume has checked ctx (see
+// CheckContext) before it calls a factory.
 type Factory func(ctx context.Context, opts Options) (Volume, error)
 
 // registry maps kind names to factories. Written by Register (normally
@@ -42,6 +44,9 @@ func Register(name string, f Factory) {
 // NewVolume builds a volume of the registered kind from its options. An
 // unregistered kind gives an error matching ErrUnknownKind.
 func NewVolume(ctx context.Context, kind string, opts Options) (Volume, error) {
+	if err := CheckContext(ctx); err != nil {
+		return nil, err
+	}
 	registry.mu.RLock()
 	f, ok := registry.factories[kind]
 	registry.mu.RUnlock()
@@ -59,12 +64,7 @@ func NewVolume(ctx context.Context, kind string, opts Options) (Volume, error) {
 func Kinds() []string {
 	registry.mu.RLock()
 	defer registry.mu.RUnlock()
-	kinds := make([]string, 0, len(registry.factories))
-	for k := range registry.factories {
-		kinds = append(kinds, k)
-	}
-	slices.Sort(kinds)
-	return kinds
+	return slices.Sorted(maps.Keys(registry.factories))
 }
 
 // loggerKey carries a logger to volume factories through their context.

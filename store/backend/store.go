@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 )
@@ -9,10 +10,12 @@ import (
 // Store holds one storage's entries inside a volume. Implementations are
 // safe for concurrent use by many goroutines.
 //
-// Every method first checks ctx and returns its error (unwrapped: it matches
-// context.Canceled or context.DeadlineExceeded) if it is already done; long
-// operations check it again as they go. After Close every method but Close
-// returns an error matching ErrClosed.
+// Every method first checks ctx (CheckContext): a nil ctx is refused, by
+// Close too, with an error matching ErrInvalidInput and nothing done; a
+// ctx already done returns its error (unwrapped: it matches
+// context.Canceled or context.DeadlineExceeded); long operations check it
+// again as they go. After Close every method but Close returns an error
+// matching ErrClosed.
 type Store interface {
 	// Apply stores e, a value or a tombstone, unless the key already holds
 	// an entry whose timestamp is greater than or equal to e.Timestamp. It
@@ -103,6 +106,18 @@ type Volume interface {
 	// matching ErrInUse.
 	Open(ctx context.Context, name string, cfg StorageConfig) (Store, error)
 	// Close closes every store still open from this volume, then the volume
-	// itself. Close is idempotent.
+	// itself. Close is idempotent. Like Open, it refuses a nil ctx with an
+	// error matching ErrInvalidInput.
 	Close(ctx context.Context) error
+}
+
+// CloseAll closes every store of stores with ctx, even when some fail,
+// and returns their errors joined (nil if none). Volumes close their open
+// stores with it.
+func CloseAll[S Store](ctx context.Context, stores []S) error {
+	var errs []error
+	for _, s := range stores {
+		errs = append(errs, s.Close(ctx))
+	}
+	return errors.Join(errs...)
 }

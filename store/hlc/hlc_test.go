@@ -155,9 +155,9 @@ func TestTextMarshalRoundTrip(t *testing.T) {
 	if got != ts {
 		t.Fatal("failed UnmarshalText changed the timestamp")
 	}
-	app, _ := ts.AppendText([]byte("x="))
-	if string(app) != "x="+ts.String() {
-		t.Fatalf("AppendText = %q", app)
+	app, err := ts.AppendText([]byte("x="))
+	if err != nil || string(app) != "x="+ts.String() {
+		t.Fatalf("AppendText = %q, %v", app, err)
 	}
 }
 
@@ -228,34 +228,28 @@ func (f *fakeTime) set(ns int64) {
 	f.mu.Unlock()
 }
 
-func TestNowFollowsTheWallClockWhenItMovesForward(t *testing.T) {
-	ft := &fakeTime{ns: 1000}
+// TestNowFollowsTheWallClock: Now takes the wall clock's time when it has
+// moved forward, and counts on from the last timestamp when it stands
+// still or steps back.
+func TestNowFollowsTheWallClock(t *testing.T) {
+	ft := &fakeTime{}
 	c := NewClock(idA, WithTimeSource(ft.now))
-	if got, want := c.Now(), (Timestamp{1000, 0, idA}); got != want {
-		t.Fatalf("Now = %+v, want %+v", got, want)
-	}
-	ft.set(2000)
-	if got, want := c.Now(), (Timestamp{2000, 0, idA}); got != want {
-		t.Fatalf("Now = %+v, want %+v", got, want)
-	}
-}
-
-func TestNowCountsWhenTheWallClockStandsStillOrStepsBack(t *testing.T) {
-	ft := &fakeTime{ns: 5000}
-	c := NewClock(idA, WithTimeSource(ft.now))
-	want := []Timestamp{{5000, 0, idA}, {5000, 1, idA}, {5000, 2, idA}}
-	for i, w := range want {
-		if got := c.Now(); got != w {
-			t.Fatalf("Now #%d = %+v, want %+v", i, got, w)
+	for i, step := range []struct {
+		wall int64
+		want Timestamp
+		why  string
+	}{
+		{1000, Timestamp{1000, 0, idA}, "first"},
+		{2000, Timestamp{2000, 0, idA}, "the wall clock moved forward"},
+		{2000, Timestamp{2000, 1, idA}, "it stands still"},
+		{2000, Timestamp{2000, 2, idA}, "it still stands still"},
+		{10, Timestamp{2000, 3, idA}, "it stepped back"},
+		{2001, Timestamp{2001, 0, idA}, "it caught up"},
+	} {
+		ft.set(step.wall)
+		if got := c.Now(); got != step.want {
+			t.Fatalf("Now #%d (%s) = %+v, want %+v", i, step.why, got, step.want)
 		}
-	}
-	ft.set(10) // the wall clock steps back
-	if got, w := c.Now(), (Timestamp{5000, 3, idA}); got != w {
-		t.Fatalf("Now after step back = %+v, want %+v", got, w)
-	}
-	ft.set(5001)
-	if got, w := c.Now(), (Timestamp{5001, 0, idA}); got != w {
-		t.Fatalf("Now after catching up = %+v, want %+v", got, w)
 	}
 }
 

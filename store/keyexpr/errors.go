@@ -11,7 +11,7 @@ import (
 // Err... values below) and says where.
 var ErrInvalid = errors.New("invalid key expression")
 
-// The rules a key expression must follow (spec/storage.md §1.2). Each
+// The rules a key expression must follow (see Grammar in the package doc). Each
 // *Error matches exactly one of them with errors.Is, as well as ErrInvalid.
 var (
 	// ErrEmptyChunk: the empty string, a leading or trailing "/", or "//".

@@ -3,7 +3,7 @@ package keyexpr
 import "strings"
 
 // Intersects reports whether the key expressions a and b have at least one
-// key in common (spec/storage.md §1.5). It is symmetric.
+// key in common. It is symmetric.
 //
 // Both arguments must be valid (see Validate); on anything else the result
 // is meaningless, but Intersects never panics. It does not allocate for
@@ -19,9 +19,8 @@ func Intersects(a, b string) bool {
 	return relate(a, b, true)
 }
 
-// Includes reports whether every key of b is also a key of a (a ⊇ b,
-// spec/storage.md §1.5). It is reflexive, not symmetric, and implies
-// Intersects.
+// Includes reports whether every key of b is also a key of a (a ⊇ b).
+// It is reflexive, not symmetric, and implies Intersects.
 //
 // Like Zenoh's, the test is syntactic where set algebra and the reference
 // tests disagree: a "**" in b is only included by a "**" in a, so "**"
@@ -61,6 +60,19 @@ func lockstep(a, b string, rel func(x, y string) bool) bool {
 // stackChunks is how many chunks relate handles without allocating.
 const stackChunks = 32
 
+// rowPair is room for two rows of stackChunks+1 cells, the working set of
+// the dynamic programs over chunk positions (relate, StripPrefix).
+type rowPair [2 * (stackChunks + 1)]bool
+
+// rows returns two rows of n+1 cells: halves of p when they fit, else
+// allocated.
+func (p *rowPair) rows(n int) (cur, next []bool) {
+	if n < stackChunks+1 {
+		return p[:n+1], p[stackChunks+1 : stackChunks+1+n+1]
+	}
+	return make([]bool, n+1), make([]bool, n+1)
+}
+
 // relate decides Intersects (intersect true) or Includes (intersect false)
 // for expressions with "**" by dynamic programming over chunk positions,
 // never by backtracking, so adversarial inputs like "**/a/**/a/**/b"
@@ -86,13 +98,8 @@ func relate(a, b string, intersect bool) bool {
 	bc := splitChunks(bBuf[:0], b)
 	n, m := len(ac), len(bc)
 
-	var rowBuf [2 * (stackChunks + 1)]bool
-	var cur, next []bool
-	if m < stackChunks+1 {
-		cur, next = rowBuf[:m+1], rowBuf[stackChunks+1:stackChunks+1+m+1]
-	} else {
-		cur, next = make([]bool, m+1), make([]bool, m+1)
-	}
+	var rowBuf rowPair
+	cur, next := rowBuf.rows(m)
 	rel := includeChunk
 	if intersect {
 		rel = intersectChunk

@@ -155,7 +155,7 @@ func TestStripPrefix(t *testing.T) {
 		rests      []string
 		withPrefix bool
 	}{
-		// Zenoh's strip_prefix unit tests (spec/storage.md §1.6).
+		// Zenoh's strip_prefix unit tests.
 		{"demo/example/test/**", "demo/example/test", []string{"**"}, true},
 		{"demo/example/**", "demo/example/test", []string{"**"}, true},
 		{"**", "demo/example/test", []string{"**"}, true},
@@ -234,7 +234,7 @@ func TestSelectorParameters(t *testing.T) {
 	if _, p = SplitSelector("a?p1=v1;p2=v2;"); p != "p1=v1;p2=v2;" {
 		t.Errorf("params = %q", p)
 	}
-	if v, _ := p.Get("p2"); v != "v2" {
-		t.Errorf("trailing ; : p2 = %q", v)
+	if v, ok := p.Get("p2"); !ok || v != "v2" {
+		t.Errorf("trailing ; : p2 = %q, %v", v, ok)
 	}
 }

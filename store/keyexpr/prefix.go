@@ -30,7 +30,7 @@ func LiteralPrefix(s string) string {
 }
 
 // StripKey removes prefix from a plain key as a storage with that
-// strip_prefix does (spec/storage.md §2.3): "demo/example/a/b" with prefix
+// strip_prefix does: "demo/example/a/b" with prefix
 // "demo/example" gives "a/b". A key equal to the prefix gives the empty key
 // "" (backends store it under a reserved name). ok is false if the key is
 // not under the prefix at all; prefixes are whole chunks, so "demo/exam"
@@ -51,7 +51,7 @@ func StripKey(key, prefix string) (rest string, ok bool) {
 }
 
 // StripPrefix removes the plain-key prefix from a key expression as a
-// storage with that strip_prefix must (spec/storage.md §1.6): it returns
+// storage with that strip_prefix must: it returns
 // the key expressions rests such that a stripped (non-empty) key k is
 // matched by ke exactly when k is matched by one of rests, and reports in
 // withPrefix whether ke also matches the prefix itself, the empty
@@ -73,13 +73,8 @@ func StripPrefix(ke, prefix string) (rests []string, withPrefix bool) {
 	// Reading the prefix's chunks one at a time, track the set of positions
 	// in ke reached (an NFA simulation; a "**" at position i may stay at i
 	// to eat a chunk, or step to i+1 producing nothing).
-	var setBuf [2 * (stackChunks + 1)]bool
-	var cur, next []bool
-	if n < stackChunks+1 {
-		cur, next = setBuf[:n+1], setBuf[stackChunks+1:stackChunks+1+n+1]
-	} else {
-		cur, next = make([]bool, n+1), make([]bool, n+1)
-	}
+	var setBuf rowPair
+	cur, next := setBuf.rows(n)
 	cur[0] = true
 	closeDoubles(ke, ends, cur)
 	for p := prefix; ; {

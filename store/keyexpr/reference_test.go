@@ -8,10 +8,10 @@ import (
 // This file holds deliberately simple reference implementations that the
 // fuzz targets compare the real ones against: plain recursion (exponential
 // on adversarial inputs, so only used on small ones), written from the
-// spec's prose rather than from the optimized code.
+// rules as the package doc states them rather than from the optimized code.
 
-// refCanonize applies the rewrite rules of spec/storage.md §1.4 until none
-// applies, then validates strictly.
+// refCanonize applies the rewrite rules of the package doc (Canonical form)
+// until none applies, then validates strictly.
 func refCanonize(s string) (string, bool) {
 	chunks := strings.Split(s, "/")
 	for changed := true; changed; {
@@ -58,17 +58,24 @@ func refIntersects(a, b []string) bool {
 	return refChunkIntersects(a[0], b[0]) && refIntersects(a[1:], b[1:])
 }
 
+// refChunkRelation settles what both chunk relations agree on: a chunk
+// relates to itself, and a verbatim chunk to nothing else. decided is
+// false when the wildcards must decide.
+func refChunkRelation(x, y string) (related, decided bool) {
+	switch {
+	case x == y:
+		return true, true
+	case refVerbatim(x) || refVerbatim(y):
+		return false, true
+	}
+	return false, false
+}
+
 func refChunkIntersects(x, y string) bool {
-	if x == y {
-		return true
+	if related, decided := refChunkRelation(x, y); decided {
+		return related
 	}
-	if refVerbatim(x) || refVerbatim(y) {
-		return false
-	}
-	if x == "*" || y == "*" {
-		return true
-	}
-	return refGlobIntersects(x, y)
+	return x == "*" || y == "*" || refGlobIntersects(x, y)
 }
 
 // refGlobIntersects: two-sided glob over bytes, "$*" on either side.
@@ -105,19 +112,10 @@ func refIncludes(a, b []string) bool {
 }
 
 func refChunkIncludes(x, y string) bool {
-	if x == y {
-		return true
+	if related, decided := refChunkRelation(x, y); decided {
+		return related
 	}
-	if refVerbatim(x) || refVerbatim(y) {
-		return false
-	}
-	if x == "*" {
-		return true
-	}
-	if y == "*" {
-		return false
-	}
-	return refGlobMatch(x, y)
+	return x == "*" || (y != "*" && refGlobMatch(x, y))
 }
 
 // refGlobMatch: one-sided glob, "$*" in p only; t is literal text.

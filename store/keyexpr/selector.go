@@ -13,7 +13,7 @@ func SplitSelector(sel string) (ke string, params Parameters) {
 	return ke, Parameters(p)
 }
 
-// Parameters is the parameters part of a selector (spec/storage.md §1.7):
+// Parameters is the parameters part of a selector:
 // ";"-separated entries, each "name=value" split at the first "=", or a
 // bare "name" whose value is "". Empty entries are ignored, spaces are
 // kept, and "|" separates several values of one name. Every string is a

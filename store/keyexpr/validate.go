@@ -6,8 +6,8 @@ import (
 )
 
 // Validate reports whether s is a valid key expression in canonical form
-// (spec/storage.md §1.2): it returns nil, or an *Error naming the first rule
-// broken and its byte offset.
+// (the grammar is in the package doc): it returns nil, or an *Error naming
+// the first rule broken and its byte offset.
 //
 // A valid expression is canonical: there is exactly one way to write each
 // one, so two valid expressions are equal as sets exactly when they are
@@ -33,7 +33,7 @@ func ValidateKey(s string) error {
 	return nil
 }
 
-// validate checks the grammar of §1.2. With lenient set it accepts what
+// validate checks the grammar of the package doc. With lenient set it accepts what
 // Canonize rewrites ("$*$*" runs, chunks that are only "$*", "**/**" and
 // "**/*") and rejects everything else the strict form rejects; it is the
 // same as rewriting first and validating strictly, but reports offsets in
@@ -47,12 +47,7 @@ func validate(s string, lenient bool) error {
 	}
 	afterDouble := false // the previous chunk was "**"
 	for start := 0; start <= len(s); {
-		end := strings.IndexByte(s[start:], '/')
-		if end < 0 {
-			end = len(s)
-		} else {
-			end += start
-		}
+		end := chunkEnd(s, start)
 		c := s[start:end]
 		switch {
 		case c == "":
@@ -134,7 +129,7 @@ func firstInvalidUTF8(s string) int {
 }
 
 // Canonize returns the canonical form of a key expression, applying the
-// rewrite rules of spec/storage.md §1.4 until none applies:
+// rewrite rules below until none applies:
 //
 //  1. a run of "$*" becomes one "$*" ("foo$*$*" → "foo$*");
 //  2. a run of "**" chunks becomes one "**" ("a/**/**/b" → "a/**/b");
@@ -158,12 +153,7 @@ func Canonize(s string) (string, error) {
 	// it are written first (rule 4) and further "**" merge into it (rule 2).
 	pendingDouble := false
 	for start := 0; start <= len(s); {
-		end := strings.IndexByte(s[start:], '/')
-		if end < 0 {
-			end = len(s)
-		} else {
-			end += start
-		}
+		end := chunkEnd(s, start)
 		c := s[start:end]
 		start = end + 1
 		if isDollarStarRun(c) {
@@ -210,4 +200,13 @@ func collapseDollarStars(b *strings.Builder, c string) {
 		b.WriteByte(c[k])
 		k++
 	}
+}
+
+// chunkEnd returns the end of the chunk of s that begins at start: the
+// offset of the next "/", or len(s).
+func chunkEnd(s string, start int) int {
+	if i := strings.IndexByte(s[start:], '/'); i >= 0 {
+		return start + i
+	}
+	return len(s)
 }

@@ -153,8 +153,14 @@ func TestKeyExprType(t *testing.T) {
 	if k.LiteralPrefix() != "demo" {
 		t.Errorf("LiteralPrefix = %q", k.LiteralPrefix())
 	}
-	a, _ := New("a/*/**")
-	b, _ := New("**/d/e")
+	a, err := New("a/*/**")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New("**/d/e")
+	if err != nil {
+		t.Fatal(err)
+	}
 	j, err := a.Join(b)
 	if err != nil || j.String() != "a/*/**/d/e" {
 		t.Errorf("Join = %v, %v", j, err)
@@ -176,7 +182,7 @@ func TestKeyExprType(t *testing.T) {
 	if err := u.UnmarshalText([]byte("a/*")); err != nil || u.String() != "a/*" {
 		t.Errorf("UnmarshalText = %v, %v", err, u)
 	}
-	if b, _ := u.MarshalText(); string(b) != "a/*" {
-		t.Errorf("MarshalText = %q", b)
+	if b, err := u.MarshalText(); err != nil || string(b) != "a/*" {
+		t.Errorf("MarshalText = %q, %v", b, err)
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// TestVectors runs every row of testdata/keyexpr-vectors.tsv (a copy of
-// the shared vectors, spec/storage.md §1.8). A row with an unknown op or a
+// TestVectors runs every row of testdata/keyexpr-vectors.tsv (columns op,
+// a, b, expected; see the package doc). A row with an unknown op or a
 // malformed line fails the test; no row is skipped.
 func TestVectors(t *testing.T) {
 	f, err := os.Open("testdata/keyexpr-vectors.tsv")

@@ -13,7 +13,10 @@ import (
 // the input.
 func FuzzDecode(f *testing.F) {
 	for _, e := range docExamples {
-		b, _ := e.msg.AppendBinary(nil)
+		b, err := e.msg.AppendBinary(nil)
+		if err != nil {
+			f.Fatalf("%s: %v", e.name, err)
+		}
 		f.Add(b)
 	}
 	f.Add([]byte{})

@@ -47,9 +47,9 @@ func TestRoundTripEveryKind(t *testing.T) {
 		if !equalMessages(got, m) {
 			t.Errorf("%v %d: round trip gave %+v", m.Kind, m.ID, got)
 		}
-		mb, _ := m.MarshalBinary()
-		if !bytes.Equal(mb, b[6:]) {
-			t.Errorf("%v %d: MarshalBinary differs from AppendBinary", m.Kind, m.ID)
+		mb, err := m.MarshalBinary()
+		if err != nil || !bytes.Equal(mb, b[6:]) {
+			t.Errorf("%v %d: MarshalBinary differs from AppendBinary (err %v)", m.Kind, m.ID, err)
 		}
 		head, err := m.AppendHead(nil)
 		if err != nil || !bytes.Equal(append(head, m.Value...), b[6:]) {
@@ -59,7 +59,10 @@ func TestRoundTripEveryKind(t *testing.T) {
 }
 
 func TestDecodeAliasesValueAndUnmarshalCopies(t *testing.T) {
-	b, _ := (&Message{Kind: KindPut, ID: 1, Key: "k", Value: []byte("abc")}).AppendBinary(nil)
+	b, err := (&Message{Kind: KindPut, ID: 1, Key: "k", Value: []byte("abc")}).AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	m, err := Decode(b)
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +217,10 @@ func TestEncodeDoesNotAllocate(t *testing.T) {
 
 func TestDecodeAllocatesAtMostOnce(t *testing.T) {
 	for _, e := range docExamples {
-		b, _ := e.msg.AppendBinary(nil)
+		b, err := e.msg.AppendBinary(nil)
+		if err != nil {
+			t.Fatalf("%s: %v", e.name, err)
+		}
 		want := 1.0
 		if e.name == "final-ok" {
 			want = 0

@@ -55,16 +55,13 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentCollectKeepsValues", testConcurrentCollect},
 		{"ContextCancelled", testContextCancelled},
 		{"ScanCancelledMidway", testScanCancelledMidway},
+		{"NilContextRefused", testNilContext},
 		{"Close", testClose},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(context.Background()); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
+			CloseOnCleanup(t, s)
 			tt.fn(t, s)
 		})
 	}
@@ -91,8 +88,8 @@ func del(key string, ts hlc.Timestamp) backend.Entry {
 	return backend.Entry{Key: key, Timestamp: ts, Deleted: true}
 }
 
-// mustApply applies e and fails the test unless the result is want.
-func mustApply(t *testing.T, s backend.Store, e backend.Entry, want bool) {
+// MustApply applies e to s and fails the test unless the result is want.
+func MustApply(t testing.TB, s backend.Store, e backend.Entry, want bool) {
 	t.Helper()
 	applied, err := s.Apply(context.Background(), e)
 	if err != nil {
@@ -103,9 +100,9 @@ func mustApply(t *testing.T, s backend.Store, e backend.Entry, want bool) {
 	}
 }
 
-// mustGet fails the test unless key holds exactly want (compared as the
+// MustGet fails the test unless s holds exactly want (compared as the
 // store should keep it: see backend.Normalize).
-func mustGet(t *testing.T, s backend.Store, want backend.Entry) {
+func MustGet(t testing.TB, s backend.Store, want backend.Entry) {
 	t.Helper()
 	got, ok, err := s.Get(context.Background(), want.Key)
 	if err != nil {
@@ -116,6 +113,25 @@ func mustGet(t *testing.T, s backend.Store, want backend.Entry) {
 	}
 	if !same(got, want) {
 		t.Fatalf("Get(%q) = %s, want %s", want.Key, show(got), show(want))
+	}
+}
+
+// CloseOnCleanup closes c, a store or a volume, when the test ends, and
+// reports an error it returns.
+func CloseOnCleanup(t testing.TB, c interface{ Close(context.Context) error }) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := c.Close(context.Background()); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+}
+
+// MustClose closes c, a store or a volume, and fails the test on error.
+func MustClose(t testing.TB, c interface{ Close(context.Context) error }) {
+	t.Helper()
+	if err := c.Close(context.Background()); err != nil {
+		t.Fatalf("Close: %v", err)
 	}
 }
 
@@ -143,8 +159,9 @@ func show(e backend.Entry) string {
 	return fmt.Sprintf("{key %q value %q encoding %q ts %v deleted %v}", e.Key, v, e.Encoding, e.Timestamp, e.Deleted)
 }
 
-// scan returns the entries Scan reports, by key, failing on duplicates.
-func scan(t *testing.T, s backend.Store, prefix string, mode backend.ScanMode) map[string]backend.Entry {
+// Scan returns the entries s.Scan reports under prefix, by key, failing
+// the test on an error or a key reported twice.
+func Scan(t testing.TB, s backend.Store, prefix string, mode backend.ScanMode) map[string]backend.Entry {
 	t.Helper()
 	got := make(map[string]backend.Entry)
 	err := s.Scan(context.Background(), prefix, mode, func(e backend.Entry) error {
@@ -165,7 +182,7 @@ func scan(t *testing.T, s backend.Store, prefix string, mode backend.ScanMode) m
 func checkScan(t *testing.T, s backend.Store, prefix string, want []backend.Entry) {
 	t.Helper()
 	for _, mode := range []backend.ScanMode{backend.ScanMeta, backend.ScanValues} {
-		got := scan(t, s, prefix, mode)
+		got := Scan(t, s, prefix, mode)
 		var wantKeys, gotKeys []string
 		for _, w := range want {
 			if !strings.HasPrefix(w.Key, prefix) {
@@ -208,83 +225,83 @@ func testPutThenGet(t *testing.T, s backend.Store) {
 		{Key: "demo/example/json", Value: []byte(`{"x":1}`), Encoding: "application/json;charset=utf-8", Timestamp: at(1)},
 		put("", "the empty key", at(2)),
 	} {
-		mustApply(t, s, e, true)
-		mustGet(t, s, e)
+		MustApply(t, s, e, true)
+		MustGet(t, s, e)
 	}
 }
 
 func testOlderPutIgnored(t *testing.T, s backend.Store) {
 	newer := put("k", "newer", at(2*time.Second))
-	mustApply(t, s, newer, true)
-	mustApply(t, s, put("k", "older", at(time.Second)), false)
+	MustApply(t, s, newer, true)
+	MustApply(t, s, put("k", "older", at(time.Second)), false)
 	older := at(2 * time.Second)
 	older.Counter = 0
 	older.Time--
-	mustApply(t, s, put("k", "one nanosecond older", older), false)
-	mustGet(t, s, newer)
+	MustApply(t, s, put("k", "one nanosecond older", older), false)
+	MustGet(t, s, newer)
 }
 
 func testEqualTimestampIgnored(t *testing.T, s backend.Store) {
 	first := put("k", "first", at(0))
-	mustApply(t, s, first, true)
-	mustApply(t, s, put("k", "second, same timestamp", at(0)), false)
-	mustApply(t, s, del("k", at(0)), false)
-	mustApply(t, s, first, false) // replaying a write is harmless
-	mustGet(t, s, first)
+	MustApply(t, s, first, true)
+	MustApply(t, s, put("k", "second, same timestamp", at(0)), false)
+	MustApply(t, s, del("k", at(0)), false)
+	MustApply(t, s, first, false) // replaying a write is harmless
+	MustGet(t, s, first)
 }
 
 func testNewerPutWins(t *testing.T, s backend.Store) {
-	mustApply(t, s, put("k", "v1", at(0)), true)
+	MustApply(t, s, put("k", "v1", at(0)), true)
 	ts := at(0)
 	ts.Counter = 1 // same physical time, later counter
 	v2 := put("k", "v2", ts)
-	mustApply(t, s, v2, true)
-	mustGet(t, s, v2)
+	MustApply(t, s, v2, true)
+	MustGet(t, s, v2)
 	v3 := backend.Entry{Key: "k", Value: []byte("v3"), Encoding: "application/octet-stream", Timestamp: at(time.Hour)}
-	mustApply(t, s, v3, true)
-	mustGet(t, s, v3)
+	MustApply(t, s, v3, true)
+	MustGet(t, s, v3)
 }
 
 func testSourceBreaksTies(t *testing.T, s backend.Store) {
 	a := put("k", "from a", at(0))
 	b := put("k", "from b", hlc.Timestamp{Time: a.Timestamp.Time, Source: sourceB})
-	mustApply(t, s, b, true)
-	mustApply(t, s, a, false) // sourceA < sourceB
-	mustGet(t, s, b)
+	MustApply(t, s, b, true)
+	MustApply(t, s, a, false) // sourceA < sourceB
+	MustGet(t, s, b)
 }
 
 func testTombstoneBlocksOlderPut(t *testing.T, s backend.Store) {
-	mustApply(t, s, put("k", "v1", at(0)), true)
+	MustApply(t, s, put("k", "v1", at(0)), true)
 	tomb := del("k", at(3*time.Second))
-	mustApply(t, s, tomb, true)
-	mustGet(t, s, tomb)
-	mustApply(t, s, put("k", "late put", at(2*time.Second)), false)
-	mustApply(t, s, del("k", at(time.Second)), false)
-	mustGet(t, s, tomb)
+	MustApply(t, s, tomb, true)
+	MustGet(t, s, tomb)
+	MustApply(t, s, put("k", "late put", at(2*time.Second)), false)
+	MustApply(t, s, del("k", at(time.Second)), false)
+	MustGet(t, s, tomb)
 }
 
 func testTombstoneOnAbsentKey(t *testing.T, s backend.Store) {
 	tomb := del("never/put", at(time.Second))
 	tomb.Value = []byte("dropped")
 	tomb.Encoding = "dropped"
-	mustApply(t, s, tomb, true)
-	mustGet(t, s, tomb) // stored without value and encoding
-	mustApply(t, s, put("never/put", "late", at(0)), false)
+	MustApply(t, s, tomb, true)
+	MustGet(t, s, tomb) // stored without value and encoding
+	MustApply(t, s, put("never/put", "late", at(0)), false)
 }
 
 func testNewerPutAfterTombstone(t *testing.T, s backend.Store) {
-	mustApply(t, s, put("k", "v1", at(0)), true)
-	mustApply(t, s, del("k", at(time.Second)), true)
+	MustApply(t, s, put("k", "v1", at(0)), true)
+	MustApply(t, s, del("k", at(time.Second)), true)
 	back := put("k", "back", at(2*time.Second))
-	mustApply(t, s, back, true)
-	mustGet(t, s, back)
+	MustApply(t, s, back, true)
+	MustGet(t, s, back)
 }
 
 func testValueIsCopied(t *testing.T, s backend.Store) {
 	buf := []byte("original")
-	mustApply(t, s, backend.Entry{Key: "k", Value: buf, Encoding: "e", Timestamp: at(0)}, true)
+	MustApply(t, s, backend.Entry{Key: "k", Value: buf, Encoding: "e", Timestamp: at(0)}, true)
 	copy(buf, "XXXXXXXX")
-	mustGet(t, s, backend.Entry{Key: "k", Value: []byte("original"), Encoding: "e", Timestamp: at(0)})
+	MustGet(t, s, backend.Entry{Key: "k", Value: []byte("original"), Encoding: "e", Timestamp: at(0)})
 }
 
 func testEmptyValue(t *testing.T, s backend.Store) {
@@ -294,8 +311,8 @@ func testEmptyValue(t *testing.T, s backend.Store) {
 		{Key: "no encoding", Value: []byte("v"), Timestamp: at(0)},
 		{Key: "max encoding", Value: []byte("v"), Encoding: strings.Repeat("é", backend.MaxEncodingLen/2), Timestamp: at(0)},
 	} {
-		mustApply(t, s, e, true)
-		mustGet(t, s, e)
+		MustApply(t, s, e, true)
+		MustGet(t, s, e)
 		if i == 0 {
 			checkScan(t, s, "nil", []backend.Entry{e})
 		}
@@ -309,13 +326,13 @@ func testLargeValue(t *testing.T, s backend.Store) {
 		big[i] = byte(rng.Uint32())
 	}
 	e := backend.Entry{Key: "big/value", Value: big, Encoding: "application/octet-stream", Timestamp: at(0)}
-	mustApply(t, s, e, true)
-	mustGet(t, s, e)
+	MustApply(t, s, e, true)
+	MustGet(t, s, e)
 	checkScan(t, s, "big/", []backend.Entry{e})
 	// Replace it by a smaller one: nothing of the old value may remain.
 	small := put("big/value", "small", at(time.Second))
-	mustApply(t, s, small, true)
-	mustGet(t, s, small)
+	MustApply(t, s, small, true)
+	MustGet(t, s, small)
 }
 
 func testInvalidEntries(t *testing.T, s backend.Store) {
@@ -339,7 +356,7 @@ func testInvalidEntries(t *testing.T, s backend.Store) {
 		}
 	}
 	mustMiss(t, s, "k")
-	if got := scan(t, s, "", backend.ScanMeta); len(got) != 0 {
+	if got := Scan(t, s, "", backend.ScanMeta); len(got) != 0 {
 		t.Errorf("after refused entries Scan reports %d entries", len(got))
 	}
 }
@@ -352,7 +369,7 @@ func testCollect(t *testing.T, s backend.Store) {
 	recent := del("kept/recent", at(-time.Minute))
 	value := put("kept/value", "old value", at(-3*time.Hour))
 	for _, e := range []backend.Entry{old1, old2, edge, recent, value} {
-		mustApply(t, s, e, true)
+		MustApply(t, s, e, true)
 	}
 	n, err := s.Collect(ctx, base.Add(-90*time.Minute))
 	if err != nil || n != 2 {
@@ -360,14 +377,14 @@ func testCollect(t *testing.T, s backend.Store) {
 	}
 	mustMiss(t, s, "gone/1")
 	mustMiss(t, s, "gone/2")
-	mustGet(t, s, edge)
-	mustGet(t, s, recent)
-	mustGet(t, s, value)
+	MustGet(t, s, edge)
+	MustGet(t, s, recent)
+	MustGet(t, s, value)
 	checkScan(t, s, "", []backend.Entry{edge, recent, value})
 	// A collected key is free again: even an older put is stored.
 	revived := put("gone/1", "revived", at(-3*time.Hour))
-	mustApply(t, s, revived, true)
-	mustGet(t, s, revived)
+	MustApply(t, s, revived, true)
+	MustGet(t, s, revived)
 	if n, err := s.Collect(ctx, base.Add(-90*time.Minute)); err != nil || n != 0 {
 		t.Fatalf("second Collect = %d, %v; want 0, nil", n, err)
 	}
@@ -378,13 +395,13 @@ func testCollect(t *testing.T, s backend.Store) {
 }
 
 func testCollectKeepsNewer(t *testing.T, s backend.Store) {
-	mustApply(t, s, del("k", at(-time.Hour)), true)
+	MustApply(t, s, del("k", at(-time.Hour)), true)
 	newer := put("k", "newer value", at(-30*time.Minute))
-	mustApply(t, s, newer, true)
+	MustApply(t, s, newer, true)
 	if n, err := s.Collect(context.Background(), base); err != nil || n != 0 {
 		t.Fatalf("Collect = %d, %v; want 0, nil", n, err)
 	}
-	mustGet(t, s, newer)
+	MustGet(t, s, newer)
 }
 
 // scanKeys are keys that are prefixes of one another in every way that can
@@ -398,11 +415,11 @@ func testScanByPrefix(t *testing.T, s backend.Store) {
 		if i%4 == 3 {
 			e = del(k, at(time.Duration(i)))
 		}
-		mustApply(t, s, e, true)
+		MustApply(t, s, e, true)
 		all = append(all, e)
 	}
 	for _, e := range all {
-		mustGet(t, s, e)
+		MustGet(t, s, e)
 	}
 	for _, prefix := range []string{"", "a", "a/", "a/b", "a/b/", "a/b/c", "ab", "abc", "abc/d", "abc/d/e", "b", "@", "@root", "a//", "c", "a/b/c/d/e/f/g/h", "\x00"} {
 		checkScan(t, s, prefix, all)
@@ -412,7 +429,7 @@ func testScanByPrefix(t *testing.T, s backend.Store) {
 func testScanStop(t *testing.T, s backend.Store) {
 	ctx := context.Background()
 	for i := range 10 {
-		mustApply(t, s, put(fmt.Sprintf("k/%d", i), "v", at(0)), true)
+		MustApply(t, s, put(fmt.Sprintf("k/%d", i), "v", at(0)), true)
 	}
 	calls := 0
 	err := s.Scan(ctx, "k/", backend.ScanMeta, func(backend.Entry) error {
@@ -441,7 +458,7 @@ func testScanReentrant(t *testing.T, s backend.Store) {
 	var want []backend.Entry
 	for i := range 20 {
 		e := put(fmt.Sprintf("k/%02d", i), "v", at(0))
-		mustApply(t, s, e, true)
+		MustApply(t, s, e, true)
 		want = append(want, e)
 	}
 	// Rewrite (tombstone) every key from inside the callback, as a server
@@ -466,10 +483,10 @@ func testScanMany(t *testing.T, s backend.Store) {
 	var want []backend.Entry
 	for i := range 600 {
 		e := put(fmt.Sprintf("many/%d/%d", i%7, i), fmt.Sprint(i), at(time.Duration(i)))
-		mustApply(t, s, e, true)
+		MustApply(t, s, e, true)
 		want = append(want, e)
 	}
-	mustApply(t, s, put("other", "x", at(0)), true)
+	MustApply(t, s, put("other", "x", at(0)), true)
 	checkScan(t, s, "many/", want)
 	checkScan(t, s, "many/3", want)
 	checkScan(t, s, "many/3/", want)
@@ -511,11 +528,11 @@ func testHostileKeys(t *testing.T, s backend.Store) {
 		if i%5 == 4 {
 			e = del(k, e.Timestamp)
 		}
-		mustApply(t, s, e, true)
+		MustApply(t, s, e, true)
 		all = append(all, e)
 	}
 	for _, e := range all {
-		mustGet(t, s, e)
+		MustGet(t, s, e)
 	}
 	checkScan(t, s, "", all)
 	// Every chunk-aligned prefix, and a few cut mid-chunk, finds exactly
@@ -558,7 +575,7 @@ func testInvalidKeys(t *testing.T, s backend.Store) {
 		applied, err := s.Apply(ctx, e)
 		switch {
 		case err == nil && applied:
-			mustGet(t, s, e)
+			MustGet(t, s, e)
 			stored = append(stored, e)
 		case errors.Is(err, backend.ErrInvalidKey) && !applied:
 			if _, ok, err := s.Get(ctx, k); ok || (err != nil && !errors.Is(err, backend.ErrInvalidKey)) {
@@ -621,7 +638,7 @@ func testConcurrentApply(t *testing.T, s backend.Store) {
 		if !r.applied {
 			t.Errorf("the newest write to %q (%v) was not applied", r.e.Key, r.e.Timestamp)
 		}
-		mustGet(t, s, r.e)
+		MustGet(t, s, r.e)
 		want = append(want, r.e)
 	}
 	checkScan(t, s, "", want)
@@ -631,7 +648,7 @@ func testConcurrentScan(t *testing.T, s backend.Store) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	for i := range 50 {
-		mustApply(t, s, put(fmt.Sprintf("s/%02d", i), "v0", at(0)), true)
+		MustApply(t, s, put(fmt.Sprintf("s/%02d", i), "v0", at(0)), true)
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -678,7 +695,7 @@ func testContextCancelled(t *testing.T, s backend.Store) {
 		t.Errorf("Apply with cancelled context = %v, %v; want false, context.Canceled", applied, err)
 	}
 	mustMiss(t, s, "k")
-	mustApply(t, s, put("k", "v", at(0)), true)
+	MustApply(t, s, put("k", "v", at(0)), true)
 	if _, _, err := s.Get(ctx, "k"); !errors.Is(err, context.Canceled) {
 		t.Errorf("Get with cancelled context: %v, want context.Canceled", err)
 	}
@@ -686,11 +703,11 @@ func testContextCancelled(t *testing.T, s backend.Store) {
 	if err := s.Scan(ctx, "", backend.ScanValues, func(backend.Entry) error { called = true; return nil }); !errors.Is(err, context.Canceled) || called {
 		t.Errorf("Scan with cancelled context = %v (callback called: %v); want context.Canceled", err, called)
 	}
-	mustApply(t, s, del("d", at(-time.Hour)), true)
+	MustApply(t, s, del("d", at(-time.Hour)), true)
 	if _, err := s.Collect(ctx, base); !errors.Is(err, context.Canceled) {
 		t.Errorf("Collect with cancelled context: %v, want context.Canceled", err)
 	}
-	mustGet(t, s, del("d", at(-time.Hour)))
+	MustGet(t, s, del("d", at(-time.Hour)))
 	dctx, dcancel := context.WithDeadline(context.Background(), time.Unix(1, 0))
 	defer dcancel()
 	if _, err := s.Apply(dctx, put("k2", "v", at(0))); !errors.Is(err, context.DeadlineExceeded) {
@@ -702,7 +719,7 @@ func testContextCancelled(t *testing.T, s backend.Store) {
 func testScanCancelledMidway(t *testing.T, s backend.Store) {
 	const n = 600
 	for i := range n {
-		mustApply(t, s, put(fmt.Sprintf("m/%03d", i), "v", at(0)), true)
+		MustApply(t, s, put(fmt.Sprintf("m/%03d", i), "v", at(0)), true)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -717,9 +734,32 @@ func testScanCancelledMidway(t *testing.T, s backend.Store) {
 	}
 }
 
+// testNilContext checks that every method refuses a nil context with
+// ErrInvalidInput and does nothing: the key stays unwritten, the store
+// stays open.
+func testNilContext(t *testing.T, s backend.Store) {
+	var nilCtx context.Context
+	refused := func(op string, err error) {
+		t.Helper()
+		if !errors.Is(err, backend.ErrInvalidInput) {
+			t.Errorf("%s with a nil context: %v, want ErrInvalidInput", op, err)
+		}
+	}
+	_, err := s.Apply(nilCtx, put("k", "v", at(0)))
+	refused("Apply", err)
+	_, _, err = s.Get(nilCtx, "k")
+	refused("Get", err)
+	refused("Scan", s.Scan(nilCtx, "", backend.ScanMeta, func(backend.Entry) error { return nil }))
+	_, err = s.Collect(nilCtx, base)
+	refused("Collect", err)
+	refused("Close", s.Close(nilCtx))
+	mustMiss(t, s, "k")
+	MustApply(t, s, put("k", "v", at(0)), true)
+}
+
 func testClose(t *testing.T, s backend.Store) {
 	ctx := context.Background()
-	mustApply(t, s, put("k", "v", at(0)), true)
+	MustApply(t, s, put("k", "v", at(0)), true)
 	if err := s.Close(ctx); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -794,7 +834,7 @@ func testConcurrentCollect(t *testing.T, s backend.Store) {
 	collector.Wait()
 	for _, k := range keys {
 		if want, ok := newest[k]; ok {
-			mustGet(t, s, want)
+			MustGet(t, s, want)
 			continue
 		}
 		if e, ok, err := s.Get(context.Background(), k); err != nil || (ok && !e.Deleted) {

@@ -2,6 +2,7 @@ package backendtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ func reopen(t *testing.T, s backend.Store, open Opener) backend.Store {
 		t.Fatalf("Close: %v", err)
 	}
 	s = open(t)
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	CloseOnCleanup(t, s)
 	return s
 }
 
@@ -63,11 +64,11 @@ func testEntriesSurvive(t *testing.T, open Opener) {
 		all = append(all, e)
 	}
 	for _, e := range all {
-		mustApply(t, s, e, true)
+		MustApply(t, s, e, true)
 	}
 	s = reopen(t, s, open)
 	for _, e := range all {
-		mustGet(t, s, e)
+		MustGet(t, s, e)
 	}
 	checkScan(t, s, "", all)
 	checkScan(t, s, "a/", all)
@@ -84,36 +85,63 @@ func find(es []backend.Entry, key string) (backend.Entry, bool) {
 
 func testTombstoneSurvives(t *testing.T, open Opener) {
 	s := open(t)
-	mustApply(t, s, put("k", "v1", at(0)), true)
+	MustApply(t, s, put("k", "v1", at(0)), true)
 	tomb := del("k", at(3*time.Second))
-	mustApply(t, s, tomb, true)
+	MustApply(t, s, tomb, true)
 	s = reopen(t, s, open)
-	mustGet(t, s, tomb)
-	mustApply(t, s, put("k", "stale put after restart", at(2*time.Second)), false)
-	mustGet(t, s, tomb)
+	MustGet(t, s, tomb)
+	MustApply(t, s, put("k", "stale put after restart", at(2*time.Second)), false)
+	MustGet(t, s, tomb)
 }
 
 func testCollectedStaysCollected(t *testing.T, open Opener) {
 	s := open(t)
-	mustApply(t, s, del("old", at(-2*time.Hour)), true)
+	MustApply(t, s, del("old", at(-2*time.Hour)), true)
 	keep := del("new", at(0))
-	mustApply(t, s, keep, true)
+	MustApply(t, s, keep, true)
 	if n, err := s.Collect(context.Background(), base.Add(-time.Hour)); err != nil || n != 1 {
 		t.Fatalf("Collect = %d, %v; want 1, nil", n, err)
 	}
 	s = reopen(t, s, open)
 	mustMiss(t, s, "old")
-	mustGet(t, s, keep)
+	MustGet(t, s, keep)
 	checkScan(t, s, "", []backend.Entry{keep})
 }
 
 func testWritesAfterReopen(t *testing.T, open Opener) {
 	s := open(t)
-	mustApply(t, s, put("k", "v1", at(0)), true)
+	MustApply(t, s, put("k", "v1", at(0)), true)
 	s = reopen(t, s, open)
-	mustApply(t, s, put("k", "older", at(-time.Second)), false)
+	MustApply(t, s, put("k", "older", at(-time.Second)), false)
 	v2 := put("k", "v2", at(time.Second))
-	mustApply(t, s, v2, true)
+	MustApply(t, s, v2, true)
 	s = reopen(t, s, open)
-	mustGet(t, s, v2)
+	MustGet(t, s, v2)
+}
+
+// RunVolumeNilContext checks that a nil context.Context is refused with an
+// error matching backend.ErrInvalidInput by backend.NewVolume of kind, and
+// by Open and Close of a volume built from opts (Open with cfg); the
+// volume stays usable, and is closed at the end. It needs no running
+// service: nothing is contacted before the context is checked.
+func RunVolumeNilContext(t *testing.T, kind string, opts backend.Options, cfg backend.StorageConfig) {
+	t.Helper()
+	var nilCtx context.Context
+	ctx := context.Background()
+	if _, err := backend.NewVolume(nilCtx, kind, opts); !errors.Is(err, backend.ErrInvalidInput) {
+		t.Errorf("NewVolume(%s) with a nil context: %v, want ErrInvalidInput", kind, err)
+	}
+	v, err := backend.NewVolume(ctx, kind, opts)
+	if err != nil {
+		t.Fatalf("NewVolume(%s): %v", kind, err)
+	}
+	if _, err := v.Open(nilCtx, "nil-context", cfg); !errors.Is(err, backend.ErrInvalidInput) {
+		t.Errorf("Open with a nil context: %v, want ErrInvalidInput", err)
+	}
+	if err := v.Close(nilCtx); !errors.Is(err, backend.ErrInvalidInput) {
+		t.Errorf("Close with a nil context: %v, want ErrInvalidInput", err)
+	}
+	if err := v.Close(ctx); err != nil {
+		t.Errorf("Close after the refusals: %v", err)
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/backend/backendtest"
 	"github.com/zmesh/zmesh/store/hlc"
 )
 
@@ -48,7 +49,11 @@ func crashValue(i int) []byte {
 // Apply calls returned applied. It never returns.
 func crashChild() {
 	dir := os.Getenv(crashEnv)
-	start, _ := strconv.Atoi(os.Getenv(crashStartEnv))
+	start, err := strconv.Atoi(os.Getenv(crashStartEnv))
+	if err != nil {
+		fmt.Println("start:", err)
+		os.Exit(2)
+	}
 	s, err := Open(dir)
 	if err != nil {
 		fmt.Println("open:", err)
@@ -99,6 +104,8 @@ func TestDurabilityUnderSIGKILL(t *testing.T) {
 				n++
 			}
 		}
+		// Part of the scenario, not synchronisation: how far into the next
+		// write the kill lands.
 		time.Sleep(time.Duration(round) * 700 * time.Microsecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
@@ -108,7 +115,9 @@ func TestDurabilityUnderSIGKILL(t *testing.T) {
 				acked[i] = true
 			}
 		}
-		cmd.Wait()
+		if err := cmd.Wait(); err == nil {
+			t.Fatalf("round %d: the writer exited normally; it was to be killed", round)
+		}
 		if n < killAfter {
 			t.Fatalf("round %d: the writer stopped after %d writes", round, n)
 		}
@@ -136,7 +145,7 @@ func parseAck(t *testing.T, line string) (int, bool) {
 func checkCrashedStore(t *testing.T, dir string, acked map[int]bool) int {
 	t.Helper()
 	s := open(t, dir)
-	defer s.Close(context.Background())
+	defer backendtest.MustClose(t, s)
 	ctx := context.Background()
 	highest, hot := -1, -1
 	err := s.Scan(ctx, "", backend.ScanValues, func(e backend.Entry) error {

@@ -12,7 +12,11 @@ import (
 )
 
 func Example() {
-	dir, _ := os.MkdirTemp("", "zmesh-fs-example")
+	dir, err := os.MkdirTemp("", "zmesh-fs-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
 
@@ -37,7 +41,10 @@ func Example() {
 	})
 
 	// Reopened, the store has everything that Apply acknowledged.
-	s, _ = fs.Open(dir)
+	if s, err = fs.Open(dir); err != nil {
+		fmt.Println(err)
+		return
+	}
 	defer s.Close(ctx)
 	e, ok, _ := s.Get(ctx, "../Etc")
 	fmt.Printf("%q %v %s\n", e.Key, ok, e.Value)
@@ -50,7 +57,11 @@ func Example() {
 
 // A volume of kind "fs" opens one directory per storage under its root.
 func ExampleVolume() {
-	root, _ := os.MkdirTemp("", "zmesh-fs-volume")
+	root, err := os.MkdirTemp("", "zmesh-fs-volume")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	defer os.RemoveAll(root)
 	ctx := context.Background()
 

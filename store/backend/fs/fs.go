@@ -244,7 +244,7 @@ func (s *Store) keyMutex(key string) *sync.Mutex {
 // (see backend.Store). When it returns applied=true the entry's file and
 // every directory on its path have been fsync'd.
 func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return false, err
 	}
 	if err := backend.CheckEntry(e); err != nil {
@@ -408,7 +408,7 @@ func createTemp(d *os.Root) (string, *os.File, error) {
 
 // Get returns the entry key holds (see backend.Store).
 func (s *Store) Get(ctx context.Context, key string) (backend.Entry, bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return backend.Entry{}, false, err
 	}
 	if err := backend.CheckKey(key); err != nil {
@@ -436,7 +436,7 @@ func (s *Store) Get(ctx context.Context, key string) (backend.Entry, bool, error
 // that cannot be read or decoded are logged and skipped, so that one bad
 // file does not make a storage unqueryable.
 func (s *Store) Scan(ctx context.Context, prefix string, mode backend.ScanMode, fn func(backend.Entry) error) error {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return err
 	}
 	if err := s.enter("scan"); err != nil {
@@ -558,7 +558,7 @@ func (s *Store) walkDir(ctx context.Context, d *os.Root, rel, prefix, first stri
 // not fsync'd: a collected tombstone that reappears after a crash is
 // collected again.
 func (s *Store) Collect(ctx context.Context, olderThan time.Time) (int, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return 0, err
 	}
 	if err := s.enter("collect"); err != nil {
@@ -621,13 +621,16 @@ func (s *Store) pruneDirs(dirs map[string]bool) {
 // Close waits for the operations in flight, then releases the directory
 // (and deletes it if opened with DeleteOnClose). It is idempotent.
 func (s *Store) Close(ctx context.Context) error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
+	if ctx == nil {
+		return backend.ErrNilContext
 	}
+	s.mu.Lock()
+	wasClosed := s.closed
 	s.closed = true
 	s.mu.Unlock()
+	if wasClosed {
+		return nil
+	}
 	s.ops.Wait()
 	err := s.release()
 	if s.opts.deleteOnClose {

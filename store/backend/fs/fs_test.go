@@ -26,8 +26,29 @@ func open(t *testing.T, dir string, opt ...Option) *Store {
 	if err != nil {
 		t.Fatalf("Open(%s): %v", dir, err)
 	}
-	t.Cleanup(func() { s.Close(context.Background()) })
+	backendtest.CloseOnCleanup(t, s)
 	return s
+}
+
+// mustWriteFile writes data to the file p, creating its directory.
+func mustWriteFile(t *testing.T, p string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// scanKeys returns the keys a full Scan of s reports, in order.
+func scanKeys(t *testing.T, s backend.Store, mode backend.ScanMode) []string {
+	t.Helper()
+	var keys []string
+	if err := s.Scan(context.Background(), "", mode, func(e backend.Entry) error { keys = append(keys, e.Key); return nil }); err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	return keys
 }
 
 // noSync skips fsync: for the suites that check semantics, not durability
@@ -51,7 +72,7 @@ func TestConformanceThroughVolume(t *testing.T) {
 		t.Fatal(err)
 	}
 	v.(*Volume).extra = []Option{quiet(), noSync()}
-	t.Cleanup(func() { v.Close(context.Background()) })
+	backendtest.CloseOnCleanup(t, v)
 	n := 0
 	backendtest.Run(t, func(t *testing.T) backend.Store {
 		n++
@@ -121,9 +142,9 @@ func TestCollectRemovesEmptyDirectories(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
 	ctx := context.Background()
-	s.Apply(ctx, backend.Entry{Key: "x/y/z/gone", Timestamp: at(0), Deleted: true})
-	s.Apply(ctx, backend.Entry{Key: "x/kept", Value: []byte("v"), Timestamp: at(0)})
-	s.Apply(ctx, backend.Entry{Key: "deep/er/est", Timestamp: at(0), Deleted: true})
+	backendtest.MustApply(t, s, backend.Entry{Key: "x/y/z/gone", Timestamp: at(0), Deleted: true}, true)
+	backendtest.MustApply(t, s, backend.Entry{Key: "x/kept", Value: []byte("v"), Timestamp: at(0)}, true)
+	backendtest.MustApply(t, s, backend.Entry{Key: "deep/er/est", Timestamp: at(0), Deleted: true}, true)
 	if n, err := s.Collect(ctx, time.Unix(0, at(time.Second).Time)); n != 2 || err != nil {
 		t.Fatalf("Collect = %d, %v", n, err)
 	}
@@ -144,16 +165,12 @@ func TestOpenRemovesTemporaryFilesAndIgnoresForeignOnes(t *testing.T) {
 	s := open(t, dir)
 	ctx := context.Background()
 	good := backend.Entry{Key: "a/b", Value: []byte("v"), Encoding: "e", Timestamp: ts1}
-	s.Apply(ctx, good)
-	s.Close(ctx)
+	backendtest.MustApply(t, s, good, true)
+	backendtest.MustClose(t, s)
 	// What a crash mid-write leaves, and what other programs may put there.
 	mustWrite := func(rel string, data []byte) {
 		t.Helper()
-		p := filepath.Join(dir, filepath.FromSlash(rel))
-		os.MkdirAll(filepath.Dir(p), 0o700)
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		mustWriteFile(t, filepath.Join(dir, filepath.FromSlash(rel)), data)
 	}
 	mustWrite("a/.tmp-0123456789abcdef", []byte("zmkv half-written"))
 	mustWrite(".tmp-00000000000000ff", nil)
@@ -161,15 +178,15 @@ func TestOpenRemovesTemporaryFilesAndIgnoresForeignOnes(t *testing.T) {
 	mustWrite("README", []byte("not an entry"))
 	mustWrite("a/%61~", []byte("non-canonical name for a/a"))
 	mustWrite("Upper~", []byte("upper case is never written"))
-	os.MkdirAll(filepath.Join(dir, "empty", "dirs"), 0o700)
+	if err := os.MkdirAll(filepath.Join(dir, "empty", "dirs"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 
 	s = open(t, dir)
 	if got, want := files(t, dir), []string{".lock", "README", "Upper~", "a/", "a/%61~", "a/b~"}; !slices.Equal(got, want) {
 		t.Fatalf("after Open, files = %q\nwant %q", got, want)
 	}
-	var keys []string
-	s.Scan(ctx, "", backend.ScanValues, func(e backend.Entry) error { keys = append(keys, e.Key); return nil })
-	if !slices.Equal(keys, []string{"a/b"}) {
+	if keys := scanKeys(t, s, backend.ScanValues); !slices.Equal(keys, []string{"a/b"}) {
 		t.Fatalf("Scan = %q, want [a/b]", keys)
 	}
 	if e, ok, err := s.Get(ctx, "a/b"); !ok || err != nil || string(e.Value) != "v" || e.Encoding != "e" || e.Timestamp != ts1 {
@@ -182,21 +199,20 @@ func TestCorruptEntry(t *testing.T) {
 	s := open(t, dir)
 	ctx := context.Background()
 	for _, k := range []string{"bad", "good"} {
-		s.Apply(ctx, backend.Entry{Key: k, Value: []byte("value"), Timestamp: ts1})
+		backendtest.MustApply(t, s, backend.Entry{Key: k, Value: []byte("value"), Timestamp: ts1}, true)
 	}
 	p := filepath.Join(dir, "bad~")
-	raw, _ := os.ReadFile(p)
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	raw[len(raw)-1] ^= 0xff // flip the value's last byte
-	os.WriteFile(p, raw, 0o600)
+	mustWriteFile(t, p, raw)
 
 	if _, _, err := s.Get(ctx, "bad"); !errors.Is(err, backend.ErrCorrupt) || !errors.Is(err, backend.ErrBackend) {
 		t.Fatalf("Get(bad) error = %v, want ErrCorrupt", err)
 	}
-	var keys []string
-	if err := s.Scan(ctx, "", backend.ScanValues, func(e backend.Entry) error { keys = append(keys, e.Key); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(keys, []string{"good"}) {
+	if keys := scanKeys(t, s, backend.ScanValues); !slices.Equal(keys, []string{"good"}) {
 		t.Fatalf("Scan = %q, want only [good]", keys)
 	}
 	// The header is intact, so a stale write is still refused...
@@ -212,7 +228,7 @@ func TestCorruptEntry(t *testing.T) {
 		t.Fatalf("Get(bad) after repair = %+v, %v, %v", e, ok, err)
 	}
 	// A damaged header: any write replaces it.
-	os.WriteFile(p, []byte("garbage"), 0o600)
+	mustWriteFile(t, p, []byte("garbage"))
 	if ok, err := s.Apply(ctx, backend.Entry{Key: "bad", Value: []byte("again"), Timestamp: at(-time.Hour)}); !ok || err != nil {
 		t.Fatalf("Apply over a damaged header = %v, %v", ok, err)
 	}
@@ -228,8 +244,8 @@ func TestLock(t *testing.T) {
 	if _, err := Open(dir, quiet(), ReadOnly()); !errors.Is(err, backend.ErrInUse) {
 		t.Fatalf("reader beside a writer: %v, want ErrInUse", err)
 	}
-	w.Apply(ctx, backend.Entry{Key: "k", Value: []byte("v"), Timestamp: ts1})
-	w.Close(ctx)
+	backendtest.MustApply(t, w, backend.Entry{Key: "k", Value: []byte("v"), Timestamp: ts1}, true)
+	backendtest.MustClose(t, w)
 
 	r1 := open(t, dir, ReadOnly())
 	r2 := open(t, dir, ReadOnly())
@@ -245,8 +261,8 @@ func TestLock(t *testing.T) {
 	if _, err := Open(dir, quiet()); !errors.Is(err, backend.ErrInUse) {
 		t.Fatalf("writer beside readers: %v, want ErrInUse", err)
 	}
-	r1.Close(ctx)
-	r2.Close(ctx)
+	backendtest.MustClose(t, r1)
+	backendtest.MustClose(t, r2)
 	open(t, dir)
 
 	if _, err := Open(filepath.Join(t.TempDir(), "missing"), quiet(), ReadOnly()); !errors.Is(err, iofs.ErrNotExist) || !errors.Is(err, backend.ErrBackend) {
@@ -256,7 +272,7 @@ func TestLock(t *testing.T) {
 
 func TestOpenRefusesAFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "file")
-	os.WriteFile(p, nil, 0o600)
+	mustWriteFile(t, p, nil)
 	if _, err := Open(filepath.Join(p, "sub"), quiet()); !errors.Is(err, backend.ErrBackend) {
 		t.Fatalf("Open under a file: %v, want ErrBackend", err)
 	}
@@ -265,7 +281,7 @@ func TestOpenRefusesAFile(t *testing.T) {
 func TestDeleteOnClose(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "storage")
 	s := open(t, dir, DeleteOnClose())
-	s.Apply(context.Background(), backend.Entry{Key: "a/b", Value: []byte("v"), Timestamp: ts1})
+	backendtest.MustApply(t, s, backend.Entry{Key: "a/b", Value: []byte("v"), Timestamp: ts1}, true)
 	if err := s.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -278,8 +294,10 @@ func TestDirectoriesRemovedBehindTheStoresBack(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
 	ctx := context.Background()
-	s.Apply(ctx, backend.Entry{Key: "a/b/c", Value: []byte("v"), Timestamp: ts1})
-	os.RemoveAll(filepath.Join(dir, "a"))
+	backendtest.MustApply(t, s, backend.Entry{Key: "a/b/c", Value: []byte("v"), Timestamp: ts1}, true)
+	if err := os.RemoveAll(filepath.Join(dir, "a")); err != nil {
+		t.Fatal(err)
+	}
 	if ok, err := s.Apply(ctx, backend.Entry{Key: "a/b/d", Value: []byte("v"), Timestamp: ts1}); !ok || err != nil {
 		t.Fatalf("Apply after its directory vanished = %v, %v", ok, err)
 	}
@@ -289,17 +307,15 @@ func TestSymlinkCannotLeadOutside(t *testing.T) {
 	dir, outside := t.TempDir(), t.TempDir()
 	s := open(t, dir)
 	ctx := context.Background()
-	os.WriteFile(filepath.Join(outside, "x~"), encodeFile(backend.Entry{Value: []byte("secret"), Timestamp: ts1}), 0o600)
+	mustWriteFile(t, filepath.Join(outside, "x~"), encodeFile(backend.Entry{Value: []byte("secret"), Timestamp: ts1}))
 	if err := os.Symlink(outside, filepath.Join(dir, "link")); err != nil {
 		t.Skip("no symlinks here:", err)
 	}
 	if _, ok, err := s.Get(ctx, "link/x"); ok || err == nil {
 		t.Fatalf("Get through a symlink leaving the store = %v, %v; want an error", ok, err)
 	}
-	n := 0
-	s.Scan(ctx, "", backend.ScanValues, func(backend.Entry) error { n++; return nil })
-	if n != 0 {
-		t.Fatalf("Scan followed a symlink out of the store (%d entries)", n)
+	if keys := scanKeys(t, s, backend.ScanValues); len(keys) != 0 {
+		t.Fatalf("Scan followed a symlink out of the store (%q)", keys)
 	}
 	if _, err := s.Apply(ctx, backend.Entry{Key: "link/y", Value: []byte("v"), Timestamp: ts1}); err == nil {
 		t.Fatal("Apply through a symlink leaving the store succeeded")
@@ -307,6 +323,10 @@ func TestSymlinkCannotLeadOutside(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(outside, "y~")); err == nil {
 		t.Fatal("a file was written outside the store")
 	}
+}
+
+func TestVolumeNilContext(t *testing.T) {
+	backendtest.RunVolumeNilContext(t, Kind, backend.Options{"root": t.TempDir()}, backend.StorageConfig{})
 }
 
 func TestVolume(t *testing.T) {
@@ -347,8 +367,8 @@ func TestVolume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Apply(ctx, backend.Entry{Key: "k", Value: []byte("v"), Timestamp: ts1})
-	b.Apply(ctx, backend.Entry{Key: "k", Value: []byte("v"), Timestamp: ts1})
+	backendtest.MustApply(t, a, backend.Entry{Key: "k", Value: []byte("v"), Timestamp: ts1}, true)
+	backendtest.MustApply(t, b, backend.Entry{Key: "k", Value: []byte("v"), Timestamp: ts1}, true)
 	ro, err := v.Open(ctx, "c", backend.StorageConfig{ReadOnly: true, Options: backend.Options{"dir": "data/a"}})
 	if !errors.Is(err, backend.ErrInUse) {
 		t.Fatalf("read-only Open of an open dir: %v, %v", ro, err)
@@ -370,7 +390,7 @@ func TestVolume(t *testing.T) {
 	}
 	// Reopen the data with a new volume, read-only.
 	v2 := NewVolume(root)
-	defer v2.Close(ctx)
+	defer backendtest.MustClose(t, v2)
 	r, err := v2.Open(ctx, "a", backend.StorageConfig{ReadOnly: true, Options: backend.Options{"dir": "data/a"}})
 	if err != nil {
 		t.Fatal(err)
@@ -397,9 +417,7 @@ func TestDepthLimit(t *testing.T) {
 	if _, _, err := s.Get(ctx, tooDeep); !errors.Is(err, backend.ErrInvalidKey) {
 		t.Fatalf("Get beyond the depth limit: %v, want ErrInvalidKey", err)
 	}
-	var keys []string
-	s.Scan(ctx, "", backend.ScanMeta, func(e backend.Entry) error { keys = append(keys, e.Key); return nil })
-	if !slices.Equal(keys, []string{deepest}) {
+	if keys := scanKeys(t, s, backend.ScanMeta); !slices.Equal(keys, []string{deepest}) {
 		t.Fatalf("Scan found %d keys, want the deepest one", len(keys))
 	}
 }

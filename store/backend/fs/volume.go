@@ -2,9 +2,10 @@ package fs
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -60,7 +61,7 @@ func NewVolume(root string) *Volume {
 // Open opens the store of the storage called name (see Volume for its
 // options).
 func (v *Volume) Open(ctx context.Context, name string, cfg backend.StorageConfig) (backend.Store, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return nil, err
 	}
 	bad := func(err error) error { return fmt.Errorf("fs: storage %q: %w", name, err) }
@@ -150,27 +151,21 @@ func nested(a, b string) bool {
 
 // Close closes every store still open. It is idempotent.
 func (v *Volume) Close(ctx context.Context) error {
+	if ctx == nil {
+		return backend.ErrNilContext
+	}
 	v.mu.Lock()
-	if v.closed {
-		v.mu.Unlock()
+	wasClosed := v.closed
+	v.closed = true
+	stores := slices.Collect(maps.Values(v.open))
+	v.mu.Unlock()
+	if wasClosed {
 		return nil
 	}
-	v.closed = true
-	stores := make([]*Store, 0, len(v.open))
-	for _, s := range v.open {
-		if s != nil { // nil: being opened; Open sees closed and closes it
-			stores = append(stores, s)
-		}
-	}
-	v.mu.Unlock()
-	var errs []error
-	for _, s := range stores {
-		if err := s.Close(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("fs: close volume %s: %w", v.root, errors.Join(errs...))
+	// A nil store is being opened; Open sees closed and closes it.
+	stores = slices.DeleteFunc(stores, func(s *Store) bool { return s == nil })
+	if err := backend.CloseAll(ctx, stores); err != nil {
+		return fmt.Errorf("fs: close volume %s: %w", v.root, err)
 	}
 	return nil
 }

@@ -2,47 +2,33 @@ package memory
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 	"testing"
 
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/backend/backendtest"
 	"github.com/zmesh/zmesh/store/hlc"
 )
 
-var value16 = []byte("0123456789abcdef")
-
-func keys(n int) []string {
-	ks := make([]string, n)
-	for i := range ks {
-		ks[i] = fmt.Sprintf("demo/sensors/%d/temperature", i)
-	}
-	return ks
+// newBench returns a store closed when the benchmark ends.
+func newBench(b *testing.B) *Store {
+	s := New()
+	b.Cleanup(func() { s.Close(context.Background()) })
+	return s
 }
 
 // BenchmarkApplyOverwrite rewrites existing keys with newer timestamps: the
 // common write path (one shard lock, no index change).
 func BenchmarkApplyOverwrite(b *testing.B) {
-	ctx := context.Background()
-	s := New()
-	defer s.Close(ctx)
-	ks := keys(1024)
-	var t int64
-	b.ReportAllocs()
-	for b.Loop() {
-		t++
-		if _, err := s.Apply(ctx, backend.Entry{Key: ks[t&1023], Value: value16, Timestamp: hlc.Timestamp{Time: t}}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	backendtest.BenchApply(b, newBench(b), backendtest.BenchKeys(1024))
 }
 
 // BenchmarkApplyNewKey inserts fresh keys (shard and index).
 func BenchmarkApplyNewKey(b *testing.B) {
 	ctx := context.Background()
 	s := New()
-	defer s.Close(ctx)
-	ks := keys(1 << 20)
+	defer func() { s.Close(ctx) }()
+	ks := backendtest.BenchKeys(1 << 20)
 	i := 0
 	b.ReportAllocs()
 	for b.Loop() {
@@ -52,7 +38,7 @@ func BenchmarkApplyNewKey(b *testing.B) {
 			s, i = New(), 0
 			b.StartTimer()
 		}
-		if _, err := s.Apply(ctx, backend.Entry{Key: ks[i], Value: value16, Timestamp: hlc.Timestamp{Time: 1}}); err != nil {
+		if _, err := s.Apply(ctx, backend.Entry{Key: ks[i], Value: backendtest.Value16, Timestamp: hlc.Timestamp{Time: 1}}); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -60,48 +46,22 @@ func BenchmarkApplyNewKey(b *testing.B) {
 }
 
 // BenchmarkApplyStale is the cost of refusing an older write.
-func BenchmarkApplyStale(b *testing.B) {
-	ctx := context.Background()
-	s := New()
-	defer s.Close(ctx)
-	s.Apply(ctx, backend.Entry{Key: "k", Value: value16, Timestamp: hlc.Timestamp{Time: 10}})
-	e := backend.Entry{Key: "k", Value: value16, Timestamp: hlc.Timestamp{Time: 1}}
-	b.ReportAllocs()
-	for b.Loop() {
-		if applied, _ := s.Apply(ctx, e); applied {
-			b.Fatal("stale write applied")
-		}
-	}
-}
+func BenchmarkApplyStale(b *testing.B) { backendtest.BenchApplyStale(b, newBench(b)) }
 
 func BenchmarkGet(b *testing.B) {
-	ctx := context.Background()
-	s := New()
-	defer s.Close(ctx)
-	ks := keys(100_000)
-	for _, k := range ks {
-		s.Apply(ctx, backend.Entry{Key: k, Value: value16, Timestamp: hlc.Timestamp{Time: 1}})
-	}
-	i := 0
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, ok, _ := s.Get(ctx, ks[i%len(ks)]); !ok {
-			b.Fatal("missing")
-		}
-		i++
-	}
+	s := newBench(b)
+	ks := backendtest.BenchKeys(100_000)
+	backendtest.Fill(b, s, ks)
+	backendtest.BenchGet(b, s, ks)
 }
 
 // BenchmarkParallelMixed runs 90% Get and 10% Apply from GOMAXPROCS
 // goroutines over 100k keys.
 func BenchmarkParallelMixed(b *testing.B) {
 	ctx := context.Background()
-	s := New()
-	defer s.Close(ctx)
-	ks := keys(100_000)
-	for _, k := range ks {
-		s.Apply(ctx, backend.Entry{Key: k, Value: value16, Timestamp: hlc.Timestamp{Time: 1}})
-	}
+	s := newBench(b)
+	ks := backendtest.BenchKeys(100_000)
+	backendtest.Fill(b, s, ks)
 	var clock atomic.Int64
 	clock.Store(1)
 	b.ReportAllocs()
@@ -111,7 +71,7 @@ func BenchmarkParallelMixed(b *testing.B) {
 			i++
 			k := ks[i%len(ks)]
 			if i%10 == 0 {
-				s.Apply(ctx, backend.Entry{Key: k, Value: value16, Timestamp: hlc.Timestamp{Time: clock.Add(1)}})
+				s.Apply(ctx, backend.Entry{Key: k, Value: backendtest.Value16, Timestamp: hlc.Timestamp{Time: clock.Add(1)}})
 			} else {
 				s.Get(ctx, k)
 			}
@@ -122,19 +82,7 @@ func BenchmarkParallelMixed(b *testing.B) {
 // BenchmarkScanPrefix scans 100 of 100k keys by prefix: the cost is in the
 // matching keys, not the store's size.
 func BenchmarkScanPrefix(b *testing.B) {
-	ctx := context.Background()
-	s := New()
-	defer s.Close(ctx)
-	for i := range 100_000 {
-		k := fmt.Sprintf("demo/%04d/%02d", i/100, i%100)
-		s.Apply(ctx, backend.Entry{Key: k, Value: value16, Timestamp: hlc.Timestamp{Time: 1}})
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		n := 0
-		s.Scan(ctx, "demo/0500/", backend.ScanValues, func(backend.Entry) error { n++; return nil })
-		if n != 100 {
-			b.Fatalf("scanned %d, want 100", n)
-		}
-	}
+	s := newBench(b)
+	prefix := backendtest.FillGroups(b, s, 1000)
+	backendtest.BenchScan(b, s, prefix, backend.ScanValues, 100)
 }

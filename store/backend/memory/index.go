@@ -111,15 +111,6 @@ func (ix *index) remove(key string) bool {
 
 // seek returns the first node whose key is >= key, or nil.
 func (ix *index) seek(key string) *node {
-	var x *node
-	for i := ix.level - 1; i >= 0; i-- {
-		for {
-			next := ix.nextOf(x, i)
-			if next == nil || next.key >= key {
-				break
-			}
-			x = next
-		}
-	}
-	return ix.nextOf(x, 0)
+	var prev [maxLevel]*node // on the stack; only path's walk is wanted
+	return ix.path(key, &prev)
 }

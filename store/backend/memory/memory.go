@@ -66,7 +66,7 @@ func errClosed(op string) error { return fmt.Errorf("memory: %s: %w", op, backen
 // Apply stores e unless the key holds an entry with a timestamp >= e's
 // (see backend.Store). It copies e.Value.
 func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return false, err
 	}
 	if err := backend.CheckEntry(e); err != nil {
@@ -111,7 +111,7 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 // Get returns the entry key holds, tombstones included (see backend.Store).
 // The returned Value is shared with the store and must not be modified.
 func (s *Store) Get(ctx context.Context, key string) (backend.Entry, bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return backend.Entry{}, false, err
 	}
 	if err := backend.CheckKey(key); err != nil {
@@ -135,6 +135,9 @@ func (s *Store) Get(ctx context.Context, key string) (backend.Entry, bool, error
 // backend.Store). It visits only the matching keys of the index, in
 // ascending key order, taking the index lock once per batch of keys.
 func (s *Store) Scan(ctx context.Context, prefix string, mode backend.ScanMode, fn func(backend.Entry) error) error {
+	if ctx == nil {
+		return backend.ErrNilContext
+	}
 	if s.closed.Load() {
 		return errClosed("scan")
 	}
@@ -187,6 +190,9 @@ func (s *Store) Scan(ctx context.Context, prefix string, mode backend.ScanMode, 
 // Collect removes the tombstones whose physical time is before olderThan
 // (see backend.Store).
 func (s *Store) Collect(ctx context.Context, olderThan time.Time) (int, error) {
+	if ctx == nil {
+		return 0, backend.ErrNilContext
+	}
 	cut := olderThan.UnixNano()
 	removed := 0
 	var dead []string
@@ -235,6 +241,9 @@ func (s *Store) Len() int {
 // Close drops every entry; later calls of other methods fail with
 // backend.ErrClosed. It is idempotent.
 func (s *Store) Close(ctx context.Context) error {
+	if ctx == nil {
+		return backend.ErrNilContext
+	}
 	if s.closed.Swap(true) {
 		return nil
 	}

@@ -23,7 +23,7 @@ func TestConformanceThroughVolume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = v.Close(context.Background()) })
+	backendtest.CloseOnCleanup(t, v)
 	n := 0
 	backendtest.Run(t, func(t *testing.T) backend.Store {
 		n++
@@ -88,14 +88,21 @@ func TestLenCountsTombstones(t *testing.T) {
 	defer s.Close(context.Background())
 	ctx := context.Background()
 	ts := hlc.Timestamp{Time: 1}
-	s.Apply(ctx, backend.Entry{Key: "a", Value: []byte("v"), Timestamp: ts})
-	s.Apply(ctx, backend.Entry{Key: "b", Timestamp: ts, Deleted: true})
+	for _, e := range []backend.Entry{{Key: "a", Value: []byte("v"), Timestamp: ts}, {Key: "b", Timestamp: ts, Deleted: true}} {
+		if ok, err := s.Apply(ctx, e); !ok || err != nil {
+			t.Fatalf("Apply(%q) = %v, %v", e.Key, ok, err)
+		}
+	}
 	if got := s.Len(); got != 2 {
 		t.Fatalf("Len = %d, want 2", got)
 	}
-	if n, _ := s.Collect(ctx, time.Unix(0, 2)); n != 1 || s.Len() != 1 {
-		t.Fatalf("after Collect removed %d: Len = %d, want 1", n, s.Len())
+	if n, err := s.Collect(ctx, time.Unix(0, 2)); n != 1 || err != nil || s.Len() != 1 {
+		t.Fatalf("after Collect removed %d (%v): Len = %d, want 1", n, err, s.Len())
 	}
+}
+
+func TestVolumeNilContext(t *testing.T) {
+	backendtest.RunVolumeNilContext(t, Kind, nil, backend.StorageConfig{})
 }
 
 func TestVolume(t *testing.T) {

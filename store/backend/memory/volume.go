@@ -3,6 +3,8 @@ package memory
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/zmesh/zmesh/store/backend"
@@ -38,7 +40,7 @@ func NewVolume() *Volume { return &Volume{open: make(map[string]backend.Store)} 
 // is open already fails with backend.ErrInUse; once that store is closed,
 // Open gives a fresh empty one.
 func (v *Volume) Open(ctx context.Context, name string, cfg backend.StorageConfig) (backend.Store, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return nil, err
 	}
 	if err := cfg.Options.Check(); err != nil {
@@ -68,19 +70,16 @@ func (v *Volume) Open(ctx context.Context, name string, cfg backend.StorageConfi
 
 // Close closes every store still open. It is idempotent.
 func (v *Volume) Close(ctx context.Context) error {
+	if ctx == nil {
+		return backend.ErrNilContext
+	}
 	v.mu.Lock()
-	if v.closed {
-		v.mu.Unlock()
+	wasClosed := v.closed
+	v.closed = true
+	stores := slices.Collect(maps.Values(v.open))
+	v.mu.Unlock()
+	if wasClosed {
 		return nil
 	}
-	v.closed = true
-	stores := make([]backend.Store, 0, len(v.open))
-	for _, s := range v.open {
-		stores = append(stores, s)
-	}
-	v.mu.Unlock()
-	for _, s := range stores {
-		_ = s.Close(ctx) // memory stores cannot fail to close
-	}
-	return nil
+	return backend.CloseAll(ctx, stores) // memory stores cannot fail to close
 }

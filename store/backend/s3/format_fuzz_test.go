@@ -14,12 +14,7 @@ import (
 // refuse anything malformed with ErrCorrupt and never panic; what it
 // accepts must be exactly what this backend would have written.
 func FuzzObjectEntry(f *testing.F) {
-	for _, e := range []backend.Entry{
-		{Key: "k", Value: []byte("value"), Encoding: "text/plain", Timestamp: ts(0, 1)},
-		{Key: "k", Value: []byte{}, Timestamp: ts(1, 2)},
-		{Key: "k", Value: []byte("x"), Encoding: "bin\x00ary", Timestamp: ts(2, 3)},
-		{Key: "k", Timestamp: ts(3, 4), Deleted: true},
-	} {
+	for _, e := range sampleEntries() {
 		meta, _ := userMetadata(e)
 		f.Add(appendBody(nil, e), meta[metaTimestamp], meta[metaDeleted], meta[metaEncoding], meta[metaEncodingB64])
 	}

@@ -11,12 +11,20 @@ import (
 	"github.com/zmesh/zmesh/store/backend"
 )
 
-func TestBodyRoundTrip(t *testing.T) {
-	for _, e := range []backend.Entry{
+// sampleEntries are one of each kind of entry the body and metadata
+// encode: a value with a text encoding, an empty value, a binary encoding
+// (carried in base64) and a tombstone.
+func sampleEntries() []backend.Entry {
+	return []backend.Entry{
 		{Key: "k", Value: []byte("value"), Encoding: "text/plain", Timestamp: ts(0, 1)},
 		{Key: "k", Value: []byte{}, Timestamp: ts(1, 2)},
-		{Key: "k", Timestamp: ts(2, 3), Deleted: true},
-	} {
+		{Key: "k", Value: []byte("x"), Encoding: "bin\x00ary", Timestamp: ts(2, 3)},
+		{Key: "k", Timestamp: ts(3, 4), Deleted: true},
+	}
+}
+
+func TestBodyRoundTrip(t *testing.T) {
+	for _, e := range sampleEntries() {
 		body := appendBody(nil, e)
 		if len(body) != headerLen+len(e.Value) {
 			t.Fatalf("body of %d-byte value is %d bytes", len(e.Value), len(body))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/zmesh/zmesh/internal/s3test"
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/backend/backendtest"
 	"github.com/zmesh/zmesh/store/hlc"
 )
 
@@ -37,11 +38,7 @@ func newVolume(t testing.TB, srv *s3test.Server) *Volume {
 	if err != nil {
 		t.Fatalf("NewVolume: %v", err)
 	}
-	t.Cleanup(func() {
-		if err := v.Close(context.Background()); err != nil {
-			t.Errorf("Volume.Close: %v", err)
-		}
-	})
+	backendtest.CloseOnCleanup(t, v)
 	return v
 }
 
@@ -64,9 +61,17 @@ func openStore(t testing.TB, v *Volume, bucket string, opts backend.Options) bac
 	if err != nil {
 		t.Fatalf("Open bucket %s: %v", bucket, err)
 	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	backendtest.CloseOnCleanup(t, s)
 	return s
 }
+
+// The conformance suite's helpers, under the names these tests use.
+var (
+	mustApply = backendtest.MustApply
+	mustGet   = backendtest.MustGet
+	mustClose = backendtest.MustClose
+	scanKeys  = backendtest.Scan
+)
 
 // ts returns a timestamp d after a fixed instant, from source id.
 func ts(d time.Duration, id byte) hlc.Timestamp {
@@ -75,43 +80,4 @@ func ts(d time.Duration, id byte) hlc.Timestamp {
 
 func putEntry(key, value string, at hlc.Timestamp) backend.Entry {
 	return backend.Entry{Key: key, Value: []byte(value), Encoding: "text/plain", Timestamp: at}
-}
-
-func mustApply(t testing.TB, s backend.Store, e backend.Entry, want bool) {
-	t.Helper()
-	got, err := s.Apply(context.Background(), e)
-	if err != nil || got != want {
-		t.Fatalf("Apply(%q @ %v) = %v, %v; want %v", e.Key, e.Timestamp, got, err, want)
-	}
-}
-
-func mustGet(t testing.TB, s backend.Store, want backend.Entry) {
-	t.Helper()
-	got, ok, err := s.Get(context.Background(), want.Key)
-	if err != nil || !ok {
-		t.Fatalf("Get(%q) = %v, %v", want.Key, ok, err)
-	}
-	want = backend.Normalize(want)
-	if got.Key != want.Key || string(got.Value) != string(want.Value) || got.Encoding != want.Encoding ||
-		got.Timestamp != want.Timestamp || got.Deleted != want.Deleted {
-		t.Fatalf("Get(%q) = {%q %q %v deleted=%v}, want {%q %q %v deleted=%v}", want.Key,
-			got.Value, got.Encoding, got.Timestamp, got.Deleted, want.Value, want.Encoding, want.Timestamp, want.Deleted)
-	}
-}
-
-// scanKeys returns the keys Scan(prefix) reports, failing on duplicates.
-func scanKeys(t testing.TB, s backend.Store, prefix string, mode backend.ScanMode) map[string]backend.Entry {
-	t.Helper()
-	got := map[string]backend.Entry{}
-	err := s.Scan(context.Background(), prefix, mode, func(e backend.Entry) error {
-		if _, dup := got[e.Key]; dup {
-			return fmt.Errorf("key %q twice", e.Key)
-		}
-		got[e.Key] = e
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("Scan(%q): %v", prefix, err)
-	}
-	return got
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/zmesh/zmesh/internal/s3test"
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/backend/backendtest"
 )
 
 func TestParseOptions(t *testing.T) {
@@ -110,12 +111,12 @@ func TestOpenErrors(t *testing.T) {
 		if kind == s3test.VersityGW {
 			unknownKeyCode = "XAdminUserNotFound" // with status 404, not 403
 		}
-		openStore(t, v, existing, nil).Close(ctx)
+		mustClose(t, openStore(t, v, existing, nil))
 
 		open := func(v *Volume, o backend.Options, readOnly bool) error {
 			s, err := v.Open(ctx, "s", backend.StorageConfig{Options: o, ReadOnly: readOnly})
 			if err == nil {
-				s.Close(ctx)
+				mustClose(t, s)
 			}
 			return err
 		}
@@ -147,7 +148,7 @@ func TestOpenErrors(t *testing.T) {
 				check(bad.name, err, ErrCredentials, bad.code, srv.Endpoint(), bucket)
 				check(bad.name, err, backend.ErrInvalidConfig)
 			}
-			bv.Close(ctx)
+			mustClose(t, bv)
 		}
 
 		missing := newBucket()
@@ -170,12 +171,12 @@ func TestOpenErrors(t *testing.T) {
 		check("storage name in use", err, backend.ErrInUse)
 		_, err = v.Open(ctx, "second", backend.StorageConfig{Options: backend.Options{"bucket": first}})
 		check("bucket in use", err, backend.ErrInUse, `used by storage "first"`)
-		a.Close(ctx)
+		mustClose(t, a)
 		b, err := v.Open(ctx, "first", backend.StorageConfig{Options: backend.Options{"bucket": first}})
 		if err != nil {
 			t.Fatalf("reopen after Close: %v", err)
 		}
-		b.Close(ctx)
+		mustClose(t, b)
 
 		// A server that is not there: one error, quickly.
 		o := volumeOptions(srv)
@@ -186,7 +187,7 @@ func TestOpenErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("unreachable server", open(dv, backend.Options{"bucket": existing}, false), backend.ErrBackend, "127.0.0.1:1")
-		dv.Close(ctx)
+		mustClose(t, dv)
 	})
 }
 
@@ -197,13 +198,13 @@ func TestReadOnlyStorage(t *testing.T) {
 	w := openStore(t, v, bucket, nil)
 	e := putEntry("k", "v", ts(0, 1))
 	mustApply(t, w, e, true)
-	w.Close(context.Background())
+	mustClose(t, w)
 
 	r, err := v.Open(context.Background(), "ro", backend.StorageConfig{ReadOnly: true, Options: backend.Options{"bucket": bucket}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close(context.Background())
+	defer mustClose(t, r)
 	if _, err := r.Apply(context.Background(), putEntry("k", "new", ts(1, 1))); !errors.Is(err, backend.ErrReadOnly) {
 		t.Errorf("Apply on a read-only storage: %v", err)
 	}
@@ -211,6 +212,17 @@ func TestReadOnlyStorage(t *testing.T) {
 		t.Errorf("Collect on a read-only storage: %v", err)
 	}
 	mustGet(t, r, e)
+}
+
+// TestVolumeNilContext needs no server: a nil context is refused before
+// anything is contacted.
+func TestVolumeNilContext(t *testing.T) {
+	backendtest.RunVolumeNilContext(t, Kind,
+		backend.Options{"url": "http://127.0.0.1:1", "access_key": "k", "secret_key": "s"},
+		backend.StorageConfig{Options: backend.Options{"bucket": "nil-context"}})
+	if _, err := New(nil, VolumeConfig{}); !errors.Is(err, backend.ErrInvalidInput) { //nolint:staticcheck // the nil context is the point
+		t.Errorf("New with a nil context: %v, want ErrInvalidInput", err)
+	}
 }
 
 func TestRegisteredAsS3(t *testing.T) {

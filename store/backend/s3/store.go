@@ -97,7 +97,7 @@ func (s *Store) checkOpen(op string) error {
 // when there is no object). A failed precondition means another process
 // wrote in between: read again and retry.
 func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return false, err
 	}
 	if err := s.checkOpen("apply"); err != nil {
@@ -222,7 +222,7 @@ func (s *Store) head(ctx context.Context, key, name string) (e backend.Entry, et
 
 // Get returns key's entry, tombstones included, with one GET request.
 func (s *Store) Get(ctx context.Context, key string) (backend.Entry, bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return backend.Entry{}, false, err
 	}
 	if err := s.checkOpen("get"); err != nil {
@@ -290,7 +290,7 @@ var errStop = errors.New("scan stopped")
 // one entry at a time. Objects whose names the encoding does not produce,
 // or that are not zmesh's, are skipped with a warning.
 func (s *Store) Scan(ctx context.Context, prefix string, mode backend.ScanMode, fn func(backend.Entry) error) error {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return err
 	}
 	if err := s.checkOpen("scan"); err != nil {
@@ -446,7 +446,7 @@ func (s *Store) fetch(ctx context.Context, j scanJob, mode backend.ScanMode) sca
 // (see conditionalDelete; MinIO does not, and there only the window
 // between the HEAD and the DELETE is unprotected).
 func (s *Store) Collect(ctx context.Context, olderThan time.Time) (int, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return 0, err
 	}
 	if err := s.checkOpen("collect"); err != nil {
@@ -510,6 +510,9 @@ func (s *Store) collectOne(ctx context.Context, key, name string, cutoff int64) 
 // deletes every object of the bucket and the bucket. Calls in flight are
 // not waited for. Close is idempotent.
 func (s *Store) Close(ctx context.Context) error {
+	if ctx == nil {
+		return backend.ErrNilContext
+	}
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,7 +15,39 @@ import (
 
 	"github.com/zmesh/zmesh/internal/s3test"
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/backend/backendtest"
 )
+
+// TestConformance runs the backend conformance suite against MinIO and
+// versitygw, one fresh bucket per subtest, destroyed when the store closes.
+func TestConformance(t *testing.T) {
+	s3test.Each(t, func(t *testing.T, _ s3test.Kind, start s3test.StartFunc) {
+		v := newVolume(t, start(t))
+		backendtest.Run(t, func(t *testing.T) backend.Store {
+			return openStore(t, v, newBucket(), backend.Options{"on_closure": "destroy_bucket"})
+		})
+	})
+}
+
+// TestConformancePersistent checks that entries, tombstones and
+// collections survive closing the store and opening the bucket again.
+func TestConformancePersistent(t *testing.T) {
+	s3test.Each(t, func(t *testing.T, _ s3test.Kind, start s3test.StartFunc) {
+		v := newVolume(t, start(t))
+		backendtest.RunPersistent(t, func(t *testing.T) backendtest.Opener {
+			bucket := newBucket()
+			return func(t *testing.T) backend.Store {
+				s, err := v.Open(context.Background(), "persistent-"+bucket, backend.StorageConfig{
+					Options: backend.Options{"bucket": bucket},
+				})
+				if err != nil {
+					t.Fatalf("Open: %v", err)
+				}
+				return s
+			}
+		})
+	})
+}
 
 // TestTLS opens storages over HTTPS with the test CA given as a file and
 // inline in base64, and checks that without it the certificate is refused.
@@ -34,7 +67,7 @@ func TestTLS(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				defer v.Close(ctx)
+				defer mustClose(t, v)
 				s := openStore(t, v, newBucket(), backend.Options{"on_closure": "destroy_bucket"})
 				e := putEntry("over/tls", "secret", ts(0, 1))
 				mustApply(t, s, e, true)
@@ -48,7 +81,7 @@ func TestTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer v.Close(ctx)
+		defer mustClose(t, v)
 		_, err = v.Open(ctx, "untrusted", backend.StorageConfig{Options: backend.Options{"bucket": newBucket()}})
 		if !errors.Is(err, backend.ErrBackend) || !strings.Contains(err.Error(), "certificate") {
 			t.Fatalf("Open without the CA: %v, want a certificate error", err)
@@ -221,7 +254,11 @@ func TestServerStoppedMidApply(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer v.Close(context.Background())
+		defer func() {
+			if err := v.Close(context.Background()); err != nil {
+				t.Errorf("Volume.Close: %v", err)
+			}
+		}()
 		s := openStore(t, v, newBucket(), nil)
 		value := strings.Repeat("v", 256<<10) // slow enough to be caught mid-request
 
@@ -232,29 +269,37 @@ func TestServerStoppedMidApply(t *testing.T) {
 		}
 		results := make(chan result, 1000)
 		var wg sync.WaitGroup
-		stop := make(chan struct{})
+		var stopped atomic.Bool // tells the writers to stop
+		// going is closed once the writers have finished 2×6 Apply calls:
+		// the server takes writes, and each writer has its next in flight.
+		var finished atomic.Int64
+		going := make(chan struct{})
 		for w := range 6 {
 			wg.Go(func() {
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
+				for i := 0; !stopped.Load(); i++ {
 					e := putEntry(fmt.Sprintf("fault/%d/%d", w, i), value, ts(time.Duration(i), byte(w+1)))
 					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 					applied, err := s.Apply(ctx, e)
 					cancel()
 					results <- result{e, applied, err}
+					if finished.Add(1) == 12 {
+						close(going)
+					}
 					if err != nil {
 						return // the server is gone: this writer is done
 					}
 				}
 			})
 		}
-		time.Sleep(300 * time.Millisecond) // let writes get going
+		select {
+		case <-going:
+		case <-time.After(time.Minute):
+			stopped.Store(true)
+			wg.Wait()
+			t.Fatal("the writers did not get going within a minute")
+		}
 		srv.Stop()
-		close(stop)
+		stopped.Store(true)
 		wg.Wait()
 		close(results)
 

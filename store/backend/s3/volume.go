@@ -4,10 +4,11 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/minio/minio-go/v7"
@@ -63,7 +64,7 @@ func NewVolume(ctx context.Context, opts backend.Options) (*Volume, error) {
 
 // New builds a volume from cfg. It does not contact the server.
 func New(ctx context.Context, cfg VolumeConfig) (*Volume, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return nil, err
 	}
 	if err := cfg.check(); err != nil {
@@ -146,7 +147,7 @@ func New(ctx context.Context, cfg VolumeConfig) (*Volume, error) {
 // using the same bucket, is open from this volume), and backend.ErrBackend
 // (the server could not be reached).
 func (v *Volume) Open(ctx context.Context, name string, cfg backend.StorageConfig) (backend.Store, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckContext(ctx); err != nil {
 		return nil, err
 	}
 	opts, err := ParseStorageOptions(cfg.Options, cfg.ReadOnly)
@@ -282,23 +283,20 @@ func (v *Volume) forget(s *Store) {
 // then releases the volume's connections. It is idempotent; it returns the
 // stores' errors joined.
 func (v *Volume) Close(ctx context.Context) error {
+	if ctx == nil {
+		return backend.ErrNilContext
+	}
 	v.mu.Lock()
-	if v.closed {
-		v.mu.Unlock()
+	wasClosed := v.closed
+	v.closed = true
+	stores := slices.Collect(maps.Values(v.stores))
+	v.mu.Unlock()
+	if wasClosed {
 		return nil
 	}
-	v.closed = true
-	stores := make([]*Store, 0, len(v.stores))
-	for _, s := range v.stores {
-		stores = append(stores, s)
-	}
-	v.mu.Unlock()
-	var errs []error
-	for _, s := range stores {
-		errs = append(errs, s.Close(ctx))
-	}
+	err := backend.CloseAll(ctx, stores)
 	v.transport.CloseIdleConnections()
-	return errors.Join(errs...)
+	return err
 }
 
 // Client returns the minio-go client the volume uses (for tools and tests
