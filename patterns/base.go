@@ -16,6 +16,11 @@ type Options = socket.Options
 // RoutingID identifies a SERVER's peer; see socket.RoutingID.
 type RoutingID = socket.RoutingID
 
+// Heartbeat configures PING/PONG liveness checks; see socket.Heartbeat.
+// With Msg, Options and RoutingID it lets a program that only sends and
+// receives import patterns alone.
+type Heartbeat = socket.Heartbeat
+
 // base holds what every socket type does the same way: endpoints, the
 // monitor, timeouts and closing.
 type base struct {

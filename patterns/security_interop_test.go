@@ -250,9 +250,9 @@ func TestInteropCurveClientWithGeneratedKey(t *testing.T) {
 }
 
 func TestInteropCurveHeartbeatsInsideMessages(t *testing.T) {
-	// PING and PONG travel as MESSAGE boxes with the inner COMMAND bit
-	// (spec §4.6). Each direction is tested with only one side sending
-	// PINGs: that side's timeout drops the link unless the other answers
+	// PING and PONG travel inside CURVE MESSAGE boxes, with the COMMAND
+	// bit in the encrypted flags byte. Each direction is tested with only
+	// one side sending PINGs: that side's timeout drops the link unless the other answers
 	// PONG, which it does only if it decoded the PING as a command; and a
 	// heartbeat misread as data would show up as a message.
 	env := interop.Require(t)
@@ -358,8 +358,9 @@ func TestInteropPlainClientToLibzmqServer(t *testing.T) {
 }
 
 func TestInteropPlainClientRefusedByLibzmq(t *testing.T) {
-	// libzmq 4.3 refuses with its malformed "^RROR" command (spec §3.2),
-	// which must still read as ERROR "400".
+	// libzmq 4.3 refuses with its malformed "^RROR" command (its
+	// "\x05ERROR" escape swallows the E, leaving 0x5E where the name's
+	// length belongs), which must still read as ERROR "400".
 	env := interop.Require(t)
 	p, ep := libzmqEchoServer(t, env, "--plain-server", "admin:secret")
 	cli := dialClient(t, Options{Mechanism: mechanism.PlainClient{Username: "admin", Password: "guess"}}, ep)
@@ -375,6 +376,6 @@ func TestInteropPlainLibzmqClientRefused(t *testing.T) {
 	must(t, auth.AddUser("admin", "secret"))
 	srv, ep := boundServer(t, Options{Mechanism: mechanism.PlainServer{}, Auth: auth})
 	// Our (well-formed) ERROR is not the "^RROR" a libzmq 4.3 PLAIN client
-	// looks for, so it fails the handshake either way (spec §3.2).
+	// looks for, so it fails the handshake either way.
 	libzmqClientDenied(t, env, srv, ep, "event HANDSHAKE_FAILED_", "--plain-client", "admin:guess")
 }
