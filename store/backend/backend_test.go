@@ -103,15 +103,18 @@ func TestOptions(t *testing.T) {
 	o := backend.Options{
 		"dir":      "data",
 		"yes":      true,
-		"no":       "false",
+		"no":       false,
+		"quoted":   "true",
 		"n":        42,
 		"n64":      int64(7),
 		"u64":      uint64(9),
 		"f":        3.0,
 		"half":     2.5,
 		"period":   "300ms",
-		"lifespan": 86400,
-		"fsecs":    1.5,
+		"lifespan": "24h",
+		"fsecs":    "1.5s",
+		"zero":     0,
+		"secs":     86400,
 		"nil":      nil,
 		"tls":      map[string]any{"root_ca_certificate_file": "ca.pem"},
 		"yaml2":    map[any]any{"a": 1},
@@ -142,7 +145,7 @@ func TestOptions(t *testing.T) {
 			t.Errorf("Int(%q) = %d, %v; want %d", name, n, err, want)
 		}
 	}
-	for name, want := range map[string]time.Duration{"period": 300 * time.Millisecond, "lifespan": 24 * time.Hour, "fsecs": 1500 * time.Millisecond, "missing": time.Minute} {
+	for name, want := range map[string]time.Duration{"period": 300 * time.Millisecond, "lifespan": 24 * time.Hour, "fsecs": 1500 * time.Millisecond, "zero": 0, "missing": time.Minute} {
 		if d, err := o.Duration(name, time.Minute); d != want || err != nil {
 			t.Errorf("Duration(%q) = %v, %v; want %v", name, d, err, want)
 		}
@@ -169,7 +172,9 @@ func TestOptions(t *testing.T) {
 		{"Duration of a list", func() error { _, err := o.Duration("list", 0); return err }},
 		{"Sub of a string", func() error { _, err := o.Sub("dir"); return err }},
 		{"Sub with a non-string key", func() error { _, err := o.Sub("badmap"); return err }},
-		{"Duration overflow", func() error { _, err := backend.Options{"d": 1e300}.Duration("d", 0); return err }},
+		{"Bool of quoted text", func() error { _, err := o.Bool("quoted", false); return err }},
+		{"Duration of a bare number", func() error { _, err := o.Duration("secs", 0); return err }},
+		{"Duration of a bare fraction", func() error { _, err := backend.Options{"d": 1e300}.Duration("d", 0); return err }},
 	}
 	for _, b := range bad {
 		if err := b.get(); !errors.Is(err, backend.ErrInvalidConfig) {

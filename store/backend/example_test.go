@@ -48,21 +48,30 @@ func Example() {
 	// true
 }
 
-// Options decode a volume's or storage's YAML map with type checks.
+// Options decode a volume's or storage's YAML map with type checks, in the
+// one grammar of zmesh's configuration: booleans unquoted, durations with a
+// unit.
 func ExampleOptions() {
-	opts := backend.Options{"root": "/var/lib/zmesh", "lifespan": "24h", "read_only": "true"}
+	opts := backend.Options{"root": "/var/lib/zmesh", "lifespan": "24h", "read_only": true}
 	if err := opts.Check("root", "lifespan", "read_only"); err != nil {
 		fmt.Println(err)
 		return
 	}
-	root, _ := opts.String("root", "")
-	lifespan, _ := opts.Duration("lifespan", 0)
-	ro, _ := opts.Bool("read_only", false)
+	root, err1 := opts.String("root", "")
+	lifespan, err2 := opts.Duration("lifespan", 0)
+	ro, err3 := opts.Bool("read_only", false)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Println(root, lifespan, ro)
 
 	err := backend.Options{"rot": "/tmp"}.Check("root")
 	fmt.Println(errors.Is(err, backend.ErrInvalidConfig))
+	_, err = backend.Options{"lifespan": 86400}.Duration("lifespan", 0)
+	fmt.Println(err)
 	// Output:
 	// /var/lib/zmesh 24h0m0s true
 	// true
+	// backend: invalid configuration: option "lifespan": a number needs a unit: write 86400s, not 86400
 }

@@ -60,18 +60,17 @@ func option[T any](o Options, name string, def T, conv func(v any) (T, error)) (
 }
 
 // Bool returns the boolean option name, or def when it is absent or nil.
-// The strings "true" and "false" are accepted too, as Zenoh does.
+// Only a boolean is one: the text "true" (a quoted YAML value) is refused,
+// as everywhere in zmesh's configuration (see package config, "Values").
 func (o Options) Bool(name string, def bool) (bool, error) {
 	return option(o, name, def, func(v any) (bool, error) {
 		switch b := v.(type) {
 		case bool:
 			return b, nil
 		case string:
-			switch b {
-			case "true":
-				return true, nil
-			case "false":
-				return false, nil
+			if b == "true" || b == "false" {
+				return false, fmt.Errorf("%w: option %q: want true or false unquoted, got the text %q (drop the quotes)",
+					ErrInvalidConfig, name, b)
 			}
 		}
 		return false, typeError(name, "true or false", v)
@@ -103,8 +102,9 @@ func (o Options) Int(name string, def int) (int, error) {
 }
 
 // Duration returns the duration option name, or def when it is absent or
-// nil. It accepts Go duration strings ("300ms", "1h30m"), time.Duration, and
-// numbers, taken as seconds (Zenoh's garbage_collection uses seconds).
+// nil. A duration is text with a unit ("250ms", "5s", "24h", as
+// time.ParseDuration reads it); the number 0 is the only bare number taken,
+// as everywhere in zmesh's configuration (see package config, "Values").
 func (o Options) Duration(name string, def time.Duration) (time.Duration, error) {
 	return option(o, name, def, func(v any) (time.Duration, error) {
 		switch d := v.(type) {
@@ -116,25 +116,15 @@ func (o Options) Duration(name string, def time.Duration) (time.Duration, error)
 				return 0, fmt.Errorf("%w: option %q: %w", ErrInvalidConfig, name, err)
 			}
 			return parsed, nil
-		case int:
-			return seconds(name, float64(d))
-		case int64:
-			return seconds(name, float64(d))
-		case uint64:
-			return seconds(name, float64(d))
-		case float64:
-			return seconds(name, d)
+		case int, int64, uint64, float64:
+			if fmt.Sprint(d) == "0" {
+				return 0, nil
+			}
+			return 0, fmt.Errorf("%w: option %q: a number needs a unit: write %vs, not %v",
+				ErrInvalidConfig, name, d, d)
 		}
 		return 0, typeError(name, "a duration", v)
 	})
-}
-
-func seconds(name string, s float64) (time.Duration, error) {
-	d := s * float64(time.Second)
-	if math.IsNaN(d) || d >= math.MaxInt64 || d <= math.MinInt64 {
-		return 0, fmt.Errorf("%w: option %q: %v seconds is out of range", ErrInvalidConfig, name, s)
-	}
-	return time.Duration(d), nil
 }
 
 // Sub returns the nested map option name (for example S3's `tls:` or

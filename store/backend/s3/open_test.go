@@ -78,7 +78,7 @@ func TestParseStorageOptions(t *testing.T) {
 		err      string
 	}{
 		{backend.Options{"bucket": "b-1"}, false, StorageOptions{Bucket: "b-1", CreateBucket: true, ReuseBucket: true}, ""},
-		{backend.Options{"bucket": "b-1", "create_bucket": false, "reuse_bucket": "false", "on_closure": "destroy_bucket"}, false,
+		{backend.Options{"bucket": "b-1", "create_bucket": false, "reuse_bucket": false, "on_closure": "destroy_bucket"}, false,
 			StorageOptions{Bucket: "b-1", DestroyBucket: true}, ""},
 		{backend.Options{"bucket": "b-1", "read_only": true}, false, StorageOptions{Bucket: "b-1", CreateBucket: true, ReuseBucket: true, ReadOnly: true}, ""},
 		{backend.Options{"bucket": "b-1"}, true, StorageOptions{Bucket: "b-1", CreateBucket: true, ReuseBucket: true, ReadOnly: true}, ""},
@@ -87,6 +87,7 @@ func TestParseStorageOptions(t *testing.T) {
 		{backend.Options{"bucket": "b-1", "on_closure": "delete_all"}, false, StorageOptions{}, "want do_nothing or destroy_bucket"},
 		{backend.Options{"bucket": "b-1", "on_closure": "destroy_bucket"}, true, StorageOptions{}, "read-only storage cannot"},
 		{backend.Options{"bucket": "b-1", "url": "x"}, false, StorageOptions{}, "unknown option url"},
+		{backend.Options{"bucket": "b-1", "reuse_bucket": "false"}, false, StorageOptions{}, "drop the quotes"},
 	}
 	for _, tt := range tests {
 		got, err := ParseStorageOptions(tt.opts, tt.readOnly)
