@@ -66,11 +66,20 @@ type Header struct {
 // ParseHeader decodes the frame header at the start of b. It checks the
 // flags and the announced size before anything is allocated for the body:
 // reserved flag bits and sizes of 2^63 or more are a *ProtocolError; a
-// size over max (when max > 0), or over what an int holds, is a
-// *SizeError. If b is too short for the whole header, the result has Len 0
+// size over max (when max > 0), or one whose frame, header included, an
+// int cannot count, is a *SizeError. If b is too short for the whole header, the result has Len 0
 // and Need says how many bytes to gather (the flags are checked as soon as
 // they are there). ParseHeader does not allocate.
 func ParseHeader(b []byte, max int64) (Header, error) {
+	// The common case, a short frame within the limit, inlines.
+	if len(b) >= ShortHeaderLen && b[0]&^(FlagMore|FlagCommand) == 0 && (max <= 0 || int64(b[1]) <= max) {
+		return Header{Flags: b[0], Size: int(b[1]), Len: ShortHeaderLen}, nil
+	}
+	return parseHeader(b, max)
+}
+
+// parseHeader is ParseHeader's general case.
+func parseHeader(b []byte, max int64) (Header, error) {
 	if len(b) < ShortHeaderLen {
 		return Header{Need: ShortHeaderLen}, nil
 	}
@@ -93,8 +102,9 @@ func ParseHeader(b []byte, max int64) (Header, error) {
 	if max > 0 && size > uint64(max) {
 		return Header{}, &SizeError{Size: size, Max: uint64(max)}
 	}
-	if size > math.MaxInt {
-		return Header{}, &SizeError{Size: size, Max: math.MaxInt}
+	if size > math.MaxInt-LongHeaderLen {
+		// Header and body must fit in an int together.
+		return Header{}, &SizeError{Size: size, Max: math.MaxInt - LongHeaderLen}
 	}
 	h.Size = int(size)
 	return h, nil
