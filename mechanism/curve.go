@@ -13,6 +13,8 @@ import (
 	"golang.org/x/crypto/curve25519"
 	"golang.org/x/crypto/nacl/secretbox"
 	"golang.org/x/crypto/salsa20/salsa"
+
+	"github.com/zmesh/zmesh/internal/zmtp"
 )
 
 // CURVE command sizes (spec §4.2–4.6).
@@ -231,7 +233,7 @@ func newCurveClient(r io.Reader, server, pub PublicKey, sec SecretKey) (*curveCl
 func (st *curveClient) hello() []byte {
 	st.nonce++
 	b := make([]byte, 0, curveHelloSize)
-	b = AppendCommand(b, "HELLO")
+	b = zmtp.AppendCommand(b, "HELLO")
 	b = append(b, 1, 0)
 	b = append(b, make([]byte, curveHelloPadding)...)
 	b = append(b, st.tpub[:]...)
@@ -243,7 +245,7 @@ func (st *curveClient) hello() []byte {
 // onWelcome opens WELCOME (spec §4.3), keeps S' and the cookie, and builds
 // INITIATE (spec §4.4) carrying C, the vouch and md.
 func (st *curveClient) onWelcome(body []byte, md Metadata) ([]byte, error) {
-	if !IsCommand(body, "WELCOME") {
+	if !zmtp.IsCommand(body, "WELCOME") {
 		return nil, Unexpected(body, "WELCOME")
 	}
 	if len(body) != curveWelcomeSize {
@@ -285,7 +287,7 @@ func (st *curveClient) onWelcome(body []byte, md Metadata) ([]byte, error) {
 
 	st.nonce++
 	b := make([]byte, 0, curveInitiateMin+len(inner)-128)
-	b = AppendCommand(b, "INITIATE")
+	b = zmtp.AppendCommand(b, "INITIATE")
 	b = append(b, st.cookie[:]...)
 	b = binary.BigEndian.AppendUint64(b, st.nonce)
 	in := shortNonce(nonceInitiate, st.nonce)
@@ -294,7 +296,7 @@ func (st *curveClient) onWelcome(body []byte, md Metadata) ([]byte, error) {
 
 // onReady opens READY (spec §4.5) and returns the server's properties.
 func (st *curveClient) onReady(body []byte) (Metadata, error) {
-	if !IsCommand(body, "READY") {
+	if !zmtp.IsCommand(body, "READY") {
 		return nil, Unexpected(body, "READY")
 	}
 	if len(body) < curveReadyMin {
@@ -310,7 +312,7 @@ func (st *curveClient) onReady(body []byte) (Metadata, error) {
 		return nil, Protocolf("CURVE READY does not open")
 	}
 	st.peerNonce = nonce
-	return ParseMetadata(plain)
+	return parseMetadata(plain)
 }
 
 // codec returns the MESSAGE codec for the client's side of the connection.
@@ -350,7 +352,7 @@ func newCurveServer(r io.Reader, pub PublicKey, sec SecretKey) *curveServer {
 
 // onHello checks HELLO (spec §4.2) and builds WELCOME (spec §4.3).
 func (st *curveServer) onHello(body []byte) ([]byte, error) {
-	if !IsCommand(body, "HELLO") {
+	if !zmtp.IsCommand(body, "HELLO") {
 		return nil, Unexpected(body, "HELLO")
 	}
 	if len(body) != curveHelloSize {
@@ -403,7 +405,7 @@ func (st *curveServer) onHello(body []byte) ([]byte, error) {
 	copy(wplain[:32], st.tpub[:])
 	copy(wplain[32:], cookie[:])
 	b := make([]byte, 0, curveWelcomeSize)
-	b = AppendCommand(b, "WELCOME")
+	b = zmtp.AppendCommand(b, "WELCOME")
 	b = b[:8+16]
 	if _, err := io.ReadFull(st.rand, b[8:24]); err != nil {
 		return nil, fmt.Errorf("CURVE: %w", err)
@@ -422,7 +424,7 @@ func (st *curveServer) onInitiate(body []byte) (Metadata, error) {
 	if !st.welcomed {
 		return nil, Protocolf("CURVE INITIATE before WELCOME")
 	}
-	if !IsCommand(body, "INITIATE") {
+	if !zmtp.IsCommand(body, "INITIATE") {
 		return nil, Unexpected(body, "INITIATE")
 	}
 	if len(body) < curveInitiateMin {
@@ -467,7 +469,7 @@ func (st *curveServer) onInitiate(body []byte) (Metadata, error) {
 	if subtle.ConstantTimeCompare(vplain[:32], st.clientT[:])&subtle.ConstantTimeCompare(vplain[32:], st.pub[:]) != 1 {
 		return nil, Protocolf("CURVE INITIATE: vouch is for another connection")
 	}
-	md, err := ParseMetadata(plain[32+curveVouchSize:])
+	md, err := parseMetadata(plain[32+curveVouchSize:])
 	if err != nil {
 		return nil, err
 	}
@@ -479,7 +481,7 @@ func (st *curveServer) onInitiate(body []byte) (Metadata, error) {
 func (st *curveServer) ready(md Metadata) []byte {
 	st.nonce++
 	b := make([]byte, 0, curveReadyMin+64)
-	b = AppendCommand(b, "READY")
+	b = zmtp.AppendCommand(b, "READY")
 	b = binary.BigEndian.AppendUint64(b, st.nonce)
 	n := shortNonce(nonceReady, st.nonce)
 	return secretbox.Seal(b, md.Append(nil), &n, &st.shared)

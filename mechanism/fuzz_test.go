@@ -207,7 +207,7 @@ func FuzzCurveInitiate(f *testing.F) {
 			}
 			return
 		}
-		_, perr := ParseMetadata(data)
+		_, perr := parseMetadata(data)
 		if (err == nil) != (perr == nil) {
 			t.Fatalf("metadata %x: server says %v, parser says %v", data, err, perr)
 		}
@@ -237,7 +237,7 @@ func FuzzCurveReady(f *testing.F) {
 			}
 			return
 		}
-		if _, perr := ParseMetadata(data); (err == nil) != (perr == nil) {
+		if _, perr := parseMetadata(data); (err == nil) != (perr == nil) {
 			t.Fatalf("metadata %x: client says %v, parser says %v", data, err, perr)
 		}
 	})
@@ -359,7 +359,7 @@ func FuzzNoiseHandshake(f *testing.F) {
 			_, err = ini.onReady(input)
 		}
 		if sealed {
-			if _, perr := ParseMetadata(data); (err == nil) != (perr == nil) {
+			if _, perr := parseMetadata(data); (err == nil) != (perr == nil) {
 				t.Fatalf("step %d, properties %x: handshake says %v, parser says %v", step, data, err, perr)
 			}
 			return

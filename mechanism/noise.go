@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/flynn/noise"
+
+	"github.com/zmesh/zmesh/internal/zmtp"
 )
 
 // NOISE is zmesh's own mechanism, for zmesh-to-zmesh links: the Noise
@@ -257,7 +259,7 @@ func newNoiseInitiator(r io.Reader, pub PublicKey, sec SecretKey, prologue []byt
 
 // hello builds HELLO: the version byte, then Noise message 1 (→ e).
 func (st *noiseInitiator) hello() ([]byte, error) {
-	b := append(AppendCommand(make([]byte, 0, 7+noiseKeySize), "HELLO"), noiseVersion)
+	b := append(zmtp.AppendCommand(make([]byte, 0, 7+noiseKeySize), "HELLO"), noiseVersion)
 	b, _, _, err := st.hs.WriteMessage(b, nil)
 	if err != nil {
 		return nil, fmt.Errorf("NOISE: %w", err)
@@ -269,7 +271,7 @@ func (st *noiseInitiator) hello() ([]byte, error) {
 // against the pin, and builds INITIATE: Noise message 3 (→ s, se) whose
 // payload is our properties.
 func (st *noiseInitiator) onWelcome(body []byte, md Metadata) ([]byte, error) {
-	if !IsCommand(body, "WELCOME") {
+	if !zmtp.IsCommand(body, "WELCOME") {
 		return nil, Unexpected(body, "WELCOME")
 	}
 	msg := body[8:]
@@ -287,7 +289,7 @@ func (st *noiseInitiator) onWelcome(body []byte, md Metadata) ([]byte, error) {
 	if len(payload) > noiseMaxMessage-noiseKeySize-2*noiseTagSize {
 		return nil, fmt.Errorf("NOISE: %d bytes of properties do not fit in INITIATE: %w", len(payload), ErrInvalidConfig)
 	}
-	b := AppendCommand(make([]byte, 0, 9+noiseKeySize+2*noiseTagSize+len(payload)), "INITIATE")
+	b := zmtp.AppendCommand(make([]byte, 0, 9+noiseKeySize+2*noiseTagSize+len(payload)), "INITIATE")
 	b, send, recv, err := st.hs.WriteMessage(b, payload)
 	if err != nil {
 		return nil, fmt.Errorf("NOISE: %w", err)
@@ -302,14 +304,14 @@ func (st *noiseInitiator) onWelcome(body []byte, md Metadata) ([]byte, error) {
 // onReady opens the server's READY (its first transport message) and
 // returns its properties.
 func (st *noiseInitiator) onReady(body []byte) (Metadata, error) {
-	if !IsCommand(body, "READY") {
+	if !zmtp.IsCommand(body, "READY") {
 		return nil, Unexpected(body, "READY")
 	}
 	plain, err := st.codec.openReady(body[6:])
 	if err != nil {
 		return nil, &HandshakeError{Reason: "NOISE READY does not decrypt", Err: err}
 	}
-	return ParseMetadata(plain)
+	return parseMetadata(plain)
 }
 
 // noiseResponder is one connection's server-side NOISE state; the handshake
@@ -335,7 +337,7 @@ func (st *noiseResponder) onHello(body []byte) (reply []byte, err error) {
 	if st.step != 0 {
 		return nil, Protocolf("NOISE HELLO out of order")
 	}
-	if !IsCommand(body, "HELLO") {
+	if !zmtp.IsCommand(body, "HELLO") {
 		return nil, Unexpected(body, "HELLO")
 	}
 	data := body[6:]
@@ -344,7 +346,7 @@ func (st *noiseResponder) onHello(body []byte) (reply []byte, err error) {
 	}
 	if data[0] != noiseVersion {
 		reason := fmt.Sprintf("unsupported NOISE version %d", data[0])
-		return AppendError(nil, reason), Protocolf("%s (we speak %d)", reason, noiseVersion)
+		return zmtp.AppendError(nil, reason), Protocolf("%s (we speak %d)", reason, noiseVersion)
 	}
 	if len(data) != 1+noiseKeySize {
 		return nil, Protocolf("NOISE HELLO carries %d bytes, want %d", len(data)-1, noiseKeySize)
@@ -352,7 +354,7 @@ func (st *noiseResponder) onHello(body []byte) (reply []byte, err error) {
 	if _, _, _, err := st.hs.ReadMessage(nil, data[1:]); err != nil {
 		return nil, &HandshakeError{Reason: "NOISE HELLO refused", Err: err}
 	}
-	b := AppendCommand(make([]byte, 0, 8+noiseWelcomeSize), "WELCOME")
+	b := zmtp.AppendCommand(make([]byte, 0, 8+noiseWelcomeSize), "WELCOME")
 	b, _, _, err = st.hs.WriteMessage(b, nil)
 	if err != nil {
 		return nil, fmt.Errorf("NOISE: %w", err)
@@ -367,7 +369,7 @@ func (st *noiseResponder) onInitiate(body []byte) (Metadata, error) {
 	if st.step != 1 {
 		return nil, Protocolf("NOISE INITIATE out of order")
 	}
-	if !IsCommand(body, "INITIATE") {
+	if !zmtp.IsCommand(body, "INITIATE") {
 		return nil, Unexpected(body, "INITIATE")
 	}
 	msg := body[9:]
@@ -382,7 +384,7 @@ func (st *noiseResponder) onInitiate(body []byte) (Metadata, error) {
 		return nil, errors.New("NOISE: handshake did not complete after message 3")
 	}
 	copy(st.peer[:], st.hs.PeerStatic())
-	md, err := ParseMetadata(payload)
+	md, err := parseMetadata(payload)
 	if err != nil {
 		return nil, err
 	}
@@ -400,6 +402,6 @@ func (st *noiseResponder) ready(md Metadata) ([]byte, error) {
 	if len(payload) > noiseMaxChunk {
 		return nil, fmt.Errorf("NOISE: %d bytes of properties do not fit in READY: %w", len(payload), ErrInvalidConfig)
 	}
-	b := AppendCommand(make([]byte, 0, 6+len(payload)+noiseTagSize), "READY")
+	b := zmtp.AppendCommand(make([]byte, 0, 6+len(payload)+noiseTagSize), "READY")
 	return st.codec.sealReady(b, payload)
 }
