@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
 	"golang.org/x/crypto/curve25519"
 	"golang.org/x/crypto/nacl/secretbox"
@@ -90,34 +89,8 @@ func (m *CurveClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 		return nil, err
 	}
 	defer st.wipe()
-	if err := c.WriteCommand(st.hello()); err != nil {
-		return nil, err
-	}
-	body, err := readCommand(ctx, c)
-	if err != nil {
-		if isEOF(err) {
-			return nil, &HandshakeError{Reason: "CURVE server closed the connection after HELLO (is ServerKey the server's public key?)", Retry: true, Err: err}
-		}
-		return nil, err
-	}
-	initiate, err := st.onWelcome(body, p.Metadata)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.WriteCommand(initiate); err != nil {
-		return nil, err
-	}
-	if body, err = readCommand(ctx, c); err != nil {
-		return nil, err
-	}
-	md, err := st.onReady(body)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkPeer(p, md); err != nil {
-		return nil, err
-	}
-	return &Result{Peer: md, PublicKey: append([]byte(nil), m.ServerKey[:]...), Codec: st.codec()}, nil
+	const closed = "CURVE server closed the connection after HELLO (is ServerKey the server's public key?)"
+	return clientHandshake(ctx, c, p, st, st.hello(), closed)
 }
 
 // CurveServer is the server role of the CURVE mechanism. SecretKey is the
@@ -135,9 +108,7 @@ func (m *CurveClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 type CurveServer struct {
 	SecretKey SecretKey // the server's long-term secret key; required
 
-	once sync.Once
-	pub  PublicKey
-	err  error
+	key serverKey
 }
 
 // Name returns "CURVE".
@@ -148,8 +119,7 @@ func (*CurveServer) AsServer() bool { return true }
 
 // PublicKey returns the server's public key, the one its clients need.
 func (m *CurveServer) PublicKey() (PublicKey, error) {
-	m.once.Do(func() { m.pub, _, m.err = keyPairFor("CurveServer", PublicKey{}, m.SecretKey) })
-	return m.pub, m.err
+	return m.key.get("CurveServer", m.SecretKey)
 }
 
 // Handshake reads HELLO, sends WELCOME (with a cookie), reads INITIATE,
@@ -163,41 +133,7 @@ func (m *CurveServer) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 	}
 	st := newCurveServer(rand.Reader, pub, m.SecretKey)
 	defer st.wipe()
-	body, err := readCommand(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	welcome, err := st.onHello(body)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.WriteCommand(welcome); err != nil {
-		return nil, err
-	}
-	if body, err = readCommand(ctx, c); err != nil {
-		return nil, err
-	}
-	md, err := st.onInitiate(body)
-	if err != nil {
-		return nil, err
-	}
-	userID := ""
-	if p.Auth != nil {
-		userID, err = p.Auth.Authenticate(ctx, &AuthRequest{Mechanism: "CURVE", Address: p.PeerAddress, PublicKey: append([]byte(nil), st.clientKey[:]...)})
-		if err != nil {
-			return nil, Refuse(c, err)
-		}
-	}
-	if userID == "" {
-		userID = st.clientKey.String()
-	}
-	if err := checkPeer(p, md); err != nil {
-		return nil, err
-	}
-	if err := c.WriteCommand(st.ready(p.Metadata)); err != nil {
-		return nil, err
-	}
-	return &Result{Peer: md, UserID: userID, PublicKey: append([]byte(nil), st.clientKey[:]...), Codec: st.codec()}, nil
+	return serverHandshake(ctx, c, p, "CURVE", st)
 }
 
 // curveClient is one connection's client-side CURVE state; the handshake
@@ -314,6 +250,9 @@ func (st *curveClient) onReady(body []byte) (Metadata, error) {
 	st.peerNonce = nonce
 	return parseMetadata(plain)
 }
+
+// finish returns the server's long-term key and the MESSAGE codec.
+func (st *curveClient) finish() (PublicKey, Codec) { return st.serverKey, st.codec() }
 
 // codec returns the MESSAGE codec for the client's side of the connection.
 func (st *curveClient) codec() *curveCodec {
@@ -485,6 +424,15 @@ func (st *curveServer) ready(md Metadata) []byte {
 	b = binary.BigEndian.AppendUint64(b, st.nonce)
 	n := shortNonce(nonceReady, st.nonce)
 	return secretbox.Seal(b, md.Append(nil), &n, &st.shared)
+}
+
+// peerKey is the client's long-term key, once onInitiate has accepted it.
+func (st *curveServer) peerKey() PublicKey { return st.clientKey }
+
+// finish builds READY and the MESSAGE codec.
+func (st *curveServer) finish(md Metadata) ([]byte, Codec, error) {
+	ready := st.ready(md)
+	return ready, st.codec(), nil
 }
 
 // codec returns the MESSAGE codec for the server's side of the connection.

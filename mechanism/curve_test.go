@@ -46,14 +46,8 @@ func curvePair() pair {
 func TestCurveHandshakeSucceedsWithLibzmqLayout(t *testing.T) {
 	var wire []frame
 	p := curvePair()
-	p.tamper = func(d direction, n int, f frame) []frame {
-		wire = append(wire, frame{f.flags, append([]byte(nil), f.body...)}) // proxy readers run one at a time here: the handshake alternates
-		return []frame{f}
-	}
-	cl, sv := p.run(t)
-	if cl.err != nil || sv.err != nil {
-		t.Fatalf("client: %v, server: %v", cl.err, sv.err)
-	}
+	p.tamper = recordWire(&wire)
+	cl, sv := runOK(t, p)
 	if got := sv.res.UserID; got != libzmqClientPublic.String() {
 		t.Errorf("server UserID = %q, want the client's Z85 key %q", got, libzmqClientPublic)
 	}
@@ -63,29 +57,9 @@ func TestCurveHandshakeSucceedsWithLibzmqLayout(t *testing.T) {
 	if !bytes.Equal(cl.res.PublicKey, libzmqServerPublic[:]) {
 		t.Errorf("client Result.PublicKey = %x, want the server's key", cl.res.PublicKey)
 	}
-	if v, _ := sv.res.Peer.Get("Socket-Type"); v != "CLIENT" {
-		t.Errorf("server sees Socket-Type %q", v)
-	}
-	if v, _ := cl.res.Peer.Get("Socket-Type"); v != "SERVER" {
-		t.Errorf("client sees Socket-Type %q", v)
-	}
-
-	// spec §4.2–4.5: HELLO 200 B, WELCOME 168 B, INITIATE 257 + 22 B of
-	// metadata in a long frame, READY 30 + 22 B; all command frames.
-	want := []struct {
-		name  string
-		flags byte
-		size  int
-	}{{"HELLO", 0x04, 200}, {"WELCOME", 0x04, 168}, {"INITIATE", 0x06, 279}, {"READY", 0x04, 52}}
-	if len(wire) != len(want) {
-		t.Fatalf("%d frames on the wire, want %d", len(wire), len(want))
-	}
-	for i, w := range want {
-		f := wire[i]
-		if !IsCommand(f.body, w.name) || f.flags != w.flags || len(f.body) != w.size {
-			t.Errorf("frame %d: flags %#02x, %d bytes, % x...; want %s, flags %#02x, %d bytes", i, f.flags, len(f.body), f.body[:min(10, len(f.body))], w.name, w.flags, w.size)
-		}
-	}
+	// HELLO 200 B, WELCOME 168 B, INITIATE 257 + 22 B of metadata in a
+	// long frame, READY 30 + 22 B; all command frames.
+	checkWire(t, wire, []wireCommand{{"HELLO", 0x04, 200}, {"WELCOME", 0x04, 168}, {"INITIATE", 0x06, 279}, {"READY", 0x04, 52}})
 	// Client short nonces: HELLO 1, INITIATE 2; server: READY 1.
 	if n := binary.BigEndian.Uint64(wire[0].body[112:120]); n != 1 {
 		t.Errorf("HELLO nonce %d, want 1", n)

@@ -275,6 +275,54 @@ func startProxy(wg *sync.WaitGroup, c, s net.Conn, tamper tamperFunc) {
 	forward(toClient, s, c)
 }
 
+// recordWire returns a tamperFunc that keeps a copy of every frame, in
+// order, and forwards it unchanged. (The proxy's two readers never run at
+// once here: the handshakes alternate.)
+func recordWire(wire *[]frame) tamperFunc {
+	return func(d direction, n int, f frame) []frame {
+		*wire = append(*wire, frame{f.flags, append([]byte(nil), f.body...)})
+		return []frame{f}
+	}
+}
+
+// runOK runs p and fails the test unless both sides succeed and each got
+// the other's Socket-Type (CLIENT and SERVER).
+func runOK(t *testing.T, p pair) (cl, sv outcome) {
+	t.Helper()
+	cl, sv = p.run(t)
+	if cl.err != nil || sv.err != nil {
+		t.Fatalf("client: %v, server: %v", cl.err, sv.err)
+	}
+	if v, _ := sv.res.Peer.Get("Socket-Type"); v != "CLIENT" {
+		t.Errorf("server sees Socket-Type %q", v)
+	}
+	if v, _ := cl.res.Peer.Get("Socket-Type"); v != "SERVER" {
+		t.Errorf("client sees Socket-Type %q", v)
+	}
+	return cl, sv
+}
+
+// wireCommand is a command frame a handshake must put on the wire.
+type wireCommand struct {
+	name  string
+	flags byte // as on the wire: FlagCommand, plus FlagLong over 255 bytes
+	size  int
+}
+
+// checkWire checks the commands recorded on the wire against want.
+func checkWire(t *testing.T, wire []frame, want []wireCommand) {
+	t.Helper()
+	if len(wire) != len(want) {
+		t.Fatalf("%d frames on the wire, want %d", len(wire), len(want))
+	}
+	for i, w := range want {
+		f := wire[i]
+		if !IsCommand(f.body, w.name) || f.flags != w.flags || len(f.body) != w.size {
+			t.Errorf("frame %d: flags %#02x, %d bytes, % x...; want %s, flags %#02x, %d bytes", i, f.flags, len(f.body), f.body[:min(10, len(f.body))], w.name, w.flags, w.size)
+		}
+	}
+}
+
 // exchange seals body with from's codec, and opens it with to's.
 func exchange(t testing.TB, from, to Codec, flags byte, body []byte) (byte, []byte) {
 	t.Helper()

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/flynn/noise"
 
@@ -68,8 +67,8 @@ func (*NoiseClient) Name() string { return "NOISE" }
 // AsServer is false: this is the client role.
 func (*NoiseClient) AsServer() bool { return false }
 
-// Keys returns the client's long-term key pair, generating it if none was
-// configured.
+// Keys returns the client's long-term key pair, its static key in the
+// Noise handshake, generating it if none was configured.
 func (m *NoiseClient) Keys() (PublicKey, SecretKey, error) {
 	return m.keys.get("NoiseClient", m.PublicKey, m.SecretKey)
 }
@@ -99,31 +98,7 @@ func (m *NoiseClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 	if err != nil {
 		return nil, err
 	}
-	if err := c.WriteCommand(hello); err != nil {
-		return nil, err
-	}
-	body, err := readCommand(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	initiate, err := st.onWelcome(body, p.Metadata)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.WriteCommand(initiate); err != nil {
-		return nil, err
-	}
-	if body, err = readCommand(ctx, c); err != nil {
-		return nil, err
-	}
-	md, err := st.onReady(body)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkPeer(p, md); err != nil {
-		return nil, err
-	}
-	return &Result{Peer: md, PublicKey: append([]byte(nil), st.peer[:]...), Codec: st.codec}, nil
+	return clientHandshake(ctx, c, p, st, hello, "")
 }
 
 // NoiseServer is the server (Noise responder) role of the NOISE mechanism.
@@ -141,9 +116,7 @@ func (m *NoiseClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 type NoiseServer struct {
 	SecretKey SecretKey // the server's long-term secret key; required
 
-	once sync.Once
-	pub  PublicKey
-	err  error
+	key serverKey
 }
 
 // Name returns "NOISE".
@@ -154,8 +127,7 @@ func (*NoiseServer) AsServer() bool { return true }
 
 // PublicKey returns the server's public key, the one clients may pin.
 func (m *NoiseServer) PublicKey() (PublicKey, error) {
-	m.once.Do(func() { m.pub, _, m.err = keyPairFor("NoiseServer", PublicKey{}, m.SecretKey) })
-	return m.pub, m.err
+	return m.key.get("NoiseServer", m.SecretKey)
 }
 
 // Handshake runs the responder's side: it reads HELLO, answers WELCOME,
@@ -174,47 +146,7 @@ func (m *NoiseServer) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 	if err != nil {
 		return nil, err
 	}
-	body, err := readCommand(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	welcome, err := st.onHello(body)
-	if welcome != nil {
-		if werr := c.WriteCommand(welcome); werr != nil && err == nil {
-			return nil, werr
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if body, err = readCommand(ctx, c); err != nil {
-		return nil, err
-	}
-	md, err := st.onInitiate(body)
-	if err != nil {
-		return nil, err
-	}
-	userID := ""
-	if p.Auth != nil {
-		userID, err = p.Auth.Authenticate(ctx, &AuthRequest{Mechanism: "NOISE", Address: p.PeerAddress, PublicKey: append([]byte(nil), st.peer[:]...)})
-		if err != nil {
-			return nil, Refuse(c, err)
-		}
-	}
-	if userID == "" {
-		userID = st.peer.String()
-	}
-	if err := checkPeer(p, md); err != nil {
-		return nil, err
-	}
-	ready, err := st.ready(p.Metadata)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.WriteCommand(ready); err != nil {
-		return nil, err
-	}
-	return &Result{Peer: md, UserID: userID, PublicKey: append([]byte(nil), st.peer[:]...), Codec: st.codec}, nil
+	return serverHandshake(ctx, c, p, "NOISE", st)
 }
 
 // noisePrologue binds both greetings, client's first, into the handshake:
@@ -300,6 +232,9 @@ func (st *noiseInitiator) onWelcome(body []byte, md Metadata) ([]byte, error) {
 	st.codec = newNoiseCodec(send, recv, noiseRekeyEvery)
 	return b, nil
 }
+
+// finish returns the server's long-term key and the transport codec.
+func (st *noiseInitiator) finish() (PublicKey, Codec) { return st.peer, st.codec }
 
 // onReady opens the server's READY (its first transport message) and
 // returns its properties.
@@ -391,6 +326,15 @@ func (st *noiseResponder) onInitiate(body []byte) (Metadata, error) {
 	st.codec = newNoiseCodec(send, recv, noiseRekeyEvery)
 	st.step = 2
 	return md, nil
+}
+
+// peerKey is the client's long-term key, once onInitiate has accepted it.
+func (st *noiseResponder) peerKey() PublicKey { return st.peer }
+
+// finish builds READY and hands over the transport codec.
+func (st *noiseResponder) finish(md Metadata) ([]byte, Codec, error) {
+	ready, err := st.ready(md)
+	return ready, st.codec, err
 }
 
 // ready builds READY: our properties sealed as our first transport message.

@@ -25,40 +25,20 @@ func noisePair() pair {
 func TestNoiseHandshake(t *testing.T) {
 	var wire []frame
 	p := noisePair()
-	p.tamper = func(d direction, n int, f frame) []frame {
-		wire = append(wire, frame{f.flags, append([]byte(nil), f.body...)})
-		return []frame{f}
-	}
-	cl, sv := p.run(t)
-	if cl.err != nil || sv.err != nil {
-		t.Fatalf("client: %v, server: %v", cl.err, sv.err)
-	}
+	p.tamper = recordWire(&wire)
+	cl, sv := runOK(t, p)
 	if !bytes.Equal(sv.res.PublicKey, libzmqClientPublic[:]) || sv.res.UserID != libzmqClientPublic.String() {
 		t.Errorf("server result: key %x, user %q", sv.res.PublicKey, sv.res.UserID)
 	}
 	if !bytes.Equal(cl.res.PublicKey, noiseServerPublic[:]) {
 		t.Errorf("client result: key %x", cl.res.PublicKey)
 	}
-	if v, _ := sv.res.Peer.Get("Socket-Type"); v != "CLIENT" {
-		t.Errorf("server sees Socket-Type %q", v)
-	}
-	if v, _ := cl.res.Peer.Get("Socket-Type"); v != "SERVER" {
-		t.Errorf("client sees Socket-Type %q", v)
-	}
 	// NOISE.md: HELLO = 05 HELLO 01 e; WELCOME = 07 WELCOME + 96 bytes;
 	// INITIATE = 08 INITIATE + 64 + properties; READY = 05 READY + 16 + properties.
-	want := []struct {
-		name string
-		size int
-	}{{"HELLO", 6 + 1 + 32}, {"WELCOME", 8 + 96}, {"INITIATE", 9 + 48 + 22 + 16}, {"READY", 6 + 22 + 16}}
-	if len(wire) != len(want) {
-		t.Fatalf("%d frames, want %d", len(wire), len(want))
-	}
-	for i, w := range want {
-		if !IsCommand(wire[i].body, w.name) || len(wire[i].body) != w.size || wire[i].flags != FlagCommand {
-			t.Errorf("frame %d: flags %#x, %d bytes %q; want %s of %d bytes", i, wire[i].flags, len(wire[i].body), wire[i].body[:min(9, len(wire[i].body))], w.name, w.size)
-		}
-	}
+	checkWire(t, wire, []wireCommand{
+		{"HELLO", FlagCommand, 6 + 1 + 32}, {"WELCOME", FlagCommand, 8 + 96},
+		{"INITIATE", FlagCommand, 9 + 48 + 22 + 16}, {"READY", FlagCommand, 6 + 22 + 16},
+	})
 	if wire[0].body[6] != noiseVersion {
 		t.Errorf("HELLO version %d", wire[0].body[6])
 	}

@@ -19,14 +19,8 @@ func plainAuth() *Auth {
 func TestPlainHandshakeMatchesLibzmqCapture(t *testing.T) {
 	var wire []frame
 	p := pair{client: PlainClient{Username: "admin", Password: "secret"}, server: PlainServer{}, serverAuth: plainAuth()}
-	p.tamper = func(d direction, n int, f frame) []frame {
-		wire = append(wire, frame{f.flags, append([]byte(nil), f.body...)})
-		return []frame{f}
-	}
-	cl, sv := p.run(t)
-	if cl.err != nil || sv.err != nil {
-		t.Fatalf("client: %v, server: %v", cl.err, sv.err)
-	}
+	p.tamper = recordWire(&wire)
+	cl, sv := runOK(t, p)
 	if sv.res.UserID != "admin" || cl.res.Codec != nil || sv.res.Codec != nil {
 		t.Fatalf("server result %+v", sv.res)
 	}
