@@ -68,7 +68,7 @@ func TestCurveMessageFraming(t *testing.T) {
 	cs := codecPairs(t)["CURVE"]
 	for _, flags := range []byte{0, FlagMore, FlagCommand, FlagMore | FlagCommand} {
 		wire, _ := cs[0].Seal(nil, flags, []byte("x"))
-		// Outer flags: never COMMAND, never MORE (spec §4.6).
+		// Outer flags: never COMMAND, never MORE (CURVE.md, MESSAGE).
 		if wire[0] != 0 {
 			t.Errorf("flags %#x: outer flags %#x", flags, wire[0])
 		}
@@ -104,7 +104,7 @@ func TestCodecRejectsReplayAndReorder(t *testing.T) {
 		switch name {
 		case "CURVE":
 			// Explicit nonces: a replay or an older nonce is refused as
-			// such; a gap is tolerated, as libzmq does (spec §4.6).
+			// such; a gap is tolerated, as libzmq does (CURVE.md, MESSAGE).
 			if !errors.Is(replayErr, ErrReplay) {
 				t.Errorf("CURVE replay: %v", replayErr)
 			}

@@ -16,7 +16,7 @@ import (
 	"github.com/zmesh/zmesh/internal/zmtp"
 )
 
-// CURVE command sizes (spec §4.2–4.6).
+// CURVE command sizes (see CURVE.md).
 const (
 	curveHelloSize    = 200
 	curveWelcomeSize  = 168
@@ -29,7 +29,7 @@ const (
 	curveHelloPadding = 72
 )
 
-// CURVE nonce prefixes (spec §4.2–4.6): 16 bytes before an 8-byte counter
+// CURVE nonce prefixes (see CURVE.md): 16 bytes before an 8-byte counter
 // ("short nonces"), 8 bytes before 16 random bytes ("long nonces").
 const (
 	nonceHello    = "CurveZMQHELLO---"
@@ -43,7 +43,7 @@ const (
 )
 
 // CurveClient is the client role of the CURVE mechanism (RFC 25/26, as
-// libzmq 4.3 speaks it; spec §4). ServerKey is the server's long-term public
+// libzmq 4.3 speaks it; CURVE.md is its wire format). ServerKey is the server's long-term public
 // key and must be set. PublicKey/SecretKey is the client's long-term key
 // pair: if both are zero, one is generated on first use and kept for every
 // connection of this value (see Keys); if only SecretKey is set, PublicKey
@@ -164,7 +164,7 @@ func newCurveClient(r io.Reader, server, pub PublicKey, sec SecretKey) (*curveCl
 	return st, nil
 }
 
-// hello builds HELLO (spec §4.2): version 1.0, 72 bytes of padding, C',
+// hello builds HELLO: version 1.0, 72 bytes of padding, C',
 // the short nonce 1, and Box[64 zeros](C'→S).
 func (st *curveClient) hello() []byte {
 	st.nonce++
@@ -178,8 +178,8 @@ func (st *curveClient) hello() []byte {
 	return secretbox.Seal(b, make([]byte, 64), &n, &st.helloKey)
 }
 
-// onWelcome opens WELCOME (spec §4.3), keeps S' and the cookie, and builds
-// INITIATE (spec §4.4) carrying C, the vouch and md.
+// onWelcome opens WELCOME, keeps S' and the cookie, and builds
+// INITIATE carrying C, the vouch and md.
 func (st *curveClient) onWelcome(body []byte, md Metadata) ([]byte, error) {
 	if !zmtp.IsCommand(body, "WELCOME") {
 		return nil, Unexpected(body, "WELCOME")
@@ -230,7 +230,7 @@ func (st *curveClient) onWelcome(body []byte, md Metadata) ([]byte, error) {
 	return secretbox.Seal(b, inner, &in, &st.shared), nil
 }
 
-// onReady opens READY (spec §4.5) and returns the server's properties.
+// onReady opens READY and returns the server's properties.
 func (st *curveClient) onReady(body []byte) (Metadata, error) {
 	if !zmtp.IsCommand(body, "READY") {
 		return nil, Unexpected(body, "READY")
@@ -289,7 +289,7 @@ func newCurveServer(r io.Reader, pub PublicKey, sec SecretKey) *curveServer {
 	return &curveServer{rand: r, pub: pub, sec: sec}
 }
 
-// onHello checks HELLO (spec §4.2) and builds WELCOME (spec §4.3).
+// onHello checks HELLO and builds WELCOME (the layouts are in CURVE.md).
 func (st *curveServer) onHello(body []byte) ([]byte, error) {
 	if !zmtp.IsCommand(body, "HELLO") {
 		return nil, Unexpected(body, "HELLO")
@@ -355,7 +355,7 @@ func (st *curveServer) onHello(body []byte) ([]byte, error) {
 	return b, nil
 }
 
-// onInitiate checks INITIATE (spec §4.4): the cookie must hold this
+// onInitiate checks INITIATE: the cookie must hold this
 // connection's C' and s', the box must open, the vouch must bind the
 // client's long-term key to C' and to us. It returns the client's
 // properties; the client's long-term key is left in st.clientKey.
@@ -416,7 +416,7 @@ func (st *curveServer) onInitiate(body []byte) (Metadata, error) {
 	return md, nil
 }
 
-// ready builds READY (spec §4.5) with the server's properties.
+// ready builds READY with the server's properties.
 func (st *curveServer) ready(md Metadata) []byte {
 	st.nonce++
 	b := make([]byte, 0, curveReadyMin+64)

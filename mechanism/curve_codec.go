@@ -9,7 +9,7 @@ import (
 	"github.com/zmesh/zmesh/internal/zmtp"
 )
 
-// curveCodec seals and opens CURVE MESSAGE commands (spec §4.6) with the
+// curveCodec seals and opens CURVE MESSAGE commands (CURVE.md) with the
 // connection's precomputed box key. The writer goroutine owns the send
 // half (sendBox, sent), the reader goroutine the receive half (recvBox,
 // recvd). Each direction's nonce prefix is fixed, so its XSalsa20 subkey is
@@ -21,7 +21,8 @@ type curveCodec struct {
 	recvd   uint64          // last short nonce we accepted
 }
 
-// curve inner flags (spec §4.6): libzmq carries COMMAND in bit 1.
+// curve inner flags: libzmq carries COMMAND in bit 1, which RFC 26 calls
+// reserved.
 const (
 	curveInnerMore    = 0x01
 	curveInnerCommand = 0x02

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/crypto/nacl/secretbox"
 )
 
-// Fixed keys from libzmq's tests (spec §4.7).
+// Fixed keys from libzmq's tests (CURVE.md lists them).
 var (
 	libzmqServerSecret = mustSecret("JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6")
 	libzmqServerPublic = mustPublic("rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7")

@@ -7,7 +7,7 @@ import (
 	"github.com/zmesh/zmesh/internal/zmtp"
 )
 
-// PlainClient is the client role of the PLAIN mechanism (RFC 24, spec §3):
+// PlainClient is the client role of the PLAIN mechanism (RFC 24):
 // it sends a user name and password in clear, so use it only on trusted
 // networks or inside a tunnel. Username and Password are at most 255 bytes.
 //

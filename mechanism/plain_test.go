@@ -94,7 +94,7 @@ func TestPlainRefusals(t *testing.T) {
 }
 
 func TestPlainClientAcceptsLibzmqMalformedError(t *testing.T) {
-	// A libzmq 4.3 PLAIN server denies with "^RROR" 03 "400" (spec §3.2).
+	// A libzmq 4.3 PLAIN server denies with "^RROR" 03 "400" (see zmtp.IsMalformedError).
 	p := pair{client: PlainClient{"admin", "x"}, server: PlainServer{}, serverAuth: plainAuth()}
 	p.tamper = func(d direction, n int, f frame) []frame {
 		if d == toClient && IsCommand(f.body, "ERROR") {

@@ -44,7 +44,7 @@ func TestMaxConnectionsRefusesExtraPeers(t *testing.T) {
 	srv, ep, mon := newServer(t, socket.Options{MaxConnections: 2})
 	var clients []*patterns.Client
 	for i := 0; i < 2; i++ {
-		c := newClient(t, nil, socket.Options{})
+		c := mustNew(t, patterns.NewClient, nil, socket.Options{})
 		defer c.Close()
 		connect(t, c, ep)
 		clients = append(clients, c)

@@ -131,24 +131,27 @@ func connect(t *testing.T, s endpoints, ep string) {
 	}
 }
 
-// newClient and newServerIn make sockets in zctx (nil: a context of
-// their own, which the test closes with the socket).
-func newClient(t *testing.T, zctx *socket.Ctx, opts socket.Options) *patterns.Client {
+// mustNew makes a socket with newSocket (patterns.NewClient,
+// patterns.NewServer) in zctx (nil: a context of its own, which closing
+// the socket closes).
+func mustNew[S any](t *testing.T, newSocket func(*socket.Ctx, socket.Options) (S, error), zctx *socket.Ctx, opts socket.Options) S {
 	t.Helper()
-	c, err := patterns.NewClient(zctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func newServerIn(t *testing.T, zctx *socket.Ctx, opts socket.Options) *patterns.Server {
-	t.Helper()
-	s, err := patterns.NewServer(zctx, opts)
+	s, err := newSocket(zctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// connected returns a SERVER in zctx bound to ep (a tcp wildcard or an
+// inproc address), the endpoint it got, and a CLIENT connected to it.
+func connected(t *testing.T, zctx *socket.Ctx, ep string, srvOpts, cliOpts socket.Options) (*patterns.Server, string, *patterns.Client) {
+	t.Helper()
+	srv := mustNew(t, patterns.NewServer, zctx, srvOpts)
+	ep = bind(t, srv, ep)
+	cli := mustNew(t, patterns.NewClient, zctx, cliOpts)
+	connect(t, cli, ep)
+	return srv, ep, cli
 }
 
 // sendOK sends body and fails the test if that fails.
@@ -273,7 +276,7 @@ func TestBadInputClosesConnectionWithReason(t *testing.T) {
 				t.Fatalf("event %v: reason %v, want it to mention %q", e.Type, e.Err, tc.reason)
 			}
 			// Other connections keep working.
-			cli := newClient(t, nil, socket.Options{})
+			cli := mustNew(t, patterns.NewClient, nil, socket.Options{})
 			defer cli.Close()
 			connect(t, cli, ep)
 			sendOK(t, cli, "still here")
@@ -329,7 +332,7 @@ func TestGreetingFailuresAreHandshakeErrors(t *testing.T) {
 			nc.Close()
 		}
 	}()
-	cli := newClient(t, nil, socket.Options{ReconnectInterval: 10 * time.Millisecond})
+	cli := mustNew(t, patterns.NewClient, nil, socket.Options{ReconnectInterval: 10 * time.Millisecond})
 	defer cli.Close()
 	mon := cli.Monitor()
 	connect(t, cli, "tcp://"+ln.Addr().String())
@@ -419,7 +422,7 @@ func TestPeerTTLDropsUsWhenSilent(t *testing.T) {
 func TestHeartbeatsKeepHealthyLinkUp(t *testing.T) {
 	hb := socket.Heartbeat{Interval: 30 * time.Millisecond, Timeout: 90 * time.Millisecond, TTL: 200 * time.Millisecond}
 	srv, ep, smon := newServer(t, socket.Options{Heartbeat: hb})
-	cli := newClient(t, nil, socket.Options{Heartbeat: hb})
+	cli := mustNew(t, patterns.NewClient, nil, socket.Options{Heartbeat: hb})
 	defer cli.Close()
 	cmon := cli.Monitor()
 	connect(t, cli, ep)
@@ -446,11 +449,8 @@ func TestHeartbeatsKeepHealthyLinkUp(t *testing.T) {
 func TestReconnectAfterServerRestart(t *testing.T) {
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
-	srv := newServerIn(t, zctx, socket.Options{})
-	ep := bind(t, srv, "tcp://127.0.0.1:*")
-	cli := newClient(t, zctx, socket.Options{ReconnectInterval: 20 * time.Millisecond})
-	mon := cli.Monitor()
-	connect(t, cli, ep)
+	srv, ep, cli := connected(t, zctx, "tcp://127.0.0.1:*", socket.Options{}, socket.Options{ReconnectInterval: 20 * time.Millisecond})
+	mon := cli.Monitor() // events since the connect wait for the first Monitor call
 	sendOK(t, cli, "before")
 	if m, err := srv.Recv(ctx(t)); err != nil || string(m.Body) != "before" {
 		t.Fatal(m, err)
@@ -461,7 +461,7 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 	// A message sent before the client notices the loss would go into the
 	// dying connection and be lost, as with libzmq; wait for the notice.
 	waitEvent(t, mon, socket.EventDisconnected)
-	srv2 := newServerIn(t, zctx, socket.Options{})
+	srv2 := mustNew(t, patterns.NewServer, zctx, socket.Options{})
 	var err error
 	for i := 0; i < 100; i++ { // the port may take a moment to free
 		if err = srv2.Bind(ep); err == nil {
@@ -484,9 +484,9 @@ func TestIncompatiblePeerStopsReconnecting(t *testing.T) {
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
 	// A CLIENT connecting to a CLIENT: protocol error, no reconnect.
-	a := newClient(t, zctx, socket.Options{})
+	a := mustNew(t, patterns.NewClient, zctx, socket.Options{})
 	ep := bind(t, a, "tcp://127.0.0.1:*")
-	b := newClient(t, zctx, socket.Options{ReconnectInterval: 10 * time.Millisecond})
+	b := mustNew(t, patterns.NewClient, zctx, socket.Options{ReconnectInterval: 10 * time.Millisecond})
 	mon := b.Monitor()
 	connect(t, b, ep)
 	e := waitEvent(t, mon, socket.EventHandshakeFailed)
@@ -499,10 +499,7 @@ func TestIncompatiblePeerStopsReconnecting(t *testing.T) {
 func TestSendHWMBlocksAndTimesOut(t *testing.T) {
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
-	srv := newServerIn(t, zctx, socket.Options{RecvHWM: 5})
-	bind(t, srv, "inproc://hwm")
-	cli := newClient(t, zctx, socket.Options{SendHWM: 5, SendTimeout: 30 * time.Millisecond})
-	connect(t, cli, "inproc://hwm")
+	srv, _, cli := connected(t, zctx, "inproc://hwm", socket.Options{RecvHWM: 5}, socket.Options{SendHWM: 5, SendTimeout: 30 * time.Millisecond})
 	sent := 0
 	for ; sent < 100; sent++ {
 		if err := cli.TrySend([]byte("x")); err != nil {
@@ -555,10 +552,7 @@ func TestSendHWMBlocksAndTimesOut(t *testing.T) {
 func TestTCPBackpressureBoundsQueues(t *testing.T) {
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
-	srv := newServerIn(t, zctx, socket.Options{RecvHWM: 4})
-	ep := bind(t, srv, "tcp://127.0.0.1:*")
-	cli := newClient(t, zctx, socket.Options{SendHWM: 4})
-	connect(t, cli, ep)
+	srv, _, cli := connected(t, zctx, "tcp://127.0.0.1:*", socket.Options{RecvHWM: 4}, socket.Options{SendHWM: 4})
 	body := make([]byte, 256<<10)
 	sent := 0
 	deadline := time.Now().Add(5 * time.Second)
@@ -587,12 +581,12 @@ func TestTCPBackpressureBoundsQueues(t *testing.T) {
 func TestInprocConnectBeforeBind(t *testing.T) {
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
-	cli := newClient(t, zctx, socket.Options{})
+	cli := mustNew(t, patterns.NewClient, zctx, socket.Options{})
 	connect(t, cli, "inproc://later")
 	if err := cli.Send(ctx(t), []byte("early")); err != nil {
 		t.Fatal(err)
 	}
-	srv := newServerIn(t, zctx, socket.Options{})
+	srv := mustNew(t, patterns.NewServer, zctx, socket.Options{})
 	bind(t, srv, "inproc://later")
 	m, err := srv.Recv(ctx(t))
 	if err != nil || string(m.Body) != "early" {
@@ -610,7 +604,7 @@ func TestInprocConnectBeforeBind(t *testing.T) {
 	if &got.Body[0] != &body[0] {
 		t.Fatal("inproc copied the body")
 	}
-	other := newServerIn(t, zctx, socket.Options{})
+	other := mustNew(t, patterns.NewServer, zctx, socket.Options{})
 	if err := other.Bind("inproc://later"); !errors.Is(err, socket.ErrAddrInUse) {
 		t.Fatalf("duplicate inproc bind: %v", err)
 	}
@@ -631,7 +625,7 @@ func TestInprocConnectBeforeBind(t *testing.T) {
 }
 
 func TestBadEndpointsAreInvalidInput(t *testing.T) {
-	cli := newClient(t, nil, socket.Options{})
+	cli := mustNew(t, patterns.NewClient, nil, socket.Options{})
 	defer cli.Close()
 	for _, ep := range []string{"", "tcp://", "tcp://127.0.0.1", "tcp://127.0.0.1:99999", "foo://x", "tcp://127.0.0.1:*", "inproc://", "tcp://::1:5"} {
 		if err := cli.Connect(ep); !errors.Is(err, socket.ErrInvalidInput) {
@@ -648,7 +642,7 @@ func TestBadEndpointsAreInvalidInput(t *testing.T) {
 
 func TestBindAddrInUse(t *testing.T) {
 	_, ep, _ := newServer(t, socket.Options{})
-	other := newServerIn(t, nil, socket.Options{})
+	other := mustNew(t, patterns.NewServer, nil, socket.Options{})
 	defer other.Close()
 	if err := other.Bind(ep); !errors.Is(err, socket.ErrAddrInUse) {
 		t.Fatalf("second bind of %s: %v", ep, err)
@@ -658,10 +652,7 @@ func TestBindAddrInUse(t *testing.T) {
 func TestLingerDeliversQueuedMessages(t *testing.T) {
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
-	srv := newServerIn(t, zctx, socket.Options{})
-	ep := bind(t, srv, "tcp://127.0.0.1:*")
-	cli := newClient(t, zctx, socket.Options{Linger: 5 * time.Second})
-	connect(t, cli, ep)
+	srv, _, cli := connected(t, zctx, "tcp://127.0.0.1:*", socket.Options{}, socket.Options{Linger: 5 * time.Second})
 	const n = 2000
 	for i := 0; i < n; i++ {
 		if err := cli.Send(ctx(t), make([]byte, 100)); err != nil {
@@ -685,7 +676,7 @@ func TestMisconfiguredMechanismStopsReconnecting(t *testing.T) {
 	}
 	_, ep, _ := newServer(t, socket.Options{Mechanism: &mechanism.CurveServer{SecretKey: sec}})
 	// A CURVE client without the server's key is a configuration error.
-	cli := newClient(t, nil, socket.Options{Mechanism: &mechanism.CurveClient{}, ReconnectInterval: 10 * time.Millisecond})
+	cli := mustNew(t, patterns.NewClient, nil, socket.Options{Mechanism: &mechanism.CurveClient{}, ReconnectInterval: 10 * time.Millisecond})
 	defer cli.Close()
 	mon := cli.Monitor()
 	connect(t, cli, ep)

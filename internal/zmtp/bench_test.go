@@ -1,39 +1,31 @@
 package zmtp
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // The engine encodes and decodes a header per frame: both must cost a few
 // nanoseconds and allocate nothing.
 
-func BenchmarkAppendHeader(b *testing.B) {
-	for _, tc := range []struct {
-		name string
-		n    int
-	}{{"short", 16}, {"long", 1 << 16}} {
-		b.Run(tc.name, func(b *testing.B) {
-			buf := make([]byte, 0, 64<<10)
+// BenchmarkHeader: encoding and parsing the header of a short and of a
+// long frame.
+func BenchmarkHeader(b *testing.B) {
+	for _, n := range []int{16, 1 << 16} {
+		hdr := AppendHeader(nil, FlagMore, n)
+		buf := make([]byte, 0, 64<<10)
+		b.Run(fmt.Sprintf("append/%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				buf = AppendHeader(buf, FlagMore, tc.n)
-				if len(buf) > 64<<10-LongHeaderLen {
+				if buf = AppendHeader(buf, FlagMore, n); len(buf) > cap(buf)-LongHeaderLen {
 					buf = buf[:0]
 				}
 			}
 		})
-	}
-}
-
-func BenchmarkParseHeader(b *testing.B) {
-	for _, tc := range []struct {
-		name string
-		n    int
-	}{{"short", 16}, {"long", 1 << 16}} {
-		b.Run(tc.name, func(b *testing.B) {
-			hdr := AppendHeader(nil, FlagMore, tc.n)
+		b.Run(fmt.Sprintf("parse/%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				h, err := ParseHeader(hdr, 1<<20)
-				if err != nil || h.Size != tc.n {
+				if h, err := ParseHeader(hdr, 1<<20); err != nil || h.Size != n {
 					b.Fatal(h, err)
 				}
 			}

@@ -5,18 +5,17 @@ import (
 	"fmt"
 )
 
-// Sentinels the errors of this package match with errors.Is.
-var (
-	// ErrProtocol is matched by every *ProtocolError: the bytes a peer
-	// sent break ZMTP.
-	ErrProtocol = errors.New("protocol error")
-	// ErrTooLarge is matched by every *SizeError: a frame announced more
-	// bytes than the reader accepts.
-	ErrTooLarge = errors.New("frame too large")
-	// ErrIllegal is returned by a Writer asked to write bytes that break
-	// ZMTP while its AllowIllegal is off.
-	ErrIllegal = errors.New("illegal ZMTP write (set Writer.AllowIllegal to send it anyway)")
-)
+// ErrProtocol is matched by every *ProtocolError: the bytes a peer sent
+// break ZMTP.
+var ErrProtocol = errors.New("protocol error")
+
+// ErrTooLarge is matched by every *SizeError: a frame announced more bytes
+// than the reader accepts.
+var ErrTooLarge = errors.New("frame too large")
+
+// ErrIllegal is returned by a Writer asked to write bytes that break ZMTP
+// while its AllowIllegal is off.
+var ErrIllegal = errors.New("illegal ZMTP write (set Writer.AllowIllegal to send it anyway)")
 
 // ProtocolError says which rule of ZMTP the peer's bytes broke. It matches
 // ErrProtocol.
