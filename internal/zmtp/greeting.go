@@ -12,10 +12,10 @@ const (
 	MechanismLen = 20 // the NUL-padded mechanism name
 )
 
-// The version we speak.
+// The version we speak: ZMTP 3.1.
 const (
-	Major byte = 3
-	Minor byte = 1
+	VersionMajor byte = 3
+	VersionMinor byte = 1
 )
 
 // Greeting is what the 64 bytes each side sends first say.
@@ -33,7 +33,7 @@ type Greeting struct {
 
 // NewGreeting returns our greeting, ZMTP 3.1, for mechanism mech.
 func NewGreeting(mech string, asServer bool) Greeting {
-	return Greeting{Major: Major, Minor: Minor, Mechanism: mech, AsServer: asServer}
+	return Greeting{Major: VersionMajor, Minor: VersionMinor, Mechanism: mech, AsServer: asServer}
 }
 
 // Append appends the 64 bytes of g: the signature (0xFF, eight padding
@@ -56,7 +56,7 @@ func (g Greeting) Append(dst []byte) []byte {
 
 // legal reports whether g is a greeting a ZMTP 3 peer may send.
 func (g Greeting) legal() bool {
-	if g.Major != Major || g.Mechanism == "" || len(g.Mechanism) > MechanismLen {
+	if g.Major != VersionMajor || g.Mechanism == "" || len(g.Mechanism) > MechanismLen {
 		return false
 	}
 	for i := 0; i < len(g.Mechanism); i++ {
@@ -92,7 +92,7 @@ func ParseGreeting(b []byte) (Greeting, error) {
 	if len(b) < GreetingLen {
 		return Greeting{}, protocolf("greeting: %d bytes, want %d", len(b), GreetingLen)
 	}
-	if b[10] < Major {
+	if b[10] < VersionMajor {
 		return Greeting{}, protocolf("greeting: ZMTP %d.%d is not supported (need 3.0 or later)", b[10], b[11])
 	}
 	return Greeting{
@@ -125,8 +125,8 @@ func ReadGreeting(r io.Reader, buf []byte) (Greeting, error) {
 // g: its own minor for a 3.x peer, 1 for a later major version (which
 // speaks 3.1 to a 3.1 peer).
 func (g Greeting) Revision() byte {
-	if g.Major > Major {
-		return Minor
+	if g.Major > VersionMajor {
+		return VersionMinor
 	}
 	return g.Minor
 }
