@@ -75,16 +75,14 @@ func TestCurveHandshakeSucceedsWithLibzmqLayout(t *testing.T) {
 	}
 
 	// MESSAGE: client's first nonce is 3, server's 2; ordinary frames.
-	cw, _ := cl.res.Codec.Seal(nil, 0, []byte("hello"))
-	f, _, _ := splitFrame(cw)
+	f := mustSeal(t, cl.res.Codec, 0, []byte("hello"))
 	if f.flags != 0x00 || len(f.body) != 38 || !IsCommand(f.body, "MESSAGE") || binary.BigEndian.Uint64(f.body[8:16]) != 3 {
 		t.Errorf("client MESSAGE: flags %#02x, % x", f.flags, f.body[:16])
 	}
 	if fl, body, err := sv.res.Codec.Open(f.flags, f.body); err != nil || fl != 0 || string(body) != "hello" {
 		t.Errorf("server Open: %#x %q %v", fl, body, err)
 	}
-	sw, _ := sv.res.Codec.Seal(nil, FlagCommand, []byte("\x04PING\x00\x00"))
-	f, _, _ = splitFrame(sw)
+	f = mustSeal(t, sv.res.Codec, FlagCommand, []byte("\x04PING\x00\x00"))
 	if f.flags != 0x00 || binary.BigEndian.Uint64(f.body[8:16]) != 2 {
 		t.Errorf("server MESSAGE: flags %#02x, nonce % x", f.flags, f.body[8:16])
 	}
@@ -144,7 +142,7 @@ func TestCurveMisconfiguredKeysFailBeforeTheWire(t *testing.T) {
 }
 
 func TestCurveWrongServerKeyFailsClientAndServerClosesSilently(t *testing.T) {
-	otherPub, _, _ := GenerateKeyPair()
+	otherPub, _ := newKeyPair(t)
 	p := curvePair()
 	p.client = &CurveClient{ServerKey: otherPub}
 	cl, sv := p.run(t)
@@ -162,7 +160,7 @@ func TestCurveWrongServerKeyFailsClientAndServerClosesSilently(t *testing.T) {
 }
 
 func TestCurveAuthenticator(t *testing.T) {
-	other, _, _ := GenerateKeyPair()
+	other, _ := newKeyPair(t)
 	cases := []struct {
 		name       string
 		auth       func() Authenticator
@@ -255,8 +253,8 @@ func TestCurveRefusesLowOrderKeys(t *testing.T) {
 
 func TestPrecomputeMatchesBoxPrecompute(t *testing.T) {
 	for i := 0; i < 20; i++ {
-		pub, _, _ := GenerateKeyPair()
-		_, sec, _ := GenerateKeyPair()
+		pub, _ := newKeyPair(t)
+		_, sec := newKeyPair(t)
 		var want, got [32]byte
 		box.Precompute(&want, (*[32]byte)(&pub), (*[32]byte)(&sec))
 		if err := precompute(&got, (*[32]byte)(&pub), (*[32]byte)(&sec)); err != nil || got != want {

@@ -245,8 +245,7 @@ func FuzzCurveReady(f *testing.F) {
 func FuzzCurveMessage(f *testing.F) {
 	fx := getCurveFixture()
 	c := fx.clientCodec
-	w, _ := c.Seal(nil, FlagCommand, []byte("\x04PING\x00\x00"))
-	fr, _, _ := splitFrame(w)
+	fr := mustSeal(f, &c, FlagCommand, []byte("\x04PING\x00\x00"))
 	f.Add(fr.body, byte(0), false)
 	f.Add([]byte("hello"), byte(FlagMore), true)
 	f.Add([]byte{}, byte(0), true)

@@ -341,6 +341,34 @@ func exchange(t testing.TB, from, to Codec, flags byte, body []byte) (byte, []by
 	return gf, got
 }
 
+// mustOK fails the test on a setup error.
+func mustOK(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newKeyPair returns a fresh long-term key pair.
+func newKeyPair(t testing.TB) (PublicKey, SecretKey) {
+	t.Helper()
+	pub, sec, err := GenerateKeyPair()
+	mustOK(t, err)
+	return pub, sec
+}
+
+// mustSeal seals one frame with c and returns it as it goes on the wire.
+func mustSeal(t testing.TB, c Codec, flags byte, body []byte) frame {
+	t.Helper()
+	wire, err := c.Seal(nil, flags, body)
+	mustOK(t, err)
+	f, rest, err := splitFrame(wire)
+	if err != nil || len(rest) != 0 {
+		t.Fatalf("Seal produced a bad frame: %v, %d trailing bytes", err, len(rest))
+	}
+	return f
+}
+
 // mustHandshakeError asserts err is a *HandshakeError and returns it.
 func mustHandshakeError(t testing.TB, who string, err error) *HandshakeError {
 	t.Helper()

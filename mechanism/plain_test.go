@@ -10,9 +10,12 @@ import (
 	"github.com/zmesh/zmesh/internal/zmtp"
 )
 
+// plainAuth admits the user admin with the password secret.
 func plainAuth() *Auth {
 	a := &Auth{}
-	_ = a.AddUser("admin", "secret")
+	if err := a.AddUser("admin", "secret"); err != nil {
+		panic(err) // a constant, valid user
+	}
 	return a
 }
 

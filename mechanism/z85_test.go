@@ -154,7 +154,7 @@ func TestGenerateKeyPair(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2, s2, _ := GenerateKeyPair()
+	p2, s2 := newKeyPair(t)
 	if p1 == p2 || s1 == s2 || PublicFromSecret(s1) != p1 || p1.IsZero() || s1.IsZero() {
 		t.Fatal("key pairs are not fresh and consistent")
 	}
