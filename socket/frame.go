@@ -121,10 +121,8 @@ func (f *frameReader) fill(need int) error {
 // header) is already in the buffer, so reading it will not block.
 func (f *frameReader) buffered() bool {
 	h, err := zmtp.ParseHeader(f.buf[f.pos:f.end], f.max)
-	if err != nil {
-		return true // next fails at once
-	}
-	if h.Len == 0 {
+	if err != nil || h.Len == 0 {
+		// On a bad header next fails: what came before it goes first.
 		return false
 	}
 	return h.Len+h.Size > len(f.buf) || f.end-f.pos >= h.Len+h.Size

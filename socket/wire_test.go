@@ -288,6 +288,33 @@ func TestBadInputClosesConnectionWithReason(t *testing.T) {
 	}
 }
 
+// TestMessagesBeforeABadFrameAreDelivered: the reader hands over what it
+// decoded before a frame that ends the connection.
+func TestMessagesBeforeABadFrameAreDelivered(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts socket.Options
+		bad  func(w *zmtp.Writer) error
+	}{
+		{"reserved flag bits", socket.Options{}, func(w *zmtp.Writer) error { return w.WriteFrame(0x80, []byte("a")) }},
+		{"over the size limit", socket.Options{MaxMsgSize: 100}, func(w *zmtp.Writer) error { return w.WriteFrame(0, make([]byte, 101)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, ep, mon := newServer(t, tc.opts)
+			r := dialRaw(t, ep)
+			r.handshake(1, "CLIENT")
+			r.send(r.w.WriteFrame(0, []byte("one")), r.w.WriteFrame(0, []byte("two")), tc.bad(r.w))
+			waitEvent(t, mon, socket.EventDisconnected)
+			for _, want := range []string{"one", "two"} {
+				m, err := srv.Recv(ctx(t))
+				if err != nil || string(m.Body) != want {
+					t.Fatalf("got %q %v, want %q", m.Body, err, want)
+				}
+			}
+		})
+	}
+}
+
 // TestGreetingFailuresAreHandshakeErrors: a peer that hangs up in the
 // middle of its greeting fails the handshake (errors.Is ErrHandshake), not
 // with a bare io.EOF, and a connecting socket keeps retrying such a peer.
