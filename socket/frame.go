@@ -10,7 +10,6 @@ import (
 // Frame flags; see package zmtp for the layout.
 const (
 	flagMore    = zmtp.FlagMore
-	flagLong    = zmtp.FlagLong
 	flagCommand = zmtp.FlagCommand
 )
 
