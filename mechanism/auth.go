@@ -12,7 +12,7 @@ import (
 )
 
 // Auth is a ready-made Authenticator, like libzmq's ZAP handler and
-// libzmq-rs's AuthConfig (spec §9.3). It holds allow and deny lists of
+// libzmq-rs's AuthConfig. It holds allow and deny lists of
 // addresses, the PLAIN user registry, and the registry of public keys that
 // CURVE and NOISE clients may use. Every list can change at run time; an
 // Auth is safe for concurrent use. The zero value is ready: empty lists,

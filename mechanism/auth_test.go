@@ -12,50 +12,50 @@ import (
 func authReq(mech, addr string) *AuthRequest { return &AuthRequest{Mechanism: mech, Address: addr} }
 
 func TestAuthDecisionOrder(t *testing.T) {
-	key, _, _ := GenerateKeyPair()
-	other, _, _ := GenerateKeyPair()
+	key, _ := newKeyPair(t)
+	other, _ := newKeyPair(t)
 	cases := []struct {
 		name  string
-		setup func(a *Auth)
+		setup func(a *Auth) error
 		req   *AuthRequest
 		user  string // "" with deny=false means allowed with an empty id
 		deny  bool
 	}{
 		{"NULL, empty lists", nil, authReq("NULL", "10.0.0.1"), "", false},
-		{"deny list hit", func(a *Auth) { _ = a.DenyAddr("10.0.0.1") }, authReq("NULL", "10.0.0.1"), "", true},
-		{"deny list miss", func(a *Auth) { _ = a.DenyAddr("10.0.0.1") }, authReq("NULL", "10.0.0.2"), "", false},
-		{"deny CIDR", func(a *Auth) { _ = a.DenyAddr("10.0.0.0/8") }, authReq("NULL", "10.200.0.1"), "", true},
-		{"allow list hit", func(a *Auth) { _ = a.AllowAddr("192.168.1.0/24") }, authReq("NULL", "192.168.1.9"), "", false},
-		{"allow list miss", func(a *Auth) { _ = a.AllowAddr("192.168.1.0/24") }, authReq("NULL", "192.168.2.9"), "", true},
-		{"allow list makes deny list irrelevant", func(a *Auth) { _ = a.AllowAddr("10.0.0.1"); _ = a.DenyAddr("10.0.0.1") }, authReq("NULL", "10.0.0.1"), "", false},
-		{"allow list refuses a non-IP peer", func(a *Auth) { _ = a.AllowAddr("10.0.0.1") }, authReq("NULL", ":1000:1000:42"), "", true},
-		{"deny list ignores a non-IP peer", func(a *Auth) { _ = a.DenyAddr("0.0.0.0/0", "::/0") }, authReq("NULL", ":1000:1000:42"), "", false},
-		{"IPv4-mapped peer vs IPv4 entry", func(a *Auth) { _ = a.DenyAddr("10.0.0.1") }, authReq("NULL", "::ffff:10.0.0.1"), "", true},
-		{"IPv4 peer vs IPv4-mapped entry", func(a *Auth) { _ = a.DenyAddr("::ffff:10.0.0.1") }, authReq("NULL", "10.0.0.1"), "", true},
-		{"IPv4 peer vs IPv4-mapped CIDR", func(a *Auth) { _ = a.DenyAddr("::ffff:10.0.0.0/104") }, authReq("NULL", "10.1.2.3"), "", true},
-		{"IPv4 peer vs ::/0", func(a *Auth) { _ = a.DenyAddr("::/0") }, authReq("NULL", "10.1.2.3"), "", true},
-		{"IPv6 peer", func(a *Auth) { _ = a.AllowAddr("fe80::/10") }, authReq("NULL", "fe80::1%eth0"), "", false},
-		{"IPv6 loopback", func(a *Auth) { _ = a.AllowAddr("::1") }, authReq("NULL", "::1"), "", false},
-		{"address denied before the password is looked at", func(a *Auth) { _ = a.DenyAddr("10.0.0.1"); _ = a.AddUser("u", "p") },
+		{"deny list hit", func(a *Auth) error { return a.DenyAddr("10.0.0.1") }, authReq("NULL", "10.0.0.1"), "", true},
+		{"deny list miss", func(a *Auth) error { return a.DenyAddr("10.0.0.1") }, authReq("NULL", "10.0.0.2"), "", false},
+		{"deny CIDR", func(a *Auth) error { return a.DenyAddr("10.0.0.0/8") }, authReq("NULL", "10.200.0.1"), "", true},
+		{"allow list hit", func(a *Auth) error { return a.AllowAddr("192.168.1.0/24") }, authReq("NULL", "192.168.1.9"), "", false},
+		{"allow list miss", func(a *Auth) error { return a.AllowAddr("192.168.1.0/24") }, authReq("NULL", "192.168.2.9"), "", true},
+		{"allow list makes deny list irrelevant", func(a *Auth) error { return errors.Join(a.AllowAddr("10.0.0.1"), a.DenyAddr("10.0.0.1")) }, authReq("NULL", "10.0.0.1"), "", false},
+		{"allow list refuses a non-IP peer", func(a *Auth) error { return a.AllowAddr("10.0.0.1") }, authReq("NULL", ":1000:1000:42"), "", true},
+		{"deny list ignores a non-IP peer", func(a *Auth) error { return a.DenyAddr("0.0.0.0/0", "::/0") }, authReq("NULL", ":1000:1000:42"), "", false},
+		{"IPv4-mapped peer vs IPv4 entry", func(a *Auth) error { return a.DenyAddr("10.0.0.1") }, authReq("NULL", "::ffff:10.0.0.1"), "", true},
+		{"IPv4 peer vs IPv4-mapped entry", func(a *Auth) error { return a.DenyAddr("::ffff:10.0.0.1") }, authReq("NULL", "10.0.0.1"), "", true},
+		{"IPv4 peer vs IPv4-mapped CIDR", func(a *Auth) error { return a.DenyAddr("::ffff:10.0.0.0/104") }, authReq("NULL", "10.1.2.3"), "", true},
+		{"IPv4 peer vs ::/0", func(a *Auth) error { return a.DenyAddr("::/0") }, authReq("NULL", "10.1.2.3"), "", true},
+		{"IPv6 peer", func(a *Auth) error { return a.AllowAddr("fe80::/10") }, authReq("NULL", "fe80::1%eth0"), "", false},
+		{"IPv6 loopback", func(a *Auth) error { return a.AllowAddr("::1") }, authReq("NULL", "::1"), "", false},
+		{"address denied before the password is looked at", func(a *Auth) error { return errors.Join(a.DenyAddr("10.0.0.1"), a.AddUser("u", "p")) },
 			&AuthRequest{Mechanism: "PLAIN", Address: "10.0.0.1", Username: "u", Password: "p"}, "", true},
-		{"PLAIN user", func(a *Auth) { _ = a.AddUser("u", "p") }, &AuthRequest{Mechanism: "PLAIN", Username: "u", Password: "p"}, "u", false},
-		{"PLAIN wrong password", func(a *Auth) { _ = a.AddUser("u", "p") }, &AuthRequest{Mechanism: "PLAIN", Username: "u", Password: "q"}, "", true},
-		{"PLAIN password prefix", func(a *Auth) { _ = a.AddUser("u", "pass") }, &AuthRequest{Mechanism: "PLAIN", Username: "u", Password: "pas"}, "", true},
-		{"PLAIN unknown user", func(a *Auth) { _ = a.AddUser("u", "p") }, &AuthRequest{Mechanism: "PLAIN", Username: "v", Password: "p"}, "", true},
+		{"PLAIN user", func(a *Auth) error { return a.AddUser("u", "p") }, &AuthRequest{Mechanism: "PLAIN", Username: "u", Password: "p"}, "u", false},
+		{"PLAIN wrong password", func(a *Auth) error { return a.AddUser("u", "p") }, &AuthRequest{Mechanism: "PLAIN", Username: "u", Password: "q"}, "", true},
+		{"PLAIN password prefix", func(a *Auth) error { return a.AddUser("u", "pass") }, &AuthRequest{Mechanism: "PLAIN", Username: "u", Password: "pas"}, "", true},
+		{"PLAIN unknown user", func(a *Auth) error { return a.AddUser("u", "p") }, &AuthRequest{Mechanism: "PLAIN", Username: "v", Password: "p"}, "", true},
 		{"PLAIN empty registry", nil, &AuthRequest{Mechanism: "PLAIN", Username: "", Password: ""}, "", true},
-		{"CURVE listed key", func(a *Auth) { a.AllowKey(key) }, &AuthRequest{Mechanism: "CURVE", PublicKey: key[:]}, key.String(), false},
-		{"NOISE listed key", func(a *Auth) { a.AllowKey(key) }, &AuthRequest{Mechanism: "NOISE", PublicKey: key[:]}, key.String(), false},
-		{"CURVE unlisted key", func(a *Auth) { a.AllowKey(other) }, &AuthRequest{Mechanism: "CURVE", PublicKey: key[:]}, "", true},
+		{"CURVE listed key", func(a *Auth) error { a.AllowKey(key); return nil }, &AuthRequest{Mechanism: "CURVE", PublicKey: key[:]}, key.String(), false},
+		{"NOISE listed key", func(a *Auth) error { a.AllowKey(key); return nil }, &AuthRequest{Mechanism: "NOISE", PublicKey: key[:]}, key.String(), false},
+		{"CURVE unlisted key", func(a *Auth) error { a.AllowKey(other); return nil }, &AuthRequest{Mechanism: "CURVE", PublicKey: key[:]}, "", true},
 		{"CURVE empty registry (curve_auth on by default)", nil, &AuthRequest{Mechanism: "CURVE", PublicKey: key[:]}, "", true},
-		{"CURVE curve_auth off", func(a *Auth) { a.SetCurveAuth(false) }, &AuthRequest{Mechanism: "CURVE", PublicKey: key[:]}, "", false},
-		{"CURVE short key", func(a *Auth) { a.AllowKey(key) }, &AuthRequest{Mechanism: "CURVE", PublicKey: key[:31]}, "", true},
+		{"CURVE curve_auth off", func(a *Auth) error { a.SetCurveAuth(false); return nil }, &AuthRequest{Mechanism: "CURVE", PublicKey: key[:]}, "", false},
+		{"CURVE short key", func(a *Auth) error { a.AllowKey(key); return nil }, &AuthRequest{Mechanism: "CURVE", PublicKey: key[:31]}, "", true},
 		{"unknown mechanism", nil, authReq("GSSAPI", ""), "", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			a := &Auth{}
 			if tc.setup != nil {
-				tc.setup(a)
+				mustOK(t, tc.setup(a))
 			}
 			user, err := a.Authenticate(context.Background(), tc.req)
 			if tc.deny {
@@ -95,11 +95,11 @@ func TestAuthEditing(t *testing.T) {
 	if err := a.SetAllowedAddrs(nil); err != nil || len(a.AllowedAddrs()) != 0 {
 		t.Fatal("SetAllowedAddrs(nil)")
 	}
-	_ = a.DenyAddr("1.2.3.4")
+	mustOK(t, a.DenyAddr("1.2.3.4"))
 	if err := a.SetDeniedAddrs([]string{"5.6.7.8"}); err != nil || !slices.Equal(a.DeniedAddrs(), []string{"5.6.7.8"}) {
 		t.Fatalf("SetDeniedAddrs: %q", a.DeniedAddrs())
 	}
-	_ = a.RemoveDeniedAddr("5.6.7.8")
+	mustOK(t, a.RemoveDeniedAddr("5.6.7.8"))
 	if len(a.DeniedAddrs()) != 0 {
 		t.Fatal("RemoveDeniedAddr")
 	}
@@ -107,9 +107,9 @@ func TestAuthEditing(t *testing.T) {
 	if err := a.AddUser("bob", string(make([]byte, 256))); !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("long password: %v", err)
 	}
-	_ = a.AddUser("bob", "1")
-	_ = a.AddUser("alice", "2")
-	_ = a.AddUser("bob", "3") // changes bob's password
+	mustOK(t, a.AddUser("bob", "1"))
+	mustOK(t, a.AddUser("alice", "2"))
+	mustOK(t, a.AddUser("bob", "3")) // changes bob's password
 	if !slices.Equal(a.Users(), []string{"alice", "bob"}) {
 		t.Fatalf("Users = %q", a.Users())
 	}
@@ -124,8 +124,8 @@ func TestAuthEditing(t *testing.T) {
 		t.Fatalf("SetUsers: %v %q", err, a.Users())
 	}
 
-	k1, _, _ := GenerateKeyPair()
-	k2, _, _ := GenerateKeyPair()
+	k1, _ := newKeyPair(t)
+	k2, _ := newKeyPair(t)
 	a.AllowKey(k1, k2)
 	if len(a.Keys()) != 2 {
 		t.Fatal("AllowKey")
@@ -149,18 +149,20 @@ func TestAuthEditing(t *testing.T) {
 
 func TestAuthConcurrentUse(t *testing.T) {
 	a := &Auth{}
-	key, _, _ := GenerateKeyPair()
+	key, _ := newKeyPair(t)
 	var wg sync.WaitGroup
 	for i := 0; i < 8; i++ {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
 			for j := 0; j < 200; j++ {
-				_ = a.AllowAddr(fmt.Sprintf("10.0.%d.%d", i, j))
-				_ = a.AddUser(fmt.Sprint("u", i), "p")
+				err := errors.Join(a.AllowAddr(fmt.Sprintf("10.0.%d.%d", i, j)), a.AddUser(fmt.Sprint("u", i), "p"))
 				a.AllowKey(key)
 				a.SetCurveAuth(j%2 == 0)
-				_ = a.RemoveAllowedAddr(fmt.Sprintf("10.0.%d.%d", i, j))
+				if err = errors.Join(err, a.RemoveAllowedAddr(fmt.Sprintf("10.0.%d.%d", i, j))); err != nil {
+					t.Error(err) // not Fatal: this is not the test's goroutine
+					return
+				}
 			}
 		}()
 		go func() {
@@ -177,8 +179,8 @@ func TestAuthConcurrentUse(t *testing.T) {
 
 func TestAuthRunsWithPlainAndNullEndToEnd(t *testing.T) {
 	a := &Auth{}
-	_ = a.AddUser("admin", "secret")
-	_ = a.DenyAddr("127.0.0.1")
+	mustOK(t, a.AddUser("admin", "secret"))
+	mustOK(t, a.DenyAddr("127.0.0.1"))
 	// NULL consults the authenticator on the accepting side only.
 	cl, sv := pair{client: Null{}, server: Null{}, serverAuth: a}.run(t)
 	if !errors.Is(sv.err, ErrDenied) {
@@ -187,7 +189,7 @@ func TestAuthRunsWithPlainAndNullEndToEnd(t *testing.T) {
 	if he := mustHandshakeError(t, "client", cl.err); he.Reason != "peer sent ERROR: 400" {
 		t.Fatalf("NULL client: %v", he)
 	}
-	_ = a.RemoveDeniedAddr("127.0.0.1")
+	mustOK(t, a.RemoveDeniedAddr("127.0.0.1"))
 	cl, sv = pair{client: PlainClient{"admin", "secret"}, server: PlainServer{}, serverAuth: a}.run(t)
 	if cl.err != nil || sv.err != nil || sv.res.UserID != "admin" {
 		t.Fatalf("PLAIN: client %v, server %v", cl.err, sv.err)

@@ -8,14 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
 	"golang.org/x/crypto/curve25519"
 	"golang.org/x/crypto/nacl/secretbox"
 	"golang.org/x/crypto/salsa20/salsa"
+
+	"github.com/zmesh/zmesh/internal/zmtp"
 )
 
-// CURVE command sizes (spec §4.2–4.6).
+// CURVE command sizes (see CURVE.md).
 const (
 	curveHelloSize    = 200
 	curveWelcomeSize  = 168
@@ -28,7 +29,7 @@ const (
 	curveHelloPadding = 72
 )
 
-// CURVE nonce prefixes (spec §4.2–4.6): 16 bytes before an 8-byte counter
+// CURVE nonce prefixes (see CURVE.md): 16 bytes before an 8-byte counter
 // ("short nonces"), 8 bytes before 16 random bytes ("long nonces").
 const (
 	nonceHello    = "CurveZMQHELLO---"
@@ -42,7 +43,7 @@ const (
 )
 
 // CurveClient is the client role of the CURVE mechanism (RFC 25/26, as
-// libzmq 4.3 speaks it; spec §4). ServerKey is the server's long-term public
+// libzmq 4.3 speaks it; CURVE.md is its wire format). ServerKey is the server's long-term public
 // key and must be set. PublicKey/SecretKey is the client's long-term key
 // pair: if both are zero, one is generated on first use and kept for every
 // connection of this value (see Keys); if only SecretKey is set, PublicKey
@@ -88,34 +89,8 @@ func (m *CurveClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 		return nil, err
 	}
 	defer st.wipe()
-	if err := c.WriteCommand(st.hello()); err != nil {
-		return nil, err
-	}
-	body, err := readCommand(ctx, c)
-	if err != nil {
-		if isEOF(err) {
-			return nil, &HandshakeError{Reason: "CURVE server closed the connection after HELLO (is ServerKey the server's public key?)", Retry: true, Err: err}
-		}
-		return nil, err
-	}
-	initiate, err := st.onWelcome(body, p.Metadata)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.WriteCommand(initiate); err != nil {
-		return nil, err
-	}
-	if body, err = readCommand(ctx, c); err != nil {
-		return nil, err
-	}
-	md, err := st.onReady(body)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkPeer(p, md); err != nil {
-		return nil, err
-	}
-	return &Result{Peer: md, PublicKey: append([]byte(nil), m.ServerKey[:]...), Codec: st.codec()}, nil
+	const closed = "CURVE server closed the connection after HELLO (is ServerKey the server's public key?)"
+	return clientHandshake(ctx, c, p, st, st.hello(), closed)
 }
 
 // CurveServer is the server role of the CURVE mechanism. SecretKey is the
@@ -133,9 +108,7 @@ func (m *CurveClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 type CurveServer struct {
 	SecretKey SecretKey // the server's long-term secret key; required
 
-	once sync.Once
-	pub  PublicKey
-	err  error
+	key serverKey
 }
 
 // Name returns "CURVE".
@@ -146,8 +119,7 @@ func (*CurveServer) AsServer() bool { return true }
 
 // PublicKey returns the server's public key, the one its clients need.
 func (m *CurveServer) PublicKey() (PublicKey, error) {
-	m.once.Do(func() { m.pub, _, m.err = keyPairFor("CurveServer", PublicKey{}, m.SecretKey) })
-	return m.pub, m.err
+	return m.key.get("CurveServer", m.SecretKey)
 }
 
 // Handshake reads HELLO, sends WELCOME (with a cookie), reads INITIATE,
@@ -161,41 +133,7 @@ func (m *CurveServer) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 	}
 	st := newCurveServer(rand.Reader, pub, m.SecretKey)
 	defer st.wipe()
-	body, err := readCommand(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	welcome, err := st.onHello(body)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.WriteCommand(welcome); err != nil {
-		return nil, err
-	}
-	if body, err = readCommand(ctx, c); err != nil {
-		return nil, err
-	}
-	md, err := st.onInitiate(body)
-	if err != nil {
-		return nil, err
-	}
-	userID := ""
-	if p.Auth != nil {
-		userID, err = p.Auth.Authenticate(ctx, &AuthRequest{Mechanism: "CURVE", Address: p.PeerAddress, PublicKey: append([]byte(nil), st.clientKey[:]...)})
-		if err != nil {
-			return nil, Refuse(c, err)
-		}
-	}
-	if userID == "" {
-		userID = st.clientKey.String()
-	}
-	if err := checkPeer(p, md); err != nil {
-		return nil, err
-	}
-	if err := c.WriteCommand(st.ready(p.Metadata)); err != nil {
-		return nil, err
-	}
-	return &Result{Peer: md, UserID: userID, PublicKey: append([]byte(nil), st.clientKey[:]...), Codec: st.codec()}, nil
+	return serverHandshake(ctx, c, p, "CURVE", st)
 }
 
 // curveClient is one connection's client-side CURVE state; the handshake
@@ -226,12 +164,12 @@ func newCurveClient(r io.Reader, server, pub PublicKey, sec SecretKey) (*curveCl
 	return st, nil
 }
 
-// hello builds HELLO (spec §4.2): version 1.0, 72 bytes of padding, C',
+// hello builds HELLO: version 1.0, 72 bytes of padding, C',
 // the short nonce 1, and Box[64 zeros](C'→S).
 func (st *curveClient) hello() []byte {
 	st.nonce++
 	b := make([]byte, 0, curveHelloSize)
-	b = AppendCommand(b, "HELLO")
+	b = zmtp.AppendCommand(b, "HELLO")
 	b = append(b, 1, 0)
 	b = append(b, make([]byte, curveHelloPadding)...)
 	b = append(b, st.tpub[:]...)
@@ -240,10 +178,10 @@ func (st *curveClient) hello() []byte {
 	return secretbox.Seal(b, make([]byte, 64), &n, &st.helloKey)
 }
 
-// onWelcome opens WELCOME (spec §4.3), keeps S' and the cookie, and builds
-// INITIATE (spec §4.4) carrying C, the vouch and md.
+// onWelcome opens WELCOME, keeps S' and the cookie, and builds
+// INITIATE carrying C, the vouch and md.
 func (st *curveClient) onWelcome(body []byte, md Metadata) ([]byte, error) {
-	if !IsCommand(body, "WELCOME") {
+	if !zmtp.IsCommand(body, "WELCOME") {
 		return nil, Unexpected(body, "WELCOME")
 	}
 	if len(body) != curveWelcomeSize {
@@ -285,16 +223,16 @@ func (st *curveClient) onWelcome(body []byte, md Metadata) ([]byte, error) {
 
 	st.nonce++
 	b := make([]byte, 0, curveInitiateMin+len(inner)-128)
-	b = AppendCommand(b, "INITIATE")
+	b = zmtp.AppendCommand(b, "INITIATE")
 	b = append(b, st.cookie[:]...)
 	b = binary.BigEndian.AppendUint64(b, st.nonce)
 	in := shortNonce(nonceInitiate, st.nonce)
 	return secretbox.Seal(b, inner, &in, &st.shared), nil
 }
 
-// onReady opens READY (spec §4.5) and returns the server's properties.
+// onReady opens READY and returns the server's properties.
 func (st *curveClient) onReady(body []byte) (Metadata, error) {
-	if !IsCommand(body, "READY") {
+	if !zmtp.IsCommand(body, "READY") {
 		return nil, Unexpected(body, "READY")
 	}
 	if len(body) < curveReadyMin {
@@ -310,8 +248,11 @@ func (st *curveClient) onReady(body []byte) (Metadata, error) {
 		return nil, Protocolf("CURVE READY does not open")
 	}
 	st.peerNonce = nonce
-	return ParseMetadata(plain)
+	return parseMetadata(plain)
 }
+
+// finish returns the server's long-term key and the MESSAGE codec.
+func (st *curveClient) finish() (PublicKey, Codec) { return st.serverKey, st.codec() }
 
 // codec returns the MESSAGE codec for the client's side of the connection.
 func (st *curveClient) codec() *curveCodec {
@@ -348,9 +289,9 @@ func newCurveServer(r io.Reader, pub PublicKey, sec SecretKey) *curveServer {
 	return &curveServer{rand: r, pub: pub, sec: sec}
 }
 
-// onHello checks HELLO (spec §4.2) and builds WELCOME (spec §4.3).
+// onHello checks HELLO and builds WELCOME (the layouts are in CURVE.md).
 func (st *curveServer) onHello(body []byte) ([]byte, error) {
-	if !IsCommand(body, "HELLO") {
+	if !zmtp.IsCommand(body, "HELLO") {
 		return nil, Unexpected(body, "HELLO")
 	}
 	if len(body) != curveHelloSize {
@@ -403,7 +344,7 @@ func (st *curveServer) onHello(body []byte) ([]byte, error) {
 	copy(wplain[:32], st.tpub[:])
 	copy(wplain[32:], cookie[:])
 	b := make([]byte, 0, curveWelcomeSize)
-	b = AppendCommand(b, "WELCOME")
+	b = zmtp.AppendCommand(b, "WELCOME")
 	b = b[:8+16]
 	if _, err := io.ReadFull(st.rand, b[8:24]); err != nil {
 		return nil, fmt.Errorf("CURVE: %w", err)
@@ -414,7 +355,7 @@ func (st *curveServer) onHello(body []byte) ([]byte, error) {
 	return b, nil
 }
 
-// onInitiate checks INITIATE (spec §4.4): the cookie must hold this
+// onInitiate checks INITIATE: the cookie must hold this
 // connection's C' and s', the box must open, the vouch must bind the
 // client's long-term key to C' and to us. It returns the client's
 // properties; the client's long-term key is left in st.clientKey.
@@ -422,7 +363,7 @@ func (st *curveServer) onInitiate(body []byte) (Metadata, error) {
 	if !st.welcomed {
 		return nil, Protocolf("CURVE INITIATE before WELCOME")
 	}
-	if !IsCommand(body, "INITIATE") {
+	if !zmtp.IsCommand(body, "INITIATE") {
 		return nil, Unexpected(body, "INITIATE")
 	}
 	if len(body) < curveInitiateMin {
@@ -467,7 +408,7 @@ func (st *curveServer) onInitiate(body []byte) (Metadata, error) {
 	if subtle.ConstantTimeCompare(vplain[:32], st.clientT[:])&subtle.ConstantTimeCompare(vplain[32:], st.pub[:]) != 1 {
 		return nil, Protocolf("CURVE INITIATE: vouch is for another connection")
 	}
-	md, err := ParseMetadata(plain[32+curveVouchSize:])
+	md, err := parseMetadata(plain[32+curveVouchSize:])
 	if err != nil {
 		return nil, err
 	}
@@ -475,14 +416,23 @@ func (st *curveServer) onInitiate(body []byte) (Metadata, error) {
 	return md, nil
 }
 
-// ready builds READY (spec §4.5) with the server's properties.
+// ready builds READY with the server's properties.
 func (st *curveServer) ready(md Metadata) []byte {
 	st.nonce++
 	b := make([]byte, 0, curveReadyMin+64)
-	b = AppendCommand(b, "READY")
+	b = zmtp.AppendCommand(b, "READY")
 	b = binary.BigEndian.AppendUint64(b, st.nonce)
 	n := shortNonce(nonceReady, st.nonce)
 	return secretbox.Seal(b, md.Append(nil), &n, &st.shared)
+}
+
+// peerKey is the client's long-term key, once onInitiate has accepted it.
+func (st *curveServer) peerKey() PublicKey { return st.clientKey }
+
+// finish builds READY and the MESSAGE codec.
+func (st *curveServer) finish(md Metadata) ([]byte, Codec, error) {
+	ready := st.ready(md)
+	return ready, st.codec(), nil
 }
 
 // codec returns the MESSAGE codec for the server's side of the connection.

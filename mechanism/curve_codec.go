@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/zmesh/zmesh/internal/zmtp"
 )
 
-// curveCodec seals and opens CURVE MESSAGE commands (spec §4.6) with the
+// curveCodec seals and opens CURVE MESSAGE commands (CURVE.md) with the
 // connection's precomputed box key. The writer goroutine owns the send
 // half (sendBox, sent), the reader goroutine the receive half (recvBox,
 // recvd). Each direction's nonce prefix is fixed, so its XSalsa20 subkey is
@@ -19,7 +21,8 @@ type curveCodec struct {
 	recvd   uint64          // last short nonce we accepted
 }
 
-// curve inner flags (spec §4.6): libzmq carries COMMAND in bit 1.
+// curve inner flags: libzmq carries COMMAND in bit 1, which RFC 26 calls
+// reserved.
 const (
 	curveInnerMore    = 0x01
 	curveInnerCommand = 0x02
@@ -42,14 +45,8 @@ func (c *curveCodec) Seal(dst []byte, flags byte, body []byte) ([]byte, error) {
 		return dst, ErrNonceExhausted
 	}
 	c.sent++
-	size := curveMessageMin + len(body)
-	if size <= 255 {
-		dst = append(dst, 0, byte(size))
-	} else {
-		dst = append(dst, FlagLong)
-		dst = binary.BigEndian.AppendUint64(dst, uint64(size))
-	}
-	dst = AppendCommand(dst, "MESSAGE")
+	dst = zmtp.AppendHeader(dst, 0, curveMessageMin+len(body))
+	dst = zmtp.AppendCommand(dst, zmtp.CmdMessage)
 	dst = binary.BigEndian.AppendUint64(dst, c.sent)
 
 	// secretbox needs the flags byte and the body contiguous, and its
@@ -78,9 +75,9 @@ func (c *curveCodec) Seal(dst []byte, flags byte, body []byte) ([]byte, error) {
 // not (libzmq never sets it; we accept both). The nonce must be above every
 // nonce seen before. The returned body is the only allocation.
 func (c *curveCodec) Open(wireFlags byte, wire []byte) (byte, []byte, error) {
-	if len(wire) < curveMessageMin || !IsCommand(wire, "MESSAGE") {
-		if len(wire) >= 6 && IsCommand(wire, "ERROR") {
-			return 0, nil, fmt.Errorf("%w: peer sent ERROR: %s", ErrMalformed, ParseError(wire[6:]))
+	if len(wire) < curveMessageMin || !zmtp.IsCommand(wire, "MESSAGE") {
+		if len(wire) >= 6 && zmtp.IsCommand(wire, "ERROR") {
+			return 0, nil, fmt.Errorf("%w: peer sent ERROR: %s", ErrMalformed, zmtp.ParseError(wire[6:]))
 		}
 		return 0, nil, fmt.Errorf("%w: not a CURVE MESSAGE (%d bytes)", ErrMalformed, len(wire))
 	}

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/crypto/nacl/secretbox"
 )
 
-// Fixed keys from libzmq's tests (spec §4.7).
+// Fixed keys from libzmq's tests (CURVE.md lists them).
 var (
 	libzmqServerSecret = mustSecret("JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6")
 	libzmqServerPublic = mustPublic("rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7")
@@ -46,14 +46,8 @@ func curvePair() pair {
 func TestCurveHandshakeSucceedsWithLibzmqLayout(t *testing.T) {
 	var wire []frame
 	p := curvePair()
-	p.tamper = func(d direction, n int, f frame) []frame {
-		wire = append(wire, frame{f.flags, append([]byte(nil), f.body...)}) // proxy readers run one at a time here: the handshake alternates
-		return []frame{f}
-	}
-	cl, sv := p.run(t)
-	if cl.err != nil || sv.err != nil {
-		t.Fatalf("client: %v, server: %v", cl.err, sv.err)
-	}
+	p.tamper = recordWire(&wire)
+	cl, sv := runOK(t, p)
 	if got := sv.res.UserID; got != libzmqClientPublic.String() {
 		t.Errorf("server UserID = %q, want the client's Z85 key %q", got, libzmqClientPublic)
 	}
@@ -63,29 +57,9 @@ func TestCurveHandshakeSucceedsWithLibzmqLayout(t *testing.T) {
 	if !bytes.Equal(cl.res.PublicKey, libzmqServerPublic[:]) {
 		t.Errorf("client Result.PublicKey = %x, want the server's key", cl.res.PublicKey)
 	}
-	if v, _ := sv.res.Peer.Get("Socket-Type"); v != "CLIENT" {
-		t.Errorf("server sees Socket-Type %q", v)
-	}
-	if v, _ := cl.res.Peer.Get("Socket-Type"); v != "SERVER" {
-		t.Errorf("client sees Socket-Type %q", v)
-	}
-
-	// spec §4.2–4.5: HELLO 200 B, WELCOME 168 B, INITIATE 257 + 22 B of
-	// metadata in a long frame, READY 30 + 22 B; all command frames.
-	want := []struct {
-		name  string
-		flags byte
-		size  int
-	}{{"HELLO", 0x04, 200}, {"WELCOME", 0x04, 168}, {"INITIATE", 0x06, 279}, {"READY", 0x04, 52}}
-	if len(wire) != len(want) {
-		t.Fatalf("%d frames on the wire, want %d", len(wire), len(want))
-	}
-	for i, w := range want {
-		f := wire[i]
-		if !IsCommand(f.body, w.name) || f.flags != w.flags || len(f.body) != w.size {
-			t.Errorf("frame %d: flags %#02x, %d bytes, % x...; want %s, flags %#02x, %d bytes", i, f.flags, len(f.body), f.body[:min(10, len(f.body))], w.name, w.flags, w.size)
-		}
-	}
+	// HELLO 200 B, WELCOME 168 B, INITIATE 257 + 22 B of metadata in a
+	// long frame, READY 30 + 22 B; all command frames.
+	checkWire(t, wire, []wireCommand{{"HELLO", 0x04, 200}, {"WELCOME", 0x04, 168}, {"INITIATE", 0x06, 279}, {"READY", 0x04, 52}})
 	// Client short nonces: HELLO 1, INITIATE 2; server: READY 1.
 	if n := binary.BigEndian.Uint64(wire[0].body[112:120]); n != 1 {
 		t.Errorf("HELLO nonce %d, want 1", n)
@@ -101,16 +75,14 @@ func TestCurveHandshakeSucceedsWithLibzmqLayout(t *testing.T) {
 	}
 
 	// MESSAGE: client's first nonce is 3, server's 2; ordinary frames.
-	cw, _ := cl.res.Codec.Seal(nil, 0, []byte("hello"))
-	f, _, _ := splitFrame(cw)
+	f := mustSeal(t, cl.res.Codec, 0, []byte("hello"))
 	if f.flags != 0x00 || len(f.body) != 38 || !IsCommand(f.body, "MESSAGE") || binary.BigEndian.Uint64(f.body[8:16]) != 3 {
 		t.Errorf("client MESSAGE: flags %#02x, % x", f.flags, f.body[:16])
 	}
 	if fl, body, err := sv.res.Codec.Open(f.flags, f.body); err != nil || fl != 0 || string(body) != "hello" {
 		t.Errorf("server Open: %#x %q %v", fl, body, err)
 	}
-	sw, _ := sv.res.Codec.Seal(nil, FlagCommand, []byte("\x04PING\x00\x00"))
-	f, _, _ = splitFrame(sw)
+	f = mustSeal(t, sv.res.Codec, FlagCommand, []byte("\x04PING\x00\x00"))
 	if f.flags != 0x00 || binary.BigEndian.Uint64(f.body[8:16]) != 2 {
 		t.Errorf("server MESSAGE: flags %#02x, nonce % x", f.flags, f.body[8:16])
 	}
@@ -170,7 +142,7 @@ func TestCurveMisconfiguredKeysFailBeforeTheWire(t *testing.T) {
 }
 
 func TestCurveWrongServerKeyFailsClientAndServerClosesSilently(t *testing.T) {
-	otherPub, _, _ := GenerateKeyPair()
+	otherPub, _ := newKeyPair(t)
 	p := curvePair()
 	p.client = &CurveClient{ServerKey: otherPub}
 	cl, sv := p.run(t)
@@ -188,7 +160,7 @@ func TestCurveWrongServerKeyFailsClientAndServerClosesSilently(t *testing.T) {
 }
 
 func TestCurveAuthenticator(t *testing.T) {
-	other, _, _ := GenerateKeyPair()
+	other, _ := newKeyPair(t)
 	cases := []struct {
 		name       string
 		auth       func() Authenticator
@@ -281,8 +253,8 @@ func TestCurveRefusesLowOrderKeys(t *testing.T) {
 
 func TestPrecomputeMatchesBoxPrecompute(t *testing.T) {
 	for i := 0; i < 20; i++ {
-		pub, _, _ := GenerateKeyPair()
-		_, sec, _ := GenerateKeyPair()
+		pub, _ := newKeyPair(t)
+		_, sec := newKeyPair(t)
 		var want, got [32]byte
 		box.Precompute(&want, (*[32]byte)(&pub), (*[32]byte)(&sec))
 		if err := precompute(&got, (*[32]byte)(&pub), (*[32]byte)(&sec)); err != nil || got != want {

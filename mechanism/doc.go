@@ -7,4 +7,9 @@
 // command frames) and, once the handshake returns, runs every frame through
 // the Result's Codec, if any. Nothing here knows about socket types beyond
 // the metadata it carries.
+//
+// The commands the mechanisms exchange are laid out in CURVE.md (CURVE as
+// libzmq 4.3 speaks it) and NOISE.md (zmesh's own) beside this file; the
+// greeting, frames, READY, ERROR and metadata around them are encoded by
+// the internal zmtp package.
 package mechanism

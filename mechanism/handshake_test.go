@@ -12,8 +12,7 @@ import (
 // mechanisms under test, by name: a client and a server configured to
 // succeed with each other.
 func mechanismPairs() map[string]pair {
-	a := &Auth{}
-	_ = a.AddUser("admin", "secret")
+	a := plainAuth()
 	return map[string]pair{
 		"NULL":  {client: Null{}, server: Null{}},
 		"PLAIN": {client: PlainClient{"admin", "secret"}, server: PlainServer{}, serverAuth: a},

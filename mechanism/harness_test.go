@@ -3,14 +3,14 @@ package mechanism
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/zmesh/zmesh/internal/zmtp"
 )
 
 // This file is the handshake harness: it runs both ends of any two
@@ -18,42 +18,33 @@ import (
 // real ZMTP frames (flags, short or long size, body). Between the two ends
 // sits a proxy that forwards frames and lets a test tamper with them.
 
-// frame is one ZMTP frame.
+// frame is one ZMTP frame; flags is the flags byte as it was on the wire,
+// FlagLong included.
 type frame struct {
 	flags byte
 	body  []byte
 }
 
-// appendTestFrame encodes a frame as libzmq does: short up to 255 bytes.
-func appendTestFrame(dst []byte, flags byte, body []byte) []byte {
-	if len(body) <= 255 {
-		dst = append(dst, flags&^FlagLong, byte(len(body)))
-	} else {
-		dst = append(dst, flags|FlagLong)
-		dst = binary.BigEndian.AppendUint64(dst, uint64(len(body)))
+// wireFlags is the flags byte of a frame with header h as it was on the
+// wire.
+func wireFlags(h zmtp.Header) byte {
+	if h.Len == zmtp.LongHeaderLen {
+		return h.Flags | FlagLong
 	}
-	return append(dst, body...)
+	return h.Flags
 }
 
 // splitFrame decodes the first frame of b and returns it and the rest.
 func splitFrame(b []byte) (frame, []byte, error) {
-	if len(b) < 2 {
+	h, err := zmtp.ParseHeader(b, 0)
+	if err != nil {
+		return frame{}, nil, err
+	}
+	if h.Len == 0 || h.Size > len(b)-h.Len {
 		return frame{}, nil, io.ErrUnexpectedEOF
 	}
-	flags := b[0]
-	var n uint64
-	if flags&FlagLong != 0 {
-		if len(b) < 9 {
-			return frame{}, nil, io.ErrUnexpectedEOF
-		}
-		n, b = binary.BigEndian.Uint64(b[1:9]), b[9:]
-	} else {
-		n, b = uint64(b[1]), b[2:]
-	}
-	if n > uint64(len(b)) {
-		return frame{}, nil, io.ErrUnexpectedEOF
-	}
-	return frame{flags, b[:n]}, b[n:], nil
+	end := h.Len + h.Size
+	return frame{wireFlags(h), b[h.Len:end]}, b[end:], nil
 }
 
 // maxTestFrame bounds what the harness reads, as an engine's maximum
@@ -61,36 +52,35 @@ func splitFrame(b []byte) (frame, []byte, error) {
 const maxTestFrame = 8 << 20
 
 // frameConn is the test implementation of Conn: real ZMTP frames over a
-// net.Conn. It also records every command it wrote.
+// net.Conn, through zmtp's Reader and Writer. It also records every
+// command it wrote.
 type frameConn struct {
 	nc net.Conn
-	r  *bufio.Reader
+	zr *zmtp.Reader
+	zw *zmtp.Writer
 
 	mu      sync.Mutex
 	written [][]byte // bodies of the commands written, in order
 }
 
 func newFrameConn(nc net.Conn) *frameConn {
-	return &frameConn{nc: nc, r: bufio.NewReader(nc)}
+	zr := zmtp.NewReader(bufio.NewReader(nc))
+	zr.MaxSize = maxTestFrame
+	zw := zmtp.NewWriter(nc)
+	zw.AllowIllegal = true // the proxy forwards whatever a tamperFunc makes
+	return &frameConn{nc: nc, zr: zr, zw: zw}
 }
 
 func (f *frameConn) WriteCommand(body []byte) error {
 	f.mu.Lock()
 	f.written = append(f.written, append([]byte(nil), body...))
 	f.mu.Unlock()
-	_, err := f.nc.Write(appendTestFrame(nil, FlagCommand, body))
-	return err
+	return f.zw.WriteFrame(FlagCommand, body)
 }
 
 func (f *frameConn) ReadCommand() ([]byte, error) {
-	fr, err := f.readFrame()
-	if err != nil {
-		return nil, err
-	}
-	if fr.flags&FlagCommand == 0 {
-		return nil, Protocolf("message frame during the handshake")
-	}
-	return fr.body, nil
+	body, err := f.zr.ReadCommand()
+	return body, protocolError(err)
 }
 
 func (f *frameConn) commands() [][]byte {
@@ -99,33 +89,24 @@ func (f *frameConn) commands() [][]byte {
 	return append([][]byte(nil), f.written...)
 }
 
-// readFrame reads one frame; the body is newly allocated.
+// readFrame reads one frame; the body is newly allocated. Every writer in
+// the harness encodes as libzmq does, so the frame was long exactly when
+// its body is over 255 bytes.
 func (f *frameConn) readFrame() (frame, error) {
-	var hdr [9]byte
-	if _, err := io.ReadFull(f.r, hdr[:2]); err != nil {
+	fr, err := f.zr.ReadFrame()
+	if err != nil {
 		return frame{}, err
 	}
-	n := uint64(hdr[1])
-	if hdr[0]&FlagLong != 0 {
-		if _, err := io.ReadFull(f.r, hdr[2:9]); err != nil {
-			return frame{}, err
-		}
-		n = binary.BigEndian.Uint64(hdr[1:9])
+	flags := fr.Flags
+	if len(fr.Body) > zmtp.MaxShortSize {
+		flags |= FlagLong
 	}
-	if n > maxTestFrame {
-		return frame{}, fmt.Errorf("frame of %d bytes", n)
-	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(f.r, body); err != nil {
-		return frame{}, err
-	}
-	return frame{hdr[0], body}, nil
+	return frame{flags, fr.Body}, nil
 }
 
-// writeFrame writes one raw frame.
+// writeFrame writes one frame (the size decides FlagLong).
 func (f *frameConn) writeFrame(fr frame) error {
-	_, err := f.nc.Write(appendTestFrame(nil, fr.flags, fr.body))
-	return err
+	return f.zw.WriteFrame(fr.flags&^FlagLong, fr.body)
 }
 
 // direction of a frame through the proxy.
@@ -166,13 +147,7 @@ var socketPeers = map[string]string{"CLIENT": "SERVER", "SERVER": "CLIENT", "RAD
 
 // testGreeting builds a 64-byte ZMTP 3.1 greeting.
 func testGreeting(mech string, asServer bool) []byte {
-	g := make([]byte, 64)
-	g[0], g[9], g[10], g[11] = 0xFF, 0x7F, 3, 1
-	copy(g[12:32], mech)
-	if asServer {
-		g[32] = 1
-	}
-	return g
+	return zmtp.NewGreeting(mech, asServer).Append(nil)
 }
 
 func testParams(typ string, local, peer []byte, accepted bool, auth Authenticator) *Params {
@@ -300,6 +275,54 @@ func startProxy(wg *sync.WaitGroup, c, s net.Conn, tamper tamperFunc) {
 	forward(toClient, s, c)
 }
 
+// recordWire returns a tamperFunc that keeps a copy of every frame, in
+// order, and forwards it unchanged. (The proxy's two readers never run at
+// once here: the handshakes alternate.)
+func recordWire(wire *[]frame) tamperFunc {
+	return func(d direction, n int, f frame) []frame {
+		*wire = append(*wire, frame{f.flags, append([]byte(nil), f.body...)})
+		return []frame{f}
+	}
+}
+
+// runOK runs p and fails the test unless both sides succeed and each got
+// the other's Socket-Type (CLIENT and SERVER).
+func runOK(t *testing.T, p pair) (cl, sv outcome) {
+	t.Helper()
+	cl, sv = p.run(t)
+	if cl.err != nil || sv.err != nil {
+		t.Fatalf("client: %v, server: %v", cl.err, sv.err)
+	}
+	if v, _ := sv.res.Peer.Get("Socket-Type"); v != "CLIENT" {
+		t.Errorf("server sees Socket-Type %q", v)
+	}
+	if v, _ := cl.res.Peer.Get("Socket-Type"); v != "SERVER" {
+		t.Errorf("client sees Socket-Type %q", v)
+	}
+	return cl, sv
+}
+
+// wireCommand is a command frame a handshake must put on the wire.
+type wireCommand struct {
+	name  string
+	flags byte // as on the wire: FlagCommand, plus FlagLong over 255 bytes
+	size  int
+}
+
+// checkWire checks the commands recorded on the wire against want.
+func checkWire(t *testing.T, wire []frame, want []wireCommand) {
+	t.Helper()
+	if len(wire) != len(want) {
+		t.Fatalf("%d frames on the wire, want %d", len(wire), len(want))
+	}
+	for i, w := range want {
+		f := wire[i]
+		if !IsCommand(f.body, w.name) || f.flags != w.flags || len(f.body) != w.size {
+			t.Errorf("frame %d: flags %#02x, %d bytes, % x...; want %s, flags %#02x, %d bytes", i, f.flags, len(f.body), f.body[:min(10, len(f.body))], w.name, w.flags, w.size)
+		}
+	}
+}
+
 // exchange seals body with from's codec, and opens it with to's.
 func exchange(t testing.TB, from, to Codec, flags byte, body []byte) (byte, []byte) {
 	t.Helper()
@@ -316,6 +339,34 @@ func exchange(t testing.TB, from, to Codec, flags byte, body []byte) (byte, []by
 		t.Fatalf("Open: %v", err)
 	}
 	return gf, got
+}
+
+// mustOK fails the test on a setup error.
+func mustOK(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newKeyPair returns a fresh long-term key pair.
+func newKeyPair(t testing.TB) (PublicKey, SecretKey) {
+	t.Helper()
+	pub, sec, err := GenerateKeyPair()
+	mustOK(t, err)
+	return pub, sec
+}
+
+// mustSeal seals one frame with c and returns it as it goes on the wire.
+func mustSeal(t testing.TB, c Codec, flags byte, body []byte) frame {
+	t.Helper()
+	wire, err := c.Seal(nil, flags, body)
+	mustOK(t, err)
+	f, rest, err := splitFrame(wire)
+	if err != nil || len(rest) != 0 {
+		t.Fatalf("Seal produced a bad frame: %v, %d trailing bytes", err, len(rest))
+	}
+	return f
 }
 
 // mustHandshakeError asserts err is a *HandshakeError and returns it.

@@ -161,6 +161,19 @@ func (k *clientKeys) get(who string, pub PublicKey, sec SecretKey) (PublicKey, S
 	return k.pub, k.sec, k.err
 }
 
+// serverKey is a server mechanism's public key, derived from its secret
+// key on first use and kept.
+type serverKey struct {
+	once sync.Once
+	pub  PublicKey
+	err  error
+}
+
+func (k *serverKey) get(who string, sec SecretKey) (PublicKey, error) {
+	k.once.Do(func() { k.pub, _, k.err = keyPairFor(who, PublicKey{}, sec) })
+	return k.pub, k.err
+}
+
 // keyPairFor completes a configured key pair: it derives a missing public
 // key from the secret key, and checks that a given public key matches its
 // secret key. who names the configuration in errors.

@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/zmesh/zmesh/internal/zmtp"
 )
 
-// Frame flags as ZMTP puts them on the wire (spec §1.2). Codecs receive and
+// Frame flags as ZMTP puts them on the wire: MORE (another frame of the
+// message follows), LONG (an 8-byte size) and COMMAND. Codecs receive and
 // return them with the same meaning: CURVE carries MORE and COMMAND inside
-// its boxes (§4.6).
+// its boxes.
 const (
-	FlagMore    byte = 0x01
-	FlagLong    byte = 0x02
-	FlagCommand byte = 0x04
+	FlagMore    = zmtp.FlagMore
+	FlagLong    = zmtp.FlagLong
+	FlagCommand = zmtp.FlagCommand
 )
 
 // Mechanism is a security mechanism: NULL, PLAIN, CURVE or NOISE. A

@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/flynn/noise"
+
+	"github.com/zmesh/zmesh/internal/zmtp"
 )
 
 // NOISE is zmesh's own mechanism, for zmesh-to-zmesh links: the Noise
@@ -66,8 +67,8 @@ func (*NoiseClient) Name() string { return "NOISE" }
 // AsServer is false: this is the client role.
 func (*NoiseClient) AsServer() bool { return false }
 
-// Keys returns the client's long-term key pair, generating it if none was
-// configured.
+// Keys returns the client's long-term key pair, its static key in the
+// Noise handshake, generating it if none was configured.
 func (m *NoiseClient) Keys() (PublicKey, SecretKey, error) {
 	return m.keys.get("NoiseClient", m.PublicKey, m.SecretKey)
 }
@@ -97,31 +98,7 @@ func (m *NoiseClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 	if err != nil {
 		return nil, err
 	}
-	if err := c.WriteCommand(hello); err != nil {
-		return nil, err
-	}
-	body, err := readCommand(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	initiate, err := st.onWelcome(body, p.Metadata)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.WriteCommand(initiate); err != nil {
-		return nil, err
-	}
-	if body, err = readCommand(ctx, c); err != nil {
-		return nil, err
-	}
-	md, err := st.onReady(body)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkPeer(p, md); err != nil {
-		return nil, err
-	}
-	return &Result{Peer: md, PublicKey: append([]byte(nil), st.peer[:]...), Codec: st.codec}, nil
+	return clientHandshake(ctx, c, p, st, hello, "")
 }
 
 // NoiseServer is the server (Noise responder) role of the NOISE mechanism.
@@ -139,9 +116,7 @@ func (m *NoiseClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 type NoiseServer struct {
 	SecretKey SecretKey // the server's long-term secret key; required
 
-	once sync.Once
-	pub  PublicKey
-	err  error
+	key serverKey
 }
 
 // Name returns "NOISE".
@@ -152,8 +127,7 @@ func (*NoiseServer) AsServer() bool { return true }
 
 // PublicKey returns the server's public key, the one clients may pin.
 func (m *NoiseServer) PublicKey() (PublicKey, error) {
-	m.once.Do(func() { m.pub, _, m.err = keyPairFor("NoiseServer", PublicKey{}, m.SecretKey) })
-	return m.pub, m.err
+	return m.key.get("NoiseServer", m.SecretKey)
 }
 
 // Handshake runs the responder's side: it reads HELLO, answers WELCOME,
@@ -172,47 +146,7 @@ func (m *NoiseServer) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 	if err != nil {
 		return nil, err
 	}
-	body, err := readCommand(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	welcome, err := st.onHello(body)
-	if welcome != nil {
-		if werr := c.WriteCommand(welcome); werr != nil && err == nil {
-			return nil, werr
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if body, err = readCommand(ctx, c); err != nil {
-		return nil, err
-	}
-	md, err := st.onInitiate(body)
-	if err != nil {
-		return nil, err
-	}
-	userID := ""
-	if p.Auth != nil {
-		userID, err = p.Auth.Authenticate(ctx, &AuthRequest{Mechanism: "NOISE", Address: p.PeerAddress, PublicKey: append([]byte(nil), st.peer[:]...)})
-		if err != nil {
-			return nil, Refuse(c, err)
-		}
-	}
-	if userID == "" {
-		userID = st.peer.String()
-	}
-	if err := checkPeer(p, md); err != nil {
-		return nil, err
-	}
-	ready, err := st.ready(p.Metadata)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.WriteCommand(ready); err != nil {
-		return nil, err
-	}
-	return &Result{Peer: md, UserID: userID, PublicKey: append([]byte(nil), st.peer[:]...), Codec: st.codec}, nil
+	return serverHandshake(ctx, c, p, "NOISE", st)
 }
 
 // noisePrologue binds both greetings, client's first, into the handshake:
@@ -257,7 +191,7 @@ func newNoiseInitiator(r io.Reader, pub PublicKey, sec SecretKey, prologue []byt
 
 // hello builds HELLO: the version byte, then Noise message 1 (→ e).
 func (st *noiseInitiator) hello() ([]byte, error) {
-	b := append(AppendCommand(make([]byte, 0, 7+noiseKeySize), "HELLO"), noiseVersion)
+	b := append(zmtp.AppendCommand(make([]byte, 0, 7+noiseKeySize), "HELLO"), noiseVersion)
 	b, _, _, err := st.hs.WriteMessage(b, nil)
 	if err != nil {
 		return nil, fmt.Errorf("NOISE: %w", err)
@@ -269,7 +203,7 @@ func (st *noiseInitiator) hello() ([]byte, error) {
 // against the pin, and builds INITIATE: Noise message 3 (→ s, se) whose
 // payload is our properties.
 func (st *noiseInitiator) onWelcome(body []byte, md Metadata) ([]byte, error) {
-	if !IsCommand(body, "WELCOME") {
+	if !zmtp.IsCommand(body, "WELCOME") {
 		return nil, Unexpected(body, "WELCOME")
 	}
 	msg := body[8:]
@@ -287,7 +221,7 @@ func (st *noiseInitiator) onWelcome(body []byte, md Metadata) ([]byte, error) {
 	if len(payload) > noiseMaxMessage-noiseKeySize-2*noiseTagSize {
 		return nil, fmt.Errorf("NOISE: %d bytes of properties do not fit in INITIATE: %w", len(payload), ErrInvalidConfig)
 	}
-	b := AppendCommand(make([]byte, 0, 9+noiseKeySize+2*noiseTagSize+len(payload)), "INITIATE")
+	b := zmtp.AppendCommand(make([]byte, 0, 9+noiseKeySize+2*noiseTagSize+len(payload)), "INITIATE")
 	b, send, recv, err := st.hs.WriteMessage(b, payload)
 	if err != nil {
 		return nil, fmt.Errorf("NOISE: %w", err)
@@ -299,17 +233,20 @@ func (st *noiseInitiator) onWelcome(body []byte, md Metadata) ([]byte, error) {
 	return b, nil
 }
 
+// finish returns the server's long-term key and the transport codec.
+func (st *noiseInitiator) finish() (PublicKey, Codec) { return st.peer, st.codec }
+
 // onReady opens the server's READY (its first transport message) and
 // returns its properties.
 func (st *noiseInitiator) onReady(body []byte) (Metadata, error) {
-	if !IsCommand(body, "READY") {
+	if !zmtp.IsCommand(body, "READY") {
 		return nil, Unexpected(body, "READY")
 	}
 	plain, err := st.codec.openReady(body[6:])
 	if err != nil {
 		return nil, &HandshakeError{Reason: "NOISE READY does not decrypt", Err: err}
 	}
-	return ParseMetadata(plain)
+	return parseMetadata(plain)
 }
 
 // noiseResponder is one connection's server-side NOISE state; the handshake
@@ -335,7 +272,7 @@ func (st *noiseResponder) onHello(body []byte) (reply []byte, err error) {
 	if st.step != 0 {
 		return nil, Protocolf("NOISE HELLO out of order")
 	}
-	if !IsCommand(body, "HELLO") {
+	if !zmtp.IsCommand(body, "HELLO") {
 		return nil, Unexpected(body, "HELLO")
 	}
 	data := body[6:]
@@ -344,7 +281,7 @@ func (st *noiseResponder) onHello(body []byte) (reply []byte, err error) {
 	}
 	if data[0] != noiseVersion {
 		reason := fmt.Sprintf("unsupported NOISE version %d", data[0])
-		return AppendError(nil, reason), Protocolf("%s (we speak %d)", reason, noiseVersion)
+		return zmtp.AppendError(nil, reason), Protocolf("%s (we speak %d)", reason, noiseVersion)
 	}
 	if len(data) != 1+noiseKeySize {
 		return nil, Protocolf("NOISE HELLO carries %d bytes, want %d", len(data)-1, noiseKeySize)
@@ -352,7 +289,7 @@ func (st *noiseResponder) onHello(body []byte) (reply []byte, err error) {
 	if _, _, _, err := st.hs.ReadMessage(nil, data[1:]); err != nil {
 		return nil, &HandshakeError{Reason: "NOISE HELLO refused", Err: err}
 	}
-	b := AppendCommand(make([]byte, 0, 8+noiseWelcomeSize), "WELCOME")
+	b := zmtp.AppendCommand(make([]byte, 0, 8+noiseWelcomeSize), "WELCOME")
 	b, _, _, err = st.hs.WriteMessage(b, nil)
 	if err != nil {
 		return nil, fmt.Errorf("NOISE: %w", err)
@@ -367,7 +304,7 @@ func (st *noiseResponder) onInitiate(body []byte) (Metadata, error) {
 	if st.step != 1 {
 		return nil, Protocolf("NOISE INITIATE out of order")
 	}
-	if !IsCommand(body, "INITIATE") {
+	if !zmtp.IsCommand(body, "INITIATE") {
 		return nil, Unexpected(body, "INITIATE")
 	}
 	msg := body[9:]
@@ -382,13 +319,22 @@ func (st *noiseResponder) onInitiate(body []byte) (Metadata, error) {
 		return nil, errors.New("NOISE: handshake did not complete after message 3")
 	}
 	copy(st.peer[:], st.hs.PeerStatic())
-	md, err := ParseMetadata(payload)
+	md, err := parseMetadata(payload)
 	if err != nil {
 		return nil, err
 	}
 	st.codec = newNoiseCodec(send, recv, noiseRekeyEvery)
 	st.step = 2
 	return md, nil
+}
+
+// peerKey is the client's long-term key, once onInitiate has accepted it.
+func (st *noiseResponder) peerKey() PublicKey { return st.peer }
+
+// finish builds READY and hands over the transport codec.
+func (st *noiseResponder) finish(md Metadata) ([]byte, Codec, error) {
+	ready, err := st.ready(md)
+	return ready, st.codec, err
 }
 
 // ready builds READY: our properties sealed as our first transport message.
@@ -400,6 +346,6 @@ func (st *noiseResponder) ready(md Metadata) ([]byte, error) {
 	if len(payload) > noiseMaxChunk {
 		return nil, fmt.Errorf("NOISE: %d bytes of properties do not fit in READY: %w", len(payload), ErrInvalidConfig)
 	}
-	b := AppendCommand(make([]byte, 0, 6+len(payload)+noiseTagSize), "READY")
+	b := zmtp.AppendCommand(make([]byte, 0, 6+len(payload)+noiseTagSize), "READY")
 	return st.codec.sealReady(b, payload)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/flynn/noise"
+	"github.com/zmesh/zmesh/internal/zmtp"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -125,12 +126,7 @@ func (c *noiseCodec) Seal(dst []byte, flags byte, body []byte) ([]byte, error) {
 	chunks := noiseChunks(len(body))
 	size := len(body) + chunks*noiseTagSize
 	flags &= noiseADFlags
-	if size <= 255 {
-		dst = append(dst, flags, byte(size))
-	} else {
-		dst = append(dst, flags|FlagLong)
-		dst = binary.BigEndian.AppendUint64(dst, uint64(size))
-	}
+	dst = zmtp.AppendHeader(dst, flags, size)
 	var err error
 	for i := 0; i < chunks; i++ {
 		chunk := body[i*noiseMaxChunk : min(len(body), (i+1)*noiseMaxChunk)]

@@ -25,40 +25,20 @@ func noisePair() pair {
 func TestNoiseHandshake(t *testing.T) {
 	var wire []frame
 	p := noisePair()
-	p.tamper = func(d direction, n int, f frame) []frame {
-		wire = append(wire, frame{f.flags, append([]byte(nil), f.body...)})
-		return []frame{f}
-	}
-	cl, sv := p.run(t)
-	if cl.err != nil || sv.err != nil {
-		t.Fatalf("client: %v, server: %v", cl.err, sv.err)
-	}
+	p.tamper = recordWire(&wire)
+	cl, sv := runOK(t, p)
 	if !bytes.Equal(sv.res.PublicKey, libzmqClientPublic[:]) || sv.res.UserID != libzmqClientPublic.String() {
 		t.Errorf("server result: key %x, user %q", sv.res.PublicKey, sv.res.UserID)
 	}
 	if !bytes.Equal(cl.res.PublicKey, noiseServerPublic[:]) {
 		t.Errorf("client result: key %x", cl.res.PublicKey)
 	}
-	if v, _ := sv.res.Peer.Get("Socket-Type"); v != "CLIENT" {
-		t.Errorf("server sees Socket-Type %q", v)
-	}
-	if v, _ := cl.res.Peer.Get("Socket-Type"); v != "SERVER" {
-		t.Errorf("client sees Socket-Type %q", v)
-	}
 	// NOISE.md: HELLO = 05 HELLO 01 e; WELCOME = 07 WELCOME + 96 bytes;
 	// INITIATE = 08 INITIATE + 64 + properties; READY = 05 READY + 16 + properties.
-	want := []struct {
-		name string
-		size int
-	}{{"HELLO", 6 + 1 + 32}, {"WELCOME", 8 + 96}, {"INITIATE", 9 + 48 + 22 + 16}, {"READY", 6 + 22 + 16}}
-	if len(wire) != len(want) {
-		t.Fatalf("%d frames, want %d", len(wire), len(want))
-	}
-	for i, w := range want {
-		if !IsCommand(wire[i].body, w.name) || len(wire[i].body) != w.size || wire[i].flags != FlagCommand {
-			t.Errorf("frame %d: flags %#x, %d bytes %q; want %s of %d bytes", i, wire[i].flags, len(wire[i].body), wire[i].body[:min(9, len(wire[i].body))], w.name, w.size)
-		}
-	}
+	checkWire(t, wire, []wireCommand{
+		{"HELLO", FlagCommand, 6 + 1 + 32}, {"WELCOME", FlagCommand, 8 + 96},
+		{"INITIATE", FlagCommand, 9 + 48 + 22 + 16}, {"READY", FlagCommand, 6 + 22 + 16},
+	})
 	if wire[0].body[6] != noiseVersion {
 		t.Errorf("HELLO version %d", wire[0].body[6])
 	}
@@ -82,7 +62,7 @@ func TestNoiseHandshake(t *testing.T) {
 }
 
 func TestNoiseClientPinsServerKey(t *testing.T) {
-	other, _, _ := GenerateKeyPair()
+	other, _ := newKeyPair(t)
 	p := noisePair()
 	p.client = &NoiseClient{ServerKey: other}
 	cl, sv := p.run(t)
@@ -105,7 +85,7 @@ func TestNoiseClientPinsServerKey(t *testing.T) {
 }
 
 func TestNoiseAuthenticator(t *testing.T) {
-	other, _, _ := GenerateKeyPair()
+	other, _ := newKeyPair(t)
 	allowed := &Auth{}
 	allowed.AllowKey(libzmqClientPublic)
 	unlisted := &Auth{}
@@ -144,10 +124,12 @@ func TestNoiseAuthenticator(t *testing.T) {
 func TestNoiseGreetingsAreBound(t *testing.T) {
 	// The server's idea of the client's greeting differs from what the
 	// client sent (as if changed on the wire): the handshake must fail.
-	prologueC, _ := noisePrologue(testGreeting("NOISE", false), testGreeting("NOISE", true))
+	prologueC, err := noisePrologue(testGreeting("NOISE", false), testGreeting("NOISE", true))
+	mustOK(t, err)
 	bad := testGreeting("NOISE", false)
 	bad[11] = 0 // minor version 0
-	prologueS, _ := noisePrologue(bad, testGreeting("NOISE", true))
+	prologueS, err := noisePrologue(bad, testGreeting("NOISE", true))
+	mustOK(t, err)
 	ini, err := newNoiseInitiator(&detReader{1}, libzmqClientPublic, libzmqClientSecret, prologueC, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +138,8 @@ func TestNoiseGreetingsAreBound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hello, _ := ini.hello()
+	hello, err := ini.hello()
+	mustOK(t, err)
 	welcome, err := res.onHello(hello)
 	if err != nil {
 		t.Fatal(err)
@@ -204,12 +187,9 @@ func TestNoiseTransportIsStandardNoise(t *testing.T) {
 	ref := noise.UnsafeNewCipherState(noiseSuite, k, 0)
 	for i := 0; i < 3*every+1; i++ {
 		body := bytes.Repeat([]byte{byte(i)}, i*7)
-		got, err := c.Seal(nil, FlagMore, body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, _, _ := splitFrame(got)
-		want, _ := ref.Encrypt(nil, []byte{FlagMore | noiseADLast}, body)
+		f := mustSeal(t, c, FlagMore, body)
+		want, err := ref.Encrypt(nil, []byte{FlagMore | noiseADLast}, body)
+		mustOK(t, err)
 		if !bytes.Equal(f.body, want) {
 			t.Fatalf("message %d differs from CipherState.Encrypt", i)
 		}
@@ -251,8 +231,7 @@ func TestNoiseRekeyIsRequired(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		exchange(t, a, b, 0, []byte("x"))
 	}
-	wire, _ := a.Seal(nil, 0, []byte("x"))
-	f, _, _ := splitFrame(wire)
+	f := mustSeal(t, a, 0, []byte("x"))
 	if _, _, err := b.Open(f.flags, f.body); !errors.Is(err, ErrDecrypt) {
 		t.Fatalf("got %v, want ErrDecrypt", err)
 	}
@@ -262,11 +241,7 @@ func TestNoiseRekeyIsRequired(t *testing.T) {
 func TestNoiseWireSizes(t *testing.T) {
 	cs := codecPairs(t)["NOISE"]
 	for _, tc := range []struct{ body, wire int }{{0, 16}, {16, 32}, {1024, 1040}, {65519, 65535}, {65520, 65552}, {1 << 20, 1048848}} {
-		w, err := cs[0].Seal(nil, 0, make([]byte, tc.body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, _, _ := splitFrame(w)
+		f := mustSeal(t, cs[0], 0, make([]byte, tc.body))
 		if len(f.body) != tc.wire {
 			t.Errorf("%d-byte body: %d-byte wire body, NOISE.md says %d", tc.body, len(f.body), tc.wire)
 		}
@@ -274,8 +249,8 @@ func TestNoiseWireSizes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if p, _ := noisePrologue(make([]byte, 64), make([]byte, 64)); len(p) != 142 {
-		t.Errorf("prologue of %d bytes, NOISE.md says 142", len(p))
+	if p, err := noisePrologue(make([]byte, 64), make([]byte, 64)); err != nil || len(p) != 142 {
+		t.Errorf("prologue of %d bytes (%v), NOISE.md says 142", len(p), err)
 	}
 }
 
@@ -291,18 +266,15 @@ func TestNoiseRekeyInsideMultiChunkFrames(t *testing.T) {
 	sent := 0
 	for _, n := range []int{65520, 0, 3*noiseMaxChunk + 5, 65519, 2 * noiseMaxChunk, 7} {
 		body := pattern(n)
-		wire, err := a.Seal(nil, FlagMore, body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, _, _ := splitFrame(wire)
+		f := mustSeal(t, a, FlagMore, body)
 		chunks := noiseChunks(n)
 		for i := 0; i < chunks; i++ {
 			ad := []byte{FlagMore}
 			if i == chunks-1 {
 				ad[0] |= noiseADLast
 			}
-			want, _ := ref.Encrypt(nil, ad, body[i*noiseMaxChunk:min(n, (i+1)*noiseMaxChunk)])
+			want, err := ref.Encrypt(nil, ad, body[i*noiseMaxChunk:min(n, (i+1)*noiseMaxChunk)])
+			mustOK(t, err)
 			got := f.body[i*noiseMaxMessage : min(len(f.body), (i+1)*noiseMaxMessage)]
 			if !bytes.Equal(got, want) {
 				t.Fatalf("%d-byte frame, chunk %d differs from CipherState.Encrypt", n, i)

@@ -3,6 +3,8 @@ package mechanism
 import (
 	"context"
 	"errors"
+
+	"github.com/zmesh/zmesh/internal/zmtp"
 )
 
 // Null is the NULL mechanism (RFC 23): no security. Each side sends READY
@@ -27,7 +29,7 @@ func (Null) Handshake(ctx context.Context, c Conn, p *Params) (*Result, error) {
 		}
 		userID = id
 	}
-	if err := c.WriteCommand(p.Metadata.Append(AppendCommand(make([]byte, 0, 64), "READY"))); err != nil {
+	if err := c.WriteCommand(p.Metadata.Append(zmtp.AppendCommand(make([]byte, 0, 64), "READY"))); err != nil {
 		return nil, err
 	}
 	body, err := c.ReadCommand()
@@ -50,8 +52,8 @@ func (Null) Handshake(ctx context.Context, c Conn, p *Params) (*Result, error) {
 // ERROR command (including libzmq's malformed "^RROR" form) becomes a remote
 // *HandshakeError, anything else a protocol error.
 func ExpectReady(body []byte) (Metadata, error) {
-	if IsCommand(body, "READY") {
-		return ParseMetadata(body[6:])
+	if zmtp.IsCommand(body, "READY") {
+		return parseMetadata(body[6:])
 	}
 	return nil, Unexpected(body, "READY")
 }
@@ -60,17 +62,17 @@ func ExpectReady(body []byte) (Metadata, error) {
 // the right error: an ERROR command is a remote refusal; anything else is a
 // protocol error naming what arrived.
 func Unexpected(body []byte, want string) error {
-	if IsCommand(body, "ERROR") {
-		return &HandshakeError{Reason: "peer sent ERROR: " + ParseError(body[6:]), Remote: true}
+	if zmtp.IsCommand(body, "ERROR") {
+		return &HandshakeError{Reason: "peer sent ERROR: " + zmtp.ParseError(body[6:]), Remote: true}
 	}
-	if reason, ok := IsMalformedError(body); ok {
+	if reason, ok := zmtp.IsMalformedError(body); ok {
 		return &HandshakeError{Reason: "peer sent ERROR: " + reason, Remote: true}
 	}
-	name, _, err := ParseCommand(body)
+	name, _, err := zmtp.ParseCommand(body)
 	if err != nil {
-		return err
+		return protocolError(err)
 	}
-	return Protocolf("expected %s, got command %q", want, sanitize([]byte(name)))
+	return Protocolf("expected %s, got command %q", want, zmtp.Printable([]byte(name)))
 }
 
 // Refuse tells the peer why an Authenticator refused it, the way ZAP
@@ -82,10 +84,10 @@ func Refuse(c Conn, err error) error {
 	case errors.Is(err, ErrTemporary):
 		return &HandshakeError{Reason: "authenticator: temporary failure", Retry: true, Err: err}
 	case errors.Is(err, ErrDenied):
-		_ = c.WriteCommand(AppendError(nil, "400"))
+		_ = c.WriteCommand(zmtp.AppendError(nil, "400"))
 		return &HandshakeError{Reason: "authenticator denied the peer", Err: err}
 	default:
-		_ = c.WriteCommand(AppendError(nil, "500"))
+		_ = c.WriteCommand(zmtp.AppendError(nil, "500"))
 		return &HandshakeError{Reason: "authenticator failed", Err: err}
 	}
 }

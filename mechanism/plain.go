@@ -3,9 +3,11 @@ package mechanism
 import (
 	"context"
 	"fmt"
+
+	"github.com/zmesh/zmesh/internal/zmtp"
 )
 
-// PlainClient is the client role of the PLAIN mechanism (RFC 24, spec §3):
+// PlainClient is the client role of the PLAIN mechanism (RFC 24):
 // it sends a user name and password in clear, so use it only on trusted
 // networks or inside a tunnel. Username and Password are at most 255 bytes.
 //
@@ -40,7 +42,7 @@ func (m PlainClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result,
 	if err := parsePlainWelcome(body); err != nil {
 		return nil, err
 	}
-	if err := c.WriteCommand(p.Metadata.Append(AppendCommand(make([]byte, 0, 64), "INITIATE"))); err != nil {
+	if err := c.WriteCommand(p.Metadata.Append(zmtp.AppendCommand(make([]byte, 0, 64), "INITIATE"))); err != nil {
 		return nil, err
 	}
 	if body, err = readCommand(ctx, c); err != nil {
@@ -94,7 +96,7 @@ func (PlainServer) Handshake(ctx context.Context, c Conn, p *Params) (*Result, e
 	if userID == "" {
 		userID = user
 	}
-	if err := c.WriteCommand(AppendCommand(make([]byte, 0, 8), "WELCOME")); err != nil {
+	if err := c.WriteCommand(zmtp.AppendCommand(make([]byte, 0, 8), "WELCOME")); err != nil {
 		return nil, err
 	}
 	if body, err = readCommand(ctx, c); err != nil {
@@ -107,7 +109,7 @@ func (PlainServer) Handshake(ctx context.Context, c Conn, p *Params) (*Result, e
 	if err := checkPeer(p, md); err != nil {
 		return nil, err
 	}
-	if err := c.WriteCommand(p.Metadata.Append(AppendCommand(make([]byte, 0, 64), "READY"))); err != nil {
+	if err := c.WriteCommand(p.Metadata.Append(zmtp.AppendCommand(make([]byte, 0, 64), "READY"))); err != nil {
 		return nil, err
 	}
 	return &Result{Peer: md, UserID: userID}, nil
@@ -115,7 +117,7 @@ func (PlainServer) Handshake(ctx context.Context, c Conn, p *Params) (*Result, e
 
 // appendPlainHello appends a PLAIN HELLO: ulen, username, plen, password.
 func appendPlainHello(dst []byte, user, pass string) []byte {
-	dst = AppendCommand(dst, "HELLO")
+	dst = zmtp.AppendCommand(dst, "HELLO")
 	dst = append(dst, byte(len(user)))
 	dst = append(dst, user...)
 	dst = append(dst, byte(len(pass)))
@@ -125,7 +127,7 @@ func appendPlainHello(dst []byte, user, pass string) []byte {
 // parsePlainHello decodes a PLAIN HELLO. Like libzmq's server it refuses
 // trailing bytes.
 func parsePlainHello(body []byte) (user, pass string, err error) {
-	if !IsCommand(body, "HELLO") {
+	if !zmtp.IsCommand(body, "HELLO") {
 		return "", "", Unexpected(body, "HELLO")
 	}
 	b := body[6:]
@@ -146,7 +148,7 @@ func parsePlainHello(body []byte) (user, pass string, err error) {
 // parsePlainWelcome checks a PLAIN WELCOME: exactly the 8 bytes
 // 07 "WELCOME" (a libzmq client refuses anything longer, and so do we).
 func parsePlainWelcome(body []byte) error {
-	if !IsCommand(body, "WELCOME") {
+	if !zmtp.IsCommand(body, "WELCOME") {
 		return Unexpected(body, "WELCOME")
 	}
 	if len(body) != 8 {
@@ -157,10 +159,10 @@ func parsePlainWelcome(body []byte) error {
 
 // parsePlainInitiate decodes a PLAIN INITIATE's properties.
 func parsePlainInitiate(body []byte) (Metadata, error) {
-	if !IsCommand(body, "INITIATE") {
+	if !zmtp.IsCommand(body, "INITIATE") {
 		return nil, Unexpected(body, "INITIATE")
 	}
-	return ParseMetadata(body[9:])
+	return parseMetadata(body[9:])
 }
 
 // readCommand reads the next command, giving up first if ctx has ended

@@ -6,29 +6,28 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/zmesh/zmesh/internal/zmtp"
 )
 
+// plainAuth admits the user admin with the password secret.
 func plainAuth() *Auth {
 	a := &Auth{}
-	_ = a.AddUser("admin", "secret")
+	if err := a.AddUser("admin", "secret"); err != nil {
+		panic(err) // a constant, valid user
+	}
 	return a
 }
 
 func TestPlainHandshakeMatchesLibzmqCapture(t *testing.T) {
 	var wire []frame
 	p := pair{client: PlainClient{Username: "admin", Password: "secret"}, server: PlainServer{}, serverAuth: plainAuth()}
-	p.tamper = func(d direction, n int, f frame) []frame {
-		wire = append(wire, frame{f.flags, append([]byte(nil), f.body...)})
-		return []frame{f}
-	}
-	cl, sv := p.run(t)
-	if cl.err != nil || sv.err != nil {
-		t.Fatalf("client: %v, server: %v", cl.err, sv.err)
-	}
+	p.tamper = recordWire(&wire)
+	cl, sv := runOK(t, p)
 	if sv.res.UserID != "admin" || cl.res.Codec != nil || sv.res.Codec != nil {
 		t.Fatalf("server result %+v", sv.res)
 	}
-	// spec §3.2, captured from libzmq 4.3.5.
+	// Captured from libzmq 4.3.5 (user "admin", password "secret").
 	want := []string{
 		"04 13 05 HELLO 05 admin 06 secret",
 		"04 08 07 WELCOME",
@@ -36,7 +35,7 @@ func TestPlainHandshakeMatchesLibzmqCapture(t *testing.T) {
 		"04 1c 05 READY 0b Socket-Type 00 00 00 06 SERVER",
 	}
 	for i, w := range want {
-		if got := appendTestFrame(nil, wire[i].flags, wire[i].body); !bytes.Equal(got, capture(w)) {
+		if got := zmtp.AppendFrame(nil, wire[i].flags, wire[i].body); !bytes.Equal(got, capture(w)) {
 			t.Errorf("frame %d: % x, want %s", i, got, w)
 		}
 	}
@@ -98,7 +97,7 @@ func TestPlainRefusals(t *testing.T) {
 }
 
 func TestPlainClientAcceptsLibzmqMalformedError(t *testing.T) {
-	// A libzmq 4.3 PLAIN server denies with "^RROR" 03 "400" (spec §3.2).
+	// A libzmq 4.3 PLAIN server denies with "^RROR" 03 "400" (see zmtp.IsMalformedError).
 	p := pair{client: PlainClient{"admin", "x"}, server: PlainServer{}, serverAuth: plainAuth()}
 	p.tamper = func(d direction, n int, f frame) []frame {
 		if d == toClient && IsCommand(f.body, "ERROR") {

@@ -31,31 +31,16 @@ const boxTagSize = poly1305.TagSize
 // msg and the appended bytes must not overlap.
 func (b *fixedPrefixBox) seal(out, msg []byte, tail uint64) []byte {
 	var counter [16]byte
-	putTail(&counter, tail)
-	// The first 64-byte block of keystream: 32 bytes for the Poly1305 key,
-	// 32 to encrypt the first 32 bytes of the message.
-	var block [64]byte
-	salsa.XORKeyStream(block[:], block[:], &counter, &b.subKey)
-	var polyKey [32]byte
-	copy(polyKey[:], block[:32])
-
+	block := b.firstBlock(&counter, tail)
 	start := len(out)
 	out = slices.Grow(out, boxTagSize+len(msg))
 	out = out[:start+boxTagSize+len(msg)]
 	ct := out[start+boxTagSize:]
-	n := min(len(msg), 32)
-	for i := 0; i < n; i++ {
-		ct[i] = msg[i] ^ block[32+i]
-	}
-	if len(msg) > n {
-		counter[8] = 1
-		salsa.XORKeyStream(ct[n:], msg[n:], &counter, &b.subKey)
-	}
+	b.xorKeyStream(ct, msg, &block, &counter)
 	var tag [16]byte
-	poly1305.Sum(&tag, ct, &polyKey)
+	poly1305.Sum(&tag, ct, (*[32]byte)(block[:32]))
 	copy(out[start:], tag[:])
 	clear(block[:])
-	clear(polyKey[:])
 	return out
 }
 
@@ -66,32 +51,40 @@ func (b *fixedPrefixBox) open(box []byte, tail uint64) ([]byte, bool) {
 		return nil, false
 	}
 	var counter [16]byte
-	putTail(&counter, tail)
-	var block [64]byte
-	salsa.XORKeyStream(block[:], block[:], &counter, &b.subKey)
-	var polyKey [32]byte
-	copy(polyKey[:], block[:32])
-	var tag [16]byte
-	copy(tag[:], box[:boxTagSize])
+	block := b.firstBlock(&counter, tail)
 	ct := box[boxTagSize:]
 	var want [16]byte
-	poly1305.Sum(&want, ct, &polyKey)
-	clear(polyKey[:])
-	if subtle.ConstantTimeCompare(want[:], tag[:]) != 1 {
+	poly1305.Sum(&want, ct, (*[32]byte)(block[:32]))
+	if subtle.ConstantTimeCompare(want[:], box[:boxTagSize]) != 1 {
 		clear(block[:])
 		return nil, false
 	}
 	plain := make([]byte, len(ct))
-	n := min(len(ct), 32)
-	for i := 0; i < n; i++ {
-		plain[i] = ct[i] ^ block[32+i]
-	}
-	if len(ct) > n {
-		counter[8] = 1
-		salsa.XORKeyStream(plain[n:], ct[n:], &counter, &b.subKey)
-	}
+	b.xorKeyStream(plain, ct, &block, &counter)
 	clear(block[:])
 	return plain, true
+}
+
+// firstBlock sets counter to the nonce's tail and returns the first 64-byte
+// block of keystream: 32 bytes of Poly1305 key, then 32 bytes to encrypt
+// the first 32 bytes of the message.
+func (b *fixedPrefixBox) firstBlock(counter *[16]byte, tail uint64) (block [64]byte) {
+	putTail(counter, tail)
+	salsa.XORKeyStream(block[:], block[:], counter, &b.subKey)
+	return block
+}
+
+// xorKeyStream XORs src into dst with the message's keystream: the second
+// half of the first block, then the blocks from counter 1 on.
+func (b *fixedPrefixBox) xorKeyStream(dst, src []byte, block *[64]byte, counter *[16]byte) {
+	n := min(len(src), 32)
+	for i := 0; i < n; i++ {
+		dst[i] = src[i] ^ block[32+i]
+	}
+	if len(src) > n {
+		counter[8] = 1
+		salsa.XORKeyStream(dst[n:], src[n:], counter, &b.subKey)
+	}
 }
 
 // putTail writes the nonce's last 8 bytes (big-endian, as CurveZMQ's

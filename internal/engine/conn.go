@@ -154,7 +154,7 @@ func (c *conn) handshake(ctx context.Context) error {
 	mech := o.Mechanism
 	local := appendGreeting(make([]byte, 0, greetingLen), mech.Name(), mech.AsServer())
 	if _, err := c.nc.Write(local); err != nil {
-		return err
+		return greetingError(err)
 	}
 	var peerGreeting [greetingLen]byte
 	if _, err := readGreeting(c.nc, peerGreeting[:], mech.Name()); err != nil {

@@ -1,37 +1,29 @@
 package engine
 
 import (
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
-	"math"
 
 	"github.com/zmesh/zmesh/internal/bodypool"
-	"github.com/zmesh/zmesh/mechanism"
+	"github.com/zmesh/zmesh/internal/zmtp"
 	"github.com/zmesh/zmesh/socket"
 )
 
-// Frame flags (spec §1.2).
+// Frame flags; see package zmtp for the layout.
 const (
-	flagMore    = mechanism.FlagMore
-	flagLong    = mechanism.FlagLong
-	flagCommand = mechanism.FlagCommand
+	flagMore    = zmtp.FlagMore
+	flagCommand = zmtp.FlagCommand
 )
 
 // appendFrameHeader appends the flags and size of a frame whose body is n
 // bytes: a short frame up to 255 bytes, a long one above, as libzmq does.
 func appendFrameHeader(dst []byte, flags byte, n int) []byte {
-	if n <= 255 {
-		return append(dst, flags, byte(n))
-	}
-	dst = append(dst, flags|flagLong)
-	return binary.BigEndian.AppendUint64(dst, uint64(n))
+	return zmtp.AppendHeader(dst, flags, n)
 }
 
 // appendFrame appends a whole frame.
 func appendFrame(dst []byte, flags byte, body []byte) []byte {
-	return append(appendFrameHeader(dst, flags, len(body)), body...)
+	return zmtp.AppendFrame(dst, flags, body)
 }
 
 const (
@@ -91,13 +83,17 @@ func (f *frameReader) grow(size int) {
 	f.buf = nb
 }
 
-// errFrameTooLarge reports a frame over the maximum message size.
-type frameTooLargeError struct{ size, max uint64 }
+// wireError is a zmtp error as the engine reports it: a *zmtp.SizeError
+// matches ErrTooLarge, a *zmtp.ProtocolError ErrProtocol, with the same
+// text.
+type wireError struct{ err error }
 
-func (e *frameTooLargeError) Error() string {
-	return fmt.Sprintf("peer announced a %d-byte frame, the maximum message size is %d", e.size, e.max)
+func (e *wireError) Error() string { return e.err.Error() }
+func (e *wireError) Unwrap() error { return e.err }
+func (e *wireError) Is(target error) bool {
+	return target == socket.ErrTooLarge && errors.Is(e.err, zmtp.ErrTooLarge) ||
+		target == socket.ErrProtocol && errors.Is(e.err, zmtp.ErrProtocol)
 }
-func (e *frameTooLargeError) Is(target error) bool { return target == socket.ErrTooLarge }
 
 // fill reads more bytes, keeping the unread ones. It returns io.EOF (or
 // io.ErrUnexpectedEOF mid-frame) when the peer closes.
@@ -125,55 +121,28 @@ func (f *frameReader) fill(need int) error {
 // buffered reports whether a whole frame (or at least a large frame's
 // header) is already in the buffer, so reading it will not block.
 func (f *frameReader) buffered() bool {
-	n := f.end - f.pos
-	if n < 2 {
+	h, err := zmtp.ParseHeader(f.buf[f.pos:f.end], f.max)
+	if err != nil || h.Len == 0 {
+		// On a bad header next fails: what came before it goes first.
 		return false
 	}
-	if f.buf[f.pos]&flagLong == 0 {
-		return n >= 2+int(f.buf[f.pos+1])
-	}
-	if n < 9 {
-		return false
-	}
-	size := binary.BigEndian.Uint64(f.buf[f.pos+1:])
-	return size > uint64(len(f.buf)-9) || uint64(n) >= 9+size
+	return h.Len+h.Size > len(f.buf) || f.end-f.pos >= h.Len+h.Size
 }
 
 // next reads one frame. If owned is false, body aliases the read buffer and
 // is valid only until the next call; otherwise it is a fresh allocation.
 func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
-	if f.end-f.pos < 2 {
-		if err := f.fill(2); err != nil {
+	h, err := zmtp.ParseHeader(f.buf[f.pos:f.end], f.max)
+	for err == nil && h.Len == 0 {
+		if err := f.fill(h.Need); err != nil {
 			return 0, nil, false, err
 		}
+		h, err = zmtp.ParseHeader(f.buf[f.pos:f.end], f.max)
 	}
-	flags = f.buf[f.pos]
-	if flags&^(flagMore|flagLong|flagCommand) != 0 {
-		return 0, nil, false, fmt.Errorf("%w: reserved frame flag bits set (0x%02x)", socket.ErrProtocol, flags)
+	if err != nil {
+		return 0, nil, false, &wireError{err}
 	}
-	hdr := 2
-	var size uint64
-	if flags&flagLong == 0 {
-		size = uint64(f.buf[f.pos+1])
-	} else {
-		if f.end-f.pos < 9 {
-			if err := f.fill(9); err != nil {
-				return 0, nil, false, err
-			}
-		}
-		hdr = 9
-		size = binary.BigEndian.Uint64(f.buf[f.pos+1:])
-		if size > math.MaxInt64 {
-			return 0, nil, false, fmt.Errorf("%w: frame size %d exceeds 2^63-1", socket.ErrProtocol, size)
-		}
-	}
-	if f.max > 0 && size > uint64(f.max) {
-		return 0, nil, false, &frameTooLargeError{size, uint64(f.max)}
-	}
-	if size > uint64(math.MaxInt) {
-		return 0, nil, false, &frameTooLargeError{size, uint64(math.MaxInt)}
-	}
-	n := int(size)
+	flags, hdr, n := h.Flags, h.Len, h.Size
 	if hdr+n > len(f.buf) && hdr+n <= maxReadBuf/2 && len(f.buf) < maxReadBuf && f.step == growStep {
 		// Frames this peer sends do not fit: a larger buffer reads several
 		// of them per syscall instead of one read per frame.
@@ -187,7 +156,7 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 		}
 		body = f.buf[f.pos+hdr : f.pos+hdr+n]
 		f.pos += hdr + n
-		return flags &^ flagLong, body, false, nil
+		return flags, body, false, nil
 	}
 	// A frame larger than the buffer: read it into its own memory, which
 	// grows only as bytes arrive, so a peer that merely announces a huge
@@ -209,7 +178,7 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 			}
 			return 0, nil, false, err
 		}
-		return flags &^ flagLong, body, true, nil
+		return flags, body, true, nil
 	}
 	body = make([]byte, 0, f.step)
 	body = append(body, f.buf[f.pos:f.pos+have]...)
@@ -229,7 +198,7 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 			return 0, nil, false, err
 		}
 	}
-	return flags &^ flagLong, body, true, nil
+	return flags, body, true, nil
 }
 
 // own returns a copy of a body that aliases the read buffer. Small bodies

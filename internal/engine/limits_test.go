@@ -16,9 +16,9 @@ func TestHandshakeTimeoutClosesSilentPeer(t *testing.T) {
 	_, ep, mon := newServer(t, socket.Options{HandshakeTimeout: 100 * time.Millisecond})
 	for _, stall := range []func(*rawPeer){
 		func(r *rawPeer) {}, // sends nothing
-		func(r *rawPeer) { r.write(greeting(1, "NULL")[:20]) },       // half a greeting
-		func(r *rawPeer) { r.write(greeting(1, "NULL")) },            // greeting, no READY
-		func(r *rawPeer) { r.write(greeting(1, "NULL"), []byte{4}) }, // a byte of READY
+		func(r *rawPeer) { r.write(greeting(1, "NULL")[:20]) },                           // half a greeting
+		func(r *rawPeer) { r.send(r.w.WriteGreeting(null(1))) },                          // greeting, no READY
+		func(r *rawPeer) { r.send(r.w.WriteGreeting(null(1)), r.w.WriteRaw([]byte{4})) }, // a byte of READY
 	} {
 		r := dialRaw(t, ep)
 		stall(r)
@@ -44,9 +44,9 @@ func TestMaxConnectionsRefusesExtraPeers(t *testing.T) {
 	srv, ep, mon := newServer(t, socket.Options{MaxConnections: 2})
 	var clients []*patterns.Client
 	for i := 0; i < 2; i++ {
-		c, _ := patterns.NewClient(nil, socket.Options{})
+		c := mustNew(t, patterns.NewClient, nil, socket.Options{})
 		defer c.Close()
-		c.Connect(ep)
+		connect(t, c, ep)
 		clients = append(clients, c)
 		waitEvent(t, mon, socket.EventHandshakeSucceeded)
 	}
@@ -62,7 +62,7 @@ func TestMaxConnectionsRefusesExtraPeers(t *testing.T) {
 	}
 	// The two admitted clients still work.
 	for _, c := range clients {
-		c.Send(ctx(t), []byte("hi"))
+		sendOK(t, c, "hi")
 		if _, err := srv.Recv(ctx(t)); err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zmesh/zmesh/internal/zmtp"
 	"github.com/zmesh/zmesh/mechanism"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
@@ -14,8 +15,9 @@ import (
 
 // rawServerSending returns a peer for TestConnectStoppedSaysWhy: a tcp
 // listener that, once the client has connected, accepts it, does the NULL
-// handshake as a SERVER and sends b.
-func rawServerSending(b []byte) func(t *testing.T) (string, func()) {
+// handshake as a SERVER and sends what write encodes with the peer's
+// zmtp.Writer (which may write illegal frames).
+func rawServerSending(write func(w *zmtp.Writer) error) func(t *testing.T) (string, func()) {
 	return func(t *testing.T) (string, func()) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -30,9 +32,9 @@ func rawServerSending(b []byte) func(t *testing.T) (string, func()) {
 			}
 			t.Cleanup(func() { nc.Close() })
 			_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-			r := &rawPeer{t: t, nc: nc}
+			r := newRawPeer(t, nc)
 			r.handshake(1, "SERVER")
-			r.write(b)
+			r.send(write(r.w))
 		}
 	}
 }
@@ -106,13 +108,13 @@ func TestConnectStoppedSaysWhy(t *testing.T) {
 		},
 		{
 			name:  "peer sent ERROR",
-			peer:  rawServerSending(frame(4, mechanism.AppendError(nil, "go away"))),
+			peer:  rawServerSending(func(w *zmtp.Writer) error { return w.WriteError("go away") }),
 			why:   "peer sent ERROR",
 			cause: socket.ErrProtocol,
 		},
 		{
 			name:  "protocol error",
-			peer:  rawServerSending([]byte{0x10, 1, 'x'}), // a reserved flag bit
+			peer:  rawServerSending(func(w *zmtp.Writer) error { return w.WriteFrame(0x10, []byte("x")) }), // a reserved flag bit
 			why:   "protocol error",
 			cause: socket.ErrProtocol,
 		},

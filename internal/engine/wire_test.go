@@ -3,25 +3,30 @@ package engine_test
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/zmesh/zmesh/internal/engine"
+	"github.com/zmesh/zmesh/internal/zmtp"
 	"github.com/zmesh/zmesh/mechanism"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 )
 
 // rawPeer is a hand-driven ZMTP peer for testing what the engine does with
-// what arrives on the wire.
+// what arrives on the wire. Its zmtp.Writer encodes into out and lets
+// illegal greetings and frames through; send puts them on the wire.
 type rawPeer struct {
-	t  *testing.T
-	nc net.Conn
+	t   *testing.T
+	nc  net.Conn
+	w   *zmtp.Writer
+	out bytes.Buffer
+	zr  *zmtp.Reader
 }
 
 func dialRaw(t *testing.T, ep string) *rawPeer {
@@ -32,16 +37,43 @@ func dialRaw(t *testing.T, ep string) *rawPeer {
 	}
 	t.Cleanup(func() { nc.Close() })
 	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	return &rawPeer{t: t, nc: nc}
+	return newRawPeer(t, nc)
 }
 
+// newRawPeer wraps a connection in a rawPeer whose writer may write
+// illegal frames.
+func newRawPeer(t *testing.T, nc net.Conn) *rawPeer {
+	r := &rawPeer{t: t, nc: nc, zr: zmtp.NewReader(nc)}
+	r.w = zmtp.NewWriter(&r.out)
+	r.w.AllowIllegal = true
+	return r
+}
+
+// null is the greeting of a ZMTP 3.minor peer speaking NULL.
+func null(minor byte) zmtp.Greeting {
+	return zmtp.Greeting{Major: 3, Minor: minor, Mechanism: "NULL"}
+}
+
+// greeting is the bytes of a ZMTP 3.minor greeting for mech.
 func greeting(minor byte, mech string) []byte {
-	g := make([]byte, 64)
-	g[0], g[9], g[10], g[11] = 0xFF, 0x7F, 3, minor
-	copy(g[12:], mech)
-	return g
+	return zmtp.Greeting{Major: 3, Minor: minor, Mechanism: mech}.Append(nil)
 }
 
+// socketType is the metadata a READY of a socket of type st carries.
+func socketType(st string) zmtp.Metadata { return zmtp.Metadata{{Name: "Socket-Type", Value: st}} }
+
+// send writes, with one Write, what the calls of r.w given as its
+// arguments encoded (Go evaluates them first, in order).
+func (r *rawPeer) send(errs ...error) {
+	r.t.Helper()
+	if err := errors.Join(errs...); err != nil {
+		r.t.Fatal(err)
+	}
+	r.write(r.out.Bytes())
+	r.out.Reset()
+}
+
+// write writes raw bytes with one Write.
 func (r *rawPeer) write(b ...[]byte) {
 	r.t.Helper()
 	if _, err := r.nc.Write(bytes.Join(b, nil)); err != nil {
@@ -49,55 +81,91 @@ func (r *rawPeer) write(b ...[]byte) {
 	}
 }
 
-func frame(flags byte, body []byte) []byte {
-	if len(body) > 255 {
-		h := []byte{flags | 2, 0, 0, 0, 0, 0, 0, 0, 0}
-		binary.BigEndian.PutUint64(h[1:], uint64(len(body)))
-		return append(h, body...)
-	}
-	return append([]byte{flags, byte(len(body))}, body...)
-}
-
-func ready(socketType string) []byte {
-	md := mechanism.Metadata{{Name: "Socket-Type", Value: socketType}}
-	return frame(4, md.Append(mechanism.AppendCommand(nil, "READY")))
-}
-
 // readFrame reads one frame from the peer.
 func (r *rawPeer) readFrame() (byte, []byte) {
 	r.t.Helper()
-	var h [9]byte
-	if _, err := io.ReadFull(r.nc, h[:2]); err != nil {
+	f, err := r.zr.ReadFrame()
+	if err != nil {
 		r.t.Fatal(err)
 	}
-	n := uint64(h[1])
-	if h[0]&2 != 0 {
-		if _, err := io.ReadFull(r.nc, h[2:9]); err != nil {
-			r.t.Fatal(err)
-		}
-		n = binary.BigEndian.Uint64(h[1:])
+	return f.Flags, f.Body
+}
+
+// readGreeting reads the engine's greeting, which must be NULL's, ZMTP 3.1.
+func (r *rawPeer) readGreeting() {
+	r.t.Helper()
+	if g, err := r.zr.ReadGreeting(); err != nil || g != zmtp.NewGreeting("NULL", false) {
+		r.t.Fatalf("bad greeting from zmesh: %+v %v", g, err)
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r.nc, b); err != nil {
-		r.t.Fatal(err)
-	}
-	return h[0], b
 }
 
 // handshake does the NULL handshake as a peer of type st.
 func (r *rawPeer) handshake(minor byte, st string) {
 	r.t.Helper()
-	r.write(greeting(minor, "NULL"), ready(st))
-	g := make([]byte, 64)
-	if _, err := io.ReadFull(r.nc, g); err != nil {
-		r.t.Fatal(err)
-	}
-	if g[0] != 0xFF || g[10] != 3 || g[11] != 1 || string(bytes.TrimRight(g[12:32], "\x00")) != "NULL" {
-		r.t.Fatalf("bad greeting from zmesh: % x", g)
-	}
+	r.send(r.w.WriteGreeting(null(minor)), r.w.WriteReady(socketType(st)))
+	r.readGreeting()
 	flags, body := r.readFrame()
-	if flags != 4 || !mechanism.IsCommand(body, "READY") {
+	if flags != zmtp.FlagCommand || !zmtp.IsCommand(body, zmtp.CmdReady) {
 		r.t.Fatalf("expected READY, got flags %x body %q", flags, body)
+	}
+}
+
+// endpoints is what the setup helpers need of a socket.
+type endpoints interface {
+	Bind(string) error
+	Connect(string) error
+	LastEndpoint() (string, error)
+}
+
+// bind binds s to ep and returns the endpoint it got.
+func bind(t *testing.T, s endpoints, ep string) string {
+	t.Helper()
+	if err := s.Bind(ep); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LastEndpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// connect connects s to ep.
+func connect(t *testing.T, s endpoints, ep string) {
+	t.Helper()
+	if err := s.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mustNew makes a socket with newSocket (patterns.NewClient,
+// patterns.NewServer) in zctx (nil: a context of its own, which closing
+// the socket closes).
+func mustNew[S any](t *testing.T, newSocket func(*socket.Ctx, socket.Options) (S, error), zctx *socket.Ctx, opts socket.Options) S {
+	t.Helper()
+	s, err := newSocket(zctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// connected returns a SERVER in zctx bound to ep (a tcp wildcard or an
+// inproc address), the endpoint it got, and a CLIENT connected to it.
+func connected(t *testing.T, zctx *socket.Ctx, ep string, srvOpts, cliOpts socket.Options) (*patterns.Server, string, *patterns.Client) {
+	t.Helper()
+	srv := mustNew(t, patterns.NewServer, zctx, srvOpts)
+	ep = bind(t, srv, ep)
+	cli := mustNew(t, patterns.NewClient, zctx, cliOpts)
+	connect(t, cli, ep)
+	return srv, ep, cli
+}
+
+// sendOK sends body and fails the test if that fails.
+func sendOK(t *testing.T, c *patterns.Client, body string) {
+	t.Helper()
+	if err := c.Send(ctx(t), []byte(body)); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -110,11 +178,7 @@ func newServer(t *testing.T, opts socket.Options) (*patterns.Server, string, <-c
 	}
 	t.Cleanup(func() { zctx.Close() })
 	mon := srv.Monitor()
-	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
-		t.Fatal(err)
-	}
-	ep, _ := srv.LastEndpoint()
-	return srv, ep, mon
+	return srv, bind(t, srv, "tcp://127.0.0.1:*"), mon
 }
 
 // waitEvent returns the first event of type typ, failing after a while.
@@ -139,20 +203,17 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
+// TestReadyMetadataBytes: the NULL READY a SERVER sends, byte for byte
+// (libzmq's has the same layout).
 func TestReadyMetadataBytes(t *testing.T) {
-	// spec §1.4, wire-verified: NULL READY from a CLIENT.
-	want := []byte{0x04, 0x1C, 0x05, 'R', 'E', 'A', 'D', 'Y', 0x0B, 'S', 'o', 'c', 'k', 'e', 't', '-', 'T', 'y', 'p', 'e', 0, 0, 0, 6, 'C', 'L', 'I', 'E', 'N', 'T'}
-	if got := ready("CLIENT"); !bytes.Equal(got, want) {
-		t.Fatalf("READY encoding\n got % x\nwant % x", got, want)
-	}
 	_, ep, _ := newServer(t, socket.Options{})
 	r := dialRaw(t, ep)
-	r.write(greeting(1, "NULL"))
-	g := make([]byte, 64)
-	io.ReadFull(r.nc, g)
-	_, body := r.readFrame()
-	if want := ready("SERVER")[2:]; !bytes.Equal(body, want) {
-		t.Fatalf("server READY\n got % x\nwant % x", body, want)
+	r.send(r.w.WriteGreeting(null(1)))
+	r.readGreeting()
+	flags, body := r.readFrame()
+	want := []byte{0x05, 'R', 'E', 'A', 'D', 'Y', 0x0B, 'S', 'o', 'c', 'k', 'e', 't', '-', 'T', 'y', 'p', 'e', 0, 0, 0, 6, 'S', 'E', 'R', 'V', 'E', 'R'}
+	if flags != zmtp.FlagCommand || !bytes.Equal(body, want) {
+		t.Fatalf("server READY: flags %x\n got % x\nwant % x", flags, body, want)
 	}
 }
 
@@ -164,49 +225,53 @@ func TestBadInputClosesConnectionWithReason(t *testing.T) {
 		event  socket.EventType
 		reason string
 	}{
-		{"garbage greeting", socket.Options{}, func(r *rawPeer) { r.write([]byte("GET / HTTP/1.1\r\n\r\n")) },
+		{"garbage greeting", socket.Options{}, func(r *rawPeer) { r.send(r.w.WriteRaw([]byte("GET / HTTP/1.1\r\n\r\n"))) },
 			socket.EventHandshakeFailed, "bad signature"},
-		{"ZMTP 2.0 peer", socket.Options{}, func(r *rawPeer) { g := greeting(0, "NULL"); g[10] = 2; r.write(g) },
+		{"ZMTP 2.0 peer", socket.Options{}, func(r *rawPeer) { r.send(r.w.WriteGreeting(zmtp.Greeting{Major: 2, Mechanism: "NULL"})) },
 			socket.EventHandshakeFailed, "not supported"},
-		{"mechanism mismatch", socket.Options{}, func(r *rawPeer) { r.write(greeting(1, "CURVE")) },
+		{"mechanism mismatch", socket.Options{}, func(r *rawPeer) { r.send(r.w.WriteGreeting(zmtp.NewGreeting("CURVE", false))) },
 			socket.EventHandshakeFailed, "does not match"},
-		{"incompatible socket type", socket.Options{}, func(r *rawPeer) { r.write(greeting(1, "NULL"), ready("GATHER")) },
-			socket.EventHandshakeFailed, "incompatible socket type"},
-		{"unknown socket type", socket.Options{}, func(r *rawPeer) { r.write(greeting(1, "NULL"), ready("BOGUS\x01")) },
-			socket.EventHandshakeFailed, "incompatible socket type"},
+		{"incompatible socket type", socket.Options{}, func(r *rawPeer) {
+			r.send(r.w.WriteGreeting(null(1)), r.w.WriteReady(socketType("GATHER")))
+		}, socket.EventHandshakeFailed, "incompatible socket type"},
+		{"unknown socket type", socket.Options{}, func(r *rawPeer) {
+			r.send(r.w.WriteGreeting(null(1)), r.w.WriteReady(socketType("BOGUS\x01")))
+		}, socket.EventHandshakeFailed, "incompatible socket type"},
 		{"command before READY", socket.Options{}, func(r *rawPeer) {
-			r.write(greeting(1, "NULL"), frame(4, []byte("\x04PING\x00\x00")))
+			r.send(r.w.WriteGreeting(null(1)), r.w.WritePing(0, nil))
 		}, socket.EventHandshakeFailed, "expected READY"},
-		{"message before READY", socket.Options{}, func(r *rawPeer) { r.write(greeting(1, "NULL"), frame(0, []byte("hi"))) },
-			socket.EventHandshakeFailed, "message frame during the handshake"},
+		{"message before READY", socket.Options{}, func(r *rawPeer) {
+			r.send(r.w.WriteGreeting(null(1)), r.w.WriteFrame(0, []byte("hi")))
+		}, socket.EventHandshakeFailed, "message frame during the handshake"},
 		{"malformed READY", socket.Options{}, func(r *rawPeer) {
-			r.write(greeting(1, "NULL"), frame(4, []byte("\x05READY\x0bSocket-Type\x00\x00\x10\x00CLIENT")))
+			// The value's length says 4096; 6 bytes follow.
+			r.send(r.w.WriteGreeting(null(1)), r.w.WriteCommand(zmtp.CmdReady, []byte("\x0bSocket-Type\x00\x00\x10\x00CLIENT")))
 		}, socket.EventHandshakeFailed, "announces"},
 		{"frame announcing 2^62 bytes over the limit", socket.Options{MaxMsgSize: 1 << 20}, func(r *rawPeer) {
 			r.handshake(1, "CLIENT")
-			r.write([]byte{0x02, 0x40, 0, 0, 0, 0, 0, 0, 0})
+			r.send(r.w.WriteHeader(zmtp.FlagLong, 1<<62))
 		}, socket.EventDisconnected, "maximum message size"},
 		{"frame announcing 2^62 bytes, no limit, then closing", socket.Options{}, func(r *rawPeer) {
 			r.handshake(1, "CLIENT")
-			r.write([]byte{0x02, 0x40, 0, 0, 0, 0, 0, 0, 0}, []byte("a few bytes"))
+			r.send(r.w.WriteHeader(zmtp.FlagLong, 1<<62), r.w.WriteRaw([]byte("a few bytes")))
 			r.nc.Close()
 		}, socket.EventDisconnected, "unexpected EOF"},
 		{"truncated frame", socket.Options{}, func(r *rawPeer) {
 			r.handshake(1, "CLIENT")
-			r.write([]byte{0x00, 10, 'a', 'b'})
+			r.send(r.w.WriteHeader(0, 10), r.w.WriteRaw([]byte("ab")))
 			r.nc.Close()
 		}, socket.EventDisconnected, "unexpected EOF"},
 		{"reserved flag bits", socket.Options{}, func(r *rawPeer) {
 			r.handshake(1, "CLIENT")
-			r.write([]byte{0x80, 1, 'a'})
+			r.send(r.w.WriteFrame(0x80, []byte("a")))
 		}, socket.EventDisconnected, "reserved frame flag"},
 		{"PING without TTL", socket.Options{}, func(r *rawPeer) {
 			r.handshake(1, "CLIENT")
-			r.write(frame(4, []byte("\x04PING")))
+			r.send(r.w.WriteCommand(zmtp.CmdPing))
 		}, socket.EventDisconnected, "PING without its TTL"},
 		{"ERROR after READY", socket.Options{}, func(r *rawPeer) {
 			r.handshake(1, "CLIENT")
-			r.write(frame(4, mechanism.AppendError(nil, "bye")))
+			r.send(r.w.WriteError("bye"))
 		}, socket.EventDisconnected, "peer sent ERROR: bye"},
 	}
 	for _, tc := range cases {
@@ -218,13 +283,10 @@ func TestBadInputClosesConnectionWithReason(t *testing.T) {
 				t.Fatalf("event %v: reason %v, want it to mention %q", e.Type, e.Err, tc.reason)
 			}
 			// Other connections keep working.
-			cli, err := patterns.NewClient(nil, socket.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			cli := mustNew(t, patterns.NewClient, nil, socket.Options{})
 			defer cli.Close()
-			cli.Connect(ep)
-			cli.Send(ctx(t), []byte("still here"))
+			connect(t, cli, ep)
+			sendOK(t, cli, "still here")
 			m, err := srv.Recv(ctx(t))
 			if err != nil || string(m.Body) != "still here" {
 				t.Fatalf("a good client after bad input: %q %v", m.Body, err)
@@ -233,15 +295,99 @@ func TestBadInputClosesConnectionWithReason(t *testing.T) {
 	}
 }
 
+// TestMessagesBeforeABadFrameAreDelivered: the reader hands over what it
+// decoded before a frame that ends the connection.
+func TestMessagesBeforeABadFrameAreDelivered(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts socket.Options
+		bad  func(w *zmtp.Writer) error
+	}{
+		{"reserved flag bits", socket.Options{}, func(w *zmtp.Writer) error { return w.WriteFrame(0x80, []byte("a")) }},
+		{"over the size limit", socket.Options{MaxMsgSize: 100}, func(w *zmtp.Writer) error { return w.WriteFrame(0, make([]byte, 101)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, ep, mon := newServer(t, tc.opts)
+			r := dialRaw(t, ep)
+			r.handshake(1, "CLIENT")
+			r.send(r.w.WriteFrame(0, []byte("one")), r.w.WriteFrame(0, []byte("two")), tc.bad(r.w))
+			waitEvent(t, mon, socket.EventDisconnected)
+			for _, want := range []string{"one", "two"} {
+				m, err := srv.Recv(ctx(t))
+				if err != nil || string(m.Body) != want {
+					t.Fatalf("got %q %v, want %q", m.Body, err, want)
+				}
+			}
+		})
+	}
+}
+
+// TestGreetingFailuresAreHandshakeErrors: a peer that hangs up in the
+// middle of its greeting fails the handshake (errors.Is ErrHandshake), not
+// with a bare io.EOF, and a connecting socket keeps retrying such a peer.
+func TestGreetingFailuresAreHandshakeErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		send []byte
+		eof  error
+	}{
+		{"nothing sent", nil, io.EOF},
+		{"half a greeting", greeting(1, "NULL")[:20], io.ErrUnexpectedEOF},
+		{"signature only", greeting(1, "NULL")[:10], io.EOF},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ep, mon := newServer(t, socket.Options{})
+			r := dialRaw(t, ep)
+			r.write(tc.send)
+			if err := r.nc.(*net.TCPConn).CloseWrite(); err != nil {
+				t.Fatal(err)
+			}
+			e := waitEvent(t, mon, socket.EventHandshakeFailed)
+			var he *mechanism.HandshakeError
+			if !errors.Is(e.Err, socket.ErrHandshake) || !errors.As(e.Err, &he) || !he.Retry || !errors.Is(e.Err, tc.eof) {
+				t.Fatalf("reason %v, want a retryable handshake error wrapping %v", e.Err, tc.eof)
+			}
+		})
+	}
+
+	// The connecting side: a listener that accepts and closes at once.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan struct{})
+	go func() {
+		defer close(accepted)
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			nc.Close()
+		}
+	}()
+	cli := mustNew(t, patterns.NewClient, nil, socket.Options{ReconnectInterval: 10 * time.Millisecond})
+	defer cli.Close()
+	mon := cli.Monitor()
+	connect(t, cli, "tcp://"+ln.Addr().String())
+	e := waitEvent(t, mon, socket.EventHandshakeFailed)
+	if !errors.Is(e.Err, socket.ErrHandshake) {
+		t.Fatalf("connecting side: %v, want ErrHandshake", e.Err)
+	}
+	waitEvent(t, mon, socket.EventConnectRetried) // and it tries again
+	ln.Close()
+	<-accepted
+}
+
 func TestZMTP30PeerAndLongFramesAndMultipartDiscard(t *testing.T) {
 	srv, ep, _ := newServer(t, socket.Options{})
 	r := dialRaw(t, ep)
 	r.handshake(0, "client") // ZMTP 3.0, socket type in lower case
-	r.write(
-		[]byte{0x02, 0, 0, 0, 0, 0, 0, 0, 3, 'o', 'n', 'e'},                             // long frame for a small body
-		frame(1, []byte("part1")), frame(1, []byte("part2")), frame(0, []byte("part3")), // multipart: dropped whole
-		frame(4, []byte("\x07UNKNOWN")), // unknown command: ignored
-		frame(0, []byte("two")),
+	r.send(
+		r.w.WriteHeader(zmtp.FlagLong, 3), r.w.WriteRaw([]byte("one")), // long frame for a small body
+		r.w.WriteFrame(zmtp.FlagMore, []byte("part1")), r.w.WriteFrame(zmtp.FlagMore, []byte("part2")), r.w.WriteFrame(0, []byte("part3")), // multipart: dropped whole
+		r.w.WriteCommand("UNKNOWN"), // unknown command: ignored
+		r.w.WriteFrame(0, []byte("two")),
 	)
 	for _, want := range []string{"one", "two"} {
 		m, err := srv.Recv(ctx(t))
@@ -258,13 +404,13 @@ func TestPingIsAnsweredWithPongEchoingContext(t *testing.T) {
 	_, ep, _ := newServer(t, socket.Options{})
 	r := dialRaw(t, ep)
 	r.handshake(1, "CLIENT")
-	r.write(frame(4, []byte("\x04PING\x00\x00LOL")))
+	r.send(r.w.WritePing(0, []byte("LOL")))
 	flags, body := r.readFrame()
-	if flags != 4 || !bytes.Equal(body, []byte("\x04PONGLOL")) {
+	if flags != zmtp.FlagCommand || !bytes.Equal(body, []byte("\x04PONGLOL")) {
 		t.Fatalf("got flags %x body %q, want PONG LOL", flags, body)
 	}
 	// Context longer than 16 bytes is cut to 16.
-	r.write(frame(4, []byte("\x04PING\x00\x0a0123456789abcdefXYZ")))
+	r.send(r.w.WritePing(10, []byte("0123456789abcdefXYZ")))
 	_, body = r.readFrame()
 	if string(body) != "\x04PONG0123456789abcdef" {
 		t.Fatalf("got %q", body)
@@ -290,7 +436,7 @@ func TestHeartbeatPingCarriesTTL(t *testing.T) {
 	r := dialRaw(t, ep)
 	r.handshake(1, "CLIENT")
 	flags, body := r.readFrame()
-	if flags != 4 || !bytes.Equal(body, []byte("\x04PING\x00\x14")) {
+	if flags != zmtp.FlagCommand || !bytes.Equal(body, []byte("\x04PING\x00\x14")) {
 		t.Fatalf("got flags %x body % x, want PING with TTL 20 (2.0 s)", flags, body)
 	}
 }
@@ -300,7 +446,7 @@ func TestPeerTTLDropsUsWhenSilent(t *testing.T) {
 	r := dialRaw(t, ep)
 	r.handshake(1, "CLIENT")
 	// TTL 0.1 s, then silence: the server must drop the connection.
-	r.write(frame(4, []byte("\x04PING\x00\x01")))
+	r.send(r.w.WritePing(1, nil))
 	e := waitEvent(t, mon, socket.EventDisconnected)
 	if !errors.Is(e.Err, socket.ErrHeartbeatTimeout) {
 		t.Fatalf("disconnect reason %v, want heartbeat timeout", e.Err)
@@ -310,14 +456,11 @@ func TestPeerTTLDropsUsWhenSilent(t *testing.T) {
 func TestHeartbeatsKeepHealthyLinkUp(t *testing.T) {
 	hb := socket.Heartbeat{Interval: 30 * time.Millisecond, Timeout: 90 * time.Millisecond, TTL: 200 * time.Millisecond}
 	srv, ep, smon := newServer(t, socket.Options{Heartbeat: hb})
-	cli, err := patterns.NewClient(nil, socket.Options{Heartbeat: hb})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cli := mustNew(t, patterns.NewClient, nil, socket.Options{Heartbeat: hb})
 	defer cli.Close()
 	cmon := cli.Monitor()
-	cli.Connect(ep)
-	cli.Send(ctx(t), []byte("a"))
+	connect(t, cli, ep)
+	sendOK(t, cli, "a")
 	if _, err := srv.Recv(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -340,21 +483,19 @@ func TestHeartbeatsKeepHealthyLinkUp(t *testing.T) {
 func TestReconnectAfterServerRestart(t *testing.T) {
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
-	srv, _ := patterns.NewServer(zctx, socket.Options{})
-	srv.Bind("tcp://127.0.0.1:*")
-	ep, _ := srv.LastEndpoint()
-	cli, _ := patterns.NewClient(zctx, socket.Options{ReconnectInterval: 20 * time.Millisecond})
-	mon := cli.Monitor()
-	cli.Connect(ep)
-	cli.Send(ctx(t), []byte("before"))
+	srv, ep, cli := connected(t, zctx, "tcp://127.0.0.1:*", socket.Options{}, socket.Options{ReconnectInterval: 20 * time.Millisecond})
+	mon := cli.Monitor() // events since the connect wait for the first Monitor call
+	sendOK(t, cli, "before")
 	if m, err := srv.Recv(ctx(t)); err != nil || string(m.Body) != "before" {
 		t.Fatal(m, err)
 	}
-	srv.Close()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
 	// A message sent before the client notices the loss would go into the
 	// dying connection and be lost, as with libzmq; wait for the notice.
 	waitEvent(t, mon, socket.EventDisconnected)
-	srv2, _ := patterns.NewServer(zctx, socket.Options{})
+	srv2 := mustNew(t, patterns.NewServer, zctx, socket.Options{})
 	var err error
 	for i := 0; i < 100; i++ { // the port may take a moment to free
 		if err = srv2.Bind(ep); err == nil {
@@ -366,7 +507,7 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Messages sent while the link is down are queued and delivered.
-	cli.Send(ctx(t), []byte("after"))
+	sendOK(t, cli, "after")
 	m, err := srv2.Recv(ctx(t))
 	if err != nil || string(m.Body) != "after" {
 		t.Fatalf("after restart: %q %v", m.Body, err)
@@ -377,12 +518,11 @@ func TestIncompatiblePeerStopsReconnecting(t *testing.T) {
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
 	// A CLIENT connecting to a CLIENT: protocol error, no reconnect.
-	a, _ := patterns.NewClient(zctx, socket.Options{})
-	a.Bind("tcp://127.0.0.1:*")
-	ep, _ := a.LastEndpoint()
-	b, _ := patterns.NewClient(zctx, socket.Options{ReconnectInterval: 10 * time.Millisecond})
+	a := mustNew(t, patterns.NewClient, zctx, socket.Options{})
+	ep := bind(t, a, "tcp://127.0.0.1:*")
+	b := mustNew(t, patterns.NewClient, zctx, socket.Options{ReconnectInterval: 10 * time.Millisecond})
 	mon := b.Monitor()
-	b.Connect(ep)
+	connect(t, b, ep)
 	e := waitEvent(t, mon, socket.EventHandshakeFailed)
 	if !errors.Is(e.Err, socket.ErrHandshake) || !strings.Contains(e.Err.Error(), "incompatible socket type") {
 		t.Fatalf("got %v", e.Err)
@@ -393,10 +533,7 @@ func TestIncompatiblePeerStopsReconnecting(t *testing.T) {
 func TestSendHWMBlocksAndTimesOut(t *testing.T) {
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
-	srv, _ := patterns.NewServer(zctx, socket.Options{RecvHWM: 5})
-	srv.Bind("inproc://hwm")
-	cli, _ := patterns.NewClient(zctx, socket.Options{SendHWM: 5, SendTimeout: 30 * time.Millisecond})
-	cli.Connect("inproc://hwm")
+	srv, _, cli := connected(t, zctx, "inproc://hwm", socket.Options{RecvHWM: 5}, socket.Options{SendHWM: 5, SendTimeout: 30 * time.Millisecond})
 	sent := 0
 	for ; sent < 100; sent++ {
 		if err := cli.TrySend([]byte("x")); err != nil {
@@ -412,11 +549,20 @@ func TestSendHWMBlocksAndTimesOut(t *testing.T) {
 	if err := cli.Send(context.Background(), []byte("x")); !errors.Is(err, socket.ErrWouldBlock) {
 		t.Fatalf("blocking send at HWM with a timeout: %v", err)
 	}
-	// Draining wakes a blocked sender.
+	// Draining wakes a blocked sender. The test waits until the engine
+	// counts the sender among its blocked calls before it drains.
 	done := make(chan error, 1)
-	engine.SocketOf(zctx, "CLIENT").SetSendTimeout(0)
+	s := engine.SocketOf(zctx, "CLIENT")
+	s.SetSendTimeout(0)
 	go func() { done <- cli.Send(ctx(t), []byte("late")) }()
-	time.Sleep(20 * time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if _, n := s.Blocked(); n == 1 {
+			break // the sender found the queue full and waits for room
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the sender never blocked")
+		}
+	}
 	for i := 0; i < 10; i++ {
 		if _, err := srv.Recv(ctx(t)); err != nil {
 			t.Fatal(err)
@@ -433,11 +579,7 @@ func TestSendHWMBlocksAndTimesOut(t *testing.T) {
 func TestTCPBackpressureBoundsQueues(t *testing.T) {
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
-	srv, _ := patterns.NewServer(zctx, socket.Options{RecvHWM: 4})
-	srv.Bind("tcp://127.0.0.1:*")
-	ep, _ := srv.LastEndpoint()
-	cli, _ := patterns.NewClient(zctx, socket.Options{SendHWM: 4})
-	cli.Connect(ep)
+	srv, _, cli := connected(t, zctx, "tcp://127.0.0.1:*", socket.Options{RecvHWM: 4}, socket.Options{SendHWM: 4})
 	body := make([]byte, 256<<10)
 	sent := 0
 	deadline := time.Now().Add(5 * time.Second)
@@ -466,42 +608,52 @@ func TestTCPBackpressureBoundsQueues(t *testing.T) {
 func TestInprocConnectBeforeBind(t *testing.T) {
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
-	cli, _ := patterns.NewClient(zctx, socket.Options{})
-	if err := cli.Connect("inproc://later"); err != nil {
-		t.Fatal(err)
-	}
+	cli := mustNew(t, patterns.NewClient, zctx, socket.Options{})
+	connect(t, cli, "inproc://later")
 	if err := cli.Send(ctx(t), []byte("early")); err != nil {
 		t.Fatal(err)
 	}
-	srv, _ := patterns.NewServer(zctx, socket.Options{})
-	if err := srv.Bind("inproc://later"); err != nil {
-		t.Fatal(err)
-	}
+	srv := mustNew(t, patterns.NewServer, zctx, socket.Options{})
+	srvEngine := engine.SocketOf(zctx, "SERVER") // before the second SERVER below
+	bind(t, srv, "inproc://later")
 	m, err := srv.Recv(ctx(t))
 	if err != nil || string(m.Body) != "early" {
 		t.Fatal(m, err)
 	}
 	// No copy of the body over inproc.
 	body := []byte("shared")
-	srv.Route(ctx(t), body, m.RoutingID)
-	got, _ := cli.Recv(ctx(t))
+	if err := srv.Route(ctx(t), body, m.RoutingID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cli.Recv(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if &got.Body[0] != &body[0] {
 		t.Fatal("inproc copied the body")
 	}
-	other, _ := patterns.NewServer(zctx, socket.Options{})
+	other := mustNew(t, patterns.NewServer, zctx, socket.Options{})
 	if err := other.Bind("inproc://later"); !errors.Is(err, socket.ErrAddrInUse) {
 		t.Fatalf("duplicate inproc bind: %v", err)
 	}
-	// Peer gone: its routing id becomes unknown.
-	cli.Close()
-	time.Sleep(10 * time.Millisecond)
+	// Peer gone: its routing id becomes unknown once the server has
+	// dropped the pipe.
+	if err := cli.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); srvEngine.PipeByID(m.RoutingID) != nil; {
+		if time.Now().After(deadline) {
+			t.Fatal("the server kept the closed peer's pipe")
+		}
+		runtime.Gosched()
+	}
 	if err := srv.Route(ctx(t), []byte("x"), m.RoutingID); !errors.Is(err, socket.ErrHostUnreachable) {
 		t.Fatalf("route to a closed inproc peer: %v", err)
 	}
 }
 
 func TestBadEndpointsAreInvalidInput(t *testing.T) {
-	cli, _ := patterns.NewClient(nil, socket.Options{})
+	cli := mustNew(t, patterns.NewClient, nil, socket.Options{})
 	defer cli.Close()
 	for _, ep := range []string{"", "tcp://", "tcp://127.0.0.1", "tcp://127.0.0.1:99999", "foo://x", "tcp://127.0.0.1:*", "inproc://", "tcp://::1:5"} {
 		if err := cli.Connect(ep); !errors.Is(err, socket.ErrInvalidInput) {
@@ -517,9 +669,8 @@ func TestBadEndpointsAreInvalidInput(t *testing.T) {
 }
 
 func TestBindAddrInUse(t *testing.T) {
-	srv, ep, _ := newServer(t, socket.Options{})
-	_ = srv
-	other, _ := patterns.NewServer(nil, socket.Options{})
+	_, ep, _ := newServer(t, socket.Options{})
+	other := mustNew(t, patterns.NewServer, nil, socket.Options{})
 	defer other.Close()
 	if err := other.Bind(ep); !errors.Is(err, socket.ErrAddrInUse) {
 		t.Fatalf("second bind of %s: %v", ep, err)
@@ -529,18 +680,16 @@ func TestBindAddrInUse(t *testing.T) {
 func TestLingerDeliversQueuedMessages(t *testing.T) {
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
-	srv, _ := patterns.NewServer(zctx, socket.Options{})
-	srv.Bind("tcp://127.0.0.1:*")
-	ep, _ := srv.LastEndpoint()
-	cli, _ := patterns.NewClient(zctx, socket.Options{Linger: 5 * time.Second})
-	cli.Connect(ep)
+	srv, _, cli := connected(t, zctx, "tcp://127.0.0.1:*", socket.Options{}, socket.Options{Linger: 5 * time.Second})
 	const n = 2000
 	for i := 0; i < n; i++ {
 		if err := cli.Send(ctx(t), make([]byte, 100)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cli.Close()
+	if err := cli.Close(); err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < n; i++ {
 		if _, err := srv.Recv(ctx(t)); err != nil {
 			t.Fatalf("message %d lost at close: %v", i, err)
@@ -555,13 +704,10 @@ func TestMisconfiguredMechanismStopsReconnecting(t *testing.T) {
 	}
 	_, ep, _ := newServer(t, socket.Options{Mechanism: &mechanism.CurveServer{SecretKey: sec}})
 	// A CURVE client without the server's key is a configuration error.
-	cli, err := patterns.NewClient(nil, socket.Options{Mechanism: &mechanism.CurveClient{}, ReconnectInterval: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cli := mustNew(t, patterns.NewClient, nil, socket.Options{Mechanism: &mechanism.CurveClient{}, ReconnectInterval: 10 * time.Millisecond})
 	defer cli.Close()
 	mon := cli.Monitor()
-	cli.Connect(ep)
+	connect(t, cli, ep)
 	e := waitEvent(t, mon, socket.EventHandshakeFailed)
 	if !errors.Is(e.Err, mechanism.ErrInvalidKey) {
 		t.Fatalf("handshake failed with %v, want ErrInvalidKey", e.Err)
@@ -584,16 +730,14 @@ func TestRefusedPeerReadsErrorNotReset(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		_, ep, _ := newServer(t, socket.Options{Auth: auth})
 		r := dialRaw(t, ep)
-		r.write(greeting(1, "NULL"), ready("CLIENT"), frame(0, make([]byte, 200)), frame(0, make([]byte, 200)))
-		g := make([]byte, 64)
-		if _, err := io.ReadFull(r.nc, g); err != nil {
-			t.Fatalf("greeting: %v", err)
-		}
+		r.send(r.w.WriteGreeting(null(1)), r.w.WriteReady(socketType("CLIENT")), r.w.WriteFrame(0, make([]byte, 200)), r.w.WriteFrame(0, make([]byte, 200)))
+		r.readGreeting()
 		flags, body := r.readFrame()
-		if flags != 4 || !bytes.Equal(body, mechanism.AppendError(nil, "400")) {
+		if flags != zmtp.FlagCommand || !bytes.Equal(body, []byte("\x05ERROR\x03400")) {
 			t.Fatalf("got flags %x body %q, want ERROR 400", flags, body)
 		}
-		if _, err := r.nc.Read(g); err != io.EOF {
+		var b [1]byte
+		if _, err := r.nc.Read(b[:]); err != io.EOF {
 			t.Fatalf("after ERROR: %v, want an orderly close (EOF)", err)
 		}
 	}

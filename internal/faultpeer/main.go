@@ -86,6 +86,7 @@ import (
 	"time"
 
 	"github.com/zmesh/zmesh/internal/interop"
+	"github.com/zmesh/zmesh/internal/zmtp"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 )
@@ -503,12 +504,7 @@ func bench(ctx context.Context, cli *patterns.Client, size int, usr1 <-chan os.S
 // abuseKinds are the kinds of abusive connection, in round-robin order.
 var abuseKinds = []string{"silent", "junk", "halfgreeting", "greeting", "halfready", "trickle", "huge", "badmech"}
 
-func zmtpGreeting(mech string) []byte {
-	g := make([]byte, 64)
-	g[0], g[8], g[9], g[10], g[11] = 0xFF, 1, 0x7F, 3, 1
-	copy(g[12:], mech)
-	return g
-}
+func zmtpGreeting(mech string) []byte { return zmtp.NewGreeting(mech, false).Append(nil) }
 
 func abuse(ctx context.Context, c *config, out *bufio.Writer) error {
 	addr, ok := strings.CutPrefix(c.connect, "tcp://")
@@ -598,9 +594,10 @@ func abuseConn(ctx context.Context, nc net.Conn, kind string, rng *rand.Rand) {
 	case "greeting":
 		nc.Write(g)
 	case "halfready":
-		nc.Write(append(g, 0x04, 0x1C, 0x05, 'R', 'E'))
+		ready := zmtp.AppendFrame(nil, zmtp.FlagCommand, zmtp.AppendReady(nil, zmtp.Metadata{{Name: "Socket-Type", Value: "CLIENT"}}))
+		nc.Write(append(g, ready[:5]...)) // flags, size, name length, "RE"
 	case "huge":
-		nc.Write(append(g, 0x06, 0, 0, 1, 0, 0, 0, 0, 0)) // a command of 2^40 bytes
+		nc.Write(zmtp.AppendHeader(g, zmtp.FlagCommand, 1<<40)) // a command of 2^40 bytes
 	case "badmech":
 		nc.Write(zmtpGreeting("CURVE"))
 	case "trickle":

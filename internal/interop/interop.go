@@ -16,7 +16,6 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -24,7 +23,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 //go:embed zpeer/zpeer.c
@@ -136,8 +134,7 @@ func Require(t testing.TB) *Env {
 
 // buildZpeer compiles the embedded zpeer.c against prefix unless a binary
 // built from the same source, install and compiler is already in the
-// cache. Builds go to a temporary name and are renamed into place, so test
-// binaries of several packages running at once never see half a file.
+// cache (see CachedBuild).
 func buildZpeer(prefix string) (string, error) {
 	cc := os.Getenv("CC")
 	if cc == "" {
@@ -153,63 +150,27 @@ func buildZpeer(prefix string) (string, error) {
 	}
 	sum := hex.EncodeToString(h.Sum(nil))[:16]
 
-	dir := filepath.Join(CacheDir(), "zpeer")
-	bin := filepath.Join(dir, "zpeer-"+sum)
-	if st, err := os.Stat(bin); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
-		return bin, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(dir, "build-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	src := filepath.Join(tmp, "zpeer.c")
-	if err := os.WriteFile(src, zpeerSource, 0o644); err != nil {
-		return "", err
-	}
-	out := filepath.Join(tmp, "zpeer")
-	cmd := exec.Command(cc, "-O2", "-Wall", "-o", out, src,
-		"-I"+filepath.Join(prefix, "include"),
-		"-L"+filepath.Join(prefix, "lib"),
-		"-Wl,-rpath,"+filepath.Join(prefix, "lib"),
-		"-lzmq", "-lpthread")
-	var msg bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &msg, &msg
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, msg.String())
-	}
-	// The binary must really run against this libzmq (drafts in the
-	// library, not only in the header).
-	check := exec.Command(out, "--mode", "pattern", "--size", "4")
-	if b, err := check.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("built zpeer does not run: %v\n%s", err, b)
-	}
-	if err := os.Rename(out, bin); err != nil {
-		if _, statErr := os.Stat(bin); statErr == nil {
-			return bin, nil // another process won the race with the same build
+	return CachedBuild("zpeer", sum, func(tmp, out string) error {
+		src := filepath.Join(tmp, "zpeer.c")
+		if err := os.WriteFile(src, zpeerSource, 0o644); err != nil {
+			return err
 		}
-		return "", errors.Join(errors.New("installing zpeer into the cache"), err)
-	}
-	cleanOld(dir, bin)
-	return bin, nil
-}
-
-// cleanOld removes zpeer builds other than keep that are older than the
-// newest few, so the cache does not grow without bound.
-func cleanOld(dir, keep string) {
-	old, _ := filepath.Glob(filepath.Join(dir, "zpeer-*"))
-	if len(old) <= 8 {
-		return
-	}
-	for _, p := range old {
-		if p == keep {
-			continue
+		cmd := exec.Command(cc, "-O2", "-Wall", "-o", out, src,
+			"-I"+filepath.Join(prefix, "include"),
+			"-L"+filepath.Join(prefix, "lib"),
+			"-Wl,-rpath,"+filepath.Join(prefix, "lib"),
+			"-lzmq", "-lpthread")
+		var msg bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &msg, &msg
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, msg.String())
 		}
-		if st, err := os.Stat(p); err == nil && st.ModTime().Before(time.Now().Add(-7*24*time.Hour)) {
-			os.Remove(p)
+		// The binary must really run against this libzmq (drafts in the
+		// library, not only in the header).
+		check := exec.Command(out, "--mode", "pattern", "--size", "4")
+		if b, err := check.CombinedOutput(); err != nil {
+			return fmt.Errorf("built zpeer does not run: %v\n%s", err, b)
 		}
-	}
+		return nil
+	})
 }

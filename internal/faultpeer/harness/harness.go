@@ -15,17 +15,14 @@ package harness
 
 import (
 	"bytes"
-	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -101,8 +98,7 @@ func goTool() string {
 }
 
 // build builds faultpeer into the cache unless a binary from the same
-// sources is already there. Builds go to a temporary name and are renamed
-// into place, so test binaries of several packages never see half a file.
+// sources is already there (see interop.CachedBuild).
 func build() (string, error) {
 	gocmd := goTool()
 	// Every non-standard package faultpeer is built from, with its files.
@@ -138,56 +134,13 @@ func build() (string, error) {
 	}
 	sum := hex.EncodeToString(h.Sum(nil))[:16]
 
-	dir := filepath.Join(interop.CacheDir(), "faultpeer")
-	bin := filepath.Join(dir, "faultpeer-"+sum)
-	if st, err := os.Stat(bin); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
-		return bin, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(dir, "build-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	outBin := filepath.Join(tmp, "faultpeer")
-	cmd := exec.Command(gocmd, "build", "-o", outBin, Package)
-	var msg bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &msg, &msg
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build %s: %v\n%s", Package, err, msg.String())
-	}
-	if err := os.Rename(outBin, bin); err != nil {
-		if _, statErr := os.Stat(bin); statErr == nil {
-			return bin, nil // another test process won the race with the same build
+	return interop.CachedBuild("faultpeer", sum, func(_, out string) error {
+		cmd := exec.Command(gocmd, "build", "-o", out, Package)
+		var msg bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &msg, &msg
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("go build %s: %v\n%s", Package, err, msg.String())
 		}
-		return "", errors.Join(errors.New("installing faultpeer into the cache"), err)
-	}
-	cleanOld(dir, bin)
-	return bin, nil
-}
-
-// cleanOld keeps the newest few builds and removes the rest, so the cache
-// does not grow with every edit of the sources.
-func cleanOld(dir, keep string) {
-	old, _ := filepath.Glob(filepath.Join(dir, "faultpeer-*"))
-	if len(old) <= 4 {
-		return
-	}
-	type built struct {
-		path string
-		mod  int64
-	}
-	var bs []built
-	for _, p := range old {
-		if st, err := os.Stat(p); err == nil && p != keep {
-			bs = append(bs, built{p, st.ModTime().UnixNano()})
-		}
-	}
-	// Oldest first; keep the 3 newest besides keep.
-	slices.SortFunc(bs, func(a, b built) int { return cmp.Compare(a.mod, b.mod) })
-	for i := 0; i < len(bs)-3; i++ {
-		os.Remove(bs[i].path)
-	}
+		return nil
+	})
 }

@@ -1,0 +1,49 @@
+package zmtp
+
+import (
+	"fmt"
+	"testing"
+)
+
+// The engine encodes and decodes a header per frame: both must cost a few
+// nanoseconds and allocate nothing.
+
+// BenchmarkHeader: encoding and parsing the header of a short and of a
+// long frame.
+func BenchmarkHeader(b *testing.B) {
+	for _, n := range []int{16, 1 << 16} {
+		hdr := AppendHeader(nil, FlagMore, n)
+		buf := make([]byte, 0, 64<<10)
+		b.Run(fmt.Sprintf("append/%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if buf = AppendHeader(buf, FlagMore, n); len(buf) > cap(buf)-LongHeaderLen {
+					buf = buf[:0]
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("parse/%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if h, err := ParseHeader(hdr, 1<<20); err != nil || h.Size != n {
+					b.Fatal(h, err)
+				}
+			}
+		})
+	}
+}
+
+// TestHeaderCodecDoesNotAllocate holds the benchmarks' promise in the
+// ordinary test run.
+func TestHeaderCodecDoesNotAllocate(t *testing.T) {
+	buf := make([]byte, 0, 64)
+	long := AppendHeader(nil, 0, 1<<16)
+	if n := testing.AllocsPerRun(100, func() {
+		buf = AppendHeader(buf[:0], FlagCommand, 300)
+		if _, err := ParseHeader(long, 0); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Fatalf("%v allocations per header encoded and parsed", n)
+	}
+}
