@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/zmesh/zmesh/config"
-	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/internal/storetest"
@@ -130,10 +129,7 @@ func TestSocketContextShutdown(t *testing.T) {
 	ctx := testCtx(t)
 	zctx := socket.NewCtx(quiet)
 	defer zctx.Close()
-	sock, err := patterns.NewServer(zctx, socket.Options{})
-	must(t, err)
-	must(t, sock.Bind("tcp://127.0.0.1:*"))
-	ep := storetest.Endpoint(t, sock)
+	sock, ep := storetest.ServerSocket(t, zctx)
 	g := newGated()
 	srv, err := NewServer(ctx, Options{Socket: sock, Logger: quiet, Storages: []Storage{{Name: "s", KeyExpr: "**", Store: g}}})
 	must(t, err)

@@ -5,13 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/fs"
 	"github.com/zmesh/zmesh/store/backend/memory"
-	"github.com/zmesh/zmesh/store/internal/storetest"
 	"github.com/zmesh/zmesh/store/proto"
 )
 
@@ -152,20 +150,11 @@ func TestTwoServersOnOneStoreConverge(t *testing.T) {
 	t.Cleanup(func() { zctx.Close() })
 	var servers []*fixture
 	for range 2 {
-		f := &fixture{t: t, zctx: zctx}
-		sock, err := patterns.NewServer(zctx, socket.Options{Linger: time.Second})
-		must(t, err)
-		must(t, sock.Bind("tcp://127.0.0.1:*"))
-		f.ep = storetest.Endpoint(t, sock)
 		// Each server has its own clock; the store is shared. Closing one
 		// server closes the store, so the first to close waits for the
 		// other (Close is idempotent).
-		f.srv, err = NewServer(ctx, Options{Socket: sock, Logger: quiet,
-			Storages: []Storage{{Name: "shared", KeyExpr: "**", Store: shared}}})
-		must(t, err)
-		f.serve(t)
-		f.cli = f.client(t)
-		servers = append(servers, f)
+		servers = append(servers, start(t, setup{zctx: zctx,
+			opts: Options{Storages: []Storage{{Name: "shared", KeyExpr: "**", Store: shared}}}}))
 	}
 	a, b := servers[0], servers[1]
 	// Explicit timestamps, written in shuffled order across the servers.

@@ -38,7 +38,7 @@ type setup struct {
 	feed     bool
 	feedOpts socket.Options // the radio's
 	ingest   bool
-	endpoint string // default tcp://127.0.0.1:*
+	zctx     *socket.Ctx // the sockets' context; default a new one, closed when the test ends
 }
 
 // mem returns a storage on a fresh memory store.
@@ -48,21 +48,17 @@ func mem(name, ke, strip string) Storage {
 
 func start(t testing.TB, su setup) *fixture {
 	t.Helper()
-	f := &fixture{t: t, zctx: socket.NewCtx(quiet)}
-	t.Cleanup(func() { f.zctx.Close() })
-	ep := su.endpoint
-	if ep == "" {
-		ep = "tcp://127.0.0.1:*"
+	f := &fixture{t: t, zctx: su.zctx}
+	if f.zctx == nil {
+		f.zctx = socket.NewCtx(quiet)
+		t.Cleanup(func() { f.zctx.Close() })
 	}
 	opts := su.opts
 	if opts.Logger == nil {
 		opts.Logger = quiet
 	}
 	var err error
-	opts.Socket, err = patterns.NewServer(f.zctx, socket.Options{Linger: time.Second})
-	must(t, err)
-	must(t, opts.Socket.Bind(ep))
-	f.ep = storetest.Endpoint(t, opts.Socket)
+	opts.Socket, f.ep = storetest.ServerSocket(t, f.zctx)
 	if su.feed {
 		opts.Feed, err = patterns.NewRadio(f.zctx, su.feedOpts, patterns.RadioOptions{})
 		must(t, err)

@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/memory"
+	"github.com/zmesh/zmesh/store/internal/storetest"
 	"github.com/zmesh/zmesh/store/proto"
 )
 
@@ -296,8 +296,7 @@ func flatten(v any) []string {
 func TestDoAndChangesAfterClose(t *testing.T) {
 	zctx := socket.NewCtx(quiet)
 	defer zctx.Close()
-	sock, err := patterns.NewServer(zctx, socket.Options{})
-	must(t, err)
+	sock, _ := storetest.ServerSocket(t, zctx)
 	ctx := testCtx(t)
 	srv, err := NewServer(ctx, Options{Socket: sock, Storages: []Storage{mem("base", "base/**", "")}, Logger: quiet})
 	must(t, err)
