@@ -21,17 +21,11 @@ func TestWildcardDelete(t *testing.T) {
 		must(t, f.cli.Put(ctx, k, []byte("v")))
 	}
 	must(t, f.cli.Delete(ctx, "demo/*"))
-	if got := f.getKV("**"); !slices.Equal(got, []string{"demo=v", "demo/c/d=v", "demo/c/e=v", "other/x=v"}) {
-		t.Fatalf("after deleting demo/*: %q", got)
-	}
+	f.wantKV("**", "demo=v", "demo/c/d=v", "demo/c/e=v", "other/x=v") // after deleting demo/*
 	must(t, f.cli.Delete(ctx, "demo/**/e"))
-	if got := f.getKV("**"); !slices.Equal(got, []string{"demo=v", "demo/c/d=v", "other/x=v"}) {
-		t.Fatalf("after deleting demo/**/e: %q", got)
-	}
-	must(t, f.cli.Delete(ctx, "demo/**")) // includes the prefix key itself
-	if got := f.getKV("**"); !slices.Equal(got, []string{"other/x=v"}) {
-		t.Fatalf("after deleting demo/**: %q", got)
-	}
+	f.wantKV("**", "demo=v", "demo/c/d=v", "other/x=v") // after deleting demo/**/e
+	must(t, f.cli.Delete(ctx, "demo/**"))               // includes the prefix key itself
+	f.wantKV("**", "other/x=v")                         // after deleting demo/**
 	// Tombstones, not removals: an older put stays out.
 	for k, e := range entries(t, demo.Store) {
 		if !internal(k) && !e.Deleted {
@@ -49,20 +43,16 @@ func TestWildcardDelete(t *testing.T) {
 // exist when it ran (zenoh#2649), and a newer write of a key it deleted
 // must still win.
 func TestWildcardDeleteShadowsLateOlderPuts(t *testing.T) {
-	f := start(t, setup{opts: Options{Storages: []Storage{mem("s", "**", "")}}})
+	f := startOne(t)
 	ctx := testCtx(t)
 	must(t, f.cli.Put(ctx, "late/old", []byte("v"), store.WithTimestamp(ts(1*time.Second, 1))))
 	must(t, f.cli.Delete(ctx, "late/**", store.WithTimestamp(ts(5*time.Second, 1))))
 	must(t, f.cli.Put(ctx, "late/new", []byte("delayed"), store.WithTimestamp(ts(3*time.Second, 1))))
 	must(t, f.cli.Put(ctx, "late/deep/er", []byte("delayed"), store.WithTimestamp(ts(4*time.Second, 1))))
 	must(t, f.cli.Put(ctx, "elsewhere", []byte("kept"), store.WithTimestamp(ts(3*time.Second, 1))))
-	if got := f.getKV("**"); !slices.Equal(got, []string{"elsewhere=kept"}) {
-		t.Fatalf("older puts got past the wildcard delete: %q", got)
-	}
+	f.wantKV("**", "elsewhere=kept") // no older put gets past the wildcard delete
 	must(t, f.cli.Put(ctx, "late/new", []byte("newer"), store.WithTimestamp(ts(6*time.Second, 1))))
-	if got := f.getKV("late/**"); !slices.Equal(got, []string{"late/new=newer"}) {
-		t.Fatalf("a newer put lost to the wildcard delete: %q", got)
-	}
+	f.wantKV("late/**", "late/new=newer") // a newer put does not lose to it
 }
 
 // The retained wildcard delete lives in the store: a restarted server

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -146,6 +147,21 @@ func (f *fixture) getKV(sel string) []string {
 		f.t.Fatalf("get %s: %v", sel, err)
 	}
 	return kv(got)
+}
+
+// wantKV fails the test unless a query of sel answers exactly want, as
+// key=value strings in key order (nothing: an empty answer).
+func (f *fixture) wantKV(sel string, want ...string) {
+	f.t.Helper()
+	if got := f.getKV(sel); !slices.Equal(got, want) {
+		f.t.Fatalf("get %s: %q, want %q", sel, got, want)
+	}
+}
+
+// startOne starts a server with one memory storage, "s", holding every key.
+func startOne(t testing.TB) *fixture {
+	t.Helper()
+	return start(t, setup{opts: Options{Storages: []Storage{mem("s", "**", "")}}})
 }
 
 // entries lists what a store holds, tombstones included, by key.

@@ -40,9 +40,7 @@ func TestAddRemoveStorageAtRunTime(t *testing.T) {
 		Options: backend.Options{"on_closure": "delete_all"}}
 	must(t, f.srv.AddStorage(ctx, sc))
 	must(t, f.cli.Put(ctx, "files/a", []byte("A")))
-	if got := f.getKV("files/**"); !slices.Equal(got, []string{"files/a=A"}) {
-		t.Fatalf("files/** = %v", got)
-	}
+	f.wantKV("files/**", "files/a=A")
 	if _, err := os.Stat(filepath.Join(root, "files")); err != nil {
 		t.Fatalf("the fs storage has no directory: %v", err)
 	}
@@ -122,9 +120,7 @@ func TestRuntimeChangesRefused(t *testing.T) {
 	if got := storageNames(f.srv); !slices.Equal(got, []string{"base"}) {
 		t.Fatalf("storages after refused changes: %v", got)
 	}
-	if got := f.getKV("base/**"); !slices.Equal(got, []string{"base/k=v"}) {
-		t.Fatalf("base/** = %v", got)
-	}
+	f.wantKV("base/**", "base/k=v")
 }
 
 // blockingStore holds Apply until released, and records whether it was
