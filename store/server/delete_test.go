@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/zmesh/zmesh/socket"
-	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/fs"
 	"github.com/zmesh/zmesh/store/backend/memory"
@@ -44,14 +43,13 @@ func TestWildcardDelete(t *testing.T) {
 // must still win.
 func TestWildcardDeleteShadowsLateOlderPuts(t *testing.T) {
 	f := startOne(t)
-	ctx := testCtx(t)
-	must(t, f.cli.Put(ctx, "late/old", []byte("v"), store.WithTimestamp(ts(1*time.Second, 1))))
-	must(t, f.cli.Delete(ctx, "late/**", store.WithTimestamp(ts(5*time.Second, 1))))
-	must(t, f.cli.Put(ctx, "late/new", []byte("delayed"), store.WithTimestamp(ts(3*time.Second, 1))))
-	must(t, f.cli.Put(ctx, "late/deep/er", []byte("delayed"), store.WithTimestamp(ts(4*time.Second, 1))))
-	must(t, f.cli.Put(ctx, "elsewhere", []byte("kept"), store.WithTimestamp(ts(3*time.Second, 1))))
+	putAt(t, f.cli, "late/old", "v", ts(1*time.Second, 1))
+	deleteAt(t, f.cli, "late/**", ts(5*time.Second, 1))
+	putAt(t, f.cli, "late/new", "delayed", ts(3*time.Second, 1))
+	putAt(t, f.cli, "late/deep/er", "delayed", ts(4*time.Second, 1))
+	putAt(t, f.cli, "elsewhere", "kept", ts(3*time.Second, 1))
 	f.wantKV("**", "elsewhere=kept") // no older put gets past the wildcard delete
-	must(t, f.cli.Put(ctx, "late/new", []byte("newer"), store.WithTimestamp(ts(6*time.Second, 1))))
+	putAt(t, f.cli, "late/new", "newer", ts(6*time.Second, 1))
 	f.wantKV("late/**", "late/new=newer") // a newer put does not lose to it
 }
 
@@ -67,12 +65,12 @@ func TestWildcardDeleteSurvivesRestartAndIsCollected(t *testing.T) {
 		return start(t, setup{opts: Options{Storages: []Storage{st}}})
 	}
 	f := open(0)
-	must(t, f.cli.Delete(ctx, "late/**", store.WithTimestamp(ts(5*time.Second, 1))))
+	deleteAt(t, f.cli, "late/**", ts(5*time.Second, 1))
 	f.cli.Close()
 	must(t, f.srv.Close(ctx))
 
 	g := open(30 * time.Minute) // the test timestamps are older than that
-	must(t, g.cli.Put(ctx, "late/new", []byte("delayed"), store.WithTimestamp(ts(3*time.Second, 1))))
+	putAt(t, g.cli, "late/new", "delayed", ts(3*time.Second, 1))
 	if got := g.getKV("**"); len(got) != 0 {
 		t.Fatalf("after a restart an older put got past the wildcard delete: %q", got)
 	}
@@ -81,7 +79,7 @@ func TestWildcardDeleteSurvivesRestartAndIsCollected(t *testing.T) {
 	for k := range entries(t, g.srv.cur.Load().storages[0].Store) {
 		t.Fatalf("the store still holds %q after garbage collection", k)
 	}
-	must(t, g.cli.Put(ctx, "late/new", []byte("delayed"), store.WithTimestamp(ts(3*time.Second, 1))))
+	putAt(t, g.cli, "late/new", "delayed", ts(3*time.Second, 1))
 	if got := g.getKV("**"); !slices.Equal(got, []string{"late/new=delayed"}) {
 		t.Fatalf("the collected wildcard delete still shadows: %q", got)
 	}
@@ -166,9 +164,9 @@ func TestTwoServersOnOneStoreConverge(t *testing.T) {
 	}
 	for _, w := range writes {
 		if w.del {
-			must(t, w.via.cli.Delete(ctx, w.key, store.WithTimestamp(ts(w.at, 7))))
+			deleteAt(t, w.via.cli, w.key, ts(w.at, 7))
 		} else {
-			must(t, w.via.cli.Put(ctx, w.key, []byte(w.value), store.WithTimestamp(ts(w.at, 7))))
+			putAt(t, w.via.cli, w.key, w.value, ts(w.at, 7))
 		}
 	}
 	want := []string{"k1=a4", "k3=b1"}

@@ -164,6 +164,20 @@ func startOne(t testing.TB) *fixture {
 	return start(t, setup{opts: Options{Storages: []Storage{mem("s", "**", "")}}})
 }
 
+// putAt puts value under key through cli with the timestamp at, failing
+// the test on an error.
+func putAt(t testing.TB, cli *store.Client, key, value string, at hlc.Timestamp) {
+	t.Helper()
+	must(t, cli.Put(testCtx(t), key, []byte(value), store.WithTimestamp(at)))
+}
+
+// deleteAt deletes key through cli with the timestamp at, failing the test
+// on an error.
+func deleteAt(t testing.TB, cli *store.Client, key string, at hlc.Timestamp) {
+	t.Helper()
+	must(t, cli.Delete(testCtx(t), key, store.WithTimestamp(at)))
+}
+
 // entries lists what a store holds, tombstones included, by key.
 func entries(t testing.TB, s backend.Store) map[string]backend.Entry {
 	t.Helper()

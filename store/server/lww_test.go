@@ -12,20 +12,20 @@ import (
 func TestLastWriterWinsByTimestamp(t *testing.T) {
 	f := startOne(t)
 	ctx := testCtx(t)
-	must(t, f.cli.Put(ctx, "k", []byte("two"), store.WithTimestamp(ts(2*time.Second, 1))))
+	putAt(t, f.cli, "k", "two", ts(2*time.Second, 1))
 	// An older put is acknowledged (last writer wins is the semantics, not
 	// an error) but changes nothing.
-	must(t, f.cli.Put(ctx, "k", []byte("one"), store.WithTimestamp(ts(time.Second, 1))))
+	putAt(t, f.cli, "k", "one", ts(time.Second, 1))
 	// Same time and counter: the source breaks the tie.
-	must(t, f.cli.Put(ctx, "k", []byte("two-b"), store.WithTimestamp(ts(2*time.Second, 2))))
-	must(t, f.cli.Put(ctx, "k", []byte("two-a"), store.WithTimestamp(ts(2*time.Second, 0))))
+	putAt(t, f.cli, "k", "two-b", ts(2*time.Second, 2))
+	putAt(t, f.cli, "k", "two-a", ts(2*time.Second, 0))
 	got, err := f.cli.Get(ctx, "k")
 	must(t, err)
 	if len(got) != 1 || string(got[0].Value) != "two-b" || got[0].Timestamp != ts(2*time.Second, 2) {
 		t.Fatalf("got %+v, want two-b at its timestamp", got)
 	}
 	// A replay of the winning write is harmless.
-	must(t, f.cli.Put(ctx, "k", []byte("two-b"), store.WithTimestamp(ts(2*time.Second, 2))))
+	putAt(t, f.cli, "k", "two-b", ts(2*time.Second, 2))
 	f.wantKV("k", "k=two-b") // after the replay
 }
 
@@ -47,18 +47,17 @@ func TestServerStampsWritesInArrivalOrder(t *testing.T) {
 
 func TestTombstoneBlocksOlderPut(t *testing.T) {
 	f := startOne(t)
-	ctx := testCtx(t)
-	must(t, f.cli.Put(ctx, "k", []byte("v1"), store.WithTimestamp(ts(1*time.Second, 1))))
-	must(t, f.cli.Delete(ctx, "k", store.WithTimestamp(ts(3*time.Second, 1))))
+	putAt(t, f.cli, "k", "v1", ts(1*time.Second, 1))
+	deleteAt(t, f.cli, "k", ts(3*time.Second, 1))
 	// A put older than the delete, arriving late: ignored.
-	must(t, f.cli.Put(ctx, "k", []byte("v2"), store.WithTimestamp(ts(2*time.Second, 1))))
+	putAt(t, f.cli, "k", "v2", ts(2*time.Second, 1))
 	f.wantKV("k") // no older put resurrects the key
 	// Deleting a key that never existed leaves a tombstone too.
-	must(t, f.cli.Delete(ctx, "never", store.WithTimestamp(ts(3*time.Second, 1))))
-	must(t, f.cli.Put(ctx, "never", []byte("late"), store.WithTimestamp(ts(2*time.Second, 1))))
+	deleteAt(t, f.cli, "never", ts(3*time.Second, 1))
+	putAt(t, f.cli, "never", "late", ts(2*time.Second, 1))
 	f.wantKV("never") // no older put gets past the tombstone of an absent key
 	// A newer put wins over the tombstone.
-	must(t, f.cli.Put(ctx, "k", []byte("v3"), store.WithTimestamp(ts(4*time.Second, 1))))
+	putAt(t, f.cli, "k", "v3", ts(4*time.Second, 1))
 	f.wantKV("k", "k=v3")
 }
 
@@ -69,7 +68,7 @@ func TestTombstonesCollectedAfterLifespan(t *testing.T) {
 	st.TombstoneLifespan = 30 * time.Minute
 	f := start(t, setup{opts: Options{Storages: []Storage{st, mem("young", "young/**", "")}}})
 	ctx := testCtx(t)
-	must(t, f.cli.Delete(ctx, "k", store.WithTimestamp(ts(3*time.Second, 1))))
+	deleteAt(t, f.cli, "k", ts(3*time.Second, 1))
 	must(t, f.cli.Delete(ctx, "young/k")) // stamped now: kept for 24 hours
 	n, err := f.srv.CollectGarbage(ctx)
 	must(t, err)
@@ -84,7 +83,7 @@ func TestTombstonesCollectedAfterLifespan(t *testing.T) {
 	}
 	// Once collected, the tombstone no longer blocks an older put: that is
 	// what the lifespan trades off, so it must be longer than any delay.
-	must(t, f.cli.Put(ctx, "k", []byte("old"), store.WithTimestamp(ts(2*time.Second, 1))))
+	putAt(t, f.cli, "k", "old", ts(2*time.Second, 1))
 	f.wantKV("k", "k=old")
 }
 
@@ -93,8 +92,7 @@ func TestGarbageCollectionLoopRuns(t *testing.T) {
 	st.TombstoneLifespan = 30 * time.Minute
 	st.GCPeriod = 10 * time.Millisecond
 	f := start(t, setup{opts: Options{Storages: []Storage{st}}})
-	ctx := testCtx(t)
-	must(t, f.cli.Delete(ctx, "k", store.WithTimestamp(ts(3*time.Second, 1))))
+	deleteAt(t, f.cli, "k", ts(3*time.Second, 1))
 	deadline := time.Now().Add(10 * time.Second)
 	for f.srv.Stats().TombstonesCollected == 0 {
 		if time.Now().After(deadline) {

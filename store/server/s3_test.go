@@ -53,11 +53,11 @@ func TestTwoServersOnOneBucketConverge(t *testing.T) {
 		ctx := testCtx(t)
 		clients := []*store.Client{serveS3(t, s3, bucket), serveS3(t, s3, bucket)}
 		a, b := clients[0], clients[1]
-		must(t, b.Put(ctx, "shared/k", []byte("b3"), store.WithTimestamp(ts(3*time.Second, 1))))
-		must(t, a.Put(ctx, "shared/k", []byte("a2"), store.WithTimestamp(ts(2*time.Second, 1))))
-		must(t, a.Put(ctx, "shared/gone", []byte("a1"), store.WithTimestamp(ts(1*time.Second, 1))))
-		must(t, b.Delete(ctx, "shared/gone", store.WithTimestamp(ts(4*time.Second, 1))))
-		must(t, a.Put(ctx, "shared/gone", []byte("late"), store.WithTimestamp(ts(2*time.Second, 1))))
+		putAt(t, b, "shared/k", "b3", ts(3*time.Second, 1))
+		putAt(t, a, "shared/k", "a2", ts(2*time.Second, 1))
+		putAt(t, a, "shared/gone", "a1", ts(1*time.Second, 1))
+		deleteAt(t, b, "shared/gone", ts(4*time.Second, 1))
+		putAt(t, a, "shared/gone", "late", ts(2*time.Second, 1))
 		must(t, a.Put(ctx, "shared", []byte("root")))
 		// Concurrent server-stamped writers of one key through both.
 		var wg sync.WaitGroup
