@@ -65,41 +65,35 @@ type SocketConfig struct {
 // Type names the socket's type ("client", "server", ...), or "" if no field
 // is set.
 func (s *SocketConfig) Type() string {
-	switch {
-	case s.Client != nil:
-		return "client"
-	case s.Server != nil:
-		return "server"
-	case s.Radio != nil:
-		return "radio"
-	case s.Dish != nil:
-		return "dish"
-	case s.Scatter != nil:
-		return "scatter"
-	case s.Gather != nil:
-		return "gather"
-	}
-	return ""
+	typ, _ := s.set()
+	return typ
 }
 
 // common returns the Common part of the socket, whatever its type; nil if
 // no field is set.
 func (s *SocketConfig) common() *Common {
+	_, c := s.set()
+	return c
+}
+
+// set returns the type and the Common part of the field that is set (the
+// first, should there be more); "" and nil if none is.
+func (s *SocketConfig) set() (typ string, c *Common) {
 	switch {
 	case s.Client != nil:
-		return &s.Client.Common
+		return "client", &s.Client.Common
 	case s.Server != nil:
-		return &s.Server.Common
+		return "server", &s.Server.Common
 	case s.Radio != nil:
-		return &s.Radio.Common
+		return "radio", &s.Radio.Common
 	case s.Dish != nil:
-		return &s.Dish.Common
+		return "dish", &s.Dish.Common
 	case s.Scatter != nil:
-		return &s.Scatter.Common
+		return "scatter", &s.Scatter.Common
 	case s.Gather != nil:
-		return &s.Gather.Common
+		return "gather", &s.Gather.Common
 	}
-	return nil
+	return "", nil
 }
 
 // Loader loads configuration files. The zero value reads the process

@@ -23,18 +23,20 @@ const (
 	otherSecret  = "i@oz93-^Tofmy:{YxID]0^e*wCHLcUC:*WOb[RWQ"
 )
 
+// pub and sec parse the Z85 keys above.
 func pub(t *testing.T, z string) mechanism.PublicKey {
 	t.Helper()
-	k, err := mechanism.ParsePublicKey(z)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
+	return parseKey(t, z, mechanism.ParsePublicKey)
 }
 
 func sec(t *testing.T, z string) mechanism.SecretKey {
 	t.Helper()
-	k, err := mechanism.ParseSecretKey(z)
+	return parseKey(t, z, mechanism.ParseSecretKey)
+}
+
+func parseKey[K any](t *testing.T, z string, parse func(string) (K, error)) K {
+	t.Helper()
+	k, err := parse(z)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,17 +7,22 @@ import (
 	"github.com/zmesh/zmesh/transport"
 )
 
-// Errors returned by sockets; test for them with errors.Is.
+// Errors returned by sockets; test for them with errors.Is. They come in
+// groups, by what went wrong.
+
+// The socket could not go ahead: now, or any more.
 var (
 	// ErrWouldBlock: the call could not complete without blocking (TrySend,
 	// TryRecv), or a send/recv timeout expired (libzmq's EAGAIN).
 	ErrWouldBlock = errors.New("operation would block")
-	// ErrHostUnreachable: a SERVER has no peer with that routing id.
-	ErrHostUnreachable = errors.New("host unreachable")
 	// ErrClosed: the socket is closed.
 	ErrClosed = errors.New("socket closed")
 	// ErrInvalidCtx: the socket's Ctx was shut down (libzmq's ETERM).
 	ErrInvalidCtx = errors.New("context shut down")
+)
+
+// The call asked for something the socket cannot do.
+var (
 	// ErrInvalidInput: a bad argument (endpoint, option, group, message).
 	ErrInvalidInput = errors.New("invalid input")
 	// ErrNotSupported: the socket type does not do that (send on a GATHER).
@@ -26,20 +31,29 @@ var (
 	ErrNotFound = errors.New("endpoint not found")
 	// ErrTooLarge: a message exceeds the maximum message size.
 	ErrTooLarge = errors.New("message too large")
+)
+
+// A peer or a connection failed, in the order of a connection's life.
+var (
+	// ErrSocketLimit: the socket refused a connection over MaxConnections.
+	ErrSocketLimit = errors.New("connection limit reached")
+	// ErrHandshake: a security or ZMTP handshake failed; errors.As to a
+	// *mechanism.HandshakeError tells why.
+	ErrHandshake = mechanism.ErrHandshake
 	// ErrProtocol: the peer broke ZMTP; the connection was closed.
 	ErrProtocol = errors.New("protocol error")
 	// ErrHeartbeatTimeout: the peer went silent past the heartbeat timeout.
 	ErrHeartbeatTimeout = errors.New("heartbeat timeout")
-	// ErrSocketLimit: the socket refused a connection over MaxConnections.
-	ErrSocketLimit = errors.New("connection limit reached")
+	// ErrHostUnreachable: a SERVER has no peer with that routing id.
+	ErrHostUnreachable = errors.New("host unreachable")
+)
 
+// A bind could not have its address.
+var (
 	// ErrAddrInUse: a bind found its address taken.
 	ErrAddrInUse = transport.ErrAddrInUse
 	// ErrAddrNotAvailable: a bind named an address this machine lacks.
 	ErrAddrNotAvailable = transport.ErrAddrNotAvailable
-	// ErrHandshake: a security or ZMTP handshake failed; errors.As to a
-	// *mechanism.HandshakeError tells why.
-	ErrHandshake = mechanism.ErrHandshake
 )
 
 // SendError is returned by a send that did not take the message: it hands

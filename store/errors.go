@@ -10,10 +10,13 @@ import (
 // Errors a client sees; test for them with errors.Is. A server's refusal
 // reaches a client as a *proto.StatusError, which matches its
 // proto.Status (errors.Is(err, proto.StatusReadOnly)).
+
+// ErrClosed: the Client or Watcher has been closed (and, in package
+// store/server, the Server).
+var ErrClosed = errors.New("store: closed")
+
+// Errors of a server's answer.
 var (
-	// ErrClosed: the Client or Watcher has been closed (and, in package
-	// store/server, the Server).
-	ErrClosed = errors.New("store: closed")
 	// ErrIncomplete: a query's FINAL counted more REPLY messages than
 	// arrived, so the answer is missing some keys.
 	ErrIncomplete = errors.New("store: incomplete answer")

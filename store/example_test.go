@@ -13,16 +13,18 @@ import (
 	"github.com/zmesh/zmesh/store/server"
 )
 
-// demo runs a storage server in zctx, configured by the YAML conf, and
-// returns a client connected to its request endpoint; stop closes the
-// client and the server.
-func demo(ctx context.Context, zctx *socket.Ctx, conf string) (cli *store.Client, stop func(), err error) {
+// demo runs a storage server, configured by the YAML conf, in a socket
+// context of its own, and returns a client connected to its request
+// endpoint; stop closes the client, the server and the context.
+func demo(ctx context.Context, conf string) (cli *store.Client, stop func(), err error) {
 	cfg, err := server.ParseConfig("demo.yaml", []byte(conf))
 	if err != nil {
 		return nil, nil, err
 	}
+	zctx := socket.NewCtx(nil)
 	srv, err := cfg.Open(ctx, zctx, nil)
 	if err != nil {
+		zctx.Close()
 		return nil, nil, err
 	}
 	serveCtx, cancel := context.WithCancel(ctx)
@@ -32,6 +34,7 @@ func demo(ctx context.Context, zctx *socket.Ctx, conf string) (cli *store.Client
 		cancel()
 		<-served
 		srv.Close(ctx)
+		zctx.Close()
 	}
 	cli, err = store.Connect(srv.Info().Endpoints[0], store.ClientOptions{Ctx: zctx, Timeout: 5 * time.Second})
 	if err != nil {
@@ -45,9 +48,7 @@ func demo(ctx context.Context, zctx *socket.Ctx, conf string) (cli *store.Client
 // memory.
 func Example() {
 	ctx := context.Background()
-	zctx := socket.NewCtx(nil)
-	defer zctx.Close()
-	cli, stop, err := demo(ctx, zctx, `
+	cli, stop, err := demo(ctx, `
 server: {bind: [inproc://example]}
 storages: {demo: {key_expr: demo/**, strip_prefix: demo, volume: memory}}
 `)
@@ -80,9 +81,7 @@ storages: {demo: {key_expr: demo/**, strip_prefix: demo, volume: memory}}
 // Watching the change feed of a key expression.
 func ExampleClient_Watch() {
 	ctx := context.Background()
-	zctx := socket.NewCtx(nil)
-	defer zctx.Close()
-	cli, stop, err := demo(ctx, zctx, `
+	cli, stop, err := demo(ctx, `
 server: {bind: [inproc://watched]}
 radio: {bind: [inproc://watched-feed]}
 storages: {rooms: {key_expr: rooms/**, volume: memory}}

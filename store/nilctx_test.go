@@ -14,9 +14,7 @@ import (
 func TestNilContextIsRefused(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	zctx := socket.NewCtx(nil)
-	defer zctx.Close()
-	cli, stop, err := demo(ctx, zctx, `
+	cli, stop, err := demo(ctx, `
 server: {bind: [inproc://nil-context]}
 radio: {bind: [inproc://nil-context-feed]}
 storages: {demo: {key_expr: demo/**, volume: memory}}

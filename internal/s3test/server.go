@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -234,6 +235,21 @@ func (s *Server) Client(t testing.TB) *minio.Client {
 		t.Fatalf("s3test: %v", err)
 	}
 	return c
+}
+
+// Objects returns the names of every object in bucket, listed recursively
+// and sorted; a listing error fails the test.
+func (s *Server) Objects(t testing.TB, bucket string) []string {
+	t.Helper()
+	var names []string
+	for info := range s.Client(t).ListObjectsIter(context.Background(), bucket, minio.ListObjectsOptions{Recursive: true}) {
+		if info.Err != nil {
+			t.Fatalf("s3test: listing %s: %v", bucket, info.Err)
+		}
+		names = append(names, info.Key)
+	}
+	slices.Sort(names)
+	return names
 }
 
 func (s *Server) newClient(tr http.RoundTripper) (*minio.Client, error) {

@@ -7,28 +7,38 @@ import (
 )
 
 // What went wrong in a configuration file. Every error the loader returns
-// is an *Error that matches exactly one of these with errors.Is (and, where
-// a lower layer refused the value, that layer's error too: for instance
-// transport.ErrInvalidEndpoint or mechanism.ErrInvalidKey).
+// is an *Error that matches exactly one of the errors below with errors.Is
+// (and, where a lower layer refused the value, that layer's error too: for
+// instance transport.ErrInvalidEndpoint or mechanism.ErrInvalidKey).
+
+// The file as a whole.
 var (
 	// ErrSyntax: the file is not valid YAML.
 	ErrSyntax = errors.New("YAML syntax error")
+	// ErrEnv: a ${VAR} reference to an environment variable that is not
+	// set.
+	ErrEnv = errors.New("environment variable not set")
+)
+
+// The keys of a section.
+var (
 	// ErrUnknownKey: a key this section does not have (often a typo).
 	ErrUnknownKey = errors.New("unknown key")
+	// ErrMissing: a required key is absent.
+	ErrMissing = errors.New("missing key")
+	// ErrConflict: one setting given twice, under the same key or under
+	// two spellings of it (send_hwm and send_high_water_mark).
+	ErrConflict = errors.New("conflicting keys")
+)
+
+// The value of a key.
+var (
 	// ErrType: a value of the wrong YAML type (a list where a number
 	// belongs, text where a boolean does, ...).
 	ErrType = errors.New("wrong type")
 	// ErrValue: a value of the right type that is not acceptable (a
 	// negative high-water mark, a bad endpoint, duration or key).
 	ErrValue = errors.New("invalid value")
-	// ErrMissing: a required key is absent.
-	ErrMissing = errors.New("missing key")
-	// ErrConflict: one setting given twice, under the same key or under
-	// two spellings of it (send_hwm and send_high_water_mark).
-	ErrConflict = errors.New("conflicting keys")
-	// ErrEnv: a ${VAR} reference to an environment variable that is not
-	// set.
-	ErrEnv = errors.New("environment variable not set")
 )
 
 // Error is a configuration error, pinned to its place in the file. Its

@@ -3,7 +3,10 @@ package backend
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -109,6 +112,26 @@ type Volume interface {
 	// itself. Close is idempotent. Like Open, it refuses a nil ctx with an
 	// error matching ErrInvalidInput.
 	Close(ctx context.Context) error
+}
+
+// Closing begins a volume's Close, for a volume that keeps its open stores
+// in a map guarded by mu and a closed flag beside it: it refuses a nil ctx
+// (err is ErrNilContext), and marks the volume closed under mu. The first
+// time it returns the stores the volume has open (the values of open) and
+// ok true: the volume closes them (with CloseAll) and releases the rest of
+// what it holds. Otherwise ok is false and Close returns err: nil for a
+// volume closed already.
+func Closing[S any](ctx context.Context, mu *sync.Mutex, closed *bool, open map[string]S) (stores []S, ok bool, err error) {
+	if ctx == nil {
+		return nil, false, ErrNilContext
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if *closed {
+		return nil, false, nil
+	}
+	*closed = true
+	return slices.Collect(maps.Values(open)), true, nil
 }
 
 // CloseAll closes every store of stores with ctx, even when some fail,

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
@@ -49,10 +48,7 @@ func newEnv(t testing.TB, opts server.Options, hopts httpapi.Options) *env {
 	t.Helper()
 	zctx := socket.NewCtx(quiet)
 	t.Cleanup(func() { zctx.Close() })
-	sock, err := patterns.NewServer(zctx, socket.Options{Linger: time.Second})
-	must(t, err)
-	must(t, sock.Bind("tcp://127.0.0.1:*"))
-	ep := storetest.Endpoint(t, sock)
+	sock, ep := storetest.ServerSocket(t, zctx)
 	opts.Socket = sock
 	if opts.Logger == nil {
 		opts.Logger = quiet

@@ -5,25 +5,10 @@ import (
 	"fmt"
 )
 
-// Errors of the codec; test for them with errors.Is. Decode and
-// AppendBinary return them inside a *FormatError that says which field and
-// where.
-var (
-	// ErrMalformed: the bytes are not a message of this protocol (too
-	// short, a length running past the end, trailing bytes, an unknown kind,
-	// reserved flag bits set, a field not allowed for the kind), or a
-	// Message cannot be encoded for the same reasons.
-	ErrMalformed = errors.New("malformed storage protocol message")
-	// ErrVersion: the message's version byte is not Version.
-	ErrVersion = errors.New("unsupported storage protocol version")
-	// ErrTooLarge: a string field is longer than MaxStringLen and cannot be
-	// encoded.
-	ErrTooLarge = errors.New("storage protocol field too large")
-)
-
-// FormatError describes a message that could not be decoded or encoded.
-// It matches its Err (ErrMalformed, ErrVersion or ErrTooLarge) with
-// errors.Is.
+// FormatError describes a message that could not be decoded or encoded:
+// Decode and AppendBinary return their errors inside one, which says which
+// field and where. It matches its Err (ErrMalformed, ErrVersion or
+// ErrTooLarge, below) with errors.Is.
 type FormatError struct {
 	// Err is the kind of problem: ErrMalformed, ErrVersion or ErrTooLarge.
 	Err error
@@ -38,6 +23,21 @@ type FormatError struct {
 	// Detail says what is wrong with it.
 	Detail string
 }
+
+// The kinds of FormatError: the errors of the codec; test for them with
+// errors.Is.
+var (
+	// ErrMalformed: the bytes are not a message of this protocol (too
+	// short, a length running past the end, trailing bytes, an unknown kind,
+	// reserved flag bits set, a field not allowed for the kind), or a
+	// Message cannot be encoded for the same reasons.
+	ErrMalformed = errors.New("malformed storage protocol message")
+	// ErrVersion: the message's version byte is not Version.
+	ErrVersion = errors.New("unsupported storage protocol version")
+	// ErrTooLarge: a string field is longer than MaxStringLen and cannot be
+	// encoded.
+	ErrTooLarge = errors.New("storage protocol field too large")
+)
 
 // Error returns a message like "malformed storage protocol message: PUT:
 // key length at offset 11: 300 bytes, only 20 left".

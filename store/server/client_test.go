@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/zmesh/zmesh/config"
-	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/internal/storetest"
@@ -18,7 +17,7 @@ import (
 )
 
 func TestGetSeqStreamsAndStopsEarly(t *testing.T) {
-	f := start(t, setup{opts: Options{Storages: []Storage{mem("s", "**", "")}}})
+	f := startOne(t)
 	ctx := testCtx(t)
 	for i := range 300 {
 		must(t, f.cli.Put(ctx, fmt.Sprintf("many/%03d", i), []byte("v")))
@@ -67,7 +66,7 @@ func TestClientClose(t *testing.T) {
 }
 
 func TestClientWithoutServerTimesOut(t *testing.T) {
-	f := start(t, setup{opts: Options{Storages: []Storage{mem("s", "**", "")}}})
+	f := startOne(t)
 	// A port nobody listens on: the request waits for a connection until
 	// the client's timeout.
 	cli, err := store.Connect("tcp://127.0.0.1:1", store.ClientOptions{Ctx: f.zctx, Logger: quiet, Timeout: 100 * time.Millisecond})
@@ -99,9 +98,7 @@ func TestInfoDescribesTheServer(t *testing.T) {
 		t.Fatalf("info %+v", info)
 	}
 	// The admin key is out of reach of user queries.
-	if got := f.getKV("**"); len(got) != 0 {
-		t.Fatalf("** matched %q", got)
-	}
+	f.wantKV("**")
 	if got, err := f.cli.Get(testCtx(t), "@zmesh/*"); err != nil || len(got) != 1 {
 		t.Fatalf("@zmesh/* = %v %v", got, err)
 	}
@@ -109,7 +106,7 @@ func TestInfoDescribesTheServer(t *testing.T) {
 
 // A store.Client can take a socket built from YAML by package config.
 func TestNewClientFromConfig(t *testing.T) {
-	f := start(t, setup{opts: Options{Storages: []Storage{mem("s", "**", "")}}})
+	f := startOne(t)
 	var cc config.ClientConfig
 	must(t, config.Unmarshal("client.yaml", []byte("connect: ["+f.ep+"]\nrecv_hwm: 100\n"), &cc))
 	sock, err := cc.Build(f.zctx)
@@ -118,9 +115,7 @@ func TestNewClientFromConfig(t *testing.T) {
 	defer cli.Close()
 	ctx := testCtx(t)
 	must(t, cli.Put(ctx, "from/yaml", []byte("ok")))
-	if got := f.getKV("from/yaml"); !slices.Equal(got, []string{"from/yaml=ok"}) {
-		t.Fatalf("got %q", got)
-	}
+	f.wantKV("from/yaml", "from/yaml=ok")
 }
 
 // When the sockets' context shuts down, the server's Serve returns with
@@ -130,10 +125,7 @@ func TestSocketContextShutdown(t *testing.T) {
 	ctx := testCtx(t)
 	zctx := socket.NewCtx(quiet)
 	defer zctx.Close()
-	sock, err := patterns.NewServer(zctx, socket.Options{})
-	must(t, err)
-	must(t, sock.Bind("tcp://127.0.0.1:*"))
-	ep := storetest.Endpoint(t, sock)
+	sock, ep := storetest.ServerSocket(t, zctx)
 	g := newGated()
 	srv, err := NewServer(ctx, Options{Socket: sock, Logger: quiet, Storages: []Storage{{Name: "s", KeyExpr: "**", Store: g}}})
 	must(t, err)

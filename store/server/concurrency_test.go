@@ -144,9 +144,7 @@ func TestSlowQueryDoesNotBlockWrites(t *testing.T) {
 	for i := range 100 {
 		must(t, f.cli.Put(ctx, fmt.Sprintf("fast/%d", i), []byte("v")))
 		must(t, f.cli.Put(ctx, "slow/k", []byte(fmt.Sprint(i))))
-		if got := f.getKV("slow/k"); !slices.Equal(got, []string{"slow/k=" + fmt.Sprint(i)}) {
-			t.Fatalf("get slow/k = %q", got)
-		}
+		f.wantKV("slow/k", "slow/k="+fmt.Sprint(i))
 	}
 	select {
 	case r := <-results:
@@ -238,15 +236,9 @@ func TestRepliesMergedAcrossStorages(t *testing.T) {
 		{Name: "wide", KeyExpr: "x/**", Store: wide},
 		{Name: "narrow", KeyExpr: "x/a/**", StripPrefix: "x/a", Store: narrow},
 	}}})
-	if got := f.getKV("x/**"); !slices.Equal(got, []string{"x/a/k=new", "x/a/only=n"}) {
-		t.Fatalf("x/** = %q", got)
-	}
-	if got := f.getKV("x/a/k"); !slices.Equal(got, []string{"x/a/k=new"}) {
-		t.Fatalf("x/a/k = %q", got)
-	}
-	if got := f.getKV("x/a/gone"); len(got) != 0 {
-		t.Fatalf("x/a/gone = %q, want nothing (deleted in the narrow storage)", got)
-	}
+	f.wantKV("x/**", "x/a/k=new", "x/a/only=n")
+	f.wantKV("x/a/k", "x/a/k=new")
+	f.wantKV("x/a/gone") // deleted in the narrow storage
 	// A put reaches both.
 	must(t, f.cli.Put(ctx, "x/a/both", []byte("b")))
 	if entries(t, wide)["x/a/both"].Timestamp != entries(t, narrow)["both"].Timestamp {

@@ -5,13 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
-	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/fs"
 	"github.com/zmesh/zmesh/store/backend/memory"
-	"github.com/zmesh/zmesh/store/internal/storetest"
 	"github.com/zmesh/zmesh/store/proto"
 )
 
@@ -23,17 +20,11 @@ func TestWildcardDelete(t *testing.T) {
 		must(t, f.cli.Put(ctx, k, []byte("v")))
 	}
 	must(t, f.cli.Delete(ctx, "demo/*"))
-	if got := f.getKV("**"); !slices.Equal(got, []string{"demo=v", "demo/c/d=v", "demo/c/e=v", "other/x=v"}) {
-		t.Fatalf("after deleting demo/*: %q", got)
-	}
+	f.wantKV("**", "demo=v", "demo/c/d=v", "demo/c/e=v", "other/x=v") // after deleting demo/*
 	must(t, f.cli.Delete(ctx, "demo/**/e"))
-	if got := f.getKV("**"); !slices.Equal(got, []string{"demo=v", "demo/c/d=v", "other/x=v"}) {
-		t.Fatalf("after deleting demo/**/e: %q", got)
-	}
-	must(t, f.cli.Delete(ctx, "demo/**")) // includes the prefix key itself
-	if got := f.getKV("**"); !slices.Equal(got, []string{"other/x=v"}) {
-		t.Fatalf("after deleting demo/**: %q", got)
-	}
+	f.wantKV("**", "demo=v", "demo/c/d=v", "other/x=v") // after deleting demo/**/e
+	must(t, f.cli.Delete(ctx, "demo/**"))               // includes the prefix key itself
+	f.wantKV("**", "other/x=v")                         // after deleting demo/**
 	// Tombstones, not removals: an older put stays out.
 	for k, e := range entries(t, demo.Store) {
 		if !internal(k) && !e.Deleted {
@@ -51,20 +42,15 @@ func TestWildcardDelete(t *testing.T) {
 // exist when it ran (zenoh#2649), and a newer write of a key it deleted
 // must still win.
 func TestWildcardDeleteShadowsLateOlderPuts(t *testing.T) {
-	f := start(t, setup{opts: Options{Storages: []Storage{mem("s", "**", "")}}})
-	ctx := testCtx(t)
-	must(t, f.cli.Put(ctx, "late/old", []byte("v"), store.WithTimestamp(ts(1*time.Second, 1))))
-	must(t, f.cli.Delete(ctx, "late/**", store.WithTimestamp(ts(5*time.Second, 1))))
-	must(t, f.cli.Put(ctx, "late/new", []byte("delayed"), store.WithTimestamp(ts(3*time.Second, 1))))
-	must(t, f.cli.Put(ctx, "late/deep/er", []byte("delayed"), store.WithTimestamp(ts(4*time.Second, 1))))
-	must(t, f.cli.Put(ctx, "elsewhere", []byte("kept"), store.WithTimestamp(ts(3*time.Second, 1))))
-	if got := f.getKV("**"); !slices.Equal(got, []string{"elsewhere=kept"}) {
-		t.Fatalf("older puts got past the wildcard delete: %q", got)
-	}
-	must(t, f.cli.Put(ctx, "late/new", []byte("newer"), store.WithTimestamp(ts(6*time.Second, 1))))
-	if got := f.getKV("late/**"); !slices.Equal(got, []string{"late/new=newer"}) {
-		t.Fatalf("a newer put lost to the wildcard delete: %q", got)
-	}
+	f := startOne(t)
+	putAt(t, f.cli, "late/old", "v", ts(1*time.Second, 1))
+	deleteAt(t, f.cli, "late/**", ts(5*time.Second, 1))
+	putAt(t, f.cli, "late/new", "delayed", ts(3*time.Second, 1))
+	putAt(t, f.cli, "late/deep/er", "delayed", ts(4*time.Second, 1))
+	putAt(t, f.cli, "elsewhere", "kept", ts(3*time.Second, 1))
+	f.wantKV("**", "elsewhere=kept") // no older put gets past the wildcard delete
+	putAt(t, f.cli, "late/new", "newer", ts(6*time.Second, 1))
+	f.wantKV("late/**", "late/new=newer") // a newer put does not lose to it
 }
 
 // The retained wildcard delete lives in the store: a restarted server
@@ -79,12 +65,12 @@ func TestWildcardDeleteSurvivesRestartAndIsCollected(t *testing.T) {
 		return start(t, setup{opts: Options{Storages: []Storage{st}}})
 	}
 	f := open(0)
-	must(t, f.cli.Delete(ctx, "late/**", store.WithTimestamp(ts(5*time.Second, 1))))
+	deleteAt(t, f.cli, "late/**", ts(5*time.Second, 1))
 	f.cli.Close()
 	must(t, f.srv.Close(ctx))
 
 	g := open(30 * time.Minute) // the test timestamps are older than that
-	must(t, g.cli.Put(ctx, "late/new", []byte("delayed"), store.WithTimestamp(ts(3*time.Second, 1))))
+	putAt(t, g.cli, "late/new", "delayed", ts(3*time.Second, 1))
 	if got := g.getKV("**"); len(got) != 0 {
 		t.Fatalf("after a restart an older put got past the wildcard delete: %q", got)
 	}
@@ -93,7 +79,7 @@ func TestWildcardDeleteSurvivesRestartAndIsCollected(t *testing.T) {
 	for k := range entries(t, g.srv.cur.Load().storages[0].Store) {
 		t.Fatalf("the store still holds %q after garbage collection", k)
 	}
-	must(t, g.cli.Put(ctx, "late/new", []byte("delayed"), store.WithTimestamp(ts(3*time.Second, 1))))
+	putAt(t, g.cli, "late/new", "delayed", ts(3*time.Second, 1))
 	if got := g.getKV("**"); !slices.Equal(got, []string{"late/new=delayed"}) {
 		t.Fatalf("the collected wildcard delete still shadows: %q", got)
 	}
@@ -152,20 +138,11 @@ func TestTwoServersOnOneStoreConverge(t *testing.T) {
 	t.Cleanup(func() { zctx.Close() })
 	var servers []*fixture
 	for range 2 {
-		f := &fixture{t: t, zctx: zctx}
-		sock, err := patterns.NewServer(zctx, socket.Options{Linger: time.Second})
-		must(t, err)
-		must(t, sock.Bind("tcp://127.0.0.1:*"))
-		f.ep = storetest.Endpoint(t, sock)
 		// Each server has its own clock; the store is shared. Closing one
 		// server closes the store, so the first to close waits for the
 		// other (Close is idempotent).
-		f.srv, err = NewServer(ctx, Options{Socket: sock, Logger: quiet,
-			Storages: []Storage{{Name: "shared", KeyExpr: "**", Store: shared}}})
-		must(t, err)
-		f.serve(t)
-		f.cli = f.client(t)
-		servers = append(servers, f)
+		servers = append(servers, start(t, setup{zctx: zctx,
+			opts: Options{Storages: []Storage{{Name: "shared", KeyExpr: "**", Store: shared}}}}))
 	}
 	a, b := servers[0], servers[1]
 	// Explicit timestamps, written in shuffled order across the servers.
@@ -187,9 +164,9 @@ func TestTwoServersOnOneStoreConverge(t *testing.T) {
 	}
 	for _, w := range writes {
 		if w.del {
-			must(t, w.via.cli.Delete(ctx, w.key, store.WithTimestamp(ts(w.at, 7))))
+			deleteAt(t, w.via.cli, w.key, ts(w.at, 7))
 		} else {
-			must(t, w.via.cli.Put(ctx, w.key, []byte(w.value), store.WithTimestamp(ts(w.at, 7))))
+			putAt(t, w.via.cli, w.key, w.value, ts(w.at, 7))
 		}
 	}
 	want := []string{"k1=a4", "k3=b1"}

@@ -58,7 +58,7 @@ func TestChangeFeed(t *testing.T) {
 
 	must(t, f.cli.Put(ctx, "other/x", []byte("not watched")))
 	must(t, f.cli.Put(ctx, "demo/a", []byte("1"), store.WithEncoding("text/plain")))
-	must(t, f.cli.Put(ctx, "demo/a", []byte("stale"), store.WithTimestamp(ts(time.Second, 1)))) // loses: not applied, not published
+	putAt(t, f.cli, "demo/a", "stale", ts(time.Second, 1)) // loses: not applied, not published
 	must(t, f.cli.Put(ctx, "demo/b/c", []byte("2")))
 	must(t, f.cli.Delete(ctx, "demo/a"))
 	must(t, f.cli.Put(ctx, "demo", []byte("root")))

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -38,7 +39,7 @@ type setup struct {
 	feed     bool
 	feedOpts socket.Options // the radio's
 	ingest   bool
-	endpoint string // default tcp://127.0.0.1:*
+	zctx     *socket.Ctx // the sockets' context; default a new one, closed when the test ends
 }
 
 // mem returns a storage on a fresh memory store.
@@ -48,21 +49,17 @@ func mem(name, ke, strip string) Storage {
 
 func start(t testing.TB, su setup) *fixture {
 	t.Helper()
-	f := &fixture{t: t, zctx: socket.NewCtx(quiet)}
-	t.Cleanup(func() { f.zctx.Close() })
-	ep := su.endpoint
-	if ep == "" {
-		ep = "tcp://127.0.0.1:*"
+	f := &fixture{t: t, zctx: su.zctx}
+	if f.zctx == nil {
+		f.zctx = socket.NewCtx(quiet)
+		t.Cleanup(func() { f.zctx.Close() })
 	}
 	opts := su.opts
 	if opts.Logger == nil {
 		opts.Logger = quiet
 	}
 	var err error
-	opts.Socket, err = patterns.NewServer(f.zctx, socket.Options{Linger: time.Second})
-	must(t, err)
-	must(t, opts.Socket.Bind(ep))
-	f.ep = storetest.Endpoint(t, opts.Socket)
+	opts.Socket, f.ep = storetest.ServerSocket(t, f.zctx)
 	if su.feed {
 		opts.Feed, err = patterns.NewRadio(f.zctx, su.feedOpts, patterns.RadioOptions{})
 		must(t, err)
@@ -150,6 +147,35 @@ func (f *fixture) getKV(sel string) []string {
 		f.t.Fatalf("get %s: %v", sel, err)
 	}
 	return kv(got)
+}
+
+// wantKV fails the test unless a query of sel answers exactly want, as
+// key=value strings in key order (nothing: an empty answer).
+func (f *fixture) wantKV(sel string, want ...string) {
+	f.t.Helper()
+	if got := f.getKV(sel); !slices.Equal(got, want) {
+		f.t.Fatalf("get %s: %q, want %q", sel, got, want)
+	}
+}
+
+// startOne starts a server with one memory storage, "s", holding every key.
+func startOne(t testing.TB) *fixture {
+	t.Helper()
+	return start(t, setup{opts: Options{Storages: []Storage{mem("s", "**", "")}}})
+}
+
+// putAt puts value under key through cli with the timestamp at, failing
+// the test on an error.
+func putAt(t testing.TB, cli *store.Client, key, value string, at hlc.Timestamp) {
+	t.Helper()
+	must(t, cli.Put(testCtx(t), key, []byte(value), store.WithTimestamp(at)))
+}
+
+// deleteAt deletes key through cli with the timestamp at, failing the test
+// on an error.
+func deleteAt(t testing.TB, cli *store.Client, key string, at hlc.Timestamp) {
+	t.Helper()
+	must(t, cli.Delete(testCtx(t), key, store.WithTimestamp(at)))
 }
 
 // entries lists what a store holds, tombstones included, by key.

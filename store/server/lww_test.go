@@ -1,7 +1,6 @@
 package server
 
 import (
-	"slices"
 	"testing"
 	"time"
 
@@ -11,29 +10,27 @@ import (
 )
 
 func TestLastWriterWinsByTimestamp(t *testing.T) {
-	f := start(t, setup{opts: Options{Storages: []Storage{mem("s", "**", "")}}})
+	f := startOne(t)
 	ctx := testCtx(t)
-	must(t, f.cli.Put(ctx, "k", []byte("two"), store.WithTimestamp(ts(2*time.Second, 1))))
+	putAt(t, f.cli, "k", "two", ts(2*time.Second, 1))
 	// An older put is acknowledged (last writer wins is the semantics, not
 	// an error) but changes nothing.
-	must(t, f.cli.Put(ctx, "k", []byte("one"), store.WithTimestamp(ts(time.Second, 1))))
+	putAt(t, f.cli, "k", "one", ts(time.Second, 1))
 	// Same time and counter: the source breaks the tie.
-	must(t, f.cli.Put(ctx, "k", []byte("two-b"), store.WithTimestamp(ts(2*time.Second, 2))))
-	must(t, f.cli.Put(ctx, "k", []byte("two-a"), store.WithTimestamp(ts(2*time.Second, 0))))
+	putAt(t, f.cli, "k", "two-b", ts(2*time.Second, 2))
+	putAt(t, f.cli, "k", "two-a", ts(2*time.Second, 0))
 	got, err := f.cli.Get(ctx, "k")
 	must(t, err)
 	if len(got) != 1 || string(got[0].Value) != "two-b" || got[0].Timestamp != ts(2*time.Second, 2) {
 		t.Fatalf("got %+v, want two-b at its timestamp", got)
 	}
 	// A replay of the winning write is harmless.
-	must(t, f.cli.Put(ctx, "k", []byte("two-b"), store.WithTimestamp(ts(2*time.Second, 2))))
-	if got := f.getKV("k"); !slices.Equal(got, []string{"k=two-b"}) {
-		t.Fatalf("after replay: %q", got)
-	}
+	putAt(t, f.cli, "k", "two-b", ts(2*time.Second, 2))
+	f.wantKV("k", "k=two-b") // after the replay
 }
 
 func TestServerStampsWritesInArrivalOrder(t *testing.T) {
-	f := start(t, setup{opts: Options{Storages: []Storage{mem("s", "**", "")}}})
+	f := startOne(t)
 	ctx := testCtx(t)
 	for i := range 50 {
 		must(t, f.cli.Put(ctx, "seq", []byte{byte(i)}))
@@ -49,26 +46,19 @@ func TestServerStampsWritesInArrivalOrder(t *testing.T) {
 }
 
 func TestTombstoneBlocksOlderPut(t *testing.T) {
-	f := start(t, setup{opts: Options{Storages: []Storage{mem("s", "**", "")}}})
-	ctx := testCtx(t)
-	must(t, f.cli.Put(ctx, "k", []byte("v1"), store.WithTimestamp(ts(1*time.Second, 1))))
-	must(t, f.cli.Delete(ctx, "k", store.WithTimestamp(ts(3*time.Second, 1))))
+	f := startOne(t)
+	putAt(t, f.cli, "k", "v1", ts(1*time.Second, 1))
+	deleteAt(t, f.cli, "k", ts(3*time.Second, 1))
 	// A put older than the delete, arriving late: ignored.
-	must(t, f.cli.Put(ctx, "k", []byte("v2"), store.WithTimestamp(ts(2*time.Second, 1))))
-	if got := f.getKV("k"); len(got) != 0 {
-		t.Fatalf("an older put resurrected the key: %q", got)
-	}
+	putAt(t, f.cli, "k", "v2", ts(2*time.Second, 1))
+	f.wantKV("k") // no older put resurrects the key
 	// Deleting a key that never existed leaves a tombstone too.
-	must(t, f.cli.Delete(ctx, "never", store.WithTimestamp(ts(3*time.Second, 1))))
-	must(t, f.cli.Put(ctx, "never", []byte("late"), store.WithTimestamp(ts(2*time.Second, 1))))
-	if got := f.getKV("never"); len(got) != 0 {
-		t.Fatalf("an older put went past the tombstone of an absent key: %q", got)
-	}
+	deleteAt(t, f.cli, "never", ts(3*time.Second, 1))
+	putAt(t, f.cli, "never", "late", ts(2*time.Second, 1))
+	f.wantKV("never") // no older put gets past the tombstone of an absent key
 	// A newer put wins over the tombstone.
-	must(t, f.cli.Put(ctx, "k", []byte("v3"), store.WithTimestamp(ts(4*time.Second, 1))))
-	if got := f.getKV("k"); !slices.Equal(got, []string{"k=v3"}) {
-		t.Fatalf("got %q, want k=v3", got)
-	}
+	putAt(t, f.cli, "k", "v3", ts(4*time.Second, 1))
+	f.wantKV("k", "k=v3")
 }
 
 func TestTombstonesCollectedAfterLifespan(t *testing.T) {
@@ -78,7 +68,7 @@ func TestTombstonesCollectedAfterLifespan(t *testing.T) {
 	st.TombstoneLifespan = 30 * time.Minute
 	f := start(t, setup{opts: Options{Storages: []Storage{st, mem("young", "young/**", "")}}})
 	ctx := testCtx(t)
-	must(t, f.cli.Delete(ctx, "k", store.WithTimestamp(ts(3*time.Second, 1))))
+	deleteAt(t, f.cli, "k", ts(3*time.Second, 1))
 	must(t, f.cli.Delete(ctx, "young/k")) // stamped now: kept for 24 hours
 	n, err := f.srv.CollectGarbage(ctx)
 	must(t, err)
@@ -93,10 +83,8 @@ func TestTombstonesCollectedAfterLifespan(t *testing.T) {
 	}
 	// Once collected, the tombstone no longer blocks an older put: that is
 	// what the lifespan trades off, so it must be longer than any delay.
-	must(t, f.cli.Put(ctx, "k", []byte("old"), store.WithTimestamp(ts(2*time.Second, 1))))
-	if got := f.getKV("k"); !slices.Equal(got, []string{"k=old"}) {
-		t.Fatalf("got %q", got)
-	}
+	putAt(t, f.cli, "k", "old", ts(2*time.Second, 1))
+	f.wantKV("k", "k=old")
 }
 
 func TestGarbageCollectionLoopRuns(t *testing.T) {
@@ -104,8 +92,7 @@ func TestGarbageCollectionLoopRuns(t *testing.T) {
 	st.TombstoneLifespan = 30 * time.Minute
 	st.GCPeriod = 10 * time.Millisecond
 	f := start(t, setup{opts: Options{Storages: []Storage{st}}})
-	ctx := testCtx(t)
-	must(t, f.cli.Delete(ctx, "k", store.WithTimestamp(ts(3*time.Second, 1))))
+	deleteAt(t, f.cli, "k", ts(3*time.Second, 1))
 	deadline := time.Now().Add(10 * time.Second)
 	for f.srv.Stats().TombstonesCollected == 0 {
 		if time.Now().After(deadline) {
@@ -119,22 +106,18 @@ func TestGarbageCollectionLoopRuns(t *testing.T) {
 }
 
 func TestTimestampDrift(t *testing.T) {
-	f := start(t, setup{opts: Options{Storages: []Storage{mem("s", "**", "")}}})
+	f := startOne(t)
 	ctx := testCtx(t)
 	future := hlc.Timestamp{Time: time.Now().Add(time.Hour).UnixNano(), Source: hlc.ID{9}}
 	wantStatus(t, f.cli.Put(ctx, "k", []byte("x"), store.WithTimestamp(future)), proto.StatusTimestampDrift)
 	wantStatus(t, f.cli.Delete(ctx, "k", store.WithTimestamp(future)), proto.StatusTimestampDrift)
 	wantStatus(t, f.cli.Delete(ctx, "k/**", store.WithTimestamp(future)), proto.StatusTimestampDrift)
-	if got := f.getKV("**"); len(got) != 0 {
-		t.Fatalf("a refused write was stored: %q", got)
-	}
+	f.wantKV("**") // a refused write is not stored
 	// Within the drift: accepted, and the server's clock moves past it.
 	near := hlc.Timestamp{Time: time.Now().Add(100 * time.Millisecond).UnixNano(), Source: hlc.ID{9}}
 	must(t, f.cli.Put(ctx, "k", []byte("near"), store.WithTimestamp(near)))
 	must(t, f.cli.Put(ctx, "k", []byte("after"))) // stamped by the server: must win
-	if got := f.getKV("k"); !slices.Equal(got, []string{"k=after"}) {
-		t.Fatalf("the server's stamp lost to an earlier write: %q", got)
-	}
+	f.wantKV("k", "k=after")                      // the server's stamp does not lose to an earlier write
 
 	// The check can be turned off.
 	g := start(t, setup{opts: Options{MaxDrift: -1, Storages: []Storage{mem("s", "**", "")}}})

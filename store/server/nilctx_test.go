@@ -12,7 +12,7 @@ import (
 // A nil context.Context is refused by every call of the server that takes
 // one, with an error matching socket.ErrInvalidInput.
 func TestNilContextIsRefused(t *testing.T) {
-	f := start(t, setup{opts: Options{Storages: []Storage{mem("s", "**", "")}}})
+	f := startOne(t)
 	var nilCtx context.Context
 	_, gcErr := f.srv.CollectGarbage(nilCtx)
 	_, newErr := NewServer(nilCtx, Options{})

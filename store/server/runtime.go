@@ -101,14 +101,10 @@ func (s *Server) newStorage(ctx context.Context, cfg Storage, sc *StorageConfig,
 // configuration). cfg.Kind "" means cfg.Name, as in YAML. Errors from the
 // backend (bad options, unreachable endpoint) leave everything as it was.
 func (s *Server) AddVolume(ctx context.Context, cfg VolumeConfig) error {
-	return s.locked(ctx, func() error { return s.addVolume(ctx, cfg) })
+	return s.change(ctx, func(cur *view) error { return s.addVolume(ctx, cur, cfg) })
 }
 
-func (s *Server) addVolume(ctx context.Context, cfg VolumeConfig) error {
-	cur, err := s.current()
-	if err != nil {
-		return err
-	}
+func (s *Server) addVolume(ctx context.Context, cur *view, cfg VolumeConfig) error {
 	if err := validVolumeName(cfg.Name); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
@@ -123,7 +119,7 @@ func (s *Server) addVolume(ctx context.Context, cfg VolumeConfig) error {
 		if old.kind == cfg.Kind && optionsEqual(old.options, cfg.Options) {
 			return nil
 		}
-		if err := s.removeVolume(ctx, cfg.Name); err != nil {
+		if err := s.removeVolume(ctx, cur, old); err != nil {
 			return err
 		}
 		cur = s.cur.Load()
@@ -142,23 +138,16 @@ func (s *Server) addVolume(ctx context.Context, cfg VolumeConfig) error {
 // with ErrInUse while storages use the volume, and with ErrNotFound if
 // there is none of that name.
 func (s *Server) RemoveVolume(ctx context.Context, name string) error {
-	return s.locked(ctx, func() error { return s.removeVolume(ctx, name) })
+	return removeNamed(ctx, s, "volume", name, (*view).volume, s.removeVolume)
 }
 
-func (s *Server) removeVolume(ctx context.Context, name string) error {
-	cur, err := s.current()
-	if err != nil {
-		return err
+// removeVolume takes vol, a volume of cur, out of service and closes it.
+func (s *Server) removeVolume(ctx context.Context, cur *view, vol *volume) error {
+	if users := usersOf(cur, vol.name); len(users) > 0 {
+		return fmt.Errorf("%w: volume %q has storages %s; remove them first", ErrInUse, vol.name, strings.Join(users, ", "))
 	}
-	vol := cur.volume(name)
-	if vol == nil {
-		return fmt.Errorf("%w: no volume %q", ErrNotFound, name)
-	}
-	if users := usersOf(cur, name); len(users) > 0 {
-		return fmt.Errorf("%w: volume %q has storages %s; remove them first", ErrInUse, name, strings.Join(users, ", "))
-	}
-	s.swap(ctx, cur.storages, slices.DeleteFunc(slices.Clone(cur.volumes), func(v *volume) bool { return v == vol }))
-	return s.closeRemoved(ctx, "volume", name, vol.vol.Close)
+	s.swap(ctx, cur.storages, without(cur.volumes, vol))
+	return s.closeRemoved(ctx, "volume", vol.name, vol.vol.Close)
 }
 
 // usersOf names the storages of v opened from the volume called name
@@ -179,14 +168,10 @@ func usersOf(v *view, name string) []string {
 // exist, as in a configuration file. Requests already in flight do not see
 // the new storage; every request received after AddStorage returns does.
 func (s *Server) AddStorage(ctx context.Context, cfg StorageConfig) error {
-	return s.locked(ctx, func() error { return s.addStorage(ctx, cfg) })
+	return s.change(ctx, func(cur *view) error { return s.addStorage(ctx, cur, cfg) })
 }
 
-func (s *Server) addStorage(ctx context.Context, cfg StorageConfig) error {
-	cur, err := s.current()
-	if err != nil {
-		return err
-	}
+func (s *Server) addStorage(ctx context.Context, cur *view, cfg StorageConfig) error {
 	spec := Storage{Name: cfg.Name, KeyExpr: cfg.KeyExpr, StripPrefix: cfg.StripPrefix, ReadOnly: cfg.ReadOnly,
 		Volume: cfg.Volume, TombstoneLifespan: cfg.GC.Lifespan, GCPeriod: cfg.GC.Period}
 	if err := validName(cfg.Name); err != nil {
@@ -211,14 +196,14 @@ func (s *Server) addStorage(ctx context.Context, cfg StorageConfig) error {
 			}
 			return fmt.Errorf("%w: storage %q: no volume %q (volumes: %s)", ErrNotFound, cfg.Name, cfg.Volume, strings.Join(names, ", "))
 		}
-		if err := s.addVolume(ctx, VolumeConfig{Name: "memory", Kind: "memory"}); err != nil {
+		if err := s.addVolume(ctx, cur, VolumeConfig{Name: "memory", Kind: "memory"}); err != nil {
 			return err
 		}
 		cur = s.cur.Load()
 	}
 	replaced := ""
-	if cur.storage(cfg.Name) != nil {
-		if err := s.removeStorage(ctx, cfg.Name); err != nil {
+	if old := cur.storage(cfg.Name); old != nil {
+		if err := s.removeStorage(ctx, cur, old); err != nil {
 			return err
 		}
 		cur = s.cur.Load()
@@ -247,22 +232,16 @@ func (s *Server) addStorage(ctx context.Context, cfg StorageConfig) error {
 // then its store is closed, which runs its on_closure. ErrNotFound if there
 // is no storage of that name.
 func (s *Server) RemoveStorage(ctx context.Context, name string) error {
-	return s.locked(ctx, func() error { return s.removeStorage(ctx, name) })
+	return removeNamed(ctx, s, "storage", name, (*view).storage, s.removeStorage)
 }
 
-func (s *Server) removeStorage(ctx context.Context, name string) error {
-	cur, err := s.current()
-	if err != nil {
-		return err
+// removeStorage takes st, a storage of cur, out of service and closes its
+// store.
+func (s *Server) removeStorage(ctx context.Context, cur *view, st *storage) error {
+	if err := s.swap(ctx, without(cur.storages, st), cur.volumes); err != nil {
+		s.log.Warn("store: closing a removed storage with requests still in flight", "storage", st.Name, "err", err)
 	}
-	st := cur.storage(name)
-	if st == nil {
-		return fmt.Errorf("%w: no storage %q", ErrNotFound, name)
-	}
-	if err := s.swap(ctx, slices.DeleteFunc(slices.Clone(cur.storages), func(x *storage) bool { return x == st }), cur.volumes); err != nil {
-		s.log.Warn("store: closing a removed storage with requests still in flight", "storage", name, "err", err)
-	}
-	return s.closeRemoved(ctx, "storage", name, st.Store.Close)
+	return s.closeRemoved(ctx, "storage", st.Name, st.Store.Close)
 }
 
 // Reconfigure makes the server's volumes and storages those given, in
@@ -277,7 +256,12 @@ func (s *Server) Reconfigure(ctx context.Context, volumes []VolumeConfig, storag
 
 func (s *Server) reconfigure(ctx context.Context, volumes []VolumeConfig, storages []StorageConfig) error {
 	var errs []error
-	step := func(err error) {
+	// step runs one change on the view as it is then.
+	step := func(change func(cur *view) error) {
+		cur, err := s.current()
+		if err == nil {
+			err = change(cur)
+		}
 		if err != nil {
 			s.log.Warn("store: reconfiguration step failed", "err", err)
 			errs = append(errs, err)
@@ -296,7 +280,7 @@ func (s *Server) reconfigure(ctx context.Context, volumes []VolumeConfig, storag
 	}
 	for _, st := range s.cur.Load().storages {
 		if sc, ok := wantSt[st.Name]; !ok || st.run.config == nil || !sameStorage(*st.run.config, sc) {
-			step(s.removeStorage(ctx, st.Name))
+			step(func(cur *view) error { return s.removeStorage(ctx, cur, st) })
 		}
 	}
 	for _, v := range s.cur.Load().volumes {
@@ -307,13 +291,13 @@ func (s *Server) reconfigure(ctx context.Context, volumes []VolumeConfig, storag
 		if !ok && v.name == "memory" && v.kind == "memory" {
 			continue // exists without being declared
 		}
-		step(s.removeVolume(ctx, v.name))
+		step(func(cur *view) error { return s.removeVolume(ctx, cur, v) })
 	}
 	for _, vc := range volumes {
-		step(s.addVolume(ctx, vc))
+		step(func(cur *view) error { return s.addVolume(ctx, cur, vc) })
 	}
 	for _, sc := range storages {
-		step(s.addStorage(ctx, sc))
+		step(func(cur *view) error { return s.addStorage(ctx, cur, sc) })
 	}
 	return errors.Join(errs...)
 }
@@ -328,6 +312,32 @@ func (s *Server) locked(ctx context.Context, change func() error) error {
 	s.adminMu.Lock()
 	defer s.adminMu.Unlock()
 	return change()
+}
+
+// change runs change, one of the changes below, under adminMu (see
+// locked) on the current view; ErrClosed once Close has begun.
+func (s *Server) change(ctx context.Context, change func(cur *view) error) error {
+	return s.locked(ctx, func() error {
+		cur, err := s.current()
+		if err != nil {
+			return err
+		}
+		return change(cur)
+	})
+}
+
+// removeNamed is RemoveVolume and RemoveStorage: it runs remove, as a
+// change, on the volume or storage (what) called name that find returns
+// from the current view, and refuses with ErrNotFound if there is none.
+func removeNamed[T comparable](ctx context.Context, s *Server, what, name string, find func(*view, string) T,
+	remove func(context.Context, *view, T) error) error {
+	return s.change(ctx, func(cur *view) error {
+		var none T
+		if x := find(cur, name); x != none {
+			return remove(ctx, cur, x)
+		}
+		return fmt.Errorf("%w: no %s %q", ErrNotFound, what, name)
+	})
 }
 
 // current returns the view a change starts from, or ErrClosed once Close
@@ -400,6 +410,11 @@ func (s *Server) closeContext(ctx context.Context) (context.Context, context.Can
 func sameStorage(a, b StorageConfig) bool {
 	return a.Name == b.Name && a.KeyExpr == b.KeyExpr && a.StripPrefix == b.StripPrefix && a.Volume == b.Volume &&
 		a.ReadOnly == b.ReadOnly && a.GC == b.GC && optionsEqual(a.Options, b.Options)
+}
+
+// without returns a copy of list without x.
+func without[T comparable](list []T, x T) []T {
+	return slices.DeleteFunc(slices.Clone(list), func(y T) bool { return y == x })
 }
 
 func optionsEqual(a, b backend.Options) bool {

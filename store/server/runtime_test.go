@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/memory"
+	"github.com/zmesh/zmesh/store/internal/storetest"
 	"github.com/zmesh/zmesh/store/proto"
 )
 
@@ -40,9 +40,7 @@ func TestAddRemoveStorageAtRunTime(t *testing.T) {
 		Options: backend.Options{"on_closure": "delete_all"}}
 	must(t, f.srv.AddStorage(ctx, sc))
 	must(t, f.cli.Put(ctx, "files/a", []byte("A")))
-	if got := f.getKV("files/**"); !slices.Equal(got, []string{"files/a=A"}) {
-		t.Fatalf("files/** = %v", got)
-	}
+	f.wantKV("files/**", "files/a=A")
 	if _, err := os.Stat(filepath.Join(root, "files")); err != nil {
 		t.Fatalf("the fs storage has no directory: %v", err)
 	}
@@ -122,9 +120,7 @@ func TestRuntimeChangesRefused(t *testing.T) {
 	if got := storageNames(f.srv); !slices.Equal(got, []string{"base"}) {
 		t.Fatalf("storages after refused changes: %v", got)
 	}
-	if got := f.getKV("base/**"); !slices.Equal(got, []string{"base/k=v"}) {
-		t.Fatalf("base/** = %v", got)
-	}
+	f.wantKV("base/**", "base/k=v")
 }
 
 // blockingStore holds Apply until released, and records whether it was
@@ -296,8 +292,7 @@ func flatten(v any) []string {
 func TestDoAndChangesAfterClose(t *testing.T) {
 	zctx := socket.NewCtx(quiet)
 	defer zctx.Close()
-	sock, err := patterns.NewServer(zctx, socket.Options{})
-	must(t, err)
+	sock, _ := storetest.ServerSocket(t, zctx)
 	ctx := testCtx(t)
 	srv, err := NewServer(ctx, Options{Socket: sock, Storages: []Storage{mem("base", "base/**", "")}, Logger: quiet})
 	must(t, err)

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -115,12 +114,7 @@ func TestAcknowledgedPutsSurviveSIGKILLOnS3(t *testing.T) {
 // server, never restarted, takes puts again once MinIO is back.
 func TestAcknowledgedPutsSurviveMinIORestart(t *testing.T) {
 	s3 := s3test.StartMinIO(t)
-	t.Setenv("ZMESH_TEST_S3_URL", s3.Endpoint())
-	t.Setenv("ZMESH_TEST_S3_ACCESS", s3.AccessKey)
-	t.Setenv("ZMESH_TEST_S3_SECRET", s3.SecretKey)
-	c, err := ParseConfig("s3.yaml", []byte(strings.ReplaceAll(s3Config, "%BUCKET%", "zmesh-restart")))
-	must(t, err)
-	_, cli := serveConfig(t, c)
+	cli := serveS3(t, s3, "zmesh-restart")
 	ctx := testCtx(t)
 
 	const writers = 8
@@ -207,16 +201,7 @@ func TestAcknowledgedPutsSurviveMinIORestart(t *testing.T) {
 func TestConcurrentWritersConvergeOnNewestAcrossServers(t *testing.T) {
 	s3test.Each(t, func(t *testing.T, kind s3test.Kind, startS3 s3test.StartFunc) {
 		s3 := startS3(t)
-		t.Setenv("ZMESH_TEST_S3_URL", s3.Endpoint())
-		t.Setenv("ZMESH_TEST_S3_ACCESS", s3.AccessKey)
-		t.Setenv("ZMESH_TEST_S3_SECRET", s3.SecretKey)
-		var clients []*store.Client
-		for range 2 {
-			c, err := ParseConfig("s3.yaml", []byte(strings.ReplaceAll(s3Config, "%BUCKET%", "zmesh-converge")))
-			must(t, err)
-			_, cli := serveConfig(t, c)
-			clients = append(clients, cli)
-		}
+		clients := []*store.Client{serveS3(t, s3, "zmesh-converge"), serveS3(t, s3, "zmesh-converge")}
 		ctx := testCtx(t)
 		const writersPerServer, writesPerWriter = 4, 25
 		keys := []string{"shared/hot", "shared/hot/a", "shared/hot/b"}

@@ -13,6 +13,12 @@ import (
 // Value16 is the 16-byte value the benchmark helpers write.
 var Value16 = []byte("0123456789abcdef")
 
+// Entry16 is the entry the benchmarks write: Value16 under key at time t
+// (source 0).
+func Entry16(key string, t int64) backend.Entry {
+	return backend.Entry{Key: key, Value: Value16, Timestamp: hlc.Timestamp{Time: t}}
+}
+
 // BenchKeys returns n distinct keys shaped like sensor readings,
 // "demo/sensors/<i>/temperature".
 func BenchKeys(n int) []string {
@@ -29,7 +35,7 @@ func Fill(tb testing.TB, s backend.Store, keys []string) {
 	tb.Helper()
 	ctx := context.Background()
 	for _, k := range keys {
-		if ok, err := s.Apply(ctx, backend.Entry{Key: k, Value: Value16, Timestamp: hlc.Timestamp{Time: 1}}); !ok || err != nil {
+		if ok, err := s.Apply(ctx, Entry16(k, 1)); !ok || err != nil {
 			tb.Fatalf("fill %q: applied %v, %v", k, ok, err)
 		}
 	}
@@ -43,7 +49,7 @@ func BenchApply(b *testing.B, s backend.Store, keys []string) {
 	b.ReportAllocs()
 	for b.Loop() {
 		t++
-		if _, err := s.Apply(ctx, backend.Entry{Key: keys[t%int64(len(keys))], Value: Value16, Timestamp: hlc.Timestamp{Time: t}}); err != nil {
+		if _, err := s.Apply(ctx, Entry16(keys[t%int64(len(keys))], t)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -52,10 +58,10 @@ func BenchApply(b *testing.B, s backend.Store, keys []string) {
 // BenchApplyStale measures refusing a write older than the stored one.
 func BenchApplyStale(b *testing.B, s backend.Store) {
 	ctx := context.Background()
-	if ok, err := s.Apply(ctx, backend.Entry{Key: "demo/k", Value: Value16, Timestamp: hlc.Timestamp{Time: 10}}); !ok || err != nil {
+	if ok, err := s.Apply(ctx, Entry16("demo/k", 10)); !ok || err != nil {
 		b.Fatal(ok, err)
 	}
-	stale := backend.Entry{Key: "demo/k", Value: Value16, Timestamp: hlc.Timestamp{Time: 1}}
+	stale := Entry16("demo/k", 1)
 	b.ReportAllocs()
 	for b.Loop() {
 		if ok, err := s.Apply(ctx, stale); ok || err != nil {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/backendtest"
-	"github.com/zmesh/zmesh/store/hlc"
 )
 
 // openBench opens a store in a temporary directory for one benchmark.
@@ -44,7 +43,7 @@ func BenchmarkApplyParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			n := t.Add(1)
-			if _, err := s.Apply(ctx, backend.Entry{Key: ks[n%1024], Value: backendtest.Value16, Timestamp: hlc.Timestamp{Time: n}}); err != nil {
+			if _, err := s.Apply(ctx, backendtest.Entry16(ks[n%1024], n)); err != nil {
 				b.Error(err)
 				return
 			}

@@ -3,7 +3,6 @@ package fs
 import (
 	"context"
 	"fmt"
-	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -151,16 +150,9 @@ func nested(a, b string) bool {
 
 // Close closes every store still open. It is idempotent.
 func (v *Volume) Close(ctx context.Context) error {
-	if ctx == nil {
-		return backend.ErrNilContext
-	}
-	v.mu.Lock()
-	wasClosed := v.closed
-	v.closed = true
-	stores := slices.Collect(maps.Values(v.open))
-	v.mu.Unlock()
-	if wasClosed {
-		return nil
+	stores, ok, err := backend.Closing(ctx, &v.mu, &v.closed, v.open)
+	if !ok {
+		return err
 	}
 	// A nil store is being opened; Open sees closed and closes it.
 	stores = slices.DeleteFunc(stores, func(s *Store) bool { return s == nil })

@@ -7,7 +7,6 @@ import (
 
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/backendtest"
-	"github.com/zmesh/zmesh/store/hlc"
 )
 
 // newBench returns a store closed when the benchmark ends.
@@ -38,7 +37,7 @@ func BenchmarkApplyNewKey(b *testing.B) {
 			s, i = New(), 0
 			b.StartTimer()
 		}
-		if _, err := s.Apply(ctx, backend.Entry{Key: ks[i], Value: backendtest.Value16, Timestamp: hlc.Timestamp{Time: 1}}); err != nil {
+		if _, err := s.Apply(ctx, backendtest.Entry16(ks[i], 1)); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -71,7 +70,7 @@ func BenchmarkParallelMixed(b *testing.B) {
 			i++
 			k := ks[i%len(ks)]
 			if i%10 == 0 {
-				s.Apply(ctx, backend.Entry{Key: k, Value: backendtest.Value16, Timestamp: hlc.Timestamp{Time: clock.Add(1)}})
+				s.Apply(ctx, backendtest.Entry16(k, clock.Add(1)))
 			} else {
 				s.Get(ctx, k)
 			}

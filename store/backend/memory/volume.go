@@ -3,8 +3,6 @@ package memory
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"sync"
 
 	"github.com/zmesh/zmesh/store/backend"
@@ -70,16 +68,9 @@ func (v *Volume) Open(ctx context.Context, name string, cfg backend.StorageConfi
 
 // Close closes every store still open. It is idempotent.
 func (v *Volume) Close(ctx context.Context) error {
-	if ctx == nil {
-		return backend.ErrNilContext
-	}
-	v.mu.Lock()
-	wasClosed := v.closed
-	v.closed = true
-	stores := slices.Collect(maps.Values(v.open))
-	v.mu.Unlock()
-	if wasClosed {
-		return nil
+	stores, ok, err := backend.Closing(ctx, &v.mu, &v.closed, v.open)
+	if !ok {
+		return err
 	}
 	return backend.CloseAll(ctx, stores) // memory stores cannot fail to close
 }

@@ -6,9 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
-	"slices"
 	"sync"
 
 	"github.com/minio/minio-go/v7"
@@ -283,18 +281,11 @@ func (v *Volume) forget(s *Store) {
 // then releases the volume's connections. It is idempotent; it returns the
 // stores' errors joined.
 func (v *Volume) Close(ctx context.Context) error {
-	if ctx == nil {
-		return backend.ErrNilContext
+	stores, ok, err := backend.Closing(ctx, &v.mu, &v.closed, v.stores)
+	if !ok {
+		return err
 	}
-	v.mu.Lock()
-	wasClosed := v.closed
-	v.closed = true
-	stores := slices.Collect(maps.Values(v.stores))
-	v.mu.Unlock()
-	if wasClosed {
-		return nil
-	}
-	err := backend.CloseAll(ctx, stores)
+	err = backend.CloseAll(ctx, stores)
 	v.transport.CloseIdleConnections()
 	return err
 }

@@ -1,7 +1,8 @@
 // Package storetest holds what the tests of the storage packages (store,
 // store/server, store/httpapi, cmd/zmesh) share: a quiet logger, a
-// bounded test context and a fatal check. It depends on nothing of the
-// store, so that the server's own tests can use it.
+// bounded test context, a fatal check and the SERVER socket a test server
+// answers on. It depends on nothing of the store, so that the server's own
+// tests can use it.
 package storetest
 
 import (
@@ -10,6 +11,9 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/zmesh/zmesh/patterns"
+	"github.com/zmesh/zmesh/socket"
 )
 
 // Quiet is the logger of test servers and clients: their logs would only
@@ -45,4 +49,15 @@ func Endpoint(t testing.TB, s interface{ LastEndpoint() (string, error) }) strin
 		t.Fatalf("no bound endpoint: %q, %v", ep, err)
 	}
 	return ep
+}
+
+// ServerSocket returns a SERVER socket of zctx (lingering a second at most)
+// bound to a free tcp port of the loopback interface, and its endpoint.
+// The socket's owner closes it (a storage server closes its socket).
+func ServerSocket(t testing.TB, zctx *socket.Ctx) (*patterns.Server, string) {
+	t.Helper()
+	sock, err := patterns.NewServer(zctx, socket.Options{Linger: time.Second})
+	Must(t, err)
+	Must(t, sock.Bind("tcp://127.0.0.1:*"))
+	return sock, Endpoint(t, sock)
 }
