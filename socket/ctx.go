@@ -10,6 +10,11 @@ import (
 // Ctx groups sockets: it owns their inproc namespace and can shut them all
 // down at once. The zero value is not usable; call NewCtx, or use
 // DefaultCtx.
+//
+// Its declaration names a type internal to zmesh: a Ctx's state (the inproc
+// names, its sockets, whether it is shut down) is shared with the engine,
+// which reaches it by converting the pointer, so no package-level table
+// maps contexts to state. None of it is exported.
 type Ctx ctxstate.State
 
 // NewCtx returns a new context. logger may be nil (slog.Default()).
