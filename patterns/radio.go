@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/zmesh/zmesh/internal/engine"
-	"github.com/zmesh/zmesh/mechanism"
+	"github.com/zmesh/zmesh/internal/zmtp"
 	"github.com/zmesh/zmesh/socket"
 )
 
@@ -181,17 +181,8 @@ func (r *subscribers) PeerDown(p *engine.Pipe, _ bool) {
 
 // Command implements engine.Handler: JOIN and LEAVE from dishes.
 func (r *subscribers) Command(p *engine.Pipe, body []byte) error {
-	var group []byte
-	join := mechanism.IsCommand(body, "JOIN")
-	switch {
-	case join:
-		group = body[5:]
-	case mechanism.IsCommand(body, "LEAVE"):
-		group = body[6:]
-	case len(body) == 5 && string(body) == "\x04JOIN": // the empty group
-		join = true
-	case len(body) == 6 && string(body) == "\x05LEAVE":
-	default:
+	group, join, ok := zmtp.ParseGroup(body)
+	if !ok {
 		return nil // other commands are ignored, as libzmq does
 	}
 	if len(group) > MaxGroupLen {
@@ -300,10 +291,10 @@ func (d *Dish) change(group string, join bool) error {
 	var cmd []byte
 	if join {
 		m.joined[group] = struct{}{}
-		cmd = mechanism.AppendCommand(make([]byte, 0, 5+len(group)), "JOIN", []byte(group))
+		cmd = zmtp.AppendJoin(make([]byte, 0, 1+len(zmtp.CmdJoin)+len(group)), group)
 	} else {
 		delete(m.joined, group)
-		cmd = mechanism.AppendCommand(make([]byte, 0, 6+len(group)), "LEAVE", []byte(group))
+		cmd = zmtp.AppendLeave(make([]byte, 0, 1+len(zmtp.CmdLeave)+len(group)), group)
 	}
 	m.mu.Unlock()
 	for _, p := range d.s.Pipes() {
@@ -344,7 +335,7 @@ func (d *membership) PeerUp(p *engine.Pipe) {
 	}
 	d.mu.RUnlock()
 	for _, g := range groups {
-		p.SendCommand(mechanism.AppendCommand(make([]byte, 0, 5+len(g)), "JOIN", []byte(g)))
+		p.SendCommand(zmtp.AppendJoin(make([]byte, 0, 1+len(zmtp.CmdJoin)+len(g)), g))
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/zmesh/zmesh/internal/faultpeer/harness"
 	"github.com/zmesh/zmesh/internal/interop"
+	"github.com/zmesh/zmesh/internal/zmtp"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 )
@@ -384,7 +385,7 @@ func memStats() runtime.MemStats {
 // the peer is still anonymous; an anonymous peer that only sends its
 // greeting costs less than 16 KiB.
 func TestHugeFrameIsRefusedBeforeAllocation(t *testing.T) {
-	huge := []byte{0, 0, 0, 1, 0, 0, 0, 0} // 2^40, big-endian
+	const huge = 1 << 40
 	cases := []struct {
 		name   string
 		opts   socket.Options
@@ -395,20 +396,20 @@ func TestHugeFrameIsRefusedBeforeAllocation(t *testing.T) {
 	}{
 		{"message after the handshake, limit 1 MiB", socket.Options{MaxMsgSize: 1 << 20}, func(r *rawPeer) {
 			r.handshake(1, "CLIENT")
-			r.write(append([]byte{0x02}, huge...))
+			r.send(r.w.WriteHeader(zmtp.FlagLong, huge))
 		}, socket.EventDisconnected, true, 256 << 10},
 		{"command during the handshake, limit 1 MiB", socket.Options{MaxMsgSize: 1 << 20}, func(r *rawPeer) {
-			r.write(greeting(1, "NULL"), append([]byte{0x06}, huge...))
+			r.send(r.w.WriteGreeting(null(1)), r.w.WriteHeader(zmtp.FlagLong|zmtp.FlagCommand, huge))
 		}, socket.EventHandshakeFailed, true, 256 << 10},
 		{"message after the handshake, no limit, 4 KiB sent", socket.Options{}, func(r *rawPeer) {
 			r.handshake(1, "CLIENT")
-			r.write(append([]byte{0x02}, huge...), make([]byte, 4096))
+			r.send(r.w.WriteHeader(zmtp.FlagLong, huge), r.w.WriteRaw(make([]byte, 4096)))
 		}, socket.EventDisconnected, false, (1 << 20) + 256<<10},
 		{"command during the handshake, no limit, 4 KiB sent", socket.Options{}, func(r *rawPeer) {
-			r.write(greeting(1, "NULL"), append([]byte{0x06}, huge...), make([]byte, 4096))
+			r.send(r.w.WriteGreeting(null(1)), r.w.WriteHeader(zmtp.FlagLong|zmtp.FlagCommand, huge), r.w.WriteRaw(make([]byte, 4096)))
 		}, socket.EventHandshakeFailed, false, 32 << 10},
 		{"greeting only, then silence", socket.Options{}, func(r *rawPeer) {
-			r.write(greeting(1, "NULL"))
+			r.send(r.w.WriteGreeting(null(1)))
 		}, socket.EventHandshakeFailed, false, 16 << 10},
 	}
 	for _, tc := range cases {

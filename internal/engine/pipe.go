@@ -149,7 +149,7 @@ func (p *Pipe) Full() bool {
 // group (the receiver filters).
 func (p *Pipe) Datagram() bool { return p.datagram }
 
-// SendCommand sends a command (a body built with mechanism.AppendCommand)
+// SendCommand sends a command (a body built with package zmtp)
 // to the peer ahead of queued messages. Commands are not queued while the
 // link is down: PeerUp handlers resend what a new connection needs (as
 // DISH's joins). Over inproc the peer socket's handler gets it directly.
