@@ -403,10 +403,12 @@ func TestHugeFrameIsRefusedBeforeAllocation(t *testing.T) {
 		}, socket.EventHandshakeFailed, true, 256 << 10},
 		{"message after the handshake, no limit, 4 KiB sent", socket.Options{}, func(r *rawPeer) {
 			r.handshake(1, "CLIENT")
-			r.send(r.w.WriteHeader(zmtp.FlagLong, huge), r.w.WriteRaw(make([]byte, 4096)))
+			r.send(r.w.WriteHeader(zmtp.FlagLong, huge))
+			r.write(make([]byte, 4096))
 		}, socket.EventDisconnected, false, (1 << 20) + 256<<10},
 		{"command during the handshake, no limit, 4 KiB sent", socket.Options{}, func(r *rawPeer) {
-			r.send(r.w.WriteGreeting(null(1)), r.w.WriteHeader(zmtp.FlagLong|zmtp.FlagCommand, huge), r.w.WriteRaw(make([]byte, 4096)))
+			r.send(r.w.WriteGreeting(null(1)), r.w.WriteHeader(zmtp.FlagLong|zmtp.FlagCommand, huge))
+			r.write(make([]byte, 4096))
 		}, socket.EventHandshakeFailed, false, 32 << 10},
 		{"greeting only, then silence", socket.Options{}, func(r *rawPeer) {
 			r.send(r.w.WriteGreeting(null(1)))

@@ -440,9 +440,7 @@ func (c *conn) writeLoop() error {
 				// Flush, then look again: the pipe is marked idle only
 				// once everything taken has reached the kernel (linger
 				// relies on it).
-				p.mu.Lock()
-				p.writerIdle = false
-				p.mu.Unlock()
+				p.writerBusy()
 				if err := flush(); err != nil {
 					return err
 				}

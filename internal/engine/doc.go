@@ -45,10 +45,11 @@
 //     Socket.idMu (routing ids): attach and detach take both, in that
 //     order. idMu is also read alone, per routed message.
 //  2. Pipe.mu (a pipe's outgoing side), then the fair-queue lock
-//     (fairQueue.mu) of the peer socket: acceptInproc holds the connecting
+//     (fairQueue.mu) of the peer socket: deliverInproc holds the connecting
 //     socket's pipe lock while it moves what was queued into the binding
 //     socket's incoming queue, so that no send slips in between the move
-//     and the switch to direct delivery. The hazard: two sockets can each
+//     and the switch to direct delivery. The fields each lock guards are
+//     listed on Pipe. The hazard: two sockets can each
 //     connect to the other over inproc, so nothing may take a pipe lock
 //     while holding a fair-queue lock, of any socket; fair-queue locks are
 //     innermost in the engine.
