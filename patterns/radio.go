@@ -3,7 +3,8 @@ package patterns
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -308,11 +309,8 @@ func (d *Dish) Joined() []string {
 	m := d.m
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	out := make([]string, 0, len(m.joined))
-	for g := range m.joined {
-		out = append(out, g)
-	}
-	sort.Strings(out)
+	out := slices.AppendSeq(make([]string, 0, len(m.joined)), maps.Keys(m.joined))
+	slices.Sort(out)
 	return out
 }
 
@@ -329,10 +327,7 @@ func (d *membership) PeerUp(p *engine.Pipe) {
 	d.cmdMu.Lock()
 	defer d.cmdMu.Unlock()
 	d.mu.RLock()
-	groups := make([]string, 0, len(d.joined))
-	for g := range d.joined {
-		groups = append(groups, g)
-	}
+	groups := slices.AppendSeq(make([]string, 0, len(d.joined)), maps.Keys(d.joined))
 	d.mu.RUnlock()
 	for _, g := range groups {
 		p.SendCommand(zmtp.AppendJoin(make([]byte, 0, 1+len(zmtp.CmdJoin)+len(g)), g))

@@ -9,6 +9,8 @@ package ctxstate
 
 import (
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/zmesh/zmesh/transport"
@@ -105,11 +107,7 @@ func (st *State) IsShutdown() bool {
 func (st *State) Members() []Member {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	ms := make([]Member, 0, len(st.members))
-	for m := range st.members {
-		ms = append(ms, m)
-	}
-	return ms
+	return slices.AppendSeq(make([]Member, 0, len(st.members)), maps.Keys(st.members))
 }
 
 // Shutdown marks the State shut down (Down is closed, Add fails) and
