@@ -45,12 +45,8 @@ func TestInteropLibzmqClientToServer(t *testing.T) {
 	for name, ep := range streamEndpoints(t) {
 		t.Run(name, func(t *testing.T) {
 			srv, err := NewServer(newCtx(t), Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := srv.Bind(ep); err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
+			must(t, srv.Bind(ep))
 			bound, err := srv.LastEndpoint()
 			must(t, err)
 			serveEcho(t, srv)
@@ -191,9 +187,7 @@ func TestInteropRadioToLibzmqDish(t *testing.T) {
 			}
 			r, err := NewRadio(newCtx(t), Options{}, RadioOptions{})
 			must(t, err)
-			if err := r.Connect(bound); err != nil {
-				t.Fatal(err)
-			}
+			must(t, r.Connect(bound))
 			// The dish only counts pattern messages in its group: keep
 			// publishing (other groups too) until it has 50.
 			ctx := testCtx(t)
@@ -229,9 +223,7 @@ func TestInteropLibzmqRadioToDish(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := NewDish(newCtx(t), Options{})
 			must(t, err)
-			if err := d.Bind(tc.bind); err != nil {
-				t.Fatal(err)
-			}
+			must(t, d.Bind(tc.bind))
 			must(t, d.Join(tc.group))
 			bound, err := d.LastEndpoint()
 			must(t, err)
@@ -283,9 +275,7 @@ func TestInteropScatterToTwoLibzmqGathers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Connect(strings.TrimPrefix(line, "bound ")); err != nil {
-			t.Fatal(err)
-		}
+		must(t, s.Connect(strings.TrimPrefix(line, "bound ")))
 		peers = append(peers, p)
 	}
 	ctx := testCtx(t)

@@ -48,21 +48,13 @@ func TestRadioDishEveryTransport(t *testing.T) {
 			ctx := testCtx(t)
 			zctx := newCtx(t)
 			d, err := NewDish(zctx, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := d.Bind(ep); err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
+			must(t, d.Bind(ep))
 			bound, err := d.LastEndpoint()
 			must(t, err)
 			r, err := NewRadio(zctx, Options{}, RadioOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := r.Connect(bound); err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
+			must(t, r.Connect(bound))
 			long := strings.Repeat("g", MaxGroupLen)
 			for _, g := range []string{"weather", long, ""} {
 				if err := d.Join(g); err != nil {
@@ -100,9 +92,7 @@ func TestRadioDishEveryTransport(t *testing.T) {
 
 func TestDishJoinLeaveErrors(t *testing.T) {
 	d, err := NewDish(newCtx(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -177,9 +167,7 @@ func TestScatterGatherRoundRobin(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		g, err := NewGather(zctx, Options{})
 		must(t, err)
-		if err := g.Bind("tcp://127.0.0.1:*"); err != nil {
-			t.Fatal(err)
-		}
+		must(t, g.Bind("tcp://127.0.0.1:*"))
 		ep, err := g.LastEndpoint()
 		must(t, err)
 		must(t, s.Connect(ep))

@@ -20,16 +20,12 @@ func TestReleasedBodiesStayIntact(t *testing.T) {
 			zctx := newCtx(t)
 			srv, err := NewServer(zctx, Options{})
 			must(t, err)
-			if err := srv.Bind(ep); err != nil {
-				t.Fatal(err)
-			}
+			must(t, srv.Bind(ep))
 			bound, err := srv.LastEndpoint()
 			must(t, err)
 			cli, err := NewClient(zctx, Options{})
 			must(t, err)
-			if err := cli.Connect(bound); err != nil {
-				t.Fatal(err)
-			}
+			must(t, cli.Connect(bound))
 			fixed := interop.Pattern(7, 70000) // resent as is, every time
 			keep := bytes.Clone(fixed)
 			errc := make(chan error, 1)

@@ -308,9 +308,7 @@ func TestMaxConnectionsHoldsUnderAbuse(t *testing.T) {
 		refused <- n
 	}()
 	cli, err := patterns.NewClient(nil, socket.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	defer cli.Close()
 	must(t, cli.Connect(ep))
 	roundTrips(t, cli, 100*time.Millisecond)
@@ -351,9 +349,7 @@ func TestMaxConnectionsHoldsUnderAbuse(t *testing.T) {
 	}
 	waitHeld(t, os.Getpid(), port, "abusive connections after the abuser died", func(n int) bool { return n == 1 })
 	late, err := patterns.NewClient(nil, socket.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	defer late.Close()
 	must(t, late.Connect(ep))
 	roundTrips(t, late, 50*time.Millisecond)
@@ -474,9 +470,7 @@ func TestStalledReceiverMemoryBoundedByHWM(t *testing.T) {
 	const tries, size = 10_000_000, 16
 	_, ep, _ := newServer(t, socket.Options{}) // never receives
 	cli, err := patterns.NewClient(nil, socket.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	defer cli.Close()
 	mon := cli.Monitor()
 	must(t, cli.Connect(ep))

@@ -129,13 +129,9 @@ func TestConnectStoppedSaysWhy(t *testing.T) {
 				opts.ReconnectInterval = 10 * time.Millisecond
 			}
 			cli, err := patterns.NewClient(zctx, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
 			mon := cli.Monitor()
-			if err := cli.Connect(ep); err != nil {
-				t.Fatal(err)
-			}
+			must(t, cli.Connect(ep))
 			if after != nil {
 				after()
 			}

@@ -120,9 +120,7 @@ type endpoints interface {
 // bind binds s to ep and returns the endpoint it got.
 func bind(t *testing.T, s endpoints, ep string) string {
 	t.Helper()
-	if err := s.Bind(ep); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.Bind(ep))
 	got, err := s.LastEndpoint()
 	if err != nil {
 		t.Fatal(err)
@@ -133,9 +131,7 @@ func bind(t *testing.T, s endpoints, ep string) string {
 // connect connects s to ep.
 func connect(t *testing.T, s endpoints, ep string) {
 	t.Helper()
-	if err := s.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.Connect(ep))
 }
 
 // mustNew makes a socket with newSocket (patterns.NewClient,
@@ -173,9 +169,7 @@ func newServer(t *testing.T, opts socket.Options) (*patterns.Server, string, <-c
 	t.Helper()
 	zctx := socket.NewCtx(nil)
 	srv, err := patterns.NewServer(zctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	t.Cleanup(func() { zctx.Close() })
 	mon := srv.Monitor()
 	return srv, bind(t, srv, "tcp://127.0.0.1:*"), mon
