@@ -125,9 +125,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 // BenchmarkSecureThroughput is BenchmarkThroughput over CURVE and NOISE.
 func BenchmarkSecureThroughput(b *testing.B) {
 	pub, sec, err := mechanism.GenerateKeyPair()
-	if err != nil {
-		b.Fatal(err)
-	}
+	must(b, err)
 	mechs := map[string][2]mechanism.Mechanism{
 		"curve": {&mechanism.CurveServer{SecretKey: sec}, &mechanism.CurveClient{ServerKey: pub}},
 		"noise": {&mechanism.NoiseServer{SecretKey: sec}, &mechanism.NoiseClient{ServerKey: pub}},

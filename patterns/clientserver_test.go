@@ -266,9 +266,7 @@ func TestClientRoundRobinAndServerFairQueue(t *testing.T) {
 	ids := map[string]RoutingID{}
 	for i := 0; i < 2; i++ {
 		m, err := srv.Recv(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		ids[string(m.Body)] = m.RoutingID
 		if m.Peer == nil || m.Peer.SocketType != "CLIENT" {
 			t.Fatalf("message lacks its peer: %+v", m.Peer)

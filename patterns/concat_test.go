@@ -32,9 +32,7 @@ func concatParts(i, h, t int) (head, tail, whole []byte) {
 // received so the writer batches them: each arrives as one body, in order.
 func TestSendConcatEveryTransport(t *testing.T) {
 	pub, sec, err := mechanism.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	type setup struct {
 		ep       string
 		srv, cli Options

@@ -194,9 +194,7 @@ func TestInteropFrozenLibzmqClientReconnectsAfterThaw(t *testing.T) {
 			t.Fatalf("after %d messages: %v", len(got), err)
 		}
 		seq, err := interop.PatternSeq(m.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		got = append(got, int(seq))
 		if len(ids) == 0 || ids[len(ids)-1] != m.RoutingID {
 			ids = append(ids, m.RoutingID)

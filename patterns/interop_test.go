@@ -67,9 +67,7 @@ func TestInteropClientToLibzmqServer(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := env.Start(t, "--type", "server", "--bind", ep, "--mode", "echo", "--count", "0", "--timeout", "60000")
 			line, err := p.WaitLine("bound ", 10*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
 			bound := strings.TrimPrefix(line, "bound ")
 			cli := dialClient(t, Options{}, bound)
 			for _, p := range echoPeers(t, cli, interopSizes) {
@@ -175,9 +173,7 @@ func TestInteropRadioToLibzmqDish(t *testing.T) {
 			p := env.Start(t, "--type", "dish", "--bind", bind, "--join", tc.group, "--mode", "recv",
 				"--count", "50", "--size", "100", "--timeout", "20000")
 			line, err := p.WaitLine("bound ", 10*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
 			if _, err := p.WaitLine("ready", 10*time.Second); err != nil {
 				t.Fatal(err)
 			}
@@ -272,9 +268,7 @@ func TestInteropScatterToTwoLibzmqGathers(t *testing.T) {
 		p := env.Start(t, "--type", "gather", "--bind", "tcp://127.0.0.1:*", "--mode", "recv",
 			"--count", "500", "--size", "64", "--timeout", "20000")
 		line, err := p.WaitLine("bound ", 10*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		must(t, s.Connect(strings.TrimPrefix(line, "bound ")))
 		peers = append(peers, p)
 	}

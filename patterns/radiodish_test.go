@@ -68,9 +68,7 @@ func TestRadioDishEveryTransport(t *testing.T) {
 			r.Transmit(ctx, []byte("empty"), "")
 			for _, want := range []struct{ g, b string }{{"weather", "rain"}, {long, "long"}, {"", "empty"}} {
 				m, err := d.Recv(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
+				must(t, err)
 				if m.Group != want.g || string(m.Body) != want.b {
 					t.Fatalf("got %q in %q, want %q in %q", m.Body, m.Group, want.b, want.g)
 				}

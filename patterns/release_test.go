@@ -48,9 +48,7 @@ func TestReleasedBodiesStayIntact(t *testing.T) {
 			for r := 0; r < rounds; r++ {
 				for i, n := range sizes {
 					m, err := srv.Recv(ctx)
-					if err != nil {
-						t.Fatal(err)
-					}
+					must(t, err)
 					if !bytes.Equal(m.Body, interop.Pattern(r*len(sizes)+i, n)) {
 						t.Fatalf("round %d: the %d-byte message differs", r, n)
 					}
@@ -59,9 +57,7 @@ func TestReleasedBodiesStayIntact(t *testing.T) {
 						t.Fatal("Release left the body")
 					}
 					m, err = srv.Recv(ctx)
-					if err != nil {
-						t.Fatal(err)
-					}
+					must(t, err)
 					if !bytes.Equal(m.Body, keep) {
 						t.Fatalf("round %d: the resent slice arrived changed", r)
 					}

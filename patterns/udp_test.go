@@ -69,9 +69,7 @@ func TestDishDropsMalformedDatagrams(t *testing.T) {
 	must(t, err)
 	must(t, d.Join("g"))
 	raw, err := net.Dial("udp", strings.TrimPrefix(ep, "udp://"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	defer raw.Close()
 	raw.Write([]byte{10, 'g'})                                      // group length past the end
 	raw.Write([]byte{})                                             // empty

@@ -12,6 +12,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zmesh/zmesh/transport"
 )
@@ -36,10 +37,10 @@ type State struct {
 	inproc *transport.Registry[any]
 	pooled any
 
-	mu       sync.Mutex // guards members and shutdown
+	mu       sync.Mutex // guards members, and makes Shutdown's change once
 	members  map[Member]struct{}
-	shutdown bool
-	down     chan struct{} // closed by Shutdown
+	shutdown atomic.Bool   // written under mu; read without it
+	down     chan struct{} // closed by Shutdown, with shutdown set
 }
 
 // New returns a State logging to logger (slog.Default() if nil); pooled is
@@ -76,7 +77,7 @@ func (st *State) Pooled() any { return st.pooled }
 func (st *State) Add(m Member) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.shutdown {
+	if st.shutdown.Load() {
 		return false
 	}
 	st.members[m] = struct{}{}
@@ -95,12 +96,7 @@ func (st *State) Down() <-chan struct{} { return st.down }
 
 // IsShutdown reports whether Shutdown has been called.
 func (st *State) IsShutdown() bool {
-	select {
-	case <-st.down:
-		return true
-	default:
-		return false
-	}
+	return st.shutdown.Load()
 }
 
 // Members returns the registered sockets.
@@ -114,8 +110,8 @@ func (st *State) Members() []Member {
 // wakes every member's blocked calls.
 func (st *State) Shutdown() {
 	st.mu.Lock()
-	if !st.shutdown {
-		st.shutdown = true
+	if !st.shutdown.Load() {
+		st.shutdown.Store(true)
 		close(st.down)
 	}
 	st.mu.Unlock()

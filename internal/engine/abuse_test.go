@@ -71,9 +71,7 @@ func countHeld(pid, port int) (int, error) {
 func heldConns(t *testing.T, pid, port int) int {
 	t.Helper()
 	n, err := countHeld(pid, port)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	return n
 }
 
@@ -203,9 +201,7 @@ func TestGoodClientThroughputUnderConnectionAbuse(t *testing.T) {
 	srv := harness.Start(t, "--type", "server", "--bind", "tcp://127.0.0.1:*", "--mode", "echo",
 		"--handshake-timeout", handshake, "--max-msg-size", "1048576", "--timeout", "100s")
 	ep, err := srv.Bound(30 * time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	port := endpointPort(t, ep)
 	cli := harness.Start(t, "--type", "client", "--connect", ep, "--mode", "bench", "--size", "64", "--timeout", "100s")
 	if _, err := cli.WaitLine("ready", 30*time.Second); err != nil {
@@ -218,9 +214,7 @@ func TestGoodClientThroughputUnderConnectionAbuse(t *testing.T) {
 			t.Fatal(err)
 		}
 		l, err := cli.WaitLine("count ", 30*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		n, err := strconv.Atoi(strings.TrimPrefix(l, "count "))
 		if err != nil {
 			t.Fatalf("bad line %q", l)
@@ -501,9 +495,7 @@ func TestStalledReceiverMemoryBoundedByHWM(t *testing.T) {
 		if errors.Is(err, context.DeadlineExceeded) {
 			break
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		sent++
 	}
 	after := memStats()

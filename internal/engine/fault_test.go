@@ -113,9 +113,7 @@ func TestKilledPeerMessagesFollowLibzmqRules(t *testing.T) {
 				s, err = patterns.NewScatter(zctx, opts)
 				typ = "SCATTER"
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
 			mon := s.Monitor()
 			must(t, s.Connect(ep))
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -252,9 +250,7 @@ func TestFrozenServerIsDroppedAndTrafficResumesAfterThaw(t *testing.T) {
 		HandshakeTimeout:  500 * time.Millisecond,
 		ReconnectInterval: 50 * time.Millisecond,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	mon := cli.Monitor()
 	must(t, cli.Connect(ep))
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -492,9 +488,7 @@ func TestLingerAtClose(t *testing.T) {
 	mustReadAll := func(t *testing.T, srv *patterns.Server, want int, quiet time.Duration) int {
 		t.Helper()
 		got, err := readAll(srv, want, quiet, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		return got
 	}
 

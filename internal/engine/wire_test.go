@@ -32,9 +32,7 @@ type rawPeer struct {
 func dialRaw(t *testing.T, ep string) *rawPeer {
 	t.Helper()
 	nc, err := net.Dial("tcp", strings.TrimPrefix(ep, "tcp://"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	t.Cleanup(func() { nc.Close() })
 	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
 	return newRawPeer(t, nc)
@@ -122,9 +120,7 @@ func bind(t *testing.T, s endpoints, ep string) string {
 	t.Helper()
 	must(t, s.Bind(ep))
 	got, err := s.LastEndpoint()
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	return got
 }
 
@@ -140,9 +136,7 @@ func connect(t *testing.T, s endpoints, ep string) {
 func mustNew[S any](t *testing.T, newSocket func(*socket.Ctx, socket.Options) (S, error), zctx *socket.Ctx, opts socket.Options) S {
 	t.Helper()
 	s, err := newSocket(zctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	return s
 }
 
@@ -346,9 +340,7 @@ func TestGreetingFailuresAreHandshakeErrors(t *testing.T) {
 
 	// The connecting side: a listener that accepts and closes at once.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	accepted := make(chan struct{})
 	go func() {
 		defer close(accepted)
@@ -497,9 +489,7 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	// Messages sent while the link is down are queued and delivered.
 	sendOK(t, cli, "after")
 	m, err := srv2.Recv(ctx(t))
@@ -620,9 +610,7 @@ func TestInprocConnectBeforeBind(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := cli.Recv(ctx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	if &got.Body[0] != &body[0] {
 		t.Fatal("inproc copied the body")
 	}
@@ -693,9 +681,7 @@ func TestLingerDeliversQueuedMessages(t *testing.T) {
 
 func TestMisconfiguredMechanismStopsReconnecting(t *testing.T) {
 	_, sec, err := mechanism.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	_, ep, _ := newServer(t, socket.Options{Mechanism: &mechanism.CurveServer{SecretKey: sec}})
 	// A CURVE client without the server's key is a configuration error.
 	cli := mustNew(t, patterns.NewClient, nil, socket.Options{Mechanism: &mechanism.CurveClient{}, ReconnectInterval: 10 * time.Millisecond})
