@@ -20,7 +20,8 @@ import (
 // peer socket's pipe's incoming queue, bodies uncopied.
 //
 // Which lock guards which field: mu the outgoing side (out, sendHWM,
-// writerIdle, closed, wake, conn, ctrl); the fair-queue lock of the
+// writerIdle, wake, conn, ctrl); closed is written under both mu and
+// s.in.mu (setClosed), so either lock reads it; the fair-queue lock of the
 // pipe's own socket (s.in.mu) the incoming side (in, inHead, inActive,
 // readerBlocked, and recvHWM once the pipe receives). peer, live and target
 // are atomics. The rest is written before anything else can reach the
@@ -42,7 +43,7 @@ type Pipe struct {
 	out        []socket.Msg
 	sendHWM    int
 	writerIdle bool
-	closed     bool
+	closed     bool          // also under s.in.mu: see setClosed
 	wake       chan struct{} // cap 1: wakes the writer
 	conn       *conn         // current connection, nil while down
 	ctrl       [][]byte      // command bodies waiting for the writer
@@ -148,7 +149,7 @@ func (p *Pipe) up(c *conn) {
 	p.peer.Store(c.peer)
 	p.mu.Lock()
 	p.conn = c
-	p.closed = false
+	p.setClosed(false)
 	p.mu.Unlock()
 	p.live.Store(true)
 }
@@ -285,13 +286,22 @@ func (p *Pipe) busy() bool {
 // close stops the pipe taking messages and drops what it holds.
 func (p *Pipe) close() {
 	p.mu.Lock()
-	p.closed = true
+	p.setClosed(true)
 	clear(p.out)
 	p.out = nil
 	p.ctrl = nil
 	p.mu.Unlock()
 	p.s.sendReady.broadcast()
 	p.s.drained.broadcast()
+}
+
+// setClosed sets closed. p.mu must be held; it takes the fair-queue lock
+// of p's socket too, under which pushIn reads closed.
+func (p *Pipe) setClosed(closed bool) {
+	q := &p.s.in
+	q.mu.Lock()
+	p.closed = closed
+	q.mu.Unlock()
 }
 
 // pushIn delivers one message into this pipe's incoming queue (the inproc
