@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -159,10 +160,7 @@ func (a *Auth) SetUsers(users map[string]string) error {
 func (a *Auth) Users() []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	names := make([]string, 0, len(a.users))
-	for u := range a.users {
-		names = append(names, u)
-	}
+	names := slices.AppendSeq(make([]string, 0, len(a.users)), maps.Keys(a.users))
 	slices.Sort(names)
 	return names
 }
@@ -203,10 +201,7 @@ func (a *Auth) SetKeys(keys []PublicKey) {
 func (a *Auth) Keys() []PublicKey {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	keys := make([]PublicKey, 0, len(a.keys))
-	for k := range a.keys {
-		keys = append(keys, k)
-	}
+	keys := slices.AppendSeq(make([]PublicKey, 0, len(a.keys)), maps.Keys(a.keys))
 	slices.SortFunc(keys, func(x, y PublicKey) int { return strings.Compare(x.String(), y.String()) })
 	return keys
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"testing"
+
+	"github.com/zmesh/zmesh/internal/zmtp"
 )
 
 // codecPairs returns fresh (client, server) codecs from real handshakes.
@@ -76,8 +78,8 @@ func TestCurveMessageFraming(t *testing.T) {
 		}
 	}
 	// A MESSAGE arriving with the outer COMMAND bit is accepted too.
-	f := mustSeal(t, cs[1], FlagCommand, []byte("\x04PONG"))
-	if fl, b, err := cs[0].Open(FlagCommand, f.body); err != nil || fl != FlagCommand || string(b) != "\x04PONG" {
+	f := mustSeal(t, cs[1], FlagCommand, zmtp.AppendPong(nil, nil))
+	if fl, b, err := cs[0].Open(FlagCommand, f.body); err != nil || fl != FlagCommand || !bytes.Equal(b, zmtp.AppendPong(nil, nil)) {
 		t.Fatalf("outer COMMAND: %#x %q %v", fl, b, err)
 	}
 }
@@ -128,7 +130,7 @@ func TestCodecRejectsTamperedFrames(t *testing.T) {
 		{"truncated", func(f *frame) { f.body = f.body[:len(f.body)-1] }, ErrDecrypt},
 		{"too short", func(f *frame) { f.body = f.body[:32] }, ErrMalformed},
 		{"not MESSAGE", func(f *frame) { f.body[1] = 'm' }, ErrMalformed},
-		{"plain ERROR", func(f *frame) { f.body = []byte("\x05ERROR\x03400") }, ErrMalformed},
+		{"plain ERROR", func(f *frame) { f.body = zmtp.AppendError(nil, "400") }, ErrMalformed},
 	}
 	noiseMuts := []mutation{
 		{"ciphertext bit", func(f *frame) { f.body[0] ^= 1 }, ErrDecrypt},

@@ -19,19 +19,17 @@ type Property = zmtp.Property
 // list as a command's data.
 type Metadata = zmtp.Metadata
 
-// AppendCommand appends a command body (name length, name, data...) to dst,
-// what Conn.WriteCommand sends. name must be 1 to 255 bytes.
+// AppendCommand appends a command body to dst: the name's length (1
+// byte), the name, then data. It is what Conn.WriteCommand sends. name
+// must be 1 to 255 bytes; AppendCommand does not check it.
 func AppendCommand(dst []byte, name string, data ...[]byte) []byte {
 	return zmtp.AppendCommand(dst, name, data...)
 }
 
-// IsCommand reports whether body is the command called name, without
-// allocating.
+// IsCommand reports whether body, as Conn.ReadCommand returns it, is the
+// command called name; its data follows the name, at body[1+len(name):].
+// It does not allocate.
 func IsCommand(body []byte, name string) bool { return zmtp.IsCommand(body, name) }
-
-// ParseError decodes the reason of an ERROR command's data as printable
-// text.
-func ParseError(data []byte) string { return zmtp.ParseError(data) }
 
 // protocolError turns a zmtp decoding error into the *HandshakeError a
 // handshake fails with (a protocol error: no retry); other errors pass

@@ -28,9 +28,15 @@ func TestWireErrorsAreHandshakeErrors(t *testing.T) {
 	}{
 		{"command name past the body", Unexpected([]byte{9, 'R'}, "READY"), "command name length 9 runs past its 2-byte body"},
 		{"empty command", Unexpected(nil, "READY"), "empty command"},
-		{"metadata past the body", func() error { _, err := ExpectReady([]byte("\x05READY\x01a\x00\x00\x01\x00")); return err }(),
+		{"metadata past the body", func() error {
+			_, err := ExpectReady(AppendCommand(nil, zmtp.CmdReady, []byte("\x01a\x00\x00\x01\x00")))
+			return err
+		}(),
 			`metadata property "a" announces 256 bytes, 0 left`},
-		{"INITIATE with an empty property name", func() error { _, err := parsePlainInitiate([]byte("\x08INITIATE\x00")); return err }(),
+		{"INITIATE with an empty property name", func() error {
+			_, err := parsePlainInitiate(AppendCommand(nil, zmtp.CmdInitiate, []byte{0}))
+			return err
+		}(),
 			"metadata property with an empty name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -77,12 +77,12 @@ func (m *CurveClient) Keys() (PublicKey, SecretKey, error) {
 // ServerKey is wrong, the error says so (and allows a retry, as the server
 // may simply be restarting).
 func (m *CurveClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result, error) {
+	if m.ServerKey.IsZero() {
+		return nil, fmt.Errorf("%w: CurveClient has no ServerKey", ErrInvalidKey)
+	}
 	pub, sec, err := m.Keys()
 	if err != nil {
 		return nil, err
-	}
-	if m.ServerKey.IsZero() {
-		return nil, fmt.Errorf("%w: CurveClient has no ServerKey", ErrInvalidKey)
 	}
 	st, err := newCurveClient(rand.Reader, m.ServerKey, pub, sec)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zmesh/zmesh/internal/zmtp"
 	"golang.org/x/crypto/nacl/box"
 	"golang.org/x/crypto/nacl/secretbox"
 )
@@ -82,11 +83,11 @@ func TestCurveHandshakeSucceedsWithLibzmqLayout(t *testing.T) {
 	if fl, body, err := sv.res.Codec.Open(f.flags, f.body); err != nil || fl != 0 || string(body) != "hello" {
 		t.Errorf("server Open: %#x %q %v", fl, body, err)
 	}
-	f = mustSeal(t, sv.res.Codec, FlagCommand, []byte("\x04PING\x00\x00"))
+	f = mustSeal(t, sv.res.Codec, FlagCommand, zmtp.AppendPing(nil, 0, nil))
 	if f.flags != 0x00 || binary.BigEndian.Uint64(f.body[8:16]) != 2 {
 		t.Errorf("server MESSAGE: flags %#02x, nonce % x", f.flags, f.body[8:16])
 	}
-	if fl, body, err := cl.res.Codec.Open(f.flags, f.body); err != nil || fl != FlagCommand || string(body) != "\x04PING\x00\x00" {
+	if fl, body, err := cl.res.Codec.Open(f.flags, f.body); err != nil || fl != FlagCommand || !bytes.Equal(body, zmtp.AppendPing(nil, 0, nil)) {
 		t.Errorf("client Open: %#x %q %v", fl, body, err)
 	}
 }

@@ -12,4 +12,10 @@
 // libzmq 4.3 speaks it) and NOISE.md (zmesh's own) beside this file; the
 // greeting, frames, READY, ERROR and metadata around them are encoded by
 // the internal zmtp package.
+//
+// A Mechanism written outside this package exchanges command bodies over
+// Conn: AppendCommand lays one out (name, then data), IsCommand recognises
+// one, ExpectReady parses a READY's properties, Unexpected turns any other
+// command (an ERROR included) into the right *HandshakeError, and Refuse
+// answers an Authenticator's refusal.
 package mechanism

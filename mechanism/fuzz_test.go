@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/flynn/noise"
+	"github.com/zmesh/zmesh/internal/zmtp"
 	"golang.org/x/crypto/nacl/secretbox"
 )
 
@@ -51,7 +52,7 @@ func FuzzZ85(f *testing.F) {
 func FuzzPlainHello(f *testing.F) {
 	f.Add(appendPlainHello(nil, "admin", "secret"))
 	f.Add(appendPlainHello(nil, "", ""))
-	f.Add([]byte("\x05HELLO\x05adm"))
+	f.Add(AppendCommand(nil, zmtp.CmdHello, []byte("\x05adm")))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		u, p, err := parsePlainHello(body)
 		if err != nil {
@@ -64,23 +65,23 @@ func FuzzPlainHello(f *testing.F) {
 }
 
 func FuzzPlainWelcome(f *testing.F) {
-	f.Add([]byte("\x07WELCOME"))
-	f.Add([]byte("\x05ERROR\x03400"))
+	f.Add(AppendCommand(nil, zmtp.CmdWelcome))
+	f.Add(zmtp.AppendError(nil, "400"))
 	f.Add([]byte("^RROR\x03400"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		if err := parsePlainWelcome(body); (err == nil) != bytes.Equal(body, []byte("\x07WELCOME")) {
+		if err := parsePlainWelcome(body); (err == nil) != bytes.Equal(body, AppendCommand(nil, zmtp.CmdWelcome)) {
 			t.Fatalf("WELCOME %x: %v", body, err)
 		}
 	})
 }
 
 func FuzzPlainInitiate(f *testing.F) {
-	f.Add([]byte("\x08INITIATE"))
+	f.Add(AppendCommand(nil, zmtp.CmdInitiate))
 	fuzzPropertiesCommand(f, "INITIATE", parsePlainInitiate)
 }
 
 func FuzzPlainReady(f *testing.F) {
-	f.Add([]byte("\x05ERROR\x03400"))
+	f.Add(zmtp.AppendError(nil, "400"))
 	f.Add([]byte("^RROR\x03400"))
 	fuzzPropertiesCommand(f, "READY", ExpectReady)
 }
@@ -152,7 +153,7 @@ func FuzzCurveHello(f *testing.F) {
 	fx := getCurveFixture()
 	f.Add(fx.hello)
 	f.Add(fx.hello[:199])
-	f.Add([]byte("\x05HELLO\x02\x00"))
+	f.Add(AppendCommand(nil, zmtp.CmdHello, []byte{2, 0}))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		st := fx.server0
 		st.rand = &detReader{2}
@@ -170,7 +171,7 @@ func FuzzCurveWelcome(f *testing.F) {
 	fx := getCurveFixture()
 	f.Add(fx.welcome)
 	f.Add(fx.welcome[:100])
-	f.Add([]byte("\x05ERROR\x03400"))
+	f.Add(zmtp.AppendError(nil, "400"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		st := fx.client1
 		st.rand = &detReader{3}
@@ -218,7 +219,7 @@ func FuzzCurveInitiate(f *testing.F) {
 func FuzzCurveReady(f *testing.F) {
 	fx := getCurveFixture()
 	f.Add(fx.ready, false)
-	f.Add([]byte("\x05ERROR\x03400"), false)
+	f.Add(zmtp.AppendError(nil, "400"), false)
 	f.Add(Metadata{{Name: "Socket-Type", Value: "SERVER"}}.Append(nil), true)
 	f.Fuzz(func(t *testing.T, data []byte, sealed bool) {
 		st := fx.client2
@@ -245,7 +246,7 @@ func FuzzCurveReady(f *testing.F) {
 func FuzzCurveMessage(f *testing.F) {
 	fx := getCurveFixture()
 	c := fx.clientCodec
-	fr := mustSeal(f, &c, FlagCommand, []byte("\x04PING\x00\x00"))
+	fr := mustSeal(f, &c, FlagCommand, zmtp.AppendPing(nil, 0, nil))
 	f.Add(fr.body, byte(0), false)
 	f.Add([]byte("hello"), byte(FlagMore), true)
 	f.Add([]byte{}, byte(0), true)
@@ -333,7 +334,7 @@ func FuzzNoiseHandshake(f *testing.F) {
 		_, _, _, legit := noiseInput(f, step, nil, false)
 		f.Add(byte(step), legit, false)
 	}
-	f.Add(byte(0), []byte("\x05HELLO\x02"), false)
+	f.Add(byte(0), AppendCommand(nil, zmtp.CmdHello, []byte{2}), false)
 	f.Add(byte(2), fuzzMetadata.Append(nil), true)
 	f.Add(byte(3), fuzzMetadata.Append(nil), true)
 	f.Fuzz(func(t *testing.T, step byte, data []byte, sealed bool) {

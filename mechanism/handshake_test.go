@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zmesh/zmesh/internal/zmtp"
 )
 
 // mechanisms under test, by name: a client and a server configured to
@@ -81,17 +83,20 @@ var handshakeMutations = map[string]func(f frame) []frame{
 	"empty body":           func(f frame) []frame { f.body = nil; return []frame{f} },
 	"name length past end": func(f frame) []frame { f.body = []byte{0xFF, 'X'}; return []frame{f} },
 	"zero name length":     func(f frame) []frame { f.body = []byte{0, 'X'}; return []frame{f} },
-	"unknown command":      func(f frame) []frame { f.body = []byte("\x04JUNK\x00\x01\x02"); return []frame{f} },
-	"PING mid-handshake":   func(f frame) []frame { f.body = []byte("\x04PING\x00\x00"); return []frame{f} },
+	"unknown command":      func(f frame) []frame { f.body = AppendCommand(nil, "JUNK", []byte{0, 1, 2}); return []frame{f} },
+	"PING mid-handshake":   func(f frame) []frame { f.body = zmtp.AppendPing(nil, 0, nil); return []frame{f} },
 	"message frame":        func(f frame) []frame { f.flags = 0; return []frame{f} },
 	"lower-case name":      func(f frame) []frame { f.body[1] |= 0x20; return []frame{f} },
 	"sent twice":           func(f frame) []frame { return []frame{f, f} },
 	"last byte flipped":    func(f frame) []frame { f.body[len(f.body)-1] ^= 0x01; return []frame{f} },
 	"middle byte flipped":  func(f frame) []frame { f.body[len(f.body)/2+1] ^= 0x80; return []frame{f} },
-	"ERROR with junk":      func(f frame) []frame { f.body = []byte("\x05ERROR\x05\x00\x1b[2J"); return []frame{f} },
-	"ERROR without reason": func(f frame) []frame { f.body = []byte("\x05ERROR"); return []frame{f} },
+	"ERROR with junk": func(f frame) []frame {
+		f.body = AppendCommand(nil, zmtp.CmdError, []byte("\x05\x00\x1b[2J"))
+		return []frame{f}
+	},
+	"ERROR without reason": func(f frame) []frame { f.body = AppendCommand(nil, zmtp.CmdError); return []frame{f} },
 	"huge metadata claimed": func(f frame) []frame {
-		f.body = append([]byte("\x05READY\x01X\xff\xff\xff\xff"), 'v')
+		f.body = AppendCommand(nil, zmtp.CmdReady, []byte("\x01X\xff\xff\xff\xffv"))
 		return []frame{f}
 	},
 }

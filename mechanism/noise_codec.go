@@ -130,15 +130,20 @@ func (c *noiseCodec) Seal(dst []byte, flags byte, body []byte) ([]byte, error) {
 	var err error
 	for i := 0; i < chunks; i++ {
 		chunk := body[i*noiseMaxChunk : min(len(body), (i+1)*noiseMaxChunk)]
-		ad := flags
-		if i == chunks-1 {
-			ad |= noiseADLast
-		}
-		if dst, err = c.send.seal(dst, chunk, ad); err != nil {
+		if dst, err = c.send.seal(dst, chunk, chunkAD(flags, i, chunks)); err != nil {
 			return dst, err
 		}
 	}
 	return dst, nil
+}
+
+// chunkAD is the associated data of chunk i of a frame's n: the frame's
+// flags, with noiseADLast on the last chunk.
+func chunkAD(flags byte, i, n int) byte {
+	if i == n-1 {
+		return flags | noiseADLast
+	}
+	return flags
 }
 
 // Open checks and opens one wire frame's body. Its chunks are 65 535-byte
@@ -159,11 +164,7 @@ func (c *noiseCodec) Open(wireFlags byte, wire []byte) (byte, []byte, error) {
 	var err error
 	for i := 0; i < chunks; i++ {
 		msg := wire[i*noiseMaxMessage : min(len(wire), (i+1)*noiseMaxMessage)]
-		ad := flags
-		if i == chunks-1 {
-			ad |= noiseADLast
-		}
-		if body, err = c.recv.open(body, msg, ad); err != nil {
+		if body, err = c.recv.open(body, msg, chunkAD(flags, i, chunks)); err != nil {
 			return 0, nil, fmt.Errorf("NOISE frame, chunk %d of %d: %w", i+1, chunks, err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/flynn/noise"
+	"github.com/zmesh/zmesh/internal/zmtp"
 )
 
 var (
@@ -51,7 +52,7 @@ func TestNoiseHandshake(t *testing.T) {
 	for _, tc := range []struct {
 		flags byte
 		body  string
-	}{{0, "hello"}, {FlagMore, "group"}, {FlagCommand, "\x04PING\x00\x00"}, {0, ""}} {
+	}{{0, "hello"}, {FlagMore, "group"}, {FlagCommand, string(zmtp.AppendPing(nil, 0, nil))}, {0, ""}} {
 		if f, b := exchange(t, cl.res.Codec, sv.res.Codec, tc.flags, []byte(tc.body)); f != tc.flags || string(b) != tc.body {
 			t.Errorf("C>S %#x %q: got %#x %q", tc.flags, tc.body, f, b)
 		}

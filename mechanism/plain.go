@@ -32,20 +32,14 @@ func (m PlainClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result,
 		return nil, fmt.Errorf("PLAIN: user name (%d bytes) and password (%d bytes) must be at most 255 bytes each: %w",
 			len(m.Username), len(m.Password), ErrInvalidConfig)
 	}
-	if err := c.WriteCommand(appendPlainHello(nil, m.Username, m.Password)); err != nil {
-		return nil, err
-	}
-	body, err := readCommand(ctx, c)
+	body, err := sendRead(ctx, c, appendPlainHello(nil, m.Username, m.Password))
 	if err != nil {
 		return nil, err
 	}
 	if err := parsePlainWelcome(body); err != nil {
 		return nil, err
 	}
-	if err := c.WriteCommand(p.Metadata.Append(zmtp.AppendCommand(make([]byte, 0, 64), "INITIATE"))); err != nil {
-		return nil, err
-	}
-	if body, err = readCommand(ctx, c); err != nil {
+	if body, err = sendRead(ctx, c, p.Metadata.Append(zmtp.AppendCommand(make([]byte, 0, 64), zmtp.CmdInitiate))); err != nil {
 		return nil, err
 	}
 	md, err := ExpectReady(body)
@@ -96,10 +90,7 @@ func (PlainServer) Handshake(ctx context.Context, c Conn, p *Params) (*Result, e
 	if userID == "" {
 		userID = user
 	}
-	if err := c.WriteCommand(zmtp.AppendCommand(make([]byte, 0, 8), "WELCOME")); err != nil {
-		return nil, err
-	}
-	if body, err = readCommand(ctx, c); err != nil {
+	if body, err = sendRead(ctx, c, zmtp.AppendCommand(make([]byte, 0, 8), zmtp.CmdWelcome)); err != nil {
 		return nil, err
 	}
 	md, err := parsePlainInitiate(body)
@@ -172,6 +163,14 @@ func readCommand(ctx context.Context, c Conn) ([]byte, error) {
 		return nil, err
 	}
 	return c.ReadCommand()
+}
+
+// sendRead sends one command and reads the peer's answer.
+func sendRead(ctx context.Context, c Conn, cmd []byte) ([]byte, error) {
+	if err := c.WriteCommand(cmd); err != nil {
+		return nil, err
+	}
+	return readCommand(ctx, c)
 }
 
 // checkPeer runs Params.CheckPeer, if set.

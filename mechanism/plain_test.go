@@ -118,7 +118,7 @@ func TestPlainServerSendsCorrectError(t *testing.T) {
 		t.Fatal("handshake succeeded")
 	}
 	cmds := sv.conn.commands()
-	if len(cmds) != 1 || !bytes.Equal(cmds[0], []byte("\x05ERROR\x03400")) {
+	if len(cmds) != 1 || !bytes.Equal(cmds[0], zmtp.AppendError(nil, "400")) {
 		t.Fatalf("server wrote %q", cmds)
 	}
 }
@@ -140,14 +140,14 @@ func TestPlainSocketTypeMismatch(t *testing.T) {
 }
 
 func TestPlainParsersRejectMalformedCommands(t *testing.T) {
-	hello := func(rest string) []byte { return append([]byte("\x05HELLO"), rest...) }
+	hello := func(rest string) []byte { return AppendCommand(nil, zmtp.CmdHello, []byte(rest)) }
 	for name, body := range map[string][]byte{
 		"empty":                  {},
 		"user runs past the end": hello("\x05adm"),
 		"no password length":     hello("\x05admin"),
 		"password past the end":  hello("\x05admin\x07secret"),
 		"trailing byte":          hello("\x05admin\x06secretX"),
-		"not HELLO":              []byte("\x05HELLP\x00\x00"),
+		"not HELLO":              AppendCommand(nil, "HELLP", []byte{0, 0}),
 		"name past the end":      {0x09, 'H'},
 	} {
 		if _, _, err := parsePlainHello(body); !errors.Is(err, ErrHandshake) {
@@ -158,16 +158,16 @@ func TestPlainParsersRejectMalformedCommands(t *testing.T) {
 		t.Errorf("empty credentials: %q %q %v", u, p, err)
 	}
 	for name, body := range map[string][]byte{
-		"long":      []byte("\x07WELCOME\x00"),
-		"short":     []byte("\x07WELCOM"),
-		"other":     []byte("\x05READY"),
-		"ERROR 400": []byte("\x05ERROR\x03400"),
+		"long":      AppendCommand(nil, zmtp.CmdWelcome, []byte{0}),
+		"short":     []byte("\x07WELCOM"), // a 7-byte name with 6 bytes left: broken on purpose
+		"other":     AppendCommand(nil, zmtp.CmdReady),
+		"ERROR 400": zmtp.AppendError(nil, "400"),
 	} {
 		if err := parsePlainWelcome(body); !errors.Is(err, ErrHandshake) {
 			t.Errorf("WELCOME %s: %v", name, err)
 		}
 	}
-	if _, err := parsePlainInitiate([]byte("\x08INITIATE\x0bSocket-Type\x00\x00\x00\x07CLIENT")); !errors.Is(err, ErrHandshake) {
+	if _, err := parsePlainInitiate(AppendCommand(nil, zmtp.CmdInitiate, []byte("\x0bSocket-Type\x00\x00\x00\x07CLIENT"))); !errors.Is(err, ErrHandshake) {
 		t.Errorf("INITIATE with a short property: %v", err)
 	}
 }

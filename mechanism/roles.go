@@ -32,10 +32,7 @@ func clientHandshake(ctx context.Context, c Conn, p *Params, st clientRole, hell
 	if err != nil {
 		return nil, err
 	}
-	if err := c.WriteCommand(initiate); err != nil {
-		return nil, err
-	}
-	if body, err = readCommand(ctx, c); err != nil {
+	if body, err = sendRead(ctx, c, initiate); err != nil {
 		return nil, err
 	}
 	md, err := st.onReady(body)

@@ -27,14 +27,15 @@ type base struct {
 	s *engine.Socket
 }
 
-// newSocket returns a socket of a type that is base and nothing more
-// (Client, Server, Scatter, Gather): the engine needs no handler for them.
-func newSocket[T ~struct{ base }](ctx *socket.Ctx, typ engine.Type, opts Options) (*T, error) {
+// newSocket returns a socket of a type made of base and nothing the engine
+// needs a handler for (Client, Server, Scatter, Gather); wrap builds the
+// type around its base.
+func newSocket[T any](ctx *socket.Ctx, typ engine.Type, opts Options, wrap func(base) *T) (*T, error) {
 	s, err := engine.New(ctx, typ, opts, nil)
 	if err != nil {
 		return nil, err
 	}
-	return &T{base{s}}, nil
+	return wrap(base{s}), nil
 }
 
 // Bind listens on an endpoint such as "tcp://127.0.0.1:*",
@@ -79,3 +80,19 @@ func (b *base) send(ctx context.Context, m Msg) error { return b.s.SendLB(ctx, m
 
 // trySend is send without blocking.
 func (b *base) trySend(m Msg) error { return b.s.SendLB(context.Background(), m, false) }
+
+// sender is base with the round-robin sending of Client and Scatter.
+type sender struct{ base }
+
+// Send queues body for the next peer with room, round-robin, blocking at
+// the high-water mark until there is room, ctx ends or the send timeout
+// expires. The socket owns body until it is written: do not modify it
+// afterwards. On failure the error is a *socket.SendError holding the
+// message; a nil ctx fails with socket.ErrInvalidInput.
+func (s *sender) Send(ctx context.Context, body []byte) error {
+	return s.send(ctx, Msg{Body: body})
+}
+
+// TrySend is Send without blocking: at the high-water mark (or with no
+// peer) it fails with socket.ErrWouldBlock.
+func (s *sender) TrySend(body []byte) error { return s.trySend(Msg{Body: body}) }

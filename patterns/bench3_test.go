@@ -25,9 +25,7 @@ func BenchmarkScatterGather(b *testing.B) {
 			zctx := newBenchCtx(b)
 			g, err := NewGather(zctx, Options{})
 			must(b, err)
-			if err := g.Bind(tc.ep); err != nil {
-				b.Fatal(err)
-			}
+			must(b, g.Bind(tc.ep))
 			ep, err := g.LastEndpoint()
 			must(b, err)
 			s, err := NewScatter(zctx, Options{})
@@ -62,9 +60,7 @@ func BenchmarkRadioDish(b *testing.B) {
 			// as a deployment would set against bursts.
 			d, err := NewDish(zctx, Options{RecvHWM: 100000, RecvBuffer: 4 << 20})
 			must(b, err)
-			if err := d.Bind(tc.ep); err != nil {
-				b.Fatal(err)
-			}
+			must(b, d.Bind(tc.ep))
 			must(b, d.Join("g"))
 			ep, err := d.LastEndpoint()
 			must(b, err)

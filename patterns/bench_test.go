@@ -48,21 +48,13 @@ func benchPair(b *testing.B, ep string) (*Client, *Server, func()) {
 	b.Helper()
 	zctx := socket.NewCtx(nil)
 	srv, err := NewServer(zctx, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := srv.Bind(ep); err != nil {
-		b.Fatal(err)
-	}
+	must(b, err)
+	must(b, srv.Bind(ep))
 	bound, err := srv.LastEndpoint()
 	must(b, err)
 	cli, err := NewClient(zctx, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cli.Connect(bound); err != nil {
-		b.Fatal(err)
-	}
+	must(b, err)
+	must(b, cli.Connect(bound))
 	// Wait for the link before timing.
 	ctx := context.Background()
 	cli.Send(ctx, []byte("warm"))
@@ -133,9 +125,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 // BenchmarkSecureThroughput is BenchmarkThroughput over CURVE and NOISE.
 func BenchmarkSecureThroughput(b *testing.B) {
 	pub, sec, err := mechanism.GenerateKeyPair()
-	if err != nil {
-		b.Fatal(err)
-	}
+	must(b, err)
 	mechs := map[string][2]mechanism.Mechanism{
 		"curve": {&mechanism.CurveServer{SecretKey: sec}, &mechanism.CurveClient{ServerKey: pub}},
 		"noise": {&mechanism.NoiseServer{SecretKey: sec}, &mechanism.NoiseClient{ServerKey: pub}},
@@ -146,9 +136,7 @@ func BenchmarkSecureThroughput(b *testing.B) {
 				zctx := newBenchCtx(b)
 				srv, err := NewServer(zctx, Options{Mechanism: mechs[name][0]})
 				must(b, err)
-				if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
-					b.Fatal(err)
-				}
+				must(b, srv.Bind("tcp://127.0.0.1:*"))
 				ep, err := srv.LastEndpoint()
 				must(b, err)
 				cli, err := NewClient(zctx, Options{Mechanism: mechs[name][1]})

@@ -9,20 +9,11 @@ import (
 // Client is a CLIENT socket (RFC 41): it talks to SERVER sockets, sending
 // round-robin over its peers and receiving fair-queued from them. It is safe
 // for concurrent use by many goroutines.
-type Client struct{ base }
+type Client struct{ sender }
 
 // NewClient returns a Client in ctx (socket.DefaultCtx() if nil).
 func NewClient(ctx *socket.Ctx, opts Options) (*Client, error) {
-	return newSocket[Client](ctx, clientType, opts)
-}
-
-// Send queues body for the next peer with room, blocking at the high-water
-// mark until there is room, ctx ends or the send timeout expires. The
-// socket owns body until it is written: do not modify it afterwards. On
-// failure the error is a *socket.SendError holding the message; a nil ctx
-// fails with socket.ErrInvalidInput.
-func (c *Client) Send(ctx context.Context, body []byte) error {
-	return c.send(ctx, Msg{Body: body})
+	return newSocket(ctx, clientType, opts, func(b base) *Client { return &Client{sender{b}} })
 }
 
 // SendConcat is Send of one message whose body is head followed by tail,
@@ -32,10 +23,6 @@ func (c *Client) Send(ctx context.Context, body []byte) error {
 func (c *Client) SendConcat(ctx context.Context, head, tail []byte) error {
 	return c.send(ctx, Msg{Body: head, Tail: tail})
 }
-
-// TrySend is Send without blocking: at the high-water mark (or with no peer)
-// it fails with socket.ErrWouldBlock.
-func (c *Client) TrySend(body []byte) error { return c.trySend(Msg{Body: body}) }
 
 // Recv returns the next message from any peer. A nil ctx fails with
 // socket.ErrInvalidInput.

@@ -110,12 +110,8 @@ func TestClientServerEchoEveryTransport(t *testing.T) {
 			defer func() { stop(); wg.Wait() }()
 
 			cli, err := NewClient(zctx, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cli.Connect(bound); err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
+			must(t, cli.Connect(bound))
 			for _, size := range []int{0, 1, 255, 256, 65536, 1 << 20} {
 				body := bytes.Repeat([]byte{byte(size)}, size)
 				if err := cli.Send(ctx, body); err != nil {
@@ -135,9 +131,7 @@ func TestClientServerEchoEveryTransport(t *testing.T) {
 
 func TestServerRouteUnknownPeerIsHostUnreachable(t *testing.T) {
 	srv, err := NewServer(newCtx(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	for _, id := range []RoutingID{0, 1, 12345} {
 		err := srv.Route(testCtx(t), []byte("x"), id)
 		if !errors.Is(err, socket.ErrHostUnreachable) {
@@ -152,9 +146,7 @@ func TestServerRouteUnknownPeerIsHostUnreachable(t *testing.T) {
 
 func TestTryRecvAndTimeouts(t *testing.T) {
 	cli, err := NewClient(newCtx(t), Options{RecvTimeout: 50 * time.Millisecond, SendTimeout: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	if _, err := cli.TryRecv(); !errors.Is(err, socket.ErrWouldBlock) {
 		t.Fatalf("TryRecv: %v, want ErrWouldBlock", err)
 	}
@@ -183,9 +175,7 @@ func TestTryRecvAndTimeouts(t *testing.T) {
 func TestCloseUnblocksCalls(t *testing.T) {
 	zctx := socket.NewCtx(nil)
 	cli, err := NewClient(zctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	errs := make(chan error, 2)
 	go func() { _, err := cli.Recv(context.Background()); errs <- err }()
 	go func() { errs <- cli.Send(context.Background(), []byte("x")) }()
@@ -209,9 +199,7 @@ func TestCloseUnblocksCalls(t *testing.T) {
 func TestCtxShutdownIsInvalidCtx(t *testing.T) {
 	zctx := socket.NewCtx(nil)
 	srv, err := NewServer(zctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	done := make(chan error, 1)
 	go func() { _, err := srv.Recv(context.Background()); done <- err }()
 	waitBlocked(t, &srv.base, 1, 0)
@@ -239,14 +227,10 @@ func TestClientRoundRobinAndServerFairQueue(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		srv, err := NewServer(zctx, Options{})
 		must(t, err)
-		if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
-			t.Fatal(err)
-		}
+		must(t, srv.Bind("tcp://127.0.0.1:*"))
 		ep, err := srv.LastEndpoint()
 		must(t, err)
-		if err := cli.Connect(ep); err != nil {
-			t.Fatal(err)
-		}
+		must(t, cli.Connect(ep))
 		servers = append(servers, srv)
 	}
 	const n = 30
@@ -282,9 +266,7 @@ func TestClientRoundRobinAndServerFairQueue(t *testing.T) {
 	ids := map[string]RoutingID{}
 	for i := 0; i < 2; i++ {
 		m, err := srv.Recv(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		ids[string(m.Body)] = m.RoutingID
 		if m.Peer == nil || m.Peer.SocketType != "CLIENT" {
 			t.Fatalf("message lacks its peer: %+v", m.Peer)

@@ -32,9 +32,7 @@ func concatParts(i, h, t int) (head, tail, whole []byte) {
 // received so the writer batches them: each arrives as one body, in order.
 func TestSendConcatEveryTransport(t *testing.T) {
 	pub, sec, err := mechanism.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	type setup struct {
 		ep       string
 		srv, cli Options
@@ -53,12 +51,8 @@ func TestSendConcatEveryTransport(t *testing.T) {
 			zctx := newCtx(t)
 			srv, bound := serverOn(t, zctx, su.srv, su.ep)
 			cli, err := NewClient(zctx, su.cli)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cli.Connect(bound); err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
+			must(t, cli.Connect(bound))
 			// The server answers each message with its two halves swapped
 			// around the middle, sent as head and tail again.
 			sctx, stop := context.WithCancel(ctx)
@@ -106,12 +100,8 @@ func TestSendConcatInprocBeforeBind(t *testing.T) {
 	zctx := newCtx(t)
 	ep := "inproc://" + t.Name()
 	cli, err := NewClient(zctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cli.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
+	must(t, cli.Connect(ep))
 	for i, c := range concatCases {
 		head, tail, _ := concatParts(i, c[0], c[1])
 		if err := cli.SendConcat(ctx, head, tail); err != nil {
@@ -119,12 +109,8 @@ func TestSendConcatInprocBeforeBind(t *testing.T) {
 		}
 	}
 	srv, err := NewServer(zctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Bind(ep); err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
+	must(t, srv.Bind(ep))
 	for i, c := range concatCases {
 		_, _, whole := concatParts(i, c[0], c[1])
 		m, err := srv.Recv(ctx)

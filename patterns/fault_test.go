@@ -49,13 +49,9 @@ func killLibzmqServerMidStream(t *testing.T, env *interop.Env, frozen bool) {
 	}
 	p1 := start()
 	cli, err := NewClient(newCtx(t), Options{ReconnectInterval: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	mon := cli.Monitor()
-	if err := cli.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	must(t, cli.Connect(ep))
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
@@ -179,13 +175,9 @@ func TestInteropFrozenLibzmqClientReconnectsAfterThaw(t *testing.T) {
 	const count = 2000
 	hb := socket.Heartbeat{Interval: 100 * time.Millisecond, Timeout: 300 * time.Millisecond}
 	srv, err := NewServer(newCtx(t), Options{Heartbeat: hb})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	mon := srv.Monitor()
-	if err := srv.Bind("tcp://127.0.0.1:*"); err != nil {
-		t.Fatal(err)
-	}
+	must(t, srv.Bind("tcp://127.0.0.1:*"))
 	ep, err := srv.LastEndpoint()
 	must(t, err)
 	p := env.Start(t, "--type", "client", "--connect", ep, "--mode", "send", "--count", fmt.Sprint(count),
@@ -202,9 +194,7 @@ func TestInteropFrozenLibzmqClientReconnectsAfterThaw(t *testing.T) {
 			t.Fatalf("after %d messages: %v", len(got), err)
 		}
 		seq, err := interop.PatternSeq(m.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		got = append(got, int(seq))
 		if len(ids) == 0 || ids[len(ids)-1] != m.RoutingID {
 			ids = append(ids, m.RoutingID)

@@ -45,12 +45,8 @@ func TestInteropLibzmqClientToServer(t *testing.T) {
 	for name, ep := range streamEndpoints(t) {
 		t.Run(name, func(t *testing.T) {
 			srv, err := NewServer(newCtx(t), Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := srv.Bind(ep); err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
+			must(t, srv.Bind(ep))
 			bound, err := srv.LastEndpoint()
 			must(t, err)
 			serveEcho(t, srv)
@@ -71,9 +67,7 @@ func TestInteropClientToLibzmqServer(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := env.Start(t, "--type", "server", "--bind", ep, "--mode", "echo", "--count", "0", "--timeout", "60000")
 			line, err := p.WaitLine("bound ", 10*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
 			bound := strings.TrimPrefix(line, "bound ")
 			cli := dialClient(t, Options{}, bound)
 			for _, p := range echoPeers(t, cli, interopSizes) {
@@ -179,9 +173,7 @@ func TestInteropRadioToLibzmqDish(t *testing.T) {
 			p := env.Start(t, "--type", "dish", "--bind", bind, "--join", tc.group, "--mode", "recv",
 				"--count", "50", "--size", "100", "--timeout", "20000")
 			line, err := p.WaitLine("bound ", 10*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
 			if _, err := p.WaitLine("ready", 10*time.Second); err != nil {
 				t.Fatal(err)
 			}
@@ -191,9 +183,7 @@ func TestInteropRadioToLibzmqDish(t *testing.T) {
 			}
 			r, err := NewRadio(newCtx(t), Options{}, RadioOptions{})
 			must(t, err)
-			if err := r.Connect(bound); err != nil {
-				t.Fatal(err)
-			}
+			must(t, r.Connect(bound))
 			// The dish only counts pattern messages in its group: keep
 			// publishing (other groups too) until it has 50.
 			ctx := testCtx(t)
@@ -229,9 +219,7 @@ func TestInteropLibzmqRadioToDish(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := NewDish(newCtx(t), Options{})
 			must(t, err)
-			if err := d.Bind(tc.bind); err != nil {
-				t.Fatal(err)
-			}
+			must(t, d.Bind(tc.bind))
 			must(t, d.Join(tc.group))
 			bound, err := d.LastEndpoint()
 			must(t, err)
@@ -280,12 +268,8 @@ func TestInteropScatterToTwoLibzmqGathers(t *testing.T) {
 		p := env.Start(t, "--type", "gather", "--bind", "tcp://127.0.0.1:*", "--mode", "recv",
 			"--count", "500", "--size", "64", "--timeout", "20000")
 		line, err := p.WaitLine("bound ", 10*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Connect(strings.TrimPrefix(line, "bound ")); err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
+		must(t, s.Connect(strings.TrimPrefix(line, "bound ")))
 		peers = append(peers, p)
 	}
 	ctx := testCtx(t)

@@ -19,9 +19,7 @@ import (
 func noiseServer(t *testing.T, client mechanism.PublicKey) (string, mechanism.PublicKey) {
 	t.Helper()
 	pub, sec, err := mechanism.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	auth := &mechanism.Auth{}
 	auth.AllowKey(client)
 	srv, ep := boundServer(t, Options{Mechanism: &mechanism.NoiseServer{SecretKey: sec}, Auth: auth})
@@ -31,9 +29,7 @@ func noiseServer(t *testing.T, client mechanism.PublicKey) (string, mechanism.Pu
 
 func TestNoiseTwoServersWithDifferentKeys(t *testing.T) {
 	cpub, csec, err := mechanism.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	epA, keyA := noiseServer(t, cpub)
 	epB, keyB := noiseServer(t, cpub)
 	if keyA == keyB {
@@ -114,9 +110,7 @@ func TestNoiseTwoServersWithDifferentKeys(t *testing.T) {
 // sides rekey mid-stream with frames in flight.
 func TestNoiseRekeysOnALiveLink(t *testing.T) {
 	cpub, csec, err := mechanism.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	ep, key := noiseServer(t, cpub)
 	cli := dialClient(t, Options{Mechanism: &mechanism.NoiseClient{ServerKey: key, SecretKey: csec}, SendHWM: -1, RecvHWM: -1}, ep)
 	mon := cli.Monitor()

@@ -3,12 +3,13 @@ package patterns
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/zmesh/zmesh/internal/engine"
-	"github.com/zmesh/zmesh/mechanism"
+	"github.com/zmesh/zmesh/internal/zmtp"
 	"github.com/zmesh/zmesh/socket"
 )
 
@@ -181,17 +182,8 @@ func (r *subscribers) PeerDown(p *engine.Pipe, _ bool) {
 
 // Command implements engine.Handler: JOIN and LEAVE from dishes.
 func (r *subscribers) Command(p *engine.Pipe, body []byte) error {
-	var group []byte
-	join := mechanism.IsCommand(body, "JOIN")
-	switch {
-	case join:
-		group = body[5:]
-	case mechanism.IsCommand(body, "LEAVE"):
-		group = body[6:]
-	case len(body) == 5 && string(body) == "\x04JOIN": // the empty group
-		join = true
-	case len(body) == 6 && string(body) == "\x05LEAVE":
-	default:
+	group, join, ok := zmtp.ParseGroup(body)
+	if !ok {
 		return nil // other commands are ignored, as libzmq does
 	}
 	if len(group) > MaxGroupLen {
@@ -300,10 +292,10 @@ func (d *Dish) change(group string, join bool) error {
 	var cmd []byte
 	if join {
 		m.joined[group] = struct{}{}
-		cmd = mechanism.AppendCommand(make([]byte, 0, 5+len(group)), "JOIN", []byte(group))
+		cmd = zmtp.AppendJoin(make([]byte, 0, 1+len(zmtp.CmdJoin)+len(group)), group)
 	} else {
 		delete(m.joined, group)
-		cmd = mechanism.AppendCommand(make([]byte, 0, 6+len(group)), "LEAVE", []byte(group))
+		cmd = zmtp.AppendLeave(make([]byte, 0, 1+len(zmtp.CmdLeave)+len(group)), group)
 	}
 	m.mu.Unlock()
 	for _, p := range d.s.Pipes() {
@@ -317,11 +309,8 @@ func (d *Dish) Joined() []string {
 	m := d.m
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	out := make([]string, 0, len(m.joined))
-	for g := range m.joined {
-		out = append(out, g)
-	}
-	sort.Strings(out)
+	out := slices.AppendSeq(make([]string, 0, len(m.joined)), maps.Keys(m.joined))
+	slices.Sort(out)
 	return out
 }
 
@@ -338,13 +327,10 @@ func (d *membership) PeerUp(p *engine.Pipe) {
 	d.cmdMu.Lock()
 	defer d.cmdMu.Unlock()
 	d.mu.RLock()
-	groups := make([]string, 0, len(d.joined))
-	for g := range d.joined {
-		groups = append(groups, g)
-	}
+	groups := slices.AppendSeq(make([]string, 0, len(d.joined)), maps.Keys(d.joined))
 	d.mu.RUnlock()
 	for _, g := range groups {
-		p.SendCommand(mechanism.AppendCommand(make([]byte, 0, 5+len(g)), "JOIN", []byte(g)))
+		p.SendCommand(zmtp.AppendJoin(make([]byte, 0, 1+len(zmtp.CmdJoin)+len(g)), g))
 	}
 }
 

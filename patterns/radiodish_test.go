@@ -48,21 +48,13 @@ func TestRadioDishEveryTransport(t *testing.T) {
 			ctx := testCtx(t)
 			zctx := newCtx(t)
 			d, err := NewDish(zctx, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := d.Bind(ep); err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
+			must(t, d.Bind(ep))
 			bound, err := d.LastEndpoint()
 			must(t, err)
 			r, err := NewRadio(zctx, Options{}, RadioOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := r.Connect(bound); err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
+			must(t, r.Connect(bound))
 			long := strings.Repeat("g", MaxGroupLen)
 			for _, g := range []string{"weather", long, ""} {
 				if err := d.Join(g); err != nil {
@@ -76,9 +68,7 @@ func TestRadioDishEveryTransport(t *testing.T) {
 			r.Transmit(ctx, []byte("empty"), "")
 			for _, want := range []struct{ g, b string }{{"weather", "rain"}, {long, "long"}, {"", "empty"}} {
 				m, err := d.Recv(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
+				must(t, err)
 				if m.Group != want.g || string(m.Body) != want.b {
 					t.Fatalf("got %q in %q, want %q in %q", m.Body, m.Group, want.b, want.g)
 				}
@@ -100,9 +90,7 @@ func TestRadioDishEveryTransport(t *testing.T) {
 
 func TestDishJoinLeaveErrors(t *testing.T) {
 	d, err := NewDish(newCtx(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -177,9 +165,7 @@ func TestScatterGatherRoundRobin(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		g, err := NewGather(zctx, Options{})
 		must(t, err)
-		if err := g.Bind("tcp://127.0.0.1:*"); err != nil {
-			t.Fatal(err)
-		}
+		must(t, g.Bind("tcp://127.0.0.1:*"))
 		ep, err := g.LastEndpoint()
 		must(t, err)
 		must(t, s.Connect(ep))

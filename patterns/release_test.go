@@ -20,16 +20,12 @@ func TestReleasedBodiesStayIntact(t *testing.T) {
 			zctx := newCtx(t)
 			srv, err := NewServer(zctx, Options{})
 			must(t, err)
-			if err := srv.Bind(ep); err != nil {
-				t.Fatal(err)
-			}
+			must(t, srv.Bind(ep))
 			bound, err := srv.LastEndpoint()
 			must(t, err)
 			cli, err := NewClient(zctx, Options{})
 			must(t, err)
-			if err := cli.Connect(bound); err != nil {
-				t.Fatal(err)
-			}
+			must(t, cli.Connect(bound))
 			fixed := interop.Pattern(7, 70000) // resent as is, every time
 			keep := bytes.Clone(fixed)
 			errc := make(chan error, 1)
@@ -52,9 +48,7 @@ func TestReleasedBodiesStayIntact(t *testing.T) {
 			for r := 0; r < rounds; r++ {
 				for i, n := range sizes {
 					m, err := srv.Recv(ctx)
-					if err != nil {
-						t.Fatal(err)
-					}
+					must(t, err)
 					if !bytes.Equal(m.Body, interop.Pattern(r*len(sizes)+i, n)) {
 						t.Fatalf("round %d: the %d-byte message differs", r, n)
 					}
@@ -63,9 +57,7 @@ func TestReleasedBodiesStayIntact(t *testing.T) {
 						t.Fatal("Release left the body")
 					}
 					m, err = srv.Recv(ctx)
-					if err != nil {
-						t.Fatal(err)
-					}
+					must(t, err)
 					if !bytes.Equal(m.Body, keep) {
 						t.Fatalf("round %d: the resent slice arrived changed", r)
 					}

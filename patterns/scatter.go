@@ -9,23 +9,12 @@ import (
 // Scatter is a SCATTER socket (RFC 49): the sending end of a pipeline. It
 // sends round-robin over its GATHER peers that have room, and blocks when
 // none has; it never drops. It is safe for concurrent use.
-type Scatter struct{ base }
+type Scatter struct{ sender }
 
 // NewScatter returns a Scatter in ctx (socket.DefaultCtx() if nil).
 func NewScatter(ctx *socket.Ctx, opts Options) (*Scatter, error) {
-	return newSocket[Scatter](ctx, scatterType, opts)
+	return newSocket(ctx, scatterType, opts, func(b base) *Scatter { return &Scatter{sender{b}} })
 }
-
-// Send queues body for the next peer with room, blocking at the high-water
-// mark. The socket owns body until it is written. A nil ctx fails with
-// socket.ErrInvalidInput.
-func (s *Scatter) Send(ctx context.Context, body []byte) error {
-	return s.send(ctx, Msg{Body: body})
-}
-
-// TrySend is Send without blocking (socket.ErrWouldBlock when no peer has
-// room).
-func (s *Scatter) TrySend(body []byte) error { return s.trySend(Msg{Body: body}) }
 
 // Gather is a GATHER socket (RFC 49): the receiving end of a pipeline,
 // fair-queued over its SCATTER peers. It is safe for concurrent use.
@@ -33,7 +22,7 @@ type Gather struct{ base }
 
 // NewGather returns a Gather in ctx (socket.DefaultCtx() if nil).
 func NewGather(ctx *socket.Ctx, opts Options) (*Gather, error) {
-	return newSocket[Gather](ctx, gatherType, opts)
+	return newSocket(ctx, gatherType, opts, func(b base) *Gather { return &Gather{b} })
 }
 
 // Recv returns the next message from any peer. A nil ctx fails with

@@ -25,9 +25,7 @@ var securitySizes = []int{0, 1, 222, 223, 65536, 1 << 20}
 func mustKey[K any](t *testing.T, parse func(string) (K, error), s string) K {
 	t.Helper()
 	k, err := parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	return k
 }
 
@@ -111,9 +109,7 @@ func libzmqEchoServer(t *testing.T, env *interop.Env, flags ...string) (*interop
 	args := append([]string{"--type", "server", "--bind", "tcp://127.0.0.1:*", "--mode", "echo", "--count", "0", "--timeout", "60000", "--monitor"}, flags...)
 	p := env.Start(t, args...)
 	ep, err := p.Bound(30 * time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	return p, ep
 }
 

@@ -112,9 +112,7 @@ func TestInteropSecureGatherScatter(t *testing.T) {
 		t.Run(sp.name+"/zmesh scatter to libzmq gather", func(t *testing.T) {
 			p := env.Start(t, append([]string{"--type", "gather", "--bind", "tcp://127.0.0.1:*", "--mode", "recv", "--count", "100", "--size", "64", "--timeout", "20000"}, sp.zpeerServer...)...)
 			line, err := p.WaitLine("bound ", 10*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
 			s, err := NewScatter(newCtx(t), Options{Mechanism: sp.client(t)})
 			must(t, err)
 			must(t, s.Connect(strings.TrimPrefix(line, "bound ")))
@@ -130,9 +128,7 @@ func TestInteropSecureGatherScatter(t *testing.T) {
 		t.Run(sp.name+"/zmesh scatter refused by libzmq gather", func(t *testing.T) {
 			p := env.Start(t, append([]string{"--type", "gather", "--bind", "tcp://127.0.0.1:*", "--mode", "recv", "--count", "1", "--timeout", "3000"}, sp.zpeerServer...)...)
 			line, err := p.WaitLine("bound ", 10*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
 			s, err := NewScatter(newCtx(t), Options{Mechanism: sp.wrongClientMech(t)})
 			must(t, err)
 			mon := s.Monitor()
@@ -177,9 +173,7 @@ func TestInteropSecureRadioDish(t *testing.T) {
 			p := env.Start(t, append([]string{"--type", "dish", "--bind", "tcp://127.0.0.1:*", "--join", "g", "--mode", "recv",
 				"--count", "50", "--size", "32", "--timeout", "20000", "--zap-no-user-id"}, sp.zpeerServer...)...)
 			line, err := p.WaitLine("bound ", 10*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
 			r, err := NewRadio(newCtx(t), Options{Mechanism: sp.client(t)}, RadioOptions{})
 			must(t, err)
 			must(t, r.Connect(strings.TrimPrefix(line, "bound ")))
@@ -209,9 +203,7 @@ func TestInteropSecureRadioDish(t *testing.T) {
 			p := env.Start(t, append([]string{"--type", "dish", "--bind", "tcp://127.0.0.1:*", "--join", "g", "--mode", "recv",
 				"--count", "1", "--timeout", "2000", "--zap-no-user-id"}, sp.zpeerServer...)...)
 			line, err := p.WaitLine("bound ", 10*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
 			r, err := NewRadio(newCtx(t), Options{Mechanism: sp.wrongClientMech(t)}, RadioOptions{})
 			must(t, err)
 			mon := r.Monitor()
@@ -244,9 +236,7 @@ func TestInteropLibzmqDishDropsZAPUserID(t *testing.T) {
 		p := env.Start(t, append([]string{"--type", "dish", "--bind", "tcp://127.0.0.1:*", "--join", "g", "--mode", "recv",
 			"--count", "1", "--size", "32", "--timeout", "3000", "--monitor"}, sp.zpeerServer...)...)
 		line, err := p.WaitLine("bound ", 10*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		return p, strings.TrimPrefix(line, "bound ")
 	}
 	dropped := func(t *testing.T, p *interop.Peer, err error) {

@@ -13,7 +13,7 @@ type Server struct{ base }
 
 // NewServer returns a Server in ctx (socket.DefaultCtx() if nil).
 func NewServer(ctx *socket.Ctx, opts Options) (*Server, error) {
-	return newSocket[Server](ctx, serverType, opts)
+	return newSocket(ctx, serverType, opts, func(b base) *Server { return &Server{b} })
 }
 
 // Recv returns the next message from any peer; Msg.RoutingID says which.

@@ -19,9 +19,7 @@ func TestRadioDishOverUDP(t *testing.T) {
 			ctx := testCtx(t)
 			zctx := newCtx(t)
 			d, err := NewDish(zctx, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
 			bind := tc.bind
 			if strings.Contains(bind, "239.") {
 				// A multicast group needs a fixed port: borrow a free one.
@@ -30,18 +28,14 @@ func TestRadioDishOverUDP(t *testing.T) {
 				pc.Close()
 				bind = strings.Replace(bind, "*", strconv.Itoa(port), 1)
 			}
-			if err := d.Bind(bind); err != nil {
-				t.Fatal(err)
-			}
+			must(t, d.Bind(bind))
 			ep, err := d.LastEndpoint()
 			must(t, err)
 			must(t, d.Join("weather"))
 			must(t, d.Join(strings.Repeat("x", 127)))
 			r, err := NewRadio(zctx, Options{}, RadioOptions{})
 			must(t, err)
-			if err := r.Connect(ep); err != nil {
-				t.Fatal(err)
-			}
+			must(t, r.Connect(ep))
 			// No JOIN over UDP: the radio sends everything, the dish filters.
 			r.Transmit(ctx, []byte("skip"), "sports")
 			r.Transmit(ctx, []byte("rain"), "weather")
@@ -75,9 +69,7 @@ func TestDishDropsMalformedDatagrams(t *testing.T) {
 	must(t, err)
 	must(t, d.Join("g"))
 	raw, err := net.Dial("udp", strings.TrimPrefix(ep, "udp://"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	defer raw.Close()
 	raw.Write([]byte{10, 'g'})                                      // group length past the end
 	raw.Write([]byte{})                                             // empty

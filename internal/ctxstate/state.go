@@ -9,7 +9,10 @@ package ctxstate
 
 import (
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zmesh/zmesh/transport"
 )
@@ -34,10 +37,10 @@ type State struct {
 	inproc *transport.Registry[any]
 	pooled any
 
-	mu       sync.Mutex // guards members and shutdown
+	mu       sync.Mutex // guards members, and makes Shutdown's change once
 	members  map[Member]struct{}
-	shutdown bool
-	down     chan struct{} // closed by Shutdown
+	shutdown atomic.Bool   // written under mu; read without it
+	down     chan struct{} // closed by Shutdown, with shutdown set
 }
 
 // New returns a State logging to logger (slog.Default() if nil); pooled is
@@ -74,7 +77,7 @@ func (st *State) Pooled() any { return st.pooled }
 func (st *State) Add(m Member) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.shutdown {
+	if st.shutdown.Load() {
 		return false
 	}
 	st.members[m] = struct{}{}
@@ -93,31 +96,22 @@ func (st *State) Down() <-chan struct{} { return st.down }
 
 // IsShutdown reports whether Shutdown has been called.
 func (st *State) IsShutdown() bool {
-	select {
-	case <-st.down:
-		return true
-	default:
-		return false
-	}
+	return st.shutdown.Load()
 }
 
 // Members returns the registered sockets.
 func (st *State) Members() []Member {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	ms := make([]Member, 0, len(st.members))
-	for m := range st.members {
-		ms = append(ms, m)
-	}
-	return ms
+	return slices.AppendSeq(make([]Member, 0, len(st.members)), maps.Keys(st.members))
 }
 
 // Shutdown marks the State shut down (Down is closed, Add fails) and
 // wakes every member's blocked calls.
 func (st *State) Shutdown() {
 	st.mu.Lock()
-	if !st.shutdown {
-		st.shutdown = true
+	if !st.shutdown.Load() {
+		st.shutdown.Store(true)
 		close(st.down)
 	}
 	st.mu.Unlock()

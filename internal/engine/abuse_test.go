@@ -23,6 +23,7 @@ import (
 
 	"github.com/zmesh/zmesh/internal/faultpeer/harness"
 	"github.com/zmesh/zmesh/internal/interop"
+	"github.com/zmesh/zmesh/internal/zmtp"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 )
@@ -70,9 +71,7 @@ func countHeld(pid, port int) (int, error) {
 func heldConns(t *testing.T, pid, port int) int {
 	t.Helper()
 	n, err := countHeld(pid, port)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	return n
 }
 
@@ -202,9 +201,7 @@ func TestGoodClientThroughputUnderConnectionAbuse(t *testing.T) {
 	srv := harness.Start(t, "--type", "server", "--bind", "tcp://127.0.0.1:*", "--mode", "echo",
 		"--handshake-timeout", handshake, "--max-msg-size", "1048576", "--timeout", "100s")
 	ep, err := srv.Bound(30 * time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	port := endpointPort(t, ep)
 	cli := harness.Start(t, "--type", "client", "--connect", ep, "--mode", "bench", "--size", "64", "--timeout", "100s")
 	if _, err := cli.WaitLine("ready", 30*time.Second); err != nil {
@@ -217,9 +214,7 @@ func TestGoodClientThroughputUnderConnectionAbuse(t *testing.T) {
 			t.Fatal(err)
 		}
 		l, err := cli.WaitLine("count ", 30*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		n, err := strconv.Atoi(strings.TrimPrefix(l, "count "))
 		if err != nil {
 			t.Fatalf("bad line %q", l)
@@ -307,9 +302,7 @@ func TestMaxConnectionsHoldsUnderAbuse(t *testing.T) {
 		refused <- n
 	}()
 	cli, err := patterns.NewClient(nil, socket.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	defer cli.Close()
 	must(t, cli.Connect(ep))
 	roundTrips(t, cli, 100*time.Millisecond)
@@ -350,9 +343,7 @@ func TestMaxConnectionsHoldsUnderAbuse(t *testing.T) {
 	}
 	waitHeld(t, os.Getpid(), port, "abusive connections after the abuser died", func(n int) bool { return n == 1 })
 	late, err := patterns.NewClient(nil, socket.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	defer late.Close()
 	must(t, late.Connect(ep))
 	roundTrips(t, late, 50*time.Millisecond)
@@ -384,7 +375,7 @@ func memStats() runtime.MemStats {
 // the peer is still anonymous; an anonymous peer that only sends its
 // greeting costs less than 16 KiB.
 func TestHugeFrameIsRefusedBeforeAllocation(t *testing.T) {
-	huge := []byte{0, 0, 0, 1, 0, 0, 0, 0} // 2^40, big-endian
+	const huge = 1 << 40
 	cases := []struct {
 		name   string
 		opts   socket.Options
@@ -395,20 +386,22 @@ func TestHugeFrameIsRefusedBeforeAllocation(t *testing.T) {
 	}{
 		{"message after the handshake, limit 1 MiB", socket.Options{MaxMsgSize: 1 << 20}, func(r *rawPeer) {
 			r.handshake(1, "CLIENT")
-			r.write(append([]byte{0x02}, huge...))
+			r.send(r.w.WriteHeader(zmtp.FlagLong, huge))
 		}, socket.EventDisconnected, true, 256 << 10},
 		{"command during the handshake, limit 1 MiB", socket.Options{MaxMsgSize: 1 << 20}, func(r *rawPeer) {
-			r.write(greeting(1, "NULL"), append([]byte{0x06}, huge...))
+			r.send(r.w.WriteGreeting(null(1)), r.w.WriteHeader(zmtp.FlagLong|zmtp.FlagCommand, huge))
 		}, socket.EventHandshakeFailed, true, 256 << 10},
 		{"message after the handshake, no limit, 4 KiB sent", socket.Options{}, func(r *rawPeer) {
 			r.handshake(1, "CLIENT")
-			r.write(append([]byte{0x02}, huge...), make([]byte, 4096))
+			r.send(r.w.WriteHeader(zmtp.FlagLong, huge))
+			r.write(make([]byte, 4096))
 		}, socket.EventDisconnected, false, (1 << 20) + 256<<10},
 		{"command during the handshake, no limit, 4 KiB sent", socket.Options{}, func(r *rawPeer) {
-			r.write(greeting(1, "NULL"), append([]byte{0x06}, huge...), make([]byte, 4096))
+			r.send(r.w.WriteGreeting(null(1)), r.w.WriteHeader(zmtp.FlagLong|zmtp.FlagCommand, huge))
+			r.write(make([]byte, 4096))
 		}, socket.EventHandshakeFailed, false, 32 << 10},
 		{"greeting only, then silence", socket.Options{}, func(r *rawPeer) {
-			r.write(greeting(1, "NULL"))
+			r.send(r.w.WriteGreeting(null(1)))
 		}, socket.EventHandshakeFailed, false, 16 << 10},
 	}
 	for _, tc := range cases {
@@ -471,9 +464,7 @@ func TestStalledReceiverMemoryBoundedByHWM(t *testing.T) {
 	const tries, size = 10_000_000, 16
 	_, ep, _ := newServer(t, socket.Options{}) // never receives
 	cli, err := patterns.NewClient(nil, socket.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	defer cli.Close()
 	mon := cli.Monitor()
 	must(t, cli.Connect(ep))
@@ -504,9 +495,7 @@ func TestStalledReceiverMemoryBoundedByHWM(t *testing.T) {
 		if errors.Is(err, context.DeadlineExceeded) {
 			break
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		sent++
 	}
 	after := memStats()

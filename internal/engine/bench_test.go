@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/zmesh/zmesh/internal/zmtp"
 	"github.com/zmesh/zmesh/socket"
 )
 
@@ -34,7 +35,7 @@ func BenchmarkFrameDecode(b *testing.B) {
 		b.Run(byteSize(size), func(b *testing.B) {
 			var stream []byte
 			for len(stream) < 1<<20 {
-				stream = appendFrame(stream, 0, bytes.Repeat([]byte{1}, size))
+				stream = zmtp.AppendFrame(stream, 0, bytes.Repeat([]byte{1}, size))
 			}
 			fr := newFrameReader(&loopReader{data: stream}, 0)
 			fr.established(nil)
@@ -64,7 +65,7 @@ func BenchmarkFrameEncode(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				buf = appendFrame(buf, 0, body)
+				buf = zmtp.AppendFrame(buf, 0, body)
 				if len(buf) >= flushAt {
 					buf = buf[:0]
 				}

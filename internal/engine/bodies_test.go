@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/zmesh/zmesh/internal/bodypool"
+	"github.com/zmesh/zmesh/internal/zmtp"
 	"github.com/zmesh/zmesh/socket"
 )
 
@@ -70,7 +71,7 @@ func TestReleasedBodiesNeverLeakIntoLaterMessages(t *testing.T) {
 		for i, n := range sizes {
 			body := bytes.Repeat([]byte{byte(round*16 + i)}, n)
 			want = append(want, body)
-			stream = appendFrame(stream, 0, body)
+			stream = zmtp.AppendFrame(stream, 0, body)
 		}
 	}
 	s := testSocket(t)

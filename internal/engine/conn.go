@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/zmesh/zmesh/internal/zmtp"
 	"github.com/zmesh/zmesh/mechanism"
 	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/transport"
@@ -122,7 +122,7 @@ func (c *conn) failGently(err error) {
 type hsConn struct{ c *conn }
 
 func (h hsConn) WriteCommand(body []byte) error {
-	_, err := h.c.nc.Write(appendFrame(make([]byte, 0, 9+len(body)), flagCommand, body))
+	_, err := h.c.nc.Write(zmtp.AppendFrame(make([]byte, 0, zmtp.HeaderLen(len(body))+len(body)), zmtp.FlagCommand, body))
 	return err
 }
 
@@ -131,7 +131,7 @@ func (h hsConn) ReadCommand() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if flags&flagCommand == 0 {
+	if flags&zmtp.FlagCommand == 0 {
 		return nil, mechanism.Protocolf("message frame during the handshake")
 	}
 	return body, nil
@@ -152,11 +152,11 @@ func (c *conn) handshake(ctx context.Context) error {
 	defer stop()
 
 	mech := o.Mechanism
-	local := appendGreeting(make([]byte, 0, greetingLen), mech.Name(), mech.AsServer())
+	local := zmtp.NewGreeting(mech.Name(), mech.AsServer()).Append(make([]byte, 0, zmtp.GreetingLen))
 	if _, err := c.nc.Write(local); err != nil {
 		return greetingError(err)
 	}
-	var peerGreeting [greetingLen]byte
+	var peerGreeting [zmtp.GreetingLen]byte
 	if _, err := readGreeting(c.nc, peerGreeting[:], mech.Name()); err != nil {
 		return err
 	}
@@ -310,13 +310,13 @@ func (c *conn) readLoop() error {
 			}
 			owned = true
 		}
-		if flags&flagCommand != 0 {
+		if flags&zmtp.FlagCommand != 0 {
 			if err := c.command(body); err != nil {
 				return err
 			}
 			continue
 		}
-		more := flags&flagMore != 0
+		more := flags&zmtp.FlagMore != 0
 		if discarding {
 			discarding = more
 			continue
@@ -356,26 +356,22 @@ func (c *conn) readLoop() error {
 // command handles a command frame received after the handshake.
 func (c *conn) command(body []byte) error {
 	switch {
-	case mechanism.IsCommand(body, "PING"):
-		data := body[5:]
-		if len(data) < 2 {
-			return fmt.Errorf("%w: PING without its TTL", socket.ErrProtocol)
+	case zmtp.IsCommand(body, zmtp.CmdPing):
+		ttl, ctxt, err := zmtp.ParsePing(zmtp.Data(body, zmtp.CmdPing))
+		if err != nil {
+			return &wireError{err}
 		}
-		if ttl := binary.BigEndian.Uint16(data); ttl > 0 {
+		if ttl > 0 {
 			c.arm(time.Duration(ttl) * 100 * time.Millisecond)
 		}
-		ctxt := data[2:]
-		if len(ctxt) > 16 {
-			ctxt = ctxt[:16]
-		}
-		c.p.SendCommand(mechanism.AppendCommand(make([]byte, 0, 5+len(ctxt)), "PONG", ctxt))
-	case mechanism.IsCommand(body, "PONG"):
+		c.p.SendCommand(zmtp.AppendPong(make([]byte, 0, 1+len(zmtp.CmdPong)+len(ctxt)), ctxt))
+	case zmtp.IsCommand(body, zmtp.CmdPong):
 		// Proof of life, already noted.
-	case mechanism.IsCommand(body, "ERROR"):
-		return fmt.Errorf("%w: %w: %s", socket.ErrProtocol, errPeerSentError, mechanism.ParseError(body[6:]))
+	case zmtp.IsCommand(body, zmtp.CmdError):
+		return fmt.Errorf("%w: %w: %s", socket.ErrProtocol, errPeerSentError, zmtp.ParseError(zmtp.Data(body, zmtp.CmdError)))
 	default:
-		if len(body) == 0 || 1+int(body[0]) > len(body) {
-			return fmt.Errorf("%w: malformed command", socket.ErrProtocol)
+		if err := zmtp.CheckCommand(body); err != nil {
+			return &wireError{err}
 		}
 		if h := c.s.handler; h != nil {
 			if err := h.Command(c.p, body); err != nil {
@@ -444,9 +440,7 @@ func (c *conn) writeLoop() error {
 				// Flush, then look again: the pipe is marked idle only
 				// once everything taken has reached the kernel (linger
 				// relies on it).
-				p.mu.Lock()
-				p.writerIdle = false
-				p.mu.Unlock()
+				p.writerBusy()
 				if err := flush(); err != nil {
 					return err
 				}
@@ -471,7 +465,7 @@ func (c *conn) writeLoop() error {
 		default:
 		}
 		for _, cmd := range ctrl {
-			if buf, err = c.appendFrame(buf, flagCommand, cmd); err != nil {
+			if buf, err = c.appendFrame(buf, zmtp.FlagCommand, cmd); err != nil {
 				return err
 			}
 		}
@@ -479,15 +473,15 @@ func (c *conn) writeLoop() error {
 			m := &batch[i]
 			if sendGroup {
 				if c.codec == nil {
-					buf = appendFrameHeader(buf, flagMore, len(m.Group))
+					buf = zmtp.AppendHeader(buf, zmtp.FlagMore, len(m.Group))
 					buf = append(buf, m.Group...)
-				} else if buf, err = c.codec.Seal(buf, flagMore, groupBytes(m.Group)); err != nil {
+				} else if buf, err = c.codec.Seal(buf, zmtp.FlagMore, groupBytes(m.Group)); err != nil {
 					return err
 				}
 			}
 			switch {
 			case c.codec == nil && (len(m.Body) >= directAt || len(m.Tail) >= directAt):
-				buf = appendFrameHeader(buf, 0, m.Len())
+				buf = zmtp.AppendHeader(buf, 0, m.Len())
 				for _, b := range [2][]byte{m.Body, m.Tail} {
 					if len(b) < directAt {
 						buf = append(buf, b...)
@@ -502,7 +496,7 @@ func (c *conn) writeLoop() error {
 					return err
 				}
 			case c.codec == nil:
-				buf = appendFrameHeader(buf, 0, m.Len())
+				buf = zmtp.AppendHeader(buf, 0, m.Len())
 				buf = append(append(buf, m.Body...), m.Tail...)
 			default: // a codec seals one body
 				if buf, err = c.appendFrame(buf, 0, joined(*m).Body); err != nil {
@@ -528,14 +522,13 @@ func (c *conn) appendFrame(buf []byte, flags byte, body []byte) ([]byte, error) 
 	if c.codec != nil {
 		return c.codec.Seal(buf, flags, body)
 	}
-	return appendFrame(buf, flags, body), nil
+	return zmtp.AppendFrame(buf, flags, body), nil
 }
 
 // appendPing appends a PING (with our TTL) and arms the heartbeat timeout.
 func (c *conn) appendPing(buf []byte) ([]byte, error) {
-	var cmd [7]byte
-	b := mechanism.AppendCommand(cmd[:0], "PING")
-	b = binary.BigEndian.AppendUint16(b, uint16(c.hb.TTL/(100*time.Millisecond)))
+	var cmd [1 + len(zmtp.CmdPing) + 2]byte
+	b := zmtp.AppendPing(cmd[:0], uint16(c.hb.TTL/(100*time.Millisecond)), nil)
 	c.arm(hbTimeout(c.hb))
-	return c.appendFrame(buf, flagCommand, b)
+	return c.appendFrame(buf, zmtp.FlagCommand, b)
 }

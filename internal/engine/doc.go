@@ -25,6 +25,13 @@
 // under one lock; receivers pop from the pipes in turn (fair queueing).
 // Over inproc a send appends straight into the peer's incoming queue.
 //
+// The bytes on the wire are internal/zmtp's: the engine encodes frame
+// headers with zmtp.AppendHeader, decodes them with zmtp.ParseHeader over
+// its own buffer, and builds and reads the greeting, PING, PONG and ERROR
+// with zmtp's functions (package patterns does so for JOIN and LEAVE); it
+// has no wire layout of its own. Under CURVE and NOISE the mechanism's
+// codec writes each frame instead, on the same functions.
+//
 // # Goroutines
 //
 // A socket owns one goroutine per listener (accepting), one per connect
@@ -44,14 +51,16 @@
 //  1. Socket.mu (endpoints, connections, the monitor, closing), then
 //     Socket.idMu (routing ids): attach and detach take both, in that
 //     order. idMu is also read alone, per routed message.
-//  2. Pipe.mu (a pipe's outgoing side), then the fair-queue lock
-//     (fairQueue.mu) of the peer socket: acceptInproc holds the connecting
-//     socket's pipe lock while it moves what was queued into the binding
-//     socket's incoming queue, so that no send slips in between the move
-//     and the switch to direct delivery. The hazard: two sockets can each
-//     connect to the other over inproc, so nothing may take a pipe lock
-//     while holding a fair-queue lock, of any socket; fair-queue locks are
-//     innermost in the engine.
+//  2. Pipe.mu (a pipe's outgoing side), then a fair-queue lock
+//     (fairQueue.mu): deliverInproc holds the connecting socket's pipe
+//     lock while it moves what was queued into the binding socket's
+//     incoming queue, so that no send slips in between the move and the
+//     switch to direct delivery; setClosed takes the pipe's own socket's
+//     queue lock, under which inproc deliveries read the closed flag. The
+//     fields each lock guards are listed on Pipe. The hazard: two sockets
+//     can each connect to the other over inproc, so nothing may take a
+//     pipe lock while holding a fair-queue lock, of any socket; fair-queue
+//     locks are innermost in the engine.
 //  3. fairQueue.mu, then the receiving socket's filter (SetFilter): pushIn,
 //     the inproc delivery, runs it under the queue lock. A filter may take
 //     only a lock that is never held while calling into a socket (DISH's

@@ -113,13 +113,9 @@ func TestKilledPeerMessagesFollowLibzmqRules(t *testing.T) {
 				s, err = patterns.NewScatter(zctx, opts)
 				typ = "SCATTER"
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
 			mon := s.Monitor()
-			if err := s.Connect(ep); err != nil {
-				t.Fatal(err)
-			}
+			must(t, s.Connect(ep))
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
 			st := harness.StartStream(ctx, engine.SocketOf(zctx, typ), total, size)
@@ -254,9 +250,7 @@ func TestFrozenServerIsDroppedAndTrafficResumesAfterThaw(t *testing.T) {
 		HandshakeTimeout:  500 * time.Millisecond,
 		ReconnectInterval: 50 * time.Millisecond,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	mon := cli.Monitor()
 	must(t, cli.Connect(ep))
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -320,9 +314,7 @@ func TestServerRestartedUnderLoad(t *testing.T) {
 	zctx := socket.NewCtx(nil)
 	defer zctx.Close()
 	cli, err := patterns.NewClient(zctx, socket.Options{ReconnectInterval: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	mon := cli.Monitor()
 	must(t, cli.Connect(ep))
 
@@ -462,14 +454,10 @@ func TestLingerAtClose(t *testing.T) {
 	open := func(t *testing.T, linger time.Duration, waitUp bool) setup {
 		srv, ep, _ := newServer(t, socket.Options{RecvHWM: 10})
 		cli, err := patterns.NewClient(nil, socket.Options{Linger: linger, SendHWM: socket.Unlimited})
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		t.Cleanup(func() { cli.Close() })
 		mon := cli.Monitor()
-		if err := cli.Connect(ep); err != nil {
-			t.Fatal(err)
-		}
+		must(t, cli.Connect(ep))
 		if waitUp {
 			waitEvent(t, mon, socket.EventHandshakeSucceeded)
 		}
@@ -500,9 +488,7 @@ func TestLingerAtClose(t *testing.T) {
 	mustReadAll := func(t *testing.T, srv *patterns.Server, want int, quiet time.Duration) int {
 		t.Helper()
 		got, err := readAll(srv, want, quiet, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		return got
 	}
 
@@ -532,13 +518,9 @@ func TestLingerAtClose(t *testing.T) {
 		// within the linger period.
 		ep := harness.RestartableEndpoint(t)
 		cli, err := patterns.NewClient(nil, socket.Options{Linger: 60 * time.Second, ReconnectInterval: 20 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		mon := cli.Monitor()
-		if err := cli.Connect(ep); err != nil {
-			t.Fatal(err)
-		}
+		must(t, cli.Connect(ep))
 		const few = 100
 		for i := 0; i < few; i++ {
 			if err := cli.TrySend(interop.Pattern(i, size)); err != nil {
@@ -552,12 +534,8 @@ func TestLingerAtClose(t *testing.T) {
 		zctx := socket.NewCtx(nil)
 		defer zctx.Close()
 		srv, err := patterns.NewServer(zctx, socket.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.Bind(ep); err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
+		must(t, srv.Bind(ep))
 		if got := mustReadAll(t, srv, few, 30*time.Second); got != few {
 			t.Fatalf("reader got %d of %d messages queued before it bound", got, few)
 		}

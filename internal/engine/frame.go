@@ -9,23 +9,6 @@ import (
 	"github.com/zmesh/zmesh/socket"
 )
 
-// Frame flags; see package zmtp for the layout.
-const (
-	flagMore    = zmtp.FlagMore
-	flagCommand = zmtp.FlagCommand
-)
-
-// appendFrameHeader appends the flags and size of a frame whose body is n
-// bytes: a short frame up to 255 bytes, a long one above, as libzmq does.
-func appendFrameHeader(dst []byte, flags byte, n int) []byte {
-	return zmtp.AppendHeader(dst, flags, n)
-}
-
-// appendFrame appends a whole frame.
-func appendFrame(dst []byte, flags byte, body []byte) []byte {
-	return zmtp.AppendFrame(dst, flags, body)
-}
-
 const (
 	hsBufSize   = 2 << 10   // the reader's buffer until the handshake succeeds
 	hsGrowStep  = 4 << 10   // a large command's memory grows by at most this much ahead of its bytes during the handshake

@@ -6,6 +6,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/zmesh/zmesh/internal/zmtp"
 	"github.com/zmesh/zmesh/socket"
 )
 
@@ -13,12 +14,12 @@ import (
 // return frames or errors, never panic, never return a body longer than
 // the maximum message size, and never over-read.
 func FuzzFrameReader(f *testing.F) {
-	f.Add([]byte{0x00, 0x02, 'h', 'i'})
-	f.Add([]byte{0x04, 0x07, 0x04, 'P', 'I', 'N', 'G', 0, 0})
-	f.Add([]byte{0x02, 0, 0, 0, 0, 0, 0, 0, 3, 'a', 'b', 'c'})
-	f.Add([]byte{0x02, 0x40, 0, 0, 0, 0, 0, 0, 0})
-	f.Add([]byte{0x01, 0x01, 'g', 0x00, 0x01, 'b'})
-	f.Add([]byte{0x80, 1, 'x'})
+	f.Add(zmtp.AppendFrame(nil, 0, []byte("hi")))
+	f.Add(zmtp.AppendFrame(nil, zmtp.FlagCommand, zmtp.AppendPing(nil, 0, nil)))
+	f.Add(zmtp.AppendFrame(zmtp.AppendFrame(nil, zmtp.FlagMore, []byte("g")), 0, []byte("b")))
+	f.Add(rawFrame(f, zmtp.FlagLong, 3, []byte("abc"))) // a long header for a short body
+	f.Add(rawFrame(f, zmtp.FlagLong, 1<<62, nil))       // a size over any limit
+	f.Add(rawFrame(f, 0x80, 1, []byte("x")))            // a reserved flag bit
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fr := newFrameReader(bytes.NewReader(data), 1<<16)
 		consumed := 0
@@ -33,7 +34,7 @@ func FuzzFrameReader(f *testing.F) {
 			if len(body) > 1<<16 {
 				t.Fatalf("body of %d bytes over the limit", len(body))
 			}
-			if flags&^(flagMore|flagCommand) != 0 {
+			if flags&^(zmtp.FlagMore|zmtp.FlagCommand) != 0 {
 				t.Fatalf("flags %x leaked", flags)
 			}
 			if i == 0 {
@@ -49,49 +50,40 @@ func FuzzFrameReader(f *testing.F) {
 	})
 }
 
-// FuzzGreeting checks the greeting parser on arbitrary input.
+// rawFrame writes a frame header exactly as given (see zmtp.Writer.WriteHeader),
+// legal or not, followed by body.
+func rawFrame(tb testing.TB, flags byte, size uint64, body []byte) []byte {
+	tb.Helper()
+	var b bytes.Buffer
+	w := zmtp.NewWriter(&b)
+	w.AllowIllegal = true
+	if err := w.WriteHeader(flags, size); err != nil {
+		tb.Fatal(err)
+	}
+	b.Write(body)
+	return b.Bytes()
+}
+
+// FuzzGreeting checks the engine's greeting check on arbitrary input: it
+// accepts only what zmtp parses as a NULL greeting, and follows its
+// revision.
 func FuzzGreeting(f *testing.F) {
-	f.Add(appendGreeting(nil, "NULL", false))
-	f.Add(appendGreeting(nil, "CURVE", true))
+	f.Add(zmtp.NewGreeting("NULL", false).Append(nil))
+	f.Add(zmtp.NewGreeting("CURVE", true).Append(nil))
 	f.Add([]byte("GET / HTTP/1.1\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var buf [greetingLen]byte
+		var buf [zmtp.GreetingLen]byte
 		minor, err := readGreeting(bytes.NewReader(data), buf[:], "NULL")
 		if err == nil {
-			if len(data) < greetingLen || data[0] != 0xFF || data[10] < 3 {
-				t.Fatalf("accepted a bad greeting % x", data)
+			if len(data) < zmtp.GreetingLen {
+				t.Fatalf("accepted a short greeting % x", data)
 			}
-			if data[10] == 3 && minor != data[11] {
-				t.Fatalf("minor %d, want %d", minor, data[11])
+			g, err := zmtp.ParseGreeting(data[:zmtp.GreetingLen])
+			if err != nil || g.Mechanism != "NULL" || minor != g.Revision() {
+				t.Fatalf("accepted % x as minor %d; zmtp: %+v, %v", data, minor, g, err)
 			}
 		}
 	})
-}
-
-func TestGreetingBytes(t *testing.T) {
-	g := appendGreeting(nil, "NULL", false)
-	want := append([]byte{0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 1, 'N', 'U', 'L', 'L'}, make([]byte, 48)...)
-	if !bytes.Equal(g, want) {
-		t.Fatalf("greeting\n got % x\nwant % x", g, want)
-	}
-	if g := appendGreeting(nil, "CURVE", true); g[32] != 1 {
-		t.Fatal("as-server byte not set")
-	}
-}
-
-func TestFrameEncoding(t *testing.T) {
-	for _, tc := range []struct {
-		n    int
-		want []byte
-	}{
-		{0, []byte{0x00, 0}},
-		{255, []byte{0x00, 255}},
-		{256, []byte{0x02, 0, 0, 0, 0, 0, 0, 1, 0}},
-	} {
-		if got := appendFrameHeader(nil, 0, tc.n); !bytes.Equal(got, tc.want) {
-			t.Errorf("header for %d bytes: % x, want % x", tc.n, got, tc.want)
-		}
-	}
 }
 
 // FuzzDatagram: parseDatagram never panics, and what it accepts re-encodes

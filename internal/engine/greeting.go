@@ -8,15 +8,6 @@ import (
 	"github.com/zmesh/zmesh/mechanism"
 )
 
-// greetingLen is the size of a ZMTP 3 greeting; see package zmtp.
-const greetingLen = zmtp.GreetingLen
-
-// appendGreeting appends our greeting: ZMTP 3.1, the mechanism's name and
-// the as-server byte.
-func appendGreeting(dst []byte, mech string, asServer bool) []byte {
-	return zmtp.NewGreeting(mech, asServer).Append(dst)
-}
-
 // readGreeting reads the peer's 64-byte greeting into buf and checks it
 // against our mechanism. It reads the 10-byte signature first so a ZMTP 1.0
 // or 2.0 peer (which waits after fewer bytes) is refused at once rather

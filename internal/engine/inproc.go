@@ -60,15 +60,6 @@ func (s *Socket) connectInproc(e transport.Endpoint) error {
 	return nil
 }
 
-// inprocHWM is libzmq's inproc rule: the sender's SNDHWM plus the
-// receiver's RCVHWM, unlimited if either is.
-func inprocHWM(send, recv int) int {
-	if send == 0 || recv == 0 {
-		return 0
-	}
-	return send + recv
-}
-
 // acceptInproc pairs a connecting socket's pipe with a new pipe of ours.
 // Runs on the goroutine of whichever of Bind and Connect came second.
 func (s *Socket) acceptInproc(ic *inprocConnect) {
@@ -84,37 +75,18 @@ func (s *Socket) acceptInproc(ic *inprocConnect) {
 	}
 	cp := ic.p
 	sp := newPipe(s, name)
-	sp.recvHWM = inprocHWM(ic.s.opts.SendHWM, s.opts.RecvHWM)
-	cp.recvHWM = inprocHWM(s.opts.SendHWM, ic.s.opts.RecvHWM)
-	sp.source, cp.source = cp, sp
-	sp.peer.Store(&socket.Peer{Endpoint: name, SocketType: ic.s.typ.Name})
-	cp.peer.Store(&socket.Peer{Endpoint: name, SocketType: s.typ.Name})
+	linkInproc(sp, cp)
 	s.attach(sp)
-	sp.target.Store(cp)
-	// Switch the connecting pipe to direct delivery, moving over what was
-	// queued before the bind (it was within the sender's HWM already).
-	cp.mu.Lock()
-	queued := cp.out
-	cp.out = nil
-	q := &s.in
-	q.mu.Lock()
-	for _, m := range queued {
-		m.RoutingID = sp.id
-		m.Peer = sp.peer.Load()
-		sp.appendLocked(joined(m))
-	}
-	q.mu.Unlock()
-	cp.target.Store(sp)
-	cp.mu.Unlock()
+	moved := deliverInproc(sp, cp)
 	ic.s.drained.broadcast() // cp's queue went over: no longer busy
-	if len(queued) > 0 {
-		q.signal()
+	if moved {
+		s.in.signal()
 	}
 	if !ic.s.isAttached(cp) {
 		ic.s.attach(cp)
 	}
-	sp.live.Store(true)
-	cp.live.Store(true)
+	sp.setLive(true)
+	cp.setLive(true)
 	s.event(socket.EventHandshakeSucceeded, name, "", nil)
 	ic.s.event(socket.EventHandshakeSucceeded, name, "", nil)
 	if s.handler != nil {
@@ -133,7 +105,7 @@ func (s *Socket) isAttached(p *Pipe) bool {
 
 // detachInproc removes an inproc pipe whose peer socket closed.
 func (s *Socket) detachInproc(p *Pipe) {
-	p.live.Store(false)
+	p.setLive(false)
 	s.detach(p)
 	if s.handler != nil {
 		s.handler.PeerDown(p, true)

@@ -91,12 +91,8 @@ func (s *Socket) WaitSend(ctx context.Context, try func() (bool, error)) error {
 func (s *Socket) waitSend(ctx context.Context, try func() (bool, error)) error {
 	s.sendWaiters.Add(1)
 	defer s.sendWaiters.Add(-1)
-	var tc <-chan time.Time
-	if d := time.Duration(s.sendTimeout.Load()); d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		tc = t.C
-	}
+	t, tc := timeout(time.Duration(s.sendTimeout.Load()))
+	defer stopTimer(t)
 	for {
 		ready := s.sendReady.wait()
 		ok, err := try()
@@ -138,12 +134,8 @@ func (s *Socket) Recv(ctx context.Context, block bool) (socket.Msg, error) {
 	if !block {
 		return socket.Msg{}, socket.ErrWouldBlock
 	}
-	var tc <-chan time.Time
-	if d := time.Duration(s.recvTimeout.Load()); d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		tc = t.C
-	}
+	t, tc := timeout(time.Duration(s.recvTimeout.Load()))
+	defer stopTimer(t)
 	// Register as a waiter, then look again: a push that came before the
 	// registration is found by the pop, one after it signals q.wake.
 	for {
@@ -189,4 +181,21 @@ func (s *Socket) Blocked() (recv, send int) {
 	recv = s.in.waiters
 	s.in.mu.Unlock()
 	return recv, int(s.sendWaiters.Load())
+}
+
+// timeout returns a timer that fires after d and its channel, or, for d <=
+// 0 (no timeout), nil and a nil channel, which a select never takes.
+func timeout(d time.Duration) (*time.Timer, <-chan time.Time) {
+	if d <= 0 {
+		return nil, nil
+	}
+	t := time.NewTimer(d)
+	return t, t.C
+}
+
+// stopTimer stops a timer from timeout, if there is one.
+func stopTimer(t *time.Timer) {
+	if t != nil {
+		t.Stop()
+	}
 }

@@ -18,6 +18,18 @@ import (
 //
 // Over inproc there is no connection: a pipe's sends go straight into the
 // peer socket's pipe's incoming queue, bodies uncopied.
+//
+// Which lock guards which field: mu the outgoing side (out, sendHWM,
+// writerIdle, wake, conn, ctrl); closed is written under both mu and
+// s.in.mu (setClosed), so either lock reads it; the fair-queue lock of the
+// pipe's own socket (s.in.mu) the incoming side (in, inHead, inActive,
+// readerBlocked, and recvHWM once the pipe receives). peer, live and target
+// are atomics. The rest is written before anything else can reach the
+// pipe and only read afterwards: s, endpoint and datagram by the
+// constructors; id by Socket.attach (under Socket.idMu, before the pipe is
+// in the socket's tables); source and an inproc pipe's recvHWM by
+// linkInproc, before target publishes the pipe to the peer socket. Apart
+// from id, only this file writes a pipe's fields.
 type Pipe struct {
 	s        *Socket
 	id       socket.RoutingID
@@ -31,7 +43,7 @@ type Pipe struct {
 	out        []socket.Msg
 	sendHWM    int
 	writerIdle bool
-	closed     bool
+	closed     bool          // also under s.in.mu: see setClosed
 	wake       chan struct{} // cap 1: wakes the writer
 	conn       *conn         // current connection, nil while down
 	ctrl       [][]byte      // command bodies waiting for the writer
@@ -61,6 +73,66 @@ func newPipe(s *Socket, endpoint string) *Pipe {
 	}
 }
 
+// newUDPPipe returns the pipe of a UDP link named endpoint, whose peer is
+// any socket of the peer type.
+func newUDPPipe(s *Socket, endpoint string) *Pipe {
+	p := newPipe(s, endpoint)
+	p.datagram = true
+	p.peer.Store(&socket.Peer{Endpoint: endpoint, SocketType: s.typ.Peer})
+	return p
+}
+
+// linkInproc makes sp, a new pipe of a binding socket, and cp, the pipe
+// of a socket that connected to it, the two ends of one inproc link, before
+// either delivers to the other: each one's incoming queue holds libzmq's
+// inproc high-water mark (the sender's SNDHWM plus the receiver's RCVHWM),
+// each knows the other as its source and peer.
+func linkInproc(sp, cp *Pipe) {
+	sp.recvHWM = inprocHWM(cp.s.opts.SendHWM, sp.s.opts.RecvHWM)
+	cp.recvHWM = inprocHWM(sp.s.opts.SendHWM, cp.s.opts.RecvHWM)
+	sp.source, cp.source = cp, sp
+	sp.peer.Store(&socket.Peer{Endpoint: sp.endpoint, SocketType: cp.s.typ.Name})
+	cp.peer.Store(&socket.Peer{Endpoint: sp.endpoint, SocketType: sp.s.typ.Name})
+}
+
+// inprocHWM is libzmq's inproc rule: the sender's SNDHWM plus the
+// receiver's RCVHWM, unlimited if either is.
+func inprocHWM(send, recv int) int {
+	if send == 0 || recv == 0 {
+		return 0
+	}
+	return send + recv
+}
+
+// deliverInproc switches sp and cp (see linkInproc) to direct delivery,
+// once sp is attached: sp's sends go into cp's incoming queue, and what
+// cp queued before the bind (within the sender's HWM already) moves into
+// sp's incoming queue, then cp's sends follow it there. It holds cp.mu
+// while it moves the queue, so that no send slips in between the move and
+// the switch, and takes sp's socket's fair-queue lock inside it (see the
+// lock order in doc.go). It reports whether messages moved.
+func deliverInproc(sp, cp *Pipe) (moved bool) {
+	sp.target.Store(cp)
+	cp.mu.Lock()
+	queued := cp.out
+	cp.out = nil
+	q := &sp.s.in
+	q.mu.Lock()
+	for _, m := range queued {
+		m.RoutingID = sp.id
+		m.Peer = sp.peer.Load()
+		sp.appendLocked(joined(m))
+	}
+	q.mu.Unlock()
+	cp.target.Store(sp)
+	cp.mu.Unlock()
+	return len(queued) > 0
+}
+
+// setLive marks a link without a connection (inproc, udp) up or down;
+// connections go through up and down.
+func (p *Pipe) setLive(live bool) { p.live.Store(live) }
+
 // ID is the pipe's routing id.
 func (p *Pipe) ID() socket.RoutingID { return p.id }
 
@@ -77,7 +149,7 @@ func (p *Pipe) up(c *conn) {
 	p.peer.Store(c.peer)
 	p.mu.Lock()
 	p.conn = c
-	p.closed = false
+	p.setClosed(false)
 	p.mu.Unlock()
 	p.live.Store(true)
 }
@@ -149,7 +221,7 @@ func (p *Pipe) Full() bool {
 // group (the receiver filters).
 func (p *Pipe) Datagram() bool { return p.datagram }
 
-// SendCommand sends a command (a body built with mechanism.AppendCommand)
+// SendCommand sends a command (a body built with package zmtp)
 // to the peer ahead of queued messages. Commands are not queued while the
 // link is down: PeerUp handlers resend what a new connection needs (as
 // DISH's joins). Over inproc the peer socket's handler gets it directly.
@@ -172,6 +244,14 @@ func (p *Pipe) SendCommand(body []byte) {
 	case p.wake <- struct{}{}:
 	default:
 	}
+}
+
+// writerBusy tells the pipe that its writer still holds bytes it took and
+// has not yet handed to the kernel, so linger waits for them (see busy).
+func (p *Pipe) writerBusy() {
+	p.mu.Lock()
+	p.writerIdle = false
+	p.mu.Unlock()
 }
 
 // take hands the writer everything queued: the commands and the messages
@@ -206,13 +286,22 @@ func (p *Pipe) busy() bool {
 // close stops the pipe taking messages and drops what it holds.
 func (p *Pipe) close() {
 	p.mu.Lock()
-	p.closed = true
+	p.setClosed(true)
 	clear(p.out)
 	p.out = nil
 	p.ctrl = nil
 	p.mu.Unlock()
 	p.s.sendReady.broadcast()
 	p.s.drained.broadcast()
+}
+
+// setClosed sets closed. p.mu must be held; it takes the fair-queue lock
+// of p's socket too, under which pushIn reads closed.
+func (p *Pipe) setClosed(closed bool) {
+	q := &p.s.in
+	q.mu.Lock()
+	p.closed = closed
+	q.mu.Unlock()
 }
 
 // pushIn delivers one message into this pipe's incoming queue (the inproc

@@ -764,12 +764,8 @@ func (s *Socket) linger() {
 	if d == 0 {
 		return
 	}
-	var expired <-chan time.Time
-	if d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		expired = t.C
-	}
+	t, expired := timeout(d) // d < 0: linger without end
+	defer stopTimer(t)
 	for {
 		drained := s.drained.wait()
 		if !s.busy() {

@@ -20,16 +20,12 @@ import (
 func rawServerSending(write func(w *zmtp.Writer) error) func(t *testing.T) (string, func()) {
 	return func(t *testing.T) (string, func()) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		t.Cleanup(func() { ln.Close() })
 		return "tcp://" + ln.Addr().String(), func() {
 			_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
 			nc, err := ln.Accept()
-			if err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
 			t.Cleanup(func() { nc.Close() })
 			_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
 			r := newRawPeer(t, nc)
@@ -43,9 +39,7 @@ func rawServerSending(write func(w *zmtp.Writer) error) func(t *testing.T) (stri
 // connect gave up, and its Err wraps the failure that caused it.
 func TestConnectStoppedSaysWhy(t *testing.T) {
 	_, curveSec, err := mechanism.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	deny := &mechanism.Auth{}
 	if err := deny.DenyAddr("127.0.0.1"); err != nil {
 		t.Fatal(err)
@@ -64,9 +58,7 @@ func TestConnectStoppedSaysWhy(t *testing.T) {
 			opts: socket.Options{ReconnectInterval: -1},
 			peer: func(t *testing.T) (string, func()) {
 				ln, err := net.Listen("tcp", "127.0.0.1:0")
-				if err != nil {
-					t.Fatal(err)
-				}
+				must(t, err)
 				ep := "tcp://" + ln.Addr().String()
 				ln.Close() // nobody listens: the connect fails
 				return ep, nil
@@ -129,13 +121,9 @@ func TestConnectStoppedSaysWhy(t *testing.T) {
 				opts.ReconnectInterval = 10 * time.Millisecond
 			}
 			cli, err := patterns.NewClient(zctx, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
 			mon := cli.Monitor()
-			if err := cli.Connect(ep); err != nil {
-				t.Fatal(err)
-			}
+			must(t, cli.Connect(ep))
 			if after != nil {
 				after()
 			}

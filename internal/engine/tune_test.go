@@ -30,29 +30,28 @@ func sockopt(t *testing.T, c syscall.Conn, opt int) int {
 	return v
 }
 
+// dialListener listens on network and address and returns a connection
+// dialled to it; the test's end closes both.
+func dialListener(t *testing.T, network, address string) net.Conn {
+	t.Helper()
+	ln, err := net.Listen(network, address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	c, err := net.Dial(network, ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 func TestBufferSizesReachTheKernel(t *testing.T) {
 	const want = 96 << 10 // under the usual rmem_max/wmem_max caps
 	s := &Socket{opts: socket.Options{SendBuffer: want, RecvBuffer: want}, log: slog.Default()}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	tc, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
-	ul, err := net.Listen("unix", filepath.Join(t.TempDir(), "s"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ul.Close()
-	uc, err := net.Dial("unix", ul.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer uc.Close()
+	tc := dialListener(t, "tcp", "127.0.0.1:0")
+	uc := dialListener(t, "unix", filepath.Join(t.TempDir(), "s"))
 	dc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)

@@ -73,9 +73,7 @@ func (s *Socket) bindUDP(e transport.Endpoint) error {
 
 func (s *Socket) startUDP(name string, uc *net.UDPConn, bind bool) error {
 	s.tune(uc)
-	p := newPipe(s, name)
-	p.datagram = true
-	p.peer.Store(&socket.Peer{Endpoint: name, SocketType: s.typ.Peer})
+	p := newUDPPipe(s, name)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -96,7 +94,7 @@ func (s *Socket) startUDP(name string, uc *net.UDPConn, bind bool) error {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	s.attach(p)
-	p.live.Store(true)
+	p.setLive(true)
 	if s.handler != nil {
 		s.handler.PeerUp(p)
 	}
@@ -112,7 +110,7 @@ func (s *Socket) startUDP(name string, uc *net.UDPConn, bind bool) error {
 		} else {
 			s.udpWriter(p, uc, done)
 		}
-		p.live.Store(false)
+		p.setLive(false)
 		s.detach(p)
 		if s.handler != nil {
 			s.handler.PeerDown(p, true)

@@ -32,9 +32,7 @@ type rawPeer struct {
 func dialRaw(t *testing.T, ep string) *rawPeer {
 	t.Helper()
 	nc, err := net.Dial("tcp", strings.TrimPrefix(ep, "tcp://"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	t.Cleanup(func() { nc.Close() })
 	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
 	return newRawPeer(t, nc)
@@ -120,22 +118,16 @@ type endpoints interface {
 // bind binds s to ep and returns the endpoint it got.
 func bind(t *testing.T, s endpoints, ep string) string {
 	t.Helper()
-	if err := s.Bind(ep); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.Bind(ep))
 	got, err := s.LastEndpoint()
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	return got
 }
 
 // connect connects s to ep.
 func connect(t *testing.T, s endpoints, ep string) {
 	t.Helper()
-	if err := s.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.Connect(ep))
 }
 
 // mustNew makes a socket with newSocket (patterns.NewClient,
@@ -144,9 +136,7 @@ func connect(t *testing.T, s endpoints, ep string) {
 func mustNew[S any](t *testing.T, newSocket func(*socket.Ctx, socket.Options) (S, error), zctx *socket.Ctx, opts socket.Options) S {
 	t.Helper()
 	s, err := newSocket(zctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	return s
 }
 
@@ -173,9 +163,7 @@ func newServer(t *testing.T, opts socket.Options) (*patterns.Server, string, <-c
 	t.Helper()
 	zctx := socket.NewCtx(nil)
 	srv, err := patterns.NewServer(zctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	t.Cleanup(func() { zctx.Close() })
 	mon := srv.Monitor()
 	return srv, bind(t, srv, "tcp://127.0.0.1:*"), mon
@@ -203,15 +191,15 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-// TestReadyMetadataBytes: the NULL READY a SERVER sends, byte for byte
-// (libzmq's has the same layout).
+// TestReadyMetadataBytes: the NULL READY a SERVER sends carries exactly
+// its Socket-Type (zmtp's tests hold the bytes against libzmq's layout).
 func TestReadyMetadataBytes(t *testing.T) {
 	_, ep, _ := newServer(t, socket.Options{})
 	r := dialRaw(t, ep)
 	r.send(r.w.WriteGreeting(null(1)))
 	r.readGreeting()
 	flags, body := r.readFrame()
-	want := []byte{0x05, 'R', 'E', 'A', 'D', 'Y', 0x0B, 'S', 'o', 'c', 'k', 'e', 't', '-', 'T', 'y', 'p', 'e', 0, 0, 0, 6, 'S', 'E', 'R', 'V', 'E', 'R'}
+	want := zmtp.AppendReady(nil, socketType("SERVER"))
 	if flags != zmtp.FlagCommand || !bytes.Equal(body, want) {
 		t.Fatalf("server READY: flags %x\n got % x\nwant % x", flags, body, want)
 	}
@@ -352,9 +340,7 @@ func TestGreetingFailuresAreHandshakeErrors(t *testing.T) {
 
 	// The connecting side: a listener that accepts and closes at once.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	accepted := make(chan struct{})
 	go func() {
 		defer close(accepted)
@@ -406,13 +392,13 @@ func TestPingIsAnsweredWithPongEchoingContext(t *testing.T) {
 	r.handshake(1, "CLIENT")
 	r.send(r.w.WritePing(0, []byte("LOL")))
 	flags, body := r.readFrame()
-	if flags != zmtp.FlagCommand || !bytes.Equal(body, []byte("\x04PONGLOL")) {
+	if flags != zmtp.FlagCommand || !bytes.Equal(body, zmtp.AppendPong(nil, []byte("LOL"))) {
 		t.Fatalf("got flags %x body %q, want PONG LOL", flags, body)
 	}
 	// Context longer than 16 bytes is cut to 16.
 	r.send(r.w.WritePing(10, []byte("0123456789abcdefXYZ")))
 	_, body = r.readFrame()
-	if string(body) != "\x04PONG0123456789abcdef" {
+	if !bytes.Equal(body, zmtp.AppendPong(nil, []byte("0123456789abcdef"))) {
 		t.Fatalf("got %q", body)
 	}
 }
@@ -436,7 +422,7 @@ func TestHeartbeatPingCarriesTTL(t *testing.T) {
 	r := dialRaw(t, ep)
 	r.handshake(1, "CLIENT")
 	flags, body := r.readFrame()
-	if flags != zmtp.FlagCommand || !bytes.Equal(body, []byte("\x04PING\x00\x14")) {
+	if flags != zmtp.FlagCommand || !bytes.Equal(body, zmtp.AppendPing(nil, 20, nil)) {
 		t.Fatalf("got flags %x body % x, want PING with TTL 20 (2.0 s)", flags, body)
 	}
 }
@@ -503,9 +489,7 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	// Messages sent while the link is down are queued and delivered.
 	sendOK(t, cli, "after")
 	m, err := srv2.Recv(ctx(t))
@@ -626,9 +610,7 @@ func TestInprocConnectBeforeBind(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := cli.Recv(ctx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	if &got.Body[0] != &body[0] {
 		t.Fatal("inproc copied the body")
 	}
@@ -699,9 +681,7 @@ func TestLingerDeliversQueuedMessages(t *testing.T) {
 
 func TestMisconfiguredMechanismStopsReconnecting(t *testing.T) {
 	_, sec, err := mechanism.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	_, ep, _ := newServer(t, socket.Options{Mechanism: &mechanism.CurveServer{SecretKey: sec}})
 	// A CURVE client without the server's key is a configuration error.
 	cli := mustNew(t, patterns.NewClient, nil, socket.Options{Mechanism: &mechanism.CurveClient{}, ReconnectInterval: 10 * time.Millisecond})
@@ -733,7 +713,7 @@ func TestRefusedPeerReadsErrorNotReset(t *testing.T) {
 		r.send(r.w.WriteGreeting(null(1)), r.w.WriteReady(socketType("CLIENT")), r.w.WriteFrame(0, make([]byte, 200)), r.w.WriteFrame(0, make([]byte, 200)))
 		r.readGreeting()
 		flags, body := r.readFrame()
-		if flags != zmtp.FlagCommand || !bytes.Equal(body, []byte("\x05ERROR\x03400")) {
+		if flags != zmtp.FlagCommand || !bytes.Equal(body, zmtp.AppendError(nil, "400")) {
 			t.Fatalf("got flags %x body %q, want ERROR 400", flags, body)
 		}
 		var b [1]byte

@@ -47,3 +47,24 @@ func TestHeaderCodecDoesNotAllocate(t *testing.T) {
 		t.Fatalf("%v allocations per header encoded and parsed", n)
 	}
 }
+
+// TestHeartbeatCodecDoesNotAllocate: what the engine does per PING it
+// sends or answers, and per command it checks, allocates nothing beyond
+// the buffers it passes in.
+func TestHeartbeatCodecDoesNotAllocate(t *testing.T) {
+	buf := make([]byte, 0, 64)
+	ping := AppendPing(nil, 20, []byte("ctx"))
+	if n := testing.AllocsPerRun(100, func() {
+		buf = AppendPing(buf[:0], 20, nil)
+		if !IsCommand(ping, CmdPing) || CheckCommand(ping) != nil {
+			t.Fatal("PING not recognised")
+		}
+		_, ctxt, err := ParsePing(Data(ping, CmdPing))
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf = AppendPong(buf[:0], ctxt)
+	}); n != 0 {
+		t.Fatalf("%v allocations per PING and PONG", n)
+	}
+}

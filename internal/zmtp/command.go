@@ -39,16 +39,27 @@ func AppendCommand(dst []byte, name string, data ...[]byte) []byte {
 }
 
 // ParseCommand splits a command body into its name and data. It fails on
-// an empty body, an empty name, or a name that runs past the body.
+// an empty body, an empty name, or a name that runs past the body (see
+// CheckCommand).
 func ParseCommand(body []byte) (name string, data []byte, err error) {
-	if len(body) == 0 {
-		return "", nil, protocolf("empty command")
+	if err := CheckCommand(body); err != nil {
+		return "", nil, err
 	}
 	n := int(body[0])
-	if n == 0 || 1+n > len(body) {
-		return "", nil, protocolf("command name length %d runs past its %d-byte body", n, len(body))
-	}
 	return string(body[1 : 1+n]), body[1+n:], nil
+}
+
+// CheckCommand reports whether body is a well-formed command, a name of 1
+// to 255 bytes and then any data, as ParseCommand does but without
+// allocating the name.
+func CheckCommand(body []byte) error {
+	if len(body) == 0 {
+		return protocolf("empty command")
+	}
+	if n := int(body[0]); n == 0 || 1+n > len(body) {
+		return protocolf("command name length %d runs past its %d-byte body", n, len(body))
+	}
+	return nil
 }
 
 // IsCommand reports whether body is the command called name, with or

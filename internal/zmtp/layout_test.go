@@ -244,6 +244,7 @@ func TestCommandBodies(t *testing.T) {
 	}
 }
 
+// TestParseCommand also holds CheckCommand to ParseCommand's verdicts.
 func TestParseCommand(t *testing.T) {
 	for _, tc := range []struct {
 		body       []byte
@@ -258,6 +259,9 @@ func TestParseCommand(t *testing.T) {
 		{[]byte("^RROR\x03400"), "", "", "length 94"},
 	} {
 		name, data, err := ParseCommand(tc.body)
+		if cerr := CheckCommand(tc.body); (cerr == nil) != (err == nil) || cerr != nil && cerr.Error() != err.Error() {
+			t.Errorf("% x: CheckCommand says %v, ParseCommand %v", tc.body, cerr, err)
+		}
 		if tc.msg != "" {
 			if !errors.Is(err, ErrProtocol) || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("% x: %v, want a protocol error mentioning %q", tc.body, err, tc.msg)
