@@ -56,14 +56,11 @@ type CurveClient struct {
 	PublicKey PublicKey // the client's long-term public key; optional
 	SecretKey SecretKey // the client's long-term secret key; optional
 
-	keys clientKeys
+	keyedClient
 }
 
 // Name returns "CURVE".
 func (*CurveClient) Name() string { return "CURVE" }
-
-// AsServer is false: this is the client role.
-func (*CurveClient) AsServer() bool { return false }
 
 // Keys returns the client's long-term key pair, generating it if none was
 // configured.
@@ -80,17 +77,14 @@ func (m *CurveClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 	if m.ServerKey.IsZero() {
 		return nil, fmt.Errorf("%w: CurveClient has no ServerKey", ErrInvalidKey)
 	}
-	pub, sec, err := m.Keys()
-	if err != nil {
-		return nil, err
-	}
-	st, err := newCurveClient(rand.Reader, m.ServerKey, pub, sec)
-	if err != nil {
-		return nil, err
-	}
-	defer st.wipe()
 	const closed = "CURVE server closed the connection after HELLO (is ServerKey the server's public key?)"
-	return clientHandshake(ctx, c, p, st, st.hello(), closed)
+	return m.handshake(ctx, c, p, closed, m.Keys, func(pub PublicKey, sec SecretKey) (clientRole, []byte, error) {
+		st, err := newCurveClient(rand.Reader, m.ServerKey, pub, sec)
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, st.hello(), nil
+	})
 }
 
 // CurveServer is the server role of the CURVE mechanism. SecretKey is the
@@ -108,14 +102,11 @@ func (m *CurveClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 type CurveServer struct {
 	SecretKey SecretKey // the server's long-term secret key; required
 
-	key serverKey
+	keyedServer
 }
 
 // Name returns "CURVE".
 func (*CurveServer) Name() string { return "CURVE" }
-
-// AsServer is true: this is the server role.
-func (*CurveServer) AsServer() bool { return true }
 
 // PublicKey returns the server's public key, the one its clients need.
 func (m *CurveServer) PublicKey() (PublicKey, error) {
@@ -127,13 +118,9 @@ func (m *CurveServer) PublicKey() (PublicKey, error) {
 // authenticator refuses it. A HELLO that does not open (the client does not
 // know our key) or any malformed command ends it silently, as in libzmq.
 func (m *CurveServer) Handshake(ctx context.Context, c Conn, p *Params) (*Result, error) {
-	pub, err := m.PublicKey()
-	if err != nil {
-		return nil, err
-	}
-	st := newCurveServer(rand.Reader, pub, m.SecretKey)
-	defer st.wipe()
-	return serverHandshake(ctx, c, p, "CURVE", st)
+	return m.handshake(ctx, c, p, "CURVE", "CurveServer", m.SecretKey, func(pub PublicKey) (serverRole, error) {
+		return newCurveServer(rand.Reader, pub, m.SecretKey), nil
+	})
 }
 
 // curveClient is one connection's client-side CURVE state; the handshake

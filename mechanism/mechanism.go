@@ -166,3 +166,18 @@ func (e *HandshakeError) Is(target error) bool { return target == ErrHandshake }
 func Protocolf(format string, args ...any) *HandshakeError {
 	return &HandshakeError{Reason: fmt.Sprintf(format, args...)}
 }
+
+// serverSide and clientSide give a mechanism type that is always one side
+// of the handshake its AsServer method: PlainServer, CurveServer and
+// NoiseServer embed serverSide, CurveClient and NoiseClient clientSide
+// (PlainClient has its own, so that its two-field literal stays valid).
+type (
+	serverSide struct{}
+	clientSide struct{}
+)
+
+// AsServer is true: this is the server role.
+func (serverSide) AsServer() bool { return true }
+
+// AsServer is false: this is the client role.
+func (clientSide) AsServer() bool { return false }

@@ -58,14 +58,11 @@ type NoiseClient struct {
 	PublicKey PublicKey // the client's long-term public key; optional
 	SecretKey SecretKey // the client's long-term secret key; optional
 
-	keys clientKeys
+	keyedClient
 }
 
 // Name returns "NOISE".
 func (*NoiseClient) Name() string { return "NOISE" }
-
-// AsServer is false: this is the client role.
-func (*NoiseClient) AsServer() bool { return false }
 
 // Keys returns the client's long-term key pair, its static key in the
 // Noise handshake, generating it if none was configured.
@@ -78,27 +75,22 @@ func (m *NoiseClient) Keys() (PublicKey, SecretKey, error) {
 // (its properties, already under the transport keys) or ERROR.
 // Result.PublicKey is the server's long-term key.
 func (m *NoiseClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result, error) {
-	pub, sec, err := m.Keys()
-	if err != nil {
-		return nil, err
-	}
-	prologue, err := noisePrologue(p.LocalGreeting, p.PeerGreeting)
-	if err != nil {
-		return nil, err
-	}
-	var pin *PublicKey
-	if !m.ServerKey.IsZero() {
-		pin = &m.ServerKey
-	}
-	st, err := newNoiseInitiator(rand.Reader, pub, sec, prologue, pin)
-	if err != nil {
-		return nil, err
-	}
-	hello, err := st.hello()
-	if err != nil {
-		return nil, err
-	}
-	return clientHandshake(ctx, c, p, st, hello, "")
+	return m.handshake(ctx, c, p, "", m.Keys, func(pub PublicKey, sec SecretKey) (clientRole, []byte, error) {
+		prologue, err := noisePrologue(p.LocalGreeting, p.PeerGreeting)
+		if err != nil {
+			return nil, nil, err
+		}
+		var pin *PublicKey
+		if !m.ServerKey.IsZero() {
+			pin = &m.ServerKey
+		}
+		st, err := newNoiseInitiator(rand.Reader, pub, sec, prologue, pin)
+		if err != nil {
+			return nil, nil, err
+		}
+		hello, err := st.hello()
+		return st, hello, err
+	})
 }
 
 // NoiseServer is the server (Noise responder) role of the NOISE mechanism.
@@ -116,14 +108,11 @@ func (m *NoiseClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 type NoiseServer struct {
 	SecretKey SecretKey // the server's long-term secret key; required
 
-	key serverKey
+	keyedServer
 }
 
 // Name returns "NOISE".
 func (*NoiseServer) Name() string { return "NOISE" }
-
-// AsServer is true: this is the server role.
-func (*NoiseServer) AsServer() bool { return true }
 
 // PublicKey returns the server's public key, the one clients may pin.
 func (m *NoiseServer) PublicKey() (PublicKey, error) {
@@ -134,19 +123,13 @@ func (m *NoiseServer) PublicKey() (PublicKey, error) {
 // reads INITIATE, authenticates the client and checks its properties, and
 // answers READY, or ERROR "400"/"500" if the authenticator refuses.
 func (m *NoiseServer) Handshake(ctx context.Context, c Conn, p *Params) (*Result, error) {
-	pub, err := m.PublicKey()
-	if err != nil {
-		return nil, err
-	}
-	prologue, err := noisePrologue(p.PeerGreeting, p.LocalGreeting)
-	if err != nil {
-		return nil, err
-	}
-	st, err := newNoiseResponder(rand.Reader, pub, m.SecretKey, prologue)
-	if err != nil {
-		return nil, err
-	}
-	return serverHandshake(ctx, c, p, "NOISE", st)
+	return m.handshake(ctx, c, p, "NOISE", "NoiseServer", m.SecretKey, func(pub PublicKey) (serverRole, error) {
+		prologue, err := noisePrologue(p.PeerGreeting, p.LocalGreeting)
+		if err != nil {
+			return nil, err
+		}
+		return newNoiseResponder(rand.Reader, pub, m.SecretKey, prologue)
+	})
 }
 
 // noisePrologue binds both greetings, client's first, into the handshake:

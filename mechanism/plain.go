@@ -59,13 +59,10 @@ func (m PlainClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result,
 // handler does: a PLAIN server that lets anyone in would be a NULL server
 // that reads passwords. Give it an *Auth with AddUser, or your own
 // Authenticator.
-type PlainServer struct{}
+type PlainServer struct{ serverSide }
 
 // Name returns "PLAIN".
 func (PlainServer) Name() string { return "PLAIN" }
-
-// AsServer is true: this is the server role.
-func (PlainServer) AsServer() bool { return true }
 
 // Handshake reads HELLO, consults the authenticator, and answers WELCOME or
 // ERROR; then reads INITIATE, checks the client's properties and answers

@@ -110,3 +110,61 @@ func serverHandshake(ctx context.Context, c Conn, p *Params, mech string, st ser
 	}
 	return &Result{Peer: md, UserID: userID, PublicKey: append([]byte(nil), key[:]...), Codec: codec}, nil
 }
+
+// keyedServer is what CurveServer and NoiseServer share besides their
+// SecretKey field: the server side, and the public key derived once from
+// the secret key.
+type keyedServer struct {
+	serverSide
+	key serverKey
+}
+
+// handshake derives the server's public key from sec (who names the
+// configuration in errors), builds one connection's state with newState,
+// runs the server role of mech with it, and wipes the state's secrets
+// afterwards if it has any.
+func (k *keyedServer) handshake(ctx context.Context, c Conn, p *Params, mech, who string, sec SecretKey,
+	newState func(pub PublicKey) (serverRole, error)) (*Result, error) {
+	pub, err := k.key.get(who, sec)
+	if err != nil {
+		return nil, err
+	}
+	st, err := newState(pub)
+	if err != nil {
+		return nil, err
+	}
+	return withWipe(st, func() (*Result, error) { return serverHandshake(ctx, c, p, mech, st) })
+}
+
+// withWipe runs handshake, then wipes st's secrets if it keeps any.
+func withWipe(st any, handshake func() (*Result, error)) (*Result, error) {
+	if w, ok := st.(interface{ wipe() }); ok {
+		defer w.wipe()
+	}
+	return handshake()
+}
+
+// keyedClient is what CurveClient and NoiseClient share besides their key
+// fields: the client side, and the key pair generated or derived once.
+type keyedClient struct {
+	clientSide
+	keys clientKeys
+}
+
+// handshake gets the client's key pair from keys, builds one connection's
+// state and its HELLO with newState, runs the client role with them (closed
+// as clientHandshake takes it), and wipes the state's secrets afterwards if
+// it has any.
+func (k *keyedClient) handshake(ctx context.Context, c Conn, p *Params, closed string,
+	keys func() (PublicKey, SecretKey, error),
+	newState func(pub PublicKey, sec SecretKey) (clientRole, []byte, error)) (*Result, error) {
+	pub, sec, err := keys()
+	if err != nil {
+		return nil, err
+	}
+	st, hello, err := newState(pub, sec)
+	if err != nil {
+		return nil, err
+	}
+	return withWipe(st, func() (*Result, error) { return clientHandshake(ctx, c, p, st, hello, closed) })
+}
