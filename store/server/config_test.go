@@ -152,7 +152,7 @@ func TestConfigErrors(t *testing.T) {
 		yaml, want string
 		kind       error
 	}{
-		{"storage: {}\n", `t.yaml:1:1: unknown key "storage" in a storage server configuration (want one of server, radio, gather, auth, requests, garbage_collection, volumes, storages)`, config.ErrUnknownKey},
+		{"storage: {}\n", `t.yaml:1:1: unknown key "storage" in a storage server configuration (want one of server, radio, gather, auth, requests, garbage_collection, admin, volumes, storages)`, config.ErrUnknownKey},
 		{"server: {send_hwm: -3}\n" + ok, `t.yaml:1:20: server.send_hwm: want a non-negative integer, got "-3"`, config.ErrValue},
 		{"server:\n  send_hwn: 3\n" + ok, `t.yaml:2:3: server: unknown key "send_hwn"; did you mean send_hwm?`, config.ErrUnknownKey},
 		{"volumes: {}\n", `t.yaml:1:1: missing key storages in a storage server configuration`, config.ErrMissing},

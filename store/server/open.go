@@ -87,8 +87,8 @@ func (c *Config) Open(ctx context.Context, zctx *socket.Ctx, logger *slog.Logger
 		Storages: storages, Logger: logger,
 		Workers: c.Requests.Workers, QueryWorkers: c.Requests.QueryWorkers, QueryQueue: c.Requests.QueryQueue,
 		MaxValueSize: maxValue, MaxDrift: c.Requests.MaxDrift, RequestTimeout: c.Requests.Timeout,
-		StallTimeout: c.Requests.StallTimeout,
-		GCPeriod:     c.GarbageCollection.Period, TombstoneLifespan: c.GarbageCollection.Lifespan,
+		StallTimeout: c.Requests.StallTimeout, VolumeRoot: c.Admin.VolumeRoot,
+		GCPeriod: c.GarbageCollection.Period, TombstoneLifespan: c.GarbageCollection.Lifespan,
 	}
 	sockets, err := c.sockets(zctx, logger, maxValue)
 	if err != nil {

@@ -117,6 +117,13 @@ type Options struct {
 	// Server.Health.
 	HealthProbe time.Duration
 
+	// VolumeRoot is the directory under which volumes added at run time
+	// (AddVolume, the HTTP admin API) must keep their files: an fs volume
+	// whose root is elsewhere is refused with ErrForbidden. Empty: no fs
+	// volume can be added at run time. Volumes of the configuration file
+	// are not concerned. YAML admin.volume_root.
+	VolumeRoot string
+
 	// Logger receives the server's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
