@@ -150,12 +150,12 @@ type Stats struct {
 	IngestRejected      uint64 // bulk messages refused (malformed, bad key, too large...)
 	TombstonesCollected uint64 // tombstones removed by garbage collection
 	AnswersDropped      uint64 // answers not delivered: client gone, not reading, or out of time
-	StalledPeers        uint64 // clients disconnected for not taking their answers (StallTimeout)
+	StalledClients      uint64 // clients disconnected for not taking their answers (StallTimeout)
 }
 
 type counters struct {
 	requests, failed, applied, published, feedDropped, ingested, ingestRejected, collected atomic.Uint64
-	answersDropped, stalledPeers                                                           atomic.Uint64
+	answersDropped, stalledClients                                                         atomic.Uint64
 }
 
 // Server is a storage server: it answers the storage protocol
@@ -324,7 +324,7 @@ func (s *Server) Stats() Stats {
 		Published: c.published.Load(), FeedDropped: c.feedDropped.Load(),
 		Ingested: c.ingested.Load(), IngestRejected: c.ingestRejected.Load(),
 		TombstonesCollected: c.collected.Load(),
-		AnswersDropped:      c.answersDropped.Load(), StalledPeers: c.stalledPeers.Load(),
+		AnswersDropped:      c.answersDropped.Load(), StalledClients: c.stalledClients.Load(),
 	}
 }
 
@@ -600,7 +600,7 @@ func (s *Server) stalled(peer patterns.RoutingID) {
 	if err := s.sock.DisconnectPeer(peer); err != nil {
 		return // gone already: disconnected by another worker, or left
 	}
-	s.stats.stalledPeers.Add(1)
+	s.stats.stalledClients.Add(1)
 	s.log.Warn("store: disconnected a client that does not read its answers",
 		"peer", peer, "stall_timeout", s.opts.StallTimeout)
 }

@@ -139,7 +139,7 @@ func TestClientThatNeverReadsCannotStallOthers(t *testing.T) {
 			}
 			// The non-reader is found out within the stall bound.
 			deadline := time.Now().Add(10 * time.Second)
-			for f.srv.Stats().StalledPeers == 0 {
+			for f.srv.Stats().StalledClients == 0 {
 				if time.Now().After(deadline) {
 					t.Fatalf("the client that never reads was not disconnected: %+v", f.srv.Stats())
 				}
@@ -195,7 +195,7 @@ func TestSlowReaderGetsEveryReply(t *testing.T) {
 			time.Sleep(5 * time.Millisecond) // slow, but reading
 		}
 	}
-	if st := f.srv.Stats(); st.StalledPeers != 0 || st.AnswersDropped != 0 {
+	if st := f.srv.Stats(); st.StalledClients != 0 || st.AnswersDropped != 0 {
 		t.Fatalf("a reading client was treated as stalled: %+v", st)
 	}
 }
