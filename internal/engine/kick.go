@@ -8,7 +8,7 @@ import (
 
 // errKicked is why a connection ended when its socket's owner disconnected
 // the peer (Kick); EventDisconnected carries it.
-var errKicked = errors.New("peer disconnected by its socket (not reading)")
+var errKicked = errors.New("peer disconnected by its socket's owner")
 
 // Kick disconnects the peer whose pipe has routing id id, as a SERVER does
 // to a peer that stopped reading. At once, before Kick returns: the
@@ -57,8 +57,10 @@ func (s *Socket) Kick(id socket.RoutingID) error {
 // closeInproc is detachInproc for a pipe whose peer socket stays open:
 // senders of that socket may be pushing into x right now, and pushIn reads
 // x.closed under the receiving socket's fair-queue lock, so x is closed
-// under that lock too. Nothing takes a socket's mu or a pipe's mu while
-// holding its own fair-queue lock, so the order is safe.
+// under that lock too. No code holds a socket's mu, idMu or one of its
+// pipes' mu while it waits for that socket's fair-queue lock (acceptInproc
+// holds the connecting pipe's mu for the binding socket's queue, another
+// socket's), so taking them under it cannot deadlock.
 func closeInproc(x *Pipe) {
 	x.live.Store(false)
 	q := &x.s.in

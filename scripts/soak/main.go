@@ -130,15 +130,18 @@ func (s *srv) kill9() {
 	time.Sleep(50 * time.Millisecond)
 }
 
-// stat reads the server's RSS (KiB), open fds and goroutines (from
-// /metrics; -1 if unavailable).
-func (s *srv) stat() (rssKiB, fds, goroutines int) {
+// stat reads the server's RSS and peak RSS since it started (KiB), open
+// fds and goroutines (from /metrics); -1 if unavailable.
+func (s *srv) stat() (rssKiB, peakKiB, fds, goroutines int) {
 	pid := s.pid()
-	rssKiB, fds, goroutines = -1, -1, -1
+	rssKiB, peakKiB, fds, goroutines = -1, -1, -1, -1
 	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
 			if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
 				rssKiB, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			}
+			if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+				peakKiB, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
 			}
 		}
 	}
@@ -265,10 +268,12 @@ storages:
 	}
 	wg.Go(func() { junk(ctx, reqAddr, &junkConns) })
 
+	fmt.Println("per minute: the good callers' completed operations, their latency, failed operations (a restart",
+		"costs each caller one), and the server's RSS, peak RSS since its last start, open fds and goroutines")
 	fmt.Printf("soak: zmesh serve on %s (http %s), %d callers, non-reader, 4 slowloris, junk 10/s, kill -9 every %v, for %v\n",
 		ep, httpAddr, callers, restartEvery, duration)
-	fmt.Printf("%-6s %9s %8s %9s %9s %6s %8s %5s %6s %8s\n",
-		"minute", "ops", "ops/s", "p50", "p99", "errors", "rss_MiB", "fds", "gorout", "restarts")
+	fmt.Printf("%-6s %9s %8s %9s %9s %6s %8s %9s %5s %6s %8s\n",
+		"minute", "ops", "ops/s", "p50", "p99", "errors", "rss_MiB", "peak_MiB", "fds", "gorout", "restarts")
 	start := time.Now()
 	report := time.NewTicker(time.Minute)
 	defer report.Stop()
@@ -288,11 +293,11 @@ storages:
 			}
 			return lat[min(len(lat)-1, int(float64(len(lat))*p))]
 		}
-		rss, fds, gor := s.stat()
+		rss, peak, fds, gor := s.stat()
 		el := time.Since(last).Seconds()
 		last = time.Now()
-		fmt.Printf("%-6d %9d %8.0f %9v %9v %6d %8d %5d %6d %8d\n", minute, len(lat), float64(len(lat))/el,
-			pct(0.5).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), errs, rss/1024, fds, gor, s.restarts)
+		fmt.Printf("%-6d %9d %8.0f %9v %9v %6d %8d %9d %5d %6d %8d\n", minute, len(lat), float64(len(lat))/el,
+			pct(0.5).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), errs, rss/1024, peak/1024, fds, gor, s.restarts)
 	}
 loop:
 	for {
