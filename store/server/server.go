@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -205,6 +206,13 @@ type Server struct {
 	abortReq context.CancelFunc
 	timeouts *deadlines // request contexts, children of reqCtx
 	stalls   *deadlines // answers' contexts, children of reqCtx (StallTimeout)
+
+	// stalledIDs are the routing ids of the last clients disconnected for
+	// not reading (at most maxStalledIDs, copy-on-write under mu): requests
+	// of theirs still queued when they were disconnected are dropped
+	// unhandled, since no answer could reach them. Routing ids are not
+	// reused until the 32-bit counter wraps.
+	stalledIDs atomic.Pointer[[]patterns.RoutingID]
 
 	mu      sync.Mutex // guards the fields below
 	serving bool
@@ -592,6 +600,16 @@ func (s *Server) answerContext(ctx context.Context) (_ context.Context, stall bo
 	return sc, true
 }
 
+// maxStalledIDs bounds Server.stalledIDs.
+const maxStalledIDs = 64
+
+// fromStalled reports whether a request comes from a client disconnected
+// for not reading (see Server.stalledIDs).
+func (s *Server) fromStalled(id patterns.RoutingID) bool {
+	ids := s.stalledIDs.Load()
+	return ids != nil && slices.Contains(*ids, id)
+}
+
 // stalled disconnects a client that took no answer within the stall bound:
 // its queued answers are freed at once and every worker waiting to answer
 // it is released (their routes fail). Only the first worker to find it
@@ -601,6 +619,14 @@ func (s *Server) stalled(peer patterns.RoutingID) {
 		return // gone already: disconnected by another worker, or left
 	}
 	s.stats.stalledClients.Add(1)
+	s.mu.Lock()
+	var ids []patterns.RoutingID
+	if old := s.stalledIDs.Load(); old != nil {
+		ids = *old
+	}
+	ids = append(ids[max(0, len(ids)-maxStalledIDs+1):len(ids):len(ids)], peer)
+	s.stalledIDs.Store(&ids)
+	s.mu.Unlock()
 	s.log.Warn("store: disconnected a client that does not read its answers",
 		"peer", peer, "stall_timeout", s.opts.StallTimeout)
 }
