@@ -31,6 +31,7 @@ func (s *Store) removeOwn() (kept int, example string, err error) {
 			switch {
 			case rel == "" && name == lockName:
 				continue // removeDir's, after unlocking; not counted as kept
+				// (the top directory's emptiness is removeDir's to judge)
 			case ent.Type().IsRegular() && strings.HasPrefix(name, tempPrefix):
 				own = true
 			case ent.Type().IsRegular() && strings.HasSuffix(name, "~") && name[0] != '.':
@@ -63,10 +64,7 @@ func (s *Store) removeOwn() (kept int, example string, err error) {
 			}
 			left--
 		}
-		if rel == "" {
-			left-- // the lock file, if any, does not keep the directory
-		}
-		return left <= 0, nil
+		return left == 0, nil
 	}
 	_, err = visit(s.root, "")
 	return kept, example, err
