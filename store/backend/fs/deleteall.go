@@ -30,8 +30,9 @@ func (s *Store) removeOwn() (kept int, example string, err error) {
 			own := false
 			switch {
 			case rel == "" && name == lockName:
-				continue // removeDir's, after unlocking; not counted as kept
-				// (the top directory's emptiness is removeDir's to judge)
+				// removeDir's, after unlocking; not counted as kept (and
+				// whether the top directory goes is removeDir's to judge).
+				continue
 			case ent.Type().IsRegular() && strings.HasPrefix(name, tempPrefix):
 				own = true
 			case ent.Type().IsRegular() && strings.HasSuffix(name, "~") && name[0] != '.':
