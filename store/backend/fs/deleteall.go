@@ -9,66 +9,83 @@ import (
 )
 
 // removeOwn is on_closure: delete_all. It removes what the store wrote and
-// nothing else: its entry files (named by the key encoding, ending in '~'),
-// temporary files of interrupted writes, then every directory this leaves
-// empty. A file that is not the store's (the same files recover reports as
+// nothing else: its entry files (named by the key encoding), temporary
+// files of interrupted writes, then every directory this leaves empty. A file that is not the store's (the same files recover reports as
 // foreign: other names, hidden files, anything not regular) stays, and so
 // do the directories holding it. The lock file and the storage directory
 // itself go in removeDir, once the lock is released. It runs after the
 // operations in flight have ended, with the root still open.
 func (s *Store) removeOwn() (kept int, example string, err error) {
-	var visit func(d *os.Root, rel string) (empty bool, err error)
-	visit = func(d *os.Root, rel string) (bool, error) {
-		ents, err := readDir(d)
-		if err != nil {
-			return false, err
+	_, err = sweep(s.root, "", func(ent iofs.DirEntry, rel string) bool {
+		switch {
+		case rel == lockName:
+			// removeDir's, after unlocking; not counted as kept (and
+			// whether the top directory goes is removeDir's to judge).
+			return false
+		case isTemp(ent), isEntry(ent, rel):
+			return true
 		}
-		left := len(ents)
-		for _, ent := range ents {
-			name := ent.Name()
-			childRel := join(rel, name)
-			own := false
-			switch {
-			case rel == "" && name == lockName:
-				// removeDir's, after unlocking; not counted as kept (and
-				// whether the top directory goes is removeDir's to judge).
-				continue
-			case ent.Type().IsRegular() && strings.HasPrefix(name, tempPrefix):
-				own = true
-			case ent.Type().IsRegular() && strings.HasSuffix(name, "~") && name[0] != '.':
-				_, perr := pathKey(childRel)
-				own = perr == nil
-			case ent.IsDir() && name[0] != '.' && strings.Count(childRel, "/") < maxDepth:
-				sub, err := d.OpenRoot(name)
-				if err != nil {
-					return false, err
-				}
-				empty, err := visit(sub, childRel)
-				sub.Close()
-				if err != nil {
-					return false, err
-				}
-				if !empty {
-					continue // it holds what it kept, counted there
-				}
-				// Left empty: it held only the store's entries (or
-				// nothing), a key directory the store made.
-				own = true
+		kept++
+		example = rel
+		return false
+	})
+	return kept, example, err
+}
+
+// sweep visits what lies under d (at rel, "" for the store's directory),
+// depth first, removes the files drop says to, then every directory this
+// leaves empty. It enters no hidden directory and none deeper than maxDepth
+// (no entry lies there): drop sees those as it sees files, with their path
+// relative to the store's directory. It reports whether d was left empty.
+// recover and removeOwn differ only in what they drop.
+func sweep(d *os.Root, rel string, drop func(ent iofs.DirEntry, rel string) bool) (empty bool, err error) {
+	ents, err := readDir(d)
+	if err != nil {
+		return false, err
+	}
+	left := len(ents)
+	for _, ent := range ents {
+		name := ent.Name()
+		childRel := join(rel, name)
+		if ent.IsDir() && name[0] != '.' && strings.Count(childRel, "/") < maxDepth {
+			sub, err := d.OpenRoot(name)
+			if err != nil {
+				return false, err
 			}
-			if !own {
-				kept++
-				example = childRel
-				continue
+			empty, err := sweep(sub, childRel, drop)
+			sub.Close()
+			if err != nil {
+				return false, err
 			}
+			if empty && d.Remove(name) == nil {
+				left--
+			}
+			continue
+		}
+		if drop(ent, childRel) {
 			if err := d.Remove(name); err != nil && !errors.Is(err, iofs.ErrNotExist) {
 				return false, err
 			}
 			left--
 		}
-		return left == 0, nil
 	}
-	_, err = visit(s.root, "")
-	return kept, example, err
+	return left == 0, nil
+}
+
+// isTemp reports a temporary file of a write (finished, or interrupted by
+// a crash).
+func isTemp(ent iofs.DirEntry) bool {
+	return ent.Type().IsRegular() && strings.HasPrefix(ent.Name(), tempPrefix)
+}
+
+// isEntry reports an entry file: a regular file, not hidden, whose path
+// decodes to a key.
+func isEntry(ent iofs.DirEntry, rel string) bool {
+	if !ent.Type().IsRegular() || ent.Name()[0] == '.' {
+		return false
+	}
+	_, err := pathKey(rel)
+	return err == nil
 }
 
 // removeDir removes the lock file and then the storage directory, if

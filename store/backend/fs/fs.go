@@ -173,50 +173,19 @@ func (s *Store) release() error {
 func (s *Store) recover() error {
 	var temps, foreign int
 	var example string
-	var visit func(d *os.Root, rel string) (empty bool, err error)
-	visit = func(d *os.Root, rel string) (bool, error) {
-		ents, err := readDir(d)
-		if err != nil {
-			return false, err
+	_, err := sweep(s.root, "", func(ent iofs.DirEntry, rel string) bool {
+		switch {
+		case isTemp(ent):
+			temps++
+			return true
+		case rel == lockName, isEntry(ent, rel):
+			return false
 		}
-		left := len(ents)
-		for _, ent := range ents {
-			name := ent.Name()
-			childRel := join(rel, name)
-			switch {
-			case strings.HasPrefix(name, tempPrefix) && ent.Type().IsRegular():
-				if err := d.Remove(name); err != nil && !errors.Is(err, iofs.ErrNotExist) {
-					return false, err
-				}
-				temps++
-				left--
-			case rel == "" && name == lockName:
-			case ent.IsDir() && name[0] != '.' && strings.Count(childRel, "/") < maxDepth:
-				sub, err := d.OpenRoot(name)
-				if err != nil {
-					return false, err
-				}
-				empty, err := visit(sub, childRel)
-				sub.Close()
-				if err != nil {
-					return false, err
-				}
-				if empty && d.Remove(name) == nil {
-					left--
-				}
-			case ent.Type().IsRegular() && name[0] != '.':
-				if _, err := pathKey(childRel); err == nil {
-					continue
-				}
-				fallthrough
-			default:
-				foreign++
-				example = childRel
-			}
-		}
-		return left == 0, nil
-	}
-	if _, err := visit(s.root, ""); err != nil {
+		foreign++
+		example = rel
+		return false
+	})
+	if err != nil {
 		return backend.Fail("fs: recover "+s.dir, err)
 	}
 	if temps > 0 {
