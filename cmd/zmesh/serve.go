@@ -40,7 +40,9 @@ stops the server cleanly: it answers the requests in flight, then closes.
 --http 127.0.0.1:8000 adds the HTTP face (docs/http.md): GET/PUT/DELETE
 /<key expression> as Zenoh's REST plugin, GET /health, GET /metrics
 (Prometheus), and with --admin-token (or $ZMESH_ADMIN_TOKEN) the admin routes
-under /@admin that list, add and remove storages and volumes at run time.
+under /@admin that list, add and remove storages and volumes at run time;
+fs volumes added there must lie under --admin-volume-root (or the YAML's
+admin.volume_root), others are refused with 403.
 
 `)
 }
@@ -58,6 +60,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	httpAddr := fs.String("http", "", "serve the HTTP face on this address (host:port, e.g. 127.0.0.1:8000); none: no HTTP")
 	adminToken := fs.String("admin-token", os.Getenv("ZMESH_ADMIN_TOKEN"),
 		"bearer token of the HTTP admin routes (default $ZMESH_ADMIN_TOKEN); none: the admin routes are off")
+	volumeRoot := fs.String("admin-volume-root", "",
+		"directory under which fs volumes added through the admin routes must lie (overrides admin.volume_root); none: they are refused")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -86,6 +90,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err != nil {
 		return err
+	}
+	if *volumeRoot != "" {
+		cfg.Admin.VolumeRoot = *volumeRoot
 	}
 	level := slog.LevelWarn
 	if *verbose {

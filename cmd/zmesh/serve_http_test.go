@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -128,5 +129,28 @@ func TestServeHTTPBadAddress(t *testing.T) {
 	code, _, errOut := runCmd(t, "serve", "-c", cfg, "--http", "127.0.0.1:notaport")
 	if code != 1 || !strings.Contains(errOut, "zmesh serve: http: listen tcp") {
 		t.Fatalf("exit %d:\n%s", code, errOut)
+	}
+}
+
+// --admin-volume-root is where fs volumes added through the admin routes
+// must lie: one under it is added, one elsewhere is refused with 403.
+func TestServeHTTPAdminVolumeRoot(t *testing.T) {
+	cfg := writeConfig(t, strings.ReplaceAll(testConfig, "%ROOT%", t.TempDir()))
+	root := t.TempDir()
+	s := startServe(t, "-c", cfg, "--http", "127.0.0.1:0", "--admin-token", "tok", "--admin-volume-root", root)
+	base := "http://" + httpLine.FindStringSubmatch(s.stderr.String())[1]
+	in, err := json.Marshal(map[string]string{"kind": "fs", "root": filepath.Join(root, "v")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := httpDo(t, "PUT", base+"/@admin/volumes/in", "tok", string(in)); code != 200 {
+		t.Fatalf("admin PUT of a volume under the root: %d %s", code, body)
+	}
+	out, err := json.Marshal(map[string]string{"kind": "fs", "root": t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := httpDo(t, "PUT", base+"/@admin/volumes/out", "tok", string(out)); code != 403 || !strings.Contains(body, "volume root") {
+		t.Fatalf("admin PUT of a volume outside the root: %d %s, want 403 naming the volume root", code, body)
 	}
 }

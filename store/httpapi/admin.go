@@ -187,7 +187,7 @@ func serveAdminItem[C any](h *Handler, w http.ResponseWriter, r *http.Request, n
 }
 
 // adminFailed answers a runtime management error with its status: 404
-// unknown name, 409 volume in use or storage already open elsewhere, 400
+// unknown name, 403 a volume outside the server's volume root, 409 volume in use or storage already open elsewhere, 400
 // bad configuration, 503 server closed, 502 otherwise (the backend could
 // not be reached or refused).
 func (h *Handler) adminFailed(w http.ResponseWriter, r *http.Request, err error) {
@@ -195,6 +195,8 @@ func (h *Handler) adminFailed(w http.ResponseWriter, r *http.Request, err error)
 	switch {
 	case errors.Is(err, server.ErrNotFound):
 		code = http.StatusNotFound
+	case errors.Is(err, server.ErrForbidden):
+		code = http.StatusForbidden
 	case errors.Is(err, server.ErrInUse), errors.Is(err, backend.ErrInUse):
 		code = http.StatusConflict
 	case errors.Is(err, server.ErrInvalidOptions), errors.Is(err, backend.ErrInvalidConfig), errors.Is(err, backend.ErrUnknownKind):

@@ -198,7 +198,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, ke string) {
 			ct = first.encoding
 		}
 		w.Header().Set("Content-Type", ct)
-		w.Header().Set("X-Zmesh-Key", first.key)
+		w.Header().Set("X-Zmesh-Key", headerKey(first.key))
 		w.Header().Set("X-Zmesh-Timestamp", first.timestamp)
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {

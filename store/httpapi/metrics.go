@@ -3,6 +3,7 @@ package httpapi
 import (
 	"io"
 	"net/http"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -103,6 +104,8 @@ func (m *httpMetrics) write(w io.Writer) {
 	p.Uint("zmesh_http_received_bytes_total", m.in.Load())
 	p.Family("zmesh_http_sent_bytes_total", "counter", "Bytes of HTTP response bodies written.")
 	p.Uint("zmesh_http_sent_bytes_total", m.out.Load())
+	p.Family("zmesh_process_goroutines", "gauge", "Goroutines of the server process (a leak shows as steady growth).")
+	p.Uint("zmesh_process_goroutines", uint64(runtime.NumGoroutine()))
 	p.Flush()
 }
 

@@ -27,8 +27,9 @@ import (
 //	gather:   {bind: [tcp://127.0.0.1:7449]}   # config.GatherConfig: bulk ingest (optional)
 //	auth:     {...}                            # config.AuthConfig, for the sockets without their own
 //	requests: {workers: 16, query_workers: 4, query_queue: 256, max_value_size: 16MiB,
-//	           max_drift: 500ms, timeout: 30s}
+//	           max_drift: 500ms, timeout: 30s, stall_timeout: 1s}
 //	garbage_collection: {period: 30s, lifespan: 24h}  # defaults for every storage
+//	admin:    {volume_root: /srv/zmesh}        # where volumes added at run time may live
 //	volumes:                                   # name: {kind: <backend>, <volume options>}
 //	  data: {kind: fs, root: ./zmesh-data}     # kind defaults to the name; "memory" always exists
 //	storages:                                  # name: {...}; the name is the feed group
@@ -59,6 +60,9 @@ type Config struct {
 	// GarbageCollection are the storages' default tombstone collection
 	// settings; zero fields mean Options' defaults.
 	GarbageCollection GCConfig
+	// Admin limits runtime management (Server.AddVolume, the HTTP admin
+	// API).
+	Admin AdminConfig
 	// Volumes are the backend instances, in file order.
 	Volumes []VolumeConfig
 	// Storages are the storages, in file order.
@@ -75,6 +79,12 @@ type RequestsConfig struct {
 	MaxValueSize int           // YAML max_value_size: bytes, or "16MiB", "1MB"...
 	MaxDrift     time.Duration // YAML max_drift: a duration, or "off"
 	Timeout      time.Duration // YAML timeout
+	StallTimeout time.Duration // YAML stall_timeout
+}
+
+// AdminConfig is the admin section.
+type AdminConfig struct {
+	VolumeRoot string // YAML volume_root: see Options.VolumeRoot
 }
 
 // GCConfig is a garbage_collection section: durations as "30s" or "24h"
@@ -335,10 +345,18 @@ func (d *decoder) config(root *yaml.Node, c *Config) error {
 				field("max_value_size", false, func(p string, n *yaml.Node) error { return d.size(p, n, &r.MaxValueSize) }),
 				field("max_drift", false, func(p string, n *yaml.Node) error { return d.duration(p, n, &r.MaxDrift, &off) }),
 				field("timeout", false, func(p string, n *yaml.Node) error { return d.duration(p, n, &r.Timeout, nil) }),
+				field("stall_timeout", false, func(p string, n *yaml.Node) error { return d.duration(p, n, &r.StallTimeout, nil) }),
 			}, nil)
 		}),
 		field("garbage_collection", false, func(path string, n *yaml.Node) error {
 			return d.gc(path, n, &c.GarbageCollection)
+		}),
+		field("admin", false, func(path string, n *yaml.Node) error {
+			return d.mapping(path, n, "the admin section", []yamlx.Field{
+				field("volume_root", false, func(p string, n *yaml.Node) error {
+					return d.text(p, n, &c.Admin.VolumeRoot, "a directory")
+				}),
+			}, nil)
 		}),
 		field("volumes", false, func(path string, n *yaml.Node) error {
 			return d.entries(path, n, "the volumes section", func(path, name string, k, v *yaml.Node) error {

@@ -57,7 +57,7 @@ func TestExampleConfig(t *testing.T) {
 		t.Fatalf("socket sections %+v %+v", c.Server, c.Radio)
 	}
 	if c.Requests != (RequestsConfig{Workers: 16, QueryWorkers: 4, QueryQueue: 256, MaxValueSize: 16 << 20,
-		MaxDrift: 500 * time.Millisecond, Timeout: 30 * time.Second}) {
+		MaxDrift: 500 * time.Millisecond, Timeout: 30 * time.Second, StallTimeout: DefaultStallTimeout}) {
 		t.Fatalf("requests %+v", c.Requests)
 	}
 	if c.GarbageCollection != (GCConfig{Period: 30 * time.Second, Lifespan: 24 * time.Hour}) {
@@ -112,8 +112,12 @@ func TestParseFullConfig(t *testing.T) {
 	if c.Name != "testdata/full.yaml" || c.Server.Socket.SendHWM != 500 || !c.Radio.NoDrop || c.Gather == nil || c.Auth == nil {
 		t.Fatalf("sockets %+v", c)
 	}
-	if c.Requests != (RequestsConfig{Workers: 3, QueryWorkers: 2, QueryQueue: 10, MaxValueSize: 2048, MaxDrift: -1, Timeout: time.Minute}) {
+	if c.Requests != (RequestsConfig{Workers: 3, QueryWorkers: 2, QueryQueue: 10, MaxValueSize: 2048, MaxDrift: -1, Timeout: time.Minute,
+		StallTimeout: 2 * time.Second}) {
 		t.Fatalf("requests %+v", c.Requests)
+	}
+	if c.Admin != (AdminConfig{VolumeRoot: root}) {
+		t.Fatalf("admin %+v", c.Admin)
 	}
 	if c.GarbageCollection != (GCConfig{Period: 5 * time.Second, Lifespan: 90 * time.Minute}) {
 		t.Fatalf("garbage_collection %+v", c.GarbageCollection)
@@ -152,7 +156,7 @@ func TestConfigErrors(t *testing.T) {
 		yaml, want string
 		kind       error
 	}{
-		{"storage: {}\n", `t.yaml:1:1: unknown key "storage" in a storage server configuration (want one of server, radio, gather, auth, requests, garbage_collection, volumes, storages)`, config.ErrUnknownKey},
+		{"storage: {}\n", `t.yaml:1:1: unknown key "storage" in a storage server configuration (want one of server, radio, gather, auth, requests, garbage_collection, admin, volumes, storages)`, config.ErrUnknownKey},
 		{"server: {send_hwm: -3}\n" + ok, `t.yaml:1:20: server.send_hwm: want a non-negative integer, got "-3"`, config.ErrValue},
 		{"server:\n  send_hwn: 3\n" + ok, `t.yaml:2:3: server: unknown key "send_hwn"; did you mean send_hwm?`, config.ErrUnknownKey},
 		{"volumes: {}\n", `t.yaml:1:1: missing key storages in a storage server configuration`, config.ErrMissing},

@@ -18,6 +18,10 @@ import (
 // query workers.
 func (s *Server) handle(m patterns.Msg, stamp hlc.Timestamp) {
 	s.metrics.bytesIn.Add(uint64(len(m.Body)))
+	if s.fromStalled(m.RoutingID) {
+		s.stats.answersDropped.Add(1) // its answer could not be delivered
+		return
+	}
 	msg, err := proto.Decode(m.Body)
 	if err != nil {
 		id, ok := proto.PeekID(m.Body)

@@ -94,6 +94,8 @@ func (s *Server) WriteMetrics(w io.Writer) error {
 		{"zmesh_store_ingested_total", "Bulk puts applied from the gather socket.", st.Ingested},
 		{"zmesh_store_ingest_rejected_total", "Bulk messages refused.", st.IngestRejected},
 		{"zmesh_store_tombstones_collected_total", "Tombstones removed by garbage collection.", st.TombstonesCollected},
+		{"zmesh_store_answers_dropped_total", "Answers not delivered: client gone, not reading, or out of time.", st.AnswersDropped},
+		{"zmesh_store_stalled_clients_total", "Clients disconnected for taking no answer within requests.stall_timeout.", st.StalledClients},
 	} {
 		p.Family(c.name, "counter", c.help)
 		p.Uint(c.name, c.v)

@@ -87,6 +87,7 @@ func (c *Config) Open(ctx context.Context, zctx *socket.Ctx, logger *slog.Logger
 		Storages: storages, Logger: logger,
 		Workers: c.Requests.Workers, QueryWorkers: c.Requests.QueryWorkers, QueryQueue: c.Requests.QueryQueue,
 		MaxValueSize: maxValue, MaxDrift: c.Requests.MaxDrift, RequestTimeout: c.Requests.Timeout,
+		StallTimeout: c.Requests.StallTimeout, VolumeRoot: c.Admin.VolumeRoot,
 		GCPeriod: c.GarbageCollection.Period, TombstoneLifespan: c.GarbageCollection.Lifespan,
 	}
 	sockets, err := c.sockets(zctx, logger, maxValue)

@@ -100,7 +100,12 @@ func (s *Server) newStorage(ctx context.Context, cfg Storage, sc *StorageConfig,
 // with ErrInUse while storages use it; nothing happens if cfg equals its
 // configuration). cfg.Kind "" means cfg.Name, as in YAML. Errors from the
 // backend (bad options, unreachable endpoint) leave everything as it was.
+// An fs volume whose root is not under Options.VolumeRoot is refused with
+// ErrForbidden (see VolumeRoot).
 func (s *Server) AddVolume(ctx context.Context, cfg VolumeConfig) error {
+	if err := s.checkVolumeRoot(cfg); err != nil {
+		return err
+	}
 	return s.change(ctx, func(cur *view) error { return s.addVolume(ctx, cur, cfg) })
 }
 

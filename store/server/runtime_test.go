@@ -32,9 +32,10 @@ func storageNames(s *Server) []string {
 // A storage added at run time on an fs volume added at run time serves
 // requests; removing it closes its store, which runs on_closure.
 func TestAddRemoveStorageAtRunTime(t *testing.T) {
-	f := start(t, setup{opts: Options{Storages: []Storage{mem("base", "base/**", "")}}})
+	volRoot := t.TempDir()
+	f := start(t, setup{opts: Options{Storages: []Storage{mem("base", "base/**", "")}, VolumeRoot: volRoot}})
 	ctx := testCtx(t)
-	root := t.TempDir()
+	root := filepath.Join(volRoot, "disk")
 	must(t, f.srv.AddVolume(ctx, VolumeConfig{Name: "disk", Kind: "fs", Options: backend.Options{"root": root}}))
 	sc := StorageConfig{Name: "files", KeyExpr: "files/**", StripPrefix: "files", Volume: "disk",
 		Options: backend.Options{"on_closure": "delete_all"}}
@@ -57,7 +58,7 @@ func TestAddRemoveStorageAtRunTime(t *testing.T) {
 	if err := f.srv.RemoveVolume(ctx, "disk"); !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "files") {
 		t.Fatalf("RemoveVolume of a used volume: %v, want ErrInUse naming the storage", err)
 	}
-	if err := f.srv.AddVolume(ctx, VolumeConfig{Name: "disk", Kind: "fs", Options: backend.Options{"root": t.TempDir()}}); !errors.Is(err, ErrInUse) {
+	if err := f.srv.AddVolume(ctx, VolumeConfig{Name: "disk", Kind: "fs", Options: backend.Options{"root": filepath.Join(volRoot, "other")}}); !errors.Is(err, ErrInUse) {
 		t.Fatalf("replacing a used volume: %v, want ErrInUse", err)
 	}
 	must(t, f.srv.RemoveStorage(ctx, "files"))
@@ -329,5 +330,62 @@ func TestCallerErrorsAreNotBackendFailures(t *testing.T) {
 	wg.Wait()
 	if h := f.srv.Health(); !h.Healthy || h.Storages["base"].Failures != 0 {
 		t.Fatalf("health %+v", h)
+	}
+}
+
+// TestRuntimeVolumeOutsideVolumeRoot: an fs volume added at run time must
+// lie under Options.VolumeRoot (symbolic links resolved); without one, no
+// fs volume can be added at run time. Memory volumes are not concerned.
+func TestRuntimeVolumeOutsideVolumeRoot(t *testing.T) {
+	volRoot := t.TempDir()
+	outside := t.TempDir()
+	must(t, os.Symlink(outside, filepath.Join(volRoot, "escape")))
+	f := start(t, setup{opts: Options{Storages: []Storage{mem("base", "base/**", "")}, VolumeRoot: volRoot}})
+	ctx := testCtx(t)
+	for _, root := range []string{outside, filepath.Join(volRoot, ".."), filepath.Join(volRoot, "escape", "x"), "relative/dir"} {
+		err := f.srv.AddVolume(ctx, VolumeConfig{Name: "v", Kind: "fs", Options: backend.Options{"root": root}})
+		if !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "volume root") {
+			t.Errorf("AddVolume with root %s: %v, want ErrForbidden naming the volume root", root, err)
+		}
+	}
+	must(t, f.srv.AddVolume(ctx, VolumeConfig{Name: "in", Kind: "fs", Options: backend.Options{"root": filepath.Join(volRoot, "a", "b")}}))
+	must(t, f.srv.AddVolume(ctx, VolumeConfig{Name: "m", Kind: "memory"}))
+
+	g := start(t, setup{opts: Options{Storages: []Storage{mem("base", "base/**", "")}}})
+	if err := g.srv.AddVolume(ctx, VolumeConfig{Name: "v", Kind: "fs", Options: backend.Options{"root": volRoot}}); !errors.Is(err, ErrForbidden) {
+		t.Errorf("AddVolume without a volume root: %v, want ErrForbidden", err)
+	}
+}
+
+// TestDeleteAllKeepsForeignFiles: removing a storage with on_closure:
+// delete_all on an fs volume whose directory holds a file the store did
+// not write deletes the store's entries and keeps that file and its
+// directory.
+func TestDeleteAllKeepsForeignFiles(t *testing.T) {
+	volRoot := t.TempDir()
+	f := start(t, setup{opts: Options{Storages: []Storage{mem("base", "base/**", "")}, VolumeRoot: volRoot}})
+	ctx := testCtx(t)
+	dir := filepath.Join(volRoot, "disk", "files")
+	must(t, os.MkdirAll(filepath.Join(dir, "mine"), 0o755))
+	foreign := filepath.Join(dir, "mine", "precious.txt")
+	must(t, os.WriteFile(foreign, []byte("not the store's"), 0o644))
+	must(t, f.srv.AddVolume(ctx, VolumeConfig{Name: "disk", Kind: "fs", Options: backend.Options{"root": filepath.Join(volRoot, "disk")}}))
+	must(t, f.srv.AddStorage(ctx, StorageConfig{Name: "files", KeyExpr: "files/**", StripPrefix: "files", Volume: "disk",
+		Options: backend.Options{"on_closure": "delete_all"}}))
+	for _, k := range []string{"files/a", "files/b/c", "files/mine/d"} {
+		must(t, f.cli.Put(ctx, k, []byte("v")))
+	}
+	must(t, f.srv.RemoveStorage(ctx, "files"))
+	if b, err := os.ReadFile(foreign); err != nil || string(b) != "not the store's" {
+		t.Fatalf("the foreign file after delete_all: %q, %v", b, err)
+	}
+	var left []string
+	must(t, filepath.WalkDir(dir, func(p string, d iofs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(dir, p)
+		left = append(left, filepath.ToSlash(rel))
+		return err
+	}))
+	if want := []string{".", "mine", "mine/precious.txt"}; !slices.Equal(left, want) {
+		t.Fatalf("left after delete_all: %q, want %q (the store's entries gone, the foreign file kept)", left, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,10 @@ const (
 	// DefaultHealthProbe is how often unhealthy and idle backends are
 	// probed by default.
 	DefaultHealthProbe = 5 * time.Second
+	// DefaultStallTimeout is how long by default an answer may wait for
+	// room in its client's queue before the client is disconnected as not
+	// reading.
+	DefaultStallTimeout = time.Second
 )
 
 // Options configure a Server. Socket and Storages are required; every other
@@ -86,6 +91,15 @@ type Options struct {
 	// DefaultRequestTimeout); on expiry the request is answered with
 	// proto.StatusTimeout.
 	RequestTimeout time.Duration
+	// StallTimeout bounds how long an answer may wait for room in its
+	// client's queue (default DefaultStallTimeout): a client that has not
+	// taken an answer within it (effectively StallTimeout to 1.5 ×
+	// StallTimeout) is not reading, and is disconnected, which drops what
+	// was queued for it and releases every worker waiting on it. An answer
+	// also never waits past its request's own deadline (RequestTimeout);
+	// the FINAL of a request that ran out of time waits StallTimeout at
+	// most. See docs/storage-server.md, "Clients that do not read".
+	StallTimeout time.Duration
 	// GCPeriod is how often tombstones are collected (default
 	// DefaultGCPeriod); a storage may set its own.
 	GCPeriod time.Duration
@@ -103,6 +117,13 @@ type Options struct {
 	// long (default DefaultHealthProbe); negative turns the probe off. See
 	// Server.Health.
 	HealthProbe time.Duration
+
+	// VolumeRoot is the directory under which volumes added at run time
+	// (AddVolume, the HTTP admin API) must keep their files: an fs volume
+	// whose root is elsewhere is refused with ErrForbidden. Empty: no fs
+	// volume can be added at run time. Volumes of the configuration file
+	// are not concerned. YAML admin.volume_root.
+	VolumeRoot string
 
 	// Logger receives the server's logs; nil means slog.Default().
 	Logger *slog.Logger
@@ -129,10 +150,13 @@ type Stats struct {
 	Ingested            uint64 // bulk PUT messages applied from the GATHER socket
 	IngestRejected      uint64 // bulk messages refused (malformed, bad key, too large...)
 	TombstonesCollected uint64 // tombstones removed by garbage collection
+	AnswersDropped      uint64 // answers not delivered: client gone, not reading, or out of time
+	StalledClients      uint64 // clients disconnected for not taking their answers (StallTimeout)
 }
 
 type counters struct {
 	requests, failed, applied, published, feedDropped, ingested, ingestRejected, collected atomic.Uint64
+	answersDropped, stalledClients                                                         atomic.Uint64
 }
 
 // Server is a storage server: it answers the storage protocol
@@ -181,6 +205,14 @@ type Server struct {
 	reqCtx   context.Context
 	abortReq context.CancelFunc
 	timeouts *deadlines // request contexts, children of reqCtx
+	stalls   *deadlines // answers' contexts, children of reqCtx (StallTimeout)
+
+	// stalledIDs are the routing ids of the last clients disconnected for
+	// not reading (at most maxStalledIDs, copy-on-write under mu): requests
+	// of theirs still queued when they were disconnected are dropped
+	// unhandled, since no answer could reach them. Routing ids are not
+	// reused until the 32-bit counter wraps.
+	stalledIDs atomic.Pointer[[]patterns.RoutingID]
 
 	mu      sync.Mutex // guards the fields below
 	serving bool
@@ -224,6 +256,7 @@ func newServer(ctx context.Context, opts Options, op opened) (*Server, error) {
 	def(&opts.QueryQueue, DefaultQueryQueue)
 	def(&opts.MaxValueSize, DefaultMaxValueSize)
 	defDur(&opts.RequestTimeout, DefaultRequestTimeout)
+	defDur(&opts.StallTimeout, DefaultStallTimeout)
 	defDur(&opts.GCPeriod, DefaultGCPeriod)
 	defDur(&opts.TombstoneLifespan, DefaultTombstoneLifespan)
 	if opts.HealthProbe == 0 {
@@ -256,6 +289,7 @@ func newServer(ctx context.Context, opts Options, op opened) (*Server, error) {
 	}
 	s.reqCtx, s.abortReq = context.WithCancel(context.WithoutCancel(ctx))
 	s.timeouts = newDeadlines(s.reqCtx, opts.RequestTimeout)
+	s.stalls = newDeadlines(s.reqCtx, opts.StallTimeout)
 	names := map[string]bool{}
 	var storages []*storage
 	for i, cfg := range opts.Storages {
@@ -298,6 +332,7 @@ func (s *Server) Stats() Stats {
 		Published: c.published.Load(), FeedDropped: c.feedDropped.Load(),
 		Ingested: c.ingested.Load(), IngestRejected: c.ingestRejected.Load(),
 		TombstonesCollected: c.collected.Load(),
+		AnswersDropped:      c.answersDropped.Load(), StalledClients: c.stalledClients.Load(),
 	}
 }
 
@@ -517,6 +552,13 @@ func (s *Server) queryWorker(ctx context.Context) {
 // answer sends an encoded answer to a client. A client that has gone, or
 // a socket closing, loses its answer; nothing else can be done about it.
 //
+// No client holds a worker: the answer waits for room in the client's
+// queue until ctx's deadline (the request's) or the stall bound
+// (StallTimeout), whichever comes first, and never without a deadline. A
+// client that took nothing within the stall bound is not reading: it is
+// disconnected (see stalled). A request that merely ran out of time loses
+// the answer; its FINAL then gets the stall bound.
+//
 // The value is not copied: it goes out after the encoded head as the tail
 // of one message. Backends hand out values nobody modifies (they copy on
 // put), so the socket may keep it until it is written.
@@ -526,12 +568,67 @@ func (s *Server) answer(ctx context.Context, peer patterns.RoutingID, m proto.Me
 		s.log.Error("store: cannot encode an answer", "kind", m.Kind, "err", err)
 		return err
 	}
+	ctx, stall := s.answerContext(ctx)
 	if err := s.sock.RouteConcat(ctx, head, m.Value, peer); err != nil {
-		s.log.Debug("store: answer not delivered", "peer", peer, "id", m.ID, "err", err)
+		s.stats.answersDropped.Add(1)
+		if stall && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, socket.ErrWouldBlock)) {
+			s.stalled(peer)
+		} else {
+			s.log.Debug("store: answer not delivered", "peer", peer, "id", m.ID, "err", err)
+		}
 		return err
 	}
 	s.metrics.bytesOut.Add(uint64(len(head) + len(m.Value)))
 	return nil
+}
+
+// answerContext returns the context an answer is routed under: ctx if its
+// deadline comes before the stall bound's, else a context that ends
+// StallTimeout to 1.5 × StallTimeout from now (shared per window, as the
+// request contexts are, so answering costs no timer). stall reports the
+// latter: its expiry means the client took nothing for that long.
+func (s *Server) answerContext(ctx context.Context) (_ context.Context, stall bool) {
+	sc := s.stalls.get()
+	if ctx.Err() != nil {
+		return sc, true
+	}
+	if d, ok := ctx.Deadline(); ok {
+		if sd, _ := sc.Deadline(); d.Before(sd) {
+			return ctx, false
+		}
+	}
+	return sc, true
+}
+
+// maxStalledIDs bounds Server.stalledIDs.
+const maxStalledIDs = 64
+
+// fromStalled reports whether a request comes from a client disconnected
+// for not reading (see Server.stalledIDs).
+func (s *Server) fromStalled(id patterns.RoutingID) bool {
+	ids := s.stalledIDs.Load()
+	return ids != nil && slices.Contains(*ids, id)
+}
+
+// stalled disconnects a client that took no answer within the stall bound:
+// its queued answers are freed at once and every worker waiting to answer
+// it is released (their routes fail). Only the first worker to find it
+// stalled disconnects it, so it is counted and logged once.
+func (s *Server) stalled(peer patterns.RoutingID) {
+	if err := s.sock.DisconnectPeer(peer); err != nil {
+		return // gone already: disconnected by another worker, or left
+	}
+	s.stats.stalledClients.Add(1)
+	s.mu.Lock()
+	var ids []patterns.RoutingID
+	if old := s.stalledIDs.Load(); old != nil {
+		ids = *old
+	}
+	ids = append(ids[max(0, len(ids)-maxStalledIDs+1):len(ids):len(ids)], peer)
+	s.stalledIDs.Store(&ids)
+	s.mu.Unlock()
+	s.log.Warn("store: disconnected a client that does not read its answers",
+		"peer", peer, "stall_timeout", s.opts.StallTimeout)
 }
 
 // send delivers one answer of a request: to its caller for a request made
@@ -557,10 +654,8 @@ func (s *Server) finish(ctx context.Context, r *request, count uint32, err error
 		r.local.done(final)
 		return
 	}
-	// The answer must go out even if the request's own deadline passed.
-	if ctx.Err() != nil {
-		ctx = s.reqCtx
-	}
+	// The answer goes out even if the request's own deadline passed,
+	// within the stall bound (see answer).
 	s.answer(ctx, r.peer, final)
 }
 

@@ -49,8 +49,11 @@ type options struct {
 // a writer.
 func ReadOnly() Option { return func(o *options) { o.readOnly = true } }
 
-// DeleteOnClose removes the storage directory and everything in it when the
-// store is closed (Zenoh's on_closure: delete_all).
+// DeleteOnClose removes, when the store is closed, what the store wrote
+// (Zenoh's on_closure: delete_all): its entry files, temporary files of
+// interrupted writes, the lock file, and the directories this leaves
+// empty, the storage directory included. Files the store did not write
+// stay, with the directories that hold them.
 func DeleteOnClose() Option { return func(o *options) { o.deleteOnClose = true } }
 
 // WithLogger sets where the store logs what it repairs or ignores (stale
@@ -170,50 +173,19 @@ func (s *Store) release() error {
 func (s *Store) recover() error {
 	var temps, foreign int
 	var example string
-	var visit func(d *os.Root, rel string) (empty bool, err error)
-	visit = func(d *os.Root, rel string) (bool, error) {
-		ents, err := readDir(d)
-		if err != nil {
-			return false, err
+	_, err := sweep(s.root, "", func(ent iofs.DirEntry, rel string) bool {
+		switch {
+		case isTemp(ent):
+			temps++
+			return true
+		case rel == lockName, isEntry(ent, rel):
+			return false
 		}
-		left := len(ents)
-		for _, ent := range ents {
-			name := ent.Name()
-			childRel := join(rel, name)
-			switch {
-			case strings.HasPrefix(name, tempPrefix) && ent.Type().IsRegular():
-				if err := d.Remove(name); err != nil && !errors.Is(err, iofs.ErrNotExist) {
-					return false, err
-				}
-				temps++
-				left--
-			case rel == "" && name == lockName:
-			case ent.IsDir() && name[0] != '.' && strings.Count(childRel, "/") < maxDepth:
-				sub, err := d.OpenRoot(name)
-				if err != nil {
-					return false, err
-				}
-				empty, err := visit(sub, childRel)
-				sub.Close()
-				if err != nil {
-					return false, err
-				}
-				if empty && d.Remove(name) == nil {
-					left--
-				}
-			case ent.Type().IsRegular() && name[0] != '.':
-				if _, err := pathKey(childRel); err == nil {
-					continue
-				}
-				fallthrough
-			default:
-				foreign++
-				example = childRel
-			}
-		}
-		return left == 0, nil
-	}
-	if _, err := visit(s.root, ""); err != nil {
+		foreign++
+		example = rel
+		return false
+	})
+	if err != nil {
 		return backend.Fail("fs: recover "+s.dir, err)
 	}
 	if temps > 0 {
@@ -619,7 +591,8 @@ func (s *Store) pruneDirs(dirs map[string]bool) {
 }
 
 // Close waits for the operations in flight, then releases the directory
-// (and deletes it if opened with DeleteOnClose). It is idempotent.
+// (and deletes what the store wrote in it if opened with DeleteOnClose).
+// It is idempotent.
 func (s *Store) Close(ctx context.Context) error {
 	if ctx == nil {
 		return backend.ErrNilContext
@@ -632,11 +605,17 @@ func (s *Store) Close(ctx context.Context) error {
 		return nil
 	}
 	s.ops.Wait()
-	err := s.release()
+	var err error
 	if s.opts.deleteOnClose {
-		if rerr := os.RemoveAll(s.dir); rerr != nil {
-			err = errors.Join(err, rerr)
+		kept, example, rerr := s.removeOwn()
+		err = rerr
+		if kept > 0 {
+			s.log.Info("fs: delete_all kept files the store did not write", "dir", s.dir, "count", kept, "example", example)
 		}
+	}
+	err = errors.Join(err, s.release())
+	if s.opts.deleteOnClose && err == nil {
+		err = s.removeDir()
 	}
 	if s.onClose != nil {
 		s.onClose()

@@ -421,3 +421,39 @@ func TestDepthLimit(t *testing.T) {
 		t.Fatalf("Scan found %d keys, want the deepest one", len(keys))
 	}
 }
+
+// TestDeleteOnCloseKeepsForeignFiles: delete_all removes the store's
+// entries and the directories it made, and leaves every file it did not
+// write where it was, with the directories holding it.
+func TestDeleteOnCloseKeepsForeignFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "storage")
+	mustWriteFile(t, filepath.Join(dir, "README.txt"), []byte("not the store's")) // there before Open
+	s := open(t, dir, DeleteOnClose())
+	for _, k := range []string{"a/b", "a/c/d", "x", "keep/y"} {
+		backendtest.MustApply(t, s, backend.Entry{Key: k, Value: []byte("v"), Timestamp: ts1}, true)
+	}
+	// Foreign files written while the store is open: beside an entry, in a
+	// directory of their own, hidden.
+	mustWriteFile(t, filepath.Join(dir, "keep", "notes"), []byte("mine"))
+	mustWriteFile(t, filepath.Join(dir, "other", "deep", "f.bin"), []byte("mine"))
+	mustWriteFile(t, filepath.Join(dir, ".hidden"), []byte("mine"))
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	err := filepath.WalkDir(dir, func(p string, d iofs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		left = append(left, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{".", ".hidden", "README.txt", "keep", "keep/notes", "other", "other/deep", "other/deep/f.bin"}
+	if !slices.Equal(left, want) {
+		t.Fatalf("after delete_all: %q, want %q", left, want)
+	}
+}

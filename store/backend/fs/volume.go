@@ -38,8 +38,10 @@ func init() {
 // Storage options: dir, the storage's directory relative to root (default:
 // the storage's name; it may have several components, none of them "..",
 // empty or starting with "."); on_closure, do_nothing (default) or
-// delete_all (remove the storage's directory when it is closed). Two open
-// storages may not share a directory or nest one inside the other.
+// delete_all (when it is closed, remove what the store wrote in its
+// directory, and the directory if that leaves it empty; see DeleteOnClose).
+// Two open storages may not share a directory or nest one inside the
+// other.
 type Volume struct {
 	root  string
 	extra []Option // added to every Open; set by this package's tests
