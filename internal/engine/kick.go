@@ -30,8 +30,11 @@ func (s *Socket) Kick(id socket.RoutingID) error {
 		return socket.ErrHostUnreachable
 	}
 	if t := p.target.Load(); t != nil {
-		closeInproc(t)
-		closeInproc(p)
+		// Both sides, as when either socket closes. Closing a pipe takes
+		// its socket's fair-queue lock (Pipe.setClosed), under which the
+		// peer's senders check it, so no delivery races the close.
+		t.s.detachInproc(t)
+		s.detachInproc(p)
 		return nil
 	}
 	p.mu.Lock()
@@ -52,22 +55,4 @@ func (s *Socket) Kick(id socket.RoutingID) error {
 		c.fail(errKicked)
 	}
 	return nil
-}
-
-// closeInproc is detachInproc for a pipe whose peer socket stays open:
-// senders of that socket may be pushing into x right now, and pushIn reads
-// x.closed under the receiving socket's fair-queue lock, so x is closed
-// under that lock too. No code holds a socket's mu, idMu or one of its
-// pipes' mu while it waits for that socket's fair-queue lock (acceptInproc
-// holds the connecting pipe's mu for the binding socket's queue, another
-// socket's), so taking them under it cannot deadlock.
-func closeInproc(x *Pipe) {
-	x.live.Store(false)
-	q := &x.s.in
-	q.mu.Lock()
-	x.s.detach(x)
-	q.mu.Unlock()
-	if h := x.s.handler; h != nil {
-		h.PeerDown(x, true)
-	}
 }
