@@ -67,6 +67,9 @@ server:
   heartbeat: {interval: 1s, timeout: 2s, ttl: 5s}
   linger: 250ms
   max_msg_size: 4096
+  send_hwm_bytes: 1048576
+  recv_hwm_bytes: 0
+  max_connections_per_address: 3
 client:
   connect: [inproc://build]
   recv_timeout: 2s
@@ -84,13 +87,15 @@ client:
 	roundTrip(t, cli, srv)
 	o := srv.Options()
 	if o.SendHWM != 7 || o.RecvHWM != 0 /* unlimited */ || o.SendTimeout != time.Second || o.Linger != 250*time.Millisecond || o.MaxMsgSize != 4096 ||
-		o.Heartbeat != (socket.Heartbeat{Interval: time.Second, Timeout: 2 * time.Second, TTL: 5 * time.Second}) {
+		o.Heartbeat != (socket.Heartbeat{Interval: time.Second, Timeout: 2 * time.Second, TTL: 5 * time.Second}) ||
+		o.SendHWMBytes != 1<<20 || o.RecvHWMBytes != 0 /* unlimited */ || o.MaxConnectionsPerAddress != 3 {
 		t.Errorf("server options %+v", o)
 	}
 	if ep, err := srv.LastEndpoint(); err != nil || ep != "inproc://build" {
 		t.Errorf("server endpoint %q, %v", ep, err)
 	}
-	if o := cli.Options(); o.RecvTimeout != 2*time.Second || o.SendHWM != socket.DefaultHWM || o.Mechanism != (mechanism.Null{}) {
+	if o := cli.Options(); o.RecvTimeout != 2*time.Second || o.SendHWM != socket.DefaultHWM || o.Mechanism != (mechanism.Null{}) ||
+		o.SendHWMBytes != socket.DefaultHWMBytes || o.RecvHWMBytes != socket.DefaultHWMBytes {
 		t.Errorf("client options %+v", o)
 	}
 }

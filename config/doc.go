@@ -51,6 +51,10 @@
 //	  reconnect_interval_max: 5s
 //	  handshake_timeout: 10s
 //	  max_msg_size: 1048576
+//	  send_hwm_bytes: 67108864                 # per peer, in bytes (the default, 64 MiB; 0: no bound)
+//	  recv_hwm_bytes: 67108864                 # likewise for each peer's incoming queue
+//	  max_connections: 1000                    # accepted at once; 0 or null: no cap
+//	  max_connections_per_address: 16          # accepted at once from one source address
 //
 //	sockets:                      # any number of named sockets, as libzmq-rs's ConfigType
 //	  feed:

@@ -476,7 +476,7 @@ func TestUnmarshalOneSection(t *testing.T) {
 		t.Errorf("%+v %v", sc, err)
 	}
 	err := Unmarshal("server.yaml", []byte("recv_hwm: 9\nno_drop: true\n"), &s)
-	if err == nil || err.Error() != `server.yaml:2:1: unknown key "no_drop" (want one of connect, bind, heartbeat, mechanism, send_hwm, send_timeout, recv_hwm, recv_timeout, linger, reconnect_interval, reconnect_interval_max, connect_timeout, handshake_timeout, max_msg_size, max_connections, send_buffer, recv_buffer, immediate, auth)` {
+	if err == nil || err.Error() != `server.yaml:2:1: unknown key "no_drop" (want one of connect, bind, heartbeat, mechanism, send_hwm, send_hwm_bytes, send_timeout, recv_hwm, recv_hwm_bytes, recv_timeout, linger, reconnect_interval, reconnect_interval_max, connect_timeout, handshake_timeout, max_msg_size, max_connections, max_connections_per_address, send_buffer, recv_buffer, immediate, auth)` {
 		t.Errorf("error %v", err)
 	}
 }

@@ -54,9 +54,15 @@ var optionKeys = []optionKey{
 		}
 		return err
 	}},
-	hwmKey("send_hwm", "send_high_water_mark", "SendHWM", sendSide, func(o *socket.Options) *int { return &o.SendHWM }),
+	hwmKey("send_hwm", "send_high_water_mark", "SendHWM", sendSide, math.MaxInt32, "a non-negative integer",
+		func(o *socket.Options) *int { return &o.SendHWM }),
+	hwmKey("send_hwm_bytes", "", "SendHWMBytes", sendSide, math.MaxInt64, "a non-negative number of bytes",
+		func(o *socket.Options) *int64 { return &o.SendHWMBytes }),
 	timeoutKey("send_timeout", "SendTimeout", sendSide, "TrySend", func(o *socket.Options) *time.Duration { return &o.SendTimeout }),
-	hwmKey("recv_hwm", "recv_high_water_mark", "RecvHWM", recvSide, func(o *socket.Options) *int { return &o.RecvHWM }),
+	hwmKey("recv_hwm", "recv_high_water_mark", "RecvHWM", recvSide, math.MaxInt32, "a non-negative integer",
+		func(o *socket.Options) *int { return &o.RecvHWM }),
+	hwmKey("recv_hwm_bytes", "", "RecvHWMBytes", recvSide, math.MaxInt64, "a non-negative number of bytes",
+		func(o *socket.Options) *int64 { return &o.RecvHWMBytes }),
 	timeoutKey("recv_timeout", "RecvTimeout", recvSide, "TryRecv", func(o *socket.Options) *time.Duration { return &o.RecvTimeout }),
 	durationKey("linger", "Linger", yamlx.DurationSpec{Word: "forever", WordValue: -1},
 		func(o *socket.Options) *time.Duration { return &o.Linger }),
@@ -74,6 +80,8 @@ var optionKeys = []optionKey{
 		return d.Int64(path, n, &o.MaxMsgSize, 0, math.MaxInt64, "a non-negative number of bytes")
 	}},
 	intKey("max_connections", "MaxConnections", "a non-negative integer", func(o *socket.Options) *int { return &o.MaxConnections }),
+	intKey("max_connections_per_address", "MaxConnectionsPerAddress", "a non-negative integer",
+		func(o *socket.Options) *int { return &o.MaxConnectionsPerAddress }),
 	intKey("send_buffer", "SendBuffer", "a non-negative number of bytes", func(o *socket.Options) *int { return &o.SendBuffer }),
 	intKey("recv_buffer", "RecvBuffer", "a non-negative number of bytes", func(o *socket.Options) *int { return &o.RecvBuffer }),
 	{key: "immediate", field: "Immediate", decode: func(d *yamlx.Decoder, path string, n *yaml.Node, o *socket.Options) error {
@@ -81,14 +89,15 @@ var optionKeys = []optionKey{
 	}},
 }
 
-// hwmKey decodes a high-water mark: a non-negative integer that fits
-// libzmq's int, 0 meaning no limit (socket.Unlimited), as in libzmq; null
-// leaves the default.
-func hwmKey(key, alias, field string, sd side, dst func(*socket.Options) *int) optionKey {
-	return optionKey{key: key, aliases: []string{alias}, field: field, side: sd,
+// hwmKey decodes a high-water mark (in messages, a non-negative integer
+// that fits libzmq's int) or a byte bound (up to limit): 0 means no limit
+// (socket.Unlimited), as in libzmq; null leaves the default. alias may be
+// empty.
+func hwmKey[N int | int64](key, alias, field string, sd side, limit int64, want string, dst func(*socket.Options) *N) optionKey {
+	k := optionKey{key: key, field: field, side: sd,
 		decode: func(d *yamlx.Decoder, path string, n *yaml.Node, o *socket.Options) error {
 			v := int64(-1)
-			if err := d.Int64(path, n, &v, 0, math.MaxInt32, "a non-negative integer"); err != nil {
+			if err := d.Int64(path, n, &v, 0, limit, want); err != nil {
 				return err
 			}
 			switch v {
@@ -96,10 +105,14 @@ func hwmKey(key, alias, field string, sd side, dst func(*socket.Options) *int) o
 			case 0:
 				*dst(o) = socket.Unlimited
 			default:
-				*dst(o) = int(v)
+				*dst(o) = N(v)
 			}
 			return nil
 		}}
+	if alias != "" {
+		k.aliases = []string{alias}
+	}
+	return k
 }
 
 // timeoutKey decodes a send or receive timeout. libzmq reads a zero

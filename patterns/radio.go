@@ -131,12 +131,12 @@ func (r *Radio) fanout(m Msg) bool {
 	peers := t.subs[m.Group]
 	if r.noDrop {
 		for p := range peers {
-			if p.Full() {
+			if p.FullFor(m.Len()) {
 				return false
 			}
 		}
 		for _, p := range t.udp {
-			if p.Full() {
+			if p.FullFor(m.Len()) {
 				return false
 			}
 		}

@@ -16,8 +16,26 @@ const (
 	MaxTTL = 6553500 * time.Millisecond
 )
 
+// DefaultHWMBytes is the default byte bound of each peer's queues
+// (SendHWMBytes, RecvHWMBytes): 64 MiB. libzmq has none.
+const DefaultHWMBytes = 64 << 20
+
 // Unlimited, as a high-water mark, lifts the bound on a queue.
 const Unlimited = -1
+
+// MaxHandshakeFrame is the largest frame body a peer may send before its
+// handshake completes, whatever MaxMsgSize says: until it is
+// authenticated, a peer costs what any hostile connection would, so this
+// bounds what one holds. The mechanisms need far less: a PLAIN HELLO is at most 518 bytes (255-byte user and password), a
+// CURVE HELLO 200 and WELCOME 168, a NOISE WELCOME 104; the commands that
+// carry metadata are READY (6 bytes and the metadata), CURVE's INITIATE
+// (257 and the metadata) and READY (30 and the metadata), NOISE's INITIATE
+// (73 and the metadata). A zmesh peer's metadata is its socket type,
+// a libzmq peer's adds its routing id (at most 255 bytes) and any
+// ZMQ_METADATA properties it was given: those may take up to about 7.5 KiB
+// in all. A larger frame before the handshake completes ends the
+// connection with ErrTooLarge (EventHandshakeFailed).
+const MaxHandshakeFrame = 8 << 10
 
 // Heartbeat configures ZMTP 3.1 PING/PONG on tcp and ipc connections.
 type Heartbeat struct {
@@ -41,6 +59,25 @@ type Options struct {
 	// RecvHWM bounds each peer's incoming queue, likewise. A full incoming
 	// queue stops reading from that connection (TCP backpressure).
 	RecvHWM int
+	// SendHWMBytes bounds each peer's outgoing queue in bytes of message
+	// bodies, with what the connection's writer has taken and not yet
+	// handed to the kernel counted in, so a peer's outgoing side never
+	// holds more. (SendHWM counts the waiting messages only, as libzmq's
+	// does: the writer may hold up to a queue's worth more.) 0 means
+	// DefaultHWMBytes (64 MiB); Unlimited (or any negative) lifts the
+	// bound. A send that would take the queue over it behaves as one at
+	// SendHWM: it waits, fails with ErrWouldBlock, or (RADIO without
+	// NoDrop) is dropped for that peer. A message larger than the bound
+	// still goes once the queue is empty, alone. Over inproc the sender's
+	// SendHWMBytes and the receiver's RecvHWMBytes add up to one bound, as
+	// the message marks do.
+	SendHWMBytes int64
+	// RecvHWMBytes bounds each peer's incoming queue in bytes, likewise:
+	// once it holds that many, the socket stops reading from the
+	// connection (TCP backpressure) until Recv has drained it to half. The
+	// queue may pass the bound by one read batch (at most 2 MiB and one
+	// message).
+	RecvHWMBytes int64
 	// SendTimeout bounds how long Send blocks; 0 means no bound (the
 	// context still applies). On expiry the send fails with ErrWouldBlock.
 	SendTimeout time.Duration
@@ -69,11 +106,22 @@ type Options struct {
 	// 0 means no limit: a frame of up to 1.125 MiB is then allocated whole
 	// once its header arrives, and a larger one's memory grows as its bytes
 	// arrive, at most 1 MiB (or as much as has arrived) ahead of them.
-	// Before the handshake succeeds, those bounds are 4.5 KiB and 4 KiB.
+	// It applies once the handshake has succeeded: before then no frame may
+	// exceed MaxHandshakeFrame (8 KiB), whatever MaxMsgSize says, so an
+	// unauthenticated connection never holds more than about 10 KiB of
+	// buffers (frames over 4.5 KiB get their memory in 4 KiB steps as
+	// their bytes arrive).
 	MaxMsgSize int64
 	// MaxConnections caps the connections a socket accepts at once; 0 means
 	// no cap. Further connections are closed at once.
 	MaxConnections int
+	// MaxConnectionsPerAddress caps the tcp connections a socket accepts
+	// at once from one source IP address (an IPv4-mapped IPv6 address is
+	// the IPv4 one); 0 means no cap. Further connections from that address
+	// are closed at once, with EventAcceptFailed and an error that matches
+	// ErrSocketLimit and names the address. ipc connections are not
+	// counted.
+	MaxConnectionsPerAddress int
 	// SendBuffer and RecvBuffer set the kernel's buffer sizes of every tcp,
 	// ipc and udp socket this socket opens (SO_SNDBUF and SO_RCVBUF,
 	// libzmq's ZMQ_SNDBUF and ZMQ_RCVBUF), in bytes; 0 leaves the system's

@@ -25,6 +25,7 @@ import (
 	"github.com/zmesh/zmesh/internal/faultpeer/harness"
 	"github.com/zmesh/zmesh/internal/interop"
 	"github.com/zmesh/zmesh/internal/zmtp"
+	"github.com/zmesh/zmesh/mechanism"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 )
@@ -493,8 +494,9 @@ func memStats() runtime.MemStats {
 // allocate less than 256 KiB each (a connection's own buffers), and hold
 // nothing once they are gone. Without a limit, a peer that announces 2^40
 // bytes and sends a few costs only as much memory as has arrived, plus one
-// step of growth: 1 MiB once the handshake is done, 4 KiB during it, where
-// the peer is still anonymous; an anonymous peer that only sends its
+// step of growth (1 MiB) once the handshake is done; during it, where the
+// peer is still anonymous, a frame over socket.MaxHandshakeFrame is
+// refused whatever the limit; an anonymous peer that only sends its
 // greeting costs less than 16 KiB.
 func TestHugeFrameIsRefusedBeforeAllocation(t *testing.T) {
 	const huge = 1 << 40
@@ -518,10 +520,9 @@ func TestHugeFrameIsRefusedBeforeAllocation(t *testing.T) {
 			r.send(r.w.WriteHeader(zmtp.FlagLong, huge))
 			r.write(make([]byte, 4096))
 		}, socket.EventDisconnected, false, (1 << 20) + 256<<10},
-		{"command during the handshake, no limit, 4 KiB sent", socket.Options{}, func(r *rawPeer) {
+		{"command during the handshake, no limit", socket.Options{}, func(r *rawPeer) {
 			r.send(r.w.WriteGreeting(null(1)), r.w.WriteHeader(zmtp.FlagLong|zmtp.FlagCommand, huge))
-			r.write(make([]byte, 4096))
-		}, socket.EventHandshakeFailed, false, 32 << 10},
+		}, socket.EventHandshakeFailed, true, 32 << 10},
 		{"greeting only, then silence", socket.Options{}, func(r *rawPeer) {
 			r.send(r.w.WriteGreeting(null(1)))
 		}, socket.EventHandshakeFailed, false, 16 << 10},
@@ -571,6 +572,67 @@ func TestHugeFrameIsRefusedBeforeAllocation(t *testing.T) {
 			}
 			if grown := int64(after.HeapInuse) - int64(before.HeapInuse); grown > 8<<20 {
 				t.Fatalf("heap in use grew by %d MiB and stayed", grown>>20)
+			}
+		})
+	}
+}
+
+// TestUnauthenticatedBigFramesHoldLittle: 40 connections that send a
+// greeting and then a command frame announcing 16 MB (and 16 MB less a
+// byte of it), the handshake never finished, against a server whose
+// MaxMsgSize is 16 MiB, NULL and CURVE (admitting no key) alike: before
+// the handshake no frame may exceed socket.MaxHandshakeFrame, so each is
+// dropped with ErrTooLarge at its header and together they grow the heap
+// by less than 64 MiB (they would hold 640 MB if the frames were read).
+func TestUnauthenticatedBigFramesHoldLittle(t *testing.T) {
+	const (
+		peers    = 40
+		announce = 16 << 20
+		bound    = 64 << 20
+	)
+	_, curveSec, err := mechanism.GenerateKeyPair()
+	must(t, err)
+	payload := make([]byte, announce-1) // the peers' own, allocated before the first measure
+	for _, tc := range []struct {
+		name string
+		mech mechanism.Mechanism
+	}{
+		{"NULL", nil},
+		{"CURVE admitting no key", &mechanism.CurveServer{SecretKey: curveSec}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ep, mon := newServer(t, socket.Options{MaxMsgSize: 16 << 20, Mechanism: tc.mech, Auth: &mechanism.Auth{}})
+			mech := "NULL"
+			if tc.mech != nil {
+				mech = tc.mech.Name()
+			}
+			before := memStats()
+			var wg sync.WaitGroup
+			for i := 0; i < peers; i++ {
+				r := dialRaw(t, ep)
+				r.send(r.w.WriteGreeting(zmtp.Greeting{Major: 3, Minor: 1, Mechanism: mech}),
+					r.w.WriteHeader(zmtp.FlagLong|zmtp.FlagCommand, announce))
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					// The server may refuse before all of it is sent: errors
+					// are expected then.
+					_, _ = r.nc.Write(payload)
+				}()
+			}
+			wg.Wait()
+			// The connections that were not dropped hold what they sent.
+			held := memStats()
+			grown := int64(held.HeapInuse) - int64(before.HeapInuse)
+			t.Logf("%d unauthenticated connections announcing %d MiB frames: heap in use %+d KiB", peers, announce>>20, grown>>10)
+			if grown > bound {
+				t.Fatalf("heap in use grew by %d MiB, want under %d MiB", grown>>20, bound>>20)
+			}
+			for i := 0; i < peers; i++ {
+				e := waitEvent(t, mon, socket.EventHandshakeFailed)
+				if !errors.Is(e.Err, socket.ErrTooLarge) || !strings.Contains(e.Err.Error(), "before the handshake") {
+					t.Fatalf("connection dropped for %v, want ErrTooLarge before the handshake", e.Err)
+				}
 			}
 		})
 	}

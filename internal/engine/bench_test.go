@@ -85,6 +85,7 @@ func BenchmarkPipe(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if ok, err := p.TrySend(m); !ok || err != nil {
 			batch, _ = p.take(batch)
+			p.written(int64(len(batch) * len(m.Body)))
 			clear(batch)
 			if ok, err := p.TrySend(m); !ok || err != nil {
 				b.Fatal("pipe full after a take", err)
@@ -107,7 +108,7 @@ func BenchmarkFairQueue(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i += len(batch) * len(pipes) {
 		for _, p := range pipes {
-			s.in.pushBatch(p, batch)
+			s.in.pushBatch(p, batch, 0)
 		}
 		for j := 0; j < len(batch)*len(pipes); j++ {
 			if _, ok := s.in.pop(); !ok {

@@ -22,8 +22,10 @@ const (
 	flushAt = 64 << 10
 	// directAt: bodies this large go out with writev, uncopied.
 	directAt = 16 << 10
-	// maxBatch bounds a reader's batch, so the receive HWM stays close.
-	maxBatch = 256
+	// maxBatch and maxBatchBytes bound a reader's batch (the bodies in
+	// it: the last one may take it past), so the receive bounds stay close.
+	maxBatch      = 256
+	maxBatchBytes = 2 << 20
 	// maxGather bounds the large bodies gathered into one writev, and
 	// maxIOV its iovec count (Linux allows 1024).
 	maxGather = 1 << 20
@@ -39,6 +41,7 @@ type conn struct {
 	nc       net.Conn
 	endpoint string
 	accepted bool
+	addr     string    // source IP an accepted tcp connection counts under (MaxConnectionsPerAddress)
 	bufs     *connBufs // set by a successful handshake; recycled by serve
 	fr       *frameReader
 	codec    mechanism.Codec
@@ -271,7 +274,10 @@ func (c *conn) arm(d time.Duration) {
 func (c *conn) readLoop() error {
 	typ := &c.s.typ
 	q := &c.s.in
-	var batch []socket.Msg
+	var (
+		batch      []socket.Msg
+		batchBytes int64
+	)
 	if c.bufs != nil {
 		batch = c.bufs.in[:0]
 	} else {
@@ -283,10 +289,10 @@ func (c *conn) readLoop() error {
 		discarding bool // inside a multipart message we drop whole
 	)
 	for {
-		if len(batch) > 0 && (len(batch) == maxBatch || !c.fr.buffered()) {
-			full := q.pushBatch(c.p, batch)
+		if len(batch) > 0 && (len(batch) == maxBatch || batchBytes >= maxBatchBytes || !c.fr.buffered()) {
+			full := q.pushBatch(c.p, batch, batchBytes)
 			clear(batch)
-			batch = batch[:0]
+			batch, batchBytes = batch[:0], 0
 			if full {
 				select {
 				case <-c.p.readerWake:
@@ -350,6 +356,7 @@ func (c *conn) readLoop() error {
 		// one-step read), unless the codec made a new one.
 		pooled := c.codec == nil && len(body) > slabMax && len(body) <= growStep
 		batch = append(batch, c.s.received(body, c.p.id, group, c.peer, pooled))
+		batchBytes += int64(len(body))
 	}
 }
 
@@ -410,6 +417,9 @@ func (c *conn) writeLoop() error {
 		seg     int // start of buf's bytes not yet in iov
 		large   int // bytes of large bodies in iov
 		err     error
+		// Body bytes encoded since the last write: they leave the
+		// pipe's byte bound once written (p.written).
+		pendingBytes int64
 	)
 	flush := func() error {
 		if len(iov) == 0 {
@@ -429,6 +439,8 @@ func (c *conn) writeLoop() error {
 			iov = iovBack[:0]
 		}
 		buf, seg, large = buf[:0], 0, 0
+		p.written(pendingBytes)
+		pendingBytes = 0
 		return nil
 	}
 	iov = iovBack[:0]
@@ -469,6 +481,7 @@ func (c *conn) writeLoop() error {
 				return err
 			}
 		}
+		done := 0 // batch[:done] is written and cleared
 		for i := range batch {
 			m := &batch[i]
 			if sendGroup {
@@ -503,13 +516,18 @@ func (c *conn) writeLoop() error {
 					return err
 				}
 			}
+			pendingBytes += int64(m.Len())
 			if len(buf) >= flushAt || large >= maxGather || len(iov) >= maxIOV-4 {
 				if err := flush(); err != nil {
 					return err
 				}
+				// Written bodies left the byte bound: drop them now, not
+				// after a batch whose rest may wait on a stalled peer.
+				clear(batch[done : i+1])
+				done = i + 1
 			}
 		}
-		clear(batch)
+		clear(batch[done:])
 	}
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/zmesh/zmesh/internal/bodypool"
@@ -25,27 +26,33 @@ const (
 //
 // Until established is called the peer is unauthenticated, and whatever it
 // makes us hold is paid for by every hostile connection alike: the buffer
-// is small (hsBufSize), and a frame larger than it gets memory in steps of
-// hsGrowStep as its bytes arrive, not growStep.
+// is small (hsBufSize), a frame larger than it gets memory in steps of
+// hsGrowStep as its bytes arrive, not growStep, and no frame may exceed
+// socket.MaxHandshakeFrame, whatever MaxMsgSize says.
 type frameReader struct {
 	r        io.Reader
 	buf      []byte
 	pos, end int
-	max      int64  // maximum body size, 0 = unlimited
+	max      int64  // maximum body size now, 0 = unlimited
+	limit    int64  // maximum body size once established (MaxMsgSize)
 	step     int    // growth step for frames larger than buf
 	slab     []byte // free part of the current slab for small bodies
 	slabNext int    // size of the last slab made
 }
 
 func newFrameReader(r io.Reader, max int64) *frameReader {
-	return &frameReader{r: r, buf: make([]byte, hsBufSize), max: max, step: hsGrowStep}
+	pre := int64(socket.MaxHandshakeFrame)
+	if max > 0 && max < pre {
+		pre = max
+	}
+	return &frameReader{r: r, buf: make([]byte, hsBufSize), max: pre, limit: max, step: hsGrowStep}
 }
 
 // established switches to the buffers of an authenticated link, keeping
 // any bytes the peer already sent. buf, if at least readBufSize long,
 // becomes the read buffer (a recycled one, see connBufs); else one is made.
 func (f *frameReader) established(buf []byte) {
-	f.step = growStep
+	f.step, f.max = growStep, f.limit
 	if len(f.buf) >= readBufSize {
 		return
 	}
@@ -123,6 +130,9 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 		h, err = zmtp.ParseHeader(f.buf[f.pos:f.end], f.max)
 	}
 	if err != nil {
+		if f.step == hsGrowStep && errors.Is(err, zmtp.ErrTooLarge) && f.max != f.limit {
+			err = fmt.Errorf("%w before the handshake completes", err)
+		}
 		return 0, nil, false, &wireError{err}
 	}
 	flags, hdr, n := h.Flags, h.Len, h.Size

@@ -23,6 +23,18 @@ func normalize(o socket.Options) (socket.Options, error) {
 	case o.RecvHWM < 0:
 		o.RecvHWM = 0
 	}
+	switch {
+	case o.SendHWMBytes == 0:
+		o.SendHWMBytes = socket.DefaultHWMBytes
+	case o.SendHWMBytes < 0:
+		o.SendHWMBytes = 0
+	}
+	switch {
+	case o.RecvHWMBytes == 0:
+		o.RecvHWMBytes = socket.DefaultHWMBytes
+	case o.RecvHWMBytes < 0:
+		o.RecvHWMBytes = 0
+	}
 	if o.SendTimeout < 0 || o.RecvTimeout < 0 {
 		return o, fmt.Errorf("%w: negative send or receive timeout", socket.ErrInvalidInput)
 	}

@@ -8,9 +8,22 @@ import (
 )
 
 // Pipe is the engine's attachment to one peer: an outgoing queue bounded by
-// the send high-water mark, drained by the connection's writer, and an
-// incoming queue bounded by the receive high-water mark, filled by the
-// connection's reader and drained by the socket's fair queue.
+// the send high-water mark and the send byte bound, drained by the
+// connection's writer, and an incoming queue bounded by the receive
+// high-water mark and byte bound, filled by the connection's reader and
+// drained by the socket's fair queue.
+//
+// The outgoing byte bound counts the bodies the writer has taken and not
+// yet handed to the kernel (in flight) as well as those waiting, so the
+// bytes a peer's outgoing side holds never exceed it; a message is refused
+// when it would take them over the bound, unless nothing is held (one
+// message larger than the bound still goes, alone). The high-water mark
+// counts the waiting messages only, as libzmq's does (the writer may hold
+// a batch more): that is what stays queued, for the next connection, when
+// a connecting pipe's link breaks. The
+// incoming bounds stop the reader once reached (TCP backpressure); the
+// queue then holds at most one reader batch more (maxBatch messages,
+// maxBatchBytes and one message).
 //
 // A connecting socket's pipe is created by Connect and outlives reconnects
 // (messages queued while the link is down go out when it is back); an
@@ -19,16 +32,18 @@ import (
 // Over inproc there is no connection: a pipe's sends go straight into the
 // peer socket's pipe's incoming queue, bodies uncopied.
 //
-// Which lock guards which field: mu the outgoing side (out, sendHWM,
-// writerIdle, wake, conn, ctrl); closed is written under both mu and
+// Which lock guards which field: mu the outgoing side (out, outBytes,
+// inflightBytes, sendHWM, sendBytes, writerIdle, wake, conn, ctrl); closed is written under both mu and
 // s.in.mu (setClosed), so either lock reads it; the fair-queue lock of the
-// pipe's own socket (s.in.mu) the incoming side (in, inHead, inActive,
-// readerBlocked, and recvHWM once the pipe receives). peer, live and target
+// pipe's own socket (s.in.mu) the incoming side (in, inHead, inBytes,
+// inActive, readerBlocked, and recvHWM and recvBytes once the pipe
+// receives). peer, live and target
 // are atomics. The rest is written before anything else can reach the
 // pipe and only read afterwards: s, endpoint and datagram by the
 // constructors; id by Socket.attach (under Socket.idMu, before the pipe is
 // in the socket's tables); source and an inproc pipe's recvHWM by
-// linkInproc, before target publishes the pipe to the peer socket. Apart
+// linkInproc (and recvBytes), before target publishes the pipe to the
+// peer socket. Apart
 // from id, only this file writes a pipe's fields.
 type Pipe struct {
 	s        *Socket
@@ -39,14 +54,17 @@ type Pipe struct {
 	live     atomic.Bool // a connection is up (handshake done)
 
 	// Outgoing side, guarded by mu.
-	mu         sync.Mutex
-	out        []socket.Msg
-	sendHWM    int
-	writerIdle bool
-	closed     bool          // also under s.in.mu: see setClosed
-	wake       chan struct{} // cap 1: wakes the writer
-	conn       *conn         // current connection, nil while down
-	ctrl       [][]byte      // command bodies waiting for the writer
+	mu            sync.Mutex
+	out           []socket.Msg
+	outBytes      int64 // body bytes of out and of what the writer took and has not written
+	inflightBytes int64 // the latter
+	sendHWM       int
+	sendBytes     int64 // byte bound, 0 = none
+	writerIdle    bool
+	closed        bool          // also under s.in.mu: see setClosed
+	wake          chan struct{} // cap 1: wakes the writer
+	conn          *conn         // current connection, nil while down
+	ctrl          [][]byte      // command bodies waiting for the writer
 
 	// inproc: the peer socket's pipe whose incoming queue we fill.
 	target atomic.Pointer[Pipe]
@@ -56,7 +74,9 @@ type Pipe struct {
 	// Incoming side, guarded by s.in.mu.
 	in            []socket.Msg
 	inHead        int
+	inBytes       int64 // bytes of in[inHead:]
 	recvHWM       int
+	recvBytes     int64 // byte bound, 0 = none
 	inActive      bool
 	readerBlocked bool
 	readerWake    chan struct{} // cap 1: wakes a reader blocked at the HWM
@@ -67,7 +87,9 @@ func newPipe(s *Socket, endpoint string) *Pipe {
 		s:          s,
 		endpoint:   endpoint,
 		sendHWM:    s.opts.SendHWM,
+		sendBytes:  s.opts.SendHWMBytes,
 		recvHWM:    s.opts.RecvHWM,
+		recvBytes:  s.opts.RecvHWMBytes,
 		wake:       make(chan struct{}, 1),
 		readerWake: make(chan struct{}, 1),
 	}
@@ -90,14 +112,16 @@ func newUDPPipe(s *Socket, endpoint string) *Pipe {
 func linkInproc(sp, cp *Pipe) {
 	sp.recvHWM = inprocHWM(cp.s.opts.SendHWM, sp.s.opts.RecvHWM)
 	cp.recvHWM = inprocHWM(sp.s.opts.SendHWM, cp.s.opts.RecvHWM)
+	sp.recvBytes = inprocHWM(cp.s.opts.SendHWMBytes, sp.s.opts.RecvHWMBytes)
+	cp.recvBytes = inprocHWM(sp.s.opts.SendHWMBytes, cp.s.opts.RecvHWMBytes)
 	sp.source, cp.source = cp, sp
 	sp.peer.Store(&socket.Peer{Endpoint: sp.endpoint, SocketType: cp.s.typ.Name})
 	cp.peer.Store(&socket.Peer{Endpoint: sp.endpoint, SocketType: sp.s.typ.Name})
 }
 
 // inprocHWM is libzmq's inproc rule: the sender's SNDHWM plus the
-// receiver's RCVHWM, unlimited if either is.
-func inprocHWM(send, recv int) int {
+// receiver's RCVHWM, unlimited if either is. The byte bounds add alike.
+func inprocHWM[N int | int64](send, recv N) N {
 	if send == 0 || recv == 0 {
 		return 0
 	}
@@ -115,7 +139,7 @@ func deliverInproc(sp, cp *Pipe) (moved bool) {
 	sp.target.Store(cp)
 	cp.mu.Lock()
 	queued := cp.out
-	cp.out = nil
+	cp.out, cp.outBytes = nil, 0
 	q := &sp.s.in
 	q.mu.Lock()
 	for _, m := range queued {
@@ -155,19 +179,51 @@ func (p *Pipe) up(c *conn) {
 }
 
 // down is the end of the pipe's connection: commands for it are dropped
-// (PeerUp resends what the next one needs), queued messages stay.
+// (PeerUp resends what the next one needs), queued messages stay; the
+// batch its writer had in flight is gone with it.
 func (p *Pipe) down() {
 	p.live.Store(false)
 	p.mu.Lock()
 	p.conn = nil
 	p.ctrl = nil
+	p.releaseInflight()
 	p.mu.Unlock()
+	p.s.sendReady.broadcast()
 	p.s.drained.broadcast()
 }
 
+// releaseInflight forgets what the writer took and did not write: it is
+// lost with its connection. p.mu must be held.
+func (p *Pipe) releaseInflight() {
+	p.outBytes -= p.inflightBytes
+	p.inflightBytes = 0
+}
+
+// outFull reports whether the outgoing side has no room for a message of
+// n bytes: at the high-water mark (messages queued), or n more bytes would
+// take it over the byte bound (bytes queued and in flight) while it holds
+// any. p.mu must be held.
+func (p *Pipe) outFull(n int) bool {
+	return p.sendHWM > 0 && len(p.out) >= p.sendHWM ||
+		p.sendBytes > 0 && p.outBytes > 0 && p.outBytes+int64(n) > p.sendBytes
+}
+
+// inFull is outFull's rule for the incoming queue. s.in.mu must be held.
+func (p *Pipe) inFull(n int) bool {
+	return p.recvHWM > 0 && len(p.in)-p.inHead >= p.recvHWM ||
+		p.recvBytes > 0 && p.inBytes > 0 && p.inBytes+int64(n) > p.recvBytes
+}
+
+// inRoom reports whether the incoming queue has drained to half its
+// bounds, where a reader or sender stopped at them resumes. s.in.mu must
+// be held.
+func (p *Pipe) inRoom(left int) bool {
+	return (p.recvHWM == 0 || left <= p.recvHWM/2) && (p.recvBytes == 0 || p.inBytes <= p.recvBytes/2)
+}
+
 // TrySend queues m for the peer without blocking. It reports false when the
-// pipe is at its high-water mark, and socket.ErrHostUnreachable when the pipe is
-// gone.
+// pipe is at its high-water mark or m would take it over its byte bound,
+// and socket.ErrHostUnreachable when the pipe is gone.
 func (p *Pipe) TrySend(m socket.Msg) (bool, error) {
 	if t := p.target.Load(); t != nil {
 		return t.pushIn(m)
@@ -181,11 +237,13 @@ func (p *Pipe) TrySend(m socket.Msg) (bool, error) {
 		p.mu.Unlock()
 		return false, socket.ErrHostUnreachable
 	}
-	if p.sendHWM > 0 && len(p.out) >= p.sendHWM {
+	n := m.Len()
+	if p.outFull(n) {
 		p.mu.Unlock()
 		return false, nil
 	}
 	p.out = append(p.out, m)
+	p.outBytes += int64(n)
 	idle := p.writerIdle
 	p.writerIdle = false
 	p.mu.Unlock()
@@ -199,12 +257,18 @@ func (p *Pipe) TrySend(m socket.Msg) (bool, error) {
 }
 
 // Full reports whether a send to the pipe would find it at its high-water
-// mark right now.
-func (p *Pipe) Full() bool {
+// mark or its byte bound right now (FullFor(0): no room for anything).
+func (p *Pipe) Full() bool { return p.FullFor(0) }
+
+// FullFor reports whether a send of a message of n bytes to the pipe would
+// be refused right now: the pipe is at its high-water mark, or n more bytes
+// would take it over its byte bound (a bound reached refuses even 0).
+func (p *Pipe) FullFor(n int) bool {
+	n = max(n, 1)
 	if t := p.target.Load(); t != nil {
 		q := &t.s.in
 		q.mu.Lock()
-		full := t.recvHWM > 0 && len(t.in)-t.inHead >= t.recvHWM
+		full := t.inFull(n)
 		if full {
 			t.readerBlocked = true // so the receiver wakes senders as it drains
 		}
@@ -212,7 +276,7 @@ func (p *Pipe) Full() bool {
 		return full
 	}
 	p.mu.Lock()
-	full := p.sendHWM > 0 && len(p.out) >= p.sendHWM
+	full := p.outFull(n)
 	p.mu.Unlock()
 	return full
 }
@@ -255,7 +319,9 @@ func (p *Pipe) writerBusy() {
 }
 
 // take hands the writer everything queued: the commands and the messages
-// (swapped with the writer's empty batch, so nothing is copied). When both
+// (swapped with the writer's empty batch, so nothing is copied). The
+// messages leave the high-water mark's count; their bytes stay within the
+// byte bound, in flight, until the writer reports them written. When both
 // are empty it marks the writer idle, so the next send wakes it.
 func (p *Pipe) take(batch []socket.Msg) (msgs []socket.Msg, ctrl [][]byte) {
 	p.mu.Lock()
@@ -267,12 +333,28 @@ func (p *Pipe) take(batch []socket.Msg) (msgs []socket.Msg, ctrl [][]byte) {
 	}
 	full := p.sendHWM > 0 && len(p.out) >= p.sendHWM
 	msgs, p.out = p.out, batch[:0]
+	p.inflightBytes = p.outBytes
 	ctrl, p.ctrl = p.ctrl, nil
 	p.mu.Unlock()
 	if full {
 		p.s.sendReady.broadcast()
 	}
 	return msgs, ctrl
+}
+
+// written tells the pipe that the writer has handed size bytes of bodies
+// it took to the kernel: they leave the byte bound, and a sender waiting
+// for room looks again. The writer calls it once per write, not per
+// message.
+func (p *Pipe) written(size int64) {
+	if size == 0 {
+		return
+	}
+	p.mu.Lock()
+	p.inflightBytes -= size
+	p.outBytes -= size
+	p.mu.Unlock()
+	p.s.sendReady.broadcast() // one atomic load unless a sender waits
 }
 
 // busy reports whether messages are queued, or taken by a writer that has
@@ -289,6 +371,7 @@ func (p *Pipe) close() {
 	p.setClosed(true)
 	clear(p.out)
 	p.out = nil
+	p.outBytes, p.inflightBytes = 0, 0
 	p.ctrl = nil
 	p.mu.Unlock()
 	p.s.sendReady.broadcast()
@@ -314,7 +397,7 @@ func (p *Pipe) pushIn(m socket.Msg) (bool, error) {
 		q.mu.Unlock()
 		return false, socket.ErrHostUnreachable
 	}
-	if p.recvHWM > 0 && len(p.in)-p.inHead >= p.recvHWM {
+	if p.inFull(max(m.Len(), 1)) {
 		p.readerBlocked = true
 		q.mu.Unlock()
 		return false, nil
@@ -346,6 +429,7 @@ func (p *Pipe) appendLocked(m socket.Msg) {
 		p.inHead = 0
 	}
 	p.in = append(p.in, m)
+	p.inBytes += int64(m.Len())
 	if !p.inActive {
 		p.inActive = true
 		p.s.in.activate(p)
@@ -386,10 +470,11 @@ func (q *fairQueue) activate(p *Pipe) {
 	q.n++
 }
 
-// pushBatch appends a reader's batch to p's incoming queue. It reports
-// whether p is now at its high-water mark, in which case the reader must
-// wait on p.readerWake before reading more.
-func (q *fairQueue) pushBatch(p *Pipe, batch []socket.Msg) (full bool) {
+// pushBatch appends a reader's batch, of size bytes in all, to p's
+// incoming queue. It reports whether p is now at its high-water mark or
+// byte bound, in which case the reader must wait on p.readerWake before
+// reading more.
+func (q *fairQueue) pushBatch(p *Pipe, batch []socket.Msg, size int64) (full bool) {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
@@ -402,11 +487,12 @@ func (q *fairQueue) pushBatch(p *Pipe, batch []socket.Msg) (full bool) {
 		p.inHead = 0
 	}
 	p.in = append(p.in, batch...)
+	p.inBytes += size
 	if !p.inActive {
 		p.inActive = true
 		q.activate(p)
 	}
-	full = p.recvHWM > 0 && len(p.in)-p.inHead >= p.recvHWM
+	full = p.recvHWM > 0 && len(p.in)-p.inHead >= p.recvHWM || p.recvBytes > 0 && p.inBytes >= p.recvBytes
 	if full {
 		p.readerBlocked = true
 	}
@@ -432,15 +518,17 @@ func (q *fairQueue) pop() (socket.Msg, bool) {
 	m := p.in[p.inHead]
 	p.in[p.inHead] = socket.Msg{}
 	p.inHead++
+	p.inBytes -= int64(m.Len())
 	left := len(p.in) - p.inHead
 	if left == 0 {
 		p.in = p.in[:0]
 		p.inHead = 0
+		p.inBytes = 0
 		p.inActive = false
 	} else {
 		q.activate(p)
 	}
-	wakeSender := p.readerBlocked && left <= p.recvHWM/2
+	wakeSender := p.readerBlocked && p.inRoom(left)
 	if wakeSender {
 		p.readerBlocked = false
 	}

@@ -87,6 +87,7 @@ type Socket struct {
 	mu        sync.Mutex // guards everything below
 	endpoints map[string]*endpoint
 	conns     map[*conn]struct{}
+	perAddr   map[string]int // accepted tcp connections by source IP (MaxConnectionsPerAddress)
 	last      string
 	monitor   chan socket.Event // made by the first Monitor call
 	early     []socket.Event    // events before that call, at most monitorBuffer
@@ -137,6 +138,7 @@ func New(ctx *socket.Ctx, typ Type, opts socket.Options, handler Handler) (*Sock
 		nextID:    rand.Uint32(),
 		endpoints: make(map[string]*endpoint),
 		conns:     make(map[*conn]struct{}),
+		perAddr:   make(map[string]int),
 		done:      make(chan struct{}),
 		bg:        bg,
 		cancel:    cancel,
@@ -408,8 +410,20 @@ func (s *Socket) acceptLoop(ln net.Listener, name string) {
 			s.event(socket.EventAcceptFailed, name, nc.RemoteAddr().String(), socket.ErrSocketLimit)
 			continue
 		}
+		addr := sourceIP(nc)
+		if n := s.opts.MaxConnectionsPerAddress; n > 0 && addr != "" && s.perAddr[addr] >= n {
+			s.mu.Unlock()
+			_ = nc.Close()
+			s.event(socket.EventAcceptFailed, name, nc.RemoteAddr().String(),
+				fmt.Errorf("%w: %d connections from %s already (MaxConnectionsPerAddress)", socket.ErrSocketLimit, n, addr))
+			continue
+		}
 		c := newConn(s, nc, name, true)
 		s.conns[c] = struct{}{}
+		if addr != "" {
+			c.addr = addr
+			s.perAddr[addr]++
+		}
 		s.wg.Add(1)
 		s.mu.Unlock()
 		s.event(socket.EventAccepted, name, nc.RemoteAddr().String(), nil)
@@ -463,8 +477,26 @@ func (s *Socket) runLink(c *conn, p *Pipe, keep bool) error {
 
 func (s *Socket) forget(c *conn) {
 	s.mu.Lock()
+	if _, ok := s.conns[c]; ok && c.addr != "" {
+		if s.perAddr[c.addr]--; s.perAddr[c.addr] <= 0 {
+			delete(s.perAddr, c.addr)
+		}
+	}
 	delete(s.conns, c)
 	s.mu.Unlock()
+}
+
+// sourceIP is the key MaxConnectionsPerAddress counts an accepted
+// connection under: its peer's IP for tcp (an IPv4-mapped IPv6 address
+// counts as the IPv4 one), "" (not counted) for ipc.
+func sourceIP(nc net.Conn) string {
+	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		if ip4 := a.IP.To4(); ip4 != nil {
+			return ip4.String()
+		}
+		return a.IP.String()
+	}
+	return ""
 }
 
 // Connect connects to ep in the background, reconnecting as the options

@@ -145,13 +145,16 @@ func (s *Socket) udpWriter(p *Pipe, uc *net.UDPConn, done chan struct{}) {
 		for start := 0; start < len(batch); start += maxBatch {
 			part := batch[start:min(len(batch), start+maxBatch)]
 			dgrams = dgrams[:0]
+			var size int64
 			for i := range part {
+				size += int64(part[i].Len())
 				var err error
 				if bufs[i], err = appendDatagram(bufs[i][:0], part[i].Group, joined(part[i]).Body); err == nil {
 					dgrams = append(dgrams, bufs[i])
 				}
 			}
 			_, _ = w.Write(dgrams)
+			p.written(size)
 		}
 		clear(batch)
 	}
@@ -178,6 +181,7 @@ func (s *Socket) udpReader(p *Pipe, uc *net.UDPConn, done chan struct{}) {
 			continue
 		}
 		batch = batch[:0]
+		var size int64
 		for _, d := range dgrams {
 			group, body, err := parseDatagram(d.Data)
 			if err != nil {
@@ -193,11 +197,12 @@ func (s *Socket) udpReader(p *Pipe, uc *net.UDPConn, done chan struct{}) {
 				continue
 			}
 			batch = append(batch, s.received(fr.own(body), p.id, g, p.peer.Load(), len(body) > slabMax))
+			size += int64(len(body))
 		}
 		if len(batch) == 0 {
 			continue
 		}
-		full := s.in.pushBatch(p, batch)
+		full := s.in.pushBatch(p, batch, size)
 		clear(batch)
 		if full {
 			select {
