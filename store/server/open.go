@@ -24,6 +24,34 @@ import (
 // server shutting down still answers the requests it finished.
 const DefaultLinger = time.Second
 
+// Defaults of the request and ingest sockets beyond the engine's, so that a
+// server's memory has a bound without any configuration (docs/limits.md):
+// at most DefaultMaxConnections peers at once, each able to pin at most
+// DefaultSendHWMBytes of answers it does not read and DefaultRecvHWMBytes
+// of requests the workers have not taken. The YAML file's server section
+// overrides each (max_connections, send_hwm_bytes, recv_hwm_bytes, and
+// max_connections_per_address, which has no default).
+const (
+	DefaultMaxConnections = 1024
+	DefaultSendHWMBytes   = 8 << 20
+	DefaultRecvHWMBytes   = 8 << 20
+)
+
+// requestSocketDefaults are the options the request (and ingest) socket
+// gets where the file leaves them unset: DefaultLinger, the connection cap
+// and byte bounds above, and a message size bound with room for the
+// largest value plus key, encoding and header.
+func requestSocketDefaults(logger *slog.Logger, maxValue int) socket.Options {
+	return socket.Options{
+		Linger:         DefaultLinger,
+		Logger:         logger,
+		MaxMsgSize:     int64(maxValue) + 1<<20,
+		MaxConnections: DefaultMaxConnections,
+		SendHWMBytes:   DefaultSendHWMBytes,
+		RecvHWMBytes:   DefaultRecvHWMBytes,
+	}
+}
+
 // Open builds what the configuration describes and returns a Server ready
 // to Serve, which owns all of it: it creates the volumes the storages use
 // (only those), opens each storage's store, and creates, connects and
@@ -166,8 +194,7 @@ func (c *Config) sockets(zctx *socket.Ctx, logger *slog.Logger, maxValue int) (_
 		return &config.Error{File: c.Name, Path: what, Kind: config.ErrValue, Msg: msg, Err: err}
 	}
 	defaults := socket.Options{Linger: DefaultLinger, Logger: logger}
-	carrying := defaults
-	carrying.MaxMsgSize = int64(maxValue) + 1<<20
+	carrying := requestSocketDefaults(logger, maxValue)
 
 	sc := config.ServerConfig{Common: config.Common{Bind: []config.Endpoint{store.DefaultEndpoint}}}
 	if c.Server != nil {

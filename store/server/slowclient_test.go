@@ -18,16 +18,19 @@ import (
 )
 
 // startFS starts a server with one fs storage, "s", holding every key, on
-// a request socket with sendHWM (the engine bounds a client's queue in
-// messages: the bound of the memory a client that never reads can pin is
-// 2 × sendHWM answers, the queue plus the writer's batch).
-func startFS(t *testing.T, sendHWM int, opts Options) *fixture {
+// a request socket with the options zmesh serve gives it by default, as
+// adjust changes them.
+func startFS(t *testing.T, opts Options, adjust ...func(*socket.Options)) *fixture {
 	t.Helper()
 	f := &fixture{t: t, zctx: socket.NewCtx(quiet)}
 	t.Cleanup(func() { f.zctx.Close() })
 	st, err := fs.Open(t.TempDir())
 	must(t, err)
-	sock, err := patterns.NewServer(f.zctx, socket.Options{Linger: time.Second, SendHWM: sendHWM})
+	so := requestSocketDefaults(quiet, DefaultMaxValueSize)
+	for _, a := range adjust {
+		a(&so)
+	}
+	sock, err := patterns.NewServer(f.zctx, so)
 	must(t, err)
 	must(t, sock.Bind("tcp://127.0.0.1:*"))
 	f.ep = storetest.Endpoint(t, sock)
@@ -89,13 +92,15 @@ func heapWatch() (stop func() uint64) {
 // is answered within its deadline meanwhile, the server's heap stays under
 // the bound its settings give, and the non-reader is disconnected.
 //
-// The heap bound: the non-reader pins at most 2 × sendHWM messages (its
-// queue and the writer's batch), half of them REPLYs of one value; each of
+// The heap bound: the non-reader pins at most DefaultSendHWMBytes of
+// answers plus the one answer larger than what is left (queued and in the
+// writer's batch alike), and DefaultRecvHWMBytes of its queries; each of
 // the 20 workers holds at most one value read; the garbage of the values
 // read for it (GOGC=100) at most doubles that; plus 32 MiB for the test
-// binary and the clients. With sendHWM 32: 2 × (32 + 20) values + 32 MiB.
+// binary and the clients. With the server's defaults (send_hwm 1000
+// messages, 8 MiB each way) and 1 MiB values that is 2 × (17 + 20) MiB +
+// 32 MiB = 106 MiB, well under the 300 MiB the server must stay below.
 func TestClientThatNeverReadsCannotStallOthers(t *testing.T) {
-	const sendHWM = 32
 	cases := []struct {
 		name    string
 		value   int
@@ -107,7 +112,7 @@ func TestClientThatNeverReadsCannotStallOthers(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := startFS(t, sendHWM, Options{RequestTimeout: c.timeout})
+			f := startFS(t, Options{RequestTimeout: c.timeout})
 			ctx := testCtx(t)
 			must(t, f.cli.Put(ctx, "big", bytes.Repeat([]byte{'v'}, c.value)))
 			runtime.GC()
@@ -146,7 +151,7 @@ func TestClientThatNeverReadsCannotStallOthers(t *testing.T) {
 				time.Sleep(10 * time.Millisecond)
 			}
 			most := peak()
-			bound := uint64(2*(sendHWM+20)*c.value + 32<<20)
+			bound := uint64(2*(DefaultSendHWMBytes+DefaultRecvHWMBytes+c.value+20*c.value) + 32<<20)
 			t.Logf("slowest put+get %v; peak heap in use %d MiB (bound %d MiB); %+v",
 				slowest.Round(time.Millisecond), most>>20, bound>>20, f.srv.Stats())
 			if most > bound {
@@ -164,7 +169,8 @@ func TestClientThatNeverReadsCannotStallOthers(t *testing.T) {
 // a client that does not read.
 func TestSlowReaderGetsEveryReply(t *testing.T) {
 	const keys = 3000
-	f := startFS(t, 16, Options{StallTimeout: 300 * time.Millisecond})
+	// A short queue, so that the reader's pace, not the queue, decides.
+	f := startFS(t, Options{StallTimeout: 300 * time.Millisecond}, func(o *socket.Options) { o.SendHWM = 16 })
 	ctx := testCtx(t)
 	val := bytes.Repeat([]byte{'x'}, 1024)
 	for i := range keys {
