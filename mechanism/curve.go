@@ -69,10 +69,9 @@ func (m *CurveClient) Keys() (PublicKey, SecretKey, error) {
 }
 
 // Handshake sends HELLO, reads WELCOME, sends INITIATE (with the vouch and
-// our properties) and reads READY. Result.PublicKey is the server's key.
-// If the server closes the connection after HELLO, the usual sign that
-// ServerKey is wrong, the error says so (and allows a retry, as the server
-// may simply be restarting).
+// our properties) and reads READY; Result.PublicKey is the server's key. A
+// server closing the connection after HELLO usually means a wrong ServerKey:
+// the error says so, and allows a retry (the server may be restarting).
 func (m *CurveClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result, error) {
 	if m.ServerKey.IsZero() {
 		return nil, fmt.Errorf("%w: CurveClient has no ServerKey", ErrInvalidKey)
