@@ -10,11 +10,22 @@
 //   - -callers goroutines (default 64) over 8 store.Clients: puts (70%)
 //     and gets (30%) of keys of their own, soak/cNN/KKK, values of 64 B
 //     to 2 KiB that carry a version;
-//   - one client that never reads: rounds of 2000 queries for a 256 KiB
-//     value on a CLIENT socket whose receive queue holds one message;
-//   - 4 slowloris connections: a ZMTP greeting, then one byte a second;
-//   - junk connections: 10 a second, 256 random bytes each;
-//   - kill -9 of the server and a restart every -restart-every (1m).
+//   - -attacks (default nonreader,slowloris,junk; "none" for none, "all"
+//     for every one):
+//   - nonreader: one client that never reads: rounds of -queries (2000)
+//     queries for a -value (256 KiB) value on a CLIENT socket whose
+//     receive queue holds one message;
+//   - slowloris: 4 connections sending a ZMTP greeting, then one byte a
+//     second;
+//   - junk: 10 connections a second, 256 random bytes each;
+//   - bigframe: 40 connections that send a greeting and then announce a
+//     16 MiB frame before any handshake, sending its bytes slowly;
+//   - kill -9 of the server and a restart every -restart-every (1m; 0 for
+//     none).
+//
+// A row is printed every -report (1m). scripts/bench-abuse.sh runs it once
+// per attack, without restarts, for the good callers' figures with and
+// without each.
 package main
 
 import (
@@ -39,6 +50,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/zmesh/zmesh/internal/zmtp"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/store"
@@ -52,10 +64,19 @@ func main() {
 	dir := flag.String("dir", "", "working directory (required): config, data, server log")
 	duration := flag.Duration("duration", 10*time.Minute, "how long the load runs")
 	callers := flag.Int("callers", 64, "good callers")
-	restartEvery := flag.Duration("restart-every", time.Minute, "kill -9 and restart the server this often")
+	restartEvery := flag.Duration("restart-every", time.Minute, "kill -9 and restart the server this often (0: never)")
+	attacks := flag.String("attacks", "nonreader,slowloris,junk", "comma-separated: nonreader, slowloris, junk, bigframe; all; none")
+	reportEvery := flag.Duration("report", time.Minute, "print a row this often")
+	value := flag.Int("value", 256<<10, "the size of the value the non-reader queries")
+	queries := flag.Int("queries", 2000, "the non-reader's queries per round")
 	flag.Parse()
 	if *zmesh == "" || *dir == "" {
 		flag.Usage()
+		os.Exit(2)
+	}
+	set, err := parseAttacks(*attacks)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "soak:", err)
 		os.Exit(2)
 	}
 	// A hard stop, whatever happens: the load, the final restart and check.
@@ -64,10 +85,39 @@ func main() {
 		fmt.Fprintln(os.Stderr, "soak: hard deadline passed; exiting")
 		os.Exit(3)
 	}()
-	if err := run(*zmesh, *dir, *duration, *callers, *restartEvery); err != nil {
+	cfg := config{duration: *duration, callers: *callers, restartEvery: *restartEvery, report: *reportEvery,
+		attacks: set, value: *value, queries: *queries}
+	if err := run(*zmesh, *dir, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
 		os.Exit(1)
 	}
+}
+
+// config is what the flags set.
+type config struct {
+	duration, restartEvery, report time.Duration
+	callers, value, queries        int
+	attacks                        map[string]bool
+}
+
+var attackNames = []string{"nonreader", "slowloris", "junk", "bigframe"}
+
+func parseAttacks(s string) (map[string]bool, error) {
+	set := map[string]bool{}
+	for _, a := range strings.Split(s, ",") {
+		switch a = strings.TrimSpace(a); {
+		case a == "none" || a == "":
+		case a == "all":
+			for _, n := range attackNames {
+				set[n] = true
+			}
+		case slices.Contains(attackNames, a):
+			set[a] = true
+		default:
+			return nil, fmt.Errorf("unknown attack %q (want %s, all or none)", a, strings.Join(attackNames, ", "))
+		}
+	}
+	return set, nil
 }
 
 // srv is the server process, restarted by kill.
@@ -199,7 +249,8 @@ func freePort() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func run(bin, dir string, duration time.Duration, callers int, restartEvery time.Duration) error {
+func run(bin, dir string, cfgFlags config) error {
+	duration, callers, restartEvery := cfgFlags.duration, cfgFlags.callers, cfgFlags.restartEvery
 	reqAddr, err := freePort()
 	if err != nil {
 		return err
@@ -244,7 +295,7 @@ storages:
 		clients[i] = c
 	}
 	bigCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	err = clients[0].Put(bigCtx, "big/value", make([]byte, 256<<10))
+	err = clients[0].Put(bigCtx, "big/value", make([]byte, cfgFlags.value))
 	cancel()
 	if err != nil {
 		return fmt.Errorf("put the non-reader's value: %w", err)
@@ -261,26 +312,52 @@ storages:
 		cli := clients[c%len(clients)]
 		wg.Go(func() { goodCaller(ctx, cli, c, states[c], &win, &acked, &attempted) })
 	}
-	var nonReaderRounds, slowlorisConns, junkConns atomic.Int64
-	wg.Go(func() { nonReader(ctx, zctx, ep, &nonReaderRounds) })
-	for range 4 {
-		wg.Go(func() { slowloris(ctx, reqAddr, &slowlorisConns) })
+	var nonReaderRounds, slowlorisConns, junkConns, bigConns atomic.Int64
+	if cfgFlags.attacks["nonreader"] {
+		wg.Go(func() { nonReader(ctx, zctx, ep, cfgFlags.queries, &nonReaderRounds) })
 	}
-	wg.Go(func() { junk(ctx, reqAddr, &junkConns) })
+	if cfgFlags.attacks["slowloris"] {
+		for range 4 {
+			wg.Go(func() { slowloris(ctx, reqAddr, &slowlorisConns) })
+		}
+	}
+	if cfgFlags.attacks["junk"] {
+		wg.Go(func() { junk(ctx, reqAddr, &junkConns) })
+	}
+	if cfgFlags.attacks["bigframe"] {
+		for range 40 {
+			wg.Go(func() { bigFrame(ctx, reqAddr, &bigConns) })
+		}
+	}
+	var on []string
+	for _, n := range attackNames {
+		if cfgFlags.attacks[n] {
+			on = append(on, n)
+		}
+	}
+	if len(on) == 0 {
+		on = []string{"none"}
+	}
+	restarts := "never"
+	if restartEvery > 0 {
+		restarts = "every " + restartEvery.String()
+	}
 
-	fmt.Println("per minute: the good callers' completed operations, their latency, failed operations (a restart",
-		"costs each caller one), and the server's RSS, peak RSS since its last start, open fds and goroutines")
-	fmt.Printf("soak: zmesh serve on %s (http %s), %d callers, non-reader, 4 slowloris, junk 10/s, kill -9 every %v, for %v\n",
-		ep, httpAddr, callers, restartEvery, duration)
+	fmt.Printf("per %v: the good callers' completed operations, their latency, failed operations (a restart "+
+		"costs each caller one), and the server's RSS, peak RSS since its last start, open fds and goroutines\n", cfgFlags.report)
+	fmt.Printf("soak: zmesh serve on %s (http %s), %d callers, attacks: %s (non-reader: %d queries for %d bytes), kill -9 %s, for %v\n",
+		ep, httpAddr, callers, strings.Join(on, ","), cfgFlags.queries, cfgFlags.value, restarts, duration)
 	fmt.Printf("%-6s %9s %8s %9s %9s %6s %8s %9s %5s %6s %8s\n",
-		"minute", "ops", "ops/s", "p50", "p99", "errors", "rss_MiB", "peak_MiB", "fds", "gorout", "restarts")
+		"period", "ops", "ops/s", "p50", "p99", "errors", "rss_MiB", "peak_MiB", "fds", "gorout", "restarts")
 	start := time.Now()
-	report := time.NewTicker(time.Minute)
+	report := time.NewTicker(cfgFlags.report)
 	defer report.Stop()
 	// Restarts fall half-way between reports, so each report samples a
 	// server that has run for a while.
-	restart := time.NewTimer(restartEvery / 2)
-	defer restart.Stop()
+	var restartC <-chan time.Time // nil, never ready, without restarts
+	if restartEvery > 0 {
+		restartC = time.After(restartEvery / 2)
+	}
 	minute := 0
 	last := start
 	printRow := func() {
@@ -306,13 +383,13 @@ loop:
 			break loop
 		case <-report.C:
 			printRow()
-		case <-restart.C:
+		case <-restartC:
 			s.kill9()
 			if err := s.start(); err != nil {
 				return fmt.Errorf("restart: %w", err)
 			}
 			s.restarts++
-			restart.Reset(restartEvery)
+			restartC = time.After(restartEvery)
 		}
 	}
 	if time.Since(last) > 5*time.Second {
@@ -367,8 +444,8 @@ loop:
 			}
 		}
 	}
-	fmt.Printf("\nran %v; %d server restarts (kill -9); non-reader rounds %d, slowloris connections %d, junk connections %d\n",
-		time.Since(start).Round(time.Second), s.restarts, nonReaderRounds.Load(), slowlorisConns.Load(), junkConns.Load())
+	fmt.Printf("\nran %v; %d server restarts (kill -9); non-reader rounds %d, slowloris connections %d, junk connections %d, big-frame connections %d\n",
+		time.Since(start).Round(time.Second), s.restarts, nonReaderRounds.Load(), slowlorisConns.Load(), junkConns.Load(), bigConns.Load())
 	fmt.Printf("puts acknowledged %d of %d attempted; keys with an acknowledged put %d: readable with their last acknowledged (or a later attempted) version %d, lost %d, unexplained %d\n",
 		acked.Load(), attempted.Load(), keysAcked, readable, lost, phantom)
 	if lost > 0 || phantom > 0 {
@@ -412,10 +489,10 @@ func goodCaller(ctx context.Context, cli *store.Client, id int, st []keyState, w
 	}
 }
 
-// nonReader sends rounds of 2000 queries for the 256 KiB value on a CLIENT
-// that never receives (its receive queue holds one message), a new socket
-// each 10-second round.
-func nonReader(ctx context.Context, zctx *socket.Ctx, ep string, rounds *atomic.Int64) {
+// nonReader sends rounds of n queries for big/value on a CLIENT that never
+// receives (its receive queue holds one message), a new socket each
+// 10-second round.
+func nonReader(ctx context.Context, zctx *socket.Ctx, ep string, n int, rounds *atomic.Int64) {
 	q := proto.Message{Kind: proto.KindQuery, Key: "big/value"}
 	for ctx.Err() == nil {
 		c, err := patterns.NewClient(zctx, socket.Options{RecvHWM: 1, Linger: -1})
@@ -424,7 +501,7 @@ func nonReader(ctx context.Context, zctx *socket.Ctx, ep string, rounds *atomic.
 		}
 		_ = c.Connect(ep)
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		for i := range 2000 {
+		for i := range n {
 			q.ID = uint64(i + 1)
 			b, _ := q.MarshalBinary()
 			if c.Send(rctx, b) != nil {
@@ -439,12 +516,7 @@ func nonReader(ctx context.Context, zctx *socket.Ctx, ep string, rounds *atomic.
 }
 
 // greeting is a ZMTP 3.1 greeting of a NULL client.
-func greeting() []byte {
-	g := make([]byte, 64)
-	g[0], g[9], g[10], g[11] = 0xff, 0x7f, 3, 1
-	copy(g[12:], "NULL")
-	return g
-}
+func greeting() []byte { return zmtp.NewGreeting("NULL", false).Append(nil) }
 
 // slowloris connects, sends a greeting, then one byte a second, and
 // reconnects when the server drops it.
@@ -461,9 +533,39 @@ func slowloris(ctx context.Context, addr string, conns *atomic.Int64) {
 		go io.Copy(io.Discard, nc) // the server's greeting; ends when nc closes
 		if _, err := nc.Write(greeting()); err == nil {
 			// A READY command, one byte a second.
-			ready := append([]byte{0x04, 0x20, 5}, "READY\x0bSocket-Type\x00\x00\x00\x06CLIENT"...)
+			ready := zmtp.AppendFrame(nil, zmtp.FlagCommand,
+				zmtp.AppendReady(nil, zmtp.Metadata{{Name: "Socket-Type", Value: "CLIENT"}}))
 			for i := 0; ctx.Err() == nil; i++ {
 				if _, err := nc.Write(ready[i%len(ready) : i%len(ready)+1]); err != nil {
+					break
+				}
+				sleep(ctx, time.Second)
+			}
+		}
+		stop()
+		nc.Close()
+	}
+}
+
+// bigFrame connects, sends a greeting and the header of a 16 MiB frame
+// before any handshake, then the frame's bytes a KiB a second, and
+// reconnects when the server drops it.
+func bigFrame(ctx context.Context, addr string, conns *atomic.Int64) {
+	var d net.Dialer
+	chunk := make([]byte, 1024)
+	for ctx.Err() == nil {
+		nc, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			sleep(ctx, time.Second)
+			continue
+		}
+		conns.Add(1)
+		stop := context.AfterFunc(ctx, func() { nc.Close() })
+		go io.Copy(io.Discard, nc)
+		hdr := zmtp.AppendHeader(greeting(), zmtp.FlagCommand, 16<<20)
+		if _, err := nc.Write(hdr); err == nil {
+			for ctx.Err() == nil {
+				if _, err := nc.Write(chunk); err != nil {
 					break
 				}
 				sleep(ctx, time.Second)
