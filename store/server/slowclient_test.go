@@ -109,6 +109,9 @@ func TestClientThatNeverReadsCannotStallOthers(t *testing.T) {
 	}{
 		{"1MiB_x3000_puts_within_5s", 1 << 20, 3000, 5 * time.Second},
 		{"256KiB_x2000_within_request_timeout", 256 << 10, 2000, 5 * time.Second},
+		// About 8 KB of queries: each asks for 4 MiB (1.68 GB of heap
+		// before the byte bounds).
+		{"4MiB_x400_8KB_of_queries", 4 << 20, 400, 5 * time.Second},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
