@@ -348,6 +348,15 @@ func TestRuntimeVolumeOutsideVolumeRoot(t *testing.T) {
 			t.Errorf("AddVolume with root %s: %v, want ErrForbidden naming the volume root", root, err)
 		}
 	}
+	// Whatever the kind and its other options: a root is a local directory.
+	for _, cfg := range []VolumeConfig{
+		{Name: "v", Kind: "fs", Options: backend.Options{"root": outside, "on_closure": "delete_all"}},
+		{Name: "v", Kind: "some-future-kind", Options: backend.Options{"root": outside, "cache": "1GiB"}},
+	} {
+		if err := f.srv.AddVolume(ctx, cfg); !errors.Is(err, ErrForbidden) {
+			t.Errorf("AddVolume %+v: %v, want ErrForbidden", cfg, err)
+		}
+	}
 	must(t, f.srv.AddVolume(ctx, VolumeConfig{Name: "in", Kind: "fs", Options: backend.Options{"root": filepath.Join(volRoot, "a", "b")}}))
 	must(t, f.srv.AddVolume(ctx, VolumeConfig{Name: "m", Kind: "memory"}))
 

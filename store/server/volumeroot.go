@@ -35,17 +35,11 @@ func (s *Server) checkVolumeRoot(cfg VolumeConfig) error {
 }
 
 // localDir returns the directory a volume keeps its files in, if it keeps
-// them on the server's file system (kind fs, option root). Options the
-// backend would refuse anyway (an unknown option, a root that is not
-// text) give false: the backend's error says more.
+// them on the server's file system: the option root, which every kind with
+// local files takes (fs, and any kind added later that follows it), whatever
+// its other options. A root that is not text gives false: the backend
+// refuses it anyway, and its error says more.
 func localDir(cfg VolumeConfig) (string, bool) {
-	kind := cfg.Kind
-	if kind == "" {
-		kind = cfg.Name
-	}
-	if kind != "fs" || cfg.Options.Check("root") != nil {
-		return "", false
-	}
 	dir, ok := cfg.Options["root"].(string)
 	return dir, ok && dir != ""
 }
