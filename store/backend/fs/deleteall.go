@@ -10,9 +10,11 @@ import (
 
 // removeOwn is on_closure: delete_all. It removes what the store wrote and
 // nothing else: its entry files (named by the key encoding), temporary
-// files of interrupted writes, then every directory this leaves empty. A file that is not the store's (the same files recover reports as
-// foreign: other names, hidden files, anything not regular) stays, and so
-// do the directories holding it. The lock file and the storage directory
+// files of interrupted writes, then every directory this leaves empty. A
+// file that is not the store's (the same files recover reports as foreign:
+// other names, hidden files, anything not regular) stays, and so do the
+// directories holding it. (A directory that was empty to begin with goes
+// too: nothing tells the store's empty directories from others.) The lock file and the storage directory
 // itself go in removeDir, once the lock is released. It runs after the
 // operations in flight have ended, with the root still open.
 func (s *Store) removeOwn() (kept int, example string, err error) {
