@@ -5,6 +5,9 @@ import (
 	"fmt"
 	iofs "io/fs"
 	"path/filepath"
+
+	"github.com/zmesh/zmesh/store/backend/engine"
+	"github.com/zmesh/zmesh/store/backend/fs"
 )
 
 // ErrForbidden: a runtime change is not allowed, as a volume added at run
@@ -15,7 +18,8 @@ var ErrForbidden = errors.New("store: forbidden")
 // checkVolumeRoot refuses a volume added at run time (AddVolume, and so the
 // HTTP admin API, which whoever holds the admin token drives) whose files
 // would lie outside the volume root: it could otherwise point an fs volume
-// at any directory the server may write, and delete_all its files. Volumes
+// at any directory the server may write, and delete_all its files (an fs
+// or engine volume). Volumes
 // that keep no local files (memory, s3) are not concerned.
 func (s *Server) checkVolumeRoot(cfg VolumeConfig) error {
 	dir, ok := localDir(cfg)
@@ -34,16 +38,25 @@ func (s *Server) checkVolumeRoot(cfg VolumeConfig) error {
 	return nil
 }
 
+// localOptions lists, for each kind of volume that keeps its files on the
+// server's file system in the directory of its option root, the options
+// it accepts.
+var localOptions = map[string][]string{
+	fs.Kind:     {"root"},
+	engine.Kind: {"root", "sync", "sync_window", "cache_size"},
+}
+
 // localDir returns the directory a volume keeps its files in, if it keeps
-// them on the server's file system (kind fs, option root). Options the
-// backend would refuse anyway (an unknown option, a root that is not
-// text) give false: the backend's error says more.
+// them on the server's file system (kinds fs and engine, option root).
+// Options the backend would refuse anyway (an unknown option, a root that
+// is not text) give false: the backend's error says more.
 func localDir(cfg VolumeConfig) (string, bool) {
 	kind := cfg.Kind
 	if kind == "" {
 		kind = cfg.Name
 	}
-	if kind != "fs" || cfg.Options.Check("root") != nil {
+	known, local := localOptions[kind]
+	if !local || cfg.Options.Check(known...) != nil {
 		return "", false
 	}
 	dir, ok := cfg.Options["root"].(string)
