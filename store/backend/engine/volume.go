@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/zmesh/zmesh/store/backend"
@@ -134,12 +135,12 @@ func parseOptions(opts backend.Options) (Config, error) {
 // under its namespace, which holds only what the store wrote). Two open
 // storages may not share a namespace.
 type Volume struct {
-	cfg   Config
-	log   *slog.Logger
-	db    *pebble.DB
+	cfg Config
+	log *slog.Logger
+	db  *pebble.DB
 	// fsCloser stops the disk-stall checker of the engine's file system.
 	fsCloser io.Closer
-	write *pebble.WriteOptions
+	write    *pebble.WriteOptions
 
 	stop    chan struct{}  // closed by Close: ends the window syncer
 	syncers sync.WaitGroup // the window syncer
@@ -197,6 +198,10 @@ func NewVolume(cfg Config) (*Volume, error) {
 		// Compactions: at most one per two cores, so a 2-core machine
 		// keeps a core for serving.
 		CompactionConcurrencyRange: func() (int, int) { return 1, max(1, runtime.GOMAXPROCS(0)/2) },
+	}
+	for i := range opts.Levels {
+		// Bloom filters: a get of a key a table does not hold skips it.
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
 	db, err := pebble.Open(cfg.Root, opts)
 	if err != nil {
