@@ -1,16 +1,12 @@
 package engine
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -103,53 +99,14 @@ func TestDurabilityUnderSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns writer processes")
 	}
-	dir := t.TempDir()
-	next, acked := 0, map[int]bool{}
-	for round := range 4 {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashEnv+"="+dir, crashStartEnv+"="+strconv.Itoa(next))
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := bufio.NewScanner(out)
-		// Kill after a varying number of acknowledged writes, at a varying
-		// moment after the last one: somewhere inside a write.
-		killAfter := 200 + 150*round
-		n := 0
-		for n < killAfter && lines.Scan() {
-			acked[parseAck(t, lines.Text())] = true
-			n++
-		}
-		time.Sleep(time.Duration(round) * 300 * time.Microsecond)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		for lines.Scan() { // acknowledgements already in the pipe count too
-			acked[parseAck(t, lines.Text())] = true
-		}
-		if err := cmd.Wait(); err == nil {
-			t.Fatalf("round %d: the writer exited normally; it was to be killed", round)
-		}
-		if n < killAfter {
-			t.Fatalf("round %d: the writer stopped after %d writes", round, n)
-		}
-		next = checkCrashedStore(t, dir, acked) + 1
-	}
-	t.Logf("%d acknowledged writes survived 4 SIGKILLs", len(acked))
-}
-
-func parseAck(t *testing.T, line string) int {
-	rest, ok := strings.CutPrefix(line, "ok ")
-	i, err := strconv.Atoi(rest)
-	if !ok || err != nil {
-		t.Fatalf("writer said %q", line)
-	}
-	return i
+	backendtest.RunCrash(t, backendtest.Crash{
+		DirEnv: crashEnv, StartEnv: crashStartEnv, Rounds: 4,
+		// Kill after a varying number of acknowledged writes, at a
+		// varying moment after the last one: somewhere inside a write.
+		KillAfter: func(round int) int { return 200 + 150*round },
+		Delay:     func(round int) time.Duration { return time.Duration(round) * 300 * time.Microsecond },
+		Check:     checkCrashedStore,
+	})
 }
 
 // checkCrashedStore reopens dir and checks it: every acknowledged put and

@@ -68,9 +68,11 @@
 // Durability: with sync: always (the default) Apply returns applied only
 // once its log record is synced; concurrent Apply calls, from every
 // storage of the volume, share the syncs. With sync: window Apply returns
-// once the record is in the log (in the page cache), and a goroutine syncs
-// the log every sync_window (default 100ms): a crash of the process loses
-// nothing, a crash of the machine may lose the writes of the last window.
+// once the record is handed to the log, which a goroutine syncs every
+// sync_window (default 100ms): a crash, of the process as well as of the
+// machine, may lose the writes of the last window (Pebble writes unsynced
+// records to the file from a buffer of its own, so even kill -9 loses
+// them; run with sync: window, the kill -9 test fails).
 // The kill -9 test (crash_test.go) kills a writer of eight goroutines four
 // times and checks every acknowledged put and delete.
 //

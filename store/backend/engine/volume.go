@@ -49,7 +49,8 @@ type Config struct {
 	Root string
 	// SyncWindow, when positive, acknowledges writes before they are
 	// synced and syncs the log at least this often (YAML sync: window): a
-	// crash of the machine may lose the writes of the last SyncWindow. Zero
+	// crash, of the process (even kill -9) or of the machine, may lose the
+	// writes of the last SyncWindow. Zero
 	// (sync: always) acknowledges a write only once it is synced.
 	SyncWindow time.Duration
 	// CacheSize is the block cache's size in bytes (default
@@ -124,8 +125,9 @@ func parseOptions(opts backend.Options) (Config, error) {
 //
 // Volume options (YAML): root, the directory (required); sync, always
 // (default: Apply returns once the write is synced) or window (Apply
-// returns once the write is in the log, which is synced at least every
-// sync_window, default 100ms); cache_size, the block cache in bytes
+// returns once the write is handed to the log, which is synced at least
+// every sync_window, default 100ms: a crash may lose the last window's
+// writes); cache_size, the block cache in bytes
 // (default 64 MiB).
 //
 // Storage options: namespace, the name under which the storage's entries
