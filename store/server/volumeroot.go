@@ -43,7 +43,7 @@ func (s *Server) checkVolumeRoot(cfg VolumeConfig) error {
 // it accepts.
 var localOptions = map[string][]string{
 	fs.Kind:     {"root"},
-	engine.Kind: {"root", "sync", "sync_window", "cache_size"},
+	engine.Kind: {"root", "sync", "sync_window", "cache_size", "min_free_space"},
 }
 
 // localDir returns the directory a volume keeps its files in, if it keeps

@@ -93,11 +93,23 @@
 // write: Pebble cannot tell the two apart, so records after the cut are
 // lost without an error (TestTruncatedLog).
 //
+// A full disk: Pebble treats a failed log write as fatal (it stops the
+// process: on a 4 MiB tmpfs the first put that does not fit ended the
+// test binary). So Apply looks at the file system's free space (every
+// 10ms, and before any entry over 1 MiB) and refuses writes, with an error
+// matching backend.ErrBackend and syscall.ENOSPC, while less than
+// min_free_space is free (default 128 MiB: room for the log, a memtable
+// flush and a compaction). Gets and scans go on; writes resume once space
+// is freed. On the same tmpfs with min_free_space 1 MiB, puts were
+// refused at 0.9 MiB free and the store stayed up (TestFullDisk checks
+// the refusal).
+//
 // # Options
 //
 // Volume (YAML): root (required); sync: always or window; sync_window, a
 // duration between 1ms and 1m (only with sync: window); cache_size, the
-// block cache in bytes (default 64 MiB). Memtables are 32 MiB, tables have
+// block cache in bytes (default 64 MiB); min_free_space, bytes (default
+// 128 MiB, 0: no check). Memtables are 32 MiB, tables have
 // Bloom filters, and compactions run at most GOMAXPROCS/2 at a time
 // (one on a 2-core machine), so that serving keeps a core. Storage:
 // namespace, on_closure (do_nothing or delete_all).

@@ -98,6 +98,9 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 	e = backend.Normalize(e)
 	k := s.key(e.Key)
 	val := appendEntry(make([]byte, 0, entryHeaderLen+len(e.Encoding)+len(e.Value)), e)
+	if err := s.v.checkSpace(len(k) + len(val)); err != nil {
+		return false, fmt.Errorf("engine: apply %q: %w", e.Key, err)
+	}
 	mu := s.lock(e.Key)
 	mu.Lock()
 	defer mu.Unlock()

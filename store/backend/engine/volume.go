@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -56,6 +57,12 @@ type Config struct {
 	// CacheSize is the block cache's size in bytes (default
 	// DefaultCacheSize).
 	CacheSize int64
+	// MinFreeSpace is the free space, in bytes, under which Apply refuses
+	// writes with an error matching backend.ErrBackend and syscall.ENOSPC
+	// (default DefaultMinFreeSpace; negative: no check). Pebble stops the
+	// process when a log write fails, so the volume must stop writing
+	// before the disk is full.
+	MinFreeSpace int64
 	// Logger receives Pebble's messages and the volume's own (default
 	// slog.Default()).
 	Logger *slog.Logger
@@ -78,7 +85,7 @@ func init() {
 // parseOptions reads a volume's YAML options (see Volume).
 func parseOptions(opts backend.Options) (Config, error) {
 	var cfg Config
-	if err := opts.Check("root", "sync", "sync_window", "cache_size"); err != nil {
+	if err := opts.Check("root", "sync", "sync_window", "cache_size", "min_free_space"); err != nil {
 		return cfg, err
 	}
 	var err error
@@ -117,6 +124,17 @@ func parseOptions(opts backend.Options) (Config, error) {
 		return cfg, fmt.Errorf("%w: option \"cache_size\": %d bytes, want at least 1048576 (1 MiB)", backend.ErrInvalidConfig, size)
 	}
 	cfg.CacheSize = int64(size)
+	free, err := opts.Int("min_free_space", DefaultMinFreeSpace)
+	if err != nil {
+		return cfg, err
+	}
+	if free < 0 {
+		return cfg, fmt.Errorf("%w: option \"min_free_space\": %d bytes, want 0 or more", backend.ErrInvalidConfig, free)
+	}
+	cfg.MinFreeSpace = int64(free)
+	if free == 0 {
+		cfg.MinFreeSpace = -1 // no check
+	}
 	return cfg, nil
 }
 
@@ -127,8 +145,9 @@ func parseOptions(opts backend.Options) (Config, error) {
 // (default: Apply returns once the write is synced) or window (Apply
 // returns once the write is handed to the log, which is synced at least
 // every sync_window, default 100ms: a crash may lose the last window's
-// writes); cache_size, the block cache in bytes
-// (default 64 MiB).
+// writes); cache_size, the block cache in bytes (default 64 MiB);
+// min_free_space, in bytes (default 128 MiB; 0 turns the check off), the
+// free space under which puts are refused (see Config.MinFreeSpace).
 //
 // Storage options: namespace, the name under which the storage's entries
 // are kept (default: the storage's name; renaming a storage while keeping
@@ -143,6 +162,11 @@ type Volume struct {
 	// fsCloser stops the disk-stall checker of the engine's file system.
 	fsCloser io.Closer
 	write    *pebble.WriteOptions
+
+	// spaceAt is when checkSpace last read the free space (Unix ns),
+	// spaceFree what it read.
+	spaceAt   atomic.Int64
+	spaceFree atomic.Uint64
 
 	stop    chan struct{}  // closed by Close: ends the window syncer
 	syncers sync.WaitGroup // the window syncer
@@ -164,6 +188,9 @@ func NewVolume(cfg Config) (*Volume, error) {
 	}
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = DefaultCacheSize
+	}
+	if cfg.MinFreeSpace == 0 {
+		cfg.MinFreeSpace = DefaultMinFreeSpace
 	}
 	v := &Volume{cfg: cfg, log: cfg.Logger, open: make(map[string]*Store), stop: make(chan struct{})}
 	if v.log == nil {
