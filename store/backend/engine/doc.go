@@ -80,6 +80,10 @@
 // namespace (one range deletion, synced): exactly what the store wrote.
 // The database directory stays.
 //
+// Volume.Stats gives the figures metrics want: log syncs (320 synced
+// puts from 16 goroutines took 42 in TestStats), bytes written to the
+// log, flushes, compactions, bytes on disk, free space.
+//
 // # Damage
 //
 // NewVolume refuses, with an error matching backend.ErrCorrupt that says

@@ -3,11 +3,13 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -415,4 +417,30 @@ func TestFullDisk(t *testing.T) {
 	s.v.cfg.MinFreeSpace = 1
 	s.v.spaceAt.Store(0)
 	backendtest.MustApply(t, s, backend.Entry{Key: "b", Value: []byte("2"), Timestamp: hlc.Timestamp{Time: 2}}, true)
+}
+
+// TestStats: synced puts from many goroutines share log syncs, and the
+// figures say so.
+func TestStats(t *testing.T) {
+	ctx := context.Background()
+	s := openDir(t, t.TempDir())
+	defer backendtest.MustClose(t, s)
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 20 {
+				e := backend.Entry{Key: fmt.Sprint(g, "/", i), Value: make([]byte, 64), Timestamp: hlc.Timestamp{Time: 1}}
+				if _, err := s.Apply(ctx, e); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	st := s.v.Stats()
+	if st.WALSyncs == 0 || st.WALSyncs > 16*20+2 || st.WALBytes < 16*20*64 || st.DiskBytes == 0 || st.FreeBytes == 0 {
+		t.Errorf("stats after 320 synced puts: %+v", st)
+	}
+	t.Logf("320 synced puts from 16 goroutines: %d log syncs", st.WALSyncs)
 }
