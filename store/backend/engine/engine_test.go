@@ -444,3 +444,35 @@ func TestStats(t *testing.T) {
 	}
 	t.Logf("320 synced puts from 16 goroutines: %d log syncs", st.WALSyncs)
 }
+
+// TestCollectManyBatches: Collect goes through more tombstones than one
+// batch, and keeps the newer ones and the values.
+func TestCollectManyBatches(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(Config{Root: t.TempDir(), Logger: quiet, SyncWindow: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backendtest.MustClose(t, s)
+	const n = 3*collectBatch + 7
+	for i := range n {
+		e := backend.Entry{Key: fmt.Sprintf("k%05d", i), Deleted: i%5 != 0, Value: []byte("v"), Timestamp: hlc.Timestamp{Time: 100}}
+		if i%7 == 0 {
+			e.Timestamp.Time = 300 // newer than the limit
+		}
+		backendtest.MustApply(t, s, e, true)
+	}
+	want := 0
+	for i := range n {
+		if i%5 != 0 && i%7 != 0 {
+			want++
+		}
+	}
+	removed, err := s.Collect(ctx, time.Unix(0, 200))
+	if err != nil || removed != want {
+		t.Fatalf("Collect: %d, %v; want %d", removed, err, want)
+	}
+	if got := len(backendtest.Scan(t, s, "", backend.ScanMeta)); got != n-want {
+		t.Errorf("%d entries left, want %d", got, n-want)
+	}
+}

@@ -22,6 +22,19 @@ const (
 	bigEntry        = 1 << 20
 )
 
+// readSpace reads the free space into spaceFree. NewVolume calls it
+// first, so spaceFree always holds a reading.
+func (v *Volume) readSpace() {
+	du, err := vfs.Default.GetDiskUsage(v.cfg.Root)
+	if err != nil {
+		// Unknown: do not refuse writes for it.
+		v.log.Warn("engine: cannot read the free space", "root", v.cfg.Root, "err", err)
+		v.spaceFree.Store(math.MaxUint64)
+		return
+	}
+	v.spaceFree.Store(du.AvailBytes)
+}
+
 // checkSpace refuses a write of size bytes while the engine's file system
 // has less than the volume's minimum free space. Pebble cannot survive a
 // full disk (a log write that fails is fatal to it: it stops the process),
@@ -34,14 +47,7 @@ func (v *Volume) checkSpace(size int) error {
 	now := time.Now().UnixNano()
 	last := v.spaceAt.Load()
 	if (now-last >= int64(spaceCheckEvery) || size > bigEntry) && v.spaceAt.CompareAndSwap(last, now) {
-		du, err := vfs.Default.GetDiskUsage(v.cfg.Root)
-		if err != nil {
-			// Unknown: do not refuse writes for it.
-			v.log.Warn("engine: cannot read the free space", "root", v.cfg.Root, "err", err)
-			v.spaceFree.Store(math.MaxUint64)
-		} else {
-			v.spaceFree.Store(du.AvailBytes)
-		}
+		v.readSpace()
 	}
 	if free := v.spaceFree.Load(); free < uint64(v.cfg.MinFreeSpace)+uint64(size) && free != math.MaxUint64 {
 		return fmt.Errorf("%w: %s: %d bytes free, less than min_free_space (%d bytes): writes are refused until space is freed: %w",

@@ -213,7 +213,8 @@ func successor(p []byte) []byte {
 
 // Collect removes the tombstones older than olderThan that are still
 // their key's entry. Each removal is checked and done under the key's
-// lock; the log is synced once at the end.
+// lock; the log is synced once at the end. Entries it cannot decode are
+// left alone (Get and Scan report them).
 func (s *Store) Collect(ctx context.Context, olderThan time.Time) (int, error) {
 	if err := s.enter(ctx, "collect"); err != nil {
 		return 0, err
@@ -223,32 +224,73 @@ func (s *Store) Collect(ctx context.Context, olderThan time.Time) (int, error) {
 		return 0, fmt.Errorf("engine: collect: %w", backend.ErrReadOnly)
 	}
 	limit := olderThan.UnixNano()
-	var old []string
-	err := s.Scan(ctx, "", backend.ScanMeta, func(e backend.Entry) error {
-		if e.Deleted && e.Timestamp.Time < limit {
-			old = append(old, e.Key)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
 	removed := 0
-	for i, key := range old {
-		if i%256 == 0 {
-			if err := ctx.Err(); err != nil {
-				return removed, s.syncAfter(removed, err)
-			}
-		}
-		ok, err := s.collectOne(key, limit)
+	// Batches of collectBatch candidates, each found by a fresh iterator
+	// from where the last stopped, so memory stays bounded however many
+	// tombstones there are.
+	lo := s.key("")
+	for {
+		old, next, err := s.oldTombstones(ctx, lo, limit)
 		if err != nil {
 			return removed, s.syncAfter(removed, err)
 		}
-		if ok {
-			removed++
+		for _, key := range old {
+			ok, err := s.collectOne(key, limit)
+			if err != nil {
+				return removed, s.syncAfter(removed, err)
+			}
+			if ok {
+				removed++
+			}
+		}
+		if next == nil {
+			return removed, s.syncAfter(removed, nil)
+		}
+		if err := ctx.Err(); err != nil {
+			return removed, s.syncAfter(removed, err)
+		}
+		lo = next
+	}
+}
+
+// collectBatch is how many tombstones Collect gathers before removing
+// them.
+const collectBatch = 1024
+
+// oldTombstones returns the keys of up to collectBatch tombstones older
+// than limit, from engine key lo on, and the engine key to go on from
+// (nil at the end of the store).
+func (s *Store) oldTombstones(ctx context.Context, lo []byte, limit int64) (keys []string, next []byte, err error) {
+	it, err := s.v.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: successor(s.prefix)})
+	if err != nil {
+		return nil, nil, backend.Fail("engine: collect", err)
+	}
+	defer it.Close()
+	n := 0
+	for it.First(); it.Valid(); it.Next() {
+		if n++; n%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+		}
+		raw, err := it.ValueAndErr()
+		if err != nil {
+			return nil, nil, backend.Fail("engine: collect", err)
+		}
+		ts, flags, err := decodeTimestamp(raw)
+		if err != nil || flags&flagTombstone == 0 || ts.Time >= limit {
+			continue
+		}
+		keys = append(keys, string(it.Key()[len(s.prefix):]))
+		if len(keys) == collectBatch {
+			// The least key after this one: it with a 0 byte appended.
+			return keys, append(append([]byte(nil), it.Key()...), 0), nil
 		}
 	}
-	return removed, s.syncAfter(removed, nil)
+	if err := it.Error(); err != nil {
+		return nil, nil, backend.Fail("engine: collect", err)
+	}
+	return keys, nil, nil
 }
 
 // collectOne removes key's tombstone if it is still there and older than

@@ -248,6 +248,8 @@ func NewVolume(cfg Config) (*Volume, error) {
 		fsCloser.Close()
 		return nil, err
 	}
+	v.readSpace()
+	v.spaceAt.Store(time.Now().UnixNano())
 	v.write = pebble.Sync
 	if cfg.SyncWindow > 0 {
 		v.write = pebble.NoSync
