@@ -220,7 +220,7 @@ func NewVolume(cfg Config) (*Volume, error) {
 		FS:                 fsys,
 		Cache:              cache,
 		Logger:             pebbleLogger{v.log},
-		ErrorIfNotExists:   existing, // files but no engine: refuse, never start afresh over them
+		ErrorIfNotExists:   existing, // never start afresh over files (checkEngineFiles looked first)
 		ReadOnly:           cfg.ReadOnly,
 		FormatMajorVersion: pebble.FormatNewest,
 		MemTableSize:       32 << 20,
