@@ -193,7 +193,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // lines (never its credentials).
 func describeVolume(v server.VolumeConfig) string {
 	var parts []string
-	for _, k := range []string{"root", "url", "endpoint", "region", "bucket"} {
+	for _, k := range []string{"root", "sync", "sync_window", "url", "endpoint", "region", "bucket"} {
 		if s, ok := v.Options[k].(string); ok && s != "" {
 			parts = append(parts, k+" "+s)
 		}

@@ -1,6 +1,6 @@
 // Package backend defines what a storage backend is: the Store interface
 // every backend implements, the Volume that opens stores, the registry of
-// volume kinds ("memory", "fs", "s3") built from configuration, and the
+// volume kinds ("memory", "fs", "engine", "s3") built from configuration, and the
 // rules (limits, errors) all of them share.
 //
 // # How the pieces fit
@@ -30,7 +30,8 @@
 //     the key back. Tombstones are dropped only by Collect, once older than
 //     the storage's configured lifespan.
 //   - When Apply reports applied, the entry is durable as far as the
-//     backend can make it: fsync'd for "fs", acknowledged by the server for
+//     backend can make it: fsync'd for "fs", its log record synced for
+//     "engine" (with its default sync: always), acknowledged by the server for
 //     "s3", in memory for "memory".
 //   - A key absent from the store is not an error: Get reports it with
 //     ok=false (Zenoh's storages replied errors for missing keys; zenoh#1464).

@@ -15,6 +15,7 @@ import (
 
 	// The volume kinds a configuration can always use. Other backends
 	// (s3) register themselves when the program imports them.
+	_ "github.com/zmesh/zmesh/store/backend/engine"
 	_ "github.com/zmesh/zmesh/store/backend/fs"
 	_ "github.com/zmesh/zmesh/store/backend/memory"
 )

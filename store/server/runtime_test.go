@@ -343,9 +343,16 @@ func TestRuntimeVolumeOutsideVolumeRoot(t *testing.T) {
 	f := start(t, setup{opts: Options{Storages: []Storage{mem("base", "base/**", "")}, VolumeRoot: volRoot}})
 	ctx := testCtx(t)
 	for _, root := range []string{outside, filepath.Join(volRoot, ".."), filepath.Join(volRoot, "escape", "x"), "relative/dir"} {
-		err := f.srv.AddVolume(ctx, VolumeConfig{Name: "v", Kind: "fs", Options: backend.Options{"root": root}})
-		if !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "volume root") {
-			t.Errorf("AddVolume with root %s: %v, want ErrForbidden naming the volume root", root, err)
+		for _, opts := range []backend.Options{{"root": root}, {"root": root, "sync": "window"}} {
+			for _, kind := range []string{"fs", "engine"} {
+				if kind == "fs" && len(opts) > 1 {
+					continue
+				}
+				err := f.srv.AddVolume(ctx, VolumeConfig{Name: "v", Kind: kind, Options: opts})
+				if !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "volume root") {
+					t.Errorf("AddVolume %s with %v: %v, want ErrForbidden naming the volume root", kind, opts, err)
+				}
+			}
 		}
 	}
 	// Whatever the kind and its other options: a root is a local directory.
@@ -357,6 +364,7 @@ func TestRuntimeVolumeOutsideVolumeRoot(t *testing.T) {
 			t.Errorf("AddVolume %+v: %v, want ErrForbidden", cfg, err)
 		}
 	}
+	must(t, f.srv.AddVolume(ctx, VolumeConfig{Name: "in-engine", Kind: "engine", Options: backend.Options{"root": filepath.Join(volRoot, "e")}}))
 	must(t, f.srv.AddVolume(ctx, VolumeConfig{Name: "in", Kind: "fs", Options: backend.Options{"root": filepath.Join(volRoot, "a", "b")}}))
 	must(t, f.srv.AddVolume(ctx, VolumeConfig{Name: "m", Kind: "memory"}))
 

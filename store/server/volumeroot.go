@@ -15,7 +15,8 @@ var ErrForbidden = errors.New("store: forbidden")
 // checkVolumeRoot refuses a volume added at run time (AddVolume, and so the
 // HTTP admin API, which whoever holds the admin token drives) whose files
 // would lie outside the volume root: it could otherwise point an fs volume
-// at any directory the server may write, and delete_all its files. Volumes
+// at any directory the server may write, and delete_all its files (an fs
+// or engine volume). Volumes
 // that keep no local files (memory, s3) are not concerned.
 func (s *Server) checkVolumeRoot(cfg VolumeConfig) error {
 	dir, ok := localDir(cfg)

@@ -1,15 +1,12 @@
 package fs
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -79,63 +76,14 @@ func TestDurabilityUnderSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns writer processes")
 	}
-	dir := t.TempDir()
-	next, acked := 0, map[int]bool{}
-	for round := range 4 {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashEnv+"="+dir, crashStartEnv+"="+strconv.Itoa(next))
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := bufio.NewScanner(out)
-		// Kill after a varying number of acknowledged writes, at a varying
-		// moment after the last one: somewhere inside a write.
-		killAfter := 20 + 15*round
-		n := 0
-		for n < killAfter && lines.Scan() {
-			i, ok := parseAck(t, lines.Text())
-			if ok {
-				acked[i] = true
-				n++
-			}
-		}
-		// Part of the scenario, not synchronisation: how far into the next
-		// write the kill lands.
-		time.Sleep(time.Duration(round) * 700 * time.Microsecond)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		for lines.Scan() { // acknowledgements already in the pipe count too
-			if i, ok := parseAck(t, lines.Text()); ok {
-				acked[i] = true
-			}
-		}
-		if err := cmd.Wait(); err == nil {
-			t.Fatalf("round %d: the writer exited normally; it was to be killed", round)
-		}
-		if n < killAfter {
-			t.Fatalf("round %d: the writer stopped after %d writes", round, n)
-		}
-		next = checkCrashedStore(t, dir, acked) + 1
-	}
-	t.Logf("%d acknowledged writes survived 4 SIGKILLs", len(acked))
-}
-
-func parseAck(t *testing.T, line string) (int, bool) {
-	rest, ok := strings.CutPrefix(line, "ok ")
-	if !ok {
-		t.Fatalf("writer said %q", line)
-	}
-	i, err := strconv.Atoi(rest)
-	if err != nil {
-		t.Fatalf("writer said %q", line)
-	}
-	return i, true
+	backendtest.RunCrash(t, backendtest.Crash{
+		DirEnv: crashEnv, StartEnv: crashStartEnv, Rounds: 4,
+		// Kill after a varying number of acknowledged writes, at a
+		// varying moment after the last one: somewhere inside a write.
+		KillAfter: func(round int) int { return 20 + 15*round },
+		Delay:     func(round int) time.Duration { return time.Duration(round) * 700 * time.Microsecond },
+		Check:     checkCrashedStore,
+	})
 }
 
 // checkCrashedStore reopens dir and checks it: every acknowledged write is
