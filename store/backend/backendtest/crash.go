@@ -21,11 +21,12 @@ type Crash struct {
 	DirEnv, StartEnv string
 	// Rounds is how many writers are started and killed.
 	Rounds int
-	// KillAfter is how many acknowledgements the parent waits for in a
-	// round before the kill; Delay how long it then waits (how far into
-	// the next write the kill lands).
-	KillAfter func(round int) int
-	Delay     func(round int) time.Duration
+	// Round r's kill comes after FirstKill + r × KillStep
+	// acknowledgements and then r × DelayStep more (how far into the
+	// next write it lands): somewhere inside a write, at another point
+	// each round.
+	FirstKill, KillStep int
+	DelayStep           time.Duration
 	// Check reopens dir after a round and checks it against every write
 	// acknowledged so far; it returns the highest write number it found,
 	// so the next writer starts after it.
@@ -33,12 +34,15 @@ type Crash struct {
 }
 
 // RunCrash runs c's rounds in a temporary directory: each starts the test
-// binary as a writer, kills it with SIGKILL after c.KillAfter(round)
-// acknowledgements and c.Delay(round), collects the acknowledgements still
-// in the pipe, and calls c.Check. It reports how many acknowledged writes
-// survived.
+// binary as a writer, kills it with SIGKILL (see Crash.FirstKill),
+// collects the acknowledgements still in the pipe, and calls c.Check. It
+// reports how many acknowledged writes survived. With -short it skips,
+// as it spawns processes.
 func RunCrash(t *testing.T, c Crash) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("spawns writer processes")
+	}
 	dir := t.TempDir()
 	next, acked := 0, map[int]bool{}
 	for round := range c.Rounds {
@@ -53,13 +57,13 @@ func RunCrash(t *testing.T, c Crash) {
 			t.Fatal(err)
 		}
 		lines := bufio.NewScanner(out)
-		killAfter, n := c.KillAfter(round), 0
+		killAfter, n := c.FirstKill+round*c.KillStep, 0
 		for n < killAfter && lines.Scan() {
 			acked[parseAck(t, lines.Text())] = true
 			n++
 		}
 		// Part of the scenario, not synchronisation.
-		time.Sleep(c.Delay(round))
+		time.Sleep(time.Duration(round) * c.DelayStep)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}

@@ -96,17 +96,8 @@ func crashChild() {
 }
 
 func TestDurabilityUnderSIGKILL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns writer processes")
-	}
-	backendtest.RunCrash(t, backendtest.Crash{
-		DirEnv: crashEnv, StartEnv: crashStartEnv, Rounds: 4,
-		// Kill after a varying number of acknowledged writes, at a
-		// varying moment after the last one: somewhere inside a write.
-		KillAfter: func(round int) int { return 200 + 150*round },
-		Delay:     func(round int) time.Duration { return time.Duration(round) * 300 * time.Microsecond },
-		Check:     checkCrashedStore,
-	})
+	backendtest.RunCrash(t, backendtest.Crash{DirEnv: crashEnv, StartEnv: crashStartEnv, Rounds: 4,
+		FirstKill: 200, KillStep: 150, DelayStep: 300 * time.Microsecond, Check: checkCrashedStore})
 }
 
 // checkCrashedStore reopens dir and checks it: every acknowledged put and

@@ -73,17 +73,8 @@ func crashChild() {
 }
 
 func TestDurabilityUnderSIGKILL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns writer processes")
-	}
-	backendtest.RunCrash(t, backendtest.Crash{
-		DirEnv: crashEnv, StartEnv: crashStartEnv, Rounds: 4,
-		// Kill after a varying number of acknowledged writes, at a
-		// varying moment after the last one: somewhere inside a write.
-		KillAfter: func(round int) int { return 20 + 15*round },
-		Delay:     func(round int) time.Duration { return time.Duration(round) * 700 * time.Microsecond },
-		Check:     checkCrashedStore,
-	})
+	backendtest.RunCrash(t, backendtest.Crash{DirEnv: crashEnv, StartEnv: crashStartEnv, Rounds: 4,
+		FirstKill: 20, KillStep: 15, DelayStep: 700 * time.Microsecond, Check: checkCrashedStore})
 }
 
 // checkCrashedStore reopens dir and checks it: every acknowledged write is
