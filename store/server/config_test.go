@@ -168,7 +168,7 @@ func TestConfigErrors(t *testing.T) {
 		{"storages:\n  demo:\n    key_expr: demo/**\n    strip_prefix: demo/*\n    volume: memory\n",
 			`t.yaml:4:19: storages.demo.strip_prefix: want a plain key: invalid key expression "demo/*": wildcard in a key at byte 5`, config.ErrValue},
 		{"storages:\n  demo:\n    key_expr: demo/**\n    volume: dsk\n", `t.yaml:4:13: storages.demo.volume: unknown volume "dsk" (declared: memory)`, config.ErrValue},
-		{"volumes:\n  d: {kind: floppy}\n" + ok, `t.yaml:2:13: volumes.d.kind: unknown volume kind "floppy" (known: fs, memory, s3)`, config.ErrValue},
+		{"volumes:\n  d: {kind: floppy}\n" + ok, `t.yaml:2:13: volumes.d.kind: unknown volume kind "floppy" (known: engine, fs, memory, s3)`, config.ErrValue},
 		{"requests: {timeout: 5x}\n" + ok, `t.yaml:1:21: requests.timeout: want a duration such as 300ms or 1s, got "5x"`, config.ErrValue},
 		{"requests: {timeout: 0s}\n" + ok, `t.yaml:1:21: requests.timeout: want a positive duration, got "0s" (leave the key out for the default)`, config.ErrValue},
 		{"requests: {workers: -1}\n" + ok, `t.yaml:1:21: requests.workers: want a number of goroutines, got "-1"`, config.ErrValue},
