@@ -156,7 +156,9 @@ func TestRegistryConnectBeforeBind(t *testing.T) {
 	if r.Connect("x", 1) {
 		t.Fatal("delivered with no bind")
 	}
-	r.Connect("x", 2)
+	if r.Connect("x", 2) {
+		t.Fatal("the second connect delivered with no bind")
+	}
 	if !r.Cancel("x", 2) || r.Cancel("x", 2) {
 		t.Fatal("Cancel")
 	}
