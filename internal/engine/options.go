@@ -11,30 +11,10 @@ import (
 // normalize returns o with defaults filled in, or an error naming a bad
 // field.
 func normalize(o socket.Options) (socket.Options, error) {
-	switch {
-	case o.SendHWM == 0:
-		o.SendHWM = socket.DefaultHWM
-	case o.SendHWM < 0:
-		o.SendHWM = 0
-	}
-	switch {
-	case o.RecvHWM == 0:
-		o.RecvHWM = socket.DefaultHWM
-	case o.RecvHWM < 0:
-		o.RecvHWM = 0
-	}
-	switch {
-	case o.SendHWMBytes == 0:
-		o.SendHWMBytes = socket.DefaultHWMBytes
-	case o.SendHWMBytes < 0:
-		o.SendHWMBytes = 0
-	}
-	switch {
-	case o.RecvHWMBytes == 0:
-		o.RecvHWMBytes = socket.DefaultHWMBytes
-	case o.RecvHWMBytes < 0:
-		o.RecvHWMBytes = 0
-	}
+	o.SendHWM = bound(o.SendHWM, socket.DefaultHWM)
+	o.RecvHWM = bound(o.RecvHWM, socket.DefaultHWM)
+	o.SendHWMBytes = bound(o.SendHWMBytes, socket.DefaultHWMBytes)
+	o.RecvHWMBytes = bound(o.RecvHWMBytes, socket.DefaultHWMBytes)
 	if o.SendTimeout < 0 || o.RecvTimeout < 0 {
 		return o, fmt.Errorf("%w: negative send or receive timeout", socket.ErrInvalidInput)
 	}
@@ -72,4 +52,16 @@ func hbTimeout(h socket.Heartbeat) time.Duration {
 		return h.Timeout
 	}
 	return h.Interval
+}
+
+// bound resolves a high-water mark as Options documents them: 0 means def,
+// a negative value (socket.Unlimited) no bound, which the engine spells 0.
+func bound[T int | int64](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
