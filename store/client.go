@@ -30,16 +30,25 @@ type ClientOptions struct {
 	// Ctx is the socket context of the client's sockets (nil:
 	// socket.DefaultCtx()).
 	Ctx *socket.Ctx
-	// Socket are the options of the CLIENT socket Connect creates, and of
-	// the DISH sockets Watch creates (heartbeat, mechanism...; Watch keeps
-	// only what applies to a DISH).
+	// Socket are the options of the CLIENT sockets Connect creates (one
+	// per endpoint; Connect sets Immediate on them), and of the DISH
+	// sockets Watch creates unless FeedSocket is set (heartbeat,
+	// mechanism...; Watch keeps only what applies to a DISH).
 	Socket socket.Options
+	// FeedSocket, if set, are the options of Watch's DISH sockets instead
+	// of Socket: a change feed secured unlike the request socket.
+	FeedSocket *socket.Options
 	// Timeout bounds each request whose context has no deadline; 0 leaves
 	// requests to their context alone.
 	Timeout time.Duration
 	// Feed are the change-feed endpoints Watch connects to; nil means ask
 	// the server (see ServerInfo).
 	Feed []string
+	// WaitForServer makes requests wait, within their context, for a
+	// server to come up even when every endpoint's last connection attempt
+	// failed. Without it such a request fails at once with the cause
+	// (ErrUnreachable, ErrHandshake).
+	WaitForServer bool
 	// Logger receives the client's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -58,31 +67,40 @@ type Sample struct {
 	Timestamp hlc.Timestamp
 }
 
-// Client talks to storage servers over one CLIENT socket. It is safe for
+// Client talks to storage servers over CLIENT sockets: Connect makes one
+// per endpoint, NewClient takes one the caller made. It is safe for
 // concurrent use by any number of goroutines: each request gets its own
-// request id, and one demultiplexer goroutine, owned by the Client and
-// stopped by Close, hands every answer to the call waiting for its id.
-// Calls end when their answer is complete or their context is done;
-// answers that arrive after a call gave up are dropped.
+// request id, and one demultiplexer goroutine per socket, owned by the
+// Client and stopped by Close, hands every answer to the call waiting for
+// its id. Calls end when their answer is complete or their context is
+// done; answers that arrive after a call gave up are dropped.
 //
-// With several servers connected, each request goes to one of them
-// (round-robin, as CLIENT sockets send).
+// Each socket's monitor tells the Client which servers are up (their
+// handshake done) and why the others are not. A request goes to a server
+// that is up (round-robin); while none is, it waits for one within its
+// context, or fails at once when every endpoint's last attempt failed
+// (ErrUnreachable, ErrHandshake, with the cause). When the connection a
+// request went on drops before its answer came, the request is sent again
+// to a server that is up (see Put for why a retried write is safe).
 type Client struct {
-	sock      *patterns.Client
+	links     []*link
 	zctx      *socket.Ctx
 	opts      ClientOptions
 	log       *slog.Logger
-	endpoints []string // what Connect was given, for Watch's feed discovery
+	endpoints []string    // what Connect was given, for Watch's feed discovery
+	clock     *hlc.Clock  // stamps writes when there are several links; nil otherwise
 
 	nextID atomic.Uint64
+	rr     atomic.Uint32 // round-robin over the links that are up
 
-	mu     sync.Mutex // guards calls, closed and dead
-	calls  map[uint64]*call
-	closed bool // Close was called
-	dead   bool // the demultiplexer has stopped: no answer will come
+	mu      sync.Mutex // guards calls, closed, changed and every link's state
+	calls   map[uint64]*call
+	closed  bool          // Close was called
+	changed chan struct{} // closed (and replaced) whenever a link's state changes
 
-	stop context.CancelFunc
-	done chan struct{} // closed when the demultiplexer has returned
+	run  context.Context    // the goroutines' context, ended by Close
+	stop context.CancelFunc // ends run
+	wg   sync.WaitGroup     // the links' monitor goroutines
 }
 
 // call is one request waiting for its answer. The demultiplexer appends
@@ -93,8 +111,9 @@ type call struct {
 	mu     sync.Mutex
 	queue  []proto.Message
 	first  [1]proto.Message // queue's first backing array: a write's FINAL needs no allocation
-	err    error            // the client closed under the call
+	err    error            // the client closed under the call, or its connection dropped
 	signal chan struct{}    // capacity 1: something was queued
+	link   *link            // where the request went; guarded by Client.mu
 }
 
 // calls recycles the calls that ended with their FINAL. Only those: the
@@ -109,6 +128,7 @@ func newCall() *call {
 	k.mu.Lock()
 	k.queue = k.first[:0]
 	k.err = nil
+	k.link = nil
 	k.mu.Unlock()
 	return k
 }
@@ -166,56 +186,90 @@ func (c *call) next(ctx context.Context) (proto.Message, error) {
 	}
 }
 
-// Connect creates a Client with a new CLIENT socket connected to endpoint
-// (several endpoints may be given, comma-separated). The connection is made
-// in the background and remade if it drops; requests wait for it within
-// their context.
+// Connect creates a Client connected to endpoint, or to several
+// endpoints given comma-separated ("tcp://a:7447,tcp://b:7447"): one
+// CLIENT socket per endpoint, so that the Client knows which server each
+// request went to. Connections are made in the background and remade if
+// they drop; requests go to servers whose connection is up. With several
+// endpoints the Client stamps its writes with a clock of its own (see
+// Put), so that a write retried on another server is the same write.
 func Connect(endpoint string, opts ClientOptions) (*Client, error) {
-	sock, err := patterns.NewClient(opts.Ctx, opts.Socket)
-	if err != nil {
-		return nil, fmt.Errorf("store: client socket: %w", err)
-	}
 	var eps []string
 	for ep := range strings.SplitSeq(endpoint, ",") {
-		ep = strings.TrimSpace(ep)
-		if err := sock.Connect(ep); err != nil {
-			sock.Close()
-			return nil, fmt.Errorf("store: connect %s: %w", ep, err)
+		if ep = strings.TrimSpace(ep); ep != "" {
+			eps = append(eps, ep)
 		}
-		eps = append(eps, ep)
 	}
-	c := NewClient(sock, opts)
+	if len(eps) == 0 {
+		return nil, fmt.Errorf("store: connect: no endpoint in %q: %w", endpoint, socket.ErrInvalidInput)
+	}
+	so := opts.Socket
+	so.Immediate = true // a request is queued only on a connection that is up
+	var socks []*patterns.Client
+	fail := func(err error) (*Client, error) {
+		for _, s := range socks {
+			s.Close()
+		}
+		return nil, err
+	}
+	for _, ep := range eps {
+		sock, err := patterns.NewClient(opts.Ctx, so)
+		if err != nil {
+			return fail(fmt.Errorf("store: client socket: %w", err))
+		}
+		socks = append(socks, sock)
+		if err := sock.Connect(ep); err != nil {
+			return fail(fmt.Errorf("store: connect %s: %w", ep, err))
+		}
+	}
+	c := newClient(opts)
 	c.endpoints = eps
+	if len(eps) > 1 {
+		c.clock = hlc.NewClock(hlc.NewID())
+	}
+	for i, sock := range socks {
+		c.addLink(sock, eps[i], true)
+	}
 	return c, nil
 }
 
 // NewClient makes a Client of a CLIENT socket the caller created and
 // connected (for instance with config.ClientConfig.Build); the Client owns
-// it from now on and closes it in Close. opts.Socket is used only for
-// Watch's DISH sockets.
+// it, and its monitor, from now on and closes it in Close. opts.Socket is
+// used only for Watch's DISH sockets. Such a client cannot tell which of
+// the socket's endpoints a request went to, nor how many endpoints it
+// has: its requests wait for a connection within their context (as with
+// WaitForServer), and those in progress when a connection drops are sent
+// again.
 func NewClient(sock *patterns.Client, opts ClientOptions) *Client {
+	c := newClient(opts)
+	ep, err := sock.LastEndpoint()
+	if err == nil && ep != "" {
+		c.endpoints = []string{ep}
+	}
+	c.addLink(sock, ep, false)
+	return c
+}
+
+func newClient(opts ClientOptions) *Client {
 	ctx, stop := context.WithCancel(context.Background())
 	c := &Client{
-		sock:  sock,
-		zctx:  opts.Ctx,
-		opts:  opts,
-		log:   opts.Logger,
-		calls: make(map[uint64]*call),
-		stop:  stop,
-		done:  make(chan struct{}),
+		zctx:    opts.Ctx,
+		opts:    opts,
+		log:     opts.Logger,
+		calls:   make(map[uint64]*call),
+		changed: make(chan struct{}),
+		stop:    stop,
 	}
+	c.run = ctx
 	if c.log == nil {
 		c.log = slog.Default()
 	}
-	if ep, err := sock.LastEndpoint(); err == nil && ep != "" {
-		c.endpoints = []string{ep}
-	}
-	go c.demux(ctx)
 	return c
 }
 
 // Close fails every call in progress with ErrClosed, stops the
-// demultiplexer and closes the socket. It is idempotent.
+// demultiplexers and closes the sockets. It is idempotent.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -225,28 +279,48 @@ func (c *Client) Close() error {
 	c.closed = true
 	c.mu.Unlock()
 	c.stop()
-	<-c.done // the demultiplexer fails the calls in progress as it stops
-	return c.sock.Close()
+	var errs []error
+	for _, l := range c.links {
+		<-l.done // the demultiplexer has stopped reading
+		errs = append(errs, l.sock.Close())
+	}
+	c.wg.Wait() // the monitors end when their socket closes
+	c.failAll(func(*call) bool { return true }, ErrClosed)
+	return errors.Join(errs...)
 }
 
-// demux reads every answer and routes it to its call, until ctx is done
-// or the socket stops working (closed, or its socket.Ctx shut down). Then
-// it fails the calls in progress with ErrClosed, and later calls fail at
-// once: no answer can come any more.
-func (c *Client) demux(ctx context.Context) {
-	defer close(c.done)
+// failAll removes the calls in progress that match from the table and
+// fails them with err.
+func (c *Client) failAll(match func(*call) bool, err error) {
+	var failed []*call
+	c.mu.Lock()
+	for id, k := range c.calls {
+		if match(k) {
+			delete(c.calls, id)
+			failed = append(failed, k)
+		}
+	}
+	c.mu.Unlock()
+	for _, k := range failed {
+		k.fail(err)
+	}
+}
+
+// demux reads every answer on l and routes it to its call, until ctx is
+// done or the socket stops working (closed, or its socket.Ctx shut down).
+// Then the link is dead: its calls in progress fail with ErrClosed, and
+// once every link is dead later calls fail at once.
+func (c *Client) demux(ctx context.Context, l *link) {
+	defer close(l.done)
 	defer func() {
 		c.mu.Lock()
-		c.dead = true
-		pending := c.calls
-		c.calls = map[uint64]*call{}
+		l.dead = true
+		c.notifyLocked()
 		c.mu.Unlock()
-		for _, k := range pending {
-			k.fail(ErrClosed)
-		}
+		c.failAll(func(k *call) bool { return k.link == l }, ErrClosed)
 	}()
 	for {
-		m, err := c.sock.Recv(ctx)
+		m, err := l.sock.Recv(ctx)
 		if err != nil {
 			if ctx.Err() != nil || !errors.Is(err, socket.ErrWouldBlock) {
 				return
@@ -255,11 +329,11 @@ func (c *Client) demux(ctx context.Context) {
 		}
 		msg, err := proto.Decode(m.Body)
 		if err != nil {
-			c.log.Warn("store: client dropped an undecodable answer", "err", err)
+			c.log.Warn("store: client dropped an undecodable answer", "endpoint", l.endpoint, "err", err)
 			continue
 		}
 		if msg.Kind != proto.KindReply && msg.Kind != proto.KindFinal {
-			c.log.Warn("store: client dropped a message that is not an answer", "kind", msg.Kind)
+			c.log.Warn("store: client dropped a message that is not an answer", "endpoint", l.endpoint, "kind", msg.Kind)
 			continue
 		}
 		final := msg.Kind == proto.KindFinal
@@ -270,7 +344,7 @@ func (c *Client) demux(ctx context.Context) {
 		}
 		c.mu.Unlock()
 		if k == nil {
-			continue // a call that gave up
+			continue // a call that gave up, or was sent again elsewhere
 		}
 		if msg.Value != nil && len(m.Body) <= socket.MaxSharedBody {
 			// Decode's Value points into the received buffer, which for
@@ -282,31 +356,79 @@ func (c *Client) demux(ctx context.Context) {
 	}
 }
 
-// start registers a call under a new id, then sends the request built
-// for it.
-func (c *Client) start(ctx context.Context, m proto.Message) (*call, uint64, error) {
+// start picks a server that is up (waiting for one within ctx), registers
+// k under a new request id and sends m on it. It returns the id and the
+// link it went on.
+func (c *Client) start(ctx context.Context, k *call, m proto.Message) (uint64, *link, error) {
+	l, err := c.pick(ctx)
+	if err != nil {
+		return 0, nil, fmt.Errorf("store: %v %q: %w", m.Kind, m.Key, err)
+	}
 	id := c.nextID.Add(1)
 	m.ID = id
 	body, err := m.MarshalBinary()
 	if err != nil {
-		return nil, 0, err
+		return 0, nil, err
 	}
-	k := newCall()
 	c.mu.Lock()
-	if c.closed || c.dead {
+	switch {
+	case c.closed || l.dead:
 		c.mu.Unlock()
-		return nil, 0, ErrClosed
+		return 0, nil, ErrClosed
+	case l.up == 0:
+		// The connection dropped since pick: its calls were failed before
+		// this one could be registered. Pick again.
+		c.mu.Unlock()
+		return 0, nil, errConnLost
 	}
+	k.link = l
 	c.calls[id] = k
 	c.mu.Unlock()
-	if err := c.sock.Send(ctx, body); err != nil {
+	err = l.sock.TrySend(body)
+	if errors.Is(err, socket.ErrWouldBlock) {
+		err = c.sendSlow(ctx, l, id, body)
+	}
+	if err != nil {
 		c.forget(id)
 		if errors.Is(err, socket.ErrClosed) || errors.Is(err, socket.ErrInvalidCtx) {
 			err = ErrClosed
 		}
-		return nil, 0, fmt.Errorf("store: send %v: %w", m.Kind, err)
+		if errors.Is(err, errConnLost) {
+			return 0, nil, err
+		}
+		return 0, nil, fmt.Errorf("store: send %v: %w", m.Kind, err)
 	}
-	return k, id, nil
+	return id, l, nil
+}
+
+// sendSlow sends body on l when the socket has no room for it (its
+// high-water mark reached, or its connection just dropped): it waits for
+// room within ctx, and gives up with errConnLost when the call id was
+// failed meanwhile because its connection dropped.
+func (c *Client) sendSlow(ctx context.Context, l *link, id uint64, body []byte) error {
+	for {
+		c.mu.Lock()
+		_, pending := c.calls[id]
+		changed := c.changed
+		c.mu.Unlock()
+		if !pending {
+			return errConnLost
+		}
+		sctx, cancel := context.WithCancel(ctx)
+		go func() { // ends with cancel, below
+			select {
+			case <-changed:
+				cancel()
+			case <-sctx.Done():
+			}
+		}()
+		err := l.sock.Send(sctx, body)
+		interrupted := sctx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if err == nil || !interrupted {
+			return err
+		}
+	}
 }
 
 // forget drops a call that will not read its answer.
@@ -333,29 +455,47 @@ func (c *Client) withTimeout(ctx context.Context) (context.Context, context.Canc
 	return ctx, cancel, nil
 }
 
-// do sends a PUT or DELETE and waits for its FINAL.
+// maxAttempts bounds how many times a request is sent: once, then once
+// more per connection that dropped under it, up to this many in all.
+func (c *Client) maxAttempts() int { return len(c.links) + 2 }
+
+// do sends a PUT or DELETE and waits for its FINAL, sending it again when
+// the connection it went on drops first.
 func (c *Client) do(ctx context.Context, m proto.Message) error {
 	ctx, cancel, err := c.withTimeout(ctx)
 	if err != nil {
 		return err
 	}
 	defer cancel()
-	k, id, err := c.start(ctx, m)
-	if err != nil {
-		return err
+	if c.clock != nil && m.Timestamp.IsZero() {
+		m.Timestamp = c.clock.Now() // a retry must be the same write
 	}
-	for {
-		a, err := k.next(ctx)
+	begin := time.Now()
+	for attempt := 1; ; attempt++ {
+		k := newCall()
+		id, l, err := c.start(ctx, k, m)
+		if errors.Is(err, errConnLost) && attempt < c.maxAttempts() {
+			continue
+		}
 		if err != nil {
-			c.forget(id)
-			return fmt.Errorf("store: %v %q: %w", m.Kind, m.Key, err)
+			return err
 		}
-		if a.Kind == proto.KindFinal {
-			recycle(k)
-			return a.Err()
+		for {
+			a, err := k.next(ctx)
+			if err != nil {
+				c.forget(id)
+				if errors.Is(err, errConnLost) && attempt < c.maxAttempts() {
+					break // send it again
+				}
+				return fmt.Errorf("store: %v %q: %w", m.Kind, m.Key, explainWait(err, l, begin))
+			}
+			if a.Kind == proto.KindFinal {
+				recycle(k)
+				return a.Err()
+			}
+			// A REPLY to a write: not something a server sends. Ignore it;
+			// the FINAL follows.
 		}
-		// A REPLY to a write: not something a server sends. Ignore it; the
-		// FINAL follows.
 	}
 }
 
@@ -443,33 +583,48 @@ func (c *Client) GetSeq(ctx context.Context, selector string) iter.Seq2[Sample, 
 		}
 		defer cancel()
 		ke, params := keyexpr.SplitSelector(selector)
-		k, id, err := c.start(ctx, proto.Message{Kind: proto.KindQuery, Key: ke, Parameters: string(params)})
-		if err != nil {
-			yield(Sample{}, err)
-			return
-		}
+		m := proto.Message{Kind: proto.KindQuery, Key: ke, Parameters: string(params)}
+		begin := time.Now()
 		var got uint32
-		for {
-			a, err := k.next(ctx)
+		for attempt := 1; ; attempt++ {
+			k := newCall()
+			id, l, err := c.start(ctx, k, m)
+			if errors.Is(err, errConnLost) && attempt < c.maxAttempts() {
+				continue
+			}
 			if err != nil {
-				c.forget(id)
-				yield(Sample{}, fmt.Errorf("store: query %q: %w", selector, err))
+				yield(Sample{}, err)
 				return
 			}
-			if a.Kind == proto.KindFinal {
-				recycle(k)
-				switch {
-				case a.Err() != nil:
-					yield(Sample{}, a.Err())
-				case a.Count != got:
-					yield(Sample{}, fmt.Errorf("%w: query %q: the server sent %d replies, %d arrived", ErrIncomplete, selector, a.Count, got))
+			got = 0
+			for {
+				a, err := k.next(ctx)
+				if err != nil {
+					c.forget(id)
+					if errors.Is(err, errConnLost) && got == 0 && attempt < c.maxAttempts() {
+						break // nothing yielded yet: ask again
+					}
+					yield(Sample{}, fmt.Errorf("store: query %q: %w", selector, explainWait(err, l, begin)))
+					return
 				}
-				return
-			}
-			got++
-			if !yield(Sample{Key: a.Key, Value: a.Value, Encoding: a.Encoding, Timestamp: a.Timestamp}, nil) {
-				c.forget(id)
-				return
+				if a.Kind == proto.KindFinal {
+					recycle(k)
+					switch {
+					case a.Err() != nil:
+						yield(Sample{}, a.Err())
+					case a.Count != got:
+						yield(Sample{}, fmt.Errorf("%w: query %q: the server sent %d replies, %d arrived", ErrIncomplete, selector, a.Count, got))
+					}
+					return
+				}
+				got++
+				if c.clock != nil {
+					_ = c.clock.Update(a.Timestamp) // later writes order after what was read
+				}
+				if !yield(Sample{Key: a.Key, Value: a.Value, Encoding: a.Encoding, Timestamp: a.Timestamp}, nil) {
+					c.forget(id)
+					return
+				}
 			}
 		}
 	}

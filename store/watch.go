@@ -97,7 +97,11 @@ func (c *Client) Watch(ctx context.Context, keyExpr string) (*Watcher, error) {
 	if len(groups) == 0 {
 		return nil, refuse(proto.StatusNoStorage, "no storage intersects %q", keyExpr)
 	}
-	dish, err := patterns.NewDish(c.zctx, c.opts.Socket)
+	so := c.opts.Socket
+	if c.opts.FeedSocket != nil {
+		so = *c.opts.FeedSocket
+	}
+	dish, err := patterns.NewDish(c.zctx, so)
 	if err != nil {
 		return nil, fmt.Errorf("store: watch: %w", err)
 	}
@@ -114,11 +118,23 @@ func (c *Client) Watch(ctx context.Context, keyExpr string) (*Watcher, error) {
 			return nil, fmt.Errorf("store: watch: connect %s: %w", ep, err)
 		}
 	}
+	failed := map[string]error{} // feed endpoints whose last attempt failed
 	for {
 		select {
 		case ev := <-events:
-			if ev.Type == socket.EventHandshakeSucceeded {
+			switch ev.Type {
+			case socket.EventHandshakeSucceeded:
 				return &Watcher{dish: dish, ke: keyExpr, last: make(map[feedSource]uint64)}, nil
+			case socket.EventConnectFailed, socket.EventHandshakeFailed:
+				failed[ev.Endpoint] = ev.Err
+				if len(failed) == len(feed) && !c.opts.WaitForServer {
+					dish.Close()
+					var errs []error
+					for ep, err := range failed {
+						errs = append(errs, &ConnError{Endpoint: ep, Err: err})
+					}
+					return nil, fmt.Errorf("store: watch: change feed: %w", errors.Join(errs...))
+				}
 			}
 		case <-ctx.Done():
 			dish.Close()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -67,13 +68,22 @@ func TestClientClose(t *testing.T) {
 
 func TestClientWithoutServerTimesOut(t *testing.T) {
 	f := startOne(t)
-	// A port nobody listens on: the request waits for a connection until
-	// the client's timeout.
+	// A port nobody listens on: the request fails at once with the cause
+	// (issue 21); with WaitForServer it waits for a connection until the
+	// client's timeout.
 	cli, err := store.Connect("tcp://127.0.0.1:1", store.ClientOptions{Ctx: f.zctx, Logger: quiet, Timeout: 100 * time.Millisecond})
 	must(t, err)
 	defer cli.Close()
 	begin := time.Now()
 	err = cli.Put(context.Background(), "k", []byte("v"))
+	if !errors.Is(err, store.ErrUnreachable) || !errors.Is(err, syscall.ECONNREFUSED) || time.Since(begin) > 5*time.Second {
+		t.Fatalf("got %v after %v, want connection refused at once", err, time.Since(begin))
+	}
+	waiting, err := store.Connect("tcp://127.0.0.1:1", store.ClientOptions{Ctx: f.zctx, Logger: quiet, Timeout: 100 * time.Millisecond, WaitForServer: true})
+	must(t, err)
+	defer waiting.Close()
+	begin = time.Now()
+	err = waiting.Put(context.Background(), "k", []byte("v"))
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(begin) > 5*time.Second {
 		t.Fatalf("got %v after %v, want the deadline after 100ms", err, time.Since(begin))
 	}
