@@ -87,8 +87,8 @@ type Client struct {
 	zctx      *socket.Ctx
 	opts      ClientOptions
 	log       *slog.Logger
-	endpoints []string    // what Connect was given, for Watch's feed discovery
-	clock     *hlc.Clock  // stamps writes when there are several links; nil otherwise
+	endpoints []string   // what Connect was given, for Watch's feed discovery
+	clock     *hlc.Clock // stamps writes when there are several links; nil otherwise
 
 	nextID atomic.Uint64
 	rr     atomic.Uint32 // round-robin over the links that are up
