@@ -9,48 +9,177 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/zmesh/zmesh/config"
+	"github.com/zmesh/zmesh/mechanism"
 	"github.com/zmesh/zmesh/store"
+	"github.com/zmesh/zmesh/store/keyexpr"
 )
 
-// clientFlags are the flags every client command takes.
+// The environment variables the client commands read.
+const (
+	envConnect = "ZMESH_CONNECT" // default of --connect
+	envConfig  = "ZMESH_CONFIG"  // default of --config
+)
+
+// Encodings the CLI gives a put without --encoding.
+const (
+	encodingText   = "text/plain;charset=utf-8"
+	encodingBinary = "application/octet-stream"
+)
+
+// clientFlags are the flags every client command takes: where the servers
+// are and how to talk to them securely.
 type clientFlags struct {
-	connect string
-	timeout time.Duration
+	connect   string
+	config    string
+	timeout   time.Duration
+	serverKey string // CURVE (or NOISE) server public key, Z85
+	clientKey string // file holding the client's key pair
+	plain     string // user:password
+	noise     bool
 }
+
+const clientFlagsHelp = `
+Connection and security (every client command):
+  The endpoints come from --connect, else $ZMESH_CONNECT, else the config
+  file's client.connect, else ` + store.DefaultEndpoint + `. Several endpoints,
+  comma-separated, give failover: requests go to the servers that are up, and
+  one whose server dies before answering is sent to another.
+  --config FILE (or $ZMESH_CONFIG) reads a YAML file with a client section in
+  package config's shape, e.g.
+      client:
+        connect: [tcp://10.0.0.1:7447, tcp://10.0.0.2:7447]
+        mechanism: {curve_client: {server: "<server public key>"}}
+      dish:                  # optional: the change feed's socket (watch)
+        mechanism: {curve_client: {server: "<feed public key>"}}
+  Flags override the file: --server-key KEY (CURVE; with --noise, NOISE
+  pinning that key), --client-key FILE (a key pair as zmesh keygen prints it),
+  --plain USER:PASSWORD, --noise.
+`
 
 func (c *clientFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.connect, "connect", store.DefaultEndpoint, "the storage server's endpoint (several: comma-separated)")
+	fs.StringVar(&c.connect, "connect", os.Getenv(envConnect), "the storage servers' endpoints, comma-separated (default $"+envConnect+", else the config's, else "+store.DefaultEndpoint+")")
+	fs.StringVar(&c.config, "config", os.Getenv(envConfig), "a YAML file with a client section (default $"+envConfig+")")
 	fs.DurationVar(&c.timeout, "timeout", 5*time.Second, "how long to wait for the server's answer (watch: for the subscription)")
+	fs.StringVar(&c.serverKey, "server-key", "", "the server's CURVE public key (Z85): talk CURVE (NOISE with --noise)")
+	fs.StringVar(&c.clientKey, "client-key", "", "a file with this client's key pair (zmesh keygen's output); default: a new pair")
+	fs.StringVar(&c.plain, "plain", "", "PLAIN credentials, USER:PASSWORD")
+	fs.BoolVar(&c.noise, "noise", false, "talk NOISE (--server-key, if given, pins the server's key)")
 }
 
-// with connects a client to the server (feed, if set, names the change
+// options resolves the flags, the config file and the environment into
+// the endpoints and the client's options.
+func (c *clientFlags) options(feed []string) (string, store.ClientOptions, error) {
+	opts := store.ClientOptions{Timeout: c.timeout, Feed: feed}
+	endpoints := c.connect
+	if c.config != "" {
+		cfg, err := config.Load(c.config)
+		if err != nil {
+			return "", opts, err
+		}
+		if cfg.Client == nil {
+			return "", opts, fmt.Errorf("%s: no client section (want client: {connect: [...], mechanism: ...})", c.config)
+		}
+		if opts.Socket, err = cfg.Client.Options(); err != nil {
+			return "", opts, fmt.Errorf("%s: client: %w", c.config, err)
+		}
+		if cfg.Dish != nil {
+			fo, err := cfg.Dish.Options()
+			if err != nil {
+				return "", opts, fmt.Errorf("%s: dish: %w", c.config, err)
+			}
+			opts.FeedSocket = &fo
+		}
+		if endpoints == "" {
+			var eps []string
+			for _, ep := range cfg.Client.Connect {
+				eps = append(eps, string(ep))
+			}
+			endpoints = strings.Join(eps, ",")
+		}
+	}
+	if endpoints == "" {
+		endpoints = store.DefaultEndpoint
+	}
+	mech, err := c.mechanism()
+	if err != nil {
+		return "", opts, err
+	}
+	if mech != nil {
+		opts.Socket.Mechanism = mech
+		if opts.FeedSocket == nil {
+			// The change feed is secured as the requests are, unless the
+			// file says otherwise.
+			fo := opts.Socket
+			opts.FeedSocket = &fo
+		}
+	}
+	return endpoints, opts, nil
+}
+
+// mechanism returns the mechanism the security flags ask for; nil if none
+// does.
+func (c *clientFlags) mechanism() (mechanism.Mechanism, error) {
+	var pub mechanism.PublicKey
+	var sec mechanism.SecretKey
+	if c.clientKey != "" {
+		var err error
+		if pub, sec, err = readKeyFile(c.clientKey); err != nil {
+			return nil, fmt.Errorf("--client-key: %w", err)
+		}
+	}
+	var server mechanism.PublicKey
+	if c.serverKey != "" {
+		var err error
+		if server, err = mechanism.ParsePublicKey(c.serverKey); err != nil {
+			return nil, fmt.Errorf("--server-key: %w", err)
+		}
+	}
+	switch {
+	case c.plain != "" && (c.noise || c.serverKey != "" || c.clientKey != ""):
+		return nil, fmt.Errorf("--plain goes alone: PLAIN takes no keys (--server-key, --client-key, --noise)")
+	case c.plain != "":
+		user, password, ok := strings.Cut(c.plain, ":")
+		if !ok || user == "" {
+			return nil, fmt.Errorf("--plain %q: want USER:PASSWORD", c.plain)
+		}
+		return mechanism.PlainClient{Username: user, Password: password}, nil
+	case c.noise:
+		return &mechanism.NoiseClient{ServerKey: server, PublicKey: pub, SecretKey: sec}, nil
+	case c.serverKey != "":
+		return &mechanism.CurveClient{ServerKey: server, PublicKey: pub, SecretKey: sec}, nil
+	case c.clientKey != "":
+		return nil, fmt.Errorf("--client-key needs --server-key (CURVE) or --noise")
+	}
+	return nil, nil
+}
+
+// with connects a client to the servers (feed, if set, names the change
 // feed's endpoints instead of asking the server), runs f with it and the
 // context a request runs under (the command's, bounded by --timeout), then
-// closes it. A timeout's error says what it probably means.
+// closes it.
 func (c *clientFlags) with(ctx context.Context, feed []string, f func(cli *store.Client, rctx context.Context) error) error {
-	cli, err := store.Connect(c.connect, store.ClientOptions{Timeout: c.timeout, Feed: feed})
+	endpoints, opts, err := c.options(feed)
+	if err != nil {
+		return err
+	}
+	cli, err := store.Connect(endpoints, opts)
 	if err != nil {
 		return err
 	}
 	defer cli.Close()
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	return c.explain(f(cli, rctx))
+	return f(cli, rctx)
 }
 
-// explain makes a timeout say what it probably means.
-func (c *clientFlags) explain(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("no answer from %s within %v (is zmesh serve running there?): %w", c.connect, c.timeout, err)
-	}
-	return err
-}
+// isHelp says whether an argument asks for help.
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
 
 // parseInterspersed parses flags wherever they are among the arguments
 // (Go's flag package stops at the first argument that is not a flag), so
@@ -78,15 +207,25 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// clientCmd describes a client command's arguments for its usage.
+type clientCmd struct {
+	name     string   // "zmesh put"
+	synopsis string   // the usage line and what the command does
+	args     []string // the names of the positional arguments
+	optional int      // how many of the last args may be left out
+}
+
 // parseClient parses the arguments of a client command: the flags every
-// client command takes, those more registers, and exactly nargs positional
-// arguments, which it returns. synopsis heads the usage message.
-func parseClient(args []string, stderr io.Writer, name, synopsis string, nargs int, more func(*flag.FlagSet)) (*clientFlags, []string, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+// client command takes, those more registers, and the positional
+// arguments cmd names, which it returns. A missing or extra argument is
+// named in the error.
+func parseClient(args []string, stderr io.Writer, cmd clientCmd, more func(*flag.FlagSet)) (*clientFlags, []string, error) {
+	fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: %s\n\n", synopsis)
+		fmt.Fprintf(fs.Output(), "usage: %s\n\nFlags:\n", cmd.synopsis)
 		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), clientFlagsHelp)
 	}
 	cf := new(clientFlags)
 	cf.register(fs)
@@ -97,62 +236,169 @@ func parseClient(args []string, stderr io.Writer, name, synopsis string, nargs i
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(pos) != nargs {
-		fs.Usage()
-		return nil, nil, errUsage
+	min, max := len(cmd.args)-cmd.optional, len(cmd.args)
+	switch {
+	case len(pos) < min:
+		fmt.Fprintf(stderr, "%s: missing %s\n", cmd.name, strings.Join(cmd.args[len(pos):min], " and "))
+	case len(pos) > max:
+		fmt.Fprintf(stderr, "%s: unexpected argument %q (it takes %s)\n", cmd.name, pos[max], strings.Join(cmd.args, " "))
+	default:
+		return cf, pos, nil
 	}
-	return cf, pos, nil
+	fmt.Fprintf(stderr, "usage: %s\nRun %s -h for the flags.\n", strings.SplitN(cmd.synopsis, "\n", 2)[0], cmd.name)
+	return nil, nil, errUsage
 }
 
 // runPut is `zmesh put KEY VALUE`.
 func runPut(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var encoding string
-	cf, pos, err := parseClient(args, stderr, "zmesh put",
-		"zmesh put [flags] KEY VALUE|@FILE|-\n\nStores VALUE (or the content of FILE, or standard input) under KEY, a plain key.", 2,
-		func(fs *flag.FlagSet) {
-			fs.StringVar(&encoding, "encoding", "", "the value's encoding, such as text/plain or application/json")
-		})
+	var encoding, valueFile string
+	var literal bool
+	cf, pos, err := parseClient(args, stderr, clientCmd{
+		name: "zmesh put",
+		synopsis: `zmesh put [flags] KEY VALUE|@FILE|-
+       zmesh put [flags] --value-file FILE KEY
+
+Stores a value under KEY, a plain key, and says what it stored. The value is
+VALUE itself, or the content of FILE for @FILE, or standard input for -.
+A value that begins with - or @: put -- before it to end the flags, and
+--literal to store it as written (zmesh put --literal k -- -1, or
+zmesh put --literal k @home); or give it in a file with --value-file FILE
+(- for standard input).
+
+Without --encoding, a value that is UTF-8 text is stored as
+` + encodingText + `, anything else as ` + encodingBinary + `.`,
+		args: []string{"KEY", "VALUE"}, optional: 1,
+	}, func(fs *flag.FlagSet) {
+		fs.StringVar(&encoding, "encoding", "", "the value's encoding, such as application/json (default: "+encodingText+" for UTF-8 text, else "+encodingBinary+")")
+		fs.StringVar(&valueFile, "value-file", "", "read the value from FILE (- for standard input) instead of VALUE")
+		fs.BoolVar(&literal, "literal", false, "store VALUE as written, even when it is - or begins with @")
+	})
 	if err != nil {
 		return err
 	}
-	key, value := pos[0], []byte(pos[1])
+	key := pos[0]
+	var value []byte
 	switch {
-	case pos[1] == "-":
-		if value, err = io.ReadAll(os.Stdin); err != nil {
-			return fmt.Errorf("reading standard input: %w", err)
-		}
-	case strings.HasPrefix(pos[1], "@"):
-		if value, err = os.ReadFile(pos[1][1:]); err != nil {
+	case valueFile != "" && len(pos) == 2:
+		fmt.Fprintf(stderr, "zmesh put: unexpected argument %q: --value-file gives the value\n", pos[1])
+		return errUsage
+	case valueFile != "":
+		if value, err = readValue(valueFile); err != nil {
 			return err
 		}
+	case len(pos) < 2:
+		fmt.Fprintln(stderr, "zmesh put: missing VALUE (or --value-file FILE)\nusage: zmesh put [flags] KEY VALUE|@FILE|-\nRun zmesh put -h for the flags.")
+		return errUsage
+	case literal:
+		value = []byte(pos[1])
+	case pos[1] == "-":
+		if value, err = readValue("-"); err != nil {
+			return err
+		}
+	case strings.HasPrefix(pos[1], "@"):
+		if value, err = readValue(pos[1][1:]); err != nil {
+			return err
+		}
+	default:
+		value = []byte(pos[1])
 	}
-	var opts []store.Option
-	if encoding != "" {
-		opts = append(opts, store.WithEncoding(encoding))
+	if encoding == "" {
+		encoding = encodingBinary
+		if utf8.Valid(value) {
+			encoding = encodingText
+		}
 	}
-	return cf.with(ctx, nil, func(c *store.Client, rctx context.Context) error {
-		return c.Put(rctx, key, value, opts...)
+	err = cf.with(ctx, nil, func(c *store.Client, rctx context.Context) error {
+		return c.Put(rctx, key, value, store.WithEncoding(encoding))
 	})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "stored %s (%d bytes, %s)\n", key, len(value), encoding)
+	return err
+}
+
+// readValue reads a value from a file, or from standard input for "-".
+func readValue(file string) ([]byte, error) {
+	if file == "-" {
+		v, err := io.ReadAll(os.Stdin)
+		if err != nil {
+			return nil, fmt.Errorf("reading standard input: %w", err)
+		}
+		return v, nil
+	}
+	return os.ReadFile(file)
 }
 
 // runDelete is `zmesh del KEYEXPR`.
 func runDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cf, pos, err := parseClient(args, stderr, "zmesh del",
-		"zmesh del [flags] KEYEXPR\n\nDeletes every key KEYEXPR matches (a key, or a key expression such as demo/**).", 1, nil)
+	cf, pos, err := parseClient(args, stderr, clientCmd{
+		name: "zmesh del",
+		synopsis: `zmesh del [flags] KEYEXPR
+
+Deletes every key KEYEXPR matches (a key, or a key expression such as
+demo/**) and prints how many stored keys it deleted (counted by a query just
+before the delete).`,
+		args: []string{"KEYEXPR"},
+	}, nil)
 	if err != nil {
 		return err
 	}
-	return cf.with(ctx, nil, func(c *store.Client, rctx context.Context) error { return c.Delete(rctx, pos[0]) })
+	var n int
+	err = cf.with(ctx, nil, func(c *store.Client, rctx context.Context) error {
+		for _, err := range c.GetSeq(rctx, pos[0]) {
+			if err != nil {
+				return err
+			}
+			n++
+		}
+		return c.Delete(rctx, pos[0])
+	})
+	if err != nil {
+		return err
+	}
+	noun := "keys"
+	if n == 1 {
+		noun = "key"
+	}
+	_, err = fmt.Fprintf(stdout, "deleted %d %s\n", n, noun)
+	return err
 }
 
 // runGet is `zmesh get SELECTOR`.
 func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var asJSON bool
-	cf, pos, err := parseClient(args, stderr, "zmesh get",
-		"zmesh get [flags] KEYEXPR[?PARAMETERS]\n\nPrints every stored key KEYEXPR matches, one line per key (key, a tab, the value),\nsorted by key; --json prints a JSON array of {key, value, encoding, timestamp}.", 1,
-		func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print a JSON array") })
+	var asJSON, raw bool
+	var outFile string
+	cf, pos, err := parseClient(args, stderr, clientCmd{
+		name: "zmesh get",
+		synopsis: `zmesh get [flags] KEYEXPR[?PARAMETERS]
+
+Prints every stored key KEYEXPR matches, sorted by key, one entry per key:
+
+  KEY<tab>VALUE                 a value that is one line of text
+  KEY<tab>FIRST LINE            a value of several lines: each further line
+  <tab>NEXT LINE                follows with a tab in front (a value ending
+  <tab>                         in a newline ends with a lone tab line)
+  KEY<tab>[N bytes, ENCODING]   a value that is not text (not UTF-8, or with
+                                control characters): use --raw, --out or --json
+
+--raw prints the value's bytes alone, --out FILE writes them to FILE (both
+need exactly one matching key); --json prints a JSON array of
+{key, value, encoding, timestamp}. A plain key (no wildcard) that is not
+stored exits 1 with "not found"; a key expression that matches nothing
+exits 0.`,
+		args: []string{"KEYEXPR"},
+	}, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print a JSON array")
+		fs.BoolVar(&raw, "raw", false, "print only the value's bytes (one key)")
+		fs.StringVar(&outFile, "out", "", "write the value's bytes to FILE (one key)")
+	})
 	if err != nil {
 		return err
+	}
+	if (raw || outFile != "") && asJSON || raw && outFile != "" {
+		fmt.Fprintln(stderr, "zmesh get: --raw, --out and --json go one at a time")
+		return errUsage
 	}
 	var samples []store.Sample
 	err = cf.with(ctx, nil, func(c *store.Client, rctx context.Context) (err error) {
@@ -162,7 +408,21 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if asJSON {
+	ke, _ := keyexpr.SplitSelector(pos[0])
+	if len(samples) == 0 && !strings.ContainsAny(string(ke), "*$") {
+		return fmt.Errorf("%s: not found", ke)
+	}
+	switch {
+	case raw || outFile != "":
+		if len(samples) != 1 {
+			return fmt.Errorf("%d keys match %s: --raw and --out take one (use a plain key)", len(samples), pos[0])
+		}
+		if outFile != "" {
+			return os.WriteFile(outFile, samples[0].Value, 0o644)
+		}
+		_, err := stdout.Write(samples[0].Value)
+		return err
+	case asJSON:
 		out := make([]jsonSample, 0, len(samples))
 		for _, s := range samples {
 			out = append(out, toJSON(s.Key, s.Value, s.Encoding, s.Timestamp.String()))
@@ -172,7 +432,7 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return enc.Encode(out)
 	}
 	for _, s := range samples {
-		if _, err := fmt.Fprintf(stdout, "%s\t%s\n", s.Key, printable(s.Value)); err != nil {
+		if _, err := fmt.Fprintf(stdout, "%s\t%s\n", s.Key, printable(s.Value, s.Encoding)); err != nil {
 			return err
 		}
 	}
@@ -186,12 +446,19 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var feed string
 	var asJSON bool
-	cf, pos, err := parseClient(args, stderr, "zmesh watch",
-		"zmesh watch [flags] KEYEXPR\n\nPrints every change of a key KEYEXPR matches, as it happens, until interrupted:\n\"PUT key<tab>value\" or \"DEL key\"; --json prints one JSON object per line.", 1,
-		func(fs *flag.FlagSet) {
-			fs.StringVar(&feed, "feed", "", "the change feed's endpoint (default: ask the server)")
-			fs.BoolVar(&asJSON, "json", false, "print one JSON object per change")
-		})
+	cf, pos, err := parseClient(args, stderr, clientCmd{
+		name: "zmesh watch",
+		synopsis: `zmesh watch [flags] KEYEXPR
+
+Prints every change of a key KEYEXPR matches, as it happens, until
+interrupted: "PUT KEY<tab>VALUE" (VALUE as zmesh get prints it: further lines
+of a multi-line value start with a tab) or "DEL KEY"; --json prints one JSON
+object per line.`,
+		args: []string{"KEYEXPR"},
+	}, func(fs *flag.FlagSet) {
+		fs.StringVar(&feed, "feed", "", "the change feed's endpoint (default: ask the server)")
+		fs.BoolVar(&asJSON, "json", false, "print one JSON object per change")
+	})
 	if err != nil {
 		return err
 	}
@@ -236,7 +503,7 @@ func printChanges(ctx context.Context, w *store.Watcher, keyExpr string, asJSON 
 		} else if ch.Deleted {
 			_, err = fmt.Fprintf(stdout, "DEL %s\n", ch.Key)
 		} else {
-			_, err = fmt.Fprintf(stdout, "PUT %s\t%s\n", ch.Key, printable(ch.Value))
+			_, err = fmt.Fprintf(stdout, "PUT %s\t%s\n", ch.Key, printable(ch.Value, ch.Encoding))
 		}
 		if err != nil {
 			return err
@@ -271,17 +538,26 @@ func toJSON(key string, value []byte, encoding, ts string) jsonSample {
 	return j
 }
 
-// printable returns a value for one line of output: as it is when it is
-// printable UTF-8 on one line, otherwise quoted Go-style.
-func printable(v []byte) string {
+// printable returns a value as zmesh get prints it after KEY and a tab:
+// text as it is, each line after the first with a tab in front; anything
+// else (not UTF-8, or control characters besides tab and newline) as
+// "[N bytes, ENCODING]".
+func printable(v []byte, encoding string) string {
 	s := string(v)
-	if !utf8.ValidString(s) {
-		return strconv.Quote(s)
-	}
+	text := utf8.ValidString(s)
 	for _, r := range s {
-		if r != '\t' && !unicode.IsPrint(r) {
-			return strconv.Quote(s)
+		if !text {
+			break
+		}
+		if r != '\t' && r != '\n' && !unicode.IsPrint(r) && !unicode.IsSpace(r) {
+			text = false
 		}
 	}
-	return s
+	if !text || strings.Contains(s, "\r") {
+		if encoding == "" {
+			encoding = "no encoding"
+		}
+		return fmt.Sprintf("[%d bytes, %s]", len(v), encoding)
+	}
+	return strings.ReplaceAll(s, "\n", "\n\t")
 }

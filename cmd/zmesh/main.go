@@ -6,7 +6,11 @@
 //	zmesh bench lat --bind tcp://127.0.0.1:5556
 //	zmesh bench lat --connect tcp://127.0.0.1:5556 --count 100000
 //
-// Run "zmesh help" for every command.
+// Run "zmesh help" for every command, "zmesh help CMD" or "zmesh CMD -h"
+// for one; help goes to stdout and exits 0. The client commands (put, get,
+// del, watch) read $ZMESH_CONNECT and $ZMESH_CONFIG. Exit codes: 0 success,
+// 1 failure (a plain key that get does not find included), 2 a mistake on
+// the command line.
 package main
 
 import (
@@ -53,26 +57,43 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// run runs the command args name and returns the exit code: 0 for
+// success (help included), 1 for a failure, 2 for a command-line mistake.
+// Help, asked with -h, -help or --help anywhere before "--", goes to
+// stdout.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
 		usage(stderr)
-		if len(args) == 0 {
-			return 2
+		return 2
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && args[0] == "help" {
+			return run(ctx, []string{args[1], "-h"}, stdout, stderr)
 		}
+		usage(stdout)
+		return 0
+	case "--version", "-version", "-v":
+		fmt.Fprintln(stdout, "zmesh", version)
 		return 0
 	}
 	for _, c := range commands() {
-		if c.name == args[0] {
-			err := c.run(ctx, args[1:], stdout, stderr)
-			switch {
-			case err == nil:
-				return 0
-			case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
-				return 2
-			default:
-				fmt.Fprintf(stderr, "zmesh %s: %v\n", c.name, err)
-				return 1
-			}
+		if c.name != args[0] {
+			continue
+		}
+		errOut := stderr
+		if wantsHelp(args[1:]) {
+			errOut = stdout // the flag package prints the usage there
+		}
+		err := c.run(ctx, args[1:], stdout, errOut)
+		switch {
+		case err == nil, errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			return 2
+		default:
+			fmt.Fprintf(stderr, "zmesh %s: %v\n", c.name, err)
+			return 1
 		}
 	}
 	fmt.Fprintf(stderr, "zmesh: unknown command %q\n\n", args[0])
@@ -80,10 +101,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
+// wantsHelp says whether -h, -help or --help is among the flags of args
+// (before a "--").
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if isHelp(a) {
+			return true
+		}
+	}
+	return false
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: zmesh <command> [flags]\n\ncommands:")
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun zmesh <command> -h for a command's flags.")
+	fmt.Fprintln(w, "\nRun zmesh <command> -h (or zmesh help <command>) for a command's flags;")
+	fmt.Fprintln(w, "zmesh --version prints the version. Client commands read $ZMESH_CONNECT and")
+	fmt.Fprintln(w, "$ZMESH_CONFIG (see zmesh put -h). zmesh is BSD-3-Clause licensed (LICENSE).")
 }
