@@ -62,9 +62,9 @@ func TestConnectionErrorsComeAtOnceWithTheCause(t *testing.T) {
 		kind     error
 		text     string
 	}{
-		{"refused", "tcp://127.0.0.1:1", nil, store.ErrUnreachable, "tcp://127.0.0.1:1: connection refused"},
+		{"refused", "tcp://127.0.0.1:1", nil, store.ErrUnreachable, "cannot connect to tcp://127.0.0.1:1: connection refused"},
 		{"unknown host", "tcp://no-such-host.invalid:7447", nil, store.ErrUnreachable, `"no-such-host.invalid"`},
-		{"NULL client, CURVE server", curveEP, nil, store.ErrHandshake, `security mechanism mismatch: handshake failed: greeting: peer's mechanism "CURVE" does not match ours "NULL"`},
+		{"NULL client, CURVE server", curveEP, nil, store.ErrHandshake, "handshake with " + curveEP + ` failed: security mechanism mismatch: greeting: peer's mechanism "CURVE" does not match ours "NULL"`},
 		{"CURVE client, NULL server", nullEP, &mechanism.CurveClient{ServerKey: pub}, store.ErrHandshake, "security mechanism mismatch"},
 		{"wrong server key", curveEP, &mechanism.CurveClient{ServerKey: otherPub}, store.ErrHandshake, "wrong server key"},
 		{"credentials denied", plainEP, &mechanism.PlainClient{Username: "alice", Password: "wrong"}, store.ErrHandshake, "the server denied the credentials"},

@@ -64,7 +64,10 @@ type ConnError struct {
 }
 
 func (e *ConnError) Error() string {
-	return e.Endpoint + ": " + describe(e.Err)
+	if errors.Is(e.Err, socket.ErrHandshake) {
+		return "handshake with " + e.Endpoint + " failed: " + describe(e.Err)
+	}
+	return "cannot connect to " + e.Endpoint + ": " + describe(e.Err)
 }
 
 // Unwrap returns the kind of failure and the cause.
@@ -91,7 +94,10 @@ func describe(err error) string {
 	case errors.Is(err, syscall.ETIMEDOUT):
 		return "the connection attempt timed out"
 	case errors.As(err, &hs):
-		r := hs.Error()
+		r := hs.Reason
+		if hs.Err != nil {
+			r += ": " + hs.Err.Error()
+		}
 		switch {
 		case strings.Contains(hs.Reason, "does not match ours"):
 			return "security mechanism mismatch: " + r

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -265,7 +266,8 @@ A value that begins with - or @: put -- before it to end the flags, and
 zmesh put --literal k @home); or give it in a file with --value-file FILE
 (- for standard input).
 
-Without --encoding, a value that is UTF-8 text is stored as
+Without --encoding, a value that is text (UTF-8 without control characters
+other than tab, newline and carriage return) is stored as
 ` + encodingText + `, anything else as ` + encodingBinary + `.`,
 		args: []string{"KEY", "VALUE"}, optional: 1,
 	}, func(fs *flag.FlagSet) {
@@ -304,7 +306,7 @@ Without --encoding, a value that is UTF-8 text is stored as
 	}
 	if encoding == "" {
 		encoding = encodingBinary
-		if utf8.Valid(value) {
+		if isText(value) {
 			encoding = encodingText
 		}
 	}
@@ -380,7 +382,8 @@ Prints every stored key KEYEXPR matches, sorted by key, one entry per key:
   <tab>NEXT LINE                follows with a tab in front (a value ending
   <tab>                         in a newline ends with a lone tab line)
   KEY<tab>[N bytes, ENCODING]   a value that is not text (not UTF-8, or with
-                                control characters): use --raw, --out or --json
+                                control characters other than tab and
+                                newline): use --raw, --out or --json
 
 --raw prints the value's bytes alone, --out FILE writes them to FILE (both
 need exactly one matching key); --json prints a JSON array of
@@ -538,26 +541,30 @@ func toJSON(key string, value []byte, encoding, ts string) jsonSample {
 	return j
 }
 
-// printable returns a value as zmesh get prints it after KEY and a tab:
-// text as it is, each line after the first with a tab in front; anything
-// else (not UTF-8, or control characters besides tab and newline) as
-// "[N bytes, ENCODING]".
-func printable(v []byte, encoding string) string {
-	s := string(v)
-	text := utf8.ValidString(s)
-	for _, r := range s {
-		if !text {
-			break
-		}
-		if r != '\t' && r != '\n' && !unicode.IsPrint(r) && !unicode.IsSpace(r) {
-			text = false
+// isText says whether v is text: UTF-8 without control characters other
+// than tab, newline and carriage return.
+func isText(v []byte) bool {
+	if !utf8.Valid(v) {
+		return false
+	}
+	for _, r := range string(v) {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
+			return false
 		}
 	}
-	if !text || strings.Contains(s, "\r") {
+	return true
+}
+
+// printable returns a value as zmesh get prints it after KEY and a tab:
+// text as it is, each line after the first with a tab in front; anything
+// else (not text, or with a carriage return, which would hide what comes
+// before it on a terminal) as "[N bytes, ENCODING]".
+func printable(v []byte, encoding string) string {
+	if !isText(v) || bytes.IndexByte(v, '\r') >= 0 {
 		if encoding == "" {
 			encoding = "no encoding"
 		}
 		return fmt.Sprintf("[%d bytes, %s]", len(v), encoding)
 	}
-	return strings.ReplaceAll(s, "\n", "\n\t")
+	return strings.ReplaceAll(string(v), "\n", "\n\t")
 }

@@ -32,7 +32,7 @@ func TestPutGetDelete(t *testing.T) {
 		}
 	}
 	code, out, _ := c("get", "demo/**")
-	want := "demo\tthe prefix itself\ndemo/bin\t\"a\\x00b\"\ndemo/greeting\thello world\ndemo/sensor\t{\"t\": 21.5}\n"
+	want := "demo\tthe prefix itself\ndemo/bin\t[3 bytes, application/octet-stream]\ndemo/greeting\thello world\ndemo/sensor\t{\"t\": 21.5}\n"
 	if code != 0 || out != want {
 		t.Fatalf("get demo/**: %d\n%s\nwant\n%s", code, out, want)
 	}
@@ -65,7 +65,11 @@ func TestPutGetDelete(t *testing.T) {
 		t.Fatalf("get of no storage: %d %q %q", code, out, errOut)
 	}
 	code, out, errOut = c("get", "demo/none")
-	if code != 0 || out != "" || errOut != "zmesh get: no stored key matches demo/none\n" {
+	if code != 1 || out != "" || errOut != "zmesh get: demo/none: not found\n" {
+		t.Fatalf("get of a missing key: %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = c("get", "demo/none/*")
+	if code != 0 || out != "" || errOut != "zmesh get: no stored key matches demo/none/*\n" {
 		t.Fatalf("get of nothing: %d %q %q", code, out, errOut)
 	}
 }
@@ -82,10 +86,10 @@ func TestClientCommandErrors(t *testing.T) {
 		{[]string{"get", "a//b"}, 1, `zmesh get: storage server: invalid key expression: key expression "a//b": empty chunk at byte 2`},
 		{[]string{"del", "demo/**/**"}, 1, `"**/**" must be written "**"`},
 		{[]string{"put", "demo/x", "@/nonexistent/file"}, 1, "no such file"},
-		{[]string{"put", "demo/x"}, 2, "usage: zmesh put"},
-		{[]string{"get"}, 2, "usage: zmesh get"},
-		{[]string{"del", "a", "b"}, 2, "usage: zmesh del"},
-		{[]string{"watch"}, 2, "usage: zmesh watch"},
+		{[]string{"put", "demo/x"}, 2, "zmesh put: missing VALUE (or --value-file FILE)\nusage: zmesh put"},
+		{[]string{"get"}, 2, "zmesh get: missing KEYEXPR\nusage: zmesh get"},
+		{[]string{"del", "a", "b"}, 2, "zmesh del: unexpected argument \"b\" (it takes KEYEXPR)\nusage: zmesh del"},
+		{[]string{"watch"}, 2, "zmesh watch: missing KEYEXPR\nusage: zmesh watch"},
 		{[]string{"get", "--nope", "x"}, 2, "flag provided but not defined: -nope"},
 	} {
 		code, _, errOut := runCmd(t, append(c.args, "--connect", s.endpoint)...)
@@ -93,9 +97,9 @@ func TestClientCommandErrors(t *testing.T) {
 			t.Errorf("%q: exit %d, stderr:\n%s\nwant exit %d with %q", c.args, code, errOut, c.code, c.err)
 		}
 	}
-	// Nobody listening: the timeout says what it probably means.
+	// Nobody listening: refused, at once (see TestConnectionErrorsAtOnce).
 	code, _, errOut := runCmd(t, "get", "--connect", "tcp://127.0.0.1:1", "--timeout", "100ms", "x")
-	if code != 1 || !strings.Contains(errOut, "no answer from tcp://127.0.0.1:1 within 100ms (is zmesh serve running there?)") {
+	if code != 1 || !strings.Contains(errOut, "cannot connect to tcp://127.0.0.1:1: connection refused") {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 }
