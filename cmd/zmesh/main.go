@@ -89,6 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		switch {
 		case err == nil, errors.Is(err, flag.ErrHelp):
 			return 0
+		case errors.Is(err, errUsage) && errOut == stdout:
+			return 0 // help was asked for, and the usage printed (bench -h)
 		case errors.Is(err, errUsage):
 			return 2
 		default:
