@@ -178,21 +178,28 @@ func (c *Client) pick(ctx context.Context) (*link, error) {
 			c.mu.Unlock()
 			return nil, ErrClosed
 		}
-		var live []*link
-		dead, failed := 0, 0
+		live, dead, failed := 0, 0, 0
 		for _, l := range c.links {
 			switch {
 			case l.dead:
 				dead++
 			case l.up > 0:
-				live = append(live, l)
+				live++
 			case l.failFast && l.tried && l.lastErr != nil:
 				failed++
 			}
 		}
-		if len(live) > 0 {
-			c.mu.Unlock()
-			return live[int(c.rr.Add(1))%len(live)], nil
+		if live > 0 {
+			n := int(c.rr.Add(1) % uint32(live))
+			for _, l := range c.links {
+				if !l.dead && l.up > 0 {
+					if n == 0 {
+						c.mu.Unlock()
+						return l, nil
+					}
+					n--
+				}
+			}
 		}
 		if dead == len(c.links) {
 			c.mu.Unlock()
