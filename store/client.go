@@ -362,7 +362,10 @@ func (c *Client) demux(ctx context.Context, l *link) {
 func (c *Client) start(ctx context.Context, k *call, m proto.Message) (uint64, *link, error) {
 	l, err := c.pick(ctx)
 	if err != nil {
-		return 0, nil, fmt.Errorf("store: %v %q: %w", m.Kind, m.Key, err)
+		if errors.Is(err, ErrClosed) {
+			return 0, nil, err
+		}
+		return 0, nil, fmt.Errorf("store: %w", err) // about the servers, not the request
 	}
 	id := c.nextID.Add(1)
 	m.ID = id

@@ -58,7 +58,7 @@ func TestClientConnectionErrorsSayWhy(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"get", "--connect", "tcp://127.0.0.1:1", "demo/x"}, "zmesh get: store: QUERY \"demo/x\": cannot connect to tcp://127.0.0.1:1: connection refused"},
+		{[]string{"get", "--connect", "tcp://127.0.0.1:1", "demo/x"}, "zmesh get: store: cannot connect to tcp://127.0.0.1:1: connection refused (nothing listens there)\n"},
 		{[]string{"get", "--connect", "tcp://no-such-host.invalid:7447", "demo/x"}, `cannot connect to tcp://no-such-host.invalid:7447: `},
 		{[]string{"get", "--connect", s.endpoint, "demo/x"}, `handshake with ` + s.endpoint + ` failed: security mechanism mismatch: greeting: peer's mechanism "CURVE" does not match ours "NULL"`},
 		{[]string{"get", "--connect", s.endpoint, "--server-key", otherPub, "demo/x"}, "handshake with " + s.endpoint + " failed: wrong server key"},
