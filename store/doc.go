@@ -8,9 +8,9 @@
 //
 // # The client
 //
-// A Client sends requests on one CLIENT socket and is safe for any number
-// of goroutines: each request has its own id, and one demultiplexer
-// goroutine routes answers to the waiting calls. Put, Delete, Get and
+// A Client sends requests on CLIENT sockets (one per endpoint) and is safe
+// for any number of goroutines: each request has its own id, and one
+// demultiplexer goroutine per socket routes answers to the waiting calls. Put, Delete, Get and
 // GetSeq (an iterator over the replies) take a context.Context for
 // deadlines (a nil one is refused with an error matching
 // socket.ErrInvalidInput); Watch follows the change feed of the storages a key
@@ -20,4 +20,17 @@
 // status: errors.Is(err, proto.StatusReadOnly). A server describes itself
 // under AdminKey (Client.Info); Watch uses that description to find the
 // change feed and the storages a key expression reaches.
+//
+// # Connections and failover
+//
+// The Client follows each socket's monitor. A request goes to a server
+// whose connection is up; when every endpoint's last attempt failed it
+// fails at once with a *ConnError per endpoint, matching ErrUnreachable
+// (refused, unknown host...) or ErrHandshake (mechanism mismatch, wrong
+// server key, credentials denied), unless ClientOptions.WaitForServer.
+// A deadline reached after the request went out says the server took it
+// and did not answer. When a connection drops under a request, the
+// request is sent again to a server that is up; with several endpoints
+// the Client stamps its writes with its own clock, so that a retried
+// write is the same write (docs/storage-server.md, "The client").
 package store
