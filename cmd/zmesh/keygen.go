@@ -21,7 +21,7 @@ func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error
 	noise := fs.Bool("noise", false, "label the pair for the NOISE mechanism (the same kind of key)")
 	asJSON := fs.Bool("json", false, "print {\"mechanism\", \"public\", \"secret\"} as JSON")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: zmesh keygen [--noise] [--json]\n\nPrints a new key pair for CURVE (or NOISE) in Z85. Keep the secret key secret.")
+		fmt.Fprintln(stderr, "usage: zmesh keygen [--noise] [--json]\n\nPrints a new key pair for CURVE (or NOISE) in Z85. Keep the secret key secret.\nSaved to a file, the output is what the client commands' --client-key FILE reads.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
