@@ -83,7 +83,9 @@ func TestConnectionErrorsComeAtOnceWithTheCause(t *testing.T) {
 				t.Fatalf("got %v, want %v with %q", err, c.kind, c.text)
 			}
 			// Well before the 20s timeout: a generous bound, not a speed.
-			if took > 10*time.Second || errors.Is(err, context.DeadlineExceeded) {
+			// (A name lookup takes what the resolver takes; it is bounded
+			// only by the timeout.)
+			if took > 10*time.Second && c.name != "unknown host" || errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("the error came after %v: %v", took, err)
 			}
 		})
