@@ -356,11 +356,14 @@ func (c *Client) demux(ctx context.Context, l *link) {
 	}
 }
 
-// start picks a server that is up (waiting for one within ctx), registers
-// k under a new request id and sends m on it. It returns the id and the
-// link it went on.
-func (c *Client) start(ctx context.Context, k *call, m proto.Message) (uint64, *link, error) {
-	l, err := c.pick(ctx)
+// start picks a server that is up (waiting for one within ctx), or takes
+// on if it is not nil, registers k under a new request id and sends m on
+// it. It returns the id and the link it went on.
+func (c *Client) start(ctx context.Context, k *call, m proto.Message, on *link) (uint64, *link, error) {
+	l, err := on, error(nil)
+	if l == nil {
+		l, err = c.pick(ctx)
+	}
 	if err != nil {
 		if errors.Is(err, ErrClosed) {
 			return 0, nil, err
@@ -476,7 +479,7 @@ func (c *Client) do(ctx context.Context, m proto.Message) error {
 	begin := time.Now()
 	for attempt := 1; ; attempt++ {
 		k := newCall()
-		id, l, err := c.start(ctx, k, m)
+		id, l, err := c.start(ctx, k, m, nil)
 		if errors.Is(err, errConnLost) && attempt < c.maxAttempts() {
 			continue
 		}
@@ -578,6 +581,12 @@ func (c *Client) Get(ctx context.Context, selector string) ([]Sample, error) {
 // REPLY messages that never arrived, or the context's error). Stopping the
 // iteration early abandons the query.
 func (c *Client) GetSeq(ctx context.Context, selector string) iter.Seq2[Sample, error] {
+	return c.getSeq(ctx, selector, nil)
+}
+
+// getSeq is GetSeq, sent to on if it is not nil (then not sent again
+// elsewhere if its connection drops).
+func (c *Client) getSeq(ctx context.Context, selector string, on *link) iter.Seq2[Sample, error] {
 	return func(yield func(Sample, error) bool) {
 		ctx, cancel, err := c.withTimeout(ctx)
 		if err != nil {
@@ -589,10 +598,14 @@ func (c *Client) GetSeq(ctx context.Context, selector string) iter.Seq2[Sample, 
 		m := proto.Message{Kind: proto.KindQuery, Key: ke, Parameters: string(params)}
 		begin := time.Now()
 		var got uint32
+		attempts := c.maxAttempts()
+		if on != nil {
+			attempts = 1
+		}
 		for attempt := 1; ; attempt++ {
 			k := newCall()
-			id, l, err := c.start(ctx, k, m)
-			if errors.Is(err, errConnLost) && attempt < c.maxAttempts() {
+			id, l, err := c.start(ctx, k, m, on)
+			if errors.Is(err, errConnLost) && attempt < attempts {
 				continue
 			}
 			if err != nil {
@@ -604,7 +617,7 @@ func (c *Client) GetSeq(ctx context.Context, selector string) iter.Seq2[Sample, 
 				a, err := k.next(ctx)
 				if err != nil {
 					c.forget(id)
-					if errors.Is(err, errConnLost) && got == 0 && attempt < c.maxAttempts() {
+					if errors.Is(err, errConnLost) && got == 0 && attempt < attempts {
 						break // nothing yielded yet: ask again
 					}
 					yield(Sample{}, fmt.Errorf("store: query %q: %w", selector, explainWait(err, l, begin)))
@@ -633,12 +646,18 @@ func (c *Client) GetSeq(ctx context.Context, selector string) iter.Seq2[Sample, 
 	}
 }
 
-// Info asks the server for its description (see AdminKey).
-func (c *Client) Info(ctx context.Context) (ServerInfo, error) {
+// Info asks a server for its description (see AdminKey).
+func (c *Client) Info(ctx context.Context) (ServerInfo, error) { return c.info(ctx, nil) }
+
+// info is Info, asked of on if it is not nil.
+func (c *Client) info(ctx context.Context, on *link) (ServerInfo, error) {
 	var info ServerInfo
-	samples, err := c.Get(ctx, AdminKey)
-	if err != nil {
-		return info, err
+	var samples []Sample
+	for s, err := range c.getSeq(ctx, AdminKey, on) {
+		if err != nil {
+			return info, err
+		}
+		samples = append(samples, s)
 	}
 	if len(samples) != 1 {
 		return info, fmt.Errorf("%w: %d answers for %s, want 1", ErrProtocol, len(samples), AdminKey)

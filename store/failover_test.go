@@ -18,6 +18,7 @@ func startServer(t *testing.T, zctx *socket.Ctx) string {
 	ctx := context.Background()
 	cfg, err := server.ParseConfig("failover.yaml", []byte(`
 server: {bind: ["tcp://127.0.0.1:*"]}
+radio: {bind: ["tcp://127.0.0.1:*"]}
 storages: {all: {key_expr: "**", volume: memory}}
 `))
 	if err != nil {
@@ -97,6 +98,46 @@ func TestFailoverRetriesOnAnotherServer(t *testing.T) {
 	for i := range 5 {
 		if err := cli.Put(ctx, "demo/after", []byte{byte(i)}); err != nil {
 			t.Fatalf("put after the failure: %v", err)
+		}
+	}
+}
+
+// A watch through a client of several servers follows the change feeds of
+// all of them: a write reaches the feed of the server that took it.
+func TestWatchFollowsEveryServer(t *testing.T) {
+	zctx := socket.NewCtx(nil)
+	t.Cleanup(func() { zctx.Close() })
+	a, b := startServer(t, zctx), startServer(t, zctx)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	both, err := store.Connect(a+","+b, store.ClientOptions{Ctx: zctx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer both.Close()
+	w, err := both.Watch(ctx, "demo/**")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for _, ep := range []string{a, b} {
+		one, err := store.Connect(ep, store.ClientOptions{Ctx: zctx})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer one.Close()
+		key := "demo/" + ep[len("tcp://"):]
+		for seen := false; !seen; {
+			if err := one.Put(ctx, key, []byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			wctx, wcancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			ch, err := w.Next(wctx)
+			wcancel()
+			seen = err == nil && ch.Key == key
+			if ctx.Err() != nil {
+				t.Fatalf("the watch never saw a write through %s", ep)
+			}
 		}
 	}
 }

@@ -2,13 +2,16 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"iter"
 	"net"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
@@ -75,24 +78,32 @@ func (c *Client) Watch(ctx context.Context, keyExpr string) (*Watcher, error) {
 		return nil, err
 	}
 	defer cancel()
-	info, err := c.Info(ctx)
+	infos, err := c.infos(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: watch: asking the server for its feed: %w", err)
 	}
 	feed := c.opts.Feed
-	if feed == nil {
-		for _, ep := range info.Feed {
-			feed = append(feed, reachable(ep, c.endpoints))
+	var groups []string
+	for _, si := range infos {
+		if c.opts.Feed == nil {
+			via := c.endpoints
+			if si.endpoint != "" {
+				via = []string{si.endpoint}
+			}
+			for _, ep := range si.info.Feed {
+				if ep = reachable(ep, via); !slices.Contains(feed, ep) {
+					feed = append(feed, ep)
+				}
+			}
+		}
+		for _, st := range si.info.Storages {
+			if keyexpr.Intersects(st.KeyExpr, keyExpr) && !slices.Contains(groups, st.Name) {
+				groups = append(groups, st.Name)
+			}
 		}
 	}
 	if len(feed) == 0 {
 		return nil, fmt.Errorf("store: watch: the server has no change feed (configure a radio)")
-	}
-	var groups []string
-	for _, st := range info.Storages {
-		if keyexpr.Intersects(st.KeyExpr, keyExpr) {
-			groups = append(groups, st.Name)
-		}
 	}
 	if len(groups) == 0 {
 		return nil, refuse(proto.StatusNoStorage, "no storage intersects %q", keyExpr)
@@ -139,6 +150,79 @@ func (c *Client) Watch(ctx context.Context, keyExpr string) (*Watcher, error) {
 		case <-ctx.Done():
 			dish.Close()
 			return nil, fmt.Errorf("store: watch: change feed %v not reachable: %w", feed, ctx.Err())
+		}
+	}
+}
+
+// serverInfo is a server's description and the endpoint it was asked on
+// ("" if unknown).
+type serverInfo struct {
+	info     ServerInfo
+	endpoint string
+}
+
+// infos asks every server whose connection is up for its description, so
+// that Watch follows the change feeds of all of them (a write reaches the
+// feed of the server that took it). With none up, it asks as Info does:
+// waiting for one, or failing with why none can be reached.
+func (c *Client) infos(ctx context.Context) ([]serverInfo, error) {
+	up := c.settled(ctx, settleWait)
+	var out []serverInfo
+	var firstErr error
+	for _, l := range up {
+		info, err := c.info(ctx, l)
+		if err != nil {
+			firstErr = cmp.Or(firstErr, err)
+			continue
+		}
+		out = append(out, serverInfo{info, l.endpoint})
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	if firstErr != nil && ctx.Err() != nil {
+		return nil, firstErr
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return []serverInfo{{info, ""}}, nil
+}
+
+// settleWait bounds how long Watch waits for every connection's first
+// attempt to end, so that it asks every server that is there.
+const settleWait = 2 * time.Second
+
+// settled waits, at most wait and within ctx, until every link is up or
+// has failed an attempt, and returns those that are up.
+func (c *Client) settled(ctx context.Context, wait time.Duration) []*link {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		c.mu.Lock()
+		var up []*link
+		pending := false
+		for _, l := range c.links {
+			switch {
+			case l.dead:
+			case l.up > 0:
+				up = append(up, l)
+			case !l.tried:
+				pending = true
+			}
+		}
+		changed := c.changed
+		c.mu.Unlock()
+		if !pending {
+			return up
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return up
+		case <-ctx.Done():
+			return up
 		}
 	}
 }
