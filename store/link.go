@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,7 +30,8 @@ type link struct {
 	// Guarded by Client.mu.
 	up      int   // connections whose handshake is done and that have not dropped
 	tried   bool  // a connection attempt has come to an end, for better or worse
-	lastErr error // why the last attempt failed (nil once one succeeds)
+	lastErr error  // why the last attempt failed (nil once one succeeds)
+	lastEP  string // the endpoint of that attempt, as the monitor names it
 	dead    bool  // the demultiplexer has stopped: no answer will come
 }
 
@@ -142,11 +144,11 @@ func (c *Client) observe(l *link, ev socket.Event) {
 		}
 		lost = true
 	case socket.EventConnectFailed, socket.EventHandshakeFailed:
-		l.tried, l.lastErr = true, ev.Err
+		l.tried, l.lastErr, l.lastEP = true, ev.Err, ev.Endpoint
 	case socket.EventConnectStopped:
 		l.tried = true
 		if l.lastErr == nil {
-			l.lastErr = ev.Err
+			l.lastErr, l.lastEP = ev.Err, ev.Endpoint
 		}
 	default:
 		c.mu.Unlock()
@@ -226,7 +228,7 @@ func (c *Client) failuresLocked() error {
 	var errs []error
 	for _, l := range c.links {
 		if l.lastErr != nil {
-			errs = append(errs, &ConnError{Endpoint: l.endpoint, Err: l.lastErr})
+			errs = append(errs, &ConnError{Endpoint: cmp.Or(l.endpoint, l.lastEP), Err: l.lastErr})
 		}
 	}
 	switch len(errs) {
