@@ -28,11 +28,11 @@ type link struct {
 	done     chan struct{}
 
 	// Guarded by Client.mu.
-	up      int   // connections whose handshake is done and that have not dropped
-	tried   bool  // a connection attempt has come to an end, for better or worse
+	up      int    // connections whose handshake is done and that have not dropped
+	tried   bool   // a connection attempt has come to an end, for better or worse
 	lastErr error  // why the last attempt failed (nil once one succeeds)
 	lastEP  string // the endpoint of that attempt, as the monitor names it
-	dead    bool  // the demultiplexer has stopped: no answer will come
+	dead    bool   // the demultiplexer has stopped: no answer will come
 }
 
 // Errors of a connection, test for them with errors.Is. A *ConnError
