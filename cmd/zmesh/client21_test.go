@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/zmesh/zmesh/mechanism"
+	"github.com/zmesh/zmesh/patterns"
+	"github.com/zmesh/zmesh/socket"
 )
 
 // The tests of issue 21's points on the client commands.
@@ -75,6 +77,24 @@ func TestClientConnectionErrorsSayWhy(t *testing.T) {
 	}
 	if code, out, errOut := runCmd(t, "get", "--connect", s.endpoint, "--server-key", pub, "demo/x"); code != 1 || out != "" || !strings.Contains(errOut, "not found") {
 		t.Fatalf("with the right key: %d %q %q", code, out, errOut)
+	}
+	// A server that takes the request and never answers: then, and only
+	// then, a timeout, which says so.
+	mute, err := patterns.NewServer(nil, socket.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mute.Close()
+	if err := mute.Bind("tcp://127.0.0.1:*"); err != nil {
+		t.Fatal(err)
+	}
+	ep, err := mute.LastEndpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCmd(t, "get", "--connect", ep, "--timeout", "200ms", "demo/x")
+	if code != 1 || !strings.Contains(errOut, ep+" took the request but did not answer within") {
+		t.Fatalf("a mute server: %d %s", code, errOut)
 	}
 }
 
