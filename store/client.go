@@ -277,6 +277,7 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.closed = true
+	c.notifyLocked() // wakes the calls waiting for a server
 	c.mu.Unlock()
 	c.stop()
 	var errs []error

@@ -119,3 +119,22 @@ func TestTimeoutSaysTheServerDidNotAnswer(t *testing.T) {
 		t.Fatalf("a server that took the request reported unreachable: %v", err)
 	}
 }
+
+// Close ends a request that waits for a server, at once, with ErrClosed.
+func TestCloseEndsARequestWaitingForAServer(t *testing.T) {
+	zctx := socket.NewCtx(nil)
+	defer zctx.Close()
+	cli, err := store.Connect("tcp://127.0.0.1:1", store.ClientOptions{Ctx: zctx, WaitForServer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	errs := make(chan error, 1)
+	go func() { errs <- cli.Put(ctx, "k", []byte("v")) }()
+	time.Sleep(50 * time.Millisecond) // the put is (most likely) waiting
+	cli.Close()
+	if err := <-errs; !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("got %v, want ErrClosed", err)
+	}
+}
