@@ -533,6 +533,14 @@ func WithTimestamp(ts hlc.Timestamp) Option {
 // A refusal is a *proto.StatusError: errors.Is(err,
 // proto.StatusWildcardKey), proto.StatusReadOnly, proto.StatusTooLarge...
 // The client copies value; the caller may reuse it.
+//
+// When the connection the put went on drops before its answer, the put is
+// sent again to a server that is up. A client of several endpoints stamps
+// its writes (unless WithTimestamp gives one) with its own clock, so the
+// retry is the same write: applied twice, the second application loses to
+// the first under last writer wins. A client of one endpoint leaves the
+// stamp to the server; its retry, after the connection came back, may
+// store the same value again with a newer timestamp.
 func (c *Client) Put(ctx context.Context, key string, value []byte, opts ...Option) error {
 	m := proto.Message{Kind: proto.KindPut, Key: key, Value: value}
 	if len(opts) > 0 {
