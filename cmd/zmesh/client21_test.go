@@ -321,6 +321,12 @@ func TestHelpAndVersion(t *testing.T) {
 			t.Errorf("%q: %d %q", args, code, out)
 		}
 	}
+	if code, _, errOut := runCmd(t, "keygen", "extra"); code != 2 || !strings.Contains(errOut, `zmesh keygen: unexpected argument "extra"`) {
+		t.Errorf("keygen extra: %d %s", code, errOut)
+	}
+	if code, _, errOut := runCmd(t, "put"); code != 2 || !strings.Contains(errOut, "zmesh put: missing KEY") {
+		t.Errorf("put: %d %s", code, errOut)
+	}
 	_, out, _ := runCmd(t, "put", "-h")
 	for _, want := range []string{"-- before it", "--value-file FILE", "--literal", "$ZMESH_CONNECT", "$ZMESH_CONFIG", "--server-key", "--plain USER:PASSWORD"} {
 		if !strings.Contains(out, want) {

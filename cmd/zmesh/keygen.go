@@ -28,6 +28,7 @@ func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "zmesh keygen: unexpected argument %q (it takes only flags)\n", fs.Arg(0))
 		fs.Usage()
 		return errUsage
 	}
