@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"syscall"
 	"testing"
@@ -136,5 +137,41 @@ func TestCloseEndsARequestWaitingForAServer(t *testing.T) {
 	cli.Close()
 	if err := <-errs; !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("got %v, want ErrClosed", err)
+	}
+}
+
+// A port where something that is not a ZMTP peer listens (an HTTP server
+// waiting for a request line): the error says the handshake did not
+// complete, not that a server ignored the request.
+func TestWrongPortSaysTheHandshakeDidNotComplete(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() { // ends when ln closes
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c // silent: never a greeting
+		}
+	}()
+	zctx := socket.NewCtx(nil)
+	defer zctx.Close()
+	ep := "tcp://" + ln.Addr().String()
+	cli, err := store.Connect(ep, store.ClientOptions{Ctx: zctx, Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	_, err = cli.Get(context.Background(), "k")
+	if !errors.Is(err, store.ErrUnreachable) || !errors.Is(err, context.DeadlineExceeded) ||
+		!strings.Contains(err.Error(), "connected to "+ep+", but the handshake did not complete") {
+		t.Fatalf("got %v", err)
+	}
+	select {
+	case c := <-accepted:
+		c.Close()
+	default:
 	}
 }

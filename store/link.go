@@ -33,6 +33,7 @@ type link struct {
 	lastErr error  // why the last attempt failed (nil once one succeeds)
 	lastEP  string // the endpoint of that attempt, as the monitor names it
 	dead    bool   // the demultiplexer has stopped: no answer will come
+	shaking bool   // a connection is made and its handshake not yet done
 }
 
 // Errors of a connection, test for them with errors.Is. A *ConnError
@@ -135,16 +136,18 @@ func (c *Client) observe(l *link, ev socket.Event) {
 	lost := false
 	c.mu.Lock()
 	switch ev.Type {
+	case socket.EventConnected:
+		l.shaking = true
 	case socket.EventHandshakeSucceeded:
 		l.up++
-		l.tried, l.lastErr = true, nil
+		l.tried, l.lastErr, l.shaking = true, nil, false
 	case socket.EventDisconnected:
 		if l.up > 0 {
 			l.up--
 		}
 		lost = true
 	case socket.EventConnectFailed, socket.EventHandshakeFailed:
-		l.tried, l.lastErr, l.lastEP = true, ev.Err, ev.Endpoint
+		l.tried, l.lastErr, l.lastEP, l.shaking = true, ev.Err, ev.Endpoint, false
 	case socket.EventConnectStopped:
 		l.tried = true
 		if l.lastErr == nil {
@@ -245,12 +248,22 @@ func (c *Client) failuresLocked() error {
 func (c *Client) noServer(cause error) error {
 	c.mu.Lock()
 	failures := c.failuresLocked()
+	var shaking []string
+	for _, l := range c.links {
+		if l.shaking && !l.dead && l.up == 0 {
+			shaking = append(shaking, cmp.Or(l.endpoint, "the server"))
+		}
+	}
 	c.mu.Unlock()
 	eps := strings.Join(c.endpoints, ", ")
 	if eps == "" {
 		eps = "the server"
 	}
-	if failures != nil {
+	switch {
+	case len(shaking) > 0:
+		return fmt.Errorf("%w: connected to %s, but the handshake did not complete (is it a zmesh or ZeroMQ server, on the right port?): %w",
+			ErrUnreachable, strings.Join(shaking, ", "), cause)
+	case failures != nil:
 		return fmt.Errorf("%w: no connection to %s came up: %w (last failure: %w)", ErrUnreachable, eps, cause, failures)
 	}
 	return fmt.Errorf("%w: no connection to %s came up (still connecting): %w", ErrUnreachable, eps, cause)
