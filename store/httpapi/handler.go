@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -55,6 +56,9 @@ type Handler struct {
 	token   []byte // empty: admin routes off
 	log     *slog.Logger
 	metrics httpMetrics
+
+	closeMu sync.Mutex    // guards closed
+	closed  chan struct{} // closed by CloseStreams; made on first use
 }
 
 // NewHandler returns the HTTP face of srv.
@@ -95,6 +99,15 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request) string {
 	case path == AdminPrefix || strings.HasPrefix(path, AdminPrefix+"/"):
 		h.admin(w, r, strings.TrimPrefix(path, AdminPrefix))
 		return "admin"
+	case path == StatusPath:
+		h.statusJSON(w, r)
+		return "status"
+	case path == "/" && accepts(r, "text/html"):
+		h.statusPage(w, r)
+		return "status"
+	case path != "/" && r.Method == http.MethodGet && wantsEvents(r):
+		h.events(w, r, strings.TrimPrefix(path, "/"))
+		return "events"
 	}
 	h.key(w, r, strings.TrimPrefix(path, "/"))
 	return "key"
