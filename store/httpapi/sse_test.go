@@ -153,7 +153,9 @@ func TestServeEndsEventStreamsAtShutdown(t *testing.T) {
 	must(t, err)
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- httpapi.Serve(ctx, ln, httpapi.NewHandler(e.srv, httpapi.Options{Logger: quiet}), quiet) }()
+	go func() {
+		done <- httpapi.Serve(ctx, ln, httpapi.NewHandler(e.srv, httpapi.Options{Logger: quiet}), quiet)
+	}()
 	e2 := *e
 	e2.url = "http://" + ln.Addr().String()
 	events, _, _ := e2.openStream("/**")
