@@ -17,6 +17,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/zmesh/zmesh/store/internal/json5"
 	"github.com/zmesh/zmesh/store/internal/prom"
 	"github.com/zmesh/zmesh/store/proto"
@@ -57,6 +59,7 @@ type Handler struct {
 	token   []byte // empty: admin routes off
 	log     *slog.Logger
 	metrics httpMetrics
+	runtime *prometheus.Registry // Go runtime and process metrics (runtimemetrics.go)
 
 	closeMu sync.Mutex    // guards closed
 	closed  chan struct{} // closed by CloseStreams; made on first use
@@ -67,7 +70,7 @@ func NewHandler(srv *server.Server, opts Options) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Handler{srv: srv, token: []byte(opts.AdminToken), log: opts.Logger}
+	return &Handler{srv: srv, token: []byte(opts.AdminToken), log: opts.Logger, runtime: runtimeRegistry()}
 }
 
 // ServeHTTP routes a request.
@@ -419,6 +422,9 @@ func (h *Handler) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.metrics.write(&buf)
+	if err := writeRuntimeMetrics(&buf, h.runtime); err != nil {
+		h.log.Warn("http: reading the runtime metrics failed", "err", err)
+	}
 	w.Header().Set("Content-Type", prom.ContentType)
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
