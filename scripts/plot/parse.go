@@ -191,7 +191,7 @@ func parseTable(name string, b []byte) (results, error) {
 		// Mean one-way latencies: drawn as round trips.
 		r.add(results{lat: map[string]*latency{
 			fmt.Sprintf("%s %s %s", anchor, label, sizeText(size)): {percentiles: map[string]float64{}, mean: 2 * a},
-			fmt.Sprintf("%s %s %s", ours, label, sizeText(size)):                 {percentiles: map[string]float64{}, mean: 2 * z},
+			fmt.Sprintf("%s %s %s", ours, label, sizeText(size)):   {percentiles: map[string]float64{}, mean: 2 * z},
 		}})
 	}
 	if err := sc.Err(); err != nil {
