@@ -62,6 +62,10 @@ func TestStatusPageInBrowser(t *testing.T) {
 	must(t, e.srv.AddStorage(ctx, server.StorageConfig{Name: "sensors", KeyExpr: "sensors/**", Volume: "disk"}))
 	must(t, e.cli.Put(ctx, "sensors/t1", []byte("21.5")))
 
+	// The client's handshake reaches Peers through the socket's monitor,
+	// asynchronously.
+	eventually(t, "the client is a peer", func() bool { return len(e.srv.Peers()) > 0 })
+
 	// What the page is built from, checked first so that a failure below
 	// is the page's.
 	var st httpapi.Status

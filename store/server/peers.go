@@ -56,8 +56,10 @@ func (s *Server) trackPeers(ctx context.Context, events <-chan socket.Event) {
 }
 
 // Peers returns the clients connected to the request socket now (those
-// whose handshake completed), sorted by address. It is empty until Serve
-// runs.
+// whose handshake completed and that have a transport address: tcp and
+// ipc, not inproc), sorted by address. It follows the socket's monitor
+// events as Serve's goroutine reads them, so a client shows a moment
+// after its handshake.
 func (s *Server) Peers() []Peer {
 	s.peers.mu.Lock()
 	out := make([]Peer, 0, len(s.peers.peers))
