@@ -61,8 +61,9 @@ type Handler struct {
 	metrics httpMetrics
 	runtime *prometheus.Registry // Go runtime and process metrics (runtimemetrics.go)
 
-	closeMu sync.Mutex    // guards closed
-	closed  chan struct{} // closed by CloseStreams; made on first use
+	closeMu  sync.Mutex    // guards closed
+	closed   chan struct{} // closed by CloseStreams; made on first use
+	rendered lastEvent     // the event streams' shared rendering (sse.go)
 }
 
 // NewHandler returns the HTTP face of srv.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zmesh/zmesh/store/hlc"
 	"github.com/zmesh/zmesh/store/keyexpr"
 	"github.com/zmesh/zmesh/store/server"
 )
@@ -26,6 +27,11 @@ const (
 	// rather than cost the server memory.
 	StreamMaxEvents = 1024
 	StreamMaxBytes  = 4 << 20
+	// StreamMaxValue is the largest value an event carries: the event of
+	// a larger one has a null value, its size and "truncated": true, and
+	// the client GETs the key if it wants it. Without it one large put
+	// would overflow every stream.
+	StreamMaxValue = 256 << 10
 	// streamWriteTimeout bounds one write to a stream's connection: a
 	// client that does not read for that long is dropped.
 	streamWriteTimeout = 30 * time.Second
@@ -38,6 +44,11 @@ type EventChange struct {
 	Sample
 	// Storage names the storage that applied the change.
 	Storage string `json:"storage"`
+	// Size is the value's size in bytes, given when Truncated.
+	Size int `json:"size,omitempty"`
+	// Truncated says the value was over StreamMaxValue and is left out
+	// (Value is null).
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // wantsEvents says whether the request asks for an event stream: its
@@ -100,6 +111,29 @@ func (q *streamQueue) take() (events [][]byte, overflow bool, dropped int) {
 	return events, q.overflow, q.dropped
 }
 
+// lastEvent keeps the last change rendered, so that the streams a change
+// matches share one rendering: the server calls their subscribers one
+// after the other with the same change, on the writer's goroutine.
+type lastEvent struct {
+	mu      sync.Mutex // guards the fields below
+	storage string
+	key     string
+	stamp   hlc.Timestamp
+	deleted bool
+	ev      []byte // never modified once rendered: shared by the queues
+}
+
+func (l *lastEvent) event(c server.Change) []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ev != nil && l.storage == c.Storage && l.key == c.Key && l.stamp == c.Timestamp && l.deleted == c.Deleted {
+		return l.ev
+	}
+	l.storage, l.key, l.stamp, l.deleted = c.Storage, c.Key, c.Timestamp, c.Deleted
+	l.ev = renderEvent(c)
+	return l.ev
+}
+
 // renderEvent renders a change as one server-sent event.
 func renderEvent(c server.Change) []byte {
 	kind := "PUT"
@@ -107,6 +141,8 @@ func renderEvent(c server.Change) []byte {
 	if c.Deleted {
 		kind = "DELETE"
 		ev.Value = json.RawMessage("null")
+	} else if len(c.Value) > StreamMaxValue {
+		ev.Value, ev.Encoding, ev.Size, ev.Truncated = json.RawMessage("null"), c.Encoding, len(c.Value), true
 	} else {
 		ev.Value, ev.Encoding = RenderValue(c.Value, c.Encoding), c.Encoding
 	}
@@ -143,7 +179,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, ke string) {
 	pattern := expr.String()
 	cancel := h.srv.Subscribe(func(c server.Change) {
 		if keyexpr.Intersects(pattern, c.Key) {
-			q.push(renderEvent(c))
+			q.push(h.rendered.event(c))
 		}
 	})
 	defer cancel()

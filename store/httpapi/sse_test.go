@@ -97,11 +97,14 @@ func TestEventStreamCarriesChangesOfMatchingKeys(t *testing.T) {
 	e.want(200, "PUT", "/demo/a", "text/plain", "line1\nline2")
 	e.want(200, "PUT", "/demo/j", "application/json", `{"n": 1}`)
 	e.want(200, "DELETE", "/demo/a", "", "")
+	big := strings.Repeat("x", httpapi.StreamMaxValue+1)
+	e.want(200, "PUT", "/demo/big", "text/plain", big)
 
 	want := []struct{ name, key, value, enc string }{
 		{"PUT", "demo/a", `"line1\nline2"`, "text/plain"},
 		{"PUT", "demo/j", `{"n":1}`, "application/json"},
 		{"DELETE", "demo/a", "null", ""},
+		{"PUT", "demo/big", "null", "text/plain"},
 	}
 	for _, w := range want {
 		ev := next(t, events)
@@ -111,6 +114,9 @@ func TestEventStreamCarriesChangesOfMatchingKeys(t *testing.T) {
 		}
 		if ev.name != w.name || got.Key != w.key || string(got.Value) != w.value || got.Encoding != w.enc || got.Storage != "demo" || got.Timestamp == "" {
 			t.Fatalf("event %s %s, want %s key %s value %s encoding %q storage demo", ev.name, ev.data, w.name, w.key, w.value, w.enc)
+		}
+		if big := w.key == "demo/big"; got.Truncated != big || big && got.Size != httpapi.StreamMaxValue+1 {
+			t.Fatalf("event %s: truncated %v size %d", ev.data, got.Truncated, got.Size)
 		}
 	}
 }
