@@ -50,6 +50,9 @@ type Options struct {
 	AdminToken string
 	// Logger receives the handler's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// StreamHeartbeat is how often an idle event stream gets a comment
+	// line; 0 means DefaultStreamHeartbeat.
+	StreamHeartbeat time.Duration
 }
 
 // Handler is the HTTP face of a server.Server: an http.Handler for the
@@ -60,6 +63,7 @@ type Handler struct {
 	log     *slog.Logger
 	metrics httpMetrics
 	runtime *prometheus.Registry // Go runtime and process metrics (runtimemetrics.go)
+	beat    time.Duration        // Options.StreamHeartbeat
 
 	closeMu  sync.Mutex    // guards closed
 	closed   chan struct{} // closed by CloseStreams; made on first use
@@ -71,7 +75,11 @@ func NewHandler(srv *server.Server, opts Options) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Handler{srv: srv, token: []byte(opts.AdminToken), log: opts.Logger, runtime: runtimeRegistry()}
+	if opts.StreamHeartbeat <= 0 {
+		opts.StreamHeartbeat = DefaultStreamHeartbeat
+	}
+	return &Handler{srv: srv, token: []byte(opts.AdminToken), log: opts.Logger, runtime: runtimeRegistry(),
+		beat: opts.StreamHeartbeat}
 }
 
 // ServeHTTP routes a request.

@@ -18,9 +18,10 @@ import (
 // Bounds of one event stream (GET /<key expression> with Accept:
 // text/event-stream).
 const (
-	// StreamHeartbeat is how often a stream with nothing to say sends a
-	// comment line, so that proxies and load balancers keep it open.
-	StreamHeartbeat = 15 * time.Second
+	// DefaultStreamHeartbeat is how often, by default, a stream with
+	// nothing to say sends a comment line, so that proxies and load
+	// balancers keep it open (Options.StreamHeartbeat).
+	DefaultStreamHeartbeat = 15 * time.Second
 	// StreamMaxEvents and StreamMaxBytes bound the events waiting for one
 	// client. A client that falls that far behind is sent an "overflow"
 	// event and its stream is ended: it reconnects and queries again
@@ -200,7 +201,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, ke string) {
 	if !write([]byte(fmt.Sprintf("retry: 2000\n: watching %s\n\n", pattern))) {
 		return
 	}
-	beat := time.NewTicker(StreamHeartbeat)
+	beat := time.NewTicker(h.beat)
 	defer beat.Stop()
 	closed := h.streamsClosed()
 	for {

@@ -258,3 +258,43 @@ func TestEventStreamDropsClientThatFallsBehind(t *testing.T) {
 		t.Fatalf("overflow event does not count the %d dropped events: %s", extra, out[i:])
 	}
 }
+
+// An idle stream gets a heartbeat comment every Options.StreamHeartbeat.
+func TestEventStreamHeartbeat(t *testing.T) {
+	e := newEnv(t, server.Options{Storages: []server.Storage{mem("demo", "demo/**")}}, httpapi.Options{StreamHeartbeat: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", e.url+"/demo/**", nil)
+	must(t, err)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := e.http.Do(req)
+	must(t, err)
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	var lines []string
+	for beats := 0; beats < 3 && sc.Scan(); {
+		lines = append(lines, sc.Text())
+		if sc.Text() == ": heartbeat" {
+			beats++
+		}
+	}
+	if len(lines) < 5 || lines[0] != "retry: 2000" || lines[1] != ": watching demo/**" {
+		t.Fatalf("stream began %q", lines)
+	}
+}
+
+// When the client goes away the stream's handler returns (it is counted in
+// the metrics then) and unsubscribes.
+func TestEventStreamEndsWhenClientLeaves(t *testing.T) {
+	e := newEnv(t, server.Options{Storages: []server.Storage{mem("demo", "demo/**")}}, httpapi.Options{})
+	events, _, stop := e.openStream("/demo/**")
+	e.want(200, "PUT", "/demo/x", "text/plain", "v")
+	if ev := next(t, events); ev.name != "PUT" {
+		t.Fatalf("got %q", ev.name)
+	}
+	stop()
+	eventually(t, "the stream's handler returned", func() bool {
+		return strings.Contains(e.want(200, "GET", "/metrics", "", ""), `zmesh_http_requests_total{route="events",method="GET",code="200"} 1`)
+	})
+	e.want(200, "PUT", "/demo/y", "text/plain", "nobody watching")
+}
