@@ -298,3 +298,25 @@ func TestEventStreamEndsWhenClientLeaves(t *testing.T) {
 	})
 	e.want(200, "PUT", "/demo/y", "text/plain", "nobody watching")
 }
+
+// A stream outlives the http.Server's ReadTimeout and WriteTimeout (Serve
+// sets both to 2 minutes): it gives each write its own deadline (net/http
+// clears the read deadline itself once the handler runs).
+func TestEventStreamOutlivesServerTimeouts(t *testing.T) {
+	e := newEnv(t, server.Options{Storages: []server.Storage{mem("demo", "demo/**")}}, httpapi.Options{})
+	h := httpapi.NewHandler(e.srv, httpapi.Options{Logger: quiet, StreamHeartbeat: 50 * time.Millisecond})
+	hs := httptest.NewUnstartedServer(h)
+	hs.Config.ReadTimeout = 200 * time.Millisecond
+	hs.Config.WriteTimeout = 200 * time.Millisecond
+	hs.Start()
+	defer hs.Close()
+	defer h.CloseStreams()
+	e2 := *e
+	e2.url = hs.URL
+	events, _, _ := e2.openStream("/demo/**")
+	time.Sleep(time.Second) // five times both timeouts
+	e2.want(200, "PUT", "/demo/late", "text/plain", "still here")
+	if ev := next(t, events); ev.name != "PUT" || !strings.Contains(ev.data, "demo/late") {
+		t.Fatalf("got %q %s", ev.name, ev.data)
+	}
+}
