@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -10,38 +9,16 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/zmesh/zmesh/patterns"
-	"github.com/zmesh/zmesh/socket"
-	"github.com/zmesh/zmesh/store/backend/memory"
 	"github.com/zmesh/zmesh/store/httpapi"
-	"github.com/zmesh/zmesh/store/server"
 )
 
 // Following changes as server-sent events, as a browser's EventSource or
 // `curl -N -H 'Accept: text/event-stream'` does: each event is named by
 // its kind and carries the sample as JSON.
 func Example_events() {
-	ctx := context.Background()
-	logger := slog.New(slog.DiscardHandler)
-	zctx := socket.NewCtx(logger)
-	defer zctx.Close()
-	sock, err := patterns.NewServer(zctx, socket.Options{})
-	if err != nil {
-		panic(err)
-	}
-	if err := sock.Bind("inproc://example-events"); err != nil {
-		panic(err)
-	}
-	srv, err := server.NewServer(ctx, server.Options{
-		Socket:   sock,
-		Storages: []server.Storage{{Name: "demo", KeyExpr: "demo/**", Store: memory.New(), Volume: "memory"}},
-		Logger:   logger,
-	})
-	if err != nil {
-		panic(err)
-	}
-	defer srv.Close(ctx)
-	h := httpapi.NewHandler(srv, httpapi.Options{Logger: logger})
+	srv, closeServer := exampleServer("inproc://example-events")
+	defer closeServer()
+	h := httpapi.NewHandler(srv, httpapi.Options{Logger: slog.New(slog.DiscardHandler)})
 	hs := httptest.NewServer(h)
 	defer hs.Close()
 	defer h.CloseStreams() // before hs.Close, which waits for the stream

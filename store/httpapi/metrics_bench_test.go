@@ -51,24 +51,16 @@ func (m *libMetrics) write(w io.Writer) {
 // BenchmarkRequestMetrics is the cost of counting one request, as every
 // request pays it, from many goroutines at once.
 func BenchmarkRequestMetrics(b *testing.B) {
-	b.Run("handwritten", func(b *testing.B) {
-		var m httpMetrics
+	run := func(b *testing.B, observe func(route, method string, code int, d time.Duration, in, out uint64)) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				m.observe("key", "PUT", 200, 300*time.Microsecond, 100, 0)
+				observe("key", "PUT", 200, 300*time.Microsecond, 100, 0)
 			}
 		})
-	})
-	b.Run("client_golang", func(b *testing.B) {
-		m := newLibMetrics()
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				m.observe("key", "PUT", 200, 300*time.Microsecond, 100, 0)
-			}
-		})
-	})
+	}
+	b.Run("handwritten", func(b *testing.B) { run(b, new(httpMetrics).observe) })
+	b.Run("client_golang", func(b *testing.B) { run(b, newLibMetrics().observe) })
 }
 
 // BenchmarkScrape is the cost of one exposition of the HTTP face's request
@@ -85,25 +77,22 @@ func BenchmarkScrape(b *testing.B) {
 		}
 	}
 	var buf bytes.Buffer
-	b.Run("handwritten", func(b *testing.B) {
-		var m httpMetrics
-		fill(m.observe)
+	scrape := func(b *testing.B, observe func(route, method string, code int, d time.Duration, in, out uint64), write func(io.Writer)) {
+		fill(observe)
 		b.ReportAllocs()
 		for b.Loop() {
 			buf.Reset()
-			m.write(&buf)
+			write(&buf)
 		}
 		b.ReportMetric(float64(buf.Len()), "bytes/scrape")
+	}
+	b.Run("handwritten", func(b *testing.B) {
+		m := new(httpMetrics)
+		scrape(b, m.observe, m.write)
 	})
 	b.Run("client_golang", func(b *testing.B) {
 		m := newLibMetrics()
-		fill(m.observe)
-		b.ReportAllocs()
-		for b.Loop() {
-			buf.Reset()
-			m.write(&buf)
-		}
-		b.ReportMetric(float64(buf.Len()), "bytes/scrape")
+		scrape(b, m.observe, m.write)
 	})
 	b.Run("runtime+process", func(b *testing.B) {
 		reg := runtimeRegistry()

@@ -182,25 +182,7 @@ func (p *parser) word(w string) bool {
 }
 
 func (p *parser) object(depth int) error {
-	p.pos++ // {
-	p.out.WriteByte('{')
-	first := true
-	for {
-		if err := p.skip(); err != nil {
-			return err
-		}
-		if p.pos >= len(p.src) {
-			return p.fail("unterminated object")
-		}
-		if p.src[p.pos] == '}' {
-			p.pos++
-			p.out.WriteByte('}')
-			return nil
-		}
-		if !first {
-			p.out.WriteByte(',')
-		}
-		first = false
+	return p.items('{', '}', "object", func() error {
 		var key string
 		var err error
 		if c := p.src[p.pos]; c == '"' || c == '\'' {
@@ -226,60 +208,52 @@ func (p *parser) object(depth int) error {
 		if p.pos >= len(p.src) {
 			return p.fail("no value after the key %q", key)
 		}
-		if err := p.value(depth + 1); err != nil {
-			return err
-		}
-		if err := p.skip(); err != nil {
-			return err
-		}
-		if p.pos >= len(p.src) {
-			return p.fail("unterminated object")
-		}
-		switch p.src[p.pos] {
-		case ',':
-			p.pos++
-		case '}':
-		default:
-			return p.fail("expected ',' or '}' in an object")
-		}
-	}
+		return p.value(depth + 1)
+	})
 }
 
 func (p *parser) array(depth int) error {
-	p.pos++ // [
-	p.out.WriteByte('[')
+	return p.items('[', ']', "array", func() error { return p.value(depth + 1) })
+}
+
+// items reads the members of an object or the elements of an array, from
+// its opening bracket (at pos) to its closing one, a trailing comma
+// allowed; item reads one, starting at a non-space character.
+func (p *parser) items(open, close byte, what string, item func() error) error {
+	p.pos++
+	p.out.WriteByte(open)
 	first := true
 	for {
 		if err := p.skip(); err != nil {
 			return err
 		}
 		if p.pos >= len(p.src) {
-			return p.fail("unterminated array")
+			return p.fail("unterminated %s", what)
 		}
-		if p.src[p.pos] == ']' {
+		if p.src[p.pos] == close {
 			p.pos++
-			p.out.WriteByte(']')
+			p.out.WriteByte(close)
 			return nil
 		}
 		if !first {
 			p.out.WriteByte(',')
 		}
 		first = false
-		if err := p.value(depth + 1); err != nil {
+		if err := item(); err != nil {
 			return err
 		}
 		if err := p.skip(); err != nil {
 			return err
 		}
 		if p.pos >= len(p.src) {
-			return p.fail("unterminated array")
+			return p.fail("unterminated %s", what)
 		}
 		switch p.src[p.pos] {
 		case ',':
 			p.pos++
-		case ']':
+		case close:
 		default:
-			return p.fail("expected ',' or ']' in an array")
+			return p.fail("expected ',' or '%c' in an %s", close, what)
 		}
 	}
 }
