@@ -10,7 +10,7 @@ FUZZTIME     ?= 60s
 export ZMESH_CACHE
 export ZMESH_LIBZMQ_PREFIX ?= $(ZMESH_CACHE)/libzmq-drafts
 
-.PHONY: test deps deps-libzmq deps-s3 vet fmt-check bench fuzz
+.PHONY: test deps deps-libzmq deps-s3 deps-chromium vet fmt-check bench fuzz
 
 # The test binaries are built in parallel, then run one package at a time:
 # the interop, fault and S3 suites start real peers and servers, and on a
@@ -21,7 +21,7 @@ test: deps vet
 	$(GO) test -race -count=1 -run '^$$' ./... >/dev/null
 	$(GO) test -race -count=1 -p 1 -timeout 25m ./...
 
-deps: deps-libzmq deps-s3
+deps: deps-libzmq deps-s3 deps-chromium
 
 deps-libzmq:
 	@bash scripts/install-libzmq.sh
@@ -29,6 +29,10 @@ deps-libzmq:
 # MinIO and versitygw, the real S3 servers the S3 tests run against.
 deps-s3:
 	@bash scripts/install-s3.sh
+
+# Debian's chromium, driven headless by the status page's test (chromedp).
+deps-chromium:
+	@bash scripts/install-chromium.sh
 
 vet: fmt-check
 	$(GO) vet ./...

@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"github.com/zmesh/zmesh/internal/yamlx"
 	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/internal/json5"
 	"github.com/zmesh/zmesh/store/server"
 )
 
@@ -208,21 +211,30 @@ func (h *Handler) adminFailed(w http.ResponseWriter, r *http.Request, err error)
 	writeError(w, code, err.Error())
 }
 
-// readJSON decodes a JSON object body, answering 4xx if it is not one.
+// readJSON decodes the JSON object of an admin body, answering 4xx if it
+// is not one. The body may be JSON5, as Zenoh's admin space takes:
+// comments, trailing commas, unquoted keys, single-quoted strings, hex
+// numbers (store/internal/json5 turns it into JSON first).
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAdminBody))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAdminBody))
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body exceeds %d bytes", maxAdminBody))
 		} else {
-			writeError(w, http.StatusBadRequest, "the body is not a JSON object: "+err.Error())
+			writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
 		}
 		return false
 	}
-	if dec.More() {
-		writeError(w, http.StatusBadRequest, "the body holds more than one JSON value")
+	body, err := json5.ToJSON(raw)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "the body is not a JSON (or JSON5) object: "+err.Error())
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "the body is not a JSON object: "+err.Error())
 		return false
 	}
 	return true

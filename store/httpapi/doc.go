@@ -14,12 +14,20 @@
 //     (DefaultEncoding if absent); 200 once the server has acknowledged
 //     it, never before.
 //   - DELETE /<key expression>: deletes the key, or every key matching.
+//   - GET /<key expression> with Accept: text/event-stream: the changes of
+//     the matching keys as server-sent events, named PUT or DELETE, data
+//     an EventChange (sse.go); bounded per client, heartbeats, ended by
+//     CloseStreams at shutdown.
+//   - GET / with Accept: text/html: the status page (status.go,
+//     static/status.html, embedded), and GET /@status its figures (Status).
 //   - GET /health: 200 when every storage's backend is healthy, 503 naming
 //     those that are not (server.HealthReport).
-//   - GET /metrics: the server's and the HTTP face's metrics in the
-//     Prometheus text format 0.0.4.
+//   - GET /metrics: the server's and the HTTP face's metrics, with the Go
+//     runtime's and the process's (prometheus/client_golang collectors),
+//     in the Prometheus text format 0.0.4.
 //   - /@admin/...: list, add, replace and remove storages and volumes
-//     (see admin.go), only with a bearer token (Options.AdminToken).
+//     (see admin.go), only with a bearer token (Options.AdminToken); bodies
+//     are JSON or JSON5.
 //
 // Requests go through server.Server.Do, the path socket requests take, so
 // last-writer-wins, timestamps, the change feed, statistics and metrics

@@ -19,26 +19,8 @@ import (
 // plugin answers it, and /health. In a program, httpapi.Serve runs the
 // handler on a listener (zmesh serve --http does).
 func Example() {
-	ctx := context.Background()
-	logger := slog.New(slog.DiscardHandler)
-	zctx := socket.NewCtx(logger)
-	defer zctx.Close()
-	sock, err := patterns.NewServer(zctx, socket.Options{})
-	if err != nil {
-		panic(err)
-	}
-	if err := sock.Bind("inproc://example-http"); err != nil {
-		panic(err)
-	}
-	srv, err := server.NewServer(ctx, server.Options{
-		Socket:   sock,
-		Storages: []server.Storage{{Name: "demo", KeyExpr: "demo/**", Store: memory.New(), Volume: "memory"}},
-		Logger:   logger,
-	})
-	if err != nil {
-		panic(err)
-	}
-	defer srv.Close(ctx)
+	srv, closeServer := exampleServer("inproc://example-http")
+	defer closeServer()
 	h := httpapi.NewHandler(srv, httpapi.Options{})
 
 	for key, v := range map[string][2]string{
@@ -71,4 +53,32 @@ func Example() {
 	// demo/config = {"replicas":3} (application/json)
 	// demo/greeting = "Hello from REST" (text/plain)
 	// health 200 {"healthy":true,"storages":{"demo":{"healthy":true,"consecutive_failures":0}}}
+}
+
+// exampleServer returns a storage server with one storage, demo/** in
+// memory, on a SERVER socket bound to endpoint, and the function that
+// closes them.
+func exampleServer(endpoint string) (*server.Server, func()) {
+	ctx := context.Background()
+	logger := slog.New(slog.DiscardHandler)
+	zctx := socket.NewCtx(logger)
+	sock, err := patterns.NewServer(zctx, socket.Options{})
+	if err != nil {
+		panic(err)
+	}
+	if err := sock.Bind(endpoint); err != nil {
+		panic(err)
+	}
+	srv, err := server.NewServer(ctx, server.Options{
+		Socket:   sock,
+		Storages: []server.Storage{{Name: "demo", KeyExpr: "demo/**", Store: memory.New(), Volume: "memory"}},
+		Logger:   logger,
+	})
+	if err != nil {
+		panic(err)
+	}
+	return srv, func() {
+		srv.Close(ctx)
+		zctx.Close()
+	}
 }

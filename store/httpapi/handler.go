@@ -13,9 +13,13 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/zmesh/zmesh/store/internal/json5"
 	"github.com/zmesh/zmesh/store/internal/prom"
 	"github.com/zmesh/zmesh/store/proto"
 	"github.com/zmesh/zmesh/store/server"
@@ -46,6 +50,9 @@ type Options struct {
 	AdminToken string
 	// Logger receives the handler's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// StreamHeartbeat is how often an idle event stream gets a comment
+	// line; 0 means DefaultStreamHeartbeat.
+	StreamHeartbeat time.Duration
 }
 
 // Handler is the HTTP face of a server.Server: an http.Handler for the
@@ -55,6 +62,12 @@ type Handler struct {
 	token   []byte // empty: admin routes off
 	log     *slog.Logger
 	metrics httpMetrics
+	runtime *prometheus.Registry // Go runtime and process metrics (runtimemetrics.go)
+	beat    time.Duration        // Options.StreamHeartbeat
+
+	closeMu  sync.Mutex    // guards closed
+	closed   chan struct{} // closed by CloseStreams; made on first use
+	rendered lastEvent     // the event streams' shared rendering (sse.go)
 }
 
 // NewHandler returns the HTTP face of srv.
@@ -62,7 +75,11 @@ func NewHandler(srv *server.Server, opts Options) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Handler{srv: srv, token: []byte(opts.AdminToken), log: opts.Logger}
+	if opts.StreamHeartbeat <= 0 {
+		opts.StreamHeartbeat = DefaultStreamHeartbeat
+	}
+	return &Handler{srv: srv, token: []byte(opts.AdminToken), log: opts.Logger, runtime: runtimeRegistry(),
+		beat: opts.StreamHeartbeat}
 }
 
 // ServeHTTP routes a request.
@@ -95,6 +112,15 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request) string {
 	case path == AdminPrefix || strings.HasPrefix(path, AdminPrefix+"/"):
 		h.admin(w, r, strings.TrimPrefix(path, AdminPrefix))
 		return "admin"
+	case path == StatusPath:
+		h.statusJSON(w, r)
+		return "status"
+	case path == "/" && accepts(r, "text/html"):
+		h.statusPage(w, r)
+		return "status"
+	case path != "/" && r.Method == http.MethodGet && wantsEvents(r):
+		h.events(w, r, strings.TrimPrefix(path, "/"))
+		return "events"
 	}
 	h.key(w, r, strings.TrimPrefix(path, "/"))
 	return "key"
@@ -213,33 +239,84 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, ke string) {
 	writeJSON(w, r, http.StatusOK, out)
 }
 
-// RenderValue renders a value for a Sample as Zenoh's REST plugin does:
-// null when empty; the JSON itself under
-// application/json, text/json or text/json5 when it parses; a JSON string
-// under text/plain or zenoh/string when it is valid UTF-8; a base64 string
-// (standard alphabet, padded) otherwise. Encoding parameters
-// ("; charset=utf-8") and case are ignored.
+// RenderValue renders a value for a Sample, as Zenoh's REST plugin does
+// and docs/http.md describes:
+//
+//   - null when the value is empty;
+//   - the JSON itself, compacted, under a JSON encoding (application/json,
+//     text/json, any "+json" type) when it parses, and under text/json5
+//     the JSON5 turned into JSON;
+//   - a JSON string under a text encoding when the value is valid UTF-8:
+//     every text/* type, zenoh/string, application/x-www-form-urlencoded
+//     (curl's default for -d), XML, YAML, TOML and JavaScript types;
+//   - a base64 string (standard alphabet, padded) otherwise: binary
+//     encodings, DefaultEncoding, and text or JSON that is not valid.
+//
+// Encoding parameters ("; charset=utf-8") and case are ignored.
 func RenderValue(value []byte, encoding string) json.RawMessage {
 	if len(value) == 0 {
 		return json.RawMessage("null")
 	}
 	base, _, _ := strings.Cut(encoding, ";")
-	switch strings.ToLower(strings.TrimSpace(base)) {
-	case "application/json", "text/json", "text/json5":
+	base = strings.ToLower(strings.TrimSpace(base))
+	switch encodingClass(base) {
+	case classJSON:
 		if json.Valid(value) {
 			var buf bytes.Buffer
 			if json.Compact(&buf, value) == nil {
 				return buf.Bytes()
 			}
 		}
-	case "text/plain", "zenoh/string":
+	case classJSON5:
+		if out, err := json5.ToJSON(value); err == nil {
+			return out
+		}
+	case classText:
 		if utf8.Valid(value) {
-			b, _ := json.Marshal(string(value))
-			return b
+			return jsonString(string(value))
 		}
 	}
-	b, _ := json.Marshal(base64.StdEncoding.EncodeToString(value))
-	return b
+	return jsonString(base64.StdEncoding.EncodeToString(value))
+}
+
+// jsonString returns s as a JSON string, leaving <, > and & alone (the
+// answers are application/json, never HTML).
+func jsonString(s string) json.RawMessage {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s) // a string always encodes
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+type valueClass int
+
+const (
+	classBinary valueClass = iota
+	classJSON
+	classJSON5
+	classText
+)
+
+// encodingClass says how RenderValue shows a value of a media type
+// (lower case, without parameters).
+func encodingClass(mt string) valueClass {
+	switch mt {
+	case "application/json", "text/json":
+		return classJSON
+	case "text/json5", "application/json5":
+		return classJSON5
+	case "zenoh/string", "application/x-www-form-urlencoded", "application/xml", "application/yaml",
+		"application/x-yaml", "application/toml", "application/javascript", "application/x-ndjson":
+		return classText
+	}
+	switch {
+	case strings.HasSuffix(mt, "+json"):
+		return classJSON
+	case strings.HasPrefix(mt, "text/"), strings.HasSuffix(mt, "+xml"), strings.HasSuffix(mt, "+yaml"):
+		return classText
+	}
+	return classBinary
 }
 
 // statusCodes maps the storage protocol's statuses to HTTP.
@@ -354,6 +431,9 @@ func (h *Handler) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.metrics.write(&buf)
+	if err := writeRuntimeMetrics(&buf, h.runtime); err != nil {
+		h.log.Warn("http: reading the runtime metrics failed", "err", err)
+	}
 	w.Header().Set("Content-Type", prom.ContentType)
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {

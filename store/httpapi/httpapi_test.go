@@ -39,6 +39,15 @@ func TestPutGetRendersEveryValue(t *testing.T) {
 		{"v/empty", "text/plain", "", "text/plain", `null`},
 		{"v/bytes", "", "\x00\x01", httpapi.DefaultEncoding, `"AAE="`},
 		{"v/octets", "application/octet-stream", "abc", "application/octet-stream", `"YWJj"`},
+		// curl -d sends application/x-www-form-urlencoded: text stays text.
+		{"v/form", "application/x-www-form-urlencoded", "name=zmesh&x=1", "application/x-www-form-urlencoded", `"name=zmesh&x=1"`},
+		{"v/formbin", "application/x-www-form-urlencoded", "\xff", "application/x-www-form-urlencoded", `"/w=="`},
+		{"v/csv", "text/csv", "a,b\n1,2", "text/csv", `"a,b\n1,2"`},
+		{"v/xml", "application/xml", "<a/>", "application/xml", `"<a/>"`},
+		{"v/ldjson", "application/ld+json", `{"@id": 1}`, "application/ld+json", `{"@id":1}`},
+		{"v/json5text", "text/json5", `{a: 'b', /* c */}`, "text/json5", `{"a":"b"}`},
+		{"v/badjson5", "text/json5", `{a:`, "text/json5", `"e2E6"`},
+		{"v/utf8bytes", "application/octet-stream", "text in bytes", "application/octet-stream", `"dGV4dCBpbiBieXRlcw=="`},
 	}
 	for _, tt := range tests {
 		e.want(http.StatusOK, "PUT", "/"+tt.key, tt.contentType, tt.body)

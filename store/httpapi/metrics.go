@@ -82,18 +82,18 @@ func (m *httpMetrics) write(w io.Writer) {
 	})
 	slices.SortFunc(routes, cmpRM)
 
-	p.Family("zmesh_http_requests_total", "counter", "HTTP requests answered, by route (key, health, metrics, admin), method and status code.")
+	p.Family("zmesh_http_requests_total", "counter", "HTTP requests answered, by route (key, events, status, health, metrics, admin), method and status code.")
 	for _, k := range counts {
 		p.Uint("zmesh_http_requests_total", vals[k], "route", k.route, "method", k.method, "code", strconv.Itoa(k.code))
 	}
 	p.Family("zmesh_http_request_errors_total", "counter", "HTTP requests answered with a status code of 400 or more, by route.")
-	errs := map[string]uint64{"key": 0, "health": 0, "metrics": 0, "admin": 0}
+	errs := map[string]uint64{"key": 0, "health": 0, "metrics": 0, "admin": 0, "events": 0, "status": 0}
 	for _, k := range counts {
 		if k.code >= 400 {
 			errs[k.route] += vals[k]
 		}
 	}
-	for _, r := range []string{"admin", "health", "key", "metrics"} {
+	for _, r := range []string{"admin", "events", "health", "key", "metrics", "status"} {
 		p.Uint("zmesh_http_request_errors_total", errs[r], "route", r)
 	}
 	p.Family("zmesh_http_request_duration_seconds", "histogram", "Time to answer HTTP requests, by route and method.")

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/httpapi"
 	"github.com/zmesh/zmesh/store/server"
 )
@@ -67,7 +68,7 @@ func parseExposition(t *testing.T, text string) exposition {
 		family := name
 		if _, ok := ex.types[family]; !ok {
 			for _, suf := range []string{"_bucket", "_sum", "_count"} {
-				if base, cut := strings.CutSuffix(name, suf); cut && ex.types[base] == "histogram" {
+				if base, cut := strings.CutSuffix(name, suf); cut && (ex.types[base] == "histogram" || ex.types[base] == "summary" && suf != "_bucket") {
 					family = base
 				}
 			}
@@ -206,6 +207,51 @@ func TestMetrics(t *testing.T) {
 	for _, fam := range []string{"zmesh_store_requests_total", "zmesh_http_requests_total", "zmesh_store_backend_calls_total"} {
 		if ex.types[fam] != "counter" {
 			t.Errorf("%s has type %q", fam, ex.types[fam])
+		}
+	}
+	// The Go runtime's and the process's metrics, beside ours.
+	for fam, typ := range map[string]string{"go_goroutines": "gauge", "go_memstats_alloc_bytes": "gauge",
+		"go_gc_duration_seconds": "summary", "go_info": "gauge", "process_resident_memory_bytes": "gauge",
+		"process_open_fds": "gauge", "process_cpu_seconds_total": "counter"} {
+		if ex.types[fam] != typ {
+			t.Errorf("%s: type %q, want %s", fam, ex.types[fam], typ)
+		}
+	}
+	if n := ex.get(t, "go_goroutines"); n < 1 {
+		t.Errorf("go_goroutines = %v", n)
+	}
+	if n := ex.get(t, "process_resident_memory_bytes"); n < 1<<20 {
+		t.Errorf("process_resident_memory_bytes = %v", n)
+	}
+}
+
+// An engine volume's figures (WAL syncs and bytes, flushes, compactions,
+// disk and free bytes) are on /metrics, one series per engine volume.
+func TestMetricsEngineVolume(t *testing.T) {
+	root := t.TempDir()
+	e := newEnv(t, server.Options{Storages: []server.Storage{mem("m", "m/**")}, VolumeRoot: root}, httpapi.Options{})
+	ctx := testCtx(t)
+	must(t, e.srv.AddVolume(ctx, server.VolumeConfig{Name: "disk", Kind: "engine", Options: backend.Options{"root": root + "/disk"}}))
+	must(t, e.srv.AddStorage(ctx, server.StorageConfig{Name: "d", KeyExpr: "d/**", Volume: "disk"}))
+	for i := range 3 {
+		e.want(http.StatusOK, "PUT", fmt.Sprintf("/d/%d", i), "text/plain", "12345")
+	}
+	ex := parseExposition(t, e.want(http.StatusOK, "GET", "/metrics", "", ""))
+	if n := ex.get(t, "zmesh_volume_wal_syncs_total", "volume=disk"); n < 1 {
+		t.Errorf("WAL syncs %v after 3 durable puts", n)
+	}
+	if n := ex.get(t, "zmesh_volume_wal_bytes_total", "volume=disk"); n < 3*5 {
+		t.Errorf("WAL bytes %v after 3 puts of 5 bytes", n)
+	}
+	if n := ex.get(t, "zmesh_volume_disk_bytes", "volume=disk"); n == 0 {
+		t.Error("disk bytes 0")
+	}
+	ex.get(t, "zmesh_volume_flushes_total", "volume=disk")
+	ex.get(t, "zmesh_volume_compactions_total", "volume=disk")
+	ex.get(t, "zmesh_volume_free_bytes", "volume=disk")
+	for _, s := range ex.order {
+		if strings.HasPrefix(s, "zmesh_volume_") && !strings.Contains(s, "volume=disk") {
+			t.Errorf("series %s: only engine volumes have figures", s)
 		}
 	}
 }

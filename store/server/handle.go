@@ -207,7 +207,7 @@ func (s *Server) apply(ctx context.Context, st *storage, key string, e backend.E
 			return nil
 		}
 	}
-	if s.feed != nil {
+	if s.feed != nil || s.watched() {
 		defer s.locks.lock(key).Unlock()
 	}
 	applied, err := st.Store.Apply(ctx, e)
@@ -219,6 +219,7 @@ func (s *Server) apply(ctx context.Context, st *storage, key string, e backend.E
 		if s.feed != nil {
 			s.publish(ctx, st, key, e)
 		}
+		s.notify(st, key, e)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"sync/atomic"
 
+	"github.com/zmesh/zmesh/store/backend/engine"
 	"github.com/zmesh/zmesh/store/internal/prom"
 	"github.com/zmesh/zmesh/store/proto"
 )
@@ -131,5 +132,29 @@ func (s *Server) WriteMetrics(w io.Writer) error {
 			p.Histogram("zmesh_store_backend_call_duration_seconds", &st.run.health.latency[op], "storage", st.Name, "op", opNames[op])
 		}
 	}
+	writeVolumeMetrics(p, s.VolumeMetrics())
 	return p.Flush()
+}
+
+// writeVolumeMetrics writes the engine volumes' figures, one series per
+// engine volume (other kinds have none).
+func writeVolumeMetrics(p *prom.Writer, vols []VolumeMetrics) {
+	for _, f := range []struct {
+		name, typ, help string
+		v               func(*engine.Stats) uint64
+	}{
+		{"zmesh_volume_wal_syncs_total", "counter", "fsyncs of an engine volume's write-ahead log (shared by concurrent puts).", func(s *engine.Stats) uint64 { return s.WALSyncs }},
+		{"zmesh_volume_wal_bytes_total", "counter", "Bytes written to an engine volume's write-ahead log.", func(s *engine.Stats) uint64 { return s.WALBytes }},
+		{"zmesh_volume_flushes_total", "counter", "Memtable flushes of an engine volume.", func(s *engine.Stats) uint64 { return uint64(max(s.Flushes, 0)) }},
+		{"zmesh_volume_compactions_total", "counter", "Compactions of an engine volume.", func(s *engine.Stats) uint64 { return uint64(max(s.Compactions, 0)) }},
+		{"zmesh_volume_disk_bytes", "gauge", "Space an engine volume's files take.", func(s *engine.Stats) uint64 { return s.DiskBytes }},
+		{"zmesh_volume_free_bytes", "gauge", "Free space of an engine volume's file system, as last read by its min_free_space check (0: not read).", func(s *engine.Stats) uint64 { return s.FreeBytes }},
+	} {
+		p.Family(f.name, f.typ, f.help)
+		for _, v := range vols {
+			if v.Engine != nil {
+				p.Uint(f.name, f.v(v.Engine), "volume", v.Name)
+			}
+		}
+	}
 }

@@ -185,6 +185,9 @@ type Server struct {
 	locks   *keyLocks
 	stats   counters
 	metrics metrics
+	subs    subscribers // Subscribe's functions (changes.go)
+	peers   peerTable   // the request socket's connections (peers.go)
+	monitor <-chan socket.Event
 
 	// cur is the current set of storages and volumes (see view). It is
 	// swapped, never changed, under adminMu, which also guards retired.
@@ -286,6 +289,7 @@ func newServer(ctx context.Context, opts Options, op opened) (*Server, error) {
 
 		localSlow: make(chan struct{}, opts.QueryWorkers+opts.QueryQueue),
 		served:    make(chan struct{}),
+		monitor:   opts.Socket.Monitor(), // from now on, so that Peers misses no early client
 	}
 	s.reqCtx, s.abortReq = context.WithCancel(context.WithoutCancel(ctx))
 	s.timeouts = newDeadlines(s.reqCtx, opts.RequestTimeout)
@@ -377,6 +381,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 	}
 	wg.Go(func() { s.collectLoop(ctx) })
+	wg.Go(func() { s.trackPeers(ctx, s.monitor) })
 	if s.opts.HealthProbe > 0 {
 		wg.Go(func() { s.probeLoop(ctx) })
 	}

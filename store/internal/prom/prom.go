@@ -136,3 +136,15 @@ var (
 
 func escapeHelp(s string) string  { return helpEscaper.Replace(s) }
 func escapeLabel(s string) string { return labelEscaper.Replace(s) }
+
+// Count returns how many durations h counted.
+func (h *Histogram) Count() uint64 {
+	var n uint64
+	for i := range h.counts {
+		n += h.counts[i].Load()
+	}
+	return n
+}
+
+// Sum returns the total of the durations h counted.
+func (h *Histogram) Sum() time.Duration { return time.Duration(h.sum.Load()) }
