@@ -222,3 +222,210 @@ func TestClassicTypeMismatch(t *testing.T) {
 		}
 	}
 }
+
+// REQ↔REP over every transport: strict alternation, envelopes hidden,
+// multipart bodies.
+func TestReqRep(t *testing.T) {
+	for _, ep := range classicEndpoints(t) {
+		t.Run(strings.SplitN(ep, ":", 2)[0], func(t *testing.T) {
+			zctx := newCtx(t)
+			ctx := testCtx(t)
+			rep, err := NewRep(zctx, Options{})
+			must(t, err)
+			defer rep.Close()
+			req, err := NewReq(zctx, Options{})
+			must(t, err)
+			defer req.Close()
+			bindConnect(t, ep, rep, req)
+			if _, err := req.RecvFrames(ctx); !errors.Is(err, socket.ErrState) {
+				t.Fatalf("recv before send: %v", err)
+			}
+			if err := rep.SendFrames(ctx, []byte("x")); !errors.Is(err, socket.ErrState) {
+				t.Fatalf("reply before request: %v", err)
+			}
+			for i := 0; i < 3; i++ {
+				must(t, req.SendFrames(ctx, []byte("q"), []byte(fmt.Sprint(i))))
+				if err := req.SendFrames(ctx, []byte("again")); !errors.Is(err, socket.ErrState) {
+					t.Fatalf("second request: %v", err)
+				}
+				got, err := rep.RecvFrames(ctx)
+				wantFrames(t, got, err, fr("q", fmt.Sprint(i))...)
+				if _, err := rep.RecvFrames(ctx); !errors.Is(err, socket.ErrState) {
+					t.Fatalf("recv while a reply is owed: %v", err)
+				}
+				must(t, rep.SendFrames(ctx, []byte("a"), []byte(""), []byte(fmt.Sprint(i))))
+				got, err = req.RecvFrames(ctx)
+				wantFrames(t, got, err, fr("a", "", fmt.Sprint(i))...)
+			}
+		})
+	}
+}
+
+// REQ_CORRELATE and REQ_RELAXED: a second request is allowed, and only
+// the reply to it is taken. A ROUTER in the middle answers the first
+// request late.
+func TestReqRelaxedCorrelate(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	router, err := NewRouter(zctx, Options{})
+	must(t, err)
+	defer router.Close()
+	req, err := NewReq(zctx, Options{ReqRelaxed: true, ReqCorrelate: true})
+	must(t, err)
+	defer req.Close()
+	bindConnect(t, "tcp://127.0.0.1:*", router, req)
+	must(t, req.SendFrames(ctx, []byte("first")))
+	first, err := router.RecvFrames(ctx)
+	must(t, err)
+	if len(first) != 4 || len(first[1]) != 4 || len(first[2]) != 0 || string(first[3]) != "first" {
+		t.Fatalf("request on the wire: %q", first)
+	}
+	must(t, req.SendFrames(ctx, []byte("second")))
+	second, err := router.RecvFrames(ctx)
+	must(t, err)
+	// The late reply to the first request, then the right one.
+	must(t, router.SendFrames(ctx, append(first[:3:3], []byte("late"))...))
+	must(t, router.SendFrames(ctx, append(second[:3:3], []byte("right"))...))
+	got, err := req.RecvFrames(ctx)
+	wantFrames(t, got, err, fr("right")...)
+}
+
+// A REP drops a request without a delimiter and says so; a REQ closes the
+// connection of a peer that replies without one.
+func TestReqRepBadEnvelope(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	rep, err := NewRep(zctx, Options{})
+	must(t, err)
+	defer rep.Close()
+	mon := rep.Monitor()
+	dealer, err := NewDealer(zctx, Options{})
+	must(t, err)
+	defer dealer.Close()
+	bindConnect(t, "tcp://127.0.0.1:*", rep, dealer)
+	must(t, dealer.SendFrames(ctx, []byte("nodelim")))
+	must(t, dealer.SendFrames(ctx, []byte("env1"), []byte(""), []byte("body")))
+	got, err := rep.RecvFrames(ctx)
+	wantFrames(t, got, err, fr("body")...)
+	for e := range mon {
+		if e.Type == socket.EventMessageDropped {
+			break
+		}
+	}
+	must(t, rep.SendFrames(ctx, []byte("answer")))
+	got, err = dealer.RecvFrames(ctx)
+	wantFrames(t, got, err, fr("env1", "", "answer")...)
+
+	router, err := NewRouter(zctx, Options{})
+	must(t, err)
+	defer router.Close()
+	req, err := NewReq(zctx, Options{})
+	must(t, err)
+	defer req.Close()
+	rmon := req.Monitor()
+	bindConnect(t, "tcp://127.0.0.1:*", router, req)
+	must(t, req.SendFrames(ctx, []byte("q")))
+	in, err := router.RecvFrames(ctx)
+	must(t, err)
+	must(t, router.SendFrames(ctx, in[0], []byte("bad-reply")))
+	for e := range rmon {
+		if e.Type == socket.EventDisconnected {
+			if !errors.Is(e.Err, socket.ErrProtocol) {
+				t.Fatalf("disconnected: %v", e.Err)
+			}
+			break
+		}
+	}
+}
+
+// DEALER↔ROUTER: generated 5-byte ids, peer-set ids, replies routed back,
+// ROUTER_MANDATORY, and a duplicate id refused.
+func TestRouterDealer(t *testing.T) {
+	for _, ep := range classicEndpoints(t) {
+		t.Run(strings.SplitN(ep, ":", 2)[0], func(t *testing.T) {
+			zctx := newCtx(t)
+			ctx := testCtx(t)
+			router, err := NewRouter(zctx, Options{RouterMandatory: true})
+			must(t, err)
+			defer router.Close()
+			anon, err := NewDealer(zctx, Options{})
+			must(t, err)
+			defer anon.Close()
+			named, err := NewDealer(zctx, Options{RoutingID: []byte("named")})
+			must(t, err)
+			defer named.Close()
+			bindConnect(t, ep, router, anon)
+			bound, _ := router.LastEndpoint()
+			must(t, named.Connect(bound))
+			must(t, anon.SendFrames(ctx, []byte("from-anon")))
+			must(t, named.SendFrames(ctx, []byte("from-named"), []byte("")))
+			ids := map[string][]byte{}
+			for i := 0; i < 2; i++ {
+				got, err := router.RecvFrames(ctx)
+				must(t, err)
+				ids[string(got[1])] = got[0]
+			}
+			if id := ids["from-anon"]; len(id) != 5 || id[0] != 0 {
+				t.Fatalf("generated id %x", id)
+			}
+			if id := ids["from-named"]; string(id) != "named" {
+				t.Fatalf("announced id %q", id)
+			}
+			must(t, router.SendFrames(ctx, []byte("named"), []byte("to"), []byte("named")))
+			got, err := named.RecvFrames(ctx)
+			wantFrames(t, got, err, fr("to", "named")...)
+			must(t, router.SendFrames(ctx, ids["from-anon"], []byte("to-anon")))
+			got, err = anon.RecvFrames(ctx)
+			wantFrames(t, got, err, fr("to-anon")...)
+			if err := router.SendFrames(ctx, []byte("nobody"), []byte("x")); !errors.Is(err, socket.ErrHostUnreachable) {
+				t.Fatalf("mandatory, unknown id: %v", err)
+			}
+		})
+	}
+}
+
+func TestRouterDuplicateAndHandover(t *testing.T) {
+	for _, handover := range []bool{false, true} {
+		t.Run(fmt.Sprint("handover=", handover), func(t *testing.T) {
+			zctx := newCtx(t)
+			ctx := testCtx(t)
+			router, err := NewRouter(zctx, Options{RouterHandover: handover})
+			must(t, err)
+			defer router.Close()
+			mon := router.Monitor()
+			must(t, router.Bind("tcp://127.0.0.1:*"))
+			ep, _ := router.LastEndpoint()
+			first, err := NewDealer(zctx, Options{RoutingID: []byte("dup")})
+			must(t, err)
+			defer first.Close()
+			must(t, first.Connect(ep))
+			must(t, first.SendFrames(ctx, []byte("one")))
+			got, err := router.RecvFrames(ctx)
+			wantFrames(t, got, err, fr("dup", "one")...)
+			second, err := NewDealer(zctx, Options{RoutingID: []byte("dup")})
+			must(t, err)
+			defer second.Close()
+			must(t, second.Connect(ep))
+			must(t, second.SendFrames(ctx, []byte("two")))
+			if !handover {
+				for e := range mon {
+					if e.Type == socket.EventPeerRejected {
+						break
+					}
+				}
+				must(t, router.SendFrames(ctx, []byte("dup"), []byte("to-first")))
+				got, err = first.RecvFrames(ctx)
+				wantFrames(t, got, err, fr("to-first")...)
+				must(t, first.SendFrames(ctx, []byte("three")))
+				got, err = router.RecvFrames(ctx)
+				wantFrames(t, got, err, fr("dup", "three")...)
+				return
+			}
+			got, err = router.RecvFrames(ctx)
+			wantFrames(t, got, err, fr("dup", "two")...)
+			must(t, router.SendFrames(ctx, []byte("dup"), []byte("to-second")))
+			got, err = second.RecvFrames(ctx)
+			wantFrames(t, got, err, fr("to-second")...)
+		})
+	}
+}

@@ -84,6 +84,17 @@ func (s *Socket) tune(nc net.Conn) {
 	}
 }
 
+// metadata is the properties the socket announces in READY (and to its
+// inproc peers): its Socket-Type and, for REQ, DEALER and ROUTER, its
+// Identity.
+func (s *Socket) metadata() mechanism.Metadata {
+	md := mechanism.Metadata{{Name: "Socket-Type", Value: s.typ.Name}}
+	if s.typ.SendIdentity {
+		md = append(md, mechanism.Property{Name: "Identity", Value: string(s.opts.RoutingID)})
+	}
+	return md
+}
+
 // keepalive applies the TCP keepalive options to a tcp connection; a
 // setting the system refuses is logged, not fatal.
 func (s *Socket) keepalive(nc net.Conn) {
@@ -185,10 +196,7 @@ func (c *conn) handshake(ctx context.Context) error {
 		return err
 	}
 	c.minor = minor
-	md := mechanism.Metadata{{Name: "Socket-Type", Value: c.s.typ.Name}}
-	if c.s.typ.SendIdentity {
-		md = append(md, mechanism.Property{Name: "Identity", Value: string(o.RoutingID)})
-	}
+	md := c.s.metadata()
 	addr := transport.PeerAddress(c.nc)
 	params := &mechanism.Params{
 		SocketType:    c.s.typ.Name,

@@ -117,8 +117,8 @@ func linkInproc(sp, cp *Pipe) {
 	sp.recvBytes = inprocHWM(cp.s.opts.SendHWMBytes, sp.s.opts.RecvHWMBytes)
 	cp.recvBytes = inprocHWM(sp.s.opts.SendHWMBytes, cp.s.opts.RecvHWMBytes)
 	sp.source, cp.source = cp, sp
-	sp.peer.Store(&socket.Peer{Endpoint: sp.endpoint, SocketType: cp.s.typ.Name})
-	cp.peer.Store(&socket.Peer{Endpoint: sp.endpoint, SocketType: sp.s.typ.Name})
+	sp.peer.Store(&socket.Peer{Endpoint: sp.endpoint, SocketType: cp.s.typ.Name, Metadata: cp.s.metadata()})
+	cp.peer.Store(&socket.Peer{Endpoint: sp.endpoint, SocketType: sp.s.typ.Name, Metadata: sp.s.metadata()})
 }
 
 // inprocHWM is libzmq's inproc rule: the sender's SNDHWM plus the
