@@ -429,3 +429,142 @@ func TestRouterDuplicateAndHandover(t *testing.T) {
 		})
 	}
 }
+
+// publishUntil sends msg on pub until sub receives something (the
+// subscription travels asynchronously), and returns what it got.
+func publishUntil(t *testing.T, send func() error, recv func(context.Context) ([][]byte, error)) [][]byte {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		must(t, send())
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		got, err := recv(ctx)
+		cancel()
+		if err == nil {
+			return got
+		}
+	}
+	t.Fatal("nothing arrived")
+	return nil
+}
+
+// PUB→SUB over every transport: prefix filtering on the first frame,
+// multipart bodies, unsubscribe.
+func TestPubSub(t *testing.T) {
+	for _, ep := range classicEndpoints(t) {
+		t.Run(strings.SplitN(ep, ":", 2)[0], func(t *testing.T) {
+			zctx := newCtx(t)
+			ctx := testCtx(t)
+			pub, err := NewPub(zctx, Options{})
+			must(t, err)
+			defer pub.Close()
+			sub, err := NewSub(zctx, Options{})
+			must(t, err)
+			defer sub.Close()
+			must(t, sub.Subscribe([]byte("ab")))
+			bindConnect(t, ep, pub, sub)
+			got := publishUntil(t, func() error { return pub.SendFrames(ctx, []byte("abc"), []byte("1")) }, sub.RecvFrames)
+			wantFrames(t, got, nil, fr("abc", "1")...)
+			must(t, sub.Subscribe([]byte("x")))
+			got = publishUntil(t, func() error { return pub.SendFrames(ctx, []byte("xyz")) }, sub.RecvFrames)
+			wantFrames(t, got, nil, fr("xyz")...)
+			must(t, pub.SendFrames(ctx, []byte("zzz")))
+			must(t, pub.SendFrames(ctx, []byte("a")))
+			must(t, pub.SendFrames(ctx, []byte("abd"), []byte("last")))
+			for {
+				got, err := sub.RecvFrames(ctx)
+				must(t, err)
+				if string(got[0]) == "zzz" || string(got[0]) == "a" {
+					t.Fatalf("unsubscribed message %q delivered", got)
+				}
+				if string(got[0]) == "abd" {
+					wantFrames(t, got, nil, fr("abd", "last")...)
+					break
+				}
+			}
+			must(t, sub.Unsubscribe([]byte("ab")))
+			must(t, sub.Unsubscribe([]byte("never"))) // ignored
+			// The SUB filters too, so "ab..." stops at once while "x..." goes on.
+			must(t, pub.SendFrames(ctx, []byte("abc")))
+			must(t, pub.SendFrames(ctx, []byte("xmark")))
+			got, err = sub.RecvFrames(ctx)
+			wantFrames(t, got, err, fr("xmark")...)
+		})
+	}
+}
+
+// XPUB sees subscriptions (first subscribe, last cancel; VERBOSE every
+// subscribe) and XSUB subscribes with messages; a welcome message reaches
+// each new subscriber.
+func TestXPubXSub(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	xpub, err := NewXPub(zctx, Options{XPubWelcome: []byte("welcome")})
+	must(t, err)
+	defer xpub.Close()
+	must(t, xpub.Bind("tcp://127.0.0.1:*"))
+	ep, _ := xpub.LastEndpoint()
+	xsub, err := NewXSub(zctx, Options{})
+	must(t, err)
+	defer xsub.Close()
+	must(t, xsub.Connect(ep))
+	got, err := xsub.RecvFrames(ctx) // XSUB does not filter
+	wantFrames(t, got, err, fr("welcome")...)
+	must(t, xsub.SendFrames(ctx, []byte("\x01topic")))
+	got, err = xpub.RecvFrames(ctx)
+	wantFrames(t, got, err, []byte("\x01topic"))
+	sub, err := NewSub(zctx, Options{})
+	must(t, err)
+	defer sub.Close()
+	must(t, sub.Subscribe([]byte("topic")))
+	must(t, sub.Subscribe([]byte("other")))
+	must(t, sub.Connect(ep))
+	got, err = xpub.RecvFrames(ctx) // "topic" again is no news
+	wantFrames(t, got, err, []byte("\x01other"))
+	must(t, xsub.SendFrames(ctx, []byte("upstream"), []byte("data")))
+	got, err = xpub.RecvFrames(ctx)
+	wantFrames(t, got, err, fr("upstream", "data")...)
+	must(t, xsub.SendFrames(ctx, []byte("\x00topic")))
+	must(t, sub.Close())
+	got, err = xpub.RecvFrames(ctx)
+	must(t, err)
+	got2, err := xpub.RecvFrames(ctx)
+	must(t, err)
+	seen := map[string]bool{string(got[0]): true, string(got2[0]): true}
+	if !seen["\x00topic"] || !seen["\x00other"] {
+		t.Fatalf("cancels %q %q", got, got2)
+	}
+	must(t, xpub.SendFrames(ctx, []byte("topic"), []byte("x")))
+}
+
+func TestXPubVerboseManual(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	xpub, err := NewXPub(zctx, Options{XPubVerbose: true, XPubManual: true})
+	must(t, err)
+	defer xpub.Close()
+	must(t, xpub.Bind("inproc://manual"))
+	sub, err := NewSub(zctx, Options{})
+	must(t, err)
+	defer sub.Close()
+	must(t, sub.Connect("inproc://manual"))
+	must(t, sub.Subscribe([]byte("a")))
+	must(t, sub.Subscribe([]byte("a")))
+	must(t, sub.Subscribe([]byte("b")))
+	for _, want := range []string{"\x01a", "\x01a", "\x01b"} {
+		got, err := xpub.RecvFrames(ctx)
+		wantFrames(t, got, err, []byte(want))
+	}
+	// Manual: nothing applied until the application says so.
+	must(t, xpub.SendFrames(ctx, []byte("a1")))
+	must(t, xpub.Subscribe([]byte("b")))
+	must(t, xpub.SendFrames(ctx, []byte("b1")))
+	got, err := sub.RecvFrames(ctx)
+	wantFrames(t, got, err, fr("b1")...)
+	noXPub, err := NewPub(zctx, Options{})
+	must(t, err)
+	defer noXPub.Close()
+	if err := (&XPub{base: noXPub.base, pb: noXPub.pb}).Subscribe([]byte("x")); !errors.Is(err, socket.ErrInvalidInput) {
+		t.Fatalf("Subscribe without XPubManual: %v", err)
+	}
+}
