@@ -80,11 +80,15 @@ func withoutConflate(o Options) Options {
 }
 
 // newClassic makes a classic socket whose engine handler is h (may be
-// nil): wrap builds the type around its base.
+// nil; if it has an attach method, it is given the engine socket before
+// the socket can connect): wrap builds the type around its base.
 func newClassic[T any](ctx *socket.Ctx, typ engine.Type, opts Options, h engine.Handler, wrap func(base) *T) (*T, error) {
 	s, err := engine.New(ctx, typ, opts, h)
 	if err != nil {
 		return nil, err
+	}
+	if a, ok := h.(interface{ attach(*engine.Socket) }); ok {
+		a.attach(s)
 	}
 	return wrap(base{s}), nil
 }
@@ -201,13 +205,10 @@ type pairPeer struct {
 // NewPair returns a Pair in ctx (socket.DefaultCtx() if nil).
 func NewPair(ctx *socket.Ctx, opts Options) (*Pair, error) {
 	h := &pairPeer{}
-	p, err := newClassic(ctx, pairType, withoutConflate(opts), h, func(b base) *Pair { return &Pair{b, h} })
-	if err != nil {
-		return nil, err
-	}
-	h.s = p.s
-	return p, nil
+	return newClassic(ctx, pairType, withoutConflate(opts), h, func(b base) *Pair { return &Pair{b, h} })
 }
+
+func (h *pairPeer) attach(s *engine.Socket) { h.s = s }
 
 func (h *pairPeer) PeerUp(p *engine.Pipe) {
 	h.mu.Lock()

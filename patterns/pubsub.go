@@ -98,6 +98,8 @@ func (pb *publisher) PeerDown(p *engine.Pipe, _ bool) {
 
 func (pb *publisher) Command(*engine.Pipe, []byte) error { return nil }
 
+func (pb *publisher) attach(s *engine.Socket) { pb.s = s }
+
 // Intercept takes subscriptions (0x01/0x00+topic; the engine turns
 // SUBSCRIBE and CANCEL commands into these) out of what subscribers send.
 // A PUB drops everything else; an XPUB passes notifications (as its
@@ -228,12 +230,7 @@ type Pub struct {
 // NewPub returns a Pub in ctx (socket.DefaultCtx() if nil).
 func NewPub(ctx *socket.Ctx, opts Options) (*Pub, error) {
 	pb := newPublisher(opts, false)
-	p, err := newClassic(ctx, pubType, withoutConflate(opts), pb, func(b base) *Pub { return &Pub{b, pb} })
-	if err != nil {
-		return nil, err
-	}
-	pb.s = p.s
-	return p, nil
+	return newClassic(ctx, pubType, withoutConflate(opts), pb, func(b base) *Pub { return &Pub{b, pb} })
 }
 
 // SendFrames publishes one message to the subscribers that match its
@@ -255,12 +252,7 @@ type XPub struct {
 // NewXPub returns an XPub in ctx (socket.DefaultCtx() if nil).
 func NewXPub(ctx *socket.Ctx, opts Options) (*XPub, error) {
 	pb := newPublisher(opts, true)
-	p, err := newClassic(ctx, xpubType, withoutConflate(opts), pb, func(b base) *XPub { return &XPub{b, pb} })
-	if err != nil {
-		return nil, err
-	}
-	pb.s = p.s
-	return p, nil
+	return newClassic(ctx, xpubType, withoutConflate(opts), pb, func(b base) *XPub { return &XPub{b, pb} })
 }
 
 // SendFrames publishes one message, as Pub.SendFrames.
@@ -355,6 +347,7 @@ func (sb *subscriber) PeerUp(p *engine.Pipe) {
 	}
 }
 
+func (sb *subscriber) attach(s *engine.Socket)            { sb.s = s }
 func (sb *subscriber) PeerDown(*engine.Pipe, bool)        {}
 func (sb *subscriber) Command(*engine.Pipe, []byte) error { return nil }
 
@@ -413,12 +406,7 @@ type Sub struct {
 // NewSub returns a Sub in ctx (socket.DefaultCtx() if nil).
 func NewSub(ctx *socket.Ctx, opts Options) (*Sub, error) {
 	sb := &subscriber{filter: true, invert: opts.InvertMatching}
-	s, err := newClassic(ctx, subType, opts, sb, func(b base) *Sub { return &Sub{b, sb} })
-	if err != nil {
-		return nil, err
-	}
-	sb.s = s.s
-	return s, nil
+	return newClassic(ctx, subType, opts, sb, func(b base) *Sub { return &Sub{b, sb} })
 }
 
 // Subscribe adds a subscription to messages whose first frame starts with
@@ -447,12 +435,7 @@ type XSub struct {
 // NewXSub returns an XSub in ctx (socket.DefaultCtx() if nil).
 func NewXSub(ctx *socket.Ctx, opts Options) (*XSub, error) {
 	sb := &subscriber{}
-	s, err := newClassic(ctx, xsubType, withoutConflate(opts), sb, func(b base) *XSub { return &XSub{b, sb} })
-	if err != nil {
-		return nil, err
-	}
-	sb.s = s.s
-	return s, nil
+	return newClassic(ctx, xsubType, withoutConflate(opts), sb, func(b base) *XSub { return &XSub{b, sb} })
 }
 
 // Subscribe subscribes to prefix, as Sub.Subscribe.

@@ -197,7 +197,7 @@ func (r *Rep) RecvFrames(ctx context.Context) ([][]byte, error) {
 		for i < len(f) && len(f[i]) > 0 {
 			i++
 		}
-		if i == len(f) {
+		if i >= len(f)-1 { // no delimiter, or one with nothing after it (a probe)
 			if p := r.s.PipeByID(m.RoutingID); p != nil {
 				r.s.Report(socket.EventMessageDropped, p, fmt.Errorf("%w: a request without the empty delimiter frame", socket.ErrProtocol))
 			}

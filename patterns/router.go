@@ -54,13 +54,10 @@ type routed struct {
 // NewRouter returns a Router in ctx (socket.DefaultCtx() if nil).
 func NewRouter(ctx *socket.Ctx, opts Options) (*Router, error) {
 	rt := newRouteTable(opts)
-	r, err := newClassic(ctx, routerType, withoutConflate(opts), rt, func(b base) *Router { return &Router{b, rt} })
-	if err != nil {
-		return nil, err
-	}
-	rt.s = r.s
-	return r, nil
+	return newClassic(ctx, routerType, withoutConflate(opts), rt, func(b base) *Router { return &Router{b, rt} })
 }
+
+func (rt *routeTable) attach(s *engine.Socket) { rt.s = s }
 
 func newRouteTable(opts Options) *routeTable {
 	return &routeTable{handover: opts.RouterHandover, probe: opts.ProbeRouter, mandatory: opts.RouterMandatory,
