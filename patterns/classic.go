@@ -27,6 +27,9 @@ var (
 )
 
 func init() {
+	for _, t := range []*engine.Type{&dealerType, &subType, &pubType, &reqType} {
+		t.DupConnect = true
+	}
 	pubType.SubCommands = true
 	xpubType.SubCommands = true
 	pushType.DropIncoming = true
@@ -102,6 +105,15 @@ func (b *base) recvFrames(ctx context.Context) ([][]byte, error) {
 	return msgFrames(&m), nil
 }
 
+// tryRecvFrames is recvFrames without blocking (socket.ErrWouldBlock).
+func (b *base) tryRecvFrames() ([][]byte, error) {
+	m, err := b.s.Recv(context.Background(), false)
+	if err != nil {
+		return nil, err
+	}
+	return msgFrames(&m), nil
+}
+
 // sendLB sends frames round-robin, blocking at the high-water mark.
 func (b *base) sendLB(ctx context.Context, frames [][]byte) error {
 	if len(frames) == 0 {
@@ -165,6 +177,10 @@ func NewPull(ctx *socket.Ctx, opts Options) (*Pull, error) {
 // fails with socket.ErrInvalidInput.
 func (s *Pull) RecvFrames(ctx context.Context) ([][]byte, error) { return s.recvFrames(ctx) }
 
+// TryRecvFrames returns a message if one is waiting, else
+// socket.ErrWouldBlock.
+func (s *Pull) TryRecvFrames() ([][]byte, error) { return s.tryRecvFrames() }
+
 // Dealer is a DEALER socket (RFC 28): it sends round-robin over its peers
 // (REP, DEALER or ROUTER), blocking when none has room, and receives
 // fair-queued from them, changing no envelope: to talk to a REP, send the
@@ -183,6 +199,18 @@ func (s *Dealer) SendFrames(ctx context.Context, frames ...[]byte) error {
 
 // RecvFrames returns the next message's frames, from any peer.
 func (s *Dealer) RecvFrames(ctx context.Context) ([][]byte, error) { return s.recvFrames(ctx) }
+
+// TryRecvFrames returns a message if one is waiting, else
+// socket.ErrWouldBlock.
+func (s *Dealer) TryRecvFrames() ([][]byte, error) { return s.tryRecvFrames() }
+
+// TrySendFrames is SendFrames without blocking (socket.ErrWouldBlock).
+func (s *Dealer) TrySendFrames(frames ...[]byte) error {
+	if len(frames) == 0 {
+		return &socket.SendError{Err: errNoFrames}
+	}
+	return s.trySend(framesMsg(frames))
+}
 
 // Pair is a PAIR socket (RFC 31): it talks to exactly one PAIR peer.
 // A second peer that connects completes its handshake and is then
@@ -284,3 +312,7 @@ func (s *Pair) SendFrames(ctx context.Context, frames ...[]byte) error {
 
 // RecvFrames returns the next message's frames from the peer.
 func (s *Pair) RecvFrames(ctx context.Context) ([][]byte, error) { return s.recvFrames(ctx) }
+
+// TryRecvFrames returns a message if one is waiting, else
+// socket.ErrWouldBlock.
+func (s *Pair) TryRecvFrames() ([][]byte, error) { return s.tryRecvFrames() }

@@ -643,3 +643,23 @@ func open[S interface{ Close() error }](t *testing.T, newSocket func(*socket.Ctx
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
+
+// A second Connect to the same tcp endpoint is a no-op on DEALER, SUB,
+// PUB and REQ (libzmq), an error elsewhere; Try calls do not block.
+func TestDuplicateConnectAndTry(t *testing.T) {
+	zctx := newCtx(t)
+	pull := open(t, NewPull, zctx, Options{})
+	must(t, pull.Bind("tcp://127.0.0.1:*"))
+	ep, _ := pull.LastEndpoint()
+	if _, err := pull.TryRecvFrames(); !errors.Is(err, socket.ErrWouldBlock) {
+		t.Fatalf("TryRecvFrames: %v", err)
+	}
+	push := open(t, NewPush, zctx, Options{})
+	must(t, push.Connect(ep))
+	if err := push.Connect(ep); !errors.Is(err, socket.ErrInvalidInput) {
+		t.Fatalf("PUSH connecting twice: %v", err)
+	}
+	dealer := open(t, NewDealer, zctx, Options{})
+	must(t, dealer.Connect(ep))
+	must(t, dealer.Connect(ep))
+}

@@ -239,6 +239,12 @@ func (s *Pub) SendFrames(ctx context.Context, frames ...[]byte) error {
 	return s.pb.send(ctx, frames, true)
 }
 
+// TrySendFrames is SendFrames without blocking: with XPubNoDrop a full
+// subscriber makes it fail with socket.ErrWouldBlock.
+func (s *Pub) TrySendFrames(frames ...[]byte) error {
+	return s.pb.send(context.Background(), frames, false)
+}
+
 // XPub is an XPUB socket: a Pub that also receives what its subscribers
 // send: subscription notifications (one frame, 0x01 or 0x00 then the
 // topic; by default a topic's first subscribe and its last cancel, see
@@ -421,6 +427,10 @@ func (s *Sub) Unsubscribe(prefix []byte) error { return s.sb.change(prefix, fals
 // RecvFrames returns the next matching message.
 func (s *Sub) RecvFrames(ctx context.Context) ([][]byte, error) { return s.recvFrames(ctx) }
 
+// TryRecvFrames returns a message if one is waiting, else
+// socket.ErrWouldBlock.
+func (s *Sub) TryRecvFrames() ([][]byte, error) { return s.tryRecvFrames() }
+
 // XSub is an XSUB socket: a Sub without the local filter (it delivers
 // everything its publishers send), which can also send: a one-frame
 // message 0x01+topic or 0x00+topic is a subscription or cancel (counted
@@ -485,3 +495,7 @@ func (s *XSub) SendFrames(ctx context.Context, frames ...[]byte) error {
 
 // RecvFrames returns the next message from any publisher.
 func (s *XSub) RecvFrames(ctx context.Context) ([][]byte, error) { return s.recvFrames(ctx) }
+
+// TryRecvFrames returns a message if one is waiting, else
+// socket.ErrWouldBlock.
+func (s *XSub) TryRecvFrames() ([][]byte, error) { return s.tryRecvFrames() }

@@ -48,7 +48,8 @@ type routeTable struct {
 type routed struct {
 	id       []byte
 	rejected bool
-	probed   atomic.Bool // ProbeRouter's message went out (once per pipe)
+	probed   atomic.Bool                 // ProbeRouter's message went out (once per pipe)
+	evict    atomic.Pointer[engine.Pipe] // RouterHandover: the pipe this one took the id from, to disconnect
 }
 
 // NewRouter returns a Router in ctx (socket.DefaultCtx() if nil).
@@ -105,7 +106,9 @@ func (rt *routeTable) identify(p *engine.Pipe) *routed {
 		rt.s.Report(socket.EventPeerRejected, p, fmt.Errorf("routing id %q is in use by another peer (RouterHandover is off)", announced))
 	}
 	if old != nil && old != p {
-		_ = rt.s.Kick(old.ID())
+		// Disconnected by PeerUp: identify may run in an interceptor,
+		// under another socket's pipe lock, where Kick must not be called.
+		r.evict.Store(old)
 	}
 	return r
 }
@@ -133,7 +136,11 @@ func (rt *routeTable) PeerUp(p *engine.Pipe) {
 	if r, ok := p.Value().(*routed); ok && r.rejected {
 		p.SetValue(nil) // a connecting pipe refused before: try its id again
 	}
-	if r := rt.identify(p); !r.rejected && rt.probe && !r.probed.Swap(true) {
+	r := rt.identify(p)
+	if old := r.evict.Swap(nil); old != nil {
+		_ = rt.s.Kick(old.ID())
+	}
+	if !r.rejected && rt.probe && !r.probed.Swap(true) {
 		_, _ = p.TrySend(Msg{Body: []byte{}})
 	}
 }
@@ -223,3 +230,7 @@ func (r *Router) route(ctx context.Context, frames [][]byte, block bool) error {
 
 // RecvFrames returns the next message, its sender's routing id first.
 func (r *Router) RecvFrames(ctx context.Context) ([][]byte, error) { return r.recvFrames(ctx) }
+
+// TryRecvFrames returns a message if one is waiting, else
+// socket.ErrWouldBlock.
+func (r *Router) TryRecvFrames() ([][]byte, error) { return r.tryRecvFrames() }
