@@ -130,13 +130,18 @@ type prober struct{ on bool }
 // connecting pipe gets it on its first connection only, as libzmq).
 type probed struct{}
 
+// PeerUp implements engine.Handler.
 func (h *prober) PeerUp(p *engine.Pipe) {
 	if h.on && p.Value() == nil {
 		p.SetValue(probed{})
 		_, _ = p.TrySend(Msg{Body: []byte{}})
 	}
 }
-func (h *prober) PeerDown(*engine.Pipe, bool)        {}
+
+// PeerDown implements engine.Handler.
+func (h *prober) PeerDown(*engine.Pipe, bool) {}
+
+// Command implements engine.Handler.
 func (h *prober) Command(*engine.Pipe, []byte) error { return nil }
 
 // Push is a PUSH socket (RFC 30): the sending end of a pipeline. It sends
@@ -238,6 +243,7 @@ func NewPair(ctx *socket.Ctx, opts Options) (*Pair, error) {
 
 func (h *pairPeer) attach(s *engine.Socket) { h.s = s }
 
+// PeerUp implements engine.Handler.
 func (h *pairPeer) PeerUp(p *engine.Pipe) {
 	h.mu.Lock()
 	ok := h.active == nil || h.active == p
@@ -253,6 +259,7 @@ func (h *pairPeer) PeerUp(p *engine.Pipe) {
 
 }
 
+// PeerDown implements engine.Handler.
 func (h *pairPeer) PeerDown(p *engine.Pipe, detached bool) {
 	h.mu.Lock()
 	if detached && h.active == p {
@@ -261,6 +268,7 @@ func (h *pairPeer) PeerDown(p *engine.Pipe, detached bool) {
 	h.mu.Unlock()
 }
 
+// Command implements engine.Handler.
 func (h *pairPeer) Command(*engine.Pipe, []byte) error { return nil }
 
 // Intercept drops what a rejected peer sends.

@@ -179,3 +179,37 @@ func TestProxyPipelineAndForwarder(t *testing.T) {
 		t.Fatalf("unknown command: %v", err)
 	}
 }
+
+// A polled REQ is writable before its request and readable after the
+// reply arrives; a REP readable with a request waiting, writable once it
+// owes the reply.
+func TestPollerReqRepTurns(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	rep := open(t, NewRep, zctx, Options{})
+	req := open(t, NewReq, zctx, Options{})
+	bindConnect(t, "inproc://turns", rep, req)
+	p := NewPoller()
+	must(t, p.Add(req, PollIn|PollOut))
+	got, err := p.Wait(ctx)
+	if err != nil || len(got) != 1 || got[0].Events != PollOut {
+		t.Fatalf("REQ before its request: %+v %v", got, err)
+	}
+	must(t, req.SendFrames(ctx, []byte("q")))
+	must(t, p.Add(rep, PollIn|PollOut))
+	got, err = p.Wait(ctx)
+	if err != nil || len(got) != 1 || got[0].Socket != Pollable(rep) || got[0].Events != PollIn {
+		t.Fatalf("REP with a request: %+v %v", got, err)
+	}
+	_, err = rep.RecvFrames(ctx)
+	must(t, err)
+	got, err = p.Wait(ctx)
+	if err != nil || len(got) != 1 || got[0].Socket != Pollable(rep) || got[0].Events != PollOut {
+		t.Fatalf("REP owing: %+v %v", got, err)
+	}
+	must(t, rep.SendFrames(ctx, []byte("a")))
+	got, err = p.Wait(ctx)
+	if err != nil || len(got) != 1 || got[0].Socket != Pollable(req) || got[0].Events != PollIn {
+		t.Fatalf("REQ with its reply: %+v %v", got, err)
+	}
+}

@@ -54,6 +54,7 @@ func (pb *publisher) peer(p *engine.Pipe) *pubPeer {
 	return pp
 }
 
+// PeerUp implements engine.Handler.
 func (pb *publisher) PeerUp(p *engine.Pipe) {
 	pb.mu.Lock()
 	pb.peer(p)
@@ -96,6 +97,7 @@ func (pb *publisher) PeerDown(p *engine.Pipe, _ bool) {
 	}
 }
 
+// Command implements engine.Handler.
 func (pb *publisher) Command(*engine.Pipe, []byte) error { return nil }
 
 func (pb *publisher) attach(s *engine.Socket) { pb.s = s }
@@ -353,8 +355,12 @@ func (sb *subscriber) PeerUp(p *engine.Pipe) {
 	}
 }
 
-func (sb *subscriber) attach(s *engine.Socket)            { sb.s = s }
-func (sb *subscriber) PeerDown(*engine.Pipe, bool)        {}
+func (sb *subscriber) attach(s *engine.Socket) { sb.s = s }
+
+// PeerDown implements engine.Handler.
+func (sb *subscriber) PeerDown(*engine.Pipe, bool) {}
+
+// Command implements engine.Handler.
 func (sb *subscriber) Command(*engine.Pipe, []byte) error { return nil }
 
 // Intercept is a Sub's filter: a message goes through if a subscription

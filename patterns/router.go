@@ -132,6 +132,7 @@ func (rt *routeTable) lookup(id []byte) *engine.Pipe {
 	return p
 }
 
+// PeerUp implements engine.Handler.
 func (rt *routeTable) PeerUp(p *engine.Pipe) {
 	if r, ok := p.Value().(*routed); ok && r.rejected {
 		p.SetValue(nil) // a connecting pipe refused before: try its id again
@@ -145,6 +146,7 @@ func (rt *routeTable) PeerUp(p *engine.Pipe) {
 	}
 }
 
+// PeerDown implements engine.Handler.
 func (rt *routeTable) PeerDown(p *engine.Pipe, detached bool) {
 	if !detached {
 		return
@@ -160,6 +162,7 @@ func (rt *routeTable) PeerDown(p *engine.Pipe, detached bool) {
 	rt.mu.Unlock()
 }
 
+// Command implements engine.Handler.
 func (rt *routeTable) Command(*engine.Pipe, []byte) error { return nil }
 
 // Intercept prepends the sender's routing id frame, and drops what a
