@@ -44,7 +44,9 @@ func classic(name string, identity bool, peers ...string) engine.Type {
 var errNoFrames = fmt.Errorf("%w: a message needs at least one frame", socket.ErrInvalidInput)
 
 // framesMsg makes the message to send of frames: a one-frame message
-// travels as a Body, a longer one as Frames (neither copied).
+// travels as a Body, a longer one as Frames. The frames' bytes are not
+// copied; the list of them is, so that a caller's variadic list does not
+// escape (a one-frame send then allocates nothing).
 func framesMsg(frames [][]byte) Msg {
 	if len(frames) == 1 {
 		b := frames[0]
@@ -53,7 +55,7 @@ func framesMsg(frames [][]byte) Msg {
 		}
 		return Msg{Body: b}
 	}
-	return Msg{Frames: frames}
+	return Msg{Frames: append(make([][]byte, 0, len(frames)), frames...)}
 }
 
 // msgFrames returns a received message's frames.

@@ -188,10 +188,11 @@ func (pb *publisher) send(ctx context.Context, frames [][]byte, block bool) erro
 		return &socket.SendError{Err: socket.ErrClosed}
 	}
 	m := framesMsg(frames)
+	topic := frames[0]
 	try := func() (bool, error) {
 		pb.mu.Lock()
 		defer pb.mu.Unlock()
-		t := pb.match(frames[0])
+		t := pb.match(topic)
 		if pb.noDrop {
 			for _, pp := range t {
 				if pp.p.FullFor(m.Len()) {
