@@ -71,12 +71,7 @@ func (rt *routeTable) identify(p *engine.Pipe) *routed {
 	if r, ok := p.Value().(*routed); ok {
 		return r
 	}
-	var announced []byte
-	if peer := p.Peer(); peer != nil {
-		if v, ok := peer.Metadata.Get("Identity"); ok && v != "" {
-			announced = []byte(v)
-		}
-	}
+	announced := identity(p)
 	rt.mu.Lock()
 	if r, ok := p.Value().(*routed); ok { // identified meanwhile
 		rt.mu.Unlock()
@@ -102,15 +97,22 @@ func (rt *routeTable) identify(p *engine.Pipe) *routed {
 	}
 	p.SetValue(r)
 	rt.mu.Unlock()
-	if r.rejected {
-		rt.s.Report(socket.EventPeerRejected, p, fmt.Errorf("routing id %q is in use by another peer (RouterHandover is off)", announced))
-	}
 	if old != nil && old != p {
 		// Disconnected by PeerUp: identify may run in an interceptor,
 		// under another socket's pipe lock, where Kick must not be called.
 		r.evict.Store(old)
 	}
 	return r
+}
+
+// identity is the routing id p's peer announced, nil if none.
+func identity(p *engine.Pipe) []byte {
+	if peer := p.Peer(); peer != nil {
+		if v, ok := peer.Metadata.Get("Identity"); ok && v != "" {
+			return []byte(v)
+		}
+	}
+	return nil
 }
 
 // generate makes a fresh 5-byte id. rt.mu must be held.
@@ -138,6 +140,9 @@ func (rt *routeTable) PeerUp(p *engine.Pipe) {
 		p.SetValue(nil) // a connecting pipe refused before: try its id again
 	}
 	r := rt.identify(p)
+	if r.rejected {
+		rt.s.Report(socket.EventPeerRejected, p, fmt.Errorf("routing id %q is in use by another peer (RouterHandover is off)", identity(p)))
+	}
 	if old := r.evict.Swap(nil); old != nil {
 		_ = rt.s.Kick(old.ID())
 	}
