@@ -663,3 +663,41 @@ func TestDuplicateConnectAndTry(t *testing.T) {
 	must(t, dealer.Connect(ep))
 	must(t, dealer.Connect(ep))
 }
+
+// A SUB sends every distinct topic again when its publisher comes back,
+// and a REP keeps a multi-hop envelope verbatim.
+func TestSubResubscribesAndRepEnvelope(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	pub := open(t, NewPub, zctx, Options{})
+	must(t, pub.Bind("tcp://127.0.0.1:*"))
+	ep, _ := pub.LastEndpoint()
+	sub := open(t, NewSub, zctx, Options{ReconnectInterval: 10 * time.Millisecond})
+	must(t, sub.Subscribe([]byte("k")))
+	must(t, sub.Subscribe([]byte("k")))
+	must(t, sub.Connect(ep))
+	publishUntil(t, func() error { return pub.SendFrames(ctx, []byte("k1")) }, sub.RecvFrames)
+	must(t, pub.Close())
+	pub2 := open(t, NewPub, zctx, Options{})
+	deadline := time.Now().Add(10 * time.Second)
+	for pub2.Bind(ep) != nil { // the port is free once the old listener is gone
+		if time.Now().After(deadline) {
+			t.Fatal("cannot bind again")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	got := publishUntil(t, func() error { return pub2.SendFrames(ctx, []byte("k2")) }, sub.RecvFrames)
+	if string(got[0]) != "k2" && string(got[0]) != "k1" {
+		t.Fatalf("after the publisher came back: %q", got)
+	}
+
+	rep := open(t, NewRep, zctx, Options{})
+	dealer := open(t, NewDealer, zctx, Options{})
+	bindConnect(t, "inproc://hops", rep, dealer)
+	must(t, dealer.SendFrames(ctx, []byte("hop1"), []byte("hop2"), []byte(""), []byte("body"), []byte("")))
+	q, err := rep.RecvFrames(ctx)
+	wantFrames(t, q, err, fr("body", "")...)
+	must(t, rep.SendFrames(ctx, []byte("answer")))
+	a, err := dealer.RecvFrames(ctx)
+	wantFrames(t, a, err, fr("hop1", "hop2", "", "answer")...)
+}
