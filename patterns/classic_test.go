@@ -729,3 +729,60 @@ func TestClassicMultipartSecured(t *testing.T) {
 		})
 	}
 }
+
+// XPUB_NODROP refuses a send while a matching subscriber is full;
+// INVERT_MATCHING sends to the subscribers that do not match; a
+// ROUTER_MANDATORY send to a full peer fails with ErrWouldBlock (Try) or
+// waits (SendFrames), a plain ROUTER drops it.
+func TestNoDropInvertMandatoryFull(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	pub := open(t, NewPub, zctx, Options{XPubNoDrop: true, SendHWM: 1})
+	sub := open(t, NewSub, zctx, Options{RecvHWM: 1})
+	must(t, sub.Subscribe(nil))
+	bindConnect(t, "inproc://nodrop", pub, sub)
+	publishUntil(t, func() error { return pub.SendFrames(ctx, []byte("x")) }, sub.RecvFrames)
+	var err error
+	for i := 0; i < 100 && err == nil; i++ {
+		err = pub.TrySendFrames([]byte("fill"))
+	}
+	if !errors.Is(err, socket.ErrWouldBlock) {
+		t.Fatalf("NoDrop at the HWM: %v", err)
+	}
+
+	inv := open(t, NewPub, zctx, Options{InvertMatching: true})
+	isub := open(t, NewSub, zctx, Options{InvertMatching: true})
+	must(t, isub.Subscribe([]byte("skip")))
+	bindConnect(t, "inproc://invert", inv, isub)
+	got := publishUntil(t, func() error {
+		must(t, inv.SendFrames(ctx, []byte("skip.me")))
+		return inv.SendFrames(ctx, []byte("take"))
+	}, isub.RecvFrames)
+	wantFrames(t, got, nil, fr("take")...)
+
+	for _, mandatory := range []bool{true, false} {
+		router := open(t, NewRouter, zctx, Options{RouterMandatory: mandatory, SendHWM: 1})
+		dealer := open(t, NewDealer, zctx, Options{RoutingID: []byte("d"), RecvHWM: 1})
+		bindConnect(t, fmt.Sprintf("inproc://full%v", mandatory), router, dealer)
+		must(t, dealer.SendFrames(ctx, []byte("hello")))
+		_, err := router.RecvFrames(ctx)
+		must(t, err)
+		var full error
+		for i := 0; i < 100 && full == nil; i++ {
+			full = router.TrySendFrames([]byte("d"), []byte("x"))
+		}
+		if mandatory && !errors.Is(full, socket.ErrWouldBlock) {
+			t.Fatalf("mandatory, full: %v", full)
+		}
+		if !mandatory && full != nil {
+			t.Fatalf("not mandatory, full: %v", full)
+		}
+		if mandatory {
+			short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
+			if err := router.SendFrames(short, []byte("d"), []byte("x")); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("mandatory blocking send to a full peer: %v", err)
+			}
+			cancel()
+		}
+	}
+}
