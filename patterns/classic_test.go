@@ -786,3 +786,25 @@ func TestNoDropInvertMandatoryFull(t *testing.T) {
 		}
 	}
 }
+
+// RecvMsg hands a one-frame message over as a Body (releasable) and a
+// multipart one as Frames.
+func TestRecvMsg(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	pull := open(t, NewPull, zctx, Options{})
+	push := open(t, NewPush, zctx, Options{})
+	bindConnect(t, "tcp://127.0.0.1:*", pull, push)
+	big := bytes.Repeat([]byte("b"), 4096)
+	must(t, push.SendFrames(ctx, big))
+	must(t, push.SendFrames(ctx, []byte("x"), []byte("y")))
+	m, err := pull.RecvMsg(ctx)
+	must(t, err)
+	if !bytes.Equal(m.Body, big) || m.Frames != nil {
+		t.Fatalf("one frame: %d bytes, %d frames", len(m.Body), len(m.Frames))
+	}
+	m.Release()
+	m, err = pull.RecvMsg(ctx)
+	must(t, err)
+	wantFrames(t, m.Frames, nil, fr("x", "y")...)
+}

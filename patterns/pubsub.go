@@ -438,6 +438,9 @@ func (s *Sub) RecvFrames(ctx context.Context) ([][]byte, error) { return s.recvF
 // socket.ErrWouldBlock.
 func (s *Sub) TryRecvFrames() ([][]byte, error) { return s.tryRecvFrames() }
 
+// RecvMsg is RecvFrames returning the message itself (see Pull.RecvMsg).
+func (s *Sub) RecvMsg(ctx context.Context) (Msg, error) { return s.recvMsg(ctx) }
+
 // XSub is an XSUB socket: a Sub without the local filter (it delivers
 // everything its publishers send), which can also send: a one-frame
 // message 0x01+topic or 0x00+topic is a subscription or cancel (counted
