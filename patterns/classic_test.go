@@ -808,3 +808,31 @@ func TestRecvMsg(t *testing.T) {
 	must(t, err)
 	wantFrames(t, m.Frames, nil, fr("x", "y")...)
 }
+
+// ConnectWithID names the peer a ROUTER connects to, so it can send
+// first.
+func TestRouterConnectWithID(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	server := open(t, NewRouter, zctx, Options{})
+	must(t, server.Bind("tcp://127.0.0.1:*"))
+	ep, _ := server.LastEndpoint()
+	client := open(t, NewRouter, zctx, Options{RoutingID: []byte("client"), RouterMandatory: true})
+	if err := client.ConnectWithID(ep, nil); !errors.Is(err, socket.ErrInvalidInput) {
+		t.Fatalf("empty id: %v", err)
+	}
+	must(t, client.ConnectWithID(ep, []byte("srv")))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := client.SendFrames(ctx, []byte("srv"), []byte("first"))
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, socket.ErrHostUnreachable) || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond) // until the connection is up
+	}
+	got, err := server.RecvFrames(ctx)
+	wantFrames(t, got, err, fr("client", "first")...)
+}

@@ -1,6 +1,7 @@
 package patterns
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/zmesh/zmesh/internal/engine"
 	"github.com/zmesh/zmesh/socket"
+	"github.com/zmesh/zmesh/transport"
 )
 
 // Router is a ROUTER socket (RFC 28): it talks to REQ, DEALER and ROUTER
@@ -40,6 +42,7 @@ type routeTable struct {
 	mandatory bool
 	mu        sync.RWMutex
 	byID      map[string]*engine.Pipe
+	connectID map[string][]byte // ConnectWithID: the id of the peer at an endpoint
 	next      uint32
 }
 
@@ -79,6 +82,10 @@ func (rt *routeTable) identify(p *engine.Pipe) *routed {
 	}
 	r := &routed{}
 	var old *engine.Pipe
+	if id, ok := rt.connectID[p.Endpoint()]; ok && p.Live() {
+		delete(rt.connectID, p.Endpoint())
+		announced = id // ours overrides the peer's
+	}
 	switch {
 	case announced == nil:
 		r.id = rt.generate()
@@ -182,6 +189,39 @@ func (rt *routeTable) Intercept(p *engine.Pipe, m *Msg) (bool, error) {
 	m.Frames = append(frames, msgFrames(m)...)
 	m.Body = nil
 	return true, nil
+}
+
+// ConnectWithID connects to endpoint, as Connect, and names the peer
+// there id (1 to 255 bytes) whatever routing id it announces, so that a
+// Router can send to a peer it connected to without waiting for its
+// first message (libzmq's ZMQ_CONNECT_ROUTING_ID). An id in use fails
+// with socket.ErrInvalidInput.
+func (r *Router) ConnectWithID(endpoint string, id []byte) error {
+	if len(id) == 0 || len(id) > 255 {
+		return fmt.Errorf("%w: a routing id is 1 to 255 bytes", socket.ErrInvalidInput)
+	}
+	key := endpoint
+	if e, err := transport.ParseEndpoint(endpoint); err == nil {
+		key = e.String() // as the engine names the connection's pipe
+	}
+	rt := r.rt
+	rt.mu.Lock()
+	if rt.byID[string(id)] != nil {
+		rt.mu.Unlock()
+		return fmt.Errorf("%w: routing id %q is in use", socket.ErrInvalidInput, id)
+	}
+	if rt.connectID == nil {
+		rt.connectID = make(map[string][]byte)
+	}
+	rt.connectID[key] = bytes.Clone(id)
+	rt.mu.Unlock()
+	if err := r.s.Connect(endpoint); err != nil {
+		rt.mu.Lock()
+		delete(rt.connectID, key)
+		rt.mu.Unlock()
+		return err
+	}
+	return nil
 }
 
 // SendFrames sends frames[1:] to the peer whose routing id is frames[0].
