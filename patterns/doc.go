@@ -20,6 +20,12 @@
 //     Options.XPubVerbose, XPubManual, XPubWelcome),
 //   - Push and Pull (pipeline), Pair (exactly one peer).
 //
+// Poller waits on several sockets at once (zmq_poll's readiness rules),
+// and Proxy and ProxySteerable forward between two sockets as zmq_proxy
+// does (ROUTER/DEALER brokers, XSUB/XPUB forwarders, PULL/PUSH
+// streamers), with a capture socket and PAUSE, RESUME, TERMINATE and
+// STATISTICS on a control socket.
+//
 // Every socket is safe for concurrent use. Blocking calls take a
 // context.Context and honour the socket's send and receive timeouts; the
 // Try variants never block and fail with socket.ErrWouldBlock.
