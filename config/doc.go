@@ -15,6 +15,15 @@
 //	}
 //	srv, err := cfg.Server.Build(nil) // nil: socket.DefaultCtx()
 //
+// The classic ZeroMQ types have sections of the same shape (ReqConfig,
+// RepConfig, DealerConfig, RouterConfig, PubConfig, SubConfig,
+// XPubConfig, XSubConfig, PushConfig, PullConfig, PairConfig; YAML req,
+// rep, dealer, ...; see Classic), with the classic options (routing_id,
+// router_mandatory, xpub_verbose, conflate, ...) and, for sub and xsub, a
+// subscribe list. libzmq-rs has no such types; the keys follow libzmq's
+// option names. tcp_keepalive, tcp_keepalive_cnt, tcp_keepalive_idle and
+// tcp_keepalive_intvl apply to every type.
+//
 // # A file
 //
 // Every section is optional, and a file in libzmq-rs's shape (such as its

@@ -427,3 +427,30 @@ func TestParseMetadataRefuses(t *testing.T) {
 		t.Fatalf("exactly %d properties: %d %v", MaxProperties, len(md), err)
 	}
 }
+
+// SUBSCRIBE and CANCEL bodies, and the LONG flag decided by the whole
+// body, never by the topic alone (libzmq issue 4367: a 246-255-byte
+// topic).
+func TestSubscriptionLayout(t *testing.T) {
+	if got := AppendSubscription(nil, []byte("ab"), true); string(got) != "\x09SUBSCRIBEab" {
+		t.Fatalf("SUBSCRIBE: %q", got)
+	}
+	if got := AppendSubscription(nil, nil, false); string(got) != "\x06CANCEL" {
+		t.Fatalf("CANCEL: %q", got)
+	}
+	for _, n := range []int{245, 246, 250, 255} {
+		body := AppendSubscription(nil, make([]byte, n), true)
+		frame := AppendFrame(nil, FlagCommand, body)
+		long := frame[0]&FlagLong != 0
+		if long != (len(body) > 255) {
+			t.Errorf("%d-byte topic: %d-byte body, LONG %v", n, len(body), long)
+		}
+		topic, sub, ok := ParseSubscription(body)
+		if !ok || !sub || len(topic) != n {
+			t.Errorf("%d-byte topic parsed as %d bytes, %v %v", n, len(topic), sub, ok)
+		}
+	}
+	if _, _, ok := ParseSubscription(AppendCommand(nil, CmdJoin, []byte("g"))); ok {
+		t.Error("JOIN parsed as a subscription")
+	}
+}
