@@ -250,11 +250,11 @@ gather:
 `)
 	want := socket.Options{Linger: -1, ReconnectInterval: -1, ReconnectIntervalMax: 5 * time.Second, ConnectTimeout: 2 * time.Second,
 		HandshakeTimeout: -1, MaxMsgSize: 1 << 20, MaxConnections: 100, SendBuffer: 256 << 10, RecvBuffer: 4 << 20, Immediate: true}
-	if c.Scatter.Socket != want {
+	if !reflect.DeepEqual(c.Scatter.Socket, want) {
 		t.Errorf("scatter extras %+v", c.Scatter.Socket)
 	}
 	want = socket.Options{Linger: 250 * time.Millisecond, ReconnectInterval: 50 * time.Millisecond, HandshakeTimeout: 10 * time.Second}
-	if c.Gather.Socket != want {
+	if !reflect.DeepEqual(c.Gather.Socket, want) {
 		t.Errorf("gather extras %+v", c.Gather.Socket)
 	}
 	o, err := c.Scatter.Options()
@@ -476,7 +476,7 @@ func TestUnmarshalOneSection(t *testing.T) {
 		t.Errorf("%+v %v", sc, err)
 	}
 	err := Unmarshal("server.yaml", []byte("recv_hwm: 9\nno_drop: true\n"), &s)
-	if err == nil || err.Error() != `server.yaml:2:1: unknown key "no_drop" (want one of connect, bind, heartbeat, mechanism, send_hwm, send_hwm_bytes, send_timeout, recv_hwm, recv_hwm_bytes, recv_timeout, linger, reconnect_interval, reconnect_interval_max, connect_timeout, handshake_timeout, max_msg_size, max_connections, max_connections_per_address, send_buffer, recv_buffer, immediate, auth)` {
+	if err == nil || err.Error() != `server.yaml:2:1: unknown key "no_drop" (want one of connect, bind, heartbeat, mechanism, send_hwm, send_hwm_bytes, send_timeout, recv_hwm, recv_hwm_bytes, recv_timeout, linger, reconnect_interval, reconnect_interval_max, connect_timeout, handshake_timeout, max_msg_size, max_connections, max_connections_per_address, send_buffer, recv_buffer, immediate, tcp_keepalive, tcp_keepalive_cnt, tcp_keepalive_idle, tcp_keepalive_intvl, auth)` {
 		t.Errorf("error %v", err)
 	}
 }

@@ -33,6 +33,7 @@ const (
 	anySide side = iota
 	sendSide
 	recvSide
+	classicSide // the classic types' keys (routing_id, conflate, ...)
 )
 
 // notFromYAML are the socket.Options fields no key sets: Auth comes from
@@ -87,6 +88,64 @@ var optionKeys = []optionKey{
 	{key: "immediate", field: "Immediate", decode: func(d *yamlx.Decoder, path string, n *yaml.Node, o *socket.Options) error {
 		return d.Bool(path, n, &o.Immediate)
 	}},
+	bytesKey("routing_id", "RoutingID", 1, 255, func(o *socket.Options) *[]byte { return &o.RoutingID }),
+	boolKey("probe_router", "ProbeRouter", func(o *socket.Options) *bool { return &o.ProbeRouter }),
+	boolKey("router_mandatory", "RouterMandatory", func(o *socket.Options) *bool { return &o.RouterMandatory }),
+	boolKey("router_handover", "RouterHandover", func(o *socket.Options) *bool { return &o.RouterHandover }),
+	boolKey("req_relaxed", "ReqRelaxed", func(o *socket.Options) *bool { return &o.ReqRelaxed }),
+	boolKey("req_correlate", "ReqCorrelate", func(o *socket.Options) *bool { return &o.ReqCorrelate }),
+	boolKey("xpub_verbose", "XPubVerbose", func(o *socket.Options) *bool { return &o.XPubVerbose }),
+	boolKey("xpub_verboser", "XPubVerboser", func(o *socket.Options) *bool { return &o.XPubVerboser }),
+	boolKey("xpub_manual", "XPubManual", func(o *socket.Options) *bool { return &o.XPubManual }),
+	boolKey("xpub_nodrop", "XPubNoDrop", func(o *socket.Options) *bool { return &o.XPubNoDrop }),
+	bytesKey("xpub_welcome_msg", "XPubWelcome", 0, socket.MaxSubscription, func(o *socket.Options) *[]byte { return &o.XPubWelcome }),
+	boolKey("invert_matching", "InvertMatching", func(o *socket.Options) *bool { return &o.InvertMatching }),
+	boolKey("conflate", "Conflate", func(o *socket.Options) *bool { return &o.Conflate }),
+	{key: "tcp_keepalive", field: "TCPKeepalive", decode: func(d *yamlx.Decoder, path string, n *yaml.Node, o *socket.Options) error {
+		// libzmq's values: -1 leaves the system's setting, 0 off, 1 on.
+		v := int64(-2)
+		if err := d.Int64(path, n, &v, -1, 1, "-1, 0 or 1"); err != nil {
+			return err
+		}
+		switch v {
+		case -1:
+			o.TCPKeepalive = 0
+		case 0:
+			o.TCPKeepalive = -1
+		case 1:
+			o.TCPKeepalive = 1
+		}
+		return nil
+	}},
+	intKey("tcp_keepalive_cnt", "TCPKeepaliveCount", "a non-negative integer", func(o *socket.Options) *int { return &o.TCPKeepaliveCount }),
+	durationKey("tcp_keepalive_idle", "TCPKeepaliveIdle", yamlx.DurationSpec{Positive: true, ZeroHint: " (null leaves the system's default)"},
+		func(o *socket.Options) *time.Duration { return &o.TCPKeepaliveIdle }),
+	durationKey("tcp_keepalive_intvl", "TCPKeepaliveInterval", yamlx.DurationSpec{Positive: true, ZeroHint: " (null leaves the system's default)"},
+		func(o *socket.Options) *time.Duration { return &o.TCPKeepaliveInterval }),
+}
+
+// boolKey is a classic type's true/false option.
+func boolKey(key, field string, dst func(*socket.Options) *bool) optionKey {
+	return optionKey{key: key, field: field, side: classicSide, decode: func(d *yamlx.Decoder, path string, n *yaml.Node, o *socket.Options) error {
+		return d.Bool(path, n, dst(o))
+	}}
+}
+
+// bytesKey is a classic type's byte-string option (written as text) of
+// lo to hi bytes.
+func bytesKey(key, field string, lo, hi int, dst func(*socket.Options) *[]byte) optionKey {
+	return optionKey{key: key, field: field, side: classicSide, decode: func(d *yamlx.Decoder, path string, n *yaml.Node, o *socket.Options) error {
+		text := "\x00unset"
+		if err := d.Text(path, n, &text, "text"); err != nil || text == "\x00unset" {
+			return err
+		}
+		if len(text) < lo || len(text) > hi {
+			r, _ := d.Resolve(path, n)
+			return d.Errorf(r, path, yamlx.ErrValue, nil, "want %d to %d bytes, got %d", lo, hi, len(text))
+		}
+		*dst(o) = []byte(text)
+		return nil
+	}}
 }
 
 // hwmKey decodes a high-water mark (in messages, a non-negative integer

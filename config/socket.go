@@ -300,6 +300,7 @@ type sides struct {
 	linger     bool // the linger key (not a dish's)
 	udpConnect bool // udp endpoints in connect (a radio's)
 	udpBind    bool // udp endpoints in bind (a dish's)
+	classic    bool // the classic types' keys
 }
 
 // fields returns the YAML keys of a section of socket type sock, in the
@@ -316,7 +317,7 @@ func (c *Common) fields(sock string, sd sides, own ...yamlx.Field) []yamlx.Field
 			// zmesh's extras follow libzmq-rs's keys and the type's own.
 			fs = append(fs, own...)
 		}
-		if (k.side == sendSide && !sd.send) || (k.side == recvSide && !sd.recv) || (k.field == "Linger" && !sd.linger) {
+		if (k.side == sendSide && !sd.send) || (k.side == recvSide && !sd.recv) || (k.side == classicSide && !sd.classic) || (k.field == "Linger" && !sd.linger) {
 			continue
 		}
 		decode := k.decode

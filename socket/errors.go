@@ -44,8 +44,13 @@ var (
 	ErrProtocol = errors.New("protocol error")
 	// ErrHeartbeatTimeout: the peer went silent past the heartbeat timeout.
 	ErrHeartbeatTimeout = errors.New("heartbeat timeout")
-	// ErrHostUnreachable: a SERVER has no peer with that routing id.
+	// ErrHostUnreachable: a SERVER (or a ROUTER with RouterMandatory) has
+	// no peer with that routing id.
 	ErrHostUnreachable = errors.New("host unreachable")
+	// ErrState: the call breaks the socket type's send/receive order (a
+	// REQ sending again before its reply, a REP replying before a
+	// request; libzmq's EFSM).
+	ErrState = errors.New("operation cannot be accomplished in current state")
 )
 
 // A bind could not have its address.

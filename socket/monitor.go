@@ -18,7 +18,8 @@ const (
 	EventHandshakeSucceeded                      // a connection's handshake completed
 	EventHandshakeFailed                         // a handshake failed; Err says why
 	EventDisconnected                            // a live connection ended; Err says why
-	EventMessageDropped                          // a malformed datagram was dropped; Err says why
+	EventMessageDropped                          // a malformed datagram or message was dropped; Err says why
+	EventPeerRejected                            // a connected peer was refused (a second PAIR peer, a ROUTER routing id in use); Err says why
 )
 
 var eventNames = map[EventType]string{
@@ -34,6 +35,7 @@ var eventNames = map[EventType]string{
 	EventHandshakeFailed:    "handshake-failed",
 	EventDisconnected:       "disconnected",
 	EventMessageDropped:     "message-dropped",
+	EventPeerRejected:       "peer-rejected",
 }
 
 func (t EventType) String() string {

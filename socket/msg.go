@@ -19,7 +19,10 @@ const MaxSharedBody = 1 << 10 // = bodypool.Min, which the pools serve above
 // buffers: one byte of group length, the group, then the body.
 const MaxDatagram = 8192
 
-// Msg is one message. Messages are single-part.
+// Msg is one message. The draft socket types (CLIENT, SERVER, RADIO, DISH,
+// SCATTER, GATHER) carry single-part messages in Body (and Tail); the
+// classic types (REQ, REP, DEALER, ROUTER, PUB, SUB, XPUB, XSUB, PUSH,
+// PULL, PAIR) may carry multipart ones in Frames.
 //
 // A message handed to a send call is owned by the socket until it is written
 // (zmesh does not copy bodies on the send path): do not modify Body after the
@@ -34,6 +37,12 @@ type Msg struct {
 	// value into one buffer (over tcp and ipc without encryption a large
 	// Tail goes to the kernel as it is). Received messages have no Tail.
 	Tail []byte
+	// Frames, when not nil, are the frames of a multipart message, in
+	// order, and Body and Tail are unused. A message of the classic types
+	// with one frame may be either a Body or one Frame. Frames are not
+	// copied on send (as Body) and a received message's frames belong to
+	// the caller (Release does not give them back).
+	Frames [][]byte
 	// RoutingID is the sending peer of a message a SERVER received, and the
 	// destination of one it routes.
 	RoutingID RoutingID
@@ -69,8 +78,21 @@ type Peer struct {
 	Metadata mechanism.Metadata
 }
 
-// Len is the length of m's payload: Body and Tail.
-func (m *Msg) Len() int { return len(m.Body) + len(m.Tail) }
+// Len is the length of m's payload: Body and Tail, or the sum of its
+// Frames.
+func (m *Msg) Len() int {
+	n := len(m.Body) + len(m.Tail)
+	for _, f := range m.Frames {
+		n += len(f)
+	}
+	return n
+}
+
+// MaxFrames is the most frames a received multipart message may have: a
+// peer that sends more (a message of millions of empty frames, say) is
+// refused with ErrTooLarge and its connection closed. MaxMsgSize, if set,
+// bounds the sum of a message's frames as well.
+const MaxFrames = 1 << 16
 
 // Release gives m.Body's memory back to zmesh for messages received later
 // and sets m.Body to nil. It is optional: a body that is never released is
@@ -92,3 +114,9 @@ func (m *Msg) Release() {
 	}
 	m.Body, m.pooled = nil, false
 }
+
+// MaxSubscription is the longest PUB/SUB subscription prefix zmesh sends
+// or accepts (64 KiB): a subscriber announcing a longer one, as a command
+// or a message, is refused with ErrTooLarge and its connection closed.
+// libzmq sets no bound.
+const MaxSubscription = 64 << 10

@@ -133,6 +133,66 @@ type Options struct {
 	// Immediate, on a connecting socket, queues messages only for peers
 	// whose handshake has completed (libzmq's ZMQ_IMMEDIATE).
 	Immediate bool
+	// RoutingID is the identity a REQ, DEALER or ROUTER announces to its
+	// peers (libzmq's ZMQ_ROUTING_ID): 1 to 255 bytes; nil announces an
+	// empty one, and a ROUTER or REP peer then generates an id for us.
+	RoutingID []byte
+	// ProbeRouter: a DEALER, REQ or ROUTER sends one empty message to
+	// each new pipe as soon as it connects (ZMQ_PROBE_ROUTER).
+	ProbeRouter bool
+	// RouterMandatory: a ROUTER's send to an unknown routing id fails
+	// with ErrHostUnreachable, and one to a peer at its high-water mark
+	// blocks (or fails with ErrWouldBlock), instead of dropping the
+	// message silently (ZMQ_ROUTER_MANDATORY).
+	RouterMandatory bool
+	// RouterHandover: a ROUTER peer announcing a routing id already in use
+	// takes it over (the old connection is closed), instead of being
+	// refused (ZMQ_ROUTER_HANDOVER).
+	RouterHandover bool
+	// ReqRelaxed lets a REQ send a new request before the reply to the
+	// last one (which is then discarded) arrives (ZMQ_REQ_RELAXED).
+	ReqRelaxed bool
+	// ReqCorrelate makes a REQ prefix each request with a request-id frame
+	// and accept only the reply that echoes it (ZMQ_REQ_CORRELATE).
+	ReqCorrelate bool
+	// XPubVerbose: an XPUB passes up every subscription, duplicates
+	// included, not only a topic's first (ZMQ_XPUB_VERBOSE).
+	XPubVerbose bool
+	// XPubVerboser: as XPubVerbose, and every cancel too
+	// (ZMQ_XPUB_VERBOSER).
+	XPubVerboser bool
+	// XPubManual: an XPUB applies no subscription itself; the application
+	// receives each one and calls Subscribe or Unsubscribe for the peer
+	// it came from (ZMQ_XPUB_MANUAL).
+	XPubManual bool
+	// XPubNoDrop: a PUB or XPUB send blocks (or fails with ErrWouldBlock)
+	// when a matching subscriber is at its high-water mark, instead of
+	// dropping the message for it (ZMQ_XPUB_NODROP).
+	XPubNoDrop bool
+	// XPubWelcome, if not empty, is sent by a PUB or XPUB to each new
+	// subscriber as its first message (ZMQ_XPUB_WELCOME_MSG).
+	XPubWelcome []byte
+	// InvertMatching: a PUB or XPUB sends to the subscribers that do not
+	// match, a SUB delivers what does not match (ZMQ_INVERT_MATCHING).
+	InvertMatching bool
+	// Conflate keeps only the newest incoming message of each peer on a
+	// SUB, PULL or DEALER (ZMQ_CONFLATE); multipart messages are kept
+	// whole.
+	Conflate bool
+	// TCPKeepalive turns SO_KEEPALIVE on tcp connections on (1) or off
+	// (-1); 0 leaves Go's default, which is on (ZMQ_TCP_KEEPALIVE). The
+	// three settings below apply unless it is -1; 0 leaves each at its
+	// default.
+	TCPKeepalive int
+	// TCPKeepaliveCount is the number of unanswered probes after which
+	// the connection is dropped (ZMQ_TCP_KEEPALIVE_CNT).
+	TCPKeepaliveCount int
+	// TCPKeepaliveIdle is the idle time before the first probe
+	// (ZMQ_TCP_KEEPALIVE_IDLE), at least a second.
+	TCPKeepaliveIdle time.Duration
+	// TCPKeepaliveInterval is the time between probes
+	// (ZMQ_TCP_KEEPALIVE_INTVL), at least a second.
+	TCPKeepaliveInterval time.Duration
 	// Mechanism secures tcp and ipc connections; nil means NULL.
 	Mechanism mechanism.Mechanism
 	// Auth, if set, authorises peers during the handshake on this socket.

@@ -47,6 +47,7 @@ type conn struct {
 	codec    mechanism.Codec
 	p        *Pipe
 	peer     *socket.Peer
+	minor    byte // the peer's ZMTP 3 revision (its greeting's minor)
 	hb       socket.Heartbeat
 
 	// socket.Heartbeat liveness: a read deadline armed after each PING we send
@@ -83,8 +84,38 @@ func (s *Socket) tune(nc net.Conn) {
 	}
 }
 
+// metadata is the properties the socket announces in READY (and to its
+// inproc peers): its Socket-Type and, for REQ, DEALER and ROUTER, its
+// Identity.
+func (s *Socket) metadata() mechanism.Metadata {
+	md := mechanism.Metadata{{Name: "Socket-Type", Value: s.typ.Name}}
+	if s.typ.SendIdentity {
+		md = append(md, mechanism.Property{Name: "Identity", Value: string(s.opts.RoutingID)})
+	}
+	return md
+}
+
+// keepalive applies the TCP keepalive options to a tcp connection; a
+// setting the system refuses is logged, not fatal.
+func (s *Socket) keepalive(nc net.Conn) {
+	o := &s.opts
+	tc, ok := nc.(*net.TCPConn)
+	if !ok || (o.TCPKeepalive == 0 && o.TCPKeepaliveCount == 0 && o.TCPKeepaliveIdle == 0 && o.TCPKeepaliveInterval == 0) {
+		return
+	}
+	cfg := net.KeepAliveConfig{Enable: o.TCPKeepalive >= 0, Idle: o.TCPKeepaliveIdle,
+		Interval: o.TCPKeepaliveInterval, Count: o.TCPKeepaliveCount}
+	if !cfg.Enable {
+		cfg.Idle, cfg.Interval, cfg.Count = -1, -1, -1
+	}
+	if err := tc.SetKeepAliveConfig(cfg); err != nil {
+		s.log.Warn("zmesh: tcp keepalive settings refused", "err", err)
+	}
+}
+
 func newConn(s *Socket, nc net.Conn, endpoint string, accepted bool) *conn {
 	s.tune(nc)
+	s.keepalive(nc)
 	return &conn{
 		s:        s,
 		nc:       nc,
@@ -160,10 +191,12 @@ func (c *conn) handshake(ctx context.Context) error {
 		return greetingError(err)
 	}
 	var peerGreeting [zmtp.GreetingLen]byte
-	if _, err := readGreeting(c.nc, peerGreeting[:], mech.Name()); err != nil {
+	minor, err := readGreeting(c.nc, peerGreeting[:], mech.Name())
+	if err != nil {
 		return err
 	}
-	md := mechanism.Metadata{{Name: "Socket-Type", Value: c.s.typ.Name}}
+	c.minor = minor
+	md := c.s.metadata()
 	addr := transport.PeerAddress(c.nc)
 	params := &mechanism.Params{
 		SocketType:    c.s.typ.Name,
@@ -195,6 +228,9 @@ func (c *conn) handshake(ctx context.Context) error {
 	c.codec = res.Codec
 	c.bufs = connBufPool.Get().(*connBufs)
 	c.fr.established(c.bufs.read)
+	if c.codec == nil {
+		c.fr.cmdMax = maxCommand
+	}
 	return c.nc.SetDeadline(time.Time{})
 }
 
@@ -286,8 +322,26 @@ func (c *conn) readLoop() error {
 	var (
 		group      string
 		haveGroup  bool
-		discarding bool // inside a multipart message we drop whole
+		discarding bool     // inside a multipart message we drop whole
+		frames     [][]byte // the frames so far of a multipart message (Type.Multipart)
+		msgBytes   int64    // their bytes
 	)
+	maxMsg := c.s.opts.MaxMsgSize
+	// deliver runs the interceptor, if any, on m and adds it to the batch.
+	deliver := func(m socket.Msg) error {
+		if ic := c.s.icept; ic != nil {
+			keep, err := ic.Intercept(c.p, &m)
+			if err != nil {
+				return fmt.Errorf("%w: %w", socket.ErrProtocol, err)
+			}
+			if !keep {
+				return nil
+			}
+		}
+		batch = append(batch, m)
+		batchBytes += int64(m.Len())
+		return nil
+	}
 	for {
 		if len(batch) > 0 && (len(batch) == maxBatch || batchBytes >= maxBatchBytes || !c.fr.buffered()) {
 			full := q.pushBatch(c.p, batch, batchBytes)
@@ -317,6 +371,14 @@ func (c *conn) readLoop() error {
 			owned = true
 		}
 		if flags&zmtp.FlagCommand != 0 {
+			if typ.SubCommands {
+				if m, ok := subscription(body); ok {
+					if err := deliver(c.s.received(m, c.p.id, "", c.peer, false)); err != nil {
+						return err
+					}
+					continue
+				}
+			}
 			if err := c.command(body); err != nil {
 				return err
 			}
@@ -325,6 +387,28 @@ func (c *conn) readLoop() error {
 		more := flags&zmtp.FlagMore != 0
 		if discarding {
 			discarding = more
+			continue
+		}
+		if typ.Multipart && (more || frames != nil) {
+			if !owned {
+				body = c.fr.own(body)
+			}
+			frames = append(frames, body)
+			msgBytes += int64(len(body))
+			if len(frames) > socket.MaxFrames {
+				return fmt.Errorf("%w: a multipart message of over %d frames", socket.ErrTooLarge, socket.MaxFrames)
+			}
+			if maxMsg > 0 && msgBytes > maxMsg {
+				return fmt.Errorf("%w: a multipart message of over %d bytes (MaxMsgSize)", socket.ErrTooLarge, maxMsg)
+			}
+			if more {
+				continue
+			}
+			m := c.s.received(nil, c.p.id, "", c.peer, false)
+			m.Frames, frames, msgBytes = frames, nil, 0
+			if err := deliver(m); err != nil {
+				return err
+			}
 			continue
 		}
 		if typ.RecvGroup {
@@ -342,7 +426,7 @@ func (c *conn) readLoop() error {
 			if more {
 				return fmt.Errorf("%w: group message with more than two frames", socket.ErrProtocol)
 			}
-		} else if more {
+		} else if more && !typ.Multipart {
 			discarding = true // multipart messages are dropped whole
 			continue
 		}
@@ -355,9 +439,31 @@ func (c *conn) readLoop() error {
 		// Bodies of this size came from the pools (fr.own, or fr.next's
 		// one-step read), unless the codec made a new one.
 		pooled := c.codec == nil && len(body) > slabMax && len(body) <= growStep
-		batch = append(batch, c.s.received(body, c.p.id, group, c.peer, pooled))
+		m := c.s.received(body, c.p.id, group, c.peer, pooled)
+		if c.s.icept != nil {
+			if err := deliver(m); err != nil {
+				return err
+			}
+			continue
+		}
+		batch = append(batch, m)
 		batchBytes += int64(len(body))
 	}
+}
+
+// subscription turns a SUBSCRIBE or CANCEL command into the message a
+// ZMTP 3.0 peer sends instead: 0x01 or 0x00, then the topic.
+func subscription(cmd []byte) ([]byte, bool) {
+	topic, subscribe, ok := zmtp.ParseSubscription(cmd)
+	if !ok {
+		return nil, false
+	}
+	m := make([]byte, 1+len(topic))
+	if subscribe {
+		m[0] = 1
+	}
+	copy(m[1:], topic)
+	return m, true
 }
 
 // command handles a command frame received after the handshake.
@@ -493,6 +599,34 @@ func (c *conn) writeLoop() error {
 				}
 			}
 			switch {
+			case m.Frames != nil:
+				last := len(m.Frames) - 1
+				if last < 0 { // no frames: one empty frame
+					if buf, err = c.appendFrame(buf, 0, nil); err != nil {
+						return err
+					}
+				}
+				for j, f := range m.Frames {
+					fl := byte(zmtp.FlagMore)
+					if j == last {
+						fl = 0
+					}
+					if c.codec == nil && len(f) >= directAt {
+						buf = zmtp.AppendHeader(buf, fl, len(f))
+						iov = append(iov, buf[seg:], f)
+						seg = len(buf)
+						large += len(f)
+						if large >= maxGather || len(iov) >= maxIOV-4 {
+							if err := flush(); err != nil {
+								return err
+							}
+						}
+						continue
+					}
+					if buf, err = c.appendFrame(buf, fl, f); err != nil {
+						return err
+					}
+				}
 			case c.codec == nil && (len(m.Body) >= directAt || len(m.Tail) >= directAt):
 				buf = zmtp.AppendHeader(buf, 0, m.Len())
 				for _, b := range [2][]byte{m.Body, m.Tail} {

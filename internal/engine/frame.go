@@ -19,6 +19,10 @@ const (
 	slabFirst   = 4 << 10   // a connection's first slab; each next one is twice as large
 	slabMax     = 1 << 10   // bodies up to this size come from a slab
 	growStep    = 1 << 20   // a large body's memory grows by at most this much ahead of its bytes
+	// maxCommand bounds a command frame once the handshake is done (and
+	// no mechanism wraps frames in MESSAGE commands): the largest is a
+	// SUBSCRIBE, whose topic may be up to MaxSubscription bytes.
+	maxCommand = 1 + len("SUBSCRIBE") + socket.MaxSubscription
 )
 
 // frameReader decodes frames straight out of one large buffer. It is owned
@@ -34,6 +38,7 @@ type frameReader struct {
 	buf      []byte
 	pos, end int
 	max      int64  // maximum body size now, 0 = unlimited
+	cmdMax   int    // maximum command body size, 0 = as max
 	limit    int64  // maximum body size once established (MaxMsgSize)
 	step     int    // growth step for frames larger than buf
 	slab     []byte // free part of the current slab for small bodies
@@ -136,6 +141,9 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 		return 0, nil, false, &wireError{err}
 	}
 	flags, hdr, n := h.Flags, h.Len, h.Size
+	if f.cmdMax > 0 && flags&zmtp.FlagCommand != 0 && n > f.cmdMax {
+		return 0, nil, false, &wireError{&zmtp.SizeError{Size: uint64(n), Max: uint64(f.cmdMax)}}
+	}
 	if hdr+n > len(f.buf) && hdr+n <= maxReadBuf/2 && len(f.buf) < maxReadBuf && f.step == growStep {
 		// Frames this peer sends do not fit: a larger buffer reads several
 		// of them per syscall instead of one read per frame.

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/transport"
@@ -64,8 +63,8 @@ func (s *Socket) connectInproc(e transport.Endpoint) error {
 // Runs on the goroutine of whichever of Bind and Connect came second.
 func (s *Socket) acceptInproc(ic *inprocConnect) {
 	name := "inproc://" + ic.name
-	if !strings.EqualFold(ic.s.typ.Name, s.typ.Peer) {
-		err := fmt.Errorf("%w: incompatible socket type %s (a %s talks only to a %s)", socket.ErrHandshake, ic.s.typ.Name, s.typ.Name, s.typ.Peer)
+	if !s.typ.accepts(ic.s.typ.Name) || !ic.s.typ.accepts(s.typ.Name) {
+		err := fmt.Errorf("%w: incompatible socket type %s (a %s talks only to a %s)", socket.ErrHandshake, ic.s.typ.Name, s.typ.Name, s.typ.peerNames())
 		s.event(socket.EventHandshakeFailed, name, "", err)
 		ic.s.event(socket.EventHandshakeFailed, name, "", err)
 		return

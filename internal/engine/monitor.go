@@ -48,3 +48,16 @@ func (s *Socket) event(t socket.EventType, endpoint, remote string, err error) {
 	}
 	s.mu.Unlock()
 }
+
+// Report puts an event about pipe p's peer on the monitor (a socket type
+// refusing a peer or dropping a malformed message says why).
+func (s *Socket) Report(t socket.EventType, p *Pipe, err error) {
+	remote := ""
+	if pr := p.Peer(); pr != nil {
+		remote = pr.Address
+	}
+	if t == socket.EventPeerRejected || t == socket.EventMessageDropped {
+		s.log.Debug(t.String(), "endpoint", p.endpoint, "remote", remote, "err", err)
+	}
+	s.event(t, p.endpoint, remote, err)
+}

@@ -37,6 +37,12 @@ func normalize(o socket.Options) (socket.Options, error) {
 	if h.TTL > socket.MaxTTL {
 		return o, fmt.Errorf("%w: heartbeat TTL %v exceeds the wire's maximum %v", socket.ErrInvalidInput, h.TTL, socket.MaxTTL)
 	}
+	if len(o.RoutingID) > 255 {
+		return o, fmt.Errorf("%w: routing id of %d bytes (the limit is 255)", socket.ErrInvalidInput, len(o.RoutingID))
+	}
+	if o.TCPKeepalive < -1 || o.TCPKeepalive > 1 || o.TCPKeepaliveCount < 0 || o.TCPKeepaliveIdle < 0 || o.TCPKeepaliveInterval < 0 {
+		return o, fmt.Errorf("%w: TCPKeepalive must be -1, 0 or 1 and its count, idle time and interval not negative", socket.ErrInvalidInput)
+	}
 	if o.Mechanism == nil {
 		o.Mechanism = mechanism.Null{}
 	}

@@ -52,6 +52,8 @@ type Pipe struct {
 	datagram bool // a UDP link
 	peer     atomic.Pointer[socket.Peer]
 	live     atomic.Bool // a connection is up (handshake done)
+	minor    atomic.Uint32
+	value    atomic.Pointer[any] // the socket type's own state for the pipe (SetValue)
 
 	// Outgoing side, guarded by mu.
 	mu            sync.Mutex
@@ -115,8 +117,8 @@ func linkInproc(sp, cp *Pipe) {
 	sp.recvBytes = inprocHWM(cp.s.opts.SendHWMBytes, sp.s.opts.RecvHWMBytes)
 	cp.recvBytes = inprocHWM(sp.s.opts.SendHWMBytes, cp.s.opts.RecvHWMBytes)
 	sp.source, cp.source = cp, sp
-	sp.peer.Store(&socket.Peer{Endpoint: sp.endpoint, SocketType: cp.s.typ.Name})
-	cp.peer.Store(&socket.Peer{Endpoint: sp.endpoint, SocketType: sp.s.typ.Name})
+	sp.peer.Store(&socket.Peer{Endpoint: sp.endpoint, SocketType: cp.s.typ.Name, Metadata: cp.s.metadata()})
+	cp.peer.Store(&socket.Peer{Endpoint: sp.endpoint, SocketType: sp.s.typ.Name, Metadata: sp.s.metadata()})
 }
 
 // inprocHWM is libzmq's inproc rule: the sender's SNDHWM plus the
@@ -140,6 +142,19 @@ func deliverInproc(sp, cp *Pipe) (moved bool) {
 	cp.mu.Lock()
 	queued := cp.out
 	cp.out, cp.outBytes = nil, 0
+	if ic := sp.s.icept; ic != nil {
+		// What bypasses pushIn still passes the receiver's interceptor.
+		kept := queued[:0]
+		for _, m := range queued {
+			m.RoutingID = sp.id
+			m.Peer = sp.peer.Load()
+			if keep, err := ic.Intercept(sp, &m); err == nil && keep {
+				kept = append(kept, m)
+			}
+		}
+		clear(queued[len(kept):])
+		queued = kept
+	}
 	q := &sp.s.in
 	q.mu.Lock()
 	for _, m := range queued {
@@ -157,6 +172,27 @@ func deliverInproc(sp, cp *Pipe) (moved bool) {
 // connections go through up and down.
 func (p *Pipe) setLive(live bool) { p.live.Store(live) }
 
+// Revision is the ZMTP 3 minor version of the peer's greeting: 1 for
+// ZMTP 3.1 (subscriptions travel as SUBSCRIBE and CANCEL commands), 0 for
+// ZMTP 3.0, and 0 for inproc links too, where subscriptions travel as
+// 0x01/0x00 messages.
+func (p *Pipe) Revision() int { return int(p.minor.Load()) }
+
+// SetValue attaches the socket type's own state to the pipe (a ROUTER's
+// routing id, say); Value returns it (nil if none).
+func (p *Pipe) SetValue(v any) { p.value.Store(&v) }
+
+// Value returns what SetValue attached, or nil.
+func (p *Pipe) Value() any {
+	if v := p.value.Load(); v != nil {
+		return *v
+	}
+	return nil
+}
+
+// Endpoint is the endpoint the pipe belongs to (bound or connected).
+func (p *Pipe) Endpoint() string { return p.endpoint }
+
 // ID is the pipe's routing id.
 func (p *Pipe) ID() socket.RoutingID { return p.id }
 
@@ -171,6 +207,7 @@ func (p *Pipe) Live() bool { return p.live.Load() }
 // link's end reopens).
 func (p *Pipe) up(c *conn) {
 	p.peer.Store(c.peer)
+	p.minor.Store(uint32(c.minor))
 	p.mu.Lock()
 	p.conn = c
 	p.setClosed(false)
@@ -392,12 +429,24 @@ func (p *Pipe) setClosed(closed bool) {
 // the sender as waiting so the receiver wakes it.
 func (p *Pipe) pushIn(m socket.Msg) (bool, error) {
 	q := &p.s.in
+	if ic := p.s.icept; ic != nil {
+		if m.Peer == nil {
+			m.Peer = p.peer.Load()
+		}
+		m.RoutingID = p.id
+		keep, err := ic.Intercept(p, &m)
+		if err != nil || !keep {
+			return true, nil // taken (and dropped: inproc peers are ours, an error here is a bug of theirs)
+		}
+	}
 	q.mu.Lock()
 	if q.closed || p.closed {
 		q.mu.Unlock()
 		return false, socket.ErrHostUnreachable
 	}
-	if p.inFull(max(m.Len(), 1)) {
+	if p.s.opts.Conflate {
+		p.conflateLocked()
+	} else if p.inFull(max(m.Len(), 1)) {
 		p.readerBlocked = true
 		q.mu.Unlock()
 		return false, nil
@@ -417,6 +466,39 @@ func (p *Pipe) pushIn(m socket.Msg) (bool, error) {
 		q.signal()
 	}
 	return true, nil
+}
+
+// Inject queues m on the pipe's incoming side as if its peer had sent it,
+// past the high-water marks, even once the pipe is closed (an XPUB's
+// cancel notifications for a peer that left). It drops m only once the
+// socket is closed.
+func (p *Pipe) Inject(m socket.Msg) {
+	q := &p.s.in
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return
+	}
+	if m.Peer == nil {
+		m.Peer = p.peer.Load()
+	}
+	m.RoutingID = p.id
+	p.appendLocked(m)
+	wake := q.waiters > 0
+	q.mu.Unlock()
+	if wake {
+		q.signal()
+	}
+}
+
+// conflateLocked drops every message waiting in the incoming queue, so
+// that the one about to be appended is the only one (Options.Conflate).
+// The pipe stays in the fair queue's ring if it is there: the append
+// refills it. q.mu must be held.
+func (p *Pipe) conflateLocked() {
+	clear(p.in[p.inHead:])
+	p.in = p.in[:p.inHead]
+	p.inBytes = 0
 }
 
 // appendLocked appends m to the incoming queue and activates the pipe in the
@@ -480,6 +562,12 @@ func (q *fairQueue) pushBatch(p *Pipe, batch []socket.Msg, size int64) (full boo
 		q.mu.Unlock()
 		return false
 	}
+	conflate := p.s.opts.Conflate
+	if conflate {
+		p.conflateLocked()
+		batch = batch[len(batch)-1:]
+		size = int64(batch[0].Len())
+	}
 	if p.inHead > 0 && len(p.in)+len(batch) > cap(p.in) {
 		n := copy(p.in, p.in[p.inHead:])
 		clear(p.in[n:])
@@ -492,7 +580,7 @@ func (q *fairQueue) pushBatch(p *Pipe, batch []socket.Msg, size int64) (full boo
 		p.inActive = true
 		q.activate(p)
 	}
-	full = p.recvHWM > 0 && len(p.in)-p.inHead >= p.recvHWM || p.recvBytes > 0 && p.inBytes >= p.recvBytes
+	full = !conflate && (p.recvHWM > 0 && len(p.in)-p.inHead >= p.recvHWM || p.recvBytes > 0 && p.inBytes >= p.recvBytes)
 	if full {
 		p.readerBlocked = true
 	}

@@ -35,6 +35,50 @@ type Type struct {
 	// queued on it) while the link is down. True for every type but DISH and
 	// RADIO, which lose nothing by starting afresh.
 	KeepDisconnected bool
+	// Peers, if not empty, are the compatible peer types (the classic
+	// types talk to several); Peer is then unused.
+	Peers []string
+	// Multipart: messages may have several frames (the classic types);
+	// the others drop multipart messages whole.
+	Multipart bool
+	// SendIdentity: READY carries an Identity property, the socket's
+	// Options.RoutingID (REQ, DEALER, ROUTER).
+	SendIdentity bool
+	// SubCommands: SUBSCRIBE and CANCEL commands arrive as the
+	// single-frame messages 0x01+topic and 0x00+topic (PUB, XPUB), as a
+	// ZMTP 3.0 peer sends them.
+	SubCommands bool
+}
+
+// accepts reports whether a peer of type name is compatible.
+func (t *Type) accepts(name string) bool {
+	if len(t.Peers) == 0 {
+		return strings.EqualFold(name, t.Peer)
+	}
+	for _, p := range t.Peers {
+		if strings.EqualFold(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// peerNames is the compatible types, for errors.
+func (t *Type) peerNames() string {
+	if len(t.Peers) == 0 {
+		return t.Peer
+	}
+	return strings.Join(t.Peers, " or ")
+}
+
+// Interceptor is implemented by a Handler that must see each incoming
+// message before it is queued (on the connection's reader goroutine, or
+// the inproc sender's, with no engine lock held): to check its shape,
+// take subscriptions out of the stream, filter, or rewrite it (m may be
+// changed). keep false drops it; an error closes the connection (it is
+// reported as socket.ErrProtocol).
+type Interceptor interface {
+	Intercept(p *Pipe, m *socket.Msg) (keep bool, err error)
 }
 
 // Handler receives the events a routing policy needs. Its methods are
@@ -62,6 +106,7 @@ type Socket struct {
 	typ     Type
 	opts    socket.Options
 	handler Handler
+	icept   Interceptor // handler, if it is one
 	filter  func(group string) bool
 	log     *slog.Logger
 
@@ -143,6 +188,7 @@ func New(ctx *socket.Ctx, typ Type, opts socket.Options, handler Handler) (*Sock
 		bg:        bg,
 		cancel:    cancel,
 	}
+	s.icept, _ = handler.(Interceptor)
 	s.log = o.Logger
 	if s.log == nil {
 		s.log = st.Log()
@@ -207,8 +253,8 @@ func (s *Socket) checkPeer(md mechanism.Metadata) error {
 	if !ok {
 		return mechanism.Protocolf("peer sent no Socket-Type")
 	}
-	if !strings.EqualFold(st, s.typ.Peer) {
-		return mechanism.Protocolf("incompatible socket type %q (a %s talks only to a %s)", sanitizeType(st), s.typ.Name, s.typ.Peer)
+	if !s.typ.accepts(st) {
+		return mechanism.Protocolf("incompatible socket type %q (a %s talks only to a %s)", sanitizeType(st), s.typ.Name, s.typ.peerNames())
 	}
 	return nil
 }

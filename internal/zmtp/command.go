@@ -16,6 +16,10 @@ const (
 	CmdPong     = "PONG"
 	CmdJoin     = "JOIN"
 	CmdLeave    = "LEAVE"
+	// CmdSubscribe and CmdCancel carry a PUB/SUB subscription's topic
+	// (ZMTP 3.1; a 3.0 peer sends a data frame 0x01/0x00+topic instead).
+	CmdSubscribe = "SUBSCRIBE"
+	CmdCancel    = "CANCEL"
 )
 
 // Limits of command fields.
@@ -160,6 +164,29 @@ func ParseGroup(body []byte) (group []byte, join, ok bool) {
 		return Data(body, CmdJoin), true, true
 	case IsCommand(body, CmdLeave):
 		return Data(body, CmdLeave), false, true
+	}
+	return nil, false, false
+}
+
+// AppendSubscription appends a SUBSCRIBE (subscribe true) or CANCEL body
+// for topic. Its frame's LONG flag follows from the body's whole length
+// (AppendFrame), never from the topic's alone (libzmq's issue 4367).
+func AppendSubscription(dst []byte, topic []byte, subscribe bool) []byte {
+	if subscribe {
+		return AppendCommand(dst, CmdSubscribe, topic)
+	}
+	return AppendCommand(dst, CmdCancel, topic)
+}
+
+// ParseSubscription recognises SUBSCRIBE and CANCEL (the empty topic
+// included) and returns the topic and which of the two it is; ok is false
+// for any other command.
+func ParseSubscription(body []byte) (topic []byte, subscribe, ok bool) {
+	switch {
+	case IsCommand(body, CmdSubscribe):
+		return Data(body, CmdSubscribe), true, true
+	case IsCommand(body, CmdCancel):
+		return Data(body, CmdCancel), false, true
 	}
 	return nil, false, false
 }

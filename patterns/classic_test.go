@@ -1,0 +1,570 @@
+package patterns
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zmesh/zmesh/socket"
+)
+
+// classicEndpoints are the transports the classic types are tested on.
+func classicEndpoints(t *testing.T) []string {
+	return []string{"tcp://127.0.0.1:*", "ipc://" + t.TempDir() + "/c.sock", "inproc://" + strings.ReplaceAll(t.Name(), "/", "-")}
+}
+
+// bindConnect binds a to the endpoint and connects b to what it bound.
+func bindConnect(t *testing.T, ep string, a, b interface {
+	Bind(string) error
+	Connect(string) error
+	LastEndpoint() (string, error)
+}) {
+	t.Helper()
+	must(t, a.Bind(ep))
+	got, err := a.LastEndpoint()
+	must(t, err)
+	must(t, b.Connect(got))
+}
+
+func sameFrames(got, want [][]byte) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if !bytes.Equal(got[i], want[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func wantFrames(t *testing.T, got [][]byte, err error, want ...[]byte) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameFrames(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+func fr(s ...string) [][]byte {
+	out := make([][]byte, len(s))
+	for i, x := range s {
+		out[i] = []byte(x)
+	}
+	return out
+}
+
+// Multipart messages, empty frames and large frames included, cross
+// PUSH→PULL whole and in order over every transport, and round-robin
+// spreads them over two pullers.
+func TestPushPullMultipart(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), 100<<10)
+	msgs := [][][]byte{
+		fr("one"),
+		fr(""),
+		fr("a", "", "c"),
+		{[]byte("head"), big, []byte(""), big},
+		fr(strings.Split(strings.Repeat("f,", 300), ",")...),
+	}
+	for _, ep := range classicEndpoints(t) {
+		t.Run(strings.SplitN(ep, ":", 2)[0], func(t *testing.T) {
+			zctx := newCtx(t)
+			ctx := testCtx(t)
+			pull, err := NewPull(zctx, Options{})
+			must(t, err)
+			defer pull.Close()
+			push, err := NewPush(zctx, Options{})
+			must(t, err)
+			defer push.Close()
+			bindConnect(t, ep, pull, push)
+			for _, m := range msgs {
+				must(t, push.SendFrames(ctx, m...))
+			}
+			for _, m := range msgs {
+				got, err := pull.RecvFrames(ctx)
+				wantFrames(t, got, err, m...)
+			}
+		})
+	}
+}
+
+func TestPushRoundRobinAndNoFrames(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	push, err := NewPush(zctx, Options{})
+	must(t, err)
+	defer push.Close()
+	if err := push.SendFrames(ctx); !errors.Is(err, socket.ErrInvalidInput) {
+		t.Fatalf("no frames: %v", err)
+	}
+	if err := push.TrySendFrames([]byte("x")); !errors.Is(err, socket.ErrWouldBlock) {
+		t.Fatalf("no peer: %v, want ErrWouldBlock", err)
+	}
+	var pulls [2]*Pull
+	for i := range pulls {
+		pulls[i], err = NewPull(zctx, Options{})
+		must(t, err)
+		defer pulls[i].Close()
+		must(t, pulls[i].Bind(fmt.Sprintf("inproc://rr%d", i)))
+		must(t, push.Connect(fmt.Sprintf("inproc://rr%d", i)))
+	}
+	for i := 0; i < 10; i++ {
+		must(t, push.SendFrames(ctx, []byte{byte(i)}, []byte("tail")))
+	}
+	for _, p := range pulls {
+		for i := 0; i < 5; i++ {
+			got, err := p.RecvFrames(ctx)
+			if err != nil || len(got) != 2 || string(got[1]) != "tail" {
+				t.Fatalf("got %q, %v", got, err)
+			}
+		}
+	}
+}
+
+// A PUSH blocks at the high-water mark and never drops.
+func TestPushBlocksAtHWM(t *testing.T) {
+	zctx := newCtx(t)
+	push, err := NewPush(zctx, Options{SendHWM: 2})
+	must(t, err)
+	defer push.Close()
+	pull, err := NewPull(zctx, Options{RecvHWM: 2})
+	must(t, err)
+	defer pull.Close()
+	bindConnect(t, "inproc://hwm", pull, push)
+	n := 0
+	for ; n < 100; n++ {
+		if err := push.TrySendFrames([]byte("a"), []byte("b")); err != nil {
+			if !errors.Is(err, socket.ErrWouldBlock) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if n == 0 || n == 100 {
+		t.Fatalf("accepted %d messages before blocking", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := push.SendFrames(ctx, []byte("x")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("blocked send: %v", err)
+	}
+	for i := 0; i < n; i++ {
+		got, err := pull.RecvFrames(testCtx(t))
+		wantFrames(t, got, err, fr("a", "b")...)
+	}
+}
+
+// A PAIR talks to one peer; a second is rejected with a monitor event and
+// what it sends is dropped.
+func TestPairOnePeer(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	a, err := NewPair(zctx, Options{})
+	must(t, err)
+	defer a.Close()
+	mon := a.Monitor()
+	b, err := NewPair(zctx, Options{})
+	must(t, err)
+	defer b.Close()
+	must(t, a.Bind("tcp://127.0.0.1:*"))
+	ep, _ := a.LastEndpoint()
+	must(t, b.Connect(ep))
+	must(t, b.SendFrames(ctx, []byte("hello"), []byte("")))
+	got, err := a.RecvFrames(ctx)
+	wantFrames(t, got, err, fr("hello", "")...)
+	must(t, a.SendFrames(ctx, []byte("back")))
+	got, err = b.RecvFrames(ctx)
+	wantFrames(t, got, err, fr("back")...)
+
+	c, err := NewPair(zctx, Options{})
+	must(t, err)
+	defer c.Close()
+	must(t, c.Connect(ep))
+	for e := range mon {
+		if e.Type == socket.EventPeerRejected {
+			break
+		}
+	}
+	must(t, c.SendFrames(ctx, []byte("intruder")))
+	must(t, b.SendFrames(ctx, []byte("again")))
+	got, err = a.RecvFrames(ctx)
+	wantFrames(t, got, err, fr("again")...)
+}
+
+// PAIR refuses other types; PUSH refuses a PUSH.
+func TestClassicTypeMismatch(t *testing.T) {
+	zctx := newCtx(t)
+	a, err := NewPair(zctx, Options{})
+	must(t, err)
+	defer a.Close()
+	b, err := NewPull(zctx, Options{})
+	must(t, err)
+	defer b.Close()
+	mon := b.Monitor()
+	must(t, a.Bind("tcp://127.0.0.1:*"))
+	ep, _ := a.LastEndpoint()
+	must(t, b.Connect(ep))
+	for e := range mon {
+		if e.Type == socket.EventHandshakeFailed {
+			if !strings.Contains(e.Err.Error(), "incompatible") {
+				t.Fatalf("handshake failed for another reason: %v", e.Err)
+			}
+			return
+		}
+		if e.Type == socket.EventHandshakeSucceeded {
+			t.Fatal("PULL and PAIR completed a handshake")
+		}
+	}
+}
+
+// REQ↔REP over every transport: strict alternation, envelopes hidden,
+// multipart bodies.
+func TestReqRep(t *testing.T) {
+	for _, ep := range classicEndpoints(t) {
+		t.Run(strings.SplitN(ep, ":", 2)[0], func(t *testing.T) {
+			zctx := newCtx(t)
+			ctx := testCtx(t)
+			rep, err := NewRep(zctx, Options{})
+			must(t, err)
+			defer rep.Close()
+			req, err := NewReq(zctx, Options{})
+			must(t, err)
+			defer req.Close()
+			bindConnect(t, ep, rep, req)
+			if _, err := req.RecvFrames(ctx); !errors.Is(err, socket.ErrState) {
+				t.Fatalf("recv before send: %v", err)
+			}
+			if err := rep.SendFrames(ctx, []byte("x")); !errors.Is(err, socket.ErrState) {
+				t.Fatalf("reply before request: %v", err)
+			}
+			for i := 0; i < 3; i++ {
+				must(t, req.SendFrames(ctx, []byte("q"), []byte(fmt.Sprint(i))))
+				if err := req.SendFrames(ctx, []byte("again")); !errors.Is(err, socket.ErrState) {
+					t.Fatalf("second request: %v", err)
+				}
+				got, err := rep.RecvFrames(ctx)
+				wantFrames(t, got, err, fr("q", fmt.Sprint(i))...)
+				if _, err := rep.RecvFrames(ctx); !errors.Is(err, socket.ErrState) {
+					t.Fatalf("recv while a reply is owed: %v", err)
+				}
+				must(t, rep.SendFrames(ctx, []byte("a"), []byte(""), []byte(fmt.Sprint(i))))
+				got, err = req.RecvFrames(ctx)
+				wantFrames(t, got, err, fr("a", "", fmt.Sprint(i))...)
+			}
+		})
+	}
+}
+
+// REQ_CORRELATE and REQ_RELAXED: a second request is allowed, and only
+// the reply to it is taken. A ROUTER in the middle answers the first
+// request late.
+func TestReqRelaxedCorrelate(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	router, err := NewRouter(zctx, Options{})
+	must(t, err)
+	defer router.Close()
+	req, err := NewReq(zctx, Options{ReqRelaxed: true, ReqCorrelate: true})
+	must(t, err)
+	defer req.Close()
+	bindConnect(t, "tcp://127.0.0.1:*", router, req)
+	must(t, req.SendFrames(ctx, []byte("first")))
+	first, err := router.RecvFrames(ctx)
+	must(t, err)
+	if len(first) != 4 || len(first[1]) != 4 || len(first[2]) != 0 || string(first[3]) != "first" {
+		t.Fatalf("request on the wire: %q", first)
+	}
+	must(t, req.SendFrames(ctx, []byte("second")))
+	second, err := router.RecvFrames(ctx)
+	must(t, err)
+	// The late reply to the first request, then the right one.
+	must(t, router.SendFrames(ctx, append(first[:3:3], []byte("late"))...))
+	must(t, router.SendFrames(ctx, append(second[:3:3], []byte("right"))...))
+	got, err := req.RecvFrames(ctx)
+	wantFrames(t, got, err, fr("right")...)
+}
+
+// A REP drops a request without a delimiter and says so; a REQ closes the
+// connection of a peer that replies without one.
+func TestReqRepBadEnvelope(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	rep, err := NewRep(zctx, Options{})
+	must(t, err)
+	defer rep.Close()
+	mon := rep.Monitor()
+	dealer, err := NewDealer(zctx, Options{})
+	must(t, err)
+	defer dealer.Close()
+	bindConnect(t, "tcp://127.0.0.1:*", rep, dealer)
+	must(t, dealer.SendFrames(ctx, []byte("nodelim")))
+	must(t, dealer.SendFrames(ctx, []byte("env1"), []byte(""), []byte("body")))
+	got, err := rep.RecvFrames(ctx)
+	wantFrames(t, got, err, fr("body")...)
+	for e := range mon {
+		if e.Type == socket.EventMessageDropped {
+			break
+		}
+	}
+	must(t, rep.SendFrames(ctx, []byte("answer")))
+	got, err = dealer.RecvFrames(ctx)
+	wantFrames(t, got, err, fr("env1", "", "answer")...)
+
+	router, err := NewRouter(zctx, Options{})
+	must(t, err)
+	defer router.Close()
+	req, err := NewReq(zctx, Options{})
+	must(t, err)
+	defer req.Close()
+	rmon := req.Monitor()
+	bindConnect(t, "tcp://127.0.0.1:*", router, req)
+	must(t, req.SendFrames(ctx, []byte("q")))
+	in, err := router.RecvFrames(ctx)
+	must(t, err)
+	must(t, router.SendFrames(ctx, in[0], []byte("bad-reply")))
+	for e := range rmon {
+		if e.Type == socket.EventDisconnected {
+			if !errors.Is(e.Err, socket.ErrProtocol) {
+				t.Fatalf("disconnected: %v", e.Err)
+			}
+			break
+		}
+	}
+}
+
+// DEALER↔ROUTER: generated 5-byte ids, peer-set ids, replies routed back,
+// ROUTER_MANDATORY, and a duplicate id refused.
+func TestRouterDealer(t *testing.T) {
+	for _, ep := range classicEndpoints(t) {
+		t.Run(strings.SplitN(ep, ":", 2)[0], func(t *testing.T) {
+			zctx := newCtx(t)
+			ctx := testCtx(t)
+			router, err := NewRouter(zctx, Options{RouterMandatory: true})
+			must(t, err)
+			defer router.Close()
+			anon, err := NewDealer(zctx, Options{})
+			must(t, err)
+			defer anon.Close()
+			named, err := NewDealer(zctx, Options{RoutingID: []byte("named")})
+			must(t, err)
+			defer named.Close()
+			bindConnect(t, ep, router, anon)
+			bound, _ := router.LastEndpoint()
+			must(t, named.Connect(bound))
+			must(t, anon.SendFrames(ctx, []byte("from-anon")))
+			must(t, named.SendFrames(ctx, []byte("from-named"), []byte("")))
+			ids := map[string][]byte{}
+			for i := 0; i < 2; i++ {
+				got, err := router.RecvFrames(ctx)
+				must(t, err)
+				ids[string(got[1])] = got[0]
+			}
+			if id := ids["from-anon"]; len(id) != 5 || id[0] != 0 {
+				t.Fatalf("generated id %x", id)
+			}
+			if id := ids["from-named"]; string(id) != "named" {
+				t.Fatalf("announced id %q", id)
+			}
+			must(t, router.SendFrames(ctx, []byte("named"), []byte("to"), []byte("named")))
+			got, err := named.RecvFrames(ctx)
+			wantFrames(t, got, err, fr("to", "named")...)
+			must(t, router.SendFrames(ctx, ids["from-anon"], []byte("to-anon")))
+			got, err = anon.RecvFrames(ctx)
+			wantFrames(t, got, err, fr("to-anon")...)
+			if err := router.SendFrames(ctx, []byte("nobody"), []byte("x")); !errors.Is(err, socket.ErrHostUnreachable) {
+				t.Fatalf("mandatory, unknown id: %v", err)
+			}
+		})
+	}
+}
+
+func TestRouterDuplicateAndHandover(t *testing.T) {
+	for _, handover := range []bool{false, true} {
+		t.Run(fmt.Sprint("handover=", handover), func(t *testing.T) {
+			zctx := newCtx(t)
+			ctx := testCtx(t)
+			router, err := NewRouter(zctx, Options{RouterHandover: handover})
+			must(t, err)
+			defer router.Close()
+			mon := router.Monitor()
+			must(t, router.Bind("tcp://127.0.0.1:*"))
+			ep, _ := router.LastEndpoint()
+			first, err := NewDealer(zctx, Options{RoutingID: []byte("dup")})
+			must(t, err)
+			defer first.Close()
+			must(t, first.Connect(ep))
+			must(t, first.SendFrames(ctx, []byte("one")))
+			got, err := router.RecvFrames(ctx)
+			wantFrames(t, got, err, fr("dup", "one")...)
+			second, err := NewDealer(zctx, Options{RoutingID: []byte("dup")})
+			must(t, err)
+			defer second.Close()
+			must(t, second.Connect(ep))
+			must(t, second.SendFrames(ctx, []byte("two")))
+			if !handover {
+				for e := range mon {
+					if e.Type == socket.EventPeerRejected {
+						break
+					}
+				}
+				must(t, router.SendFrames(ctx, []byte("dup"), []byte("to-first")))
+				got, err = first.RecvFrames(ctx)
+				wantFrames(t, got, err, fr("to-first")...)
+				must(t, first.SendFrames(ctx, []byte("three")))
+				got, err = router.RecvFrames(ctx)
+				wantFrames(t, got, err, fr("dup", "three")...)
+				return
+			}
+			got, err = router.RecvFrames(ctx)
+			wantFrames(t, got, err, fr("dup", "two")...)
+			must(t, router.SendFrames(ctx, []byte("dup"), []byte("to-second")))
+			got, err = second.RecvFrames(ctx)
+			wantFrames(t, got, err, fr("to-second")...)
+		})
+	}
+}
+
+// publishUntil sends msg on pub until sub receives something (the
+// subscription travels asynchronously), and returns what it got.
+func publishUntil(t *testing.T, send func() error, recv func(context.Context) ([][]byte, error)) [][]byte {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		must(t, send())
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		got, err := recv(ctx)
+		cancel()
+		if err == nil {
+			return got
+		}
+	}
+	t.Fatal("nothing arrived")
+	return nil
+}
+
+// PUB→SUB over every transport: prefix filtering on the first frame,
+// multipart bodies, unsubscribe.
+func TestPubSub(t *testing.T) {
+	for _, ep := range classicEndpoints(t) {
+		t.Run(strings.SplitN(ep, ":", 2)[0], func(t *testing.T) {
+			zctx := newCtx(t)
+			ctx := testCtx(t)
+			pub, err := NewPub(zctx, Options{})
+			must(t, err)
+			defer pub.Close()
+			sub, err := NewSub(zctx, Options{})
+			must(t, err)
+			defer sub.Close()
+			must(t, sub.Subscribe([]byte("ab")))
+			bindConnect(t, ep, pub, sub)
+			got := publishUntil(t, func() error { return pub.SendFrames(ctx, []byte("abc"), []byte("1")) }, sub.RecvFrames)
+			wantFrames(t, got, nil, fr("abc", "1")...)
+			must(t, sub.Subscribe([]byte("x")))
+			got = publishUntil(t, func() error { return pub.SendFrames(ctx, []byte("xyz")) }, sub.RecvFrames)
+			wantFrames(t, got, nil, fr("xyz")...)
+			must(t, pub.SendFrames(ctx, []byte("zzz")))
+			must(t, pub.SendFrames(ctx, []byte("a")))
+			must(t, pub.SendFrames(ctx, []byte("abd"), []byte("last")))
+			for {
+				got, err := sub.RecvFrames(ctx)
+				must(t, err)
+				if string(got[0]) == "zzz" || string(got[0]) == "a" {
+					t.Fatalf("unsubscribed message %q delivered", got)
+				}
+				if string(got[0]) == "abd" {
+					wantFrames(t, got, nil, fr("abd", "last")...)
+					break
+				}
+			}
+			must(t, sub.Unsubscribe([]byte("ab")))
+			must(t, sub.Unsubscribe([]byte("never"))) // ignored
+			// The SUB filters too, so "ab..." stops at once while "x..." goes on.
+			must(t, pub.SendFrames(ctx, []byte("abc")))
+			must(t, pub.SendFrames(ctx, []byte("xmark")))
+			got, err = sub.RecvFrames(ctx)
+			wantFrames(t, got, err, fr("xmark")...)
+		})
+	}
+}
+
+// XPUB sees subscriptions (first subscribe, last cancel; VERBOSE every
+// subscribe) and XSUB subscribes with messages; a welcome message reaches
+// each new subscriber.
+func TestXPubXSub(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	xpub, err := NewXPub(zctx, Options{XPubWelcome: []byte("welcome")})
+	must(t, err)
+	defer xpub.Close()
+	must(t, xpub.Bind("tcp://127.0.0.1:*"))
+	ep, _ := xpub.LastEndpoint()
+	xsub, err := NewXSub(zctx, Options{})
+	must(t, err)
+	defer xsub.Close()
+	must(t, xsub.Connect(ep))
+	got, err := xsub.RecvFrames(ctx) // XSUB does not filter
+	wantFrames(t, got, err, fr("welcome")...)
+	must(t, xsub.SendFrames(ctx, []byte("\x01topic")))
+	got, err = xpub.RecvFrames(ctx)
+	wantFrames(t, got, err, []byte("\x01topic"))
+	sub, err := NewSub(zctx, Options{})
+	must(t, err)
+	defer sub.Close()
+	must(t, sub.Subscribe([]byte("topic")))
+	must(t, sub.Subscribe([]byte("other")))
+	must(t, sub.Connect(ep))
+	got, err = xpub.RecvFrames(ctx) // "topic" again is no news
+	wantFrames(t, got, err, []byte("\x01other"))
+	must(t, xsub.SendFrames(ctx, []byte("upstream"), []byte("data")))
+	got, err = xpub.RecvFrames(ctx)
+	wantFrames(t, got, err, fr("upstream", "data")...)
+	must(t, xsub.SendFrames(ctx, []byte("\x00topic")))
+	must(t, sub.Close())
+	got, err = xpub.RecvFrames(ctx)
+	must(t, err)
+	got2, err := xpub.RecvFrames(ctx)
+	must(t, err)
+	seen := map[string]bool{string(got[0]): true, string(got2[0]): true}
+	if !seen["\x00topic"] || !seen["\x00other"] {
+		t.Fatalf("cancels %q %q", got, got2)
+	}
+	must(t, xpub.SendFrames(ctx, []byte("topic"), []byte("x")))
+}
+
+func TestXPubVerboseManual(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	xpub, err := NewXPub(zctx, Options{XPubVerbose: true, XPubManual: true})
+	must(t, err)
+	defer xpub.Close()
+	must(t, xpub.Bind("inproc://manual"))
+	sub, err := NewSub(zctx, Options{})
+	must(t, err)
+	defer sub.Close()
+	must(t, sub.Connect("inproc://manual"))
+	must(t, sub.Subscribe([]byte("a")))
+	must(t, sub.Subscribe([]byte("a")))
+	must(t, sub.Subscribe([]byte("b")))
+	for _, want := range []string{"\x01a", "\x01a", "\x01b"} {
+		got, err := xpub.RecvFrames(ctx)
+		wantFrames(t, got, err, []byte(want))
+	}
+	// Manual: nothing applied until the application says so.
+	must(t, xpub.SendFrames(ctx, []byte("a1")))
+	must(t, xpub.Subscribe([]byte("b")))
+	must(t, xpub.SendFrames(ctx, []byte("b1")))
+	got, err := sub.RecvFrames(ctx)
+	wantFrames(t, got, err, fr("b1")...)
+	noXPub, err := NewPub(zctx, Options{})
+	must(t, err)
+	defer noXPub.Close()
+	if err := (&XPub{base: noXPub.base, pb: noXPub.pb}).Subscribe([]byte("x")); !errors.Is(err, socket.ErrInvalidInput) {
+		t.Fatalf("Subscribe without XPubManual: %v", err)
+	}
+}
