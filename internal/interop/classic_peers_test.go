@@ -9,24 +9,24 @@ import (
 // zmq4 against one another), so a failure in zmesh's classic tests points
 // at zmesh, not at the peers or the scenarios.
 
-// mechanism is a security setup: the arguments for the server (bound) side
+// secSetup is a security setup: the arguments for the server (bound) side
 // and for the client (connected) side of a classic peer.
-type mechanism struct {
+type secSetup struct {
 	name           string
 	server, client []string
 }
 
 var (
-	mechNull  = mechanism{name: "null"}
-	mechPlain = mechanism{"plain", []string{"--plain-server", "admin:secret"}, []string{"--plain-client", "admin:secret"}}
-	mechCurve = mechanism{"curve",
+	mechNull  = secSetup{name: "null"}
+	mechPlain = secSetup{"plain", []string{"--plain-server", "admin:secret"}, []string{"--plain-client", "admin:secret"}}
+	mechCurve = secSetup{"curve",
 		[]string{"--curve-server", ServerSecret},
 		[]string{"--curve-client", ServerPublic, "--curve-public", ClientPublic, "--curve-secret", ClientSecret}}
 )
 
 // peerMechs lists the mechanisms two kinds share.
-func peerMechs(a, b PeerKind) []mechanism {
-	ms := []mechanism{mechNull, mechPlain}
+func peerMechs(a, b PeerKind) []secSetup {
+	ms := []secSetup{mechNull, mechPlain}
 	if a.HasCurve() && b.HasCurve() {
 		ms = append(ms, mechCurve)
 	}
@@ -35,7 +35,7 @@ func peerMechs(a, b PeerKind) []mechanism {
 
 // startPair starts a bound peer of kind bk and a connected one of kind ck
 // for scenario sc under mechanism m.
-func startPair(t *testing.T, bk, ck PeerKind, sc scenario, m mechanism) (bound, conn *Classic) {
+func startPair(t *testing.T, bk, ck PeerKind, sc scenario, m secSetup) (bound, conn *Classic) {
 	t.Helper()
 	bb, cb := RequireClassic(t, bk), RequireClassic(t, ck)
 	bound = bb.Start(t, sc.bindType, append([]string{"--timeout", "30000"}, m.server...)...)
