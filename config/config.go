@@ -21,6 +21,8 @@ import (
 //	dish:    {...}   # DishConfig
 //	scatter: {...}   # ScatterConfig
 //	gather:  {...}   # GatherConfig
+//	req: {...}, rep, dealer, router, pub, sub, xpub, xsub, push, pull,
+//	pair             # the classic types (Classic)
 //	sockets:         # named sockets, each tagged by its type
 //	  frontend: {server: {...}}
 //	  feed:     {radio: {...}}
@@ -41,6 +43,8 @@ type Config struct {
 	Dish    *DishConfig
 	Scatter *ScatterConfig
 	Gather  *GatherConfig
+	// Classic holds one socket of each classic type (YAML: req, rep, ...).
+	Classic
 	// Sockets holds named sockets (YAML: sockets).
 	Sockets map[string]*SocketConfig
 	// Authenticator is Auth built by Load or Parse (nil without an auth
@@ -60,6 +64,7 @@ type SocketConfig struct {
 	Dish    *DishConfig
 	Scatter *ScatterConfig
 	Gather  *GatherConfig
+	Classic
 }
 
 // Type names the socket's type ("client", "server", ...), or "" if no field
@@ -93,7 +98,8 @@ func (s *SocketConfig) set() (typ string, c *Common) {
 	case s.Gather != nil:
 		return "gather", &s.Gather.Common
 	}
-	return "", nil
+	typ, c, _ = s.Classic.set()
+	return typ, c
 }
 
 // Loader loads configuration files. The zero value reads the process
@@ -185,6 +191,7 @@ func (c *Config) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) error {
 		func(x *ClientConfig) { c.Client = x }, func(x *ServerConfig) { c.Server = x },
 		func(x *RadioConfig) { c.Radio = x }, func(x *DishConfig) { c.Dish = x },
 		func(x *ScatterConfig) { c.Scatter = x }, func(x *GatherConfig) { c.Gather = x })...)
+	fields = append(fields, c.Classic.fields()...)
 	fields = append(fields, yamlx.Field{Key: "sockets", Decode: func(d *yamlx.Decoder, path string, n *yaml.Node) error {
 		return namedSockets(d, path, n, &c.Sockets)
 	}})
@@ -240,8 +247,14 @@ func (c *Config) shareAuth() error {
 	for _, name := range names {
 		all = append(all, c.Sockets[name])
 	}
+	commons := c.Classic.commons()
 	for _, s := range all {
-		if x := s.common(); x != nil && x.Auth == nil && x.Socket.Auth == nil {
+		if x := s.common(); x != nil {
+			commons = append(commons, x)
+		}
+	}
+	for _, x := range commons {
+		if x.Auth == nil && x.Socket.Auth == nil {
 			x.Socket.Auth = a
 		}
 	}
@@ -287,17 +300,17 @@ func (s *SocketConfig) decodeNode(d *yamlx.Decoder, path string, n *yaml.Node) e
 		}
 		return d.Errorf(r, path, ErrType, nil, "want %s, got %s", want, got)
 	}
-	err = d.Fields(path, r, "one socket", socketSections(
+	err = d.Fields(path, r, "one socket", append(socketSections(
 		func(x *ClientConfig) { s.Client = x }, func(x *ServerConfig) { s.Server = x },
 		func(x *RadioConfig) { s.Radio = x }, func(x *DishConfig) { s.Dish = x },
-		func(x *ScatterConfig) { s.Scatter = x }, func(x *GatherConfig) { s.Gather = x }))
+		func(x *ScatterConfig) { s.Scatter = x }, func(x *GatherConfig) { s.Gather = x }), s.Classic.fields()...))
 	if err != nil {
 		return err
 	}
 	if s.Type() == "" {
 		return d.Errorf(r, path, ErrType, nil, "want %s, got no settings (write {%s: {}} for every default)", want, r.Content[0].Value)
 	}
-	set := 0
+	_, _, set := s.Classic.set()
 	for _, p := range []bool{s.Client != nil, s.Server != nil, s.Radio != nil, s.Dish != nil, s.Scatter != nil, s.Gather != nil} {
 		if p {
 			set++

@@ -568,3 +568,160 @@ func TestXPubVerboseManual(t *testing.T) {
 		t.Fatalf("Subscribe without XPubManual: %v", err)
 	}
 }
+
+// CONFLATE keeps only the newest message of a peer.
+func TestConflate(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	pull, err := NewPull(zctx, Options{Conflate: true})
+	must(t, err)
+	defer pull.Close()
+	push, err := NewPush(zctx, Options{})
+	must(t, err)
+	defer push.Close()
+	bindConnect(t, "tcp://127.0.0.1:*", pull, push)
+	for i := 0; i < 50; i++ {
+		must(t, push.SendFrames(ctx, []byte(fmt.Sprint(i)), []byte("whole")))
+	}
+	must(t, push.SendFrames(ctx, []byte("last")))
+	// Whatever was read before "last" arrived, "last" is the final one
+	// and nothing older follows it.
+	for {
+		got, err := pull.RecvFrames(ctx)
+		must(t, err)
+		if string(got[0]) == "last" {
+			break
+		}
+		if len(got) != 2 || string(got[1]) != "whole" {
+			t.Fatalf("conflated message cut: %q", got)
+		}
+	}
+	c2, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if got, err := pull.RecvFrames(c2); err == nil {
+		t.Fatalf("after the newest: %q", got)
+	}
+}
+
+// PROBE_ROUTER: a connecting DEALER's first message is an empty one,
+// which the ROUTER receives as [id, ""].
+func TestProbeRouter(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	router, err := NewRouter(zctx, Options{})
+	must(t, err)
+	defer router.Close()
+	dealer, err := NewDealer(zctx, Options{ProbeRouter: true, RoutingID: []byte("d")})
+	must(t, err)
+	defer dealer.Close()
+	bindConnect(t, "tcp://127.0.0.1:*", router, dealer)
+	got, err := router.RecvFrames(ctx)
+	wantFrames(t, got, err, fr("d", "")...)
+}
+
+// A PUB never blocks: a subscriber at its high-water mark misses messages
+// (whole ones), the send succeeds.
+func TestPubDropsAtHWM(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	pub, err := NewPub(zctx, Options{SendHWM: 5})
+	must(t, err)
+	defer pub.Close()
+	sub, err := NewSub(zctx, Options{RecvHWM: 5})
+	must(t, err)
+	defer sub.Close()
+	must(t, sub.Subscribe(nil))
+	bindConnect(t, "inproc://pubhwm", pub, sub)
+	publishUntil(t, func() error { return pub.SendFrames(ctx, []byte("probe")) }, sub.RecvFrames)
+	for i := 0; i < 1000; i++ {
+		c2, cancel := context.WithTimeout(ctx, time.Second)
+		if err := pub.SendFrames(c2, []byte("m"), []byte(fmt.Sprint(i))); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+		cancel()
+	}
+	n := 0
+	for {
+		c2, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		got, err := sub.RecvFrames(c2)
+		cancel()
+		if err != nil {
+			break
+		}
+		if string(got[0]) == "m" && len(got) != 2 {
+			t.Fatalf("cut message %q", got)
+		}
+		n++
+	}
+	if n == 0 || n >= 1000 {
+		t.Fatalf("%d of 1000 messages arrived, want some dropped", n)
+	}
+}
+
+// The PUB filters on its side: an XSUB (which does not filter) subscribed
+// to "a" gets only "a..." messages.
+func TestPubFiltersOnItsSide(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	pub, err := NewPub(zctx, Options{})
+	must(t, err)
+	defer pub.Close()
+	xsub, err := NewXSub(zctx, Options{})
+	must(t, err)
+	defer xsub.Close()
+	must(t, xsub.Subscribe([]byte("a")))
+	bindConnect(t, "tcp://127.0.0.1:*", pub, xsub)
+	publishUntil(t, func() error { return pub.SendFrames(ctx, []byte("a0")) }, xsub.RecvFrames)
+	must(t, pub.SendFrames(ctx, []byte("b")))
+	must(t, pub.SendFrames(ctx, []byte("a1")))
+	for {
+		got, err := xsub.RecvFrames(ctx)
+		must(t, err)
+		if string(got[0]) == "b" {
+			t.Fatal("the PUB sent an unsubscribed message")
+		}
+		if string(got[0]) == "a1" {
+			return
+		}
+	}
+}
+
+// DEALER↔REP: the DEALER adds the delimiter itself; DEALER↔DEALER and
+// ROUTER↔ROUTER are legal too.
+func TestDealerRepAndSymmetricPairs(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	rep, err := NewRep(zctx, Options{})
+	must(t, err)
+	defer rep.Close()
+	dealer, err := NewDealer(zctx, Options{})
+	must(t, err)
+	defer dealer.Close()
+	bindConnect(t, "tcp://127.0.0.1:*", rep, dealer)
+	must(t, dealer.SendFrames(ctx, []byte(""), []byte("q")))
+	got, err := rep.RecvFrames(ctx)
+	wantFrames(t, got, err, fr("q")...)
+	must(t, rep.SendFrames(ctx, []byte("a")))
+	got, err = dealer.RecvFrames(ctx)
+	wantFrames(t, got, err, fr("", "a")...)
+
+	d2, err := NewDealer(zctx, Options{})
+	must(t, err)
+	defer d2.Close()
+	bindConnect(t, "tcp://127.0.0.1:*", d2, dealer)
+	must(t, dealer.SendFrames(ctx, []byte("x")))
+	// dealer round-robins over rep and d2: send until d2 has one.
+	got = publishUntil(t, func() error { return dealer.SendFrames(ctx, []byte(""), []byte("x")) }, d2.RecvFrames)
+	if string(got[len(got)-1]) != "x" {
+		t.Fatalf("d2 got %q", got)
+	}
+	r1, err := NewRouter(zctx, Options{RoutingID: []byte("r1")})
+	must(t, err)
+	defer r1.Close()
+	r2, err := NewRouter(zctx, Options{RoutingID: []byte("r2")})
+	must(t, err)
+	defer r2.Close()
+	bindConnect(t, "tcp://127.0.0.1:*", r1, r2)
+	got = publishUntil(t, func() error { return r2.TrySendFrames([]byte("r1"), []byte("hi")) }, r1.RecvFrames)
+	wantFrames(t, got, nil, fr("r2", "hi")...)
+}

@@ -80,6 +80,7 @@ func (s *Socket) acceptInproc(ic *inprocConnect) {
 	ic.s.drained.broadcast() // cp's queue went over: no longer busy
 	if moved {
 		s.in.signal()
+		s.in.ready.broadcast()
 	}
 	if !ic.s.isAttached(cp) {
 		ic.s.attach(cp)

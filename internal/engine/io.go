@@ -199,3 +199,26 @@ func stopTimer(t *time.Timer) {
 		t.Stop()
 	}
 }
+
+// Readiness returns, for a poller, a channel closed at the next change
+// that may make the socket readable (a message queued) or writable (a
+// pipe gained room or a peer arrived), whether the socket has a message
+// to receive now, and whether some pipe has room now. Take the channel
+// before acting on the answers, so no change is missed; it also closes
+// when the socket or its Ctx does.
+func (s *Socket) Readiness() (in, out <-chan struct{}, readable, writable bool) {
+	in, out = s.in.ready.wait(), s.sendReady.wait()
+	s.in.mu.Lock()
+	readable = s.in.n > 0
+	s.in.mu.Unlock()
+	for _, p := range s.Pipes() {
+		if !p.FullFor(0) {
+			writable = true
+			break
+		}
+	}
+	return in, out, readable, writable
+}
+
+// Done is closed when the socket closes.
+func (s *Socket) Done() <-chan struct{} { return s.done }

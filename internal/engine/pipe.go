@@ -465,6 +465,7 @@ func (p *Pipe) pushIn(m socket.Msg) (bool, error) {
 	if wake {
 		q.signal()
 	}
+	q.ready.broadcast()
 	return true, nil
 }
 
@@ -489,6 +490,7 @@ func (p *Pipe) Inject(m socket.Msg) {
 	if wake {
 		q.signal()
 	}
+	q.ready.broadcast()
 }
 
 // conflateLocked drops every message waiting in the incoming queue, so
@@ -526,6 +528,7 @@ type fairQueue struct {
 	ring    []*Pipe // circular; n entries from head
 	head, n int
 	waiters int           // receivers blocked in Recv
+	ready   signal        // broadcast when messages are queued (pollers wait on it)
 	wake    chan struct{} // cap 1: wakes one receiver; it passes the wake on
 	closed  bool
 }
@@ -589,6 +592,7 @@ func (q *fairQueue) pushBatch(p *Pipe, batch []socket.Msg, size int64) (full boo
 	if wake {
 		q.signal()
 	}
+	q.ready.broadcast()
 	return full
 }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -70,5 +71,47 @@ func TestBufferSizesReachTheKernel(t *testing.T) {
 	}
 	if _, err := normalize(socket.Options{RecvBuffer: -1}); err == nil {
 		t.Error("a negative buffer size was accepted")
+	}
+}
+
+// tcpopt reads an integer IPPROTO_TCP option of c.
+func tcpopt(t *testing.T, c syscall.Conn, opt int) int {
+	t.Helper()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	var gerr error
+	if err := rc.Control(func(fd uintptr) { v, gerr = unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, opt) }); err != nil {
+		t.Fatal(err)
+	}
+	if gerr != nil {
+		t.Fatal(gerr)
+	}
+	return v
+}
+
+func TestTCPKeepaliveReachesTheKernel(t *testing.T) {
+	s := &Socket{opts: socket.Options{TCPKeepalive: 1, TCPKeepaliveCount: 7, TCPKeepaliveIdle: 42 * time.Second,
+		TCPKeepaliveInterval: 9 * time.Second}, log: slog.Default()}
+	c := dialListener(t, "tcp", "127.0.0.1:0")
+	s.keepalive(c)
+	sc := c.(syscall.Conn)
+	if got := sockopt(t, sc, unix.SO_KEEPALIVE); got != 1 {
+		t.Errorf("SO_KEEPALIVE %d", got)
+	}
+	for name, want := range map[int]int{unix.TCP_KEEPCNT: 7, unix.TCP_KEEPIDLE: 42, unix.TCP_KEEPINTVL: 9} {
+		if got := tcpopt(t, sc, name); got != want {
+			t.Errorf("option %d: %d, want %d", name, got, want)
+		}
+	}
+	off := &Socket{opts: socket.Options{TCPKeepalive: -1}, log: slog.Default()}
+	off.keepalive(c)
+	if got := sockopt(t, sc, unix.SO_KEEPALIVE); got != 0 {
+		t.Errorf("SO_KEEPALIVE %d after turning it off", got)
+	}
+	if _, err := normalize(socket.Options{TCPKeepalive: 2}); err == nil {
+		t.Error("TCPKeepalive 2 was accepted")
 	}
 }
