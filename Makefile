@@ -1,7 +1,8 @@
 # zmesh. `make test` is the one test command: it installs what the tests
-# need (libzmq with draft sockets built from Debian's source package, the
-# S3 servers) into a cache outside the repo, then runs go vet and the whole
-# suite under the race detector, interop and S3 tests included.
+# need (libzmq with draft sockets built from Debian's source package into a
+# cache outside the repo, Debian's stock libzmq5 and pyzmq from apt for the
+# classic types, the S3 servers), then runs go vet and the whole suite under
+# the race detector, interop and S3 tests included.
 
 SHELL        := /bin/bash
 GO           ?= go
