@@ -20,7 +20,7 @@ var (
 	mechNull  = secSetup{name: "null"}
 	mechPlain = secSetup{"plain", []string{"--plain-server", "admin:secret"}, []string{"--plain-client", "admin:secret"}}
 	mechCurve = secSetup{"curve",
-		[]string{"--curve-server", ServerSecret},
+		[]string{"--curve-server", ServerSecret, "--curve-allow", ClientPublic},
 		[]string{"--curve-client", ServerPublic, "--curve-public", ClientPublic, "--curve-secret", ClientSecret}}
 )
 

@@ -24,6 +24,7 @@ type zsock interface {
 	Bind(endpoint string) error
 	Connect(endpoint string) error
 	LastEndpoint() (string, error)
+	Monitor() <-chan socket.Event
 	Close() error
 }
 
@@ -32,91 +33,82 @@ type zmeshSide struct {
 	s    zsock
 	send func(ctx context.Context, frames ...[]byte) error // nil for a type that cannot send
 	recv func(ctx context.Context) ([][]byte, error)       // nil for a type that cannot receive
-	sub  interface {
-		Subscribe(prefix []byte) error
-		Unsubscribe(prefix []byte) error
-	}
+	sub  subscriber                                        // nil but for SUB and XSUB
 }
 
-func newZmesh(zctx *socket.Ctx, typ string, o patterns.Options) (*zmeshSide, error) {
-	var (
-		z   zmeshSide
-		err error
-	)
-	switch typ {
-	case "req":
-		var s *patterns.Req
-		s, err = patterns.NewReq(zctx, o)
-		if s != nil {
-			z = zmeshSide{s: s, send: s.SendFrames, recv: s.RecvFrames}
-		}
-	case "rep":
-		var s *patterns.Rep
-		s, err = patterns.NewRep(zctx, o)
-		if s != nil {
-			z = zmeshSide{s: s, send: s.SendFrames, recv: s.RecvFrames}
-		}
-	case "dealer":
-		var s *patterns.Dealer
-		s, err = patterns.NewDealer(zctx, o)
-		if s != nil {
-			z = zmeshSide{s: s, send: s.SendFrames, recv: s.RecvFrames}
-		}
-	case "router":
-		var s *patterns.Router
-		s, err = patterns.NewRouter(zctx, o)
-		if s != nil {
-			z = zmeshSide{s: s, send: s.SendFrames, recv: s.RecvFrames}
-		}
-	case "pub":
-		var s *patterns.Pub
-		s, err = patterns.NewPub(zctx, o)
-		if s != nil {
-			z = zmeshSide{s: s, send: s.SendFrames}
-		}
-	case "xpub":
-		var s *patterns.XPub
-		s, err = patterns.NewXPub(zctx, o)
-		if s != nil {
-			z = zmeshSide{s: s, send: s.SendFrames, recv: s.RecvFrames}
-		}
-	case "sub":
-		var s *patterns.Sub
-		s, err = patterns.NewSub(zctx, o)
-		if s != nil {
-			z = zmeshSide{s: s, recv: s.RecvFrames, sub: s}
-		}
-	case "xsub":
-		var s *patterns.XSub
-		s, err = patterns.NewXSub(zctx, o)
-		if s != nil {
-			z = zmeshSide{s: s, send: s.SendFrames, recv: s.RecvFrames, sub: s}
-		}
-	case "push":
-		var s *patterns.Push
-		s, err = patterns.NewPush(zctx, o)
-		if s != nil {
-			z = zmeshSide{s: s, send: s.SendFrames}
-		}
-	case "pull":
-		var s *patterns.Pull
-		s, err = patterns.NewPull(zctx, o)
-		if s != nil {
-			z = zmeshSide{s: s, recv: s.RecvFrames}
-		}
-	case "pair":
-		var s *patterns.Pair
-		s, err = patterns.NewPair(zctx, o)
-		if s != nil {
-			z = zmeshSide{s: s, send: s.SendFrames, recv: s.RecvFrames}
-		}
-	default:
-		return nil, fmt.Errorf("no zmesh type %q", typ)
-	}
+// subscriber is what SUB and XSUB add.
+type subscriber interface {
+	Subscribe(prefix []byte) error
+	Unsubscribe(prefix []byte) error
+}
+
+// sendRecv, sendOnly and recvOnly wrap a new zmesh socket of each shape.
+func sendRecv[T interface {
+	zsock
+	patterns.FrameSender
+	patterns.FrameReceiver
+}](s T, err error) (*zmeshSide, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &z, nil
+	return &zmeshSide{s: s, send: s.SendFrames, recv: s.RecvFrames}, nil
+}
+
+func sendOnly[T interface {
+	zsock
+	patterns.FrameSender
+}](s T, err error) (*zmeshSide, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &zmeshSide{s: s, send: s.SendFrames}, nil
+}
+
+func recvOnly[T interface {
+	zsock
+	patterns.FrameReceiver
+}](s T, err error) (*zmeshSide, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &zmeshSide{s: s, recv: s.RecvFrames}, nil
+}
+
+// withSub adds a SUB's or an XSUB's Subscribe to its side.
+func withSub(z *zmeshSide, err error) (*zmeshSide, error) {
+	if err != nil {
+		return nil, err
+	}
+	z.sub = z.s.(subscriber)
+	return z, nil
+}
+
+func newZmesh(zctx *socket.Ctx, typ string, o patterns.Options) (*zmeshSide, error) {
+	switch typ {
+	case "req":
+		return sendRecv(patterns.NewReq(zctx, o))
+	case "rep":
+		return sendRecv(patterns.NewRep(zctx, o))
+	case "dealer":
+		return sendRecv(patterns.NewDealer(zctx, o))
+	case "router":
+		return sendRecv(patterns.NewRouter(zctx, o))
+	case "pub":
+		return sendOnly(patterns.NewPub(zctx, o))
+	case "xpub":
+		return sendRecv(patterns.NewXPub(zctx, o))
+	case "sub":
+		return withSub(recvOnly(patterns.NewSub(zctx, o)))
+	case "xsub":
+		return withSub(sendRecv(patterns.NewXSub(zctx, o)))
+	case "push":
+		return sendOnly(patterns.NewPush(zctx, o))
+	case "pull":
+		return recvOnly(patterns.NewPull(zctx, o))
+	case "pair":
+		return sendRecv(patterns.NewPair(zctx, o))
+	}
+	return nil, fmt.Errorf("no zmesh type %q", typ)
 }
 
 func (z *zmeshSide) Bind(ep string) (string, error) {
@@ -269,4 +261,74 @@ func runZmeshScenario(t *testing.T, kind PeerKind, sc scenario, zmeshBound bool,
 	if err := peer.Close(); err != nil {
 		t.Error(err)
 	}
+}
+
+// waitEvent waits for an event of type typ on mon.
+func waitEvent(t *testing.T, mon <-chan socket.Event, typ socket.EventType) socket.Event {
+	t.Helper()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		select {
+		case e := <-mon:
+			if e.Type == typ {
+				return e
+			}
+		case <-timer.C:
+			t.Fatalf("no %v event within %v", typ, wait)
+		}
+	}
+}
+
+// Credentials the other side does not accept are refused during the
+// handshake, in both directions: zmq.auth refusing zmesh's CURVE key, and
+// zmesh's authenticator refusing libzmq's PLAIN password.
+func TestClassicAuthRefusals(t *testing.T) {
+	t.Run("pyzmq-zmq.auth-refuses-zmesh-curve-key", func(t *testing.T) {
+		peer := RequireClassic(t, Pyzmq).Start(t, "rep", "--timeout", "30000", "--curve-server", ServerSecret, "--curve-allow", ClientPublic)
+		ep, err := peer.Bind("tcp://127.0.0.1:*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		zctx := socket.NewCtx(nil)
+		defer zctx.Close()
+		z, err := newZmesh(zctx, "req", patterns.Options{Mechanism: &mechanism.CurveClient{
+			ServerKey: mustParse(t, mechanism.ParsePublicKey, ServerPublic),
+			SecretKey: mustParse(t, mechanism.ParseSecretKey, OtherSecret)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer z.Close()
+		mon := z.s.Monitor()
+		if err := z.Connect(ep); err != nil {
+			t.Fatal(err)
+		}
+		waitEvent(t, mon, socket.EventHandshakeFailed)
+		if err := peer.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	t.Run("zmesh-auth-refuses-libzmq-plain-password", func(t *testing.T) {
+		zctx := socket.NewCtx(nil)
+		defer zctx.Close()
+		srv, _ := zmeshMechs(t, secSetup{name: "plain"})
+		z, err := newZmesh(zctx, "rep", srv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer z.Close()
+		mon := z.s.Monitor()
+		ep, err := z.Bind("tcp://127.0.0.1:*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		peer := RequireClassic(t, Libzmq).Start(t, "req", "--timeout", "30000", "--plain-client", "admin:guess")
+		if err := peer.Connect(ep); err != nil {
+			t.Fatal(err)
+		}
+		waitEvent(t, mon, socket.EventHandshakeFailed)
+		if err := peer.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 }

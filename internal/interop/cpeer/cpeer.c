@@ -7,10 +7,11 @@
  * cpeer --type req|rep|dealer|router|pub|sub|xpub|xsub|push|pull|pair
  *       [--routing-id HEX] [--timeout MS] [--linger MS]
  *       [--plain-server USER:PASS] [--plain-client USER:PASS]
- *       [--curve-server SECRET_Z85]
+ *       [--curve-server SECRET_Z85 [--curve-allow PUBLIC_Z85]...]
  *       [--curve-client SERVER_PUBLIC_Z85 --curve-public Z85 --curve-secret Z85]
  * A PLAIN or CURVE server runs a ZAP handler admitting the --plain-server
- * USER:PASS users (repeatable) and any CURVE client.
+ * USER:PASS users and the --curve-allow Z85 keys (both repeatable; none
+ * given: anyone).
  * cpeer --check          prints "libzmq X.Y.Z draft=0|1 curve=0|1" and exits
  *
  * Commands (one a line) and their answers (one a line, stdout):
@@ -189,6 +190,8 @@ static int readline(void *s, char *line, size_t cap)
 #define MAXUSERS 16
 static const char *plain_users[MAXUSERS];
 static int nplain_users;
+static unsigned char curve_keys[MAXUSERS][32];
+static int ncurve_keys;
 
 static int zap_frame(void *s, zmq_msg_t *m)
 {
@@ -217,6 +220,11 @@ static void *zap_handler(void *ctx)
 		}
 		/* version, request id, domain, address, identity, mechanism, credentials... */
 		const char *status = "200";
+		if (n >= 7 && zmq_msg_size(&f[5]) == 5 && !memcmp(zmq_msg_data(&f[5]), "CURVE", 5) && ncurve_keys) {
+			status = "400";
+			for (int i = 0; i < ncurve_keys; i++)
+				if (zmq_msg_size(&f[6]) == 32 && !memcmp(zmq_msg_data(&f[6]), curve_keys[i], 32)) status = "200";
+		}
 		if (n >= 6 && zmq_msg_size(&f[5]) == 5 && !memcmp(zmq_msg_data(&f[5]), "PLAIN", 5) && nplain_users) {
 			status = "400";
 			if (n >= 8) {
@@ -266,6 +274,10 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--plain-client")) plain_client = v;
 		else if (!strcmp(a, "--curve-server")) curve_server = v;
 		else if (!strcmp(a, "--curve-client")) curve_client = v;
+		else if (!strcmp(a, "--curve-allow")) {
+			if (ncurve_keys == MAXUSERS || strlen(v) != 40 || !zmq_z85_decode(curve_keys[ncurve_keys++], v))
+				usage("bad --curve-allow key");
+		}
 		else if (!strcmp(a, "--curve-public")) curve_public = v;
 		else if (!strcmp(a, "--curve-secret")) curve_secret = v;
 		else usage("unknown option");

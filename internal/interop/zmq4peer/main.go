@@ -87,6 +87,7 @@ func main() {
 	flag.Int("linger", 0, "ignored (zmq4 has no linger)")
 	plainServer := flag.String("plain-server", "", "USER:PASS (zmq4 admits any user)")
 	plainClient := flag.String("plain-client", "", "USER:PASS")
+	flag.String("curve-allow", "", "ignored (zmq4 has no CURVE)")
 	flag.CommandLine.SetOutput(os.Stderr)
 	flag.CommandLine.Init(os.Args[0], flag.ContinueOnError)
 	if err := flag.CommandLine.Parse(os.Args[1:]); err != nil {
