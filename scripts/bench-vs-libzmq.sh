@@ -54,11 +54,13 @@ if [ "${PIN:-0}" = 1 ] && command -v taskset >/dev/null; then
 fi
 
 port=$((20000 + RANDOM % 20000))
-next_ep() { port=$((port + 1)); echo "tcp://127.0.0.1:$port"; }
+# next_ep sets ep (the caller's local) to a new endpoint; called directly,
+# not in $(...), whose subshell would not move port on.
+next_ep() { port=$((port + 1)); ep="tcp://127.0.0.1:$port"; }
 
 # libzmq throughput: prints msg/s.
 lz_thr() { # size count curve
-	local ep; ep=$(next_ep)
+	local ep; next_ep
 	"${recv_cpu[@]}" "$bin/local_thr" "$ep" "$1" "$2" $3 >"$work/lt" &
 	local pid=$!
 	sleep 0.3
@@ -69,7 +71,7 @@ lz_thr() { # size count curve
 
 # zmesh throughput: prints msg/s.
 zm_thr() { # size count mechanism
-	local ep; ep=$(next_ep)
+	local ep; next_ep
 	"${recv_cpu[@]}" "$work/zmesh" bench thr --bind "$ep" --size "$1" --count "$2" --mechanism "$3" --progress 0 --json >"$work/zt" 2>/dev/null &
 	local pid=$!
 	sleep 0.3
@@ -80,7 +82,7 @@ zm_thr() { # size count mechanism
 
 # libzmq latency: prints one-way microseconds (remote_lat's "average").
 lz_lat() { # size count
-	local ep; ep=$(next_ep)
+	local ep; next_ep
 	"${recv_cpu[@]}" "$bin/local_lat" "$ep" "$1" "$2" >/dev/null &
 	local pid=$!
 	sleep 0.3
@@ -90,7 +92,7 @@ lz_lat() { # size count
 
 # zmesh latency: prints one-way microseconds, computed the same way.
 zm_lat() { # size count
-	local ep; ep=$(next_ep)
+	local ep; next_ep
 	"${recv_cpu[@]}" "$work/zmesh" bench lat --bind "$ep" >/dev/null 2>&1 &
 	local pid=$!
 	sleep 0.3
@@ -106,7 +108,7 @@ zm_lat() { # size count
 # which accepts every key: one inproc round trip per handshake, as any
 # libzmq server that authenticates pays.
 lz_hs() { # count curve
-	local ep; ep=$(next_ep)
+	local ep; next_ep
 	local srv=() cli=()
 	if [ "$2" = 1 ]; then srv=(--curve-server "$server_secret") cli=(--curve-client "$server_public"); fi
 	"${recv_cpu[@]}" "$work/zpeer" --type server --bind "$ep" --mode echo --count "$1" --timeout 300000 "${srv[@]}" >/dev/null &
@@ -119,7 +121,7 @@ lz_hs() { # count curve
 
 # zmesh connections per second, the same rounds.
 zm_hs() { # count mechanism
-	local ep; ep=$(next_ep)
+	local ep; next_ep
 	"${recv_cpu[@]}" "$work/zmesh" bench lat --bind "$ep" --mechanism "$2" >/dev/null 2>&1 &
 	local pid=$!
 	sleep 0.3
@@ -131,7 +133,7 @@ zm_hs() { # count mechanism
 
 # zmesh PUSH/PULL throughput (the classic types): prints msg/s.
 zm_pp() { # size count
-	local ep; ep=$(next_ep)
+	local ep; next_ep
 	"${recv_cpu[@]}" "$work/zmesh" bench thr --type push-pull --bind "$ep" --size "$1" --count "$2" --progress 0 --json >"$work/zt" 2>/dev/null &
 	local pid=$!
 	sleep 0.3
@@ -142,7 +144,7 @@ zm_pp() { # size count
 
 # zmesh REQ/REP latency: prints one-way microseconds.
 zm_rr() { # size count
-	local ep; ep=$(next_ep)
+	local ep; next_ep
 	"${recv_cpu[@]}" "$work/zmesh" bench lat --type req-rep --bind "$ep" >/dev/null 2>&1 &
 	local pid=$!
 	sleep 0.3
@@ -155,9 +157,10 @@ zm_rr() { # size count
 # PUB to SUBS subscribers, each holding TOPICS subscriptions: prints the
 # slowest subscriber's msg/s. lz_ps runs pubsub_thr, zm_ps zmesh bench.
 lz_ps() { # subs size count topics
-	local eps=() pids=() i
+	local eps=() pids=() i ep
 	for ((i = 0; i < $1; i++)); do
-		eps+=("$(next_ep)")
+		next_ep
+		eps+=("$ep")
 		"${recv_cpu[@]}" "$work/pubsub_thr" sub "${eps[-1]}" "$2" "$3" "$4" >"$work/ps$i" &
 		pids+=($!)
 	done
@@ -167,9 +170,10 @@ lz_ps() { # subs size count topics
 	for ((i = 0; i < $1; i++)); do awk '/mean throughput:.*msg\/s/ {print $3}' "$work/ps$i"; done | sort -g | head -n 1
 }
 zm_ps() { # subs size count topics
-	local eps=() pids=() i
+	local eps=() pids=() i ep
 	for ((i = 0; i < $1; i++)); do
-		eps+=("$(next_ep)")
+		next_ep
+		eps+=("$ep")
 		"${recv_cpu[@]}" "$work/zmesh" bench thr --type pub-sub --bind "${eps[-1]}" --size "$2" --count "$3" --topics "$4" --progress 0 --json >"$work/ps$i" 2>/dev/null &
 		pids+=($!)
 	done
