@@ -27,6 +27,9 @@ var (
 )
 
 func init() {
+	for _, t := range []*engine.Type{&dealerType, &subType, &pubType, &reqType} {
+		t.DupConnect = true
+	}
 	pubType.SubCommands = true
 	xpubType.SubCommands = true
 	pushType.DropIncoming = true
@@ -41,7 +44,9 @@ func classic(name string, identity bool, peers ...string) engine.Type {
 var errNoFrames = fmt.Errorf("%w: a message needs at least one frame", socket.ErrInvalidInput)
 
 // framesMsg makes the message to send of frames: a one-frame message
-// travels as a Body, a longer one as Frames (neither copied).
+// travels as a Body, a longer one as Frames. The frames' bytes are not
+// copied; the list of them is, so that a caller's variadic list does not
+// escape (a one-frame send then allocates nothing).
 func framesMsg(frames [][]byte) Msg {
 	if len(frames) == 1 {
 		b := frames[0]
@@ -50,7 +55,7 @@ func framesMsg(frames [][]byte) Msg {
 		}
 		return Msg{Body: b}
 	}
-	return Msg{Frames: frames}
+	return Msg{Frames: append(make([][]byte, 0, len(frames)), frames...)}
 }
 
 // msgFrames returns a received message's frames.
@@ -80,11 +85,15 @@ func withoutConflate(o Options) Options {
 }
 
 // newClassic makes a classic socket whose engine handler is h (may be
-// nil): wrap builds the type around its base.
+// nil; if it has an attach method, it is given the engine socket before
+// the socket can connect): wrap builds the type around its base.
 func newClassic[T any](ctx *socket.Ctx, typ engine.Type, opts Options, h engine.Handler, wrap func(base) *T) (*T, error) {
 	s, err := engine.New(ctx, typ, opts, h)
 	if err != nil {
 		return nil, err
+	}
+	if a, ok := h.(interface{ attach(*engine.Socket) }); ok {
+		a.attach(s)
 	}
 	return wrap(base{s}), nil
 }
@@ -92,6 +101,15 @@ func newClassic[T any](ctx *socket.Ctx, typ engine.Type, opts Options, h engine.
 // recvFrames is the fair-queued receive of the classic types.
 func (b *base) recvFrames(ctx context.Context) ([][]byte, error) {
 	m, err := b.s.Recv(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	return msgFrames(&m), nil
+}
+
+// tryRecvFrames is recvFrames without blocking (socket.ErrWouldBlock).
+func (b *base) tryRecvFrames() ([][]byte, error) {
+	m, err := b.s.Recv(context.Background(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -114,13 +132,18 @@ type prober struct{ on bool }
 // connecting pipe gets it on its first connection only, as libzmq).
 type probed struct{}
 
+// PeerUp implements engine.Handler.
 func (h *prober) PeerUp(p *engine.Pipe) {
 	if h.on && p.Value() == nil {
 		p.SetValue(probed{})
 		_, _ = p.TrySend(Msg{Body: []byte{}})
 	}
 }
-func (h *prober) PeerDown(*engine.Pipe, bool)        {}
+
+// PeerDown implements engine.Handler.
+func (h *prober) PeerDown(*engine.Pipe, bool) {}
+
+// Command implements engine.Handler.
 func (h *prober) Command(*engine.Pipe, []byte) error { return nil }
 
 // Push is a PUSH socket (RFC 30): the sending end of a pipeline. It sends
@@ -161,6 +184,10 @@ func NewPull(ctx *socket.Ctx, opts Options) (*Pull, error) {
 // fails with socket.ErrInvalidInput.
 func (s *Pull) RecvFrames(ctx context.Context) ([][]byte, error) { return s.recvFrames(ctx) }
 
+// TryRecvFrames returns a message if one is waiting, else
+// socket.ErrWouldBlock.
+func (s *Pull) TryRecvFrames() ([][]byte, error) { return s.tryRecvFrames() }
+
 // Dealer is a DEALER socket (RFC 28): it sends round-robin over its peers
 // (REP, DEALER or ROUTER), blocking when none has room, and receives
 // fair-queued from them, changing no envelope: to talk to a REP, send the
@@ -179,6 +206,18 @@ func (s *Dealer) SendFrames(ctx context.Context, frames ...[]byte) error {
 
 // RecvFrames returns the next message's frames, from any peer.
 func (s *Dealer) RecvFrames(ctx context.Context) ([][]byte, error) { return s.recvFrames(ctx) }
+
+// TryRecvFrames returns a message if one is waiting, else
+// socket.ErrWouldBlock.
+func (s *Dealer) TryRecvFrames() ([][]byte, error) { return s.tryRecvFrames() }
+
+// TrySendFrames is SendFrames without blocking (socket.ErrWouldBlock).
+func (s *Dealer) TrySendFrames(frames ...[]byte) error {
+	if len(frames) == 0 {
+		return &socket.SendError{Err: errNoFrames}
+	}
+	return s.trySend(framesMsg(frames))
+}
 
 // Pair is a PAIR socket (RFC 31): it talks to exactly one PAIR peer.
 // A second peer that connects completes its handshake and is then
@@ -201,14 +240,12 @@ type pairPeer struct {
 // NewPair returns a Pair in ctx (socket.DefaultCtx() if nil).
 func NewPair(ctx *socket.Ctx, opts Options) (*Pair, error) {
 	h := &pairPeer{}
-	p, err := newClassic(ctx, pairType, withoutConflate(opts), h, func(b base) *Pair { return &Pair{b, h} })
-	if err != nil {
-		return nil, err
-	}
-	h.s = p.s
-	return p, nil
+	return newClassic(ctx, pairType, withoutConflate(opts), h, func(b base) *Pair { return &Pair{b, h} })
 }
 
+func (h *pairPeer) attach(s *engine.Socket) { h.s = s }
+
+// PeerUp implements engine.Handler.
 func (h *pairPeer) PeerUp(p *engine.Pipe) {
 	h.mu.Lock()
 	ok := h.active == nil || h.active == p
@@ -224,6 +261,7 @@ func (h *pairPeer) PeerUp(p *engine.Pipe) {
 
 }
 
+// PeerDown implements engine.Handler.
 func (h *pairPeer) PeerDown(p *engine.Pipe, detached bool) {
 	h.mu.Lock()
 	if detached && h.active == p {
@@ -232,6 +270,7 @@ func (h *pairPeer) PeerDown(p *engine.Pipe, detached bool) {
 	h.mu.Unlock()
 }
 
+// Command implements engine.Handler.
 func (h *pairPeer) Command(*engine.Pipe, []byte) error { return nil }
 
 // Intercept drops what a rejected peer sends.
@@ -283,3 +322,7 @@ func (s *Pair) SendFrames(ctx context.Context, frames ...[]byte) error {
 
 // RecvFrames returns the next message's frames from the peer.
 func (s *Pair) RecvFrames(ctx context.Context) ([][]byte, error) { return s.recvFrames(ctx) }
+
+// TryRecvFrames returns a message if one is waiting, else
+// socket.ErrWouldBlock.
+func (s *Pair) TryRecvFrames() ([][]byte, error) { return s.tryRecvFrames() }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zmesh/zmesh/mechanism"
 	"github.com/zmesh/zmesh/socket"
 )
 
@@ -76,12 +77,8 @@ func TestPushPullMultipart(t *testing.T) {
 		t.Run(strings.SplitN(ep, ":", 2)[0], func(t *testing.T) {
 			zctx := newCtx(t)
 			ctx := testCtx(t)
-			pull, err := NewPull(zctx, Options{})
-			must(t, err)
-			defer pull.Close()
-			push, err := NewPush(zctx, Options{})
-			must(t, err)
-			defer push.Close()
+			pull := open(t, NewPull, zctx, Options{})
+			push := open(t, NewPush, zctx, Options{})
 			bindConnect(t, ep, pull, push)
 			for _, m := range msgs {
 				must(t, push.SendFrames(ctx, m...))
@@ -97,9 +94,7 @@ func TestPushPullMultipart(t *testing.T) {
 func TestPushRoundRobinAndNoFrames(t *testing.T) {
 	zctx := newCtx(t)
 	ctx := testCtx(t)
-	push, err := NewPush(zctx, Options{})
-	must(t, err)
-	defer push.Close()
+	push := open(t, NewPush, zctx, Options{})
 	if err := push.SendFrames(ctx); !errors.Is(err, socket.ErrInvalidInput) {
 		t.Fatalf("no frames: %v", err)
 	}
@@ -108,9 +103,7 @@ func TestPushRoundRobinAndNoFrames(t *testing.T) {
 	}
 	var pulls [2]*Pull
 	for i := range pulls {
-		pulls[i], err = NewPull(zctx, Options{})
-		must(t, err)
-		defer pulls[i].Close()
+		pulls[i] = open(t, NewPull, zctx, Options{})
 		must(t, pulls[i].Bind(fmt.Sprintf("inproc://rr%d", i)))
 		must(t, push.Connect(fmt.Sprintf("inproc://rr%d", i)))
 	}
@@ -130,12 +123,8 @@ func TestPushRoundRobinAndNoFrames(t *testing.T) {
 // A PUSH blocks at the high-water mark and never drops.
 func TestPushBlocksAtHWM(t *testing.T) {
 	zctx := newCtx(t)
-	push, err := NewPush(zctx, Options{SendHWM: 2})
-	must(t, err)
-	defer push.Close()
-	pull, err := NewPull(zctx, Options{RecvHWM: 2})
-	must(t, err)
-	defer pull.Close()
+	push := open(t, NewPush, zctx, Options{SendHWM: 2})
+	pull := open(t, NewPull, zctx, Options{RecvHWM: 2})
 	bindConnect(t, "inproc://hwm", pull, push)
 	n := 0
 	for ; n < 100; n++ {
@@ -165,13 +154,9 @@ func TestPushBlocksAtHWM(t *testing.T) {
 func TestPairOnePeer(t *testing.T) {
 	zctx := newCtx(t)
 	ctx := testCtx(t)
-	a, err := NewPair(zctx, Options{})
-	must(t, err)
-	defer a.Close()
+	a := open(t, NewPair, zctx, Options{})
 	mon := a.Monitor()
-	b, err := NewPair(zctx, Options{})
-	must(t, err)
-	defer b.Close()
+	b := open(t, NewPair, zctx, Options{})
 	must(t, a.Bind("tcp://127.0.0.1:*"))
 	ep, _ := a.LastEndpoint()
 	must(t, b.Connect(ep))
@@ -182,9 +167,7 @@ func TestPairOnePeer(t *testing.T) {
 	got, err = b.RecvFrames(ctx)
 	wantFrames(t, got, err, fr("back")...)
 
-	c, err := NewPair(zctx, Options{})
-	must(t, err)
-	defer c.Close()
+	c := open(t, NewPair, zctx, Options{})
 	must(t, c.Connect(ep))
 	for e := range mon {
 		if e.Type == socket.EventPeerRejected {
@@ -200,12 +183,8 @@ func TestPairOnePeer(t *testing.T) {
 // PAIR refuses other types; PUSH refuses a PUSH.
 func TestClassicTypeMismatch(t *testing.T) {
 	zctx := newCtx(t)
-	a, err := NewPair(zctx, Options{})
-	must(t, err)
-	defer a.Close()
-	b, err := NewPull(zctx, Options{})
-	must(t, err)
-	defer b.Close()
+	a := open(t, NewPair, zctx, Options{})
+	b := open(t, NewPull, zctx, Options{})
 	mon := b.Monitor()
 	must(t, a.Bind("tcp://127.0.0.1:*"))
 	ep, _ := a.LastEndpoint()
@@ -230,12 +209,8 @@ func TestReqRep(t *testing.T) {
 		t.Run(strings.SplitN(ep, ":", 2)[0], func(t *testing.T) {
 			zctx := newCtx(t)
 			ctx := testCtx(t)
-			rep, err := NewRep(zctx, Options{})
-			must(t, err)
-			defer rep.Close()
-			req, err := NewReq(zctx, Options{})
-			must(t, err)
-			defer req.Close()
+			rep := open(t, NewRep, zctx, Options{})
+			req := open(t, NewReq, zctx, Options{})
 			bindConnect(t, ep, rep, req)
 			if _, err := req.RecvFrames(ctx); !errors.Is(err, socket.ErrState) {
 				t.Fatalf("recv before send: %v", err)
@@ -267,12 +242,8 @@ func TestReqRep(t *testing.T) {
 func TestReqRelaxedCorrelate(t *testing.T) {
 	zctx := newCtx(t)
 	ctx := testCtx(t)
-	router, err := NewRouter(zctx, Options{})
-	must(t, err)
-	defer router.Close()
-	req, err := NewReq(zctx, Options{ReqRelaxed: true, ReqCorrelate: true})
-	must(t, err)
-	defer req.Close()
+	router := open(t, NewRouter, zctx, Options{})
+	req := open(t, NewReq, zctx, Options{ReqRelaxed: true, ReqCorrelate: true})
 	bindConnect(t, "tcp://127.0.0.1:*", router, req)
 	must(t, req.SendFrames(ctx, []byte("first")))
 	first, err := router.RecvFrames(ctx)
@@ -295,13 +266,9 @@ func TestReqRelaxedCorrelate(t *testing.T) {
 func TestReqRepBadEnvelope(t *testing.T) {
 	zctx := newCtx(t)
 	ctx := testCtx(t)
-	rep, err := NewRep(zctx, Options{})
-	must(t, err)
-	defer rep.Close()
+	rep := open(t, NewRep, zctx, Options{})
 	mon := rep.Monitor()
-	dealer, err := NewDealer(zctx, Options{})
-	must(t, err)
-	defer dealer.Close()
+	dealer := open(t, NewDealer, zctx, Options{})
 	bindConnect(t, "tcp://127.0.0.1:*", rep, dealer)
 	must(t, dealer.SendFrames(ctx, []byte("nodelim")))
 	must(t, dealer.SendFrames(ctx, []byte("env1"), []byte(""), []byte("body")))
@@ -316,12 +283,8 @@ func TestReqRepBadEnvelope(t *testing.T) {
 	got, err = dealer.RecvFrames(ctx)
 	wantFrames(t, got, err, fr("env1", "", "answer")...)
 
-	router, err := NewRouter(zctx, Options{})
-	must(t, err)
-	defer router.Close()
-	req, err := NewReq(zctx, Options{})
-	must(t, err)
-	defer req.Close()
+	router := open(t, NewRouter, zctx, Options{})
+	req := open(t, NewReq, zctx, Options{})
 	rmon := req.Monitor()
 	bindConnect(t, "tcp://127.0.0.1:*", router, req)
 	must(t, req.SendFrames(ctx, []byte("q")))
@@ -345,15 +308,9 @@ func TestRouterDealer(t *testing.T) {
 		t.Run(strings.SplitN(ep, ":", 2)[0], func(t *testing.T) {
 			zctx := newCtx(t)
 			ctx := testCtx(t)
-			router, err := NewRouter(zctx, Options{RouterMandatory: true})
-			must(t, err)
-			defer router.Close()
-			anon, err := NewDealer(zctx, Options{})
-			must(t, err)
-			defer anon.Close()
-			named, err := NewDealer(zctx, Options{RoutingID: []byte("named")})
-			must(t, err)
-			defer named.Close()
+			router := open(t, NewRouter, zctx, Options{RouterMandatory: true})
+			anon := open(t, NewDealer, zctx, Options{})
+			named := open(t, NewDealer, zctx, Options{RoutingID: []byte("named")})
 			bindConnect(t, ep, router, anon)
 			bound, _ := router.LastEndpoint()
 			must(t, named.Connect(bound))
@@ -389,22 +346,16 @@ func TestRouterDuplicateAndHandover(t *testing.T) {
 		t.Run(fmt.Sprint("handover=", handover), func(t *testing.T) {
 			zctx := newCtx(t)
 			ctx := testCtx(t)
-			router, err := NewRouter(zctx, Options{RouterHandover: handover})
-			must(t, err)
-			defer router.Close()
+			router := open(t, NewRouter, zctx, Options{RouterHandover: handover})
 			mon := router.Monitor()
 			must(t, router.Bind("tcp://127.0.0.1:*"))
 			ep, _ := router.LastEndpoint()
-			first, err := NewDealer(zctx, Options{RoutingID: []byte("dup")})
-			must(t, err)
-			defer first.Close()
+			first := open(t, NewDealer, zctx, Options{RoutingID: []byte("dup")})
 			must(t, first.Connect(ep))
 			must(t, first.SendFrames(ctx, []byte("one")))
 			got, err := router.RecvFrames(ctx)
 			wantFrames(t, got, err, fr("dup", "one")...)
-			second, err := NewDealer(zctx, Options{RoutingID: []byte("dup")})
-			must(t, err)
-			defer second.Close()
+			second := open(t, NewDealer, zctx, Options{RoutingID: []byte("dup")})
 			must(t, second.Connect(ep))
 			must(t, second.SendFrames(ctx, []byte("two")))
 			if !handover {
@@ -455,12 +406,8 @@ func TestPubSub(t *testing.T) {
 		t.Run(strings.SplitN(ep, ":", 2)[0], func(t *testing.T) {
 			zctx := newCtx(t)
 			ctx := testCtx(t)
-			pub, err := NewPub(zctx, Options{})
-			must(t, err)
-			defer pub.Close()
-			sub, err := NewSub(zctx, Options{})
-			must(t, err)
-			defer sub.Close()
+			pub := open(t, NewPub, zctx, Options{})
+			sub := open(t, NewSub, zctx, Options{})
 			must(t, sub.Subscribe([]byte("ab")))
 			bindConnect(t, ep, pub, sub)
 			got := publishUntil(t, func() error { return pub.SendFrames(ctx, []byte("abc"), []byte("1")) }, sub.RecvFrames)
@@ -487,7 +434,7 @@ func TestPubSub(t *testing.T) {
 			// The SUB filters too, so "ab..." stops at once while "x..." goes on.
 			must(t, pub.SendFrames(ctx, []byte("abc")))
 			must(t, pub.SendFrames(ctx, []byte("xmark")))
-			got, err = sub.RecvFrames(ctx)
+			got, err := sub.RecvFrames(ctx)
 			wantFrames(t, got, err, fr("xmark")...)
 		})
 	}
@@ -499,23 +446,17 @@ func TestPubSub(t *testing.T) {
 func TestXPubXSub(t *testing.T) {
 	zctx := newCtx(t)
 	ctx := testCtx(t)
-	xpub, err := NewXPub(zctx, Options{XPubWelcome: []byte("welcome")})
-	must(t, err)
-	defer xpub.Close()
+	xpub := open(t, NewXPub, zctx, Options{XPubWelcome: []byte("welcome")})
 	must(t, xpub.Bind("tcp://127.0.0.1:*"))
 	ep, _ := xpub.LastEndpoint()
-	xsub, err := NewXSub(zctx, Options{})
-	must(t, err)
-	defer xsub.Close()
+	xsub := open(t, NewXSub, zctx, Options{})
 	must(t, xsub.Connect(ep))
 	got, err := xsub.RecvFrames(ctx) // XSUB does not filter
 	wantFrames(t, got, err, fr("welcome")...)
 	must(t, xsub.SendFrames(ctx, []byte("\x01topic")))
 	got, err = xpub.RecvFrames(ctx)
 	wantFrames(t, got, err, []byte("\x01topic"))
-	sub, err := NewSub(zctx, Options{})
-	must(t, err)
-	defer sub.Close()
+	sub := open(t, NewSub, zctx, Options{})
 	must(t, sub.Subscribe([]byte("topic")))
 	must(t, sub.Subscribe([]byte("other")))
 	must(t, sub.Connect(ep))
@@ -540,13 +481,9 @@ func TestXPubXSub(t *testing.T) {
 func TestXPubVerboseManual(t *testing.T) {
 	zctx := newCtx(t)
 	ctx := testCtx(t)
-	xpub, err := NewXPub(zctx, Options{XPubVerbose: true, XPubManual: true})
-	must(t, err)
-	defer xpub.Close()
+	xpub := open(t, NewXPub, zctx, Options{XPubVerbose: true, XPubManual: true})
 	must(t, xpub.Bind("inproc://manual"))
-	sub, err := NewSub(zctx, Options{})
-	must(t, err)
-	defer sub.Close()
+	sub := open(t, NewSub, zctx, Options{})
 	must(t, sub.Connect("inproc://manual"))
 	must(t, sub.Subscribe([]byte("a")))
 	must(t, sub.Subscribe([]byte("a")))
@@ -561,9 +498,7 @@ func TestXPubVerboseManual(t *testing.T) {
 	must(t, xpub.SendFrames(ctx, []byte("b1")))
 	got, err := sub.RecvFrames(ctx)
 	wantFrames(t, got, err, fr("b1")...)
-	noXPub, err := NewPub(zctx, Options{})
-	must(t, err)
-	defer noXPub.Close()
+	noXPub := open(t, NewPub, zctx, Options{})
 	if err := (&XPub{base: noXPub.base, pb: noXPub.pb}).Subscribe([]byte("x")); !errors.Is(err, socket.ErrInvalidInput) {
 		t.Fatalf("Subscribe without XPubManual: %v", err)
 	}
@@ -573,12 +508,8 @@ func TestXPubVerboseManual(t *testing.T) {
 func TestConflate(t *testing.T) {
 	zctx := newCtx(t)
 	ctx := testCtx(t)
-	pull, err := NewPull(zctx, Options{Conflate: true})
-	must(t, err)
-	defer pull.Close()
-	push, err := NewPush(zctx, Options{})
-	must(t, err)
-	defer push.Close()
+	pull := open(t, NewPull, zctx, Options{Conflate: true})
+	push := open(t, NewPush, zctx, Options{})
 	bindConnect(t, "tcp://127.0.0.1:*", pull, push)
 	for i := 0; i < 50; i++ {
 		must(t, push.SendFrames(ctx, []byte(fmt.Sprint(i)), []byte("whole")))
@@ -608,12 +539,8 @@ func TestConflate(t *testing.T) {
 func TestProbeRouter(t *testing.T) {
 	zctx := newCtx(t)
 	ctx := testCtx(t)
-	router, err := NewRouter(zctx, Options{})
-	must(t, err)
-	defer router.Close()
-	dealer, err := NewDealer(zctx, Options{ProbeRouter: true, RoutingID: []byte("d")})
-	must(t, err)
-	defer dealer.Close()
+	router := open(t, NewRouter, zctx, Options{})
+	dealer := open(t, NewDealer, zctx, Options{ProbeRouter: true, RoutingID: []byte("d")})
 	bindConnect(t, "tcp://127.0.0.1:*", router, dealer)
 	got, err := router.RecvFrames(ctx)
 	wantFrames(t, got, err, fr("d", "")...)
@@ -624,12 +551,8 @@ func TestProbeRouter(t *testing.T) {
 func TestPubDropsAtHWM(t *testing.T) {
 	zctx := newCtx(t)
 	ctx := testCtx(t)
-	pub, err := NewPub(zctx, Options{SendHWM: 5})
-	must(t, err)
-	defer pub.Close()
-	sub, err := NewSub(zctx, Options{RecvHWM: 5})
-	must(t, err)
-	defer sub.Close()
+	pub := open(t, NewPub, zctx, Options{SendHWM: 5})
+	sub := open(t, NewSub, zctx, Options{RecvHWM: 5})
 	must(t, sub.Subscribe(nil))
 	bindConnect(t, "inproc://pubhwm", pub, sub)
 	publishUntil(t, func() error { return pub.SendFrames(ctx, []byte("probe")) }, sub.RecvFrames)
@@ -663,12 +586,8 @@ func TestPubDropsAtHWM(t *testing.T) {
 func TestPubFiltersOnItsSide(t *testing.T) {
 	zctx := newCtx(t)
 	ctx := testCtx(t)
-	pub, err := NewPub(zctx, Options{})
-	must(t, err)
-	defer pub.Close()
-	xsub, err := NewXSub(zctx, Options{})
-	must(t, err)
-	defer xsub.Close()
+	pub := open(t, NewPub, zctx, Options{})
+	xsub := open(t, NewXSub, zctx, Options{})
 	must(t, xsub.Subscribe([]byte("a")))
 	bindConnect(t, "tcp://127.0.0.1:*", pub, xsub)
 	publishUntil(t, func() error { return pub.SendFrames(ctx, []byte("a0")) }, xsub.RecvFrames)
@@ -691,12 +610,8 @@ func TestPubFiltersOnItsSide(t *testing.T) {
 func TestDealerRepAndSymmetricPairs(t *testing.T) {
 	zctx := newCtx(t)
 	ctx := testCtx(t)
-	rep, err := NewRep(zctx, Options{})
-	must(t, err)
-	defer rep.Close()
-	dealer, err := NewDealer(zctx, Options{})
-	must(t, err)
-	defer dealer.Close()
+	rep := open(t, NewRep, zctx, Options{})
+	dealer := open(t, NewDealer, zctx, Options{})
 	bindConnect(t, "tcp://127.0.0.1:*", rep, dealer)
 	must(t, dealer.SendFrames(ctx, []byte(""), []byte("q")))
 	got, err := rep.RecvFrames(ctx)
@@ -705,9 +620,7 @@ func TestDealerRepAndSymmetricPairs(t *testing.T) {
 	got, err = dealer.RecvFrames(ctx)
 	wantFrames(t, got, err, fr("", "a")...)
 
-	d2, err := NewDealer(zctx, Options{})
-	must(t, err)
-	defer d2.Close()
+	d2 := open(t, NewDealer, zctx, Options{})
 	bindConnect(t, "tcp://127.0.0.1:*", d2, dealer)
 	must(t, dealer.SendFrames(ctx, []byte("x")))
 	// dealer round-robins over rep and d2: send until d2 has one.
@@ -715,13 +628,104 @@ func TestDealerRepAndSymmetricPairs(t *testing.T) {
 	if string(got[len(got)-1]) != "x" {
 		t.Fatalf("d2 got %q", got)
 	}
-	r1, err := NewRouter(zctx, Options{RoutingID: []byte("r1")})
-	must(t, err)
-	defer r1.Close()
-	r2, err := NewRouter(zctx, Options{RoutingID: []byte("r2")})
-	must(t, err)
-	defer r2.Close()
+	r1 := open(t, NewRouter, zctx, Options{RoutingID: []byte("r1")})
+	r2 := open(t, NewRouter, zctx, Options{RoutingID: []byte("r2")})
 	bindConnect(t, "tcp://127.0.0.1:*", r1, r2)
 	got = publishUntil(t, func() error { return r2.TrySendFrames([]byte("r1"), []byte("hi")) }, r1.RecvFrames)
 	wantFrames(t, got, nil, fr("r2", "hi")...)
+}
+
+// open makes a socket with newSocket in zctx, failing the test at once
+// on error, and closes it when the test ends.
+func open[S interface{ Close() error }](t *testing.T, newSocket func(*socket.Ctx, Options) (S, error), zctx *socket.Ctx, opts Options) S {
+	t.Helper()
+	s, err := newSocket(zctx, opts)
+	must(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// A second Connect to the same tcp endpoint is a no-op on DEALER, SUB,
+// PUB and REQ (libzmq), an error elsewhere; Try calls do not block.
+func TestDuplicateConnectAndTry(t *testing.T) {
+	zctx := newCtx(t)
+	pull := open(t, NewPull, zctx, Options{})
+	must(t, pull.Bind("tcp://127.0.0.1:*"))
+	ep, _ := pull.LastEndpoint()
+	if _, err := pull.TryRecvFrames(); !errors.Is(err, socket.ErrWouldBlock) {
+		t.Fatalf("TryRecvFrames: %v", err)
+	}
+	push := open(t, NewPush, zctx, Options{})
+	must(t, push.Connect(ep))
+	if err := push.Connect(ep); !errors.Is(err, socket.ErrInvalidInput) {
+		t.Fatalf("PUSH connecting twice: %v", err)
+	}
+	dealer := open(t, NewDealer, zctx, Options{})
+	must(t, dealer.Connect(ep))
+	must(t, dealer.Connect(ep))
+}
+
+// A SUB sends every distinct topic again when its publisher comes back,
+// and a REP keeps a multi-hop envelope verbatim.
+func TestSubResubscribesAndRepEnvelope(t *testing.T) {
+	zctx := newCtx(t)
+	ctx := testCtx(t)
+	pub := open(t, NewPub, zctx, Options{})
+	must(t, pub.Bind("tcp://127.0.0.1:*"))
+	ep, _ := pub.LastEndpoint()
+	sub := open(t, NewSub, zctx, Options{ReconnectInterval: 10 * time.Millisecond})
+	must(t, sub.Subscribe([]byte("k")))
+	must(t, sub.Subscribe([]byte("k")))
+	must(t, sub.Connect(ep))
+	publishUntil(t, func() error { return pub.SendFrames(ctx, []byte("k1")) }, sub.RecvFrames)
+	must(t, pub.Close())
+	pub2 := open(t, NewPub, zctx, Options{})
+	deadline := time.Now().Add(10 * time.Second)
+	for pub2.Bind(ep) != nil { // the port is free once the old listener is gone
+		if time.Now().After(deadline) {
+			t.Fatal("cannot bind again")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	got := publishUntil(t, func() error { return pub2.SendFrames(ctx, []byte("k2")) }, sub.RecvFrames)
+	if string(got[0]) != "k2" && string(got[0]) != "k1" {
+		t.Fatalf("after the publisher came back: %q", got)
+	}
+
+	rep := open(t, NewRep, zctx, Options{})
+	dealer := open(t, NewDealer, zctx, Options{})
+	bindConnect(t, "inproc://hops", rep, dealer)
+	must(t, dealer.SendFrames(ctx, []byte("hop1"), []byte("hop2"), []byte(""), []byte("body"), []byte("")))
+	q, err := rep.RecvFrames(ctx)
+	wantFrames(t, q, err, fr("body", "")...)
+	must(t, rep.SendFrames(ctx, []byte("answer")))
+	a, err := dealer.RecvFrames(ctx)
+	wantFrames(t, a, err, fr("hop1", "hop2", "", "answer")...)
+}
+
+// Multipart messages under CURVE and NOISE: each frame is sealed with its
+// MORE flag, large frames included.
+func TestClassicMultipartSecured(t *testing.T) {
+	pubKey, sec, err := mechanism.GenerateKeyPair()
+	must(t, err)
+	mechs := map[string][2]mechanism.Mechanism{
+		"curve": {&mechanism.CurveServer{SecretKey: sec}, &mechanism.CurveClient{ServerKey: pubKey}},
+		"noise": {&mechanism.NoiseServer{SecretKey: sec}, &mechanism.NoiseClient{ServerKey: pubKey}},
+	}
+	big := bytes.Repeat([]byte("z"), 200<<10)
+	for name, m := range mechs {
+		t.Run(name, func(t *testing.T) {
+			zctx := newCtx(t)
+			ctx := testCtx(t)
+			router := open(t, NewRouter, zctx, Options{Mechanism: m[0]})
+			dealer := open(t, NewDealer, zctx, Options{Mechanism: m[1], RoutingID: []byte("sec")})
+			bindConnect(t, "tcp://127.0.0.1:*", router, dealer)
+			must(t, dealer.SendFrames(ctx, []byte("a"), nil, big))
+			got, err := router.RecvFrames(ctx)
+			wantFrames(t, got, err, []byte("sec"), []byte("a"), []byte{}, big)
+			must(t, router.SendFrames(ctx, []byte("sec"), big, []byte("end")))
+			got, err = dealer.RecvFrames(ctx)
+			wantFrames(t, got, err, big, []byte("end"))
+		})
+	}
 }

@@ -123,3 +123,49 @@ func ExampleRouter() {
 	// worker-1 says ready
 	// job 42
 }
+
+// A request-reply broker: a Router frontend for Req clients, a Dealer
+// backend for Rep workers, and a Pair to steer it. With libzmq the same
+// broker is zmq_proxy_steerable(frontend, backend, NULL, control).
+func ExampleProxySteerable() {
+	zctx := socket.NewCtx(nil)
+	defer zctx.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	frontend, err := patterns.NewRouter(zctx, socket.Options{})
+	must(err)
+	must(frontend.Bind("inproc://frontend"))
+	backend, err := patterns.NewDealer(zctx, socket.Options{})
+	must(err)
+	must(backend.Bind("inproc://backend"))
+	control, err := patterns.NewPair(zctx, socket.Options{})
+	must(err)
+	must(control.Bind("inproc://control"))
+	done := make(chan error, 1)
+	go func() { done <- patterns.ProxySteerable(ctx, frontend, backend, nil, control) }()
+
+	worker, err := patterns.NewRep(zctx, socket.Options{})
+	must(err)
+	must(worker.Connect("inproc://backend"))
+	client, err := patterns.NewReq(zctx, socket.Options{})
+	must(err)
+	must(client.Connect("inproc://frontend"))
+
+	must(client.SendFrames(ctx, []byte("2+2")))
+	q, err := worker.RecvFrames(ctx)
+	must(err)
+	must(worker.SendFrames(ctx, []byte(string(q[0])+"=4")))
+	a, err := client.RecvFrames(ctx)
+	must(err)
+	fmt.Println(string(a[0]))
+
+	steer, err := patterns.NewPair(zctx, socket.Options{})
+	must(err)
+	must(steer.Connect("inproc://control"))
+	must(steer.SendFrames(ctx, []byte("TERMINATE")))
+	fmt.Println(<-done)
+	// Output:
+	// 2+2=4
+	// <nil>
+}

@@ -38,6 +38,22 @@ func (*XPub) neverBlocks() bool     { return true }
 func (*XSub) neverBlocks() bool     { return true }
 func (r *Router) neverBlocks() bool { return !r.rt.mandatory }
 
+// turnTaker is implemented by the types whose turn decides what they may
+// do (REQ, REP): it narrows the engine's readiness.
+type turnTaker interface {
+	pollTurn(readable, writable bool) (bool, bool)
+}
+
+func (r *Req) pollTurn(readable, writable bool) (bool, bool) {
+	w := r.waiting.Load()
+	return readable && w, writable && (!w || r.relaxed)
+}
+
+func (r *Rep) pollTurn(readable, _ bool) (bool, bool) {
+	o := r.owing.Load()
+	return readable && !o, o
+}
+
 // PollItem is one socket a Poller found ready, and what it is ready for.
 type PollItem struct {
 	Socket Pollable
@@ -45,7 +61,8 @@ type PollItem struct {
 }
 
 // Poller waits on several sockets at once, for users coming from
-// zmq_poll: Add the sockets with the events of interest, then Wait. Only
+// zmq_poll, with libzmq's rules of readiness (a REQ is writable only
+// before a request, readable only after; a REP the other way round): Add the sockets with the events of interest, then Wait. Only
 // readiness is reported; the caller then receives or sends (another
 // goroutine may take the message first: a receive should then be a Try
 // or bounded by a context). A Poller is safe for concurrent use.
@@ -117,6 +134,9 @@ func (p *Poller) Wait(ctx context.Context) ([]PollItem, error) {
 			in, out, readable, writable := s.Readiness()
 			if aw, ok := it.s.(alwaysWritable); ok && aw.neverBlocks() {
 				writable = true
+			}
+			if tt, ok := it.s.(turnTaker); ok {
+				readable, writable = tt.pollTurn(readable, writable)
 			}
 			var ev PollEvents
 			if readable && it.events&PollIn != 0 {

@@ -54,6 +54,7 @@ func (pb *publisher) peer(p *engine.Pipe) *pubPeer {
 	return pp
 }
 
+// PeerUp implements engine.Handler.
 func (pb *publisher) PeerUp(p *engine.Pipe) {
 	pb.mu.Lock()
 	pb.peer(p)
@@ -96,7 +97,10 @@ func (pb *publisher) PeerDown(p *engine.Pipe, _ bool) {
 	}
 }
 
+// Command implements engine.Handler.
 func (pb *publisher) Command(*engine.Pipe, []byte) error { return nil }
+
+func (pb *publisher) attach(s *engine.Socket) { pb.s = s }
 
 // Intercept takes subscriptions (0x01/0x00+topic; the engine turns
 // SUBSCRIBE and CANCEL commands into these) out of what subscribers send.
@@ -184,10 +188,11 @@ func (pb *publisher) send(ctx context.Context, frames [][]byte, block bool) erro
 		return &socket.SendError{Err: socket.ErrClosed}
 	}
 	m := framesMsg(frames)
+	topic := frames[0]
 	try := func() (bool, error) {
 		pb.mu.Lock()
 		defer pb.mu.Unlock()
-		t := pb.match(frames[0])
+		t := pb.match(topic)
 		if pb.noDrop {
 			for _, pp := range t {
 				if pp.p.FullFor(m.Len()) {
@@ -228,18 +233,19 @@ type Pub struct {
 // NewPub returns a Pub in ctx (socket.DefaultCtx() if nil).
 func NewPub(ctx *socket.Ctx, opts Options) (*Pub, error) {
 	pb := newPublisher(opts, false)
-	p, err := newClassic(ctx, pubType, withoutConflate(opts), pb, func(b base) *Pub { return &Pub{b, pb} })
-	if err != nil {
-		return nil, err
-	}
-	pb.s = p.s
-	return p, nil
+	return newClassic(ctx, pubType, withoutConflate(opts), pb, func(b base) *Pub { return &Pub{b, pb} })
 }
 
 // SendFrames publishes one message to the subscribers that match its
 // first frame. With no subscriber it is dropped and SendFrames succeeds.
 func (s *Pub) SendFrames(ctx context.Context, frames ...[]byte) error {
 	return s.pb.send(ctx, frames, true)
+}
+
+// TrySendFrames is SendFrames without blocking: with XPubNoDrop a full
+// subscriber makes it fail with socket.ErrWouldBlock.
+func (s *Pub) TrySendFrames(frames ...[]byte) error {
+	return s.pb.send(context.Background(), frames, false)
 }
 
 // XPub is an XPUB socket: a Pub that also receives what its subscribers
@@ -255,12 +261,7 @@ type XPub struct {
 // NewXPub returns an XPub in ctx (socket.DefaultCtx() if nil).
 func NewXPub(ctx *socket.Ctx, opts Options) (*XPub, error) {
 	pb := newPublisher(opts, true)
-	p, err := newClassic(ctx, xpubType, withoutConflate(opts), pb, func(b base) *XPub { return &XPub{b, pb} })
-	if err != nil {
-		return nil, err
-	}
-	pb.s = p.s
-	return p, nil
+	return newClassic(ctx, xpubType, withoutConflate(opts), pb, func(b base) *XPub { return &XPub{b, pb} })
 }
 
 // SendFrames publishes one message, as Pub.SendFrames.
@@ -355,7 +356,12 @@ func (sb *subscriber) PeerUp(p *engine.Pipe) {
 	}
 }
 
-func (sb *subscriber) PeerDown(*engine.Pipe, bool)        {}
+func (sb *subscriber) attach(s *engine.Socket) { sb.s = s }
+
+// PeerDown implements engine.Handler.
+func (sb *subscriber) PeerDown(*engine.Pipe, bool) {}
+
+// Command implements engine.Handler.
 func (sb *subscriber) Command(*engine.Pipe, []byte) error { return nil }
 
 // Intercept is a Sub's filter: a message goes through if a subscription
@@ -413,12 +419,7 @@ type Sub struct {
 // NewSub returns a Sub in ctx (socket.DefaultCtx() if nil).
 func NewSub(ctx *socket.Ctx, opts Options) (*Sub, error) {
 	sb := &subscriber{filter: true, invert: opts.InvertMatching}
-	s, err := newClassic(ctx, subType, opts, sb, func(b base) *Sub { return &Sub{b, sb} })
-	if err != nil {
-		return nil, err
-	}
-	sb.s = s.s
-	return s, nil
+	return newClassic(ctx, subType, opts, sb, func(b base) *Sub { return &Sub{b, sb} })
 }
 
 // Subscribe adds a subscription to messages whose first frame starts with
@@ -432,6 +433,10 @@ func (s *Sub) Unsubscribe(prefix []byte) error { return s.sb.change(prefix, fals
 
 // RecvFrames returns the next matching message.
 func (s *Sub) RecvFrames(ctx context.Context) ([][]byte, error) { return s.recvFrames(ctx) }
+
+// TryRecvFrames returns a message if one is waiting, else
+// socket.ErrWouldBlock.
+func (s *Sub) TryRecvFrames() ([][]byte, error) { return s.tryRecvFrames() }
 
 // XSub is an XSUB socket: a Sub without the local filter (it delivers
 // everything its publishers send), which can also send: a one-frame
@@ -447,12 +452,7 @@ type XSub struct {
 // NewXSub returns an XSub in ctx (socket.DefaultCtx() if nil).
 func NewXSub(ctx *socket.Ctx, opts Options) (*XSub, error) {
 	sb := &subscriber{}
-	s, err := newClassic(ctx, xsubType, withoutConflate(opts), sb, func(b base) *XSub { return &XSub{b, sb} })
-	if err != nil {
-		return nil, err
-	}
-	sb.s = s.s
-	return s, nil
+	return newClassic(ctx, xsubType, withoutConflate(opts), sb, func(b base) *XSub { return &XSub{b, sb} })
 }
 
 // Subscribe subscribes to prefix, as Sub.Subscribe.
@@ -502,3 +502,7 @@ func (s *XSub) SendFrames(ctx context.Context, frames ...[]byte) error {
 
 // RecvFrames returns the next message from any publisher.
 func (s *XSub) RecvFrames(ctx context.Context) ([][]byte, error) { return s.recvFrames(ctx) }
+
+// TryRecvFrames returns a message if one is waiting, else
+// socket.ErrWouldBlock.
+func (s *XSub) TryRecvFrames() ([][]byte, error) { return s.tryRecvFrames() }

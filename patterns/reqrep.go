@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zmesh/zmesh/internal/engine"
 	"github.com/zmesh/zmesh/socket"
@@ -29,6 +30,7 @@ type Req struct {
 
 	mu       sync.Mutex
 	awaiting bool
+	waiting  atomic.Bool  // awaiting, read without mu (Poller)
 	pipe     *engine.Pipe // where the outstanding request went
 	reqID    uint32
 	rr       uint32
@@ -115,6 +117,7 @@ func (r *Req) SendFrames(ctx context.Context, frames ...[]byte) error {
 	r.reqID = id
 	r.pipe = sent
 	r.awaiting = true
+	r.waiting.Store(true)
 	return nil
 }
 
@@ -151,6 +154,7 @@ func (r *Req) RecvFrames(ctx context.Context) ([][]byte, error) {
 			f = f[1:]
 		}
 		r.awaiting = false
+		r.waiting.Store(false)
 		return f, nil
 	}
 }
@@ -166,10 +170,11 @@ func (r *Req) RecvFrames(ctx context.Context) ([][]byte, error) {
 // concurrent use, though requests are served one at a time by nature.
 type Rep struct {
 	base
-	mu   sync.Mutex
-	owed bool
-	env  [][]byte
-	from socket.RoutingID
+	mu    sync.Mutex
+	owed  bool
+	owing atomic.Bool // owed, read without mu (Poller)
+	env   [][]byte
+	from  socket.RoutingID
 }
 
 // NewRep returns a Rep in ctx (socket.DefaultCtx() if nil).
@@ -197,13 +202,14 @@ func (r *Rep) RecvFrames(ctx context.Context) ([][]byte, error) {
 		for i < len(f) && len(f[i]) > 0 {
 			i++
 		}
-		if i == len(f) {
+		if i >= len(f)-1 { // no delimiter, or one with nothing after it (a probe)
 			if p := r.s.PipeByID(m.RoutingID); p != nil {
 				r.s.Report(socket.EventMessageDropped, p, fmt.Errorf("%w: a request without the empty delimiter frame", socket.ErrProtocol))
 			}
 			continue
 		}
 		r.env, r.from, r.owed = f[:i+1:i+1], m.RoutingID, true
+		r.owing.Store(true)
 		return f[i+1:], nil
 	}
 }
@@ -223,6 +229,7 @@ func (r *Rep) SendFrames(ctx context.Context, frames ...[]byte) error {
 	}
 	m := Msg{Frames: append(r.env, frames...)}
 	r.owed, r.env = false, nil
+	r.owing.Store(false)
 	if p := r.s.PipeByID(r.from); p != nil {
 		_, _ = p.TrySend(m)
 	}

@@ -48,19 +48,17 @@ type routeTable struct {
 type routed struct {
 	id       []byte
 	rejected bool
-	probed   atomic.Bool // ProbeRouter's message went out (once per pipe)
+	probed   atomic.Bool                 // ProbeRouter's message went out (once per pipe)
+	evict    atomic.Pointer[engine.Pipe] // RouterHandover: the pipe this one took the id from, to disconnect
 }
 
 // NewRouter returns a Router in ctx (socket.DefaultCtx() if nil).
 func NewRouter(ctx *socket.Ctx, opts Options) (*Router, error) {
 	rt := newRouteTable(opts)
-	r, err := newClassic(ctx, routerType, withoutConflate(opts), rt, func(b base) *Router { return &Router{b, rt} })
-	if err != nil {
-		return nil, err
-	}
-	rt.s = r.s
-	return r, nil
+	return newClassic(ctx, routerType, withoutConflate(opts), rt, func(b base) *Router { return &Router{b, rt} })
 }
+
+func (rt *routeTable) attach(s *engine.Socket) { rt.s = s }
 
 func newRouteTable(opts Options) *routeTable {
 	return &routeTable{handover: opts.RouterHandover, probe: opts.ProbeRouter, mandatory: opts.RouterMandatory,
@@ -73,12 +71,7 @@ func (rt *routeTable) identify(p *engine.Pipe) *routed {
 	if r, ok := p.Value().(*routed); ok {
 		return r
 	}
-	var announced []byte
-	if peer := p.Peer(); peer != nil {
-		if v, ok := peer.Metadata.Get("Identity"); ok && v != "" {
-			announced = []byte(v)
-		}
-	}
+	announced := identity(p)
 	rt.mu.Lock()
 	if r, ok := p.Value().(*routed); ok { // identified meanwhile
 		rt.mu.Unlock()
@@ -104,13 +97,22 @@ func (rt *routeTable) identify(p *engine.Pipe) *routed {
 	}
 	p.SetValue(r)
 	rt.mu.Unlock()
-	if r.rejected {
-		rt.s.Report(socket.EventPeerRejected, p, fmt.Errorf("routing id %q is in use by another peer (RouterHandover is off)", announced))
-	}
 	if old != nil && old != p {
-		_ = rt.s.Kick(old.ID())
+		// Disconnected by PeerUp: identify may run in an interceptor,
+		// under another socket's pipe lock, where Kick must not be called.
+		r.evict.Store(old)
 	}
 	return r
+}
+
+// identity is the routing id p's peer announced, nil if none.
+func identity(p *engine.Pipe) []byte {
+	if peer := p.Peer(); peer != nil {
+		if v, ok := peer.Metadata.Get("Identity"); ok && v != "" {
+			return []byte(v)
+		}
+	}
+	return nil
 }
 
 // generate makes a fresh 5-byte id. rt.mu must be held.
@@ -132,15 +134,24 @@ func (rt *routeTable) lookup(id []byte) *engine.Pipe {
 	return p
 }
 
+// PeerUp implements engine.Handler.
 func (rt *routeTable) PeerUp(p *engine.Pipe) {
 	if r, ok := p.Value().(*routed); ok && r.rejected {
 		p.SetValue(nil) // a connecting pipe refused before: try its id again
 	}
-	if r := rt.identify(p); !r.rejected && rt.probe && !r.probed.Swap(true) {
+	r := rt.identify(p)
+	if r.rejected {
+		rt.s.Report(socket.EventPeerRejected, p, fmt.Errorf("routing id %q is in use by another peer (RouterHandover is off)", identity(p)))
+	}
+	if old := r.evict.Swap(nil); old != nil {
+		_ = rt.s.Kick(old.ID())
+	}
+	if !r.rejected && rt.probe && !r.probed.Swap(true) {
 		_, _ = p.TrySend(Msg{Body: []byte{}})
 	}
 }
 
+// PeerDown implements engine.Handler.
 func (rt *routeTable) PeerDown(p *engine.Pipe, detached bool) {
 	if !detached {
 		return
@@ -156,6 +167,7 @@ func (rt *routeTable) PeerDown(p *engine.Pipe, detached bool) {
 	rt.mu.Unlock()
 }
 
+// Command implements engine.Handler.
 func (rt *routeTable) Command(*engine.Pipe, []byte) error { return nil }
 
 // Intercept prepends the sender's routing id frame, and drops what a
@@ -226,3 +238,7 @@ func (r *Router) route(ctx context.Context, frames [][]byte, block bool) error {
 
 // RecvFrames returns the next message, its sender's routing id first.
 func (r *Router) RecvFrames(ctx context.Context) ([][]byte, error) { return r.recvFrames(ctx) }
+
+// TryRecvFrames returns a message if one is waiting, else
+// socket.ErrWouldBlock.
+func (r *Router) TryRecvFrames() ([][]byte, error) { return r.tryRecvFrames() }

@@ -389,6 +389,10 @@ func (c *conn) readLoop() error {
 			discarding = more
 			continue
 		}
+		if typ.Multipart && typ.DropIncoming {
+			discarding = more // a PUSH reads and drops what its peer sends
+			continue
+		}
 		if typ.Multipart && (more || frames != nil) {
 			if !owned {
 				body = c.fr.own(body)

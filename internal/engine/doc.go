@@ -25,6 +25,14 @@
 // under one lock; receivers pop from the pipes in turn (fair queueing).
 // Over inproc a send appends straight into the peer's incoming queue.
 //
+// A message of the classic types may be multipart (socket.Msg.Frames):
+// it is still one entry of a queue, so the high-water marks count
+// messages; the reader gathers its frames (bounded by socket.MaxFrames and
+// MaxMsgSize) and queues it only at its last one, the writer encodes its
+// frames back to back. A Handler that is also an Interceptor sees each
+// incoming message before it is queued: ROUTER's routing id, REQ's reply
+// check, SUB's filter and PUB's subscriptions live there.
+//
 // The bytes on the wire are internal/zmtp's: the engine encodes frame
 // headers with zmtp.AppendHeader, decodes them with zmtp.ParseHeader over
 // its own buffer, and builds and reads the greeting, PING, PONG and ERROR
@@ -70,7 +78,10 @@
 // leaves: broadcasts are made after the lock that decided them is
 // released, a Ctx wakes and closes its sockets with its lock released.
 // Socket.mu is held while an event is queued for the monitor, a
-// non-blocking send. Handler calls (PeerUp, PeerDown, Command) are made
+// non-blocking send. An Interceptor runs with no engine lock held, except
+// when deliverInproc hands it what an inproc peer queued before the bind:
+// then the peer's pipe lock is held, so an Interceptor must take only its
+// own type's locks and never call back into a socket. Handler calls (PeerUp, PeerDown, Command) are made
 // with no engine lock held, so a handler's own locks come before all of
 // the engine's and a handler may call Pipe methods; over inproc,
 // SendCommand calls the peer socket's handler on the sender's goroutine.

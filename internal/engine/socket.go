@@ -44,6 +44,10 @@ type Type struct {
 	// SendIdentity: READY carries an Identity property, the socket's
 	// Options.RoutingID (REQ, DEALER, ROUTER).
 	SendIdentity bool
+	// DupConnect: a second Connect to an endpoint already connected is a
+	// no-op that succeeds (libzmq's DEALER, SUB, PUB and REQ over tcp and
+	// ipc); otherwise it fails with socket.ErrInvalidInput.
+	DupConnect bool
 	// SubCommands: SUBSCRIBE and CANCEL commands arrive as the
 	// single-frame messages 0x01+topic and 0x00+topic (PUB, XPUB), as a
 	// ZMTP 3.0 peer sends them.
@@ -571,9 +575,12 @@ func (s *Socket) Connect(ep string) error {
 		cancel()
 		return s.closedErr()
 	}
-	if _, dup := s.endpoints[name]; dup {
+	if x, dup := s.endpoints[name]; dup {
 		s.mu.Unlock()
 		cancel()
+		if s.typ.DupConnect && !x.bind {
+			return nil
+		}
 		return fmt.Errorf("%w: already connected to %s", socket.ErrInvalidInput, name)
 	}
 	s.endpoints[name] = &endpoint{name: name, cancel: cancel, pipe: p}

@@ -14,7 +14,10 @@ import (
 )
 
 // sockopt reads an integer socket option of c.
-func sockopt(t *testing.T, c syscall.Conn, opt int) int {
+func sockopt(t *testing.T, c syscall.Conn, opt int) int { return sockoptAt(t, c, unix.SOL_SOCKET, opt) }
+
+// sockoptAt reads an integer option of c at level.
+func sockoptAt(t *testing.T, c syscall.Conn, level, opt int) int {
 	t.Helper()
 	rc, err := c.SyscallConn()
 	if err != nil {
@@ -22,7 +25,7 @@ func sockopt(t *testing.T, c syscall.Conn, opt int) int {
 	}
 	var v int
 	var gerr error
-	if err := rc.Control(func(fd uintptr) { v, gerr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, opt) }); err != nil {
+	if err := rc.Control(func(fd uintptr) { v, gerr = unix.GetsockoptInt(int(fd), level, opt) }); err != nil {
 		t.Fatal(err)
 	}
 	if gerr != nil {
@@ -75,22 +78,7 @@ func TestBufferSizesReachTheKernel(t *testing.T) {
 }
 
 // tcpopt reads an integer IPPROTO_TCP option of c.
-func tcpopt(t *testing.T, c syscall.Conn, opt int) int {
-	t.Helper()
-	rc, err := c.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v int
-	var gerr error
-	if err := rc.Control(func(fd uintptr) { v, gerr = unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, opt) }); err != nil {
-		t.Fatal(err)
-	}
-	if gerr != nil {
-		t.Fatal(gerr)
-	}
-	return v
-}
+func tcpopt(t *testing.T, c syscall.Conn, opt int) int { return sockoptAt(t, c, unix.IPPROTO_TCP, opt) }
 
 func TestTCPKeepaliveReachesTheKernel(t *testing.T) {
 	s := &Socket{opts: socket.Options{TCPKeepalive: 1, TCPKeepaliveCount: 7, TCPKeepaliveIdle: 42 * time.Second,
