@@ -10,6 +10,14 @@
 # REQ/REP; inproc_thr) come from the cached drafts build that
 # scripts/install-libzmq.sh makes (it is run first). zmesh runs the same
 # roles with SCATTER/GATHER for throughput and CLIENT/SERVER for latency.
+# The classic rows set the same libzmq tools beside `zmesh bench --type
+# push-pull` (PUSH/PULL) and `--type req-rep` (REQ/REP): the very socket
+# types local_thr/remote_thr and local_lat/remote_lat use. libzmq has no
+# pub-sub perf tool, so the PUB row runs internal/interop/lzbench/
+# pubsub_thr.c beside `zmesh bench thr --type pub-sub`: 10 SUB processes,
+# each bound and holding 10 000 prefix subscriptions, one XPUB (verbose, no
+# drop) connected to all, every message matching one subscription per SUB;
+# the figure is the slowest SUB's rate.
 # The connections/s rows set zpeer (internal/interop, --mode handshakes) on
 # libzmq beside `zmesh bench hs`: a new CLIENT per round connects, completes
 # the handshake, makes one 16 B round trip and closes.
@@ -33,6 +41,8 @@ go build -o "$work/zmesh" ./cmd/zmesh
 prefix="${ZMESH_LIBZMQ_PREFIX:-$cache/libzmq-drafts}"
 "${CC:-cc}" -O2 -o "$work/zpeer" internal/interop/zpeer/zpeer.c -I"$prefix/include" -L"$prefix/lib" \
 	-Wl,-rpath,"$prefix/lib" -lzmq -lpthread
+"${CC:-cc}" -O2 -o "$work/pubsub_thr" internal/interop/lzbench/pubsub_thr.c -I"$prefix/include" -L"$prefix/lib" \
+	-Wl,-rpath,"$prefix/lib" -lzmq
 # libzmq's public CURVE test server key pair (spec section 4.7), which
 # zmesh bench uses by default too.
 server_secret='JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6'
@@ -44,11 +54,13 @@ if [ "${PIN:-0}" = 1 ] && command -v taskset >/dev/null; then
 fi
 
 port=$((20000 + RANDOM % 20000))
-next_ep() { port=$((port + 1)); echo "tcp://127.0.0.1:$port"; }
+# next_ep sets ep (the caller's local) to a new endpoint; called directly,
+# not in $(...), whose subshell would not move port on.
+next_ep() { port=$((port + 1)); ep="tcp://127.0.0.1:$port"; }
 
 # libzmq throughput: prints msg/s.
 lz_thr() { # size count curve
-	local ep; ep=$(next_ep)
+	local ep; next_ep
 	"${recv_cpu[@]}" "$bin/local_thr" "$ep" "$1" "$2" $3 >"$work/lt" &
 	local pid=$!
 	sleep 0.3
@@ -59,7 +71,7 @@ lz_thr() { # size count curve
 
 # zmesh throughput: prints msg/s.
 zm_thr() { # size count mechanism
-	local ep; ep=$(next_ep)
+	local ep; next_ep
 	"${recv_cpu[@]}" "$work/zmesh" bench thr --bind "$ep" --size "$1" --count "$2" --mechanism "$3" --progress 0 --json >"$work/zt" 2>/dev/null &
 	local pid=$!
 	sleep 0.3
@@ -70,7 +82,7 @@ zm_thr() { # size count mechanism
 
 # libzmq latency: prints one-way microseconds (remote_lat's "average").
 lz_lat() { # size count
-	local ep; ep=$(next_ep)
+	local ep; next_ep
 	"${recv_cpu[@]}" "$bin/local_lat" "$ep" "$1" "$2" >/dev/null &
 	local pid=$!
 	sleep 0.3
@@ -80,7 +92,7 @@ lz_lat() { # size count
 
 # zmesh latency: prints one-way microseconds, computed the same way.
 zm_lat() { # size count
-	local ep; ep=$(next_ep)
+	local ep; next_ep
 	"${recv_cpu[@]}" "$work/zmesh" bench lat --bind "$ep" >/dev/null 2>&1 &
 	local pid=$!
 	sleep 0.3
@@ -96,7 +108,7 @@ zm_lat() { # size count
 # which accepts every key: one inproc round trip per handshake, as any
 # libzmq server that authenticates pays.
 lz_hs() { # count curve
-	local ep; ep=$(next_ep)
+	local ep; next_ep
 	local srv=() cli=()
 	if [ "$2" = 1 ]; then srv=(--curve-server "$server_secret") cli=(--curve-client "$server_public"); fi
 	"${recv_cpu[@]}" "$work/zpeer" --type server --bind "$ep" --mode echo --count "$1" --timeout 300000 "${srv[@]}" >/dev/null &
@@ -109,7 +121,7 @@ lz_hs() { # count curve
 
 # zmesh connections per second, the same rounds.
 zm_hs() { # count mechanism
-	local ep; ep=$(next_ep)
+	local ep; next_ep
 	"${recv_cpu[@]}" "$work/zmesh" bench lat --bind "$ep" --mechanism "$2" >/dev/null 2>&1 &
 	local pid=$!
 	sleep 0.3
@@ -117,6 +129,58 @@ zm_hs() { # count mechanism
 		sed -n 's/.*"handshakes_per_sec":\([0-9.]*\).*/\1/p' | cut -d. -f1
 	kill $pid 2>/dev/null || true
 	wait $pid 2>/dev/null || true
+}
+
+# zmesh PUSH/PULL throughput (the classic types): prints msg/s.
+zm_pp() { # size count
+	local ep; next_ep
+	"${recv_cpu[@]}" "$work/zmesh" bench thr --type push-pull --bind "$ep" --size "$1" --count "$2" --progress 0 --json >"$work/zt" 2>/dev/null &
+	local pid=$!
+	sleep 0.3
+	"${send_cpu[@]}" "$work/zmesh" bench thr --type push-pull --connect "$ep" --size "$1" --count "$2" --progress 0 >/dev/null
+	wait $pid
+	sed -n 's/.*"msg_per_sec":\([0-9.]*\).*/\1/p' "$work/zt" | cut -d. -f1
+}
+
+# zmesh REQ/REP latency: prints one-way microseconds.
+zm_rr() { # size count
+	local ep; next_ep
+	"${recv_cpu[@]}" "$work/zmesh" bench lat --type req-rep --bind "$ep" >/dev/null 2>&1 &
+	local pid=$!
+	sleep 0.3
+	"${send_cpu[@]}" "$work/zmesh" bench lat --type req-rep --connect "$ep" --size "$1" --count "$2" --progress 0 --json |
+		sed -n 's/.*"one_way_us":\([0-9.]*\).*/\1/p'
+	kill $pid 2>/dev/null || true
+	wait $pid 2>/dev/null || true
+}
+
+# PUB to SUBS subscribers, each holding TOPICS subscriptions: prints the
+# slowest subscriber's msg/s. lz_ps runs pubsub_thr, zm_ps zmesh bench.
+lz_ps() { # subs size count topics
+	local eps=() pids=() i ep
+	for ((i = 0; i < $1; i++)); do
+		next_ep
+		eps+=("$ep")
+		"${recv_cpu[@]}" "$work/pubsub_thr" sub "${eps[-1]}" "$2" "$3" "$4" >"$work/ps$i" &
+		pids+=($!)
+	done
+	sleep 0.5
+	"${send_cpu[@]}" "$work/pubsub_thr" pub "$(IFS=,; echo "${eps[*]}")" "$2" "$3" "$4"
+	wait "${pids[@]}"
+	for ((i = 0; i < $1; i++)); do awk '/mean throughput:.*msg\/s/ {print $3}' "$work/ps$i"; done | sort -g | head -n 1
+}
+zm_ps() { # subs size count topics
+	local eps=() pids=() i ep
+	for ((i = 0; i < $1; i++)); do
+		next_ep
+		eps+=("$ep")
+		"${recv_cpu[@]}" "$work/zmesh" bench thr --type pub-sub --bind "${eps[-1]}" --size "$2" --count "$3" --topics "$4" --progress 0 --json >"$work/ps$i" 2>/dev/null &
+		pids+=($!)
+	done
+	sleep 0.5
+	"${send_cpu[@]}" "$work/zmesh" bench thr --type pub-sub --connect "$(IFS=,; echo "${eps[*]}")" --size "$2" --count "$3" --topics "$4" --progress 0 >/dev/null
+	wait "${pids[@]}"
+	for ((i = 0; i < $1; i++)); do sed -n 's/.*"msg_per_sec":\([0-9.]*\).*/\1/p' "$work/ps$i" | cut -d. -f1; done | sort -g | head -n 1
 }
 
 lz_inproc() { "$bin/inproc_thr" "$1" "$2" | awk '/mean throughput:.*msg\/s/ {print $3}'; }
@@ -169,5 +233,10 @@ run "tcp connections/s"   conn/s lz_hs 2000 0 -- zm_hs 2000 null
 run "CURVE connections/s" conn/s lz_hs 1000 1 -- zm_hs 1000 curve
 run "NOISE connections/s (libzmq CURVE)" conn/s lz_hs 1000 1 -- zm_hs 1000 noise
 run "inproc 16 B thr" msg/s lz_inproc 16 10000000  -- zm_inproc 16 10000000
+run "PUSH/PULL 16 B thr"   msg/s lz_thr 16 5000000 ""   -- zm_pp 16 5000000
+run "PUSH/PULL 1 KiB thr"  msg/s lz_thr 1024 2000000 "" -- zm_pp 1024 2000000
+run "PUSH/PULL 64 KiB thr" msg/s lz_thr 65536 100000 "" -- zm_pp 65536 100000
+run "REQ/REP 16 B lat"     us    lz_lat 16 50000        -- zm_rr 16 50000
+run "PUB 10 SUB x 10k subs thr" msg/s lz_ps 10 16 ${PS_COUNT:-500000} 10000 -- zm_ps 10 16 ${PS_COUNT:-500000} 10000
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "ratio: zmesh/libzmq; for throughput higher is better, for latency (one-way, mean) lower is better."

@@ -25,7 +25,8 @@ type benchConfig struct {
 	mode          string // "thr" or "lat"
 	bind, connect string
 	size, count   int
-	typ           string // scatter, client, radio
+	typ           string // scatter, client, radio, or a classic pair (push-pull, ...)
+	topics        int    // pub-sub: subscriptions per SUB (0: one to everything)
 	json          bool
 	hwm           int
 	progress      time.Duration
@@ -68,6 +69,11 @@ thr: throughput, like libzmq's local_thr (--bind: receives) and remote_thr
      (--connect: sends). With an inproc:// endpoint both ends run here.
 lat: latency, like libzmq's local_lat (--bind: echoes) and remote_lat
      (--connect: sends --count round trips and prints percentiles).
+--type push-pull|pub-sub|dealer-router (thr), req-rep|dealer-router (lat):
+     the classic types, the --bind side PULL, SUB, ROUTER or REP, so
+     libzmq's perf tools can be either end: remote_thr -> zmesh PULL,
+     zmesh PUSH -> local_thr, zmesh REQ -> local_lat, remote_lat -> zmesh REP.
+     pub-sub --connect takes several endpoints (a,b,...): one PUB, many SUBs.
 hs:  connections per second (--bind: echoes, as lat; --connect: --count
      times a new CLIENT connects, completes the handshake of --mechanism,
      sends one --size message, waits for its echo and closes).
@@ -95,7 +101,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defCount = 1000
 	}
 	fs.IntVar(&cfg.count, "count", defCount, "messages (thr), round trips (lat) or connections (hs)")
-	fs.StringVar(&cfg.typ, "type", "scatter", "socket pair: scatter (SCATTER→GATHER), client (CLIENT→SERVER) or radio (RADIO→DISH); lat uses client")
+	fs.StringVar(&cfg.typ, "type", "scatter", "socket pair: scatter (SCATTER→GATHER), client (CLIENT→SERVER), radio (RADIO→DISH); "+
+		"classic: push-pull, pub-sub, dealer-router (thr) and req-rep, dealer-router (lat), the --bind side PULL/SUB/ROUTER/REP as libzmq's local_thr/local_lat; lat defaults to client")
+	fs.IntVar(&cfg.topics, "topics", 0, "pub-sub: each SUB subscribes to this many topics and the PUB cycles through them (0: one subscription to everything)")
 	fs.BoolVar(&cfg.json, "json", false, "print the result as one JSON object")
 	fs.IntVar(&cfg.hwm, "hwm", 0, "send and receive high-water marks (0: the default 1000)")
 	fs.DurationVar(&cfg.progress, "progress", time.Second, "interval of progress lines on stderr for long runs (0: none)")
@@ -131,13 +139,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.mode != "thr" && cfg.typ == "scatter" {
 		cfg.typ = "client"
 	}
-	switch cfg.typ {
-	case "scatter", "client", "radio":
-	default:
-		return fmt.Errorf("--type %q: want scatter, client or radio", cfg.typ)
-	}
-	if cfg.mode != "thr" && cfg.typ != "client" {
-		return fmt.Errorf("%s measures round trips: --type client", cfg.mode)
+	classic := isClassicBench(cfg.typ)
+	switch {
+	case classic:
+		if err := checkClassicBench(&cfg); err != nil {
+			return err
+		}
+	case cfg.typ != "scatter" && cfg.typ != "client" && cfg.typ != "radio":
+		return fmt.Errorf("--type %q: want scatter, client, radio, push-pull, pub-sub, dealer-router or req-rep", cfg.typ)
+	case cfg.mode != "thr" && cfg.typ != "client":
+		return fmt.Errorf("%s measures round trips: --type client, req-rep or dealer-router", cfg.mode)
+	case cfg.topics != 0:
+		return fmt.Errorf("--topics is for --type pub-sub")
 	}
 	cfg.opts = socket.Options{SendHWM: cfg.hwm, RecvHWM: cfg.hwm, Linger: -1}
 	srvMech, cliMech, err := cfg.mechanisms()
@@ -156,7 +169,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if strings.HasPrefix(ep, "inproc://") && cfg.mode == "hs" {
 		return fmt.Errorf("hs measures connections between processes: use tcp or ipc")
 	}
-	if strings.HasPrefix(ep, "inproc://") {
+	if classic {
+		res, err = runClassicBench(ctx, zctx, cfg, stdout, stderr)
+		if res == nil || err != nil {
+			return err
+		}
+	} else if strings.HasPrefix(ep, "inproc://") {
 		res, err = benchBoth(ctx, zctx, cfg, ep, stderr)
 	} else if cfg.mode == "thr" && cfg.bind != "" {
 		res, err = benchReceive(ctx, zctx, cfg, stderr)
@@ -468,22 +486,34 @@ func benchLatency(ctx context.Context, zctx *socket.Ctx, cfg benchConfig, stderr
 		return nil, err
 	}
 	body := make([]byte, cfg.size)
+	return measureRoundTrips(ctx, cfg, stderr, func() error {
+		if err := cli.Send(ctx, body); err != nil {
+			return err
+		}
+		m, err := cli.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		defer m.Release()
+		if len(m.Body) != cfg.size {
+			return fmt.Errorf("reply is %d bytes, want %d", len(m.Body), cfg.size)
+		}
+		return nil
+	})
+}
+
+// measureRoundTrips times cfg.count calls of roundTrip and reports their
+// percentiles, and the one-way mean as libzmq's remote_lat computes it.
+func measureRoundTrips(ctx context.Context, cfg benchConfig, stderr io.Writer, roundTrip func() error) (*benchResult, error) {
 	rtts := make([]time.Duration, cfg.count)
 	start := time.Now()
 	next := start.Add(cfg.progress)
 	for i := range rtts {
 		t0 := time.Now()
-		if err := cli.Send(ctx, body); err != nil {
-			return nil, err
-		}
-		m, err := cli.Recv(ctx)
-		if err != nil {
+		if err := roundTrip(); err != nil {
 			return nil, fmt.Errorf("round trip %d: %w", i, err)
 		}
 		rtts[i] = time.Since(t0)
-		if len(m.Body) != cfg.size {
-			return nil, fmt.Errorf("reply %d is %d bytes, want %d", i, len(m.Body), cfg.size)
-		}
 		if cfg.progress > 0 && i&0xff == 0 && time.Now().After(next) {
 			fmt.Fprintf(stderr, "round trips %d/%d\n", i, cfg.count)
 			next = time.Now().Add(cfg.progress)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,12 +36,23 @@ type Peer struct {
 	waitErr  error
 	exitCode int
 
-	done chan struct{} // closed once the process has been waited for
+	done  chan struct{}  // closed once the process has been waited for
+	stdin io.WriteCloser // the command pipe of a classic peer; nil for zpeer
 }
 
 // Start runs zpeer with args (see zpeer.c for the command line) under a
 // bounded context. It fails the test if the program cannot start.
 func (e *Env) Start(t testing.TB, args ...string) *Peer {
+	t.Helper()
+	return startPeer(t, "zpeer", e.Zpeer, nil, false, args)
+}
+
+// startPeer runs the program at path (argv[0] path, then prefix, then args)
+// under a context bounded by MaxPeerLife and the test's deadline, killed at
+// test cleanup. With stdin, the peer's standard input is a pipe the test
+// writes to (Peer.WriteLine); otherwise it is empty. label names it in
+// messages.
+func startPeer(t testing.TB, label, path string, prefix []string, stdin bool, args []string) *Peer {
 	t.Helper()
 	life := MaxPeerLife
 	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
@@ -52,12 +64,24 @@ func (e *Env) Start(t testing.TB, args ...string) *Peer {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), life)
 	p := &Peer{
-		name:     peerName(args),
+		name:     peerName(label, args),
 		changed:  make(chan struct{}),
 		done:     make(chan struct{}),
 		exitCode: -1,
 	}
-	p.cmd = exec.CommandContext(ctx, e.Zpeer, args...)
+	p.cmd = exec.CommandContext(ctx, path, append(append([]string(nil), prefix...), args...)...)
+	if stdin {
+		// Explicit environment without LD_LIBRARY_PATH: the stock peers
+		// must load the library their rpath names, never the drafts build.
+		p.cmd.Env = peerEnv()
+		w, err := p.cmd.StdinPipe()
+		if err != nil {
+			cancel()
+			t.Fatalf("interop: %s: %v", p.name, err)
+			return nil
+		}
+		p.stdin = w
+	}
 	p.cmd.Stdout = stdoutWriter{p}
 	p.cmd.Stderr = stderrWriter{p}
 	p.cmd.WaitDelay = 5 * time.Second
@@ -90,8 +114,8 @@ func (e *Env) Start(t testing.TB, args ...string) *Peer {
 	return p
 }
 
-func peerName(args []string) string {
-	n := "zpeer " + strings.Join(args, " ")
+func peerName(label string, args []string) string {
+	n := label + " " + strings.Join(args, " ")
 	if len(n) > 120 {
 		n = n[:117] + "..."
 	}
