@@ -53,6 +53,7 @@ func BenchmarkS3(b *testing.B) {
 				label := fmt.Sprintf("%dKiB", size>>10)
 				b.Run("Apply/"+label, func(b *testing.B) { benchApply(b, s, value) })
 				b.Run("Get/"+label, func(b *testing.B) { benchGet(b, s, value) })
+				b.Run("OpenStream/"+label, func(b *testing.B) { benchOpenStream(b, s, value) })
 			}
 			b.Run("Insert/1KiB", func(b *testing.B) { benchInsert(b, s, bytes.Repeat([]byte{'v'}, 1<<10)) })
 		})
@@ -174,5 +175,44 @@ func benchInsert(b *testing.B, s *Store, value []byte) {
 				return fmt.Errorf("Apply = %v, %v", applied, err)
 			}
 			return nil
+		})
+}
+
+// benchOpenStream compares a streamed read of a whole value (OpenStream,
+// copied to io.Discard) with minio-go's GetObject copied the same way.
+func benchOpenStream(b *testing.B, s *Store, value []byte) {
+	ctx := context.Background()
+	clock := hlc.NewClock(hlc.NewID())
+	const keys = 64
+	for i := range keys {
+		e := backend.Entry{Key: fmt.Sprintf("bench/stream/%d", i), Value: value, Timestamp: clock.Now()}
+		if _, err := s.Apply(ctx, e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	key := func(w int64, i int) string {
+		return fmt.Sprintf("bench/stream/%d", (int(w)*keysPerWorker+i%keysPerWorker)%keys)
+	}
+	interleave(b,
+		func(w int64, i int) error {
+			rc, _, _, err := s.v.core.GetObject(ctx, s.bucket, encodeKey(key(w, i)), minio.GetObjectOptions{})
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			_, err = io.Copy(io.Discard, rc)
+			return err
+		},
+		func(w int64, i int) error {
+			_, rc, ok, err := s.OpenStream(ctx, key(w, i), 0)
+			if err != nil || !ok {
+				return fmt.Errorf("OpenStream = %v, %v", ok, err)
+			}
+			defer rc.Close()
+			n, err := io.Copy(io.Discard, rc)
+			if err == nil && n != int64(len(value)) {
+				err = fmt.Errorf("read %d bytes", n)
+			}
+			return err
 		})
 }
