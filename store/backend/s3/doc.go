@@ -14,6 +14,9 @@
 //	access_key: ${S3_ACCESS}     # with secret_key; when both are absent: AWS_ACCESS_KEY_ID and
 //	secret_key: ${S3_SECRET}     #   AWS_SECRET_ACCESS_KEY, MINIO_ROOT_USER and MINIO_ROOT_PASSWORD,
 //	                             #   then ~/.aws/credentials
+//	private:                     # or, Zenoh's shape, the two keys under private:
+//	  access_key: ${S3_ACCESS}   #   (not both places for one key)
+//	  secret_key: ${S3_SECRET}
 //	tls:                         # extra trusted root CAs for https (also accepted under tls.private)
 //	  root_ca_certificate_file: /etc/zmesh/ca.pem
 //	  root_ca_certificate_base64: LS0tLS1CRUdJTi...   # the PEM file, base64-encoded
