@@ -94,3 +94,35 @@ func ProofLen(l Layout, i int64, full bool) int {
 	}
 	return k * ParentLen
 }
+
+// AppendLeaves appends the tree's leaves, 32 bytes per chunk, to dst: the
+// value's "outboard", from which TreeFromLeaves rebuilds the tree without
+// reading the value again (a store keeps it beside a large value, so it
+// can send proofs when it serves the value).
+func (t *Tree) AppendLeaves(dst []byte) []byte {
+	for i := range t.leaves {
+		h := cvBytes(&t.leaves[i])
+		dst = append(dst, h[:]...)
+	}
+	return dst
+}
+
+// TreeFromLeaves rebuilds the tree of a value laid out as l from its
+// leaves (AppendLeaves), and checks them against root: an error matching
+// ErrSize when there are not 32 bytes per chunk, ErrCorrupt when they do
+// not hash to root.
+func TreeFromLeaves(l Layout, root Hash, leaves []byte) (*Tree, error) {
+	n := l.Chunks()
+	if int64(len(leaves)) != n*int64(len(Hash{})) {
+		return nil, fmt.Errorf("%w: %d bytes of leaves for %d chunks", ErrSize, len(leaves), n)
+	}
+	cvs := make([]cv, n)
+	for i := range cvs {
+		cvs[i] = bytesCV(leaves[32*i:])
+	}
+	t := newTree(l, cvs)
+	if t.root != root {
+		return nil, fmt.Errorf("%w: leaves hash to %s, not %s", ErrCorrupt, t.root, root)
+	}
+	return t, nil
+}

@@ -266,3 +266,29 @@ func BenchmarkVerifier(b *testing.B) {
 		}
 	}
 }
+
+func TestTreeFromLeaves(t *testing.T) {
+	for _, n := range []int{0, 1, MinChunkSize, 5*MinChunkSize + 3} {
+		data := value(n)
+		tr := build(t, data, MinChunkSize, 100)
+		leaves := tr.AppendLeaves(nil)
+		if want := int(tr.Layout().Chunks()) * 32; len(leaves) != want {
+			t.Fatalf("%d bytes: %d bytes of leaves, want %d", n, len(leaves), want)
+		}
+		again, err := TreeFromLeaves(tr.Layout(), tr.Root(), leaves)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := receive(NewVerifier(again.Layout(), again.Root()), stream(t, again, data, 0))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%d bytes: stream from rebuilt tree: %v", n, err)
+		}
+		leaves[len(leaves)-1] ^= 1
+		if _, err := TreeFromLeaves(tr.Layout(), tr.Root(), leaves); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("%d bytes: corrupted leaves: %v", n, err)
+		}
+		if _, err := TreeFromLeaves(tr.Layout(), tr.Root(), leaves[1:]); !errors.Is(err, ErrSize) {
+			t.Fatalf("%d bytes: short leaves: %v", n, err)
+		}
+	}
+}
