@@ -262,6 +262,22 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 // directory, fsyncs it, renames it over rel and fsyncs the directory.
 // Called with the key's lock and dirMu (shared) held.
 func (s *Store) write(ctx context.Context, rel string, e backend.Entry) error {
+	return s.writeFile(ctx, rel, func(f *os.File) error {
+		hdr := appendHeader(make([]byte, 0, fixedLen+len(e.Encoding)+4), e)
+		_, err := f.Write(hdr)
+		if err == nil && len(e.Value) > 0 {
+			_, err = f.Write(e.Value)
+		}
+		return backend.Fail("write", err)
+	})
+}
+
+// writeFile makes what fill writes the content of rel: fill writes a new
+// temporary file in the same directory, which is then fsync'd and renamed
+// over rel, and the directory fsync'd. If fill fails, or ctx ends before
+// the rename, the temporary file is removed and nothing changes. Called
+// with the key's lock and dirMu (shared) held.
+func (s *Store) writeFile(ctx context.Context, rel string, fill func(f *os.File) error) error {
 	dir, name := split(rel)
 	d, err := s.ensureDir(dir)
 	if errors.Is(err, iofs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
@@ -286,19 +302,15 @@ func (s *Store) write(ctx context.Context, rel string, e backend.Entry) error {
 			d.Remove(tmp)
 		}
 	}()
-	hdr := appendHeader(make([]byte, 0, fixedLen+len(e.Encoding)+4), e)
-	_, err = f.Write(hdr)
-	if err == nil && len(e.Value) > 0 {
-		_, err = f.Write(e.Value)
-	}
+	err = fill(f)
 	if err == nil && !s.opts.noSync {
-		err = f.Sync()
+		err = backend.Fail("sync", f.Sync())
 	}
 	if cerr := f.Close(); err == nil {
-		err = cerr
+		err = backend.Fail("close", cerr)
 	}
 	if err != nil {
-		return backend.Fail("write", err)
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err // last chance to give up: nothing is visible yet
