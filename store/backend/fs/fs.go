@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/hlc"
 )
 
 const (
@@ -238,14 +239,8 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 	mu := s.keyMutex(e.Key)
 	mu.Lock()
 	defer mu.Unlock()
-	cur, ok, err := readHeader(s.root, rel)
-	switch {
-	case errors.Is(err, backend.ErrCorrupt):
-		s.log.Warn("fs: overwriting a corrupt entry", "dir", s.dir, "key", e.Key, "err", err)
-	case err != nil:
-		return false, backend.Fail(fmt.Sprintf("fs: apply %q: read current entry", e.Key), err)
-	case ok && cur.entry.Timestamp.Compare(e.Timestamp) >= 0:
-		return false, nil
+	if stale, err := s.stale("apply", e.Key, rel, e.Timestamp); err != nil || stale {
+		return false, err
 	}
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -256,6 +251,23 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 		return false, fmt.Errorf("fs: apply %q: %w", e.Key, err)
 	}
 	return true, nil
+}
+
+// stale reports whether the entry file rel of key holds an entry at least
+// as new as ts, so that a write stamped ts must not replace it. A corrupt
+// file is logged and counts as absent (the write replaces it). Called with
+// the key's lock held.
+func (s *Store) stale(op, key, rel string, ts hlc.Timestamp) (bool, error) {
+	cur, ok, err := readHeader(s.root, rel)
+	switch {
+	case errors.Is(err, backend.ErrCorrupt):
+		s.log.Warn("fs: overwriting a corrupt entry", "dir", s.dir, "key", key, "err", err)
+	case err != nil:
+		return false, backend.Fail(fmt.Sprintf("fs: %s %q: read current entry", op, key), err)
+	case ok && cur.entry.Timestamp.Compare(ts) >= 0:
+		return true, nil
+	}
+	return false, nil
 }
 
 // write makes e the content of rel: it writes a temporary file in the same

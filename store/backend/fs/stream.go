@@ -46,14 +46,8 @@ func (s *Store) PutStream(ctx context.Context, e backend.StreamEntry, r io.Reade
 	mu := s.keyMutex(e.Key)
 	mu.Lock()
 	defer mu.Unlock()
-	cur, ok, err := readHeader(s.root, rel)
-	switch {
-	case errors.Is(err, backend.ErrCorrupt):
-		s.log.Warn("fs: overwriting a corrupt entry", "dir", s.dir, "key", e.Key, "err", err)
-	case err != nil:
-		return false, backend.Fail(fmt.Sprintf("fs: put stream %q: read current entry", e.Key), err)
-	case ok && cur.entry.Timestamp.Compare(e.Timestamp) >= 0:
-		return false, nil
+	if stale, err := s.stale("put stream", e.Key, rel, e.Timestamp); err != nil || stale {
+		return false, err
 	}
 	s.dirMu.RLock()
 	defer s.dirMu.RUnlock()
