@@ -124,19 +124,25 @@ func benchApply(b *testing.B, s *Store, value []byte) {
 		})
 }
 
-func benchGet(b *testing.B, s *Store, value []byte) {
-	ctx := context.Background()
+// readKeys stores value under 64 keys below prefix and returns the key
+// worker w reads at its i-th operation.
+func readKeys(b *testing.B, s *Store, prefix string, value []byte) func(w int64, i int) string {
 	clock := hlc.NewClock(hlc.NewID())
 	const keys = 64
 	for i := range keys {
-		e := backend.Entry{Key: fmt.Sprintf("bench/get/%d", i), Value: value, Timestamp: clock.Now()}
-		if _, err := s.Apply(ctx, e); err != nil {
+		e := backend.Entry{Key: fmt.Sprintf("%s/%d", prefix, i), Value: value, Timestamp: clock.Now()}
+		if _, err := s.Apply(context.Background(), e); err != nil {
 			b.Fatal(err)
 		}
 	}
-	key := func(w int64, i int) string {
-		return fmt.Sprintf("bench/get/%d", (int(w)*keysPerWorker+i%keysPerWorker)%keys)
+	return func(w int64, i int) string {
+		return fmt.Sprintf("%s/%d", prefix, (int(w)*keysPerWorker+i%keysPerWorker)%keys)
 	}
+}
+
+func benchGet(b *testing.B, s *Store, value []byte) {
+	ctx := context.Background()
+	key := readKeys(b, s, "bench/get", value)
 	interleave(b,
 		func(w int64, i int) error {
 			rc, info, _, err := s.v.core.GetObject(ctx, s.bucket, encodeKey(key(w, i)), minio.GetObjectOptions{})
@@ -182,17 +188,7 @@ func benchInsert(b *testing.B, s *Store, value []byte) {
 // copied to io.Discard) with minio-go's GetObject copied the same way.
 func benchOpenStream(b *testing.B, s *Store, value []byte) {
 	ctx := context.Background()
-	clock := hlc.NewClock(hlc.NewID())
-	const keys = 64
-	for i := range keys {
-		e := backend.Entry{Key: fmt.Sprintf("bench/stream/%d", i), Value: value, Timestamp: clock.Now()}
-		if _, err := s.Apply(ctx, e); err != nil {
-			b.Fatal(err)
-		}
-	}
-	key := func(w int64, i int) string {
-		return fmt.Sprintf("bench/stream/%d", (int(w)*keysPerWorker+i%keysPerWorker)%keys)
-	}
+	key := readKeys(b, s, "bench/stream", value)
 	interleave(b,
 		func(w int64, i int) error {
 			rc, _, _, err := s.v.core.GetObject(ctx, s.bucket, encodeKey(key(w, i)), minio.GetObjectOptions{})
