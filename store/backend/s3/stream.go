@@ -14,6 +14,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/hlc"
 )
 
 // Streamed values (backend.Streamer).
@@ -181,8 +182,8 @@ func isNoSuchUpload(err error) bool {
 }
 
 // OpenStream returns key's entry and a reader of its value from off (see
-// backend.Streamer): one ranged GET, whose body is handed over as it
-// comes, never held. The GET is of one object version: S3 serves one
+// backend.Streamer): one GET (ranged unless off is 0), whose body is
+// handed over as it comes, never held. The GET is of one object version: S3 serves one
 // request from one version, so an overwrite meanwhile either does not
 // show or (if the server drops the old data) ends the read with an error.
 func (s *Store) OpenStream(ctx context.Context, key string, off int64) (backend.StreamEntry, io.ReadCloser, bool, error) {
@@ -200,6 +201,9 @@ func (s *Store) OpenStream(ctx context.Context, key string, off int64) (backend.
 		return backend.StreamEntry{}, nil, false, fmt.Errorf("s3: open stream %q: %w: offset %d", key, backend.ErrInvalidInput, off)
 	}
 	op := fmt.Sprintf("s3: open stream %q", key)
+	if off == 0 {
+		return s.openWhole(ctx, key, name)
+	}
 	var opts minio.GetObjectOptions
 	if err := opts.SetRange(int64(headerLen)+off, 0); err != nil {
 		return backend.StreamEntry{}, nil, false, fmt.Errorf("%s: %w: %w", op, backend.ErrInvalidInput, err)
@@ -229,6 +233,48 @@ func (s *Store) OpenStream(ctx context.Context, key string, off int64) (backend.
 		return backend.StreamEntry{}, nil, false, fail(ctx, op, err)
 	}
 	s.etags.put(key, info.ETag, se.Timestamp, false)
+	return se, rc, true, nil
+}
+
+// openWhole answers OpenStream from offset 0 with a plain GET (no range,
+// which MinIO serves faster for large objects): it reads and checks the
+// header, then hands the body over positioned at the value.
+func (s *Store) openWhole(ctx context.Context, key, name string) (backend.StreamEntry, io.ReadCloser, bool, error) {
+	op := fmt.Sprintf("s3: open stream %q", key)
+	rc, info, _, err := s.v.core.GetObject(ctx, s.bucket, name, minio.GetObjectOptions{})
+	switch {
+	case err == nil:
+	case isNoSuchKey(err):
+		return backend.StreamEntry{}, nil, false, nil
+	default:
+		return backend.StreamEntry{}, nil, false, fail(ctx, op, err)
+	}
+	se, err := streamEntryOf(key, info.UserMetadata)
+	var head [headerLen]byte
+	if err == nil {
+		_, err = io.ReadFull(rc, head[:])
+	}
+	if err == nil {
+		var ts hlc.Timestamp
+		var deleted bool
+		ts, deleted, _, err = parseBody(head[:])
+		if err == nil && (ts != se.Timestamp || deleted != se.Deleted) {
+			err = fmt.Errorf("%w: object %q: header and metadata disagree", backend.ErrCorrupt, name)
+		}
+	}
+	if err == nil && se.Deleted && info.Size != int64(headerLen) {
+		err = fmt.Errorf("%w: a tombstone with a value", backend.ErrCorrupt)
+	}
+	if err != nil {
+		rc.Close()
+		return backend.StreamEntry{}, nil, false, fail(ctx, op, err)
+	}
+	s.etags.put(key, info.ETag, se.Timestamp, false)
+	if se.Deleted {
+		rc.Close()
+		return backend.StreamEntry{Entry: se.Entry}, nil, true, nil
+	}
+	se.Size = info.Size - int64(headerLen)
 	return se, rc, true, nil
 }
 
