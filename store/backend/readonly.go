@@ -9,8 +9,15 @@ import (
 
 // ReadOnly wraps s so that Apply and Collect fail with ErrReadOnly while
 // Get, Scan and Close go through to s. Volumes use it to honour
-// StorageConfig.ReadOnly the same way everywhere.
-func ReadOnly(s Store) Store { return &readOnly{Store: s} }
+// StorageConfig.ReadOnly the same way everywhere. When s is a Streamer the
+// result is one too: OpenStream goes through, PutStream fails with
+// ErrReadOnly.
+func ReadOnly(s Store) Store {
+	if st, ok := s.(Streamer); ok {
+		return &readOnlyStreamer{readOnly: &readOnly{Store: s}, st: st}
+	}
+	return &readOnly{Store: s}
+}
 
 type readOnly struct {
 	Store

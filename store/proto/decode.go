@@ -33,6 +33,7 @@ func Decode(b []byte) (Message, error) {
 	}
 	m.Kind = Kind(b[1])
 	flags := b[2]
+	m.Stream = m.Kind == KindQuery && flags&flagStream != 0
 	m.ID = binary.BigEndian.Uint64(b[3:HeaderLen])
 
 	var allowed byte
@@ -49,8 +50,13 @@ func Decode(b []byte) (Message, error) {
 		if flags&flagTimestamp == 0 {
 			return Message{}, malformed(m.Kind, "flags", 2, "a SAMPLE requires a timestamp (flag 0x01)")
 		}
-	case KindQuery, KindFinal:
+	case KindQuery:
+		allowed = flagStream
+	case KindFinal:
 	default:
+		if IsStream(m.Kind) {
+			return Message{}, malformed(0, "kind", 1, "%v is a streamed-value message, not supported here", m.Kind)
+		}
 		return Message{}, malformed(0, "kind", 1, "unknown kind 0x%02x", b[1])
 	}
 	if flags&^allowed != 0 {

@@ -64,6 +64,9 @@ func (k Kind) String() string {
 	case KindSample:
 		return "SAMPLE"
 	}
+	if name := streamKindName(k); name != "" {
+		return name
+	}
 	return "kind(0x" + strconv.FormatUint(uint64(k), 16) + ")"
 }
 
@@ -83,7 +86,7 @@ const (
 //	kind     ID                 Key             other fields
 //	PUT      request id         plain key       Encoding, Timestamp (optional), Value
 //	DELETE   request id         key expression  Timestamp (optional)
-//	QUERY    request id         key expression  Parameters
+//	QUERY    request id         key expression  Parameters, Stream
 //	REPLY    request id         plain key       Encoding, Timestamp (required), Value
 //	FINAL    request id         -               Status, Count, Text
 //	SAMPLE   sequence number    key (or key     Delete, Timestamp (required), and for
@@ -112,6 +115,10 @@ type Message struct {
 	Value []byte
 	// Delete marks a SAMPLE as a delete.
 	Delete bool
+	// Stream (QUERY only) says the client accepts streamed replies
+	// (REPLY_BEGIN and REPLY_CHUNK, docs/storage-protocol.md §12); without
+	// it a server answers a value too large for one REPLY with TOO_LARGE.
+	Stream bool
 	// Status is a FINAL's outcome.
 	Status Status
 	// Count is the number of REPLY messages the server sent for this
@@ -175,6 +182,9 @@ func (m *Message) AppendBinary(dst []byte) ([]byte, error) {
 	if m.Delete {
 		flags |= flagDelete
 	}
+	if m.Stream {
+		flags |= flagStream
+	}
 	dst = append(dst, Version, byte(m.Kind), flags)
 	dst = binary.BigEndian.AppendUint64(dst, m.ID)
 	switch m.Kind {
@@ -237,6 +247,8 @@ func (m *Message) check() error {
 		return bad("timestamp", k.String()+" requires a timestamp")
 	case k != KindSample && m.Delete:
 		return bad("delete", "only a SAMPLE has the delete flag")
+	case k != KindQuery && m.Stream:
+		return bad("stream", "only a QUERY has the stream flag")
 	case k != KindFinal && (m.Status != StatusOK || m.Count != 0 || m.Text != ""):
 		return bad("status", "only a FINAL has status, count and text")
 	}

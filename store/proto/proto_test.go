@@ -235,7 +235,7 @@ func TestStatus(t *testing.T) {
 	if StatusReadOnly.String() != "read-only storage" || Status(99).String() != "status(99)" {
 		t.Errorf("String: %q, %q", StatusReadOnly, Status(99))
 	}
-	for s := StatusOK; s <= StatusUnsupported; s++ {
+	for s := StatusOK; s <= StatusStream; s++ {
 		if strings.HasPrefix(s.String(), "status(") {
 			t.Errorf("status %d has no name", s)
 		}

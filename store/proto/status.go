@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zmesh/zmesh/store/hlc"
+	"github.com/zmesh/zmesh/store/internal/vstream"
 	"github.com/zmesh/zmesh/store/keyexpr"
 )
 
@@ -57,6 +58,18 @@ const (
 	// StatusUnsupported: the server does not accept this kind of message
 	// as a request (for example a REPLY or SAMPLE sent to it).
 	StatusUnsupported Status = 13
+	// StatusUnknownUpload: a chunk arrived on a request id with no open
+	// streamed put, or a resumed put names an upload the server does not
+	// hold (never began, collected, or begun with other parameters).
+	StatusUnknownUpload Status = 14
+	// StatusIntegrity: a chunk or its proof does not match the value's
+	// announced BLAKE3 root, or its length disagrees with the declared
+	// size. Nothing of the value was stored.
+	StatusIntegrity Status = 15
+	// StatusStream: a streamed value broke the stream's rules: a chunk out
+	// of order or beyond the granted window, more chunks than declared, or
+	// a FINAL before the last chunk.
+	StatusStream Status = 16
 )
 
 var statusNames = [...]string{
@@ -74,6 +87,9 @@ var statusNames = [...]string{
 	StatusUnavailable:    "server unavailable",
 	StatusTimestampDrift: "timestamp too far in the future",
 	StatusUnsupported:    "unsupported request",
+	StatusUnknownUpload:  "unknown upload",
+	StatusIntegrity:      "chunk failed verification",
+	StatusStream:         "stream out of order",
 }
 
 // String returns a short description ("read-only storage"), or
@@ -119,7 +135,8 @@ func (m *Message) Err() error {
 // StatusOf maps an error to the status a server reports for it: nil is
 // StatusOK; a Status or *StatusError keeps its status; this package's
 // ErrMalformed, ErrVersion and ErrTooLarge, keyexpr.ErrWild and
-// keyexpr.ErrInvalid, hlc.ErrDrift, context.DeadlineExceeded and
+// keyexpr.ErrInvalid, hlc.ErrDrift, the stream errors (ErrUnknownUpload,
+// ErrStreamOrder, and package vstream's), context.DeadlineExceeded and
 // context.Canceled map to the matching codes; anything else is
 // StatusInternal. Servers map their backends' errors (read-only, medium
 // failure) themselves before falling back on StatusOf.
@@ -142,6 +159,12 @@ func StatusOf(err error) Status {
 		return StatusInvalidKeyExpr
 	case errors.Is(err, hlc.ErrDrift):
 		return StatusTimestampDrift
+	case errors.Is(err, ErrUnknownUpload):
+		return StatusUnknownUpload
+	case errors.Is(err, vstream.ErrCorrupt), errors.Is(err, vstream.ErrProof), errors.Is(err, vstream.ErrSize):
+		return StatusIntegrity
+	case errors.Is(err, ErrStreamOrder), errors.Is(err, vstream.ErrExtraChunk), errors.Is(err, vstream.ErrTruncated):
+		return StatusStream
 	case errors.Is(err, context.DeadlineExceeded):
 		return StatusTimeout
 	case errors.Is(err, context.Canceled):

@@ -65,6 +65,7 @@ func Run(t *testing.T, open Opener) {
 			tt.fn(t, s)
 		})
 	}
+	t.Run("Stream", func(t *testing.T) { runStream(t, open) })
 }
 
 // Timestamps used by the tests: around a fixed instant, so Collect cut-offs

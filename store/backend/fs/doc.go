@@ -46,14 +46,17 @@
 //	offset  size  field
 //	0       4     magic "zmkv"
 //	4       1     format version: 1
-//	5       1     flags: bit 0 set for a tombstone; other bits zero
+//	5       1     flags: bit 0 set for a tombstone, bit 1 when a hash follows
+//	              the encoding; other bits zero
 //	6       2     n: length of the encoding in bytes (at most 1024)
 //	8       28    hlc timestamp, binary form (time, counter, source)
 //	36      8     length of the value in bytes
 //	44      4     CRC-32C of the value
 //	48      n     encoding (UTF-8)
-//	48+n    4     CRC-32C of bytes [0, 48+n)
-//	52+n          value, to the end of the file
+//	48+n    h     the value's BLAKE3 hash when flag bit 1 is set (h = 32),
+//	              else nothing (h = 0): values stored by PutStream
+//	48+n+h  4     CRC-32C of bytes [0, 48+n+h)
+//	52+n+h        value, to the end of the file
 //
 // A tombstone has n = 0 and no value. A file whose magic, version, flags,
 // checksums or length do not match is corrupt: Get reports it with
@@ -73,6 +76,14 @@
 // lock (they open either the old or the new file). Collect removes old
 // tombstones (re-checked under the key's mutex) and then the directories
 // left empty.
+//
+// PutStream (backend.Streamer) writes a large value the same way, copied
+// from its reader through one 256 KiB buffer: the header goes first with a
+// placeholder value checksum, rewritten in place once the value is in,
+// before the fsync and the rename; it keeps the value's BLAKE3 hash in
+// the header (flag bit 1). OpenStream reads the value from the open file
+// (a snapshot: the rename of a newer entry does not affect it) and, for a
+// whole read, checks the value's checksum at the end.
 //
 // All file operations go through an os.Root opened on the storage
 // directory, so nothing outside it is ever touched, whatever the key.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/hlc"
 )
 
 const (
@@ -238,14 +239,8 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 	mu := s.keyMutex(e.Key)
 	mu.Lock()
 	defer mu.Unlock()
-	cur, ok, err := readHeader(s.root, rel)
-	switch {
-	case errors.Is(err, backend.ErrCorrupt):
-		s.log.Warn("fs: overwriting a corrupt entry", "dir", s.dir, "key", e.Key, "err", err)
-	case err != nil:
-		return false, backend.Fail(fmt.Sprintf("fs: apply %q: read current entry", e.Key), err)
-	case ok && cur.entry.Timestamp.Compare(e.Timestamp) >= 0:
-		return false, nil
+	if stale, err := s.stale("apply", e.Key, rel, e.Timestamp); err != nil || stale {
+		return false, err
 	}
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -258,10 +253,43 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 	return true, nil
 }
 
+// stale reports whether the entry file rel of key holds an entry at least
+// as new as ts, so that a write stamped ts must not replace it. A corrupt
+// file is logged and counts as absent (the write replaces it). Called with
+// the key's lock held.
+func (s *Store) stale(op, key, rel string, ts hlc.Timestamp) (bool, error) {
+	cur, ok, err := readHeader(s.root, rel)
+	switch {
+	case errors.Is(err, backend.ErrCorrupt):
+		s.log.Warn("fs: overwriting a corrupt entry", "dir", s.dir, "key", key, "err", err)
+	case err != nil:
+		return false, backend.Fail(fmt.Sprintf("fs: %s %q: read current entry", op, key), err)
+	case ok && cur.entry.Timestamp.Compare(ts) >= 0:
+		return true, nil
+	}
+	return false, nil
+}
+
 // write makes e the content of rel: it writes a temporary file in the same
 // directory, fsyncs it, renames it over rel and fsyncs the directory.
 // Called with the key's lock and dirMu (shared) held.
 func (s *Store) write(ctx context.Context, rel string, e backend.Entry) error {
+	return s.writeFile(ctx, rel, func(f *os.File) error {
+		hdr := appendHeader(make([]byte, 0, fixedLen+len(e.Encoding)+4), e)
+		_, err := f.Write(hdr)
+		if err == nil && len(e.Value) > 0 {
+			_, err = f.Write(e.Value)
+		}
+		return backend.Fail("write", err)
+	})
+}
+
+// writeFile makes what fill writes the content of rel: fill writes a new
+// temporary file in the same directory, which is then fsync'd and renamed
+// over rel, and the directory fsync'd. If fill fails, or ctx ends before
+// the rename, the temporary file is removed and nothing changes. Called
+// with the key's lock and dirMu (shared) held.
+func (s *Store) writeFile(ctx context.Context, rel string, fill func(f *os.File) error) error {
 	dir, name := split(rel)
 	d, err := s.ensureDir(dir)
 	if errors.Is(err, iofs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
@@ -286,19 +314,15 @@ func (s *Store) write(ctx context.Context, rel string, e backend.Entry) error {
 			d.Remove(tmp)
 		}
 	}()
-	hdr := appendHeader(make([]byte, 0, fixedLen+len(e.Encoding)+4), e)
-	_, err = f.Write(hdr)
-	if err == nil && len(e.Value) > 0 {
-		_, err = f.Write(e.Value)
-	}
+	err = fill(f)
 	if err == nil && !s.opts.noSync {
-		err = f.Sync()
+		err = backend.Fail("sync", f.Sync())
 	}
 	if cerr := f.Close(); err == nil {
-		err = cerr
+		err = backend.Fail("close", cerr)
 	}
 	if err != nil {
-		return backend.Fail("write", err)
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err // last chance to give up: nothing is visible yet

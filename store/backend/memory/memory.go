@@ -31,6 +31,11 @@ type Store struct {
 	// idxMu guards idx. Taken after a shard lock, never before one.
 	idxMu sync.RWMutex
 	idx   *index
+
+	// maxBytes is the byte budget of the values held (0: none); used is
+	// what they take, counted when a write reserves it (see reserve).
+	maxBytes int64
+	used     atomic.Int64
 }
 
 // shard owns the entries of the keys that hash to it.
@@ -43,16 +48,26 @@ type shard struct {
 	// tombstones counts the entries of m with Deleted set, so Collect can
 	// skip shards without any.
 	tombstones int
-	_          [64 - 40]byte // keep shards on separate cache lines
+	// sums holds the BLAKE3 hash of the values stored by PutStream, by
+	// key; a key written otherwise has none.
+	sums map[string][32]byte
+	_    [64 - 48]byte // keep shards on separate cache lines
 }
 
 var _ backend.Store = (*Store)(nil)
 
-// New returns an empty store.
-func New() *Store {
-	s := &Store{seed: maphash.MakeSeed(), idx: newIndex()}
+// New returns an empty store without a byte budget.
+func New() *Store { return NewLimited(0) }
+
+// NewLimited returns an empty store whose values may take at most
+// maxBytes bytes in all (0: no limit; keys and metadata are not counted):
+// a write that would go over fails with an error matching
+// backend.ErrFull.
+func NewLimited(maxBytes int64) *Store {
+	s := &Store{seed: maphash.MakeSeed(), idx: newIndex(), maxBytes: max(maxBytes, 0)}
 	for i := range s.shards {
 		s.shards[i].m = make(map[string]*backend.Entry)
+		s.shards[i].sums = make(map[string][32]byte)
 	}
 	return s
 }
@@ -83,11 +98,26 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 	if exists && cur.Timestamp.Compare(e.Timestamp) >= 0 {
 		return false, nil
 	}
-	stored := &backend.Entry{
+	if err := s.reserve(int64(len(e.Value))); err != nil {
+		return false, fmt.Errorf("memory: apply %q: %w", e.Key, err)
+	}
+	delete(sh.sums, e.Key)
+	s.store(sh, cur, &backend.Entry{
+		Key:       e.Key,
 		Value:     bytes.Clone(e.Value),
 		Encoding:  e.Encoding,
 		Timestamp: e.Timestamp,
 		Deleted:   e.Deleted,
+	})
+	return true, nil
+}
+
+// store puts stored in sh (whose write lock the caller holds) in place of
+// cur (nil for a new key), whose value bytes it releases from the budget.
+func (s *Store) store(sh *shard, cur, stored *backend.Entry) {
+	exists := cur != nil
+	if exists {
+		s.used.Add(-int64(len(cur.Value)))
 	}
 	if exists {
 		stored.Key = cur.Key
@@ -96,7 +126,7 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 		}
 	} else {
 		// The caller's key may point into a large network buffer.
-		stored.Key = strings.Clone(e.Key)
+		stored.Key = strings.Clone(stored.Key)
 		s.idxMu.Lock()
 		s.idx.insert(stored.Key)
 		s.idxMu.Unlock()
@@ -105,7 +135,18 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 		sh.tombstones++
 	}
 	sh.m[stored.Key] = stored
-	return true, nil
+}
+
+// reserve takes n bytes of the budget, or fails with backend.ErrFull.
+// The bytes of the value a write replaces are given back when it is
+// stored, so an overwrite needs room for both for a moment.
+func (s *Store) reserve(n int64) error {
+	if s.used.Add(n) > s.maxBytes && s.maxBytes > 0 && n > 0 {
+		s.used.Add(-n)
+		return fmt.Errorf("%w: %d more bytes would exceed max_bytes %d (%d in use)",
+			backend.ErrFull, n, s.maxBytes, s.used.Load())
+	}
+	return nil
 }
 
 // Get returns the entry key holds, tombstones included (see backend.Store).
@@ -251,6 +292,7 @@ func (s *Store) Close(ctx context.Context) error {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		sh.m = nil
+		sh.sums = nil
 		sh.tombstones = 0
 		sh.mu.Unlock()
 	}

@@ -11,6 +11,9 @@ import (
 // Kind is the volume kind under which this package registers itself.
 const Kind = "memory"
 
+// optMaxBytes is the storage option of the byte budget.
+const optMaxBytes = "max_bytes"
+
 func init() {
 	backend.Register(Kind, func(ctx context.Context, opts backend.Options) (backend.Volume, error) {
 		if err := opts.Check(); err != nil {
@@ -21,8 +24,9 @@ func init() {
 }
 
 // Volume is the memory volume: it opens one independent, empty Store per
-// storage name. It takes no options, neither for the volume nor for its
-// storages (only read_only, through backend.StorageConfig).
+// storage name. It takes no volume options; a storage takes max_bytes,
+// the byte budget of its values (an integer, 0 or absent for none; see
+// NewLimited), besides read_only (through backend.StorageConfig).
 type Volume struct {
 	mu     sync.Mutex
 	open   map[string]backend.Store // by storage name; nil once closed
@@ -41,7 +45,14 @@ func (v *Volume) Open(ctx context.Context, name string, cfg backend.StorageConfi
 	if err := backend.CheckContext(ctx); err != nil {
 		return nil, err
 	}
-	if err := cfg.Options.Check(); err != nil {
+	if err := cfg.Options.Check(optMaxBytes); err != nil {
+		return nil, fmt.Errorf("memory: storage %q: %w", name, err)
+	}
+	maxBytes, err := cfg.Options.Int(optMaxBytes, 0)
+	if err == nil && maxBytes < 0 {
+		err = fmt.Errorf("%w: %s: %d is negative", backend.ErrInvalidConfig, optMaxBytes, maxBytes)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("memory: storage %q: %w", name, err)
 	}
 	v.mu.Lock()
@@ -52,7 +63,7 @@ func (v *Volume) Open(ctx context.Context, name string, cfg backend.StorageConfi
 	if _, dup := v.open[name]; dup {
 		return nil, fmt.Errorf("memory: open %q: %w", name, backend.ErrInUse)
 	}
-	s := New()
+	s := NewLimited(int64(maxBytes))
 	s.onClose = func() {
 		v.mu.Lock()
 		delete(v.open, name)

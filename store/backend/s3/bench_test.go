@@ -53,6 +53,7 @@ func BenchmarkS3(b *testing.B) {
 				label := fmt.Sprintf("%dKiB", size>>10)
 				b.Run("Apply/"+label, func(b *testing.B) { benchApply(b, s, value) })
 				b.Run("Get/"+label, func(b *testing.B) { benchGet(b, s, value) })
+				b.Run("OpenStream/"+label, func(b *testing.B) { benchOpenStream(b, s, value) })
 			}
 			b.Run("Insert/1KiB", func(b *testing.B) { benchInsert(b, s, bytes.Repeat([]byte{'v'}, 1<<10)) })
 		})
@@ -123,19 +124,25 @@ func benchApply(b *testing.B, s *Store, value []byte) {
 		})
 }
 
-func benchGet(b *testing.B, s *Store, value []byte) {
-	ctx := context.Background()
+// readKeys stores value under 64 keys below prefix and returns the key
+// worker w reads at its i-th operation.
+func readKeys(b *testing.B, s *Store, prefix string, value []byte) func(w int64, i int) string {
 	clock := hlc.NewClock(hlc.NewID())
 	const keys = 64
 	for i := range keys {
-		e := backend.Entry{Key: fmt.Sprintf("bench/get/%d", i), Value: value, Timestamp: clock.Now()}
-		if _, err := s.Apply(ctx, e); err != nil {
+		e := backend.Entry{Key: fmt.Sprintf("%s/%d", prefix, i), Value: value, Timestamp: clock.Now()}
+		if _, err := s.Apply(context.Background(), e); err != nil {
 			b.Fatal(err)
 		}
 	}
-	key := func(w int64, i int) string {
-		return fmt.Sprintf("bench/get/%d", (int(w)*keysPerWorker+i%keysPerWorker)%keys)
+	return func(w int64, i int) string {
+		return fmt.Sprintf("%s/%d", prefix, (int(w)*keysPerWorker+i%keysPerWorker)%keys)
 	}
+}
+
+func benchGet(b *testing.B, s *Store, value []byte) {
+	ctx := context.Background()
+	key := readKeys(b, s, "bench/get", value)
 	interleave(b,
 		func(w int64, i int) error {
 			rc, info, _, err := s.v.core.GetObject(ctx, s.bucket, encodeKey(key(w, i)), minio.GetObjectOptions{})
@@ -174,5 +181,34 @@ func benchInsert(b *testing.B, s *Store, value []byte) {
 				return fmt.Errorf("Apply = %v, %v", applied, err)
 			}
 			return nil
+		})
+}
+
+// benchOpenStream compares a streamed read of a whole value (OpenStream,
+// copied to io.Discard) with minio-go's GetObject copied the same way.
+func benchOpenStream(b *testing.B, s *Store, value []byte) {
+	ctx := context.Background()
+	key := readKeys(b, s, "bench/stream", value)
+	interleave(b,
+		func(w int64, i int) error {
+			rc, _, _, err := s.v.core.GetObject(ctx, s.bucket, encodeKey(key(w, i)), minio.GetObjectOptions{})
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			_, err = io.Copy(io.Discard, rc)
+			return err
+		},
+		func(w int64, i int) error {
+			_, rc, ok, err := s.OpenStream(ctx, key(w, i), 0)
+			if err != nil || !ok {
+				return fmt.Errorf("OpenStream = %v, %v", ok, err)
+			}
+			defer rc.Close()
+			n, err := io.Copy(io.Discard, rc)
+			if err == nil && n != int64(len(value)) {
+				err = fmt.Errorf("read %d bytes", n)
+			}
+			return err
 		})
 }

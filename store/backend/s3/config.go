@@ -94,7 +94,7 @@ const (
 // match backend.ErrInvalidConfig and name the option.
 func ParseVolumeOptions(opts backend.Options) (VolumeConfig, error) {
 	var c VolumeConfig
-	if err := opts.Check(optURL, optRegion, optAccessKey, optSecretKey, optTLS, optMaxRetries, optScanConcurrency); err != nil {
+	if err := opts.Check(optURL, optRegion, optAccessKey, optSecretKey, optPrivate, optTLS, optMaxRetries, optScanConcurrency); err != nil {
 		return c, err
 	}
 	var err error
@@ -108,6 +108,9 @@ func ParseVolumeOptions(opts backend.Options) (VolumeConfig, error) {
 		return c, err
 	}
 	if c.SecretKey, err = opts.String(optSecretKey, ""); err != nil {
+		return c, err
+	}
+	if err := parsePrivate(opts, &c); err != nil {
 		return c, err
 	}
 	if c.MaxRetries, err = opts.Int(optMaxRetries, 0); err != nil {
@@ -124,6 +127,37 @@ func ParseVolumeOptions(opts backend.Options) (VolumeConfig, error) {
 		return c, err
 	}
 	return c, c.check()
+}
+
+// parsePrivate reads the credentials from a `private:` map, Zenoh's shape
+// for them (`private: {access_key: ..., secret_key: ...}`), which the admin
+// space never shows. They may be given there or at the top level, not
+// both.
+func parsePrivate(opts backend.Options, c *VolumeConfig) error {
+	priv, err := opts.Sub(optPrivate)
+	if err != nil || priv == nil {
+		return err
+	}
+	if err := priv.Check(optAccessKey, optSecretKey); err != nil {
+		return fmt.Errorf("%s: %w", optPrivate, err)
+	}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{optAccessKey, &c.AccessKey}, {optSecretKey, &c.SecretKey}} {
+		v, err := priv.String(f.name, "")
+		if err != nil {
+			return fmt.Errorf("%s: %w", optPrivate, err)
+		}
+		if v == "" {
+			continue
+		}
+		if *f.dst != "" {
+			return fmt.Errorf("%w: %q given both at the top level and under %q", backend.ErrInvalidConfig, f.name, optPrivate)
+		}
+		*f.dst = v
+	}
+	return nil
 }
 
 // parseTLS reads the root CA from a `tls:` map. Zenoh nests the options

@@ -14,6 +14,9 @@
 //	access_key: ${S3_ACCESS}     # with secret_key; when both are absent: AWS_ACCESS_KEY_ID and
 //	secret_key: ${S3_SECRET}     #   AWS_SECRET_ACCESS_KEY, MINIO_ROOT_USER and MINIO_ROOT_PASSWORD,
 //	                             #   then ~/.aws/credentials
+//	private:                     # or, Zenoh's shape, the two keys under private:
+//	  access_key: ${S3_ACCESS}   #   (not both places for one key)
+//	  secret_key: ${S3_SECRET}
 //	tls:                         # extra trusted root CAs for https (also accepted under tls.private)
 //	  root_ca_certificate_file: /etc/zmesh/ca.pem
 //	  root_ca_certificate_base64: LS0tLS1CRUdJTi...   # the PEM file, base64-encoded
@@ -121,4 +124,39 @@
 // Wildcard queries use Scan: with ScanMeta on MinIO the listing itself
 // carries the metadata (minio-go's WithMetadata), elsewhere Scan reads
 // objects (HEAD or GET) ScanConcurrency at a time.
+//
+// # Large values
+//
+// Store implements backend.Streamer. PutStream writes the same object as
+// Apply (header, then the value; the value's BLAKE3 hash in the
+// Zmesh-Blake3 metadata) from a reader: up to one part (MinPartSize,
+// 8 MiB) as one conditional PUT, larger as a multipart upload read
+// through one part-sized buffer, completed with the same If-Match /
+// If-None-Match condition as Apply's PUT (MinIO and versitygw refuse a
+// completion whose condition fails; tested). The object appears whole
+// when the upload completes, or not at all; a failed or cancelled put
+// aborts its upload. OpenStream is one ranged GET whose body goes to the
+// caller as it arrives. Get and Scan read values whole only up to
+// MaxGetSize (64 MiB) and refuse larger ones with backend.ErrTooLarge.
+//
+// # Distributed MinIO
+//
+// Past one machine the data tier is a distributed MinIO: several
+// `minio server` processes, each with its own drives, given the same list
+// of every node's drives, erasure-code each object across them. With four
+// nodes of one drive each, an object is two data and two parity shards:
+// writes need three drives and reads two, so the cluster keeps working
+// with one node down. Point the volume's url at any node (or at a load
+// balancer in front of them all); every zmesh server may use a different
+// one. For example, four nodes on one host (ports 9001-9004):
+//
+//	minio server --address :9001 http://127.0.0.1:{9001...9004}/srv/drive{1...4}
+//
+// (and the same with --address :9002 and so on). In a container MinIO
+// also needs MINIO_CI_CD=1 when the drives are on the root file system
+// and _MINIO_SERVER_LOCAL=127.0.0.1:<its port> when every node is on
+// 127.0.0.1. TestDistributedMinIONodeKilled runs such a cluster, kills a
+// node during a multipart PutStream and checks that the put completes or
+// fails cleanly, that no torn object is ever visible, and that puts go on
+// with three nodes.
 package s3

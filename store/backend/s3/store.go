@@ -15,6 +15,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/hlc"
 )
 
 // maxConflicts bounds the compare-and-swap retries of one Apply. Each
@@ -116,8 +117,28 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 
 	unlock := s.locks.lock(e.Key)
 	defer unlock()
+	base := minio.PutObjectOptions{
+		UserMetadata:     meta,
+		ContentType:      contentType,
+		DisableMultipart: true, // one PUT: conditional, atomic, plain-MD5 ETag
+	}
+	return s.casWrite(ctx, e.Key, name, e.Timestamp, base, func(opts minio.PutObjectOptions) (minio.UploadInfo, error) {
+		if _, err := body.Seek(0, io.SeekStart); err != nil {
+			return minio.UploadInfo{}, err
+		}
+		return s.v.client.PutObject(ctx, s.bucket, name, body, body.Size(), opts)
+	})
+}
 
-	known, haveKnown := s.etags.get(e.Key)
+// casWrite stores a write of key (object name) stamped ts unless the key
+// holds an entry at least as new: a compare-and-swap on the object's ETag.
+// put makes the write with the options given (base, plus the condition:
+// If-Match on the ETag compared with, or If-None-Match: * when there is
+// no object); it may be called again after a conflict. The caller holds
+// key's lock.
+func (s *Store) casWrite(ctx context.Context, key, name string, ts hlc.Timestamp, base minio.PutObjectOptions,
+	put func(opts minio.PutObjectOptions) (minio.UploadInfo, error)) (bool, error) {
+	known, haveKnown := s.etags.get(key)
 	// uncertain is set once a PUT of ours may have landed without our
 	// knowing: minio-go retries a request whose connection broke, and the
 	// retry of a PUT that did land fails its precondition. Finding our own
@@ -127,21 +148,17 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
-		opts := minio.PutObjectOptions{
-			UserMetadata:     meta,
-			ContentType:      contentType,
-			DisableMultipart: true, // one PUT: conditional, atomic, plain-MD5 ETag
-		}
-		if haveKnown && known.ts.Compare(e.Timestamp) < 0 {
+		opts := base
+		if haveKnown && known.ts.Compare(ts) < 0 {
 			opts.SetMatchETag(known.etag)
 		} else {
-			cur, etag, exists, err := s.head(ctx, e.Key, name)
+			cur, etag, exists, err := s.head(ctx, key, name)
 			if err != nil {
-				return false, fail(ctx, fmt.Sprintf("s3: apply %q", e.Key), err)
+				return false, fail(ctx, fmt.Sprintf("s3: apply %q", key), err)
 			}
 			if exists {
-				s.etags.put(e.Key, etag, cur.Timestamp, true)
-				switch c := cur.Timestamp.Compare(e.Timestamp); {
+				s.etags.put(key, etag, cur.Timestamp, true)
+				switch c := cur.Timestamp.Compare(ts); {
 				case c == 0 && uncertain:
 					return true, nil
 				case c >= 0:
@@ -152,26 +169,23 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 				opts.SetMatchETagExcept("*")
 			}
 		}
-		if _, err := body.Seek(0, io.SeekStart); err != nil {
-			return false, err
-		}
-		info, err := s.v.client.PutObject(ctx, s.bucket, name, body, body.Size(), opts)
+		info, err := put(opts)
 		if err == nil {
-			s.etags.put(e.Key, info.ETag, e.Timestamp, true)
+			s.etags.put(key, info.ETag, ts, true)
 			return true, nil
 		}
 		if !isConflict(err) && !isNoSuchKey(err) {
-			return false, fail(ctx, fmt.Sprintf("s3: apply %q", e.Key), err)
+			return false, fail(ctx, fmt.Sprintf("s3: apply %q", key), err)
 		}
 		// The object is not what we compared with.
 		s.conflicts.Add(1)
 		uncertain = true
 		haveKnown = false
-		s.etags.drop(e.Key)
+		s.etags.drop(key)
 		if conflicts++; conflicts >= maxConflicts {
-			return false, fmt.Errorf("s3: apply %q: %w: gave up after %d conflicting writes", e.Key, backend.ErrBackend, conflicts)
+			return false, fmt.Errorf("s3: apply %q: %w: gave up after %d conflicting writes", key, backend.ErrBackend, conflicts)
 		}
-		s.log.DebugContext(ctx, "conditional write conflict, retrying", "key", e.Key, "conflicts", conflicts)
+		s.log.DebugContext(ctx, "conditional write conflict, retrying", "key", key, "conflicts", conflicts)
 		if err := backoff(ctx, conflicts); err != nil {
 			return false, err
 		}
@@ -252,8 +266,13 @@ func (s *Store) read(ctx context.Context, key, name string) (e backend.Entry, et
 		return e, "", false, err
 	}
 	defer rc.Close()
-	if info.Size < int64(headerLen) || info.Size > 1<<40 {
+	if info.Size < int64(headerLen) {
 		return e, "", false, fmt.Errorf("%w: object %q is %d bytes", backend.ErrCorrupt, name, info.Size)
+	}
+	if info.Size-int64(headerLen) > MaxGetSize {
+		// Reading it whole would hold it all in memory.
+		return e, "", false, fmt.Errorf("%w: object %q holds a %d-byte value, over the %d bytes Get and Scan read whole (read it with OpenStream)",
+			backend.ErrTooLarge, name, info.Size-int64(headerLen), int64(MaxGetSize))
 	}
 	body := make([]byte, info.Size)
 	if _, err := io.ReadFull(rc, body); err != nil {
