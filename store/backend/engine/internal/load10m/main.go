@@ -132,7 +132,7 @@ func scans(s *engine.Store, n int, what string) {
 	rng := rand.New(rand.NewPCG(18, 10))
 	var times []time.Duration
 	for range 50 {
-		prefix := keyOf(rng.IntN(n/1000)*1000)[:len("p/00000/")]
+		prefix := keyOf(rng.IntN(n/1000) * 1000)[:len("p/00000/")]
 		count := 0
 		t0 := time.Now()
 		err := s.Scan(context.Background(), prefix, backend.ScanValues, func(backend.Entry) error { count++; return nil })
