@@ -1,8 +1,15 @@
 package main
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/backend/engine"
+	"github.com/zmesh/zmesh/store/hlc"
 )
 
 // serve -h and --help print the usage on stdout and exit 0.
@@ -40,5 +47,36 @@ func TestServeFlagsWithConfigFile(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, tt.want) {
 			t.Errorf("serve %q: exit %d, %s; want 2 saying %q", tt.args, code, errOut, tt.want)
 		}
+	}
+}
+
+// A damaged engine directory stops serve at start with an error naming
+// what is wrong and what to do; the directory is left as it was.
+func TestServeDamagedEngine(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	s, err := engine.Open(engine.Config{Root: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Apply(context.Background(), backend.Entry{Key: "k", Value: []byte("v"), Timestamp: hlc.Timestamp{Time: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	manifests, _ := filepath.Glob(filepath.Join(dir, "MANIFEST-*"))
+	if len(manifests) == 0 {
+		t.Fatal("no MANIFEST")
+	}
+	for _, m := range manifests {
+		os.Remove(m)
+	}
+	before := tree(t, dir)
+	code, _, errOut := runCmd(t, "serve", "--data", dir, "--bind", "tcp://127.0.0.1:*", "--feed", "none")
+	if code != 1 || !strings.Contains(errOut, dir+" is damaged") || !strings.Contains(errOut, "restore the directory from a backup") {
+		t.Fatalf("serve on a damaged engine: exit %d:\n%s", code, errOut)
+	}
+	if after := tree(t, dir); !equalTrees(before, after) {
+		t.Fatal("serve changed the damaged directory")
 	}
 }
