@@ -82,6 +82,9 @@ hs:  connections per second (--bind: echoes, as lat; --connect: --count
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "store" { // a storage server's load (benchstore.go)
+		return runBenchStore(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || (args[0] != "thr" && args[0] != "lat" && args[0] != "hs") {
 		benchUsage(stderr)
 		return errUsage

@@ -35,6 +35,7 @@ func commands() []command {
 		{"bench", "measure throughput (thr) or latency (lat) between two zmesh processes", runBench},
 		{"keygen", "print a new CURVE (or --noise) key pair in Z85", runKeygen},
 		{"serve", "run a storage server (built-in default configuration, or -c config.yaml)", runServe},
+		{"convert", "convert a volume directory from the fs layout to the engine (zmesh convert --from fs --to engine DIR)", runConvert},
 		{"put", "store a value under a key on a storage server", runPut},
 		{"get", "print the stored keys a key expression matches", runGet},
 		{"del", "delete the keys a key expression matches", runDelete},

@@ -12,17 +12,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zmesh/zmesh/config"
 	"github.com/zmesh/zmesh/socket"
+	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/backend/engine"
 	"github.com/zmesh/zmesh/store/httpapi"
 	"github.com/zmesh/zmesh/store/server"
 
 	// Volume kind "s3" for configurations (memory and fs come with store).
 	_ "github.com/zmesh/zmesh/store/backend/s3"
 )
-
-// defaultConfig is the configuration serve runs without -c. Tests point it
-// at other ports.
-var defaultConfig = server.DefaultConfig
 
 // shutdownGrace bounds how long serve waits, after SIGINT or SIGTERM, for
 // the requests in flight to be answered and the stores to close.
@@ -32,8 +31,11 @@ func serveUsage(w io.Writer) {
 	fmt.Fprint(w, `usage: zmesh serve [-c config.yaml] [flags]
 
 Runs a storage server. Without -c it runs the built-in default configuration:
-one storage for every key ("**") in the fs volume ./zmesh-data, requests on
-tcp://127.0.0.1:7447 and the change feed on tcp://127.0.0.1:7448.
+one storage for every key ("**") in the engine volume ./zmesh-data, requests
+on tcp://127.0.0.1:7447 and the change feed on tcp://127.0.0.1:7448;
+--data, --bind and --feed change those. A ./zmesh-data (or --data DIR) in the
+fs layout of earlier versions (one file per key) is served as an fs volume,
+as before; zmesh convert --from fs --to engine DIR converts it.
 examples/storage/zmesh.yaml is an annotated configuration. SIGINT or SIGTERM
 stops the server cleanly: it answers the requests in flight, then closes.
 
@@ -44,6 +46,9 @@ under /@admin that list, add and remove storages and volumes at run time;
 fs volumes added there must lie under --admin-volume-root (or the YAML's
 admin.volume_root), others are refused with 403.
 
+With -c, --bind and --feed replace the file's server.bind and radio.bind;
+--data is refused (set the volume's root in the file).
+
 `)
 }
 
@@ -51,7 +56,13 @@ admin.volume_root), others are refused with 403.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("zmesh serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { serveUsage(stderr); fs.PrintDefaults() }
+	// The usage goes to stdout when asked for (-h), to stderr after a
+	// mistake; the flag package's own call of Usage does neither.
+	printUsage := func(w io.Writer) { serveUsage(w); fs.SetOutput(w); fs.PrintDefaults(); fs.SetOutput(stderr) }
+	fs.Usage = func() {}
+	bind := fs.String("bind", "", "endpoints (comma-separated) to take requests on, replacing the configuration's server.bind (e.g. tcp://127.0.0.1:7450)")
+	feed := fs.String("feed", "", "endpoints (comma-separated) of the change feed, replacing the configuration's radio.bind; \"none\": no change feed")
+	dataDir := fs.String("data", "", "the built-in configuration's volume directory (default ./zmesh-data); not with -c")
 	var path string
 	fs.StringVar(&path, "c", "", "configuration file (YAML); none: the built-in default")
 	fs.StringVar(&path, "config", "", "same as -c")
@@ -63,14 +74,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	volumeRoot := fs.String("admin-volume-root", "",
 		"directory under which fs volumes added through the admin routes must lie (overrides admin.volume_root); none: they are refused")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+		if errors.Is(err, flag.ErrHelp) { // asked for: the usage on stdout, exit 0
+			printUsage(stdout)
+			return nil
 		}
-		return errUsage // the flag package printed what is wrong, and the usage
+		printUsage(stderr)
+		return errUsage // the flag package printed what is wrong
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "zmesh serve: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
+		printUsage(stderr)
 		return errUsage
 	}
 	if *printConfig {
@@ -82,14 +95,27 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var cfg *server.Config
 	var err error
 	if path == "" {
-		cfg, err = defaultConfig()
+		cfg, err = server.DefaultConfig()
 		say("no -c given: running the built-in default configuration (zmesh serve --print-config shows it)")
 	} else {
+		if *dataDir != "" {
+			fmt.Fprintln(stderr, "zmesh serve: --data moves the built-in configuration's volume; with -c, set the volume's root in the file")
+			return errUsage
+		}
 		cfg, err = server.LoadConfig(path)
 		say("configuration %s", path)
 	}
 	if err != nil {
 		return err
+	}
+	if err := overrideSockets(cfg, *bind, *feed, path != "", say); err != nil {
+		fmt.Fprintf(stderr, "zmesh serve: %v\n", err)
+		return errUsage
+	}
+	if path == "" {
+		if err := chooseDataVolume(cfg, *dataDir, say); err != nil {
+			return err
+		}
 	}
 	if *volumeRoot != "" {
 		cfg.Admin.VolumeRoot = *volumeRoot
@@ -186,6 +212,93 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("http: %w", httpErr)
 	}
 	say("stopped")
+	return nil
+}
+
+// overrideSockets applies --bind and --feed to cfg.
+func overrideSockets(cfg *server.Config, bind, feed string, file bool, say func(string, ...any)) error {
+	endpoints := func(flagName, list string) ([]config.Endpoint, error) {
+		var eps []config.Endpoint
+		for _, ep := range strings.Split(list, ",") {
+			if ep = strings.TrimSpace(ep); ep == "" {
+				return nil, fmt.Errorf("--%s %q: an empty endpoint", flagName, list)
+			}
+			eps = append(eps, config.Endpoint(ep))
+		}
+		return eps, nil
+	}
+	if bind != "" {
+		eps, err := endpoints("bind", bind)
+		if err != nil {
+			return err
+		}
+		if cfg.Server == nil {
+			cfg.Server = &config.ServerConfig{}
+		}
+		cfg.Server.Bind = eps
+		if file {
+			say("--bind replaces the file's server.bind")
+		}
+	}
+	switch feed {
+	case "":
+	case "none":
+		cfg.Radio = nil
+	default:
+		eps, err := endpoints("feed", feed)
+		if err != nil {
+			return err
+		}
+		if cfg.Radio == nil {
+			cfg.Radio = &config.RadioConfig{}
+		}
+		cfg.Radio.Bind = eps
+		if file {
+			say("--feed replaces the file's radio.bind")
+		}
+	}
+	return nil
+}
+
+// chooseDataVolume points the built-in configuration's volume "data" at
+// dir (if set), and serves it as an fs volume if it holds one: a data
+// directory written by earlier versions, whose default volume was fs, is
+// served as before, never ignored or overwritten. A conversion stopped
+// half-way is refused (see checkConversionState).
+func chooseDataVolume(cfg *server.Config, dir string, say func(string, ...any)) error {
+	var v *server.VolumeConfig
+	for i := range cfg.Volumes {
+		if cfg.Volumes[i].Name == "data" {
+			v = &cfg.Volumes[i]
+		}
+	}
+	if v == nil {
+		return nil
+	}
+	if dir != "" {
+		v.Options["root"] = dir
+	}
+	root, ok := v.Options["root"].(string)
+	if !ok || v.Kind != engine.Kind {
+		return nil
+	}
+	note, err := checkConversionState(root)
+	if err != nil {
+		return err
+	}
+	if note != "" {
+		say("%s", note)
+	}
+	l, err := detectLayout(root)
+	if err != nil {
+		return err
+	}
+	if l == layoutFS {
+		v.Kind = "fs"
+		v.Options = backend.Options{"root": root}
+		say("%s is in the fs layout (one file per key, the default volume of earlier versions): serving it as an fs volume; "+
+			"zmesh convert --from fs --to engine %s converts it to the faster engine volume (stop the server first)", root, root)
+	}
 	return nil
 }
 

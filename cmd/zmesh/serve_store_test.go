@@ -158,33 +158,29 @@ func TestServeWithConfigFile(t *testing.T) {
 	}
 }
 
-// Without -c, serve runs the built-in configuration and says so. (Its
-// ports are the fixed 7447 and 7448; this test moves them so that it does
-// not collide with a `zmesh serve` running beside the tests.)
+// Without -c, serve runs the built-in configuration and says so: an
+// engine volume in ./zmesh-data. (Its ports are the fixed 7447 and 7448;
+// --bind and --feed move them so that this test does not collide with a
+// `zmesh serve` running beside the tests.)
 func TestServeDefaultConfig(t *testing.T) {
 	t.Chdir(t.TempDir())
-	saved := defaultConfig
-	defer func() { defaultConfig = saved }()
-	defaultConfig = func() (*server.Config, error) {
-		y := strings.NewReplacer(":7447", ":*", ":7448", ":*").Replace(server.DefaultConfigYAML)
-		return server.ParseConfig("(built-in default configuration)", []byte(y))
-	}
-	s := startServe(t)
+	s := startServe(t, "--bind", "tcp://127.0.0.1:*", "--feed", "tcp://127.0.0.1:*")
 	s.wantStderr(t,
 		"zmesh serve: no -c given: running the built-in default configuration (zmesh serve --print-config shows it)\n",
-		"zmesh serve: volume data: fs (root ./zmesh-data)\n",
+		"zmesh serve: volume data: engine (root ./zmesh-data)\n",
 		"zmesh serve: storage default: key_expr **, volume data\n",
 		"zmesh serve: change feed on tcp://127.0.0.1:",
 		"zmesh serve: ready; SIGINT (Ctrl-C) or SIGTERM stops it\n")
 	if code, _, errOut := runCmd(t, "put", "--connect", s.endpoint, "x/y", "z"); code != 0 {
 		t.Fatalf("put: %s", errOut)
 	}
-	if _, err := os.Stat("zmesh-data/default"); err != nil {
-		t.Fatalf("the default fs volume: %v", err)
+	if l, err := detectLayout("zmesh-data"); l != layoutEngine {
+		t.Fatalf("./zmesh-data after a put: %v %v, want an engine", l, err)
 	}
 	// The real default, as printed, is what DefaultConfigYAML says.
 	code, printed, _ := runCmd(t, "serve", "--print-config")
-	if code != 0 || printed != server.DefaultConfigYAML || !strings.Contains(printed, "bind: [tcp://127.0.0.1:7447]") {
+	if code != 0 || printed != server.DefaultConfigYAML || !strings.Contains(printed, "bind: [tcp://127.0.0.1:7447]") ||
+		!strings.Contains(printed, "kind: engine") {
 		t.Fatalf("--print-config: %d %q", code, printed)
 	}
 }

@@ -124,8 +124,11 @@ type StorageConfig struct {
 const fileDefaultName = "(built-in default configuration)"
 
 // DefaultConfigYAML is the configuration `zmesh serve` runs without -c:
-// one storage for every key on a filesystem volume under ./zmesh-data,
-// requests on store.DefaultEndpoint and the change feed on port 7448.
+// one storage for every key on an engine volume (package
+// store/backend/engine) under ./zmesh-data, requests on
+// store.DefaultEndpoint and the change feed on port 7448. (zmesh serve
+// serves a ./zmesh-data written in the fs layout of earlier versions as an
+// fs volume instead; see cmd/zmesh.)
 const DefaultConfigYAML = `# zmesh serve's built-in configuration (zmesh serve --print-config)
 server:
   bind: [tcp://127.0.0.1:7447]
@@ -133,7 +136,7 @@ radio:
   bind: [tcp://127.0.0.1:7448]
 volumes:
   data:
-    kind: fs
+    kind: engine
     root: ./zmesh-data
 storages:
   default:

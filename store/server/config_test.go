@@ -228,7 +228,7 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-// The built-in default: an fs volume under ./zmesh-data, one storage on
+// The built-in default: an engine volume under ./zmesh-data, one storage on
 // **, requests on 7447, the feed on 7448.
 func TestDefaultConfig(t *testing.T) {
 	c, err := DefaultConfig()
@@ -236,7 +236,7 @@ func TestDefaultConfig(t *testing.T) {
 	if c.Server.Bind[0] != store.DefaultEndpoint || c.Radio.Bind[0] != "tcp://127.0.0.1:7448" || c.Gather != nil {
 		t.Fatalf("sockets %+v %+v", c.Server, c.Radio)
 	}
-	if len(c.Volumes) != 1 || c.Volumes[0].Kind != "fs" || c.Volumes[0].Options["root"] != "./zmesh-data" {
+	if len(c.Volumes) != 1 || c.Volumes[0].Kind != "engine" || c.Volumes[0].Options["root"] != "./zmesh-data" {
 		t.Fatalf("volumes %+v", c.Volumes)
 	}
 	if len(c.Storages) != 1 || c.Storages[0].KeyExpr != "**" || c.Storages[0].Volume != "data" {
@@ -246,7 +246,7 @@ func TestDefaultConfig(t *testing.T) {
 	anyPort(c)
 	_, cli := serveConfig(t, c)
 	must(t, cli.Put(testCtx(t), "a/b", []byte("c")))
-	if _, err := os.Stat("zmesh-data/default"); err != nil {
-		t.Fatal(err)
+	if m, _ := filepath.Glob("zmesh-data/marker.manifest.*"); len(m) == 0 {
+		t.Fatal("no engine in ./zmesh-data")
 	}
 }

@@ -1,13 +1,18 @@
 package server
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/backend/backendtest"
+	"github.com/zmesh/zmesh/store/proto"
 )
 
 // A configuration with an engine volume (relative root, its options in
@@ -55,5 +60,49 @@ func TestConfigEngineVolumeErrors(t *testing.T) {
 		if _, err := cfg.Open(ctx, zctx, quiet); !errors.Is(err, backend.ErrInvalidConfig) {
 			t.Errorf("%s: %v, want ErrInvalidConfig", opts, err)
 		}
+	}
+}
+
+// A full disk under an engine volume (a 24 MiB tmpfs): puts are refused
+// with StatusBackend and a message saying why, the refused key is not
+// visible, and the server stays up: gets and puts to a memory storage go
+// on.
+func TestEngineVolumeFullDisk(t *testing.T) {
+	root := filepath.Join(backendtest.Tmpfs(t, 24<<20), "data")
+	cfg, err := ParseConfig("t.yaml", []byte(`
+server: {bind: ["tcp://127.0.0.1:*"]}
+volumes:
+  data: {kind: engine, root: `+root+`, min_free_space: 4194304, cache_size: 1048576}
+storages:
+  disk: {key_expr: disk/**, volume: data}
+  mem: {key_expr: mem/**, volume: memory}
+`))
+	must(t, err)
+	_, cli := serveConfig(t, cfg)
+	ctx := testCtx(t)
+	value := bytes.Repeat([]byte("v"), 16<<10)
+	var refused error
+	acked := 0
+	for refused == nil {
+		if acked > 10_000 {
+			t.Fatal("no refusal after 160 MiB of puts into a 24 MiB tmpfs")
+		}
+		if refused = cli.Put(ctx, fmt.Sprint("disk/", acked), value); refused == nil {
+			acked++
+		}
+	}
+	wantStatus(t, refused, proto.StatusBackend)
+	if !strings.Contains(refused.Error(), "no space left on device") || !strings.Contains(refused.Error(), "min_free_space") {
+		t.Errorf("the refusal does not say why: %v", refused)
+	}
+	if got := mustGet(t, cli, fmt.Sprint("disk/", acked)); len(got) != 0 {
+		t.Errorf("the refused put is visible: %v", got)
+	}
+	if got := mustGet(t, cli, "disk/0"); len(got) != 1 || !bytes.Equal(got[0].Value, value) {
+		t.Errorf("an acknowledged put after the disk filled: %v", got)
+	}
+	must(t, cli.Put(ctx, "mem/k", []byte("v")))
+	if got := kv(mustGet(t, cli, "mem/**")); !slices.Equal(got, []string{"mem/k=v"}) {
+		t.Errorf("the memory storage: %v", got)
 	}
 }

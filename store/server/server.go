@@ -22,6 +22,9 @@ import (
 const (
 	// DefaultWorkers is the default number of request workers.
 	DefaultWorkers = 16
+	// DefaultMaxWorkers is the default bound of request workers started
+	// while every worker is busy (see Options.MaxWorkers).
+	DefaultMaxWorkers = 256
 	// DefaultQueryWorkers is the default number of query workers.
 	DefaultQueryWorkers = 4
 	// DefaultQueryQueue is the default bound of waiting wildcard requests.
@@ -75,6 +78,16 @@ type Options struct {
 	// (default DefaultWorkers). Puts, deletes of one key and queries of one
 	// key are handled by them directly.
 	Workers int
+	// MaxWorkers bounds the request workers (default DefaultMaxWorkers;
+	// never fewer than Workers). A worker that takes a put or delete of at
+	// most 64 KiB while no other is left to receive the next request starts
+	// one more worker, up to MaxWorkers, and the extra ones stop once more
+	// than Workers are idle:
+	// requests that wait (a put on an engine volume waits for the log sync
+	// it shares with the puts in flight) then never hold up the next ones,
+	// while fast requests keep to about Workers goroutines, which take
+	// turns receiving at less cost than many.
+	MaxWorkers int
 	// QueryWorkers is the number of goroutines running the slow requests,
 	// wildcard queries and wildcard deletes (default DefaultQueryWorkers),
 	// so that slow requests never hold up writes.
@@ -199,8 +212,12 @@ type Server struct {
 
 	slow chan request // wildcard queries and deletes, for the query workers
 
-	recvMu   sync.Mutex // held by the request worker waiting in Recv
-	ingestMu sync.Mutex // likewise for ingest workers
+	recvMu sync.Mutex // held by the request worker waiting in Recv
+	// workers counts the request workers running, busy those of them
+	// handling a request (not receiving nor waiting to): see
+	// Options.MaxWorkers.
+	workers, busy atomic.Int32
+	ingestMu      sync.Mutex // likewise for ingest workers
 
 	// reqCtx is the parent of every request's context: not cancelled when
 	// Serve stops (requests in flight finish and are answered), only when
@@ -255,6 +272,8 @@ func newServer(ctx context.Context, opts Options, op opened) (*Server, error) {
 		}
 	}
 	def(&opts.Workers, DefaultWorkers)
+	def(&opts.MaxWorkers, DefaultMaxWorkers)
+	opts.MaxWorkers = max(opts.MaxWorkers, opts.Workers)
 	def(&opts.QueryWorkers, DefaultQueryWorkers)
 	def(&opts.QueryQueue, DefaultQueryQueue)
 	def(&opts.MaxValueSize, DefaultMaxValueSize)
@@ -368,8 +387,13 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer stop()
 
 	var wg sync.WaitGroup
+	// spawn starts an extra request worker; the worker calling it is in wg,
+	// so wg's count is above zero and the Add is safe beside wg.Wait.
+	var spawn func()
+	spawn = func() { wg.Go(func() { s.requestWorker(ctx, stop, spawn, true) }) }
+	s.workers.Store(int32(s.opts.Workers))
 	for range s.opts.Workers {
-		wg.Go(func() { s.requestWorker(ctx, stop) })
+		wg.Go(func() { s.requestWorker(ctx, stop, spawn, false) })
 	}
 	var slowWG sync.WaitGroup
 	for range s.opts.QueryWorkers {
@@ -496,8 +520,11 @@ func stopped(ctx context.Context, err error) bool {
 }
 
 // requestWorker receives requests and handles them until ctx is done. If
-// the socket fails, it records why and stops Serve.
-func (s *Server) requestWorker(ctx context.Context, stopServe context.CancelFunc) {
+// the socket fails, it records why and stops Serve. When it takes a
+// request while every other worker is busy, it starts one more with spawn
+// (up to Options.MaxWorkers); an extra worker (extra set) stops once more
+// than Options.Workers workers are idle.
+func (s *Server) requestWorker(ctx context.Context, stopServe context.CancelFunc, spawn func(), extra bool) {
 	for {
 		m, stamp, err := s.receive(ctx, &s.recvMu, s.sock.Recv)
 		if err != nil {
@@ -513,9 +540,24 @@ func (s *Server) requestWorker(ctx context.Context, stopServe context.CancelFunc
 				s.mu.Unlock()
 				stopServe()
 			}
+			if extra {
+				s.workers.Add(-1)
+			}
 			return
 		}
+		if s.busy.Add(1) >= s.workers.Load() && smallWrite(m.Body) && ctx.Err() == nil {
+			if s.workers.Add(1) <= int32(s.opts.MaxWorkers) {
+				spawn()
+			} else {
+				s.workers.Add(-1)
+			}
+		}
 		s.handle(m, stamp)
+		busy := s.busy.Add(-1)
+		if extra && s.workers.Load()-busy > int32(s.opts.Workers) {
+			s.workers.Add(-1)
+			return
+		}
 	}
 }
 
@@ -533,6 +575,22 @@ func (s *Server) receive(ctx context.Context, mu *sync.Mutex, recv func(context.
 		stamp = s.clock.Now()
 	}
 	return m, stamp, err
+}
+
+// smallWriteLen bounds the requests for which an extra worker is started
+// (see Options.MaxWorkers), so extra workers hold at most MaxWorkers ×
+// smallWriteLen bytes of requests: the memory bound of Workers × the
+// largest value stays the one that matters.
+const smallWriteLen = 64 << 10
+
+// smallWrite reports whether a raw message is a PUT or DELETE of at most
+// smallWriteLen bytes: the requests that may wait in a store for a sync
+// shared with others, and are worth an extra worker. (Queries are not: a
+// worker held up answering one waits for its client, and a new worker
+// would only read more.)
+func smallWrite(b []byte) bool {
+	return len(b) >= proto.HeaderLen && len(b) <= smallWriteLen &&
+		(proto.Kind(b[1]) == proto.KindPut || proto.Kind(b[1]) == proto.KindDelete)
 }
 
 // needsStamp reports whether a raw message is a PUT or DELETE of this

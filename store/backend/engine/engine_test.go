@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -474,5 +475,65 @@ func TestCollectManyBatches(t *testing.T) {
 	}
 	if got := len(backendtest.Scan(t, s, "", backend.ScanMeta)); got != n-want {
 		t.Errorf("%d entries left, want %d", got, n-want)
+	}
+}
+
+// TestFullTmpfs fills a real, small file system (a 24 MiB tmpfs): puts
+// are refused with an error matching backend.ErrBackend and
+// syscall.ENOSPC before Pebble's log write could fail (which would stop
+// the process), the refused entries are not visible, gets go on, and
+// after a reopen every acknowledged put is there.
+func TestFullTmpfs(t *testing.T) {
+	ctx := context.Background()
+	root := filepath.Join(backendtest.Tmpfs(t, 24<<20), "engine")
+	cfg := Config{Root: root, Logger: quiet, MinFreeSpace: 4 << 20, CacheSize: 1 << 20}
+	s, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := bytes.Repeat([]byte("v"), 16<<10)
+	var acked []string
+	var refused error
+	for i := 0; refused == nil; i++ {
+		if i > 10_000 { // 160 MiB: far past the tmpfs's size
+			t.Fatal("24 MiB took 10 000 puts of 16 KiB without a refusal")
+		}
+		k := fmt.Sprint("k/", i)
+		ok, err := s.Apply(ctx, backend.Entry{Key: k, Value: value, Timestamp: hlc.Timestamp{Time: int64(i + 1)}})
+		switch {
+		case err != nil:
+			refused = err
+			if _, found, gerr := s.Get(ctx, k); found || gerr != nil {
+				t.Errorf("the refused put of %s is visible (%v, %v)", k, found, gerr)
+			}
+		case !ok:
+			t.Fatalf("put %s not applied", k)
+		default:
+			acked = append(acked, k)
+		}
+	}
+	if !errors.Is(refused, backend.ErrBackend) || !errors.Is(refused, syscall.ENOSPC) || !strings.Contains(refused.Error(), "min_free_space") {
+		t.Errorf("the refusal: %v; want ErrBackend and ENOSPC naming min_free_space", refused)
+	}
+	t.Logf("%d puts of 16 KiB acknowledged, then: %v", len(acked), refused)
+	// Still serving: reads, and deletes refused alike.
+	backendtest.MustGet(t, s, backend.Entry{Key: acked[0], Value: value, Timestamp: hlc.Timestamp{Time: 1}})
+	if _, err := s.Apply(ctx, backend.Entry{Key: acked[0], Deleted: true, Timestamp: hlc.Timestamp{Time: 1 << 40}}); !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("a delete on the full disk: %v", err)
+	}
+	backendtest.MustClose(t, s)
+	s, err = Open(cfg)
+	if err != nil {
+		t.Fatalf("reopen on the full tmpfs: %v", err)
+	}
+	defer backendtest.MustClose(t, s)
+	got := backendtest.Scan(t, s, "", backend.ScanMeta)
+	for _, k := range acked {
+		if _, ok := got[k]; !ok {
+			t.Errorf("acknowledged put %s lost", k)
+		}
+	}
+	if len(got) != len(acked) {
+		t.Errorf("%d entries after reopening, want the %d acknowledged", len(got), len(acked))
 	}
 }

@@ -259,15 +259,19 @@ func NewVolume(cfg Config) (*Volume, error) {
 	return v, nil
 }
 
+// restoreHint says what to do about a damaged engine directory: nothing in
+// it is changed by the refusal, and the engine cannot rebuild what is lost.
+const restoreHint = "nothing was changed; restore the directory from a backup, or move it away to start an empty volume"
+
 // openError explains why Pebble refused to open root.
 func openError(root string, err error) error {
 	switch {
 	case errors.Is(err, syscall.EAGAIN), strings.Contains(err.Error(), "lock held"):
 		return fmt.Errorf("engine: %s: %w (another volume or process has it open): %w", root, backend.ErrInUse, err)
 	case errors.Is(err, iofs.ErrNotExist):
-		return fmt.Errorf("engine: %s is damaged: a file it needs is missing: %w: %w", root, backend.ErrCorrupt, err)
+		return fmt.Errorf("engine: %s is damaged: a file it needs is missing (%w: %w); %s", root, backend.ErrCorrupt, err, restoreHint)
 	}
-	return fmt.Errorf("engine: %s is damaged or unreadable: %w: %w", root, backend.ErrCorrupt, err)
+	return fmt.Errorf("engine: %s is damaged or unreadable (%w: %w); %s", root, backend.ErrCorrupt, err, restoreHint)
 }
 
 // hasFiles reports whether dir exists and holds anything.
@@ -302,7 +306,7 @@ func checkEngineFiles(dir string) error {
 	case marker:
 		return nil
 	case engine:
-		return fmt.Errorf("engine: %s is damaged: the engine's manifest marker (marker.manifest.*) is missing: %w", dir, backend.ErrCorrupt)
+		return fmt.Errorf("engine: %s is damaged: the engine's manifest marker (marker.manifest.*) is missing: %w; %s", dir, backend.ErrCorrupt, restoreHint)
 	}
 	return fmt.Errorf("engine: %s holds files but no engine (is it an fs volume's directory?); give the engine an empty or new directory: %w",
 		dir, backend.ErrCorrupt)
@@ -350,7 +354,7 @@ func (v *Volume) checkTables() error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("engine: %s is damaged: table files %v are missing: %w", v.cfg.Root, missing, backend.ErrCorrupt)
+		return fmt.Errorf("engine: %s is damaged: table files %v are missing: %w; %s", v.cfg.Root, missing, backend.ErrCorrupt, restoreHint)
 	}
 	return nil
 }
