@@ -142,6 +142,9 @@ func benchStore(ctx context.Context, c *store.Client, cfg benchStoreConfig) (ben
 			return benchStoreResult{}, fmt.Errorf("write the keys to read: %w", err)
 		}
 	}
+	// start is read before the deadline is set, so elapsed is never shorter
+	// than the duration asked for.
+	start := time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, cfg.duration)
 	defer cancel()
 	var (
@@ -151,7 +154,6 @@ func benchStore(ctx context.Context, c *store.Client, cfg benchStoreConfig) (ben
 		first    string
 	)
 	hists := make([]latencyHistogram, cfg.callers)
-	start := time.Now()
 	for g := range cfg.callers {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(g), 18))
