@@ -39,9 +39,10 @@ as before; zmesh convert --from fs --to engine DIR converts it.
 examples/storage/zmesh.yaml is an annotated configuration. SIGINT or SIGTERM
 stops the server cleanly: it answers the requests in flight, then closes.
 
---http 127.0.0.1:8000 adds the HTTP face (docs/http.md): GET/PUT/DELETE
-/<key expression> as Zenoh's REST plugin, GET /health, GET /metrics
-(Prometheus), and with --admin-token (or $ZMESH_ADMIN_TOKEN) the admin routes
+--http 127.0.0.1:8000 adds the HTTP face (docs/http.md): a status page at
+http://127.0.0.1:8000/ in a browser, GET/PUT/DELETE /<key expression> as
+Zenoh's REST plugin (with Accept: text/event-stream, its changes live),
+GET /health, GET /metrics (Prometheus), and with --admin-token (or $ZMESH_ADMIN_TOKEN) the admin routes
 under /@admin that list, add and remove storages and volumes at run time;
 fs volumes added there must lie under --admin-volume-root (or the YAML's
 admin.volume_root), others are refused with 403.
