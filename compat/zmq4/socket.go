@@ -180,6 +180,7 @@ func (b *bridge) options(server bool) (socket.Options, error) {
 		SendHWM:           b.hwm,
 		RecvHWM:           b.hwm,
 		Linger:            defaultLinger,
+		SendTimeout:       b.cfg.timeout,
 		ReconnectInterval: b.cfg.retry,
 		ConnectTimeout:    b.cfg.dialTimeout,
 		Logger:            b.cfg.logger,
@@ -275,9 +276,7 @@ func (b *bridge) Send(msg Msg) error {
 	if !ok {
 		return fmt.Errorf("%w: a %s socket cannot send", socket.ErrInvalidInput, b.typ)
 	}
-	ctx, cancel := context.WithTimeout(b.ctx, b.cfg.timeout)
-	defer cancel()
-	return b.fail(snd.SendFrames(ctx, msg.Frames...))
+	return b.fail(snd.SendFrames(b.ctx, msg.Frames...)) // bounded by SendTimeout
 }
 
 // SendMulti implements Socket.
