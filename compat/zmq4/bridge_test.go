@@ -94,41 +94,48 @@ func send(t *testing.T, s Socket, frames ...string) {
 	}
 }
 
-func TestBridgeReqRep(t *testing.T) {
+// overTransports runs body, in a subtest per transport, on a socket made
+// by mkA that listens and one made by mkB that dials it.
+func overTransports(t *testing.T, mkA, mkB func(context.Context) Socket, body func(t *testing.T, a, b Socket)) {
 	for name, ep := range endpoints(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			rep, req := NewRep(ctx), NewReq(ctx)
-			closeAll(t, req, rep)
-			connect(t, rep, req, ep)
-			for i := range 3 {
-				send(t, req, "hello", fmt.Sprint(i))
-				wantFrames(t, recv(t, rep), "hello", fmt.Sprint(i))
-				send(t, rep, "world", fmt.Sprint(i))
-				wantFrames(t, recv(t, req), "world", fmt.Sprint(i))
-			}
-			// strict turns, as libzmq: a second request before the reply fails
-			send(t, req, "one")
-			if err := req.Send(NewMsgString("two")); !errors.Is(err, socket.ErrState) {
-				t.Fatalf("second request: %v, want ErrState", err)
-			}
+			a, b := mkA(ctx), mkB(ctx)
+			closeAll(t, b, a)
+			connect(t, a, b, ep)
+			body(t, a, b)
 		})
 	}
 }
 
+// plainNew adapts a constructor without options to overTransports.
+func plainNew(f func(context.Context, ...Option) Socket) func(context.Context) Socket {
+	return func(ctx context.Context) Socket { return f(ctx) }
+}
+
+func TestBridgeReqRep(t *testing.T) {
+	overTransports(t, plainNew(NewRep), plainNew(NewReq), func(t *testing.T, rep, req Socket) {
+		for i := range 3 {
+			send(t, req, "hello", fmt.Sprint(i))
+			wantFrames(t, recv(t, rep), "hello", fmt.Sprint(i))
+			send(t, rep, "world", fmt.Sprint(i))
+			wantFrames(t, recv(t, req), "world", fmt.Sprint(i))
+		}
+		// strict turns, as libzmq: a second request before the reply fails
+		send(t, req, "one")
+		if err := req.Send(NewMsgString("two")); !errors.Is(err, socket.ErrState) {
+			t.Fatalf("second request: %v, want ErrState", err)
+		}
+	})
+}
+
 func TestBridgeDealerRouter(t *testing.T) {
-	for name, ep := range endpoints(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			router, dealer := NewRouter(ctx), NewDealer(ctx, WithID(SocketIdentity("dealer-1")))
-			closeAll(t, dealer, router)
-			connect(t, router, dealer, ep)
-			send(t, dealer, "a", "", "b")
-			wantFrames(t, recv(t, router), "dealer-1", "a", "", "b")
-			send(t, router, "dealer-1", "reply")
-			wantFrames(t, recv(t, dealer), "reply")
-		})
-	}
+	overTransports(t, plainNew(NewRouter), func(ctx context.Context) Socket { return NewDealer(ctx, WithID(SocketIdentity("dealer-1"))) }, func(t *testing.T, router, dealer Socket) {
+		send(t, dealer, "a", "", "b")
+		wantFrames(t, recv(t, router), "dealer-1", "a", "", "b")
+		send(t, router, "dealer-1", "reply")
+		wantFrames(t, recv(t, dealer), "reply")
+	})
 }
 
 func TestBridgePubSub(t *testing.T) {
@@ -189,53 +196,35 @@ func waitPublished(t *testing.T, pub, sub Socket, topic, other string) Msg {
 }
 
 func TestBridgeXPubXSub(t *testing.T) {
-	for name, ep := range endpoints(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			xpub, xsub := NewXPub(ctx), NewXSub(ctx)
-			closeAll(t, xsub, xpub)
-			connect(t, xpub, xsub, ep)
-			send(t, xsub, "\x01topic")
-			wantFrames(t, recv(t, xpub), "\x01topic")
-			send(t, xpub, "topic", "data")
-			wantFrames(t, recv(t, xsub), "topic", "data")
-		})
-	}
+	overTransports(t, plainNew(NewXPub), plainNew(NewXSub), func(t *testing.T, xpub, xsub Socket) {
+		send(t, xsub, "\x01topic")
+		wantFrames(t, recv(t, xpub), "\x01topic")
+		send(t, xpub, "topic", "data")
+		wantFrames(t, recv(t, xsub), "topic", "data")
+	})
 }
 
 func TestBridgePushPull(t *testing.T) {
-	for name, ep := range endpoints(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			pull, push := NewPull(ctx), NewPush(ctx)
-			closeAll(t, push, pull)
-			connect(t, pull, push, ep)
-			for i := range 100 {
-				send(t, push, fmt.Sprint(i), "", "tail")
-			}
-			for i := range 100 {
-				wantFrames(t, recv(t, pull), fmt.Sprint(i), "", "tail")
-			}
-			if _, err := push.Recv(); !errors.Is(err, socket.ErrInvalidInput) {
-				t.Fatalf("PUSH Recv: %v, want ErrInvalidInput", err)
-			}
-		})
-	}
+	overTransports(t, plainNew(NewPull), plainNew(NewPush), func(t *testing.T, pull, push Socket) {
+		for i := range 100 {
+			send(t, push, fmt.Sprint(i), "", "tail")
+		}
+		for i := range 100 {
+			wantFrames(t, recv(t, pull), fmt.Sprint(i), "", "tail")
+		}
+		if _, err := push.Recv(); !errors.Is(err, socket.ErrInvalidInput) {
+			t.Fatalf("PUSH Recv: %v, want ErrInvalidInput", err)
+		}
+	})
 }
 
 func TestBridgePair(t *testing.T) {
-	for name, ep := range endpoints(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			a, b := NewPair(ctx), NewPair(ctx)
-			closeAll(t, b, a)
-			connect(t, a, b, ep)
-			send(t, b, "ping")
-			wantFrames(t, recv(t, a), "ping")
-			send(t, a, "pong", "2")
-			wantFrames(t, recv(t, b), "pong", "2")
-		})
-	}
+	overTransports(t, plainNew(NewPair), plainNew(NewPair), func(t *testing.T, a, b Socket) {
+		send(t, b, "ping")
+		wantFrames(t, recv(t, a), "ping")
+		send(t, a, "pong", "2")
+		wantFrames(t, recv(t, b), "pong", "2")
+	})
 }
 
 func TestBridgeProxy(t *testing.T) {

@@ -211,39 +211,34 @@ func (b *bridge) make(server bool) (zsock, error) {
 	if zc == nil {
 		zc = socket.DefaultCtx()
 	}
-	switch b.typ {
-	case Req:
-		return made(patterns.NewReq(zc, o))
-	case Rep:
-		return made(patterns.NewRep(zc, o))
-	case Dealer:
-		return made(patterns.NewDealer(zc, o))
-	case Router:
-		return made(patterns.NewRouter(zc, o))
-	case Pub:
-		return made(patterns.NewPub(zc, o))
-	case Sub:
-		return made(patterns.NewSub(zc, o))
-	case XPub:
-		return made(patterns.NewXPub(zc, o))
-	case XSub:
-		return made(patterns.NewXSub(zc, o))
-	case Push:
-		return made(patterns.NewPush(zc, o))
-	case Pull:
-		return made(patterns.NewPull(zc, o))
-	case Pair:
-		return made(patterns.NewPair(zc, o))
+	if mk, ok := makers[b.typ]; ok {
+		return mk(zc, o)
 	}
 	return nil, fmt.Errorf("%w: unknown socket type %q", socket.ErrInvalidInput, b.typ)
 }
 
-// made turns a constructor's result into a zsock (no typed nil).
-func made[T zsock](s T, err error) (zsock, error) {
-	if err != nil {
-		return nil, err
+// maker makes the zmesh socket of one type.
+type maker func(*socket.Ctx, socket.Options) (zsock, error)
+
+// makers maps each socket type to its patterns constructor.
+var makers = map[SocketType]maker{
+	Req: mk(patterns.NewReq), Rep: mk(patterns.NewRep),
+	Dealer: mk(patterns.NewDealer), Router: mk(patterns.NewRouter),
+	Pub: mk(patterns.NewPub), Sub: mk(patterns.NewSub),
+	XPub: mk(patterns.NewXPub), XSub: mk(patterns.NewXSub),
+	Push: mk(patterns.NewPush), Pull: mk(patterns.NewPull),
+	Pair: mk(patterns.NewPair),
+}
+
+// mk turns a patterns constructor into a maker (no typed nil on error).
+func mk[T zsock](f func(*socket.Ctx, socket.Options) (T, error)) maker {
+	return func(zc *socket.Ctx, o socket.Options) (zsock, error) {
+		s, err := f(zc, o)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
-	return s, nil
 }
 
 // Close implements Socket.
