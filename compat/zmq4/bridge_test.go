@@ -265,35 +265,6 @@ func TestBridgeProxy(t *testing.T) {
 	}
 }
 
-func TestBridgePlain(t *testing.T) {
-	ctx := context.Background()
-	sec := plainSec{"alice", "secret"}
-	rep, req := NewRep(ctx, WithSecurity(sec)), NewReq(ctx, WithSecurity(sec))
-	closeAll(t, req, rep)
-	connect(t, rep, req, "tcp://127.0.0.1:0")
-	send(t, req, "hi")
-	wantFrames(t, recv(t, rep), "hi")
-
-	// a wrong password never completes the handshake: Dial fails
-	bad := NewReq(ctx, WithSecurity(plainSec{"alice", "wrong"}), WithDialerRetry(10*time.Millisecond), WithDialerMaxRetries(2))
-	defer bad.Close()
-	if err := bad.Dial("tcp://" + rep.Addr().String()); err == nil {
-		t.Fatal("dial with a wrong password succeeded")
-	}
-}
-
-// plainSec is security/plain's Security (that package imports this one).
-type plainSec struct{ user, pass string }
-
-func (plainSec) Type() SecurityType { return PlainSecurity }
-func (s plainSec) Mechanism(server bool) (mechanism.Mechanism, mechanism.Authenticator, error) {
-	if !server {
-		return mechanism.PlainClient{Username: s.user, Password: s.pass}, nil, nil
-	}
-	a := &mechanism.Auth{}
-	return mechanism.PlainServer{}, a, a.AddUser(s.user, s.pass)
-}
-
 func TestBridgeCurve(t *testing.T) {
 	pk, sk, err := mechanism.GenerateKeyPair()
 	if err != nil {
