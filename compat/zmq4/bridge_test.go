@@ -390,3 +390,26 @@ func TestBridgeMsg(t *testing.T) {
 		t.Fatalf("empty send: %v", err)
 	}
 }
+
+func TestBridgeQueue(t *testing.T) {
+	q := NewQueue()
+	if _, ok := q.Peek(); ok || q.Len() != 0 {
+		t.Fatal("new queue not empty")
+	}
+	for i := range 200 {
+		q.Push(NewMsgString(fmt.Sprint(i)))
+	}
+	for i := range 200 {
+		m, ok := q.Peek()
+		if !ok || string(m.Frames[0]) != fmt.Sprint(i) || q.Len() != 200-i {
+			t.Fatalf("at %d: %v %v len %d", i, m, ok, q.Len())
+		}
+		q.Pop()
+	}
+	q.Pop() // on empty: nothing
+	q.Push(NewMsgString("x"))
+	q.Init()
+	if q.Len() != 0 || len(Transports()) != 3 {
+		t.Fatal("Init or Transports")
+	}
+}

@@ -18,9 +18,9 @@ type Proxy struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	cmds   chan string
-	stats  chan [][]byte
 	done   chan struct{}
 	err    error
+	log    *slog.Logger
 }
 
 // NewProxy starts a proxy between front and back, which must be sockets
@@ -32,7 +32,10 @@ func NewProxy(ctx context.Context, front, back, capture Socket) *Proxy {
 		ctx = context.Background()
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	p := &Proxy{ctx: ctx, cancel: cancel, cmds: make(chan string), stats: make(chan [][]byte, 1), done: make(chan struct{})}
+	p := &Proxy{ctx: ctx, cancel: cancel, cmds: make(chan string), done: make(chan struct{}), log: slog.Default()}
+	if b, ok := front.(*bridge); ok && b != nil && b.cfg.logger != nil {
+		p.log = b.cfg.logger
+	}
 	fs, err1 := proxied(front)
 	bs, err2 := proxied(back)
 	if err1 != nil || err2 != nil {
@@ -109,7 +112,7 @@ func (c proxyControl) SendFrames(_ context.Context, frames ...[]byte) error {
 			args = append(args, names[i], binary.LittleEndian.Uint64(f))
 		}
 	}
-	slog.Info("zmq4: proxy statistics", args...)
+	c.p.log.Info("zmq4: proxy statistics", args...)
 	return nil
 }
 
@@ -127,7 +130,8 @@ func (p *Proxy) Pause() { p.command("PAUSE") }
 // Resume restarts forwarding after Pause.
 func (p *Proxy) Resume() { p.command("RESUME") }
 
-// Stats logs the proxy's message and byte counters (slog, at Info).
+// Stats logs the proxy's message and byte counters at Info, to the
+// frontend's WithLogger logger, else to slog's default.
 func (p *Proxy) Stats() { p.command("STATISTICS") }
 
 // Kill stops the proxy; Run then returns nil.
