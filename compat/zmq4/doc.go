@@ -65,8 +65,8 @@
 //     application. Security is not zmq4's interface (Handshake, Encrypt,
 //     Decrypt over a zmq4 Conn): it hands zmesh a mechanism instead, so a
 //     hand-written zmq4 Security does not carry over. zmq4's low-level API
-//     (Conn, Open, Cmd, Metadata, Property, RegisterTransport) is not
-//     provided; the Cmd* names, Queue and Transports are.
+//     (Conn, Open, Metadata, Property, RegisterTransport) is not
+//     provided; Cmd and its names, Queue and Transports are.
 //
 // # Contexts
 //

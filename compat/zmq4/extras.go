@@ -16,6 +16,13 @@ const (
 	CmdWelcome     = "WELCOME"
 )
 
+// Cmd is a ZMTP command, a name and a body, as zmq4's. The bridge never
+// hands one to the application.
+type Cmd struct {
+	Name string
+	Body []byte
+}
+
 // Transports returns the sorted names of the transports Listen and Dial
 // take. (zmq4's RegisterTransport has no counterpart: zmesh's transports
 // are its own.)
