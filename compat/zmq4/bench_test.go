@@ -80,3 +80,64 @@ func benchPushPull(b *testing.B, size int, pull, push Socket) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
 }
+
+// BenchmarkBridgeLatency is REQ/REP round trips of 16 bytes over tcp,
+// through the bridge and through zmq4 (ns/op is one round trip).
+func BenchmarkBridgeLatency(b *testing.B) {
+	b.Run("bridge/tcp/16B", func(b *testing.B) {
+		ctx := context.Background()
+		rep, req := NewRep(ctx), NewReq(ctx)
+		defer rep.Close()
+		defer req.Close()
+		benchReqRep(b, rep, req)
+	})
+	b.Run("zmq4/tcp/16B", func(b *testing.B) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		rep, req := realSock{real.NewRep(ctx)}, realSock{real.NewReq(ctx)}
+		defer rep.Close()
+		defer req.Close()
+		benchReqRep(b, rep, req)
+	})
+}
+
+func benchReqRep(b *testing.B, rep, req Socket) {
+	if err := rep.Listen("tcp://127.0.0.1:0"); err != nil {
+		b.Fatal(err)
+	}
+	if err := req.Dial("tcp://" + rep.Addr().String()); err != nil {
+		b.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		for range b.N + 1 {
+			m, err := rep.Recv()
+			if err == nil {
+				err = rep.Send(m)
+			}
+			if err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	msg := NewMsg(make([]byte, 16))
+	roundTrip := func() {
+		if err := req.Send(msg); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := req.Recv(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	roundTrip() // warm up
+	b.ResetTimer()
+	for range b.N {
+		roundTrip()
+	}
+	b.StopTimer()
+	if err := <-errc; err != nil {
+		b.Fatal(err)
+	}
+}
