@@ -421,3 +421,38 @@ func TestBridgeQueue(t *testing.T) {
 		t.Fatal("Init or Transports")
 	}
 }
+
+func TestBridgeTimeoutAndOptions(t *testing.T) {
+	ctx := context.Background()
+	var seen socket.Options
+	push := NewPush(ctx, WithTimeout(50*time.Millisecond), WithOptions(func(o *socket.Options) {
+		seen = *o
+		o.Heartbeat = socket.Heartbeat{Interval: time.Second}
+		o.Linger = 0 // Close drops what is queued for the missing peer
+	}))
+	defer push.Close()
+	if err := push.SetOption(OptionHWM, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := push.Dial("inproc://bridge-nobody-binds"); err != nil {
+		t.Fatal(err)
+	}
+	// one message fits the queue of the pending inproc peer; then the send
+	// waits for room until WithTimeout's bound
+	start := time.Now()
+	var err error
+	for range 4 {
+		if err = push.Send(NewMsgString("x")); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, socket.ErrWouldBlock) {
+		t.Fatalf("send at the HWM: %v, want ErrWouldBlock", err)
+	}
+	if d := time.Since(start); d < 40*time.Millisecond {
+		t.Fatalf("send gave up after %v, before the 50ms timeout", d)
+	}
+	if seen.SendHWM != 1 || seen.SendTimeout != 50*time.Millisecond || seen.Linger != defaultLinger {
+		t.Fatalf("options before WithOptions: %+v", seen)
+	}
+}
