@@ -332,3 +332,14 @@ func (h *hookReader) Read(p []byte) (int, error) {
 }
 
 func (h *hookReader) Seek(off int64, whence int) (int64, error) { return h.r.Seek(off, whence) }
+
+func TestConfigStreamLimits(t *testing.T) {
+	c, err := ParseConfig("t.yaml", []byte("requests: {max_stream_size: 8GiB, upload_idle: 10m}\nstorages: {s: {key_expr: \"**\", volume: memory}}\n"))
+	must(t, err)
+	if c.Requests.MaxStreamSize != 8<<30 || c.Requests.UploadIdle != 10*time.Minute {
+		t.Fatalf("requests %+v", c.Requests)
+	}
+	if _, err := ParseConfig("t.yaml", []byte("requests: {max_stream_size: 2000000GiB}\nstorages: {s: {key_expr: \"**\", volume: memory}}\n")); err == nil {
+		t.Fatal("a stream size over 1PiB was accepted")
+	}
+}
