@@ -206,7 +206,7 @@ func TestOpenErrors(t *testing.T) {
 		{"volumes:\n  d: {kind: fs, rot: /tmp}\nstorages: {a: {key_expr: '**', volume: d}}\n",
 			`t.yaml:2:3: volumes.d: volume kind fs: backend: invalid configuration: unknown option rot (known: root)`},
 		{"storages:\n  a: {key_expr: '**', volume: {id: memory, bucket: b}}\n",
-			`t.yaml:2:3: storages.a: memory: storage "a": backend: invalid configuration: unknown option bucket (known: )`},
+			`t.yaml:2:3: storages.a: memory: storage "a": backend: invalid configuration: unknown option bucket (known: max_bytes)`},
 		{"server: {bind: ['tcp://" + taken + "']}\nstorages: {a: {key_expr: '**', volume: memory}}\n",
 			`t.yaml: server: bind tcp://` + taken + `: `},
 	} {
