@@ -307,7 +307,7 @@ func (s *Server) queryKey(ctx context.Context, v *view, r request) (uint32, erro
 	if err != nil {
 		return 0, err
 	}
-	if r.msg.Stream {
+	if r.msg.Stream && r.local == nil {
 		if n, err := s.queryStream(ctx, targets, r); err != nil || n > 0 {
 			return n, err
 		}

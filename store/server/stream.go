@@ -227,44 +227,9 @@ func (s *Server) beginPut(b proto.Begin, peer patterns.RoutingID) error {
 	}
 	v := s.acquire()
 	defer v.release()
-	if err := v.refusal(); err != nil {
+	target, streamer, sk, err := s.streamTarget(v, b.Key, b.Size)
+	if err != nil {
 		return err
-	}
-	var target *storage
-	var routed, writable int
-	var readOnly string
-	for _, st := range v.storages {
-		if !st.holds(b.Key) {
-			continue
-		}
-		routed++
-		if st.ReadOnly {
-			readOnly = st.Name
-			continue
-		}
-		writable++
-		if target != nil {
-			return refuse(proto.StatusUnsupported, "key %q is held by storages %q and %q: a streamed put goes to one storage", b.Key, target.Name, st.Name)
-		}
-		target = st
-	}
-	switch {
-	case routed == 0:
-		return refuse(proto.StatusNoStorage, "no storage holds %q (storages: %s)", b.Key, v.names())
-	case writable == 0:
-		return refuse(proto.StatusReadOnly, "storage %q, which holds %q, is read-only", readOnly, b.Key)
-	}
-	sk, ok := target.strip(b.Key)
-	if !ok {
-		return refuse(proto.StatusInternal, "key %q is not under storage %q's strip_prefix %q", b.Key, target.Name, target.StripPrefix)
-	}
-	streamer, ok := target.Store.(backend.Streamer)
-	if !ok {
-		if b.Size > uint64(s.opts.MaxValueSize) {
-			return refuse(proto.StatusTooLarge, "value of %d bytes exceeds the limit of %d bytes of storage %q, which keeps values whole (requests.max_value_size)",
-				b.Size, s.opts.MaxValueSize, target.Name)
-		}
-		streamer = wholeStreamer{target.Store}
 	}
 	target.wild.mu.RLock()
 	shadowed := target.wild.shadowedLocked(b.Key, ts)
@@ -302,6 +267,52 @@ func (s *Server) beginPut(b proto.Begin, peer patterns.RoutingID) error {
 	s.streams.wg.Go(func() { s.feedUpload(p, u) })
 	s.sendCredit(peer, credit)
 	return nil
+}
+
+// streamTarget returns the one writable storage that takes a streamed
+// put of size bytes under key, its Streamer (or wholeStreamer for a store
+// without one, within MaxValueSize) and the key it stores.
+func (s *Server) streamTarget(v *view, key string, size uint64) (*storage, backend.Streamer, string, error) {
+	if err := v.refusal(); err != nil {
+		return nil, nil, "", err
+	}
+	var target *storage
+	var routed, writable int
+	var readOnly string
+	for _, st := range v.storages {
+		if !st.holds(key) {
+			continue
+		}
+		routed++
+		if st.ReadOnly {
+			readOnly = st.Name
+			continue
+		}
+		writable++
+		if target != nil {
+			return nil, nil, "", refuse(proto.StatusUnsupported, "key %q is held by storages %q and %q: a streamed put goes to one storage", key, target.Name, st.Name)
+		}
+		target = st
+	}
+	switch {
+	case routed == 0:
+		return nil, nil, "", refuse(proto.StatusNoStorage, "no storage holds %q (storages: %s)", key, v.names())
+	case writable == 0:
+		return nil, nil, "", refuse(proto.StatusReadOnly, "storage %q, which holds %q, is read-only", readOnly, key)
+	}
+	sk, ok := target.strip(key)
+	if !ok {
+		return nil, nil, "", refuse(proto.StatusInternal, "key %q is not under storage %q's strip_prefix %q", key, target.Name, target.StripPrefix)
+	}
+	streamer, ok := target.Store.(backend.Streamer)
+	if !ok {
+		if size > uint64(s.opts.MaxValueSize) {
+			return nil, nil, "", refuse(proto.StatusTooLarge, "value of %d bytes exceeds the limit of %d bytes of storage %q, which keeps values whole (requests.max_value_size)",
+				size, s.opts.MaxValueSize, target.Name)
+		}
+		streamer = wholeStreamer{target.Store}
+	}
+	return target, streamer, sk, nil
 }
 
 // dropPut removes p from the table.
