@@ -21,7 +21,9 @@ const ChunkSize = 1 << 20
 
 // PutReader stores the size bytes r gives under key, like Put, but
 // streamed (docs/storage-protocol.md §12): the value is never held in
-// memory, only a few chunks of it. It reads r twice (the BLAKE3 hash the
+// memory, only a few chunks of it (a value of at most ChunkSize bytes is
+// sent as one PUT). A streamed value goes to one storage: a key that
+// several writable storages hold is refused (proto.StatusUnsupported). It reads r twice (the BLAKE3 hash the
 // chunks are verified against comes first), so r should be an
 // io.ReadSeeker such as an *os.File; any other reader is first copied to
 // a temporary file. When the connection drops mid-way, the upload
@@ -38,6 +40,18 @@ func (c *Client) PutReader(ctx context.Context, key string, r io.Reader, size in
 	}
 	if size < 0 {
 		return fmt.Errorf("store: put %q: size %d: %w", key, size, vstream.ErrSize)
+	}
+	if size <= ChunkSize {
+		// One chunk's worth: a plain PUT does (and reaches servers that do
+		// not stream, and keys several storages hold).
+		v, err := io.ReadAll(io.LimitReader(r, size+1))
+		if err == nil && int64(len(v)) != size {
+			err = fmt.Errorf("%w: the reader gave %d bytes, %d declared", vstream.ErrSize, len(v), size)
+		}
+		if err != nil {
+			return fmt.Errorf("store: put %q: %w", key, err)
+		}
+		return c.Put(ctx, key, v, opts...)
 	}
 	rs, done, err := seekable(r, size)
 	if err != nil {
