@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
+	"github.com/zmesh/zmesh/store/backend/engine"
 
 	"github.com/zmesh/zmesh/store/internal/vstream"
 	"github.com/zmesh/zmesh/store/proto"
@@ -342,4 +345,29 @@ func TestConfigStreamLimits(t *testing.T) {
 	if _, err := ParseConfig("t.yaml", []byte("requests: {max_stream_size: 2000000GiB}\nstorages: {s: {key_expr: \"**\", volume: memory}}\n")); err == nil {
 		t.Fatal("a stream size over 1PiB was accepted")
 	}
+}
+
+// A value whose bytes changed on disk after it was stored no longer
+// matches its stored BLAKE3 hash: a streamed get is refused
+// (INTEGRITY) before anything of it is sent.
+func TestStreamedGetRefusesCorruptedBlob(t *testing.T) {
+	root := t.TempDir()
+	eng, err := engine.Open(engine.Config{Root: root, MinFreeSpace: -1})
+	must(t, err)
+	f := start(t, setup{opts: Options{Storages: []Storage{{Name: "e", KeyExpr: "**", Store: eng, Volume: "engine"}}}})
+	ctx := testCtx(t)
+	val := randomValue(3<<20+5, 21)
+	must(t, f.cli.PutReader(ctx, "big/v", bytes.NewReader(val), int64(len(val))))
+	blobs, err := filepath.Glob(filepath.Join(root, "blobs", "*"))
+	must(t, err)
+	if len(blobs) != 1 {
+		t.Fatalf("blobs %v", blobs)
+	}
+	fh, err := os.OpenFile(blobs[0], os.O_RDWR, 0)
+	must(t, err)
+	_, err = fh.WriteAt([]byte{val[2<<20] ^ 1}, 2<<20)
+	must(t, err)
+	must(t, fh.Close())
+	_, _, _, err = f.cli.GetReader(ctx, "big/v")
+	wantStatus(t, err, proto.StatusIntegrity)
 }
