@@ -20,6 +20,7 @@ import (
 	"github.com/zmesh/zmesh/mechanism"
 	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/keyexpr"
+	"github.com/zmesh/zmesh/store/proto"
 
 	"lukechampine.com/blake3"
 )
@@ -461,6 +462,9 @@ exits 0.`,
 		samples, err = c.Get(rctx, pos[0])
 		return err
 	})
+	if errors.Is(err, proto.StatusTooLarge) {
+		return fmt.Errorf("%w (a value this large is read with zmesh get --raw KEY or --out FILE KEY)", err)
+	}
 	if err != nil {
 		return err
 	}

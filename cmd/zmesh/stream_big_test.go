@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -101,6 +102,11 @@ func TestBigValueDefaultServer(t *testing.T) {
 	}
 	if !sameFiles(t, in, out) {
 		t.Fatal("the value read back differs from the file put")
+	}
+	// A plain get cannot carry it in one message: refused, with the way.
+	if code, out, errOut := runCmd(t, "get", "--connect", s.endpoint, "big/v"); code != 1 || out != "" ||
+		!strings.Contains(errOut, "too large") || !strings.Contains(errOut, "zmesh get --raw KEY") {
+		t.Fatalf("plain get of the big value: %d %q %q", code, out, errOut)
 	}
 	t.Logf("server heap peak %d MiB for a %d MiB value", peak>>20, bigValue>>20)
 	if peak > heapLimit {
