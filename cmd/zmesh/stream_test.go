@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,6 +47,18 @@ func TestPutGetStreamed(t *testing.T) {
 		if code != 0 || !bytes.Equal(got, val) {
 			t.Fatalf("get --out %s: %d, %d bytes, %s", key, code, len(got), errOut)
 		}
+	}
+	// Standard input larger than a chunk is streamed too (spooled to a
+	// temporary file first: the hash comes before the chunks).
+	list, _ := json.Marshal([]string{"put", "--connect", s.endpoint, "demo/stdin", "-"})
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), runMainEnv+"="+string(list))
+	cmd.Stdin = bytes.NewReader(val)
+	if out, err := cmd.CombinedOutput(); err != nil || string(out) != "stored demo/stdin (5242957 bytes, application/octet-stream)\n" {
+		t.Fatalf("put - : %v %s", err, out)
+	}
+	if code, out, errOut := c("get", "--raw", "demo/stdin"); code != 0 || out != string(val) {
+		t.Fatalf("get --raw demo/stdin: %d, %d bytes, %s", code, len(out), errOut)
 	}
 	// A value that fits one message still gets a hash in --json.
 	if code, _, errOut := c("put", "demo/small", "hello"); code != 0 {
