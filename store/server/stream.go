@@ -89,13 +89,18 @@ type putStream struct {
 	queue []streamItem
 	owner streamKey // the request carrying the upload now
 	err   error     // set when the client overran its window
+	ended bool      // the feeder has returned: nothing more is taken
 	sig   chan struct{}
 	stop  chan struct{} // closed by closeAll
 }
 
-// push queues an item for the feeder.
-func (p *putStream) push(it streamItem) {
+// push queues an item for the feeder; false if the feeder has ended.
+func (p *putStream) push(it streamItem) bool {
 	p.mu.Lock()
+	if p.ended {
+		p.mu.Unlock()
+		return false
+	}
 	if len(p.queue) > 2*proto.MaxWindow {
 		p.err = fmt.Errorf("%w: more chunks in flight than the window allows", proto.ErrStreamOrder)
 	} else {
@@ -106,6 +111,7 @@ func (p *putStream) push(it streamItem) {
 	case p.sig <- struct{}{}:
 	default:
 	}
+	return true
 }
 
 // replyStream is one streamed reply in progress: the latest credit.
@@ -137,8 +143,7 @@ func (s *Server) route(m patterns.Msg) bool {
 		if p == nil {
 			return false
 		}
-		p.push(streamItem{key: key, body: b})
-		return true
+		return p.push(streamItem{key: key, body: b})
 	}
 	rs := s.streams.replies[key]
 	if rs == nil {
@@ -203,7 +208,9 @@ func (s *Server) beginPut(b proto.Begin, peer patterns.RoutingID) error {
 		if p == nil {
 			return refuse(proto.StatusUnknownUpload, "upload %x is not held by this server (never begun, finished, or collected): start it over", b.Upload[:])
 		}
-		p.push(streamItem{key: key, begin: &b})
+		if !p.push(streamItem{key: key, begin: &b}) {
+			return refuse(proto.StatusUnknownUpload, "upload %x has just ended (finished, refused or collected): start it over", b.Upload[:])
+		}
 		return nil
 	}
 	if err := keyexpr.ValidateKey(b.Key); err != nil {
@@ -349,14 +356,29 @@ func (s *Server) sendCredit(peer patterns.RoutingID, c proto.Credit) {
 // server stops.
 func (s *Server) feedUpload(p *putStream, u *streamput.Upload) {
 	defer s.dropPut(p)
-	idle := time.NewTimer(s.opts.UploadIdle)
-	defer idle.Stop()
 	end := func(key streamKey, err error) {
 		s.finish(s.reqCtx, &request{msg: proto.Message{Kind: proto.KindPut, ID: key.id}, peer: key.peer}, 0, err)
 	}
+	var items []streamItem // taken from the queue, not yet handled
+	defer func() {
+		// Nothing more is taken; a resume that came too late is answered.
+		p.mu.Lock()
+		p.ended = true
+		left := append(items, p.queue...)
+		p.queue = nil
+		p.mu.Unlock()
+		for _, it := range left {
+			if it.begin != nil {
+				end(it.key, refuse(proto.StatusUnknownUpload, "upload %x has just ended (finished, refused or collected): start it over", p.upload[:]))
+			}
+		}
+	}()
+	idle := time.NewTimer(s.opts.UploadIdle)
+	defer idle.Stop()
 	for {
 		p.mu.Lock()
-		items, over := p.queue, p.err
+		items = append(items, p.queue...)
+		over := p.err
 		p.queue = nil
 		owner := p.owner
 		p.mu.Unlock()
@@ -365,7 +387,10 @@ func (s *Server) feedUpload(p *putStream, u *streamput.Upload) {
 			end(owner, over)
 			return
 		}
-		for _, it := range items {
+		n := len(items)
+		for len(items) > 0 {
+			it := items[0]
+			items = items[1:]
 			if it.begin != nil {
 				credit, err := u.Resume(*it.begin)
 				if err != nil {
@@ -410,7 +435,7 @@ func (s *Server) feedUpload(p *putStream, u *streamput.Upload) {
 			end(owner, s.streamErr(p.st, err))
 			return
 		}
-		if len(items) > 0 {
+		if n > 0 {
 			if !idle.Stop() {
 				select {
 				case <-idle.C:
