@@ -13,9 +13,9 @@ import (
 	"github.com/zmesh/zmesh/config"
 	"github.com/zmesh/zmesh/internal/s3test"
 	"github.com/zmesh/zmesh/store"
+	s3backend "github.com/zmesh/zmesh/store/backend/s3" // volume kind "s3"
 	"github.com/zmesh/zmesh/store/internal/vstream"
 	"github.com/zmesh/zmesh/store/proto"
-	s3backend "github.com/zmesh/zmesh/store/backend/s3" // volume kind "s3"
 )
 
 // s3Config is a server configuration on an S3 bucket; the credentials
