@@ -12,6 +12,7 @@ import (
 
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/hlc"
 	"github.com/zmesh/zmesh/store/internal/streamio"
 	"github.com/zmesh/zmesh/store/internal/streamput"
 	"github.com/zmesh/zmesh/store/internal/vstream"
@@ -62,6 +63,7 @@ type streams struct {
 	replies map[streamKey]*replyStream
 	pending int64 // sizes declared by the puts in the table
 	closed  bool
+	leaves  leafCache      // trees of values sent lately
 	done    chan struct{}  // closed by closeStreams: streamed replies give up
 	wg      sync.WaitGroup // the feeders and the streamed replies
 }
@@ -543,13 +545,23 @@ func streamerOf(st *storage) backend.Streamer {
 // the same entry. rc is closed.
 func (s *Server) sendStream(r *request, key string, e backend.StreamEntry, rc io.ReadCloser, open opener) error {
 	ctx := s.reqCtx
-	t, err := hashTree(ctx, e, rc)
-	rc.Close()
-	if err != nil {
-		return err
-	}
-	if e.Hash != ([32]byte{}) && [32]byte(t.Root()) != e.Hash {
-		return refuse(proto.StatusIntegrity, "the stored value of %q does not match its stored BLAKE3 hash", key)
+	lk := leafKey{key: key, ts: e.Timestamp, size: e.Size, root: e.Hash}
+	t := s.streams.leaves.tree(lk)
+	if t != nil {
+		rc.Close()
+	} else {
+		var err error
+		t, err = hashTree(ctx, e, rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+		if e.Hash != ([32]byte{}) && [32]byte(t.Root()) != e.Hash {
+			return refuse(proto.StatusIntegrity, "the stored value of %q does not match its stored BLAKE3 hash", key)
+		}
+		if e.Hash != ([32]byte{}) {
+			s.streams.leaves.add(lk, t)
+		}
 	}
 	e2, rc, ok, err := open(ctx)
 	if err != nil {
@@ -740,4 +752,71 @@ func (s *Server) queryStream(ctx context.Context, targets []*storage, r request)
 		s.finish(s.reqCtx, &r, count, err)
 	}()
 	return 0, errAnswered
+}
+
+// leafKey names one stored value: the write (key and timestamp) and what
+// it holds (size, stored hash).
+type leafKey struct {
+	key  string
+	ts   hlc.Timestamp
+	size int64
+	root [32]byte
+}
+
+// maxCachedLeaves bounds the leaf cache: 32 bytes per chunk, so 16 MiB
+// are the trees of 512 GiB of values.
+const maxCachedLeaves = 16 << 20
+
+// leafCache keeps the leaves of the values lately sent as streamed
+// replies, so that sending one again needs no first pass over it to
+// build its tree (the tree is rebuilt from the leaves and checked against
+// the stored hash). Only values with a stored hash are kept. When full,
+// the oldest entries go.
+type leafCache struct {
+	mu    sync.Mutex
+	m     map[leafKey][]byte
+	order []leafKey
+	bytes int
+}
+
+func (c *leafCache) tree(k leafKey) *vstream.Tree {
+	if k.root == ([32]byte{}) {
+		return nil
+	}
+	c.mu.Lock()
+	leaves := c.m[k]
+	c.mu.Unlock()
+	if leaves == nil {
+		return nil
+	}
+	l, err := vstream.NewLayout(k.size, streamChunk)
+	if err != nil {
+		return nil
+	}
+	t, err := vstream.TreeFromLeaves(l, vstream.Hash(k.root), leaves)
+	if err != nil {
+		return nil
+	}
+	return t
+}
+
+func (c *leafCache) add(k leafKey, t *vstream.Tree) {
+	leaves := t.AppendLeaves(nil)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[leafKey][]byte{}
+	}
+	if _, ok := c.m[k]; ok || len(leaves) > maxCachedLeaves {
+		return
+	}
+	for c.bytes+len(leaves) > maxCachedLeaves && len(c.order) > 0 {
+		old := c.order[0]
+		c.order = c.order[1:]
+		c.bytes -= len(c.m[old])
+		delete(c.m, old)
+	}
+	c.m[k] = leaves
+	c.order = append(c.order, k)
+	c.bytes += len(leaves)
 }

@@ -371,3 +371,39 @@ func TestStreamedGetRefusesCorruptedBlob(t *testing.T) {
 	_, _, _, err = f.cli.GetReader(ctx, "big/v")
 	wantStatus(t, err, proto.StatusIntegrity)
 }
+
+// A value sent as a streamed reply leaves its tree's leaves in a cache:
+// sending it again needs no first pass, and a new write of the key is a
+// new entry of the cache, never the old tree.
+func TestStreamedGetCachesLeaves(t *testing.T) {
+	f := startOne(t)
+	ctx := testCtx(t)
+	get := func(want []byte) {
+		t.Helper()
+		rc, _, ok, err := f.cli.GetReader(ctx, "big/v")
+		must(t, err)
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		must(t, err)
+		if !ok || !bytes.Equal(got, want) {
+			t.Fatalf("got %d bytes, want %d", len(got), len(want))
+		}
+	}
+	cached := func() int {
+		f.srv.streams.leaves.mu.Lock()
+		defer f.srv.streams.leaves.mu.Unlock()
+		return len(f.srv.streams.leaves.m)
+	}
+	a, b := randomValue(3<<20+1, 30), randomValue(3<<20+1, 31)
+	must(t, f.cli.PutReader(ctx, "big/v", bytes.NewReader(a), int64(len(a))))
+	get(a)
+	if n := cached(); n != 1 {
+		t.Fatalf("%d trees cached after one get", n)
+	}
+	get(a)
+	must(t, f.cli.PutReader(ctx, "big/v", bytes.NewReader(b), int64(len(b))))
+	get(b)
+	if n := cached(); n != 2 {
+		t.Fatalf("%d trees cached after a new write", n)
+	}
+}
