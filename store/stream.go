@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/store/hlc"
@@ -116,7 +117,18 @@ func (c *Client) putStream(ctx context.Context, b proto.Begin, t *vstream.Tree, 
 	buf := make([]byte, ChunkSize)
 	var proof []byte
 	for {
-		a, err := c.wait(ctx, k)
+		var a proto.Message
+		if snd.Done() {
+			// Every chunk is sent: the server makes the value durable
+			// (an fsync, an S3 multipart completion) before it answers.
+			d := c.opts.Timeout
+			if d > 0 {
+				d = max(d, finalWait)
+			}
+			a, err = c.waitFor(ctx, k, d)
+		} else {
+			a, err = c.wait(ctx, k)
+		}
 		if err != nil {
 			return err
 		}
@@ -167,17 +179,27 @@ func (c *Client) sendOn(ctx context.Context, l *link, id uint64, body []byte) er
 	return err
 }
 
+// finalWait is the least a streamed put waits for its FINAL once every
+// chunk is sent.
+const finalWait = time.Minute
+
 // wait takes the next message of k's answer, bounded by the client's
 // Timeout when ctx has no deadline.
 func (c *Client) wait(ctx context.Context, k *call) (proto.Message, error) {
-	if _, ok := ctx.Deadline(); ok || c.opts.Timeout <= 0 {
+	return c.waitFor(ctx, k, c.opts.Timeout)
+}
+
+// waitFor takes the next message of k's answer, waiting at most d (0: no
+// bound) when ctx has no deadline.
+func (c *Client) waitFor(ctx context.Context, k *call, d time.Duration) (proto.Message, error) {
+	if _, ok := ctx.Deadline(); ok || d <= 0 {
 		return k.next(ctx)
 	}
-	wctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	wctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	m, err := k.next(wctx)
 	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
-		return m, fmt.Errorf("no answer from the server for %v: %w", c.opts.Timeout, context.DeadlineExceeded)
+		return m, fmt.Errorf("no answer from the server for %v: %w", d, context.DeadlineExceeded)
 	}
 	return m, err
 }

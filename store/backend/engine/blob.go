@@ -311,7 +311,7 @@ func (v *Volume) writeBlob(ctx context.Context, id blobID, r io.Reader) error {
 	if err != nil {
 		return backend.Fail("create blob", err)
 	}
-	_, err = io.CopyBuffer(f, r, make([]byte, 256<<10))
+	err = copySyncing(f, r)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -337,6 +337,37 @@ func (v *Volume) writeBlob(ctx context.Context, id blobID, r io.Reader) error {
 		return err
 	}
 	return nil
+}
+
+// syncEvery is how much of a blob is written between fsyncs: the final
+// fsync then has at most that much to write, so a put's answer never
+// waits for the whole value to reach the disk at once.
+const syncEvery = 64 << 20
+
+// copySyncing copies r to f, fsyncing every syncEvery bytes.
+func copySyncing(f *os.File, r io.Reader) error {
+	buf := make([]byte, 256<<10)
+	unsynced := 0
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if _, werr := f.Write(buf[:n]); werr != nil {
+				return werr
+			}
+			if unsynced += n; unsynced >= syncEvery {
+				if serr := f.Sync(); serr != nil {
+					return serr
+				}
+				unsynced = 0
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // removeBlob removes a blob no entry names any more.
