@@ -328,6 +328,21 @@ func (c *Client) demux(ctx context.Context, l *link) {
 			}
 			continue
 		}
+		if len(m.Body) >= proto.HeaderLen && proto.IsStream(proto.Kind(m.Body[1])) {
+			// A stream message: its call decodes it (stream.go).
+			id, _ := proto.PeekID(m.Body)
+			c.mu.Lock()
+			k := c.calls[id]
+			c.mu.Unlock()
+			if k != nil {
+				body := m.Body
+				if len(body) <= socket.MaxSharedBody {
+					body = bytes.Clone(body)
+				}
+				k.push(proto.Message{Kind: proto.Kind(m.Body[1]), ID: id, Value: body})
+			}
+			continue
+		}
 		msg, err := proto.Decode(m.Body)
 		if err != nil {
 			c.log.Warn("store: client dropped an undecodable answer", "endpoint", l.endpoint, "err", err)
@@ -361,6 +376,14 @@ func (c *Client) demux(ctx context.Context, l *link) {
 // on if it is not nil, registers k under a new request id and sends m on
 // it. It returns the id and the link it went on.
 func (c *Client) start(ctx context.Context, k *call, m proto.Message, on *link) (uint64, *link, error) {
+	return c.startBody(ctx, k, m.Kind, func(id uint64) ([]byte, error) {
+		m.ID = id
+		return m.MarshalBinary()
+	}, on)
+}
+
+// startBody is start for a request whose encoding enc makes, given its id.
+func (c *Client) startBody(ctx context.Context, k *call, kind proto.Kind, enc func(id uint64) ([]byte, error), on *link) (uint64, *link, error) {
 	l, err := on, error(nil)
 	if l == nil {
 		l, err = c.pick(ctx)
@@ -372,8 +395,7 @@ func (c *Client) start(ctx context.Context, k *call, m proto.Message, on *link) 
 		return 0, nil, fmt.Errorf("store: %w", err) // about the servers, not the request
 	}
 	id := c.nextID.Add(1)
-	m.ID = id
-	body, err := m.MarshalBinary()
+	body, err := enc(id)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -403,7 +425,7 @@ func (c *Client) start(ctx context.Context, k *call, m proto.Message, on *link) 
 		if errors.Is(err, errConnLost) {
 			return 0, nil, err
 		}
-		return 0, nil, fmt.Errorf("store: send %v: %w", m.Kind, err)
+		return 0, nil, fmt.Errorf("store: send %v: %w", kind, err)
 	}
 	return id, l, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -19,6 +20,9 @@ import (
 	"github.com/zmesh/zmesh/mechanism"
 	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/keyexpr"
+	"github.com/zmesh/zmesh/store/proto"
+
+	"lukechampine.com/blake3"
 )
 
 // The environment variables the client commands read.
@@ -280,6 +284,26 @@ other than tab, newline and carriage return) is stored as
 	}
 	key := pos[0]
 	var value []byte
+	stream := ""
+	switch {
+	case len(pos) == 2 && !literal && (pos[1] == "-" || strings.HasPrefix(pos[1], "@")):
+		stream = strings.TrimPrefix(pos[1], "@")
+	case valueFile != "" && len(pos) == 1:
+		stream = valueFile
+	}
+	if stream != "" {
+		small, f, size, done, err := openValue(stream)
+		if err != nil {
+			return err
+		}
+		defer done()
+		if f != nil {
+			return putStream(ctx, cf, key, f, size, encoding, stdout, stderr)
+		}
+		value, valueFile, pos = small, "", pos[:1]
+		pos = append(pos, "")
+		literal = true
+	}
 	switch {
 	case valueFile != "" && len(pos) == 2:
 		fmt.Fprintf(stderr, "zmesh put: unexpected argument %q: --value-file gives the value\n", pos[1])
@@ -291,6 +315,8 @@ other than tab, newline and carriage return) is stored as
 	case len(pos) < 2:
 		fmt.Fprintln(stderr, "zmesh put: missing VALUE (or --value-file FILE)\nusage: zmesh put [flags] KEY VALUE|@FILE|-\nRun zmesh put -h for the flags.")
 		return errUsage
+	case literal && stream != "":
+		// value read by openValue
 	case literal:
 		value = []byte(pos[1])
 	case pos[1] == "-":
@@ -317,6 +343,31 @@ other than tab, newline and carriage return) is stored as
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "stored %s (%d bytes, %s)\n", key, len(value), encoding)
+	return err
+}
+
+// putStream is `zmesh put` of a value larger than one chunk: streamed
+// from f, never held whole.
+func putStream(ctx context.Context, cf *clientFlags, key string, f *os.File, size int64, encoding string, stdout, stderr io.Writer) error {
+	if encoding == "" {
+		head, err := sniff(f)
+		if err != nil {
+			return err
+		}
+		encoding = encodingBinary
+		if isText(head) {
+			encoding = encodingText
+		}
+	}
+	set, finish := progress(stderr, size, "put "+key)
+	err := cf.withStream(ctx, func(c *store.Client, ctx context.Context) error {
+		return c.PutReader(ctx, key, &sendProgress{f: f, set: set}, size, store.WithEncoding(encoding))
+	})
+	finish()
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "stored %s (%d bytes, %s)\n", key, size, encoding)
 	return err
 }
 
@@ -403,11 +454,17 @@ exits 0.`,
 		fmt.Fprintln(stderr, "zmesh get: --raw, --out and --json go one at a time")
 		return errUsage
 	}
+	if (raw || outFile != "") && !strings.ContainsAny(pos[0], "*$?") {
+		return getStream(ctx, cf, pos[0], raw, outFile, stdout, stderr)
+	}
 	var samples []store.Sample
 	err = cf.with(ctx, nil, func(c *store.Client, rctx context.Context) (err error) {
 		samples, err = c.Get(rctx, pos[0])
 		return err
 	})
+	if errors.Is(err, proto.StatusTooLarge) {
+		return fmt.Errorf("%w (a value this large is read with zmesh get --raw KEY or --out FILE KEY)", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -428,7 +485,10 @@ exits 0.`,
 	case asJSON:
 		out := make([]jsonSample, 0, len(samples))
 		for _, s := range samples {
-			out = append(out, toJSON(s.Key, s.Value, s.Encoding, s.Timestamp.String()))
+			j := toJSON(s.Key, s.Value, s.Encoding, s.Timestamp.String())
+			sum := blake3.Sum256(s.Value)
+			j.BLAKE3 = hex.EncodeToString(sum[:])
+			out = append(out, j)
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -443,6 +503,42 @@ exits 0.`,
 		fmt.Fprintf(stderr, "zmesh get: no stored key matches %s\n", pos[0])
 	}
 	return nil
+}
+
+// getStream is `zmesh get --raw KEY` or `--out FILE KEY`: the value
+// streamed (store.Client.GetReader), each chunk verified before it is
+// written, never held whole. With --out a failed get removes the file.
+func getStream(ctx context.Context, cf *clientFlags, key string, raw bool, outFile string, stdout, stderr io.Writer) error {
+	return cf.withStream(ctx, func(c *store.Client, ctx context.Context) error {
+		rc, info, ok, err := c.GetReader(ctx, key)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%s: not found", key)
+		}
+		defer rc.Close()
+		w := stdout
+		var f *os.File
+		if !raw {
+			if f, err = os.Create(outFile); err != nil {
+				return err
+			}
+			w = f
+		}
+		set, finish := progress(stderr, info.Size, "get "+key)
+		_, err = io.Copy(&writeProgress{w: w, set: set}, rc)
+		finish()
+		if f != nil {
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				os.Remove(outFile)
+			}
+		}
+		return err
+	})
 }
 
 // runWatch is `zmesh watch KEYEXPR`.
@@ -524,6 +620,9 @@ type jsonSample struct {
 	Base64    bool   `json:"value_base64,omitempty"`
 	Encoding  string `json:"encoding"`
 	Timestamp string `json:"timestamp"`
+	// BLAKE3 is the value's BLAKE3-256 hash in hex: the root a streamed
+	// value is verified against (b3sum prints the same).
+	BLAKE3 string `json:"blake3,omitempty"`
 }
 
 func toJSON(key string, value []byte, encoding, ts string) jsonSample {

@@ -19,8 +19,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/internal/json5"
 	"github.com/zmesh/zmesh/store/internal/prom"
+	"github.com/zmesh/zmesh/store/keyexpr"
 	"github.com/zmesh/zmesh/store/proto"
 	"github.com/zmesh/zmesh/store/server"
 )
@@ -150,8 +152,7 @@ func (h *Handler) key(w http.ResponseWriter, r *http.Request, ke string) {
 func (h *Handler) put(w http.ResponseWriter, r *http.Request, key string) {
 	limit := int64(h.srv.MaxValueSize())
 	if r.ContentLength > limit {
-		writeError(w, http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("value of %d bytes exceeds the server's limit of %d bytes", r.ContentLength, limit))
+		h.putStream(w, r, key)
 		return
 	}
 	value, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
@@ -202,6 +203,11 @@ type reply struct {
 // get answers a query: a JSON array of Sample, sorted by key, or with
 // ?_raw the first one's value as it is.
 func (h *Handler) get(w http.ResponseWriter, r *http.Request, ke string) {
+	if r.URL.Query().Has("_raw") && r.Method != http.MethodPost && keyexpr.ValidateKey(ke) == nil && ke != store.AdminKey {
+		// One plain key: streamed, with its length, ETag and ranges.
+		h.getStream(w, r, ke)
+		return
+	}
 	var replies []reply
 	collect := func(m proto.Message) error {
 		replies = append(replies, reply{key: m.Key, encoding: m.Encoding, timestamp: m.Timestamp.String(),
@@ -334,6 +340,9 @@ var statusCodes = map[proto.Status]int{
 	proto.StatusUnavailable:    http.StatusServiceUnavailable,
 	proto.StatusTimestampDrift: http.StatusBadRequest,
 	proto.StatusUnsupported:    http.StatusBadRequest,
+	proto.StatusUnknownUpload:  http.StatusNotFound,
+	proto.StatusIntegrity:      http.StatusBadRequest,
+	proto.StatusStream:         http.StatusBadRequest,
 }
 
 // HTTPStatus returns the HTTP status code of a storage protocol status: 4xx

@@ -145,7 +145,9 @@ func TestWildcards(t *testing.T) {
 func TestBadRequests(t *testing.T) {
 	ro := mem("ro", "ro/**")
 	ro.ReadOnly = true
-	e := newEnv(t, server.Options{Storages: []server.Storage{mem("v", "v/**"), ro}, MaxValueSize: 1024}, httpapi.Options{})
+	// A body with a Content-Length over max_value_size is streamed, within
+	// max_stream_size: both limits are 1024 here.
+	e := newEnv(t, server.Options{Storages: []server.Storage{mem("v", "v/**"), ro}, MaxValueSize: 1024, MaxStreamSize: 1024}, httpapi.Options{})
 	big := strings.Repeat("x", 2000)
 	tests := []struct {
 		name, method, path, body string

@@ -26,7 +26,7 @@ import (
 //	radio:    {bind: [tcp://127.0.0.1:7448]}   # config.RadioConfig: change feed (optional)
 //	gather:   {bind: [tcp://127.0.0.1:7449]}   # config.GatherConfig: bulk ingest (optional)
 //	auth:     {...}                            # config.AuthConfig, for the sockets without their own
-//	requests: {workers: 16, query_workers: 4, query_queue: 256, max_value_size: 16MiB,
+//	requests: {workers: 16, query_workers: 4, query_queue: 256, max_value_size: 16MiB, max_stream_size: 4GiB, upload_idle: 1h,
 //	           max_drift: 500ms, timeout: 30s, stall_timeout: 1s}
 //	garbage_collection: {period: 30s, lifespan: 24h}  # defaults for every storage
 //	admin:    {volume_root: /srv/zmesh}        # where volumes added at run time may live
@@ -73,13 +73,15 @@ type Config struct {
 
 // RequestsConfig is the requests section (see Options for each field).
 type RequestsConfig struct {
-	Workers      int           // YAML workers
-	QueryWorkers int           // YAML query_workers
-	QueryQueue   int           // YAML query_queue
-	MaxValueSize int           // YAML max_value_size: bytes, or "16MiB", "1MB"...
-	MaxDrift     time.Duration // YAML max_drift: a duration, or "off"
-	Timeout      time.Duration // YAML timeout
-	StallTimeout time.Duration // YAML stall_timeout
+	Workers       int           // YAML workers
+	QueryWorkers  int           // YAML query_workers
+	QueryQueue    int           // YAML query_queue
+	MaxValueSize  int           // YAML max_value_size: bytes, or "16MiB", "1MB"...
+	MaxStreamSize int           // YAML max_stream_size: the largest streamed value, "4GiB" by default
+	UploadIdle    time.Duration // YAML upload_idle: how long a partial streamed put is kept
+	MaxDrift      time.Duration // YAML max_drift: a duration, or "off"
+	Timeout       time.Duration // YAML timeout
+	StallTimeout  time.Duration // YAML stall_timeout
 }
 
 // AdminConfig is the admin section.
@@ -248,6 +250,11 @@ var sizePattern = regexp.MustCompile(`^\s*([0-9]+)\s*([A-Za-z]*)\s*$`)
 // size decodes a byte count: an integer, or a number with a unit (KB, MB,
 // GB, KiB, MiB, GiB; case does not matter). Null leaves dst alone.
 func (d *decoder) size(path string, n *yaml.Node, dst *int) error {
+	return d.sizeUpTo(path, n, dst, math.MaxInt32, "2GiB")
+}
+
+// sizeUpTo decodes a size of at most limit bytes (named limitText).
+func (d *decoder) sizeUpTo(path string, n *yaml.Node, dst *int, limit int64, limitText string) error {
 	want := "a size in bytes such as 1048576 or 16MiB"
 	text, tag, n, err := d.Scalar(path, n, want)
 	if err != nil || tag == "!!null" {
@@ -259,8 +266,8 @@ func (d *decoder) size(path string, n *yaml.Node, dst *int) error {
 	}
 	unit, ok := sizeUnits[strings.ToLower(m[2])]
 	v, perr := strconv.ParseInt(m[1], 10, 64)
-	if !ok || perr != nil || v <= 0 || v > math.MaxInt32/unit {
-		return d.Errorf(n, path, config.ErrValue, nil, "want %s (at most 2GiB), got %s", want, quote(text))
+	if !ok || perr != nil || v <= 0 || v > limit/unit {
+		return d.Errorf(n, path, config.ErrValue, nil, "want %s (at most %s), got %s", want, limitText, quote(text))
 	}
 	*dst = int(v * unit)
 	return nil
@@ -346,6 +353,8 @@ func (d *decoder) config(root *yaml.Node, c *Config) error {
 				}),
 				field("query_queue", false, func(p string, n *yaml.Node) error { return d.count(p, n, &r.QueryQueue, "a number of requests") }),
 				field("max_value_size", false, func(p string, n *yaml.Node) error { return d.size(p, n, &r.MaxValueSize) }),
+				field("max_stream_size", false, func(p string, n *yaml.Node) error { return d.sizeUpTo(p, n, &r.MaxStreamSize, 1<<50, "1PiB") }),
+				field("upload_idle", false, func(p string, n *yaml.Node) error { return d.duration(p, n, &r.UploadIdle, nil) }),
 				field("max_drift", false, func(p string, n *yaml.Node) error { return d.duration(p, n, &r.MaxDrift, &off) }),
 				field("timeout", false, func(p string, n *yaml.Node) error { return d.duration(p, n, &r.Timeout, nil) }),
 				field("stall_timeout", false, func(p string, n *yaml.Node) error { return d.duration(p, n, &r.StallTimeout, nil) }),

@@ -46,6 +46,10 @@ func statusOf(err error) proto.Status {
 		return proto.StatusMalformed
 	case errors.Is(err, backend.ErrClosed), errors.Is(err, context.Canceled):
 		return proto.StatusUnavailable
+	case errors.Is(err, backend.ErrTooLarge), errors.Is(err, backend.ErrFull):
+		return proto.StatusTooLarge
+	case errors.Is(err, backend.ErrStreamSize):
+		return proto.StatusIntegrity
 	case errors.Is(err, backend.ErrBackend):
 		return proto.StatusBackend
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"unicode/utf8"
 
@@ -20,6 +21,10 @@ func (s *Server) handle(m patterns.Msg, stamp hlc.Timestamp) {
 	s.metrics.bytesIn.Add(uint64(len(m.Body)))
 	if s.fromStalled(m.RoutingID) {
 		s.stats.answersDropped.Add(1) // its answer could not be delivered
+		return
+	}
+	if len(m.Body) >= proto.HeaderLen && m.Body[0] == proto.Version && proto.IsStream(proto.Kind(m.Body[1])) {
+		s.handleStream(m)
 		return
 	}
 	msg, err := proto.Decode(m.Body)
@@ -74,6 +79,9 @@ func (s *Server) dispatch(r request) {
 			}
 		}
 		v.release()
+		if err == errAnswered {
+			return
+		}
 		s.finish(ctx, &r, count, err)
 	default:
 		s.finish(s.reqCtx, &r, 0,
@@ -299,6 +307,11 @@ func (s *Server) queryKey(ctx context.Context, v *view, r request) (uint32, erro
 	if err != nil {
 		return 0, err
 	}
+	if r.msg.Stream && r.local == nil {
+		if n, err := s.queryStream(ctx, targets, r); err != nil || n > 0 {
+			return n, err
+		}
+	}
 	var best backend.Entry
 	found := false
 	for _, st := range targets {
@@ -307,6 +320,9 @@ func (s *Server) queryKey(ctx context.Context, v *view, r request) (uint32, erro
 			continue
 		}
 		e, ok, err := st.Store.Get(ctx, sk)
+		if errors.Is(err, backend.ErrTooLarge) {
+			return 0, refuse(proto.StatusTooLarge, "storage %q: the value of %q needs streamed replies (a QUERY with flag S): %v", st.Name, key, err)
+		}
 		if err != nil {
 			return 0, fmt.Errorf("storage %q: %w", st.Name, err)
 		}
@@ -409,8 +425,12 @@ func (s *Server) queryExpr(ctx context.Context, v *view, r request) (uint32, err
 	return count, nil
 }
 
-// reply sends one REPLY of a query.
+// reply sends one REPLY of a query. A value over the server's
+// non-streamed limit is refused: it needs a streamed reply.
 func (s *Server) reply(ctx context.Context, r request, key string, e backend.Entry) error {
+	if len(e.Value) > s.opts.MaxValueSize {
+		return refuse(proto.StatusTooLarge, "the value of %q, %d bytes, needs streamed replies (a QUERY with flag S)", key, len(e.Value))
+	}
 	return s.send(ctx, &r, proto.Message{Kind: proto.KindReply, ID: r.msg.ID, Key: key,
 		Encoding: e.Encoding, Timestamp: e.Timestamp, Value: e.Value})
 }

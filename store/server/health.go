@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"io"
 	"sync/atomic"
 	"time"
 
@@ -135,6 +136,46 @@ func classify(err, fromFn error) int {
 type observedStore struct {
 	backend.Store
 	h *health
+}
+
+// observe returns s observed for h: an observedStore, which is also a
+// backend.Streamer when s is one.
+func observe(s backend.Store, h *health) backend.Store {
+	o := &observedStore{Store: s, h: h}
+	if x, ok := s.(backend.Streamer); ok {
+		return &observedStreamer{observedStore: o, x: x}
+	}
+	return o
+}
+
+// observedStreamer is an observedStore of a backend.Streamer. Only
+// failures of the medium (backend.ErrBackend) count against the
+// storage's health: a stream refused for its content or abandoned by its
+// client says nothing about the backend.
+type observedStreamer struct {
+	*observedStore
+	x backend.Streamer
+}
+
+func mediumErr(err error) error {
+	if errors.Is(err, backend.ErrBackend) {
+		return err
+	}
+	return nil
+}
+
+func (o *observedStreamer) PutStream(ctx context.Context, e backend.StreamEntry, r io.Reader) (bool, error) {
+	start := time.Now()
+	ok, err := o.x.PutStream(ctx, e, r)
+	o.h.record(opApply, start, mediumErr(err), nil)
+	return ok, err
+}
+
+func (o *observedStreamer) OpenStream(ctx context.Context, key string, off int64) (backend.StreamEntry, io.ReadCloser, bool, error) {
+	start := time.Now()
+	e, rc, ok, err := o.x.OpenStream(ctx, key, off)
+	o.h.record(opGet, start, mediumErr(err), nil)
+	return e, rc, ok, err
 }
 
 func (o *observedStore) Apply(ctx context.Context, e backend.Entry) (bool, error) {

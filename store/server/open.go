@@ -46,7 +46,7 @@ func requestSocketDefaults(logger *slog.Logger, maxValue int) socket.Options {
 	return socket.Options{
 		Linger:         DefaultLinger,
 		Logger:         logger,
-		MaxMsgSize:     int64(maxValue) + 1<<20,
+		MaxMsgSize:     int64(max(maxValue, streamChunk)) + 1<<20, // a chunk of a streamed value fits too
 		MaxConnections: DefaultMaxConnections,
 		SendHWMBytes:   DefaultSendHWMBytes,
 		RecvHWMBytes:   DefaultRecvHWMBytes,
@@ -117,6 +117,7 @@ func (c *Config) Open(ctx context.Context, zctx *socket.Ctx, logger *slog.Logger
 		Workers: c.Requests.Workers, QueryWorkers: c.Requests.QueryWorkers, QueryQueue: c.Requests.QueryQueue,
 		MaxValueSize: maxValue, MaxDrift: c.Requests.MaxDrift, RequestTimeout: c.Requests.Timeout,
 		StallTimeout: c.Requests.StallTimeout, VolumeRoot: c.Admin.VolumeRoot,
+		MaxStreamSize: int64(c.Requests.MaxStreamSize), UploadIdle: c.Requests.UploadIdle,
 		GCPeriod: c.GarbageCollection.Period, TombstoneLifespan: c.GarbageCollection.Lifespan,
 	}
 	sockets, err := c.sockets(zctx, logger, maxValue)

@@ -85,7 +85,7 @@ func (s *Server) newStorage(ctx context.Context, cfg Storage, sc *StorageConfig,
 		st.period = s.opts.GCPeriod
 	}
 	st.run = storageRun{config: sc, kind: kind, health: newHealth()}
-	st.Store = &observedStore{Store: cfg.Store, h: st.run.health}
+	st.Store = observe(cfg.Store, st.run.health)
 	n, err := st.wild.load(ctx, st.Store)
 	if err != nil {
 		return nil, fmt.Errorf("storage %q: reading retained wildcard deletes: %w", st.Name, err)

@@ -100,6 +100,24 @@ type Options struct {
 	// DefaultMaxValueSize); larger ones are refused with
 	// proto.StatusTooLarge.
 	MaxValueSize int
+	// MaxStreamSize is the largest value a streamed put may carry, in
+	// bytes (default DefaultMaxStreamSize); a PUT_BEGIN declaring more is
+	// refused at once with proto.StatusTooLarge naming the limit. Values
+	// over MaxValueSize can be stored only in storages whose store is a
+	// backend.Streamer. YAML requests.max_stream_size.
+	MaxStreamSize int64
+	// UploadIdle is how long a partial streamed put is kept without a
+	// chunk (its connection dropped: the client may resume it) before it
+	// is collected (default DefaultUploadIdle).
+	UploadIdle time.Duration
+	// MaxUploads bounds the streamed puts in progress, partial ones
+	// included (default DefaultMaxUploads); beyond, a PUT_BEGIN is
+	// refused with proto.StatusUnavailable.
+	MaxUploads int
+	// StreamWindow is the credit window granted to a streamed put's
+	// client, in chunks (default proto.DefaultWindow, at most
+	// proto.MaxWindow).
+	StreamWindow int
 	// RequestTimeout bounds the handling of one request (default
 	// DefaultRequestTimeout); on expiry the request is answered with
 	// proto.StatusTimeout.
@@ -198,6 +216,7 @@ type Server struct {
 	locks   *keyLocks
 	stats   counters
 	metrics metrics
+	streams *streams    // streamed puts and replies in progress (stream.go)
 	subs    subscribers // Subscribe's functions (changes.go)
 	peers   peerTable   // the request socket's connections (peers.go)
 	monitor <-chan socket.Event
@@ -277,6 +296,13 @@ func newServer(ctx context.Context, opts Options, op opened) (*Server, error) {
 	def(&opts.QueryWorkers, DefaultQueryWorkers)
 	def(&opts.QueryQueue, DefaultQueryQueue)
 	def(&opts.MaxValueSize, DefaultMaxValueSize)
+	if opts.MaxStreamSize <= 0 {
+		opts.MaxStreamSize = DefaultMaxStreamSize
+	}
+	defDur(&opts.UploadIdle, DefaultUploadIdle)
+	def(&opts.MaxUploads, DefaultMaxUploads)
+	def(&opts.StreamWindow, proto.DefaultWindow)
+	opts.StreamWindow = min(opts.StreamWindow, proto.MaxWindow)
 	defDur(&opts.RequestTimeout, DefaultRequestTimeout)
 	defDur(&opts.StallTimeout, DefaultStallTimeout)
 	defDur(&opts.GCPeriod, DefaultGCPeriod)
@@ -296,15 +322,16 @@ func newServer(ctx context.Context, opts Options, op opened) (*Server, error) {
 	}
 
 	s := &Server{
-		opts:   opts,
-		sock:   opts.Socket,
-		feed:   opts.Feed,
-		ingest: opts.Ingest,
-		anon:   opts.Volumes,
-		clock:  opts.Clock,
-		log:    opts.Logger,
-		locks:  newKeyLocks(),
-		slow:   make(chan request, opts.QueryQueue),
+		opts:    opts,
+		sock:    opts.Socket,
+		feed:    opts.Feed,
+		ingest:  opts.Ingest,
+		anon:    opts.Volumes,
+		clock:   opts.Clock,
+		log:     opts.Logger,
+		locks:   newKeyLocks(),
+		streams: newStreams(),
+		slow:    make(chan request, opts.QueryQueue),
 
 		localSlow: make(chan struct{}, opts.QueryWorkers+opts.QueryQueue),
 		served:    make(chan struct{}),
@@ -416,6 +443,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	<-ctx.Done()
 	wg.Wait()
 	slowWG.Wait()
+	s.closeStreams()
 	// Nobody feeds the queue any more: refuse what is left in it.
 	for {
 		select {
@@ -527,6 +555,9 @@ func stopped(ctx context.Context, err error) bool {
 func (s *Server) requestWorker(ctx context.Context, stopServe context.CancelFunc, spawn func(), extra bool) {
 	for {
 		m, stamp, err := s.receive(ctx, &s.recvMu, s.sock.Recv)
+		if err == errRouted {
+			continue
+		}
 		if err != nil {
 			if !stopped(ctx, err) {
 				continue
@@ -571,11 +602,17 @@ func (s *Server) receive(ctx context.Context, mu *sync.Mutex, recv func(context.
 	defer mu.Unlock()
 	m, err := recv(ctx)
 	var stamp hlc.Timestamp
+	if err == nil && mu == &s.recvMu && s.route(m) {
+		return patterns.Msg{}, stamp, errRouted
+	}
 	if err == nil && needsStamp(m.Body) {
 		stamp = s.clock.Now()
 	}
 	return m, stamp, err
 }
+
+// errRouted: receive handed a stream's chunk or credit to its stream.
+var errRouted = errors.New("store: routed to its stream")
 
 // smallWriteLen bounds the requests for which an extra worker is started
 // (see Options.MaxWorkers), so extra workers hold at most MaxWorkers ×

@@ -101,20 +101,7 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 	if err := s.v.checkSpace(len(k) + len(val)); err != nil {
 		return false, fmt.Errorf("engine: apply %q: %w", e.Key, err)
 	}
-	mu := s.lock(e.Key)
-	mu.Lock()
-	defer mu.Unlock()
-	cur, ok, err := s.current(k)
-	if err != nil {
-		return false, fmt.Errorf("engine: apply %q: %w", e.Key, err)
-	}
-	if ok && cur.Compare(e.Timestamp) >= 0 {
-		return false, nil
-	}
-	if err := s.v.db.Set(k, val, s.v.write); err != nil {
-		return false, backend.Fail(fmt.Sprintf("engine: apply %q", e.Key), err)
-	}
-	return true, nil
+	return s.write("apply", e.Key, val, e.Timestamp)
 }
 
 // current returns the timestamp of the entry engine key k holds.
@@ -147,8 +134,12 @@ func (s *Store) Get(ctx context.Context, key string) (backend.Entry, bool, error
 	if err != nil {
 		return backend.Entry{}, false, backend.Fail(fmt.Sprintf("engine: get %q", key), err)
 	}
-	defer closer.Close()
-	e, err := decodeEntry(key, raw, true)
+	st, err := decodeStored(key, raw)
+	var e backend.Entry
+	if err == nil {
+		e, err = s.entryOf(st, true)
+	}
+	closer.Close()
 	if err != nil {
 		return backend.Entry{}, false, fmt.Errorf("engine: get %q: %w", key, err)
 	}
@@ -181,7 +172,11 @@ func (s *Store) Scan(ctx context.Context, prefix string, mode backend.ScanMode, 
 		if err != nil {
 			return backend.Fail(fmt.Sprintf("engine: scan: read %q", key), err)
 		}
-		e, err := decodeEntry(key, raw, mode == backend.ScanValues)
+		st, err := decodeStored(key, raw)
+		var e backend.Entry
+		if err == nil {
+			e, err = s.entryOf(st, mode == backend.ScanValues)
+		}
 		if err != nil {
 			return fmt.Errorf("engine: scan: %q: %w", key, err)
 		}
@@ -307,7 +302,7 @@ func (s *Store) collectOne(key string, limit int64) (bool, error) {
 	if err != nil {
 		return false, backend.Fail(fmt.Sprintf("engine: collect %q", key), err)
 	}
-	e, err := decodeEntry(key, raw, false)
+	e, err := decodeStored(key, raw)
 	closer.Close()
 	if err != nil || !e.Deleted || e.Timestamp.Time >= limit {
 		return false, nil
@@ -355,9 +350,10 @@ func (s *Store) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// The value of an engine key (format 1): a flags byte (bit 0: tombstone),
-// the hlc timestamp (hlc.EncodedLen bytes), the encoding's length as a
-// uvarint, the encoding, then the value. Pebble checksums the log and its
+// The value of an engine key (format 1): a flags byte (bit 0: tombstone;
+// bits 1 and 2, hash and blob: see blob.go), the hlc timestamp
+// (hlc.EncodedLen bytes), the encoding's length as a uvarint, the
+// encoding, then the value. Pebble checksums the log and its
 // tables, so the entry has no checksum of its own.
 const (
 	flagTombstone  = 1 << 0
@@ -385,27 +381,4 @@ func decodeTimestamp(raw []byte) (hlc.Timestamp, byte, error) {
 		return hlc.Timestamp{}, 0, fmt.Errorf("%w: %w", backend.ErrCorrupt, err)
 	}
 	return ts, raw[0], nil
-}
-
-// decodeEntry decodes raw, the value of key's engine key; the value is
-// copied if withValue, else left nil.
-func decodeEntry(key string, raw []byte, withValue bool) (backend.Entry, error) {
-	ts, flags, err := decodeTimestamp(raw)
-	if err != nil {
-		return backend.Entry{}, err
-	}
-	rest := raw[1+hlc.EncodedLen:]
-	n, w := binary.Uvarint(rest)
-	if w <= 0 || n > uint64(len(rest)-w) {
-		return backend.Entry{}, fmt.Errorf("%w: bad encoding length", backend.ErrCorrupt)
-	}
-	e := backend.Entry{Key: key, Timestamp: ts, Deleted: flags&flagTombstone != 0}
-	if e.Deleted {
-		return e, nil
-	}
-	e.Encoding = string(rest[w : w+int(n)])
-	if withValue {
-		e.Value = append([]byte{}, rest[w+int(n):]...)
-	}
-	return e, nil
 }

@@ -248,6 +248,11 @@ func NewVolume(cfg Config) (*Volume, error) {
 		fsCloser.Close()
 		return nil, err
 	}
+	if err := v.sweepBlobs(); err != nil {
+		db.Close()
+		fsCloser.Close()
+		return nil, err
+	}
 	v.readSpace()
 	v.spaceAt.Store(time.Now().UnixNano())
 	v.write = pebble.Sync
