@@ -40,7 +40,7 @@ func FuzzFrameReader(f *testing.F) {
 			if i == 0 {
 				// The first frame is read as during a handshake; then the
 				// link is up, and the buffer grows with bytes still unread.
-				fr.established(nil)
+				fr.established(nil, nil)
 			}
 			consumed += 2 + len(body)
 			if consumed > len(data) {
