@@ -191,7 +191,7 @@ func (c *conn) handshake(ctx context.Context) error {
 		return greetingError(err)
 	}
 	var peerGreeting [zmtp.GreetingLen]byte
-	minor, err := readGreeting(c.nc, peerGreeting[:], mech.Name())
+	minor, err := readGreeting(c.fr, peerGreeting[:], mech.Name())
 	if err != nil {
 		return err
 	}

@@ -73,7 +73,7 @@ func FuzzGreeting(f *testing.F) {
 	f.Add([]byte("GET / HTTP/1.1\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var buf [zmtp.GreetingLen]byte
-		minor, err := readGreeting(bytes.NewReader(data), buf[:], "NULL")
+		minor, err := readGreeting(newFrameReader(bytes.NewReader(data), 0), buf[:], "NULL")
 		if err == nil {
 			if len(data) < zmtp.GreetingLen {
 				t.Fatalf("accepted a short greeting % x", data)
