@@ -94,16 +94,15 @@ func (f *frameReader) acquire() {
 }
 
 // release gives an empty reader's buffers back to their pool. A buffer
-// grown for large frames is kept (that peer is not idle for long), and
-// the rest of the current slab is dropped (a retained message keeps its
-// part alive; the next burst starts a small one).
+// grown for large frames is kept (that peer is not idle for long), and so
+// is the rest of the current slab: dropping it would cost a new slab per
+// request on a request-reply link, which goes idle after each message.
 func (f *frameReader) release() {
 	if f.bufs == nil || len(f.buf) != len(f.bufs.read) || f.end != 0 {
 		return
 	}
 	connBufPool.Put(f.bufs)
 	f.bufs, f.buf, f.pos = nil, nil, 0
-	f.slab, f.slabNext = nil, 0
 }
 
 // rawRead is the function given to rc.Read: one non-blocking read into the
