@@ -189,6 +189,24 @@ zm_inproc() {
 		sed -n 's/.*"msg_per_sec":\([0-9.]*\).*/\1/p' | cut -d. -f1
 }
 
+# Memory per idle connection (as scripts/bench-conns.sh): the server's RSS
+# growth in KiB per handshaken, silent CLIENT connection, CONNS_N of them
+# (default 10 000) opened by `zmesh bench conns`; lower is better.
+conns_n="${CONNS_N:-10000}"
+with_fds() { ulimit -n $((conns_n + 256)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"; }
+conns_rss() { # server-command... (the endpoint is appended)
+	local ep; next_ep
+	(with_fds "$@" "$ep") >/dev/null 2>&1 &
+	local pid=$!
+	sleep 0.5
+	(with_fds "$work/zmesh" bench conns --connect "$ep" --count "$conns_n" --server-pid "$pid" --json) |
+		sed -n 's/.*"kib_per_conn":\([0-9.]*\).*/\1/p'
+	kill $pid 2>/dev/null || true
+	wait $pid 2>/dev/null || true
+}
+lz_conns() { conns_rss "$work/zpeer" --type server --mode echo --count 0 --timeout 0 --bind; }
+zm_conns() { conns_rss "$work/zmesh" bench lat --bind; }
+
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 # run CASE UNIT LIBZMQ-COMMAND... -- ZMESH-COMMAND...
@@ -233,10 +251,11 @@ run "tcp connections/s"   conn/s lz_hs 2000 0 -- zm_hs 2000 null
 run "CURVE connections/s" conn/s lz_hs 1000 1 -- zm_hs 1000 curve
 run "NOISE connections/s (libzmq CURVE)" conn/s lz_hs 1000 1 -- zm_hs 1000 noise
 run "inproc 16 B thr" msg/s lz_inproc 16 10000000  -- zm_inproc 16 10000000
+run "idle connection memory" KiB/conn lz_conns -- zm_conns
 run "PUSH/PULL 16 B thr"   msg/s lz_thr 16 5000000 ""   -- zm_pp 16 5000000
 run "PUSH/PULL 1 KiB thr"  msg/s lz_thr 1024 2000000 "" -- zm_pp 1024 2000000
 run "PUSH/PULL 64 KiB thr" msg/s lz_thr 65536 100000 "" -- zm_pp 65536 100000
 run "REQ/REP 16 B lat"     us    lz_lat 16 50000        -- zm_rr 16 50000
 run "PUB 10 SUB x 10k subs thr" msg/s lz_ps 10 16 ${PS_COUNT:-500000} 10000 -- zm_ps 10 16 ${PS_COUNT:-500000} 10000
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "ratio: zmesh/libzmq; for throughput higher is better, for latency (one-way, mean) lower is better."
+echo "ratio: zmesh/libzmq; for throughput higher is better, for latency (one-way, mean) and KiB/conn lower is better."

@@ -63,7 +63,7 @@ func (cfg *benchConfig) mechanisms() (server, client mechanism.Mechanism, err er
 }
 
 func benchUsage(w io.Writer) {
-	fmt.Fprint(w, `usage: zmesh bench thr|lat|hs [flags]
+	fmt.Fprint(w, `usage: zmesh bench thr|lat|hs|conns|store [flags]
 
 thr: throughput, like libzmq's local_thr (--bind: receives) and remote_thr
      (--connect: sends). With an inproc:// endpoint both ends run here.
@@ -77,6 +77,9 @@ lat: latency, like libzmq's local_lat (--bind: echoes) and remote_lat
 hs:  connections per second (--bind: echoes, as lat; --connect: --count
      times a new CLIENT connects, completes the handshake of --mechanism,
      sends one --size message, waits for its echo and closes).
+conns: memory per idle connection (zmesh bench conns -h).
+store: a storage server's load, puts or gets from many callers, with
+     latency percentiles (zmesh bench store -h).
 
 `)
 }
@@ -84,6 +87,9 @@ hs:  connections per second (--bind: echoes, as lat; --connect: --count
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "store" { // a storage server's load (benchstore.go)
 		return runBenchStore(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "conns" {
+		return runBenchConns(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) == 0 || (args[0] != "thr" && args[0] != "lat" && args[0] != "hs") {
 		benchUsage(stderr)

@@ -38,7 +38,7 @@ func BenchmarkFrameDecode(b *testing.B) {
 				stream = zmtp.AppendFrame(stream, 0, bytes.Repeat([]byte{1}, size))
 			}
 			fr := newFrameReader(&loopReader{data: stream}, 0)
-			fr.established(nil)
+			fr.established(nil, nil)
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {

@@ -76,7 +76,7 @@ func TestReleasedBodiesNeverLeakIntoLaterMessages(t *testing.T) {
 	}
 	s := testSocket(t)
 	fr := newFrameReader(bytes.NewReader(stream), 0)
-	fr.established(nil)
+	fr.established(nil, nil)
 	for i, w := range want {
 		_, body, owned, err := fr.next()
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -41,8 +42,7 @@ type conn struct {
 	nc       net.Conn
 	endpoint string
 	accepted bool
-	addr     string    // source IP an accepted tcp connection counts under (MaxConnectionsPerAddress)
-	bufs     *connBufs // set by a successful handshake; recycled by serve
+	addr     string // source IP an accepted tcp connection counts under (MaxConnectionsPerAddress)
 	fr       *frameReader
 	codec    mechanism.Codec
 	p        *Pipe
@@ -191,7 +191,7 @@ func (c *conn) handshake(ctx context.Context) error {
 		return greetingError(err)
 	}
 	var peerGreeting [zmtp.GreetingLen]byte
-	minor, err := readGreeting(c.nc, peerGreeting[:], mech.Name())
+	minor, err := readGreeting(c.fr, peerGreeting[:], mech.Name())
 	if err != nil {
 		return err
 	}
@@ -226,8 +226,7 @@ func (c *conn) handshake(ctx context.Context) error {
 		Metadata:   res.Peer,
 	}
 	c.codec = res.Codec
-	c.bufs = connBufPool.Get().(*connBufs)
-	c.fr.established(c.bufs.read)
+	c.fr.established(connBufPool.Get().(*connBufs), rawConn(c.nc))
 	if c.codec == nil {
 		c.fr.cmdMax = maxCommand
 	}
@@ -249,34 +248,63 @@ func (c *conn) serve(p *Pipe) error {
 	return c.err
 }
 
-// connBufs are the large buffers of an established connection, recycled
-// across connections: a short-lived one (connect, a request, close) would
-// otherwise allocate, and the runtime clear, about 150 KiB per side. Nothing
-// received aliases them: bodies are copied out of the read buffer (own),
-// and the reader's batch is copied into the pipe.
+// connBufs are the reader's large buffers, recycled across connections
+// and, over tcp and ipc, taken only while bytes arrive (see frameReader):
+// a short-lived connection would otherwise allocate, and the runtime
+// clear, about 90 KiB, and an idle one hold it. Nothing received aliases
+// them: bodies are copied out of the read buffer (own), and the reader's
+// batch is copied into the pipe.
 type connBufs struct {
-	read  []byte       // the frame reader's buffer, readBufSize long
-	write []byte       // the writer's encode buffer, flushAt+512 of capacity
-	in    []socket.Msg // the reader's batch, maxBatch of capacity
+	read []byte       // the frame reader's buffer, readBufSize long
+	in   []socket.Msg // the reader's batch, maxBatch of capacity
 }
 
 var connBufPool = sync.Pool{New: func() any {
 	return &connBufs{
-		read:  make([]byte, readBufSize),
-		write: make([]byte, 0, flushAt+512),
-		in:    make([]socket.Msg, 0, maxBatch),
+		read: make([]byte, readBufSize),
+		in:   make([]socket.Msg, 0, maxBatch),
 	}
 }}
 
-// recycle gives the connection's buffers back once both its goroutines
-// have ended.
+// writeBufs are the writer's buffers, taken from their pool when the
+// pipe has something to send and given back once it is all written.
+type writeBufs struct {
+	buf []byte      // the encode buffer, flushAt+512 of capacity
+	iov net.Buffers // maxIOV of capacity
+}
+
+var writeBufPool = sync.Pool{New: func() any {
+	return &writeBufs{buf: make([]byte, 0, flushAt+512), iov: make(net.Buffers, 0, maxIOV)}
+}}
+
+// rawConn returns the raw connection of a tcp or ipc connection, through
+// which an idle reader waits without holding a buffer; nil for others.
+func rawConn(nc net.Conn) syscall.RawConn {
+	var sc syscall.Conn
+	switch t := nc.(type) {
+	case *net.TCPConn:
+		sc = t
+	case *net.UnixConn:
+		sc = t
+	default:
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return rc
+}
+
+// recycle gives the reader's buffers back once both goroutines have
+// ended.
 func (c *conn) recycle() {
-	b := c.bufs
+	b := c.fr.bufs
+	c.fr.bufs, c.fr.rc = nil, nil
+	c.fr.buf, c.fr.pos, c.fr.end = nil, 0, 0
 	if b == nil {
 		return
 	}
-	c.bufs = nil
-	c.fr.buf, c.fr.pos, c.fr.end = nil, 0, 0
 	clear(b.in[:cap(b.in)])
 	connBufPool.Put(b)
 }
@@ -314,10 +342,8 @@ func (c *conn) readLoop() error {
 		batch      []socket.Msg
 		batchBytes int64
 	)
-	if c.bufs != nil {
-		batch = c.bufs.in[:0]
-	} else {
-		batch = make([]socket.Msg, 0, maxBatch)
+	if b := c.fr.bufs; b != nil {
+		batch = b.in[:0]
 	}
 	var (
 		group      string
@@ -355,7 +381,11 @@ func (c *conn) readLoop() error {
 				}
 			}
 		}
+		c.fr.pinned = len(batch) > 0
 		flags, body, owned, err := c.fr.next()
+		if len(batch) == 0 && c.fr.bufs != nil {
+			batch = c.fr.bufs.in[:0] // it may have changed while idle
+		}
 		if err != nil {
 			if ne, ok := err.(net.Error); ok && ne.Timeout() && c.armed.Load() {
 				return socket.ErrHeartbeatTimeout
@@ -512,18 +542,20 @@ func (c *conn) writeLoop() error {
 	}
 	p := c.p
 	sendGroup := c.s.typ.SendGroup
-	var buf []byte
-	if c.bufs != nil {
-		buf = c.bufs.write[:0]
-	} else {
-		buf = make([]byte, 0, flushAt+512)
-	}
-	batch := make([]socket.Msg, 0, 64) // becomes the pipe's queue (take): not recycled
+	// The buffers are held only while there is something to write: wb is
+	// nil while the pipe is idle.
+	var (
+		wb  *writeBufs
+		buf []byte
+	)
+	// batch becomes the pipe's queue (take) and the queue the next batch:
+	// not recycled.
+	var batch []socket.Msg
 	// Large bodies are not copied into buf: they join an iovec list with
 	// the encoded bytes around them, written with one writev.
 	var (
 		iov     net.Buffers
-		iovBack = make(net.Buffers, 0, maxIOV)
+		iovBack net.Buffers
 		seg     int // start of buf's bytes not yet in iov
 		large   int // bytes of large bodies in iov
 		err     error
@@ -553,7 +585,12 @@ func (c *conn) writeLoop() error {
 		pendingBytes = 0
 		return nil
 	}
-	iov = iovBack[:0]
+	defer func() {
+		if wb != nil {
+			clear(iovBack[:cap(iovBack)])
+			writeBufPool.Put(wb)
+		}
+	}()
 	for {
 		var ctrl [][]byte
 		batch, ctrl = p.take(batch)
@@ -568,9 +605,16 @@ func (c *conn) writeLoop() error {
 				}
 				continue
 			}
+			if wb != nil {
+				// Idle: the buffers go back (flush left them empty).
+				wb.buf, wb.iov = buf[:0], iovBack[:0]
+				writeBufPool.Put(wb)
+				wb, buf, iov, iovBack = nil, nil, nil, nil
+			}
 			select {
 			case <-p.wake:
 			case <-tick:
+				wb, buf, iov, iovBack = takeWriteBufs()
 				if buf, err = c.appendPing(buf); err != nil {
 					return err
 				}
@@ -578,6 +622,9 @@ func (c *conn) writeLoop() error {
 				return nil
 			}
 			continue
+		}
+		if wb == nil {
+			wb, buf, iov, iovBack = takeWriteBufs()
 		}
 		select {
 		case <-tick:
@@ -667,6 +714,12 @@ func (c *conn) writeLoop() error {
 		}
 		clear(batch[done:])
 	}
+}
+
+// takeWriteBufs takes a writer's buffers from their pool.
+func takeWriteBufs() (wb *writeBufs, buf []byte, iov, iovBack net.Buffers) {
+	wb = writeBufPool.Get().(*writeBufs)
+	return wb, wb.buf[:0], wb.iov[:0], wb.iov[:0]
 }
 
 // groupBytes views a group name as bytes without copying it. Codecs only

@@ -23,6 +23,9 @@
 // decodes every frame already in its 64 KiB buffer, copies small bodies
 // into shared slabs, and pushes the batch into the pipe's incoming queue
 // under one lock; receivers pop from the pipes in turn (fair queueing).
+// Both hold their buffers only while bytes move: over tcp and ipc an idle
+// reader waits for readability through the syscall.RawConn with no
+// buffer, and an idle writer has given its encode buffer back.
 // Over inproc a send appends straight into the peer's incoming queue.
 //
 // A message of the classic types may be multipart (socket.Msg.Frames):

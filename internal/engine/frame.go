@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"syscall"
 
 	"github.com/zmesh/zmesh/internal/bodypool"
 	"github.com/zmesh/zmesh/internal/zmtp"
@@ -43,6 +45,19 @@ type frameReader struct {
 	step     int    // growth step for frames larger than buf
 	slab     []byte // free part of the current slab for small bodies
 	slabNext int    // size of the last slab made
+
+	// Once established over a tcp or ipc connection, the reader holds its
+	// buffers (bufs: the read buffer and the reader's batch) only while
+	// bytes move: when the buffer is empty and the socket has nothing to
+	// read, they go back to their pool and the reader waits for
+	// readability through rc, taking buffers again only when bytes
+	// arrive. An idle connection then holds none of them.
+	rc     syscall.RawConn
+	bufs   *connBufs
+	rawFn  func(fd uintptr) bool // f.rawRead, bound once
+	rawN   int
+	rawErr error
+	pinned bool // the reader's batch is not empty: keep bufs
 }
 
 func newFrameReader(r io.Reader, max int64) *frameReader {
@@ -54,20 +69,78 @@ func newFrameReader(r io.Reader, max int64) *frameReader {
 }
 
 // established switches to the buffers of an authenticated link, keeping
-// any bytes the peer already sent. buf, if at least readBufSize long,
-// becomes the read buffer (a recycled one, see connBufs); else one is made.
-func (f *frameReader) established(buf []byte) {
+// any bytes the peer already sent: the read buffer of b (a recycled one,
+// see connBufs; nil: one from the pool). With rc set (a tcp or ipc connection) the buffers are
+// given back while the connection is idle (see frameReader).
+func (f *frameReader) established(b *connBufs, rc syscall.RawConn) {
 	f.step, f.max = growStep, f.limit
-	if len(f.buf) >= readBufSize {
-		return
+	if b == nil {
+		b = connBufPool.Get().(*connBufs)
 	}
-	if len(buf) < readBufSize {
-		f.grow(readBufSize)
-		return
+	f.bufs, f.rc = b, rc
+	if rc != nil {
+		f.rawFn = f.rawRead
 	}
-	f.end = copy(buf, f.buf[f.pos:f.end])
+	f.end = copy(b.read, f.buf[f.pos:f.end])
 	f.pos = 0
-	f.buf = buf
+	f.buf = b.read
+}
+
+// acquire takes the reader's buffers from their pool (an idle reader has
+// none).
+func (f *frameReader) acquire() {
+	f.bufs = connBufPool.Get().(*connBufs)
+	f.buf = f.bufs.read
+}
+
+// release gives an empty reader's buffers back to their pool. A buffer
+// grown for large frames is kept (that peer is not idle for long), and so
+// is the rest of the current slab: dropping it would cost a new slab per
+// request on a request-reply link, which goes idle after each message.
+func (f *frameReader) release() {
+	if f.bufs == nil || len(f.buf) != len(f.bufs.read) || f.end != 0 {
+		return
+	}
+	connBufPool.Put(f.bufs)
+	f.bufs, f.buf, f.pos = nil, nil, 0
+}
+
+// rawRead is the function given to rc.Read: one non-blocking read into the
+// buffer, which it releases before the runtime parks the reader
+// (EAGAIN) and takes again once the socket is readable.
+func (f *frameReader) rawRead(fd uintptr) bool {
+	if f.bufs == nil {
+		f.acquire()
+	}
+	n, err := syscall.Read(int(fd), f.buf)
+	for err == syscall.EINTR {
+		n, err = syscall.Read(int(fd), f.buf)
+	}
+	if err == syscall.EAGAIN {
+		if !f.pinned {
+			f.release()
+		}
+		return false
+	}
+	f.rawN, f.rawErr = n, err
+	return true
+}
+
+// readIdle reads into the empty buffer through rc (see rawRead).
+func (f *frameReader) readIdle() error {
+	if err := f.rc.Read(f.rawFn); err != nil {
+		return err
+	}
+	n, err := f.rawN, f.rawErr
+	f.rawErr = nil
+	switch {
+	case err != nil:
+		return os.NewSyscallError("read", err)
+	case n == 0:
+		return io.EOF
+	}
+	f.end = n
+	return nil
 }
 
 // grow enlarges the read buffer, keeping the unread bytes.
@@ -96,6 +169,11 @@ func (f *frameReader) fill(need int) error {
 	if f.pos > 0 {
 		n := copy(f.buf, f.buf[f.pos:f.end])
 		f.pos, f.end = 0, n
+	}
+	if f.end == 0 && f.rc != nil && (f.bufs == nil || len(f.buf) == len(f.bufs.read)) {
+		if err := f.readIdle(); err != nil {
+			return err
+		}
 	}
 	for f.end < need {
 		n, err := f.r.Read(f.buf[f.end:])

@@ -35,7 +35,7 @@ func FuzzMultipartReader(f *testing.F) {
 		ours, theirs := net.Pipe()
 		c := newConn(s, ours, "fuzz", true)
 		c.peer = &socket.Peer{Endpoint: "fuzz", SocketType: "PUSH"}
-		c.fr.established(nil)
+		c.fr.established(nil, nil)
 		c.fr.cmdMax = maxCommand
 		p := newPipe(s, "fuzz")
 		s.attach(p)

@@ -40,7 +40,7 @@ func FuzzFrameReader(f *testing.F) {
 			if i == 0 {
 				// The first frame is read as during a handshake; then the
 				// link is up, and the buffer grows with bytes still unread.
-				fr.established(nil)
+				fr.established(nil, nil)
 			}
 			consumed += 2 + len(body)
 			if consumed > len(data) {
@@ -73,7 +73,7 @@ func FuzzGreeting(f *testing.F) {
 	f.Add([]byte("GET / HTTP/1.1\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var buf [zmtp.GreetingLen]byte
-		minor, err := readGreeting(bytes.NewReader(data), buf[:], "NULL")
+		minor, err := readGreeting(newFrameReader(bytes.NewReader(data), 0), buf[:], "NULL")
 		if err == nil {
 			if len(data) < zmtp.GreetingLen {
 				t.Fatalf("accepted a short greeting % x", data)

@@ -8,17 +8,20 @@ import (
 	"github.com/zmesh/zmesh/mechanism"
 )
 
-// readGreeting reads the peer's 64-byte greeting into buf and checks it
-// against our mechanism. It reads the 10-byte signature first so a ZMTP 1.0
-// or 2.0 peer (which waits after fewer bytes) is refused at once rather
-// than at the handshake timeout. It returns the peer's minor version.
+// readGreeting reads the peer's 64-byte greeting through the connection's
+// frame reader into buf and checks it against our mechanism. One read
+// usually brings the whole greeting (and whatever the peer sent after it,
+// which stays in the reader's buffer for the handshake). The 10-byte
+// signature is checked as soon as it is in, so a ZMTP 1.0 or 2.0 peer
+// (which waits after fewer bytes) is refused at once rather than at the
+// handshake timeout. It returns the peer's minor version.
 //
 // Every failure matches ErrHandshake: a greeting that breaks the protocol
 // is a *mechanism.HandshakeError after which a connecting socket stops
 // (as libzmq does); a connection that fails before the greeting is in
 // (closed, reset, timed out) is one that allows a retry.
-func readGreeting(r io.Reader, buf []byte, mech string) (minor byte, err error) {
-	g, err := zmtp.ReadGreeting(r, buf)
+func readGreeting(f *frameReader, buf []byte, mech string) (minor byte, err error) {
+	g, err := f.greeting(buf)
 	if err == nil {
 		err = g.CheckMechanism(mech)
 	}
@@ -26,6 +29,28 @@ func readGreeting(r io.Reader, buf []byte, mech string) (minor byte, err error) 
 		return 0, greetingError(err)
 	}
 	return g.Revision(), nil
+}
+
+// greeting reads a greeting into buf (zmtp.GreetingLen long) and parses
+// it, leaving any bytes after it buffered.
+func (f *frameReader) greeting(buf []byte) (zmtp.Greeting, error) {
+	if err := f.fill(zmtp.SignatureLen); err != nil {
+		return zmtp.Greeting{}, err
+	}
+	if err := zmtp.CheckSignature(f.buf[f.pos:f.end]); err != nil {
+		return zmtp.Greeting{}, err
+	}
+	if f.end-f.pos < zmtp.GreetingLen {
+		if err := f.fill(zmtp.GreetingLen); err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) && f.end-f.pos == zmtp.SignatureLen {
+				err = io.EOF // closed right after the signature, as io.ReadFull of the rest says
+			}
+			return zmtp.Greeting{}, err
+		}
+	}
+	copy(buf, f.buf[f.pos:f.pos+zmtp.GreetingLen])
+	f.pos += zmtp.GreetingLen
+	return zmtp.ParseGreeting(buf)
 }
 
 // greetingError turns a failure of the greeting phase into a

@@ -430,14 +430,19 @@ func (p *Pipe) setClosed(closed bool) {
 func (p *Pipe) pushIn(m socket.Msg) (bool, error) {
 	q := &p.s.in
 	if ic := p.s.icept; ic != nil {
-		if m.Peer == nil {
-			m.Peer = p.peer.Load()
+		// A copy of its own: m, whose address the interceptor takes,
+		// would otherwise move to the heap on every send, intercepted or
+		// not.
+		im := m
+		if im.Peer == nil {
+			im.Peer = p.peer.Load()
 		}
-		m.RoutingID = p.id
-		keep, err := ic.Intercept(p, &m)
+		im.RoutingID = p.id
+		keep, err := ic.Intercept(p, &im)
 		if err != nil || !keep {
 			return true, nil // taken (and dropped: inproc peers are ours, an error here is a bug of theirs)
 		}
+		m = im
 	}
 	q.mu.Lock()
 	if q.closed || p.closed {
