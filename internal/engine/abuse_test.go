@@ -235,25 +235,30 @@ func TestGoodClientServedUnderConnectionAbuse(t *testing.T) {
 	held := waitHeld(t, os.Getpid(), port, "abusive connections", func(n int) bool { return n > abuseConns/4 })
 	trips := roundTripsWithin(t, cli, 3*time.Second, deadline)
 	during := memStats()
-	after := heldConns(t, os.Getpid(), port)
-	if after <= abuseConns/8 {
-		t.Fatalf("only %d hostile connections held at the end of the good client's run: the abuse faded", after-1)
-	}
+	// The abuse has not faded: the abuser still holds many connections
+	// after the run as before it. How many at one instant depends on how
+	// much CPU the abuser gets, so it is waited for, as at the start, not
+	// sampled once (one sample on a loaded machine caught a dip).
+	after := waitHeld(t, os.Getpid(), port, "hostile connections after the good client's run (the abuse faded)",
+		func(n int) bool { return n > abuseConns/8 })
 	grown := int64(during.HeapInuse) - int64(before.HeapInuse)
 	if grown > heapBound {
 		t.Fatalf("heap in use grew by %d MiB under abuse, want under %d MiB", grown>>20, heapBound>>20)
 	}
 
 	// Frozen, the abuser neither closes nor redials: whatever goes now,
-	// the server dropped.
+	// the server dropped. The tally starts before the freeze, not after
+	// the count of held connections below: on a loaded machine reading
+	// /proc can outlast the handshake timeout, and every drop would then
+	// have happened before a later start.
+	reasonsMu.Lock()
+	failedBefore := failed.Load()
+	clear(reasons)
+	reasonsMu.Unlock()
 	if err := abuser.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	frozen := heldConns(t, os.Getpid(), port) - 1
-	failedBefore := failed.Load()
-	reasonsMu.Lock()
-	clear(reasons)
-	reasonsMu.Unlock()
 	waitHeld(t, os.Getpid(), port, "abusive connections outliving the handshake timeout", func(n int) bool { return n == 1 })
 	roundTripsWithin(t, cli, 50*time.Millisecond, deadline) // the good client is still in
 	srv.Close()

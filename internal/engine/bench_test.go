@@ -84,7 +84,7 @@ func BenchmarkPipe(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		if ok, err := p.TrySend(m); !ok || err != nil {
-			batch, _ = p.take(batch)
+			batch, _ = p.take(batch, false)
 			p.written(int64(len(batch) * len(m.Body)))
 			clear(batch)
 			if ok, err := p.TrySend(m); !ok || err != nil {

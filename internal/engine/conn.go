@@ -593,13 +593,14 @@ func (c *conn) writeLoop() error {
 	}()
 	for {
 		var ctrl [][]byte
-		batch, ctrl = p.take(batch)
+		holding := len(buf) > 0 || len(iov) > 0
+		batch, ctrl = p.take(batch, holding)
 		if len(batch) == 0 && len(ctrl) == 0 {
-			if len(buf) > 0 || len(iov) > 0 {
+			if holding {
 				// Flush, then look again: the pipe is marked idle only
-				// once everything taken has reached the kernel (linger
-				// relies on it).
-				p.writerBusy()
+				// by a take that finds the writer holding nothing, once
+				// everything taken has reached the kernel (linger relies
+				// on it).
 				if err := flush(); err != nil {
 					return err
 				}

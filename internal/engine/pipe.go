@@ -347,22 +347,22 @@ func (p *Pipe) SendCommand(body []byte) {
 	}
 }
 
-// writerBusy tells the pipe that its writer still holds bytes it took and
-// has not yet handed to the kernel, so linger waits for them (see busy).
-func (p *Pipe) writerBusy() {
-	p.mu.Lock()
-	p.writerIdle = false
-	p.mu.Unlock()
-}
-
 // take hands the writer everything queued: the commands and the messages
 // (swapped with the writer's empty batch, so nothing is copied). The
 // messages leave the high-water mark's count; their bytes stay within the
 // byte bound, in flight, until the writer reports them written. When both
-// are empty it marks the writer idle, so the next send wakes it.
-func (p *Pipe) take(batch []socket.Msg) (msgs []socket.Msg, ctrl [][]byte) {
+// are empty and the writer holds nothing (holding: bytes it encoded and
+// has not yet handed to the kernel), it marks the writer idle, so the next
+// send wakes it, and tells a lingering Close. A writer that still holds
+// bytes stays busy: marking it idle then would let Close end the
+// connection before its last write (see busy).
+func (p *Pipe) take(batch []socket.Msg, holding bool) (msgs []socket.Msg, ctrl [][]byte) {
 	p.mu.Lock()
 	if len(p.out) == 0 && len(p.ctrl) == 0 {
+		if holding {
+			p.mu.Unlock()
+			return batch[:0], nil
+		}
 		p.writerIdle = true
 		p.mu.Unlock()
 		p.s.drained.broadcast() // one atomic load unless Close lingers

@@ -130,7 +130,7 @@ func (s *Socket) udpWriter(p *Pipe, uc *net.UDPConn, done chan struct{}) {
 	batch := make([]socket.Msg, 0, maxBatch)
 	for {
 		var ctrl [][]byte
-		batch, ctrl = p.take(batch)
+		batch, ctrl = p.take(batch, false)
 		_ = ctrl // no commands over UDP
 		if len(batch) == 0 {
 			select {

@@ -439,8 +439,14 @@ func TestPeerTTLDropsUsWhenSilent(t *testing.T) {
 	}
 }
 
+// TestHeartbeatsKeepHealthyLinkUp: an idle link whose peers heartbeat
+// stays up through a silence of over twice the heartbeat timeout and TTL
+// (were the peer's PINGs and PONGs not to disarm the timeout, it would
+// drop after one). The timeout leaves the peer's next frame a whole second
+// to arrive: a 90 ms one was missed on a loaded machine under -race, a
+// scheduling delay, not a dead peer.
 func TestHeartbeatsKeepHealthyLinkUp(t *testing.T) {
-	hb := socket.Heartbeat{Interval: 30 * time.Millisecond, Timeout: 90 * time.Millisecond, TTL: 200 * time.Millisecond}
+	hb := socket.Heartbeat{Interval: 100 * time.Millisecond, Timeout: time.Second, TTL: time.Second}
 	srv, ep, smon := newServer(t, socket.Options{Heartbeat: hb})
 	cli := mustNew(t, patterns.NewClient, nil, socket.Options{Heartbeat: hb})
 	defer cli.Close()
@@ -450,7 +456,7 @@ func TestHeartbeatsKeepHealthyLinkUp(t *testing.T) {
 	if _, err := srv.Recv(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(400 * time.Millisecond) // over ten intervals of silence
+	time.Sleep(2500 * time.Millisecond) // 25 intervals, over twice the timeout and the TTL, of silence
 	for _, mon := range []<-chan socket.Event{smon, cmon} {
 	drain:
 		for {
