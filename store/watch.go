@@ -32,6 +32,14 @@ type Change struct {
 	Timestamp hlc.Timestamp
 	// Deleted marks a delete.
 	Deleted bool
+	// Omitted says the put was streamed (its value is over one message)
+	// and the feed left the value out: Value is nil, Size and Hash
+	// describe it, and Get or GetReader of Key fetches it.
+	Omitted bool
+	// Size is the value's size in bytes (for every put).
+	Size int64
+	// Hash is the value's BLAKE3-256 hash when Omitted (zero otherwise).
+	Hash [32]byte
 	// Storage is the storage that applied it (the feed group).
 	Storage string
 	// Seq is the storage's sample number on its server.
@@ -280,8 +288,18 @@ func (w *Watcher) Next(ctx context.Context) (Change, error) {
 		if !keyexpr.Intersects(w.ke, msg.Key) {
 			continue
 		}
-		return Change{Key: msg.Key, Value: bytes.Clone(msg.Value), Encoding: msg.Encoding,
-			Timestamp: msg.Timestamp, Deleted: msg.Delete, Storage: m.Group, Seq: msg.ID, Missed: missed}, nil
+		c := Change{Key: msg.Key, Encoding: msg.Encoding, Timestamp: msg.Timestamp, Deleted: msg.Delete,
+			Storage: m.Group, Seq: msg.ID, Missed: missed}
+		if msg.Omitted {
+			size, hash, err := proto.ParseOmitted(msg.Value)
+			if err != nil {
+				return Change{}, err // Decode checked the length: not reached
+			}
+			c.Omitted, c.Size, c.Hash = true, int64(size), hash
+		} else {
+			c.Value, c.Size = bytes.Clone(msg.Value), int64(len(msg.Value))
+		}
+		return c, nil
 	}
 }
 

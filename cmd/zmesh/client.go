@@ -593,14 +593,23 @@ func printChanges(ctx context.Context, w *store.Watcher, keyExpr string, asJSON 
 			if ch.Deleted {
 				kind = "DELETE"
 			}
+			var size int64
+			if ch.Omitted {
+				// The same shape as the HTTP face's events of a value left out.
+				j.Value, j.Base64, j.BLAKE3, size = nil, false, hex.EncodeToString(ch.Hash[:]), ch.Size
+			}
 			err = enc.Encode(struct {
 				Kind string `json:"kind"`
 				jsonSample
-				Storage string `json:"storage"`
-				Seq     uint64 `json:"seq"`
-			}{kind, j, ch.Storage, ch.Seq})
+				Storage   string `json:"storage"`
+				Seq       uint64 `json:"seq"`
+				Size      int64  `json:"size,omitempty"`
+				Truncated bool   `json:"truncated,omitempty"`
+			}{kind, j, ch.Storage, ch.Seq, size, ch.Omitted})
 		} else if ch.Deleted {
 			_, err = fmt.Fprintf(stdout, "DEL %s\n", ch.Key)
+		} else if ch.Omitted {
+			_, err = fmt.Fprintf(stdout, "PUT %s\t[%d bytes, %s, not carried: zmesh get --raw %s]\n", ch.Key, ch.Size, ch.Encoding, ch.Key)
 		} else {
 			_, err = fmt.Fprintf(stdout, "PUT %s\t%s\n", ch.Key, printable(ch.Value, ch.Encoding))
 		}

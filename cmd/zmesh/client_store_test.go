@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"lukechampine.com/blake3"
 )
 
 func TestPutGetDelete(t *testing.T) {
@@ -106,6 +110,13 @@ func TestClientCommandErrors(t *testing.T) {
 
 func TestWatchCommand(t *testing.T) {
 	s := startServe(t, "-c", writeConfig(t, strings.ReplaceAll(testConfig, "%ROOT%", t.TempDir())))
+	big := filepath.Join(t.TempDir(), "big")
+	bigVal := bytes.Repeat([]byte{0, 1, 2, 0xff}, 3<<20/4)
+	if err := os.WriteFile(big, bigVal, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bigSum := blake3.Sum256(bigVal)
+	bigHash := hex.EncodeToString(bigSum[:])
 	for _, asJSON := range []bool{false, true} {
 		ctx, stop := context.WithCancel(context.Background())
 		out, errOut := &syncBuffer{}, &syncBuffer{}
@@ -128,15 +139,22 @@ func TestWatchCommand(t *testing.T) {
 		runCmd(t, "put", "--connect", s.endpoint, "cache/ignored", "x")
 		runCmd(t, "put", "--connect", s.endpoint, "demo/a", "hello")
 		runCmd(t, "del", "--connect", s.endpoint, "demo/a")
-		want := "PUT demo/a\thello\nDEL demo/a\n"
+		// A streamed put: the feed carries its size and hash, not its value.
+		runCmd(t, "put", "--connect", s.endpoint, "demo/big", "@"+big)
+		want := []string{"PUT demo/a\thello\nDEL demo/a\n",
+			"PUT demo/big\t[3145728 bytes, application/octet-stream, not carried: zmesh get --raw demo/big]\n"}
 		if asJSON {
-			want = `"kind":"DELETE","key":"demo/a"`
+			want = []string{`"kind":"DELETE","key":"demo/a"`,
+				`"key":"demo/big","value":null,"encoding":"application/octet-stream",`,
+				`"blake3":"` + bigHash + `","storage":"demo","seq":`, `"size":3145728,"truncated":true}`}
 		}
-		for !strings.Contains(out.String(), want) {
-			if time.Now().After(deadline) {
-				t.Fatalf("watch printed:\n%s\nwant %q", out, want)
+		for _, w := range want {
+			for !strings.Contains(out.String(), w) {
+				if time.Now().After(deadline) {
+					t.Fatalf("watch printed:\n%s\nwant %q", out, w)
+				}
+				time.Sleep(5 * time.Millisecond)
 			}
-			time.Sleep(5 * time.Millisecond)
 		}
 		if strings.Contains(out.String(), "cache/ignored") {
 			t.Fatalf("watch printed a key it does not watch:\n%s", out)

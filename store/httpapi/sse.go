@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"mime"
@@ -47,9 +48,12 @@ type EventChange struct {
 	Storage string `json:"storage"`
 	// Size is the value's size in bytes, given when Truncated.
 	Size int `json:"size,omitempty"`
-	// Truncated says the value was over StreamMaxValue and is left out
-	// (Value is null).
+	// Truncated says the value was over StreamMaxValue, or was a streamed
+	// put, and is left out (Value is null).
 	Truncated bool `json:"truncated,omitempty"`
+	// BLAKE3 is the value's BLAKE3-256 hash in hex, given when a streamed
+	// put's value is left out.
+	BLAKE3 string `json:"blake3,omitempty"`
 }
 
 // wantsEvents says whether the request asks for an event stream: its
@@ -142,8 +146,11 @@ func renderEvent(c server.Change) []byte {
 	if c.Deleted {
 		kind = "DELETE"
 		ev.Value = json.RawMessage("null")
-	} else if len(c.Value) > StreamMaxValue {
+	} else if c.Omitted || len(c.Value) > StreamMaxValue {
 		ev.Value, ev.Encoding, ev.Size, ev.Truncated = json.RawMessage("null"), c.Encoding, len(c.Value), true
+		if c.Omitted {
+			ev.Size, ev.BLAKE3 = int(c.Size), hex.EncodeToString(c.Hash[:])
+		}
 	} else {
 		ev.Value, ev.Encoding = RenderValue(c.Value, c.Encoding), c.Encoding
 	}

@@ -46,9 +46,12 @@ func Decode(b []byte) (Message, error) {
 			return Message{}, malformed(m.Kind, "flags", 2, "a REPLY requires a timestamp (flag 0x01)")
 		}
 	case KindSample:
-		allowed = flagTimestamp | flagDelete
+		allowed = flagTimestamp | flagDelete | flagOmitted
 		if flags&flagTimestamp == 0 {
 			return Message{}, malformed(m.Kind, "flags", 2, "a SAMPLE requires a timestamp (flag 0x01)")
+		}
+		if flags&flagOmitted != 0 && flags&flagDelete != 0 {
+			return Message{}, malformed(m.Kind, "flags", 2, "a DELETE sample has no value to omit (flags 0x02 and 0x04)")
 		}
 	case KindQuery:
 		allowed = flagStream
@@ -150,6 +153,12 @@ func Decode(b []byte) (Message, error) {
 			return Message{}, malformed(m.Kind, "end", off, "a delete has no value, %d trailing bytes", len(rest))
 		}
 		m.Value = rest[:len(rest):len(rest)]
+	}
+	if flags&flagOmitted != 0 {
+		if len(rest) != OmittedLen {
+			return Message{}, malformed(m.Kind, "value", off, "an omitted value's descriptor is %d bytes, got %d", OmittedLen, len(rest))
+		}
+		m.Omitted = true
 	}
 	return m, nil
 }

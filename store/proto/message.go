@@ -77,7 +77,32 @@ const (
 	flagTimestamp = 0x01
 	// flagDelete: the SAMPLE is a DELETE.
 	flagDelete = 0x02
+	// flagOmitted: the SAMPLE's value is left out; its value field holds
+	// the value's size and BLAKE3 hash instead (OmittedValue).
+	flagOmitted = 0x04
 )
+
+// OmittedLen is the length of an omitted value's descriptor: the value's
+// size (uint64, big-endian) then its BLAKE3-256 hash.
+const OmittedLen = 8 + 32
+
+// OmittedValue returns the descriptor an Omitted SAMPLE carries as its
+// Value: size (uint64, big-endian) followed by hash.
+func OmittedValue(size uint64, hash [32]byte) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, OmittedLen), size)
+	return append(b, hash[:]...)
+}
+
+// ParseOmitted returns the size and hash an Omitted SAMPLE's Value holds.
+// It fails, matching ErrMalformed, unless v is OmittedLen bytes.
+func ParseOmitted(v []byte) (size uint64, hash [32]byte, err error) {
+	if len(v) != OmittedLen {
+		return 0, hash, &FormatError{Err: ErrMalformed, Kind: KindSample, Field: "value", Offset: -1,
+			Detail: "an omitted value's descriptor is " + strconv.Itoa(OmittedLen) + " bytes, got " + strconv.Itoa(len(v))}
+	}
+	copy(hash[:], v[8:])
+	return binary.BigEndian.Uint64(v), hash, nil
+}
 
 // Message is one storage protocol message of any kind. Which fields a kind
 // uses is listed below; the others must be zero to encode, and are zero
@@ -115,6 +140,10 @@ type Message struct {
 	Value []byte
 	// Delete marks a SAMPLE as a delete.
 	Delete bool
+	// Omitted (SAMPLE only) says the value was too large for the change
+	// feed and is left out: Value then holds its size and BLAKE3 hash
+	// (OmittedValue, ParseOmitted), and a watcher gets the key for it.
+	Omitted bool
 	// Stream (QUERY only) says the client accepts streamed replies
 	// (REPLY_BEGIN and REPLY_CHUNK, docs/storage-protocol.md §12); without
 	// it a server answers a value too large for one REPLY with TOO_LARGE.
@@ -185,6 +214,9 @@ func (m *Message) AppendBinary(dst []byte) ([]byte, error) {
 	if m.Stream {
 		flags |= flagStream
 	}
+	if m.Omitted {
+		flags |= flagOmitted
+	}
 	dst = append(dst, Version, byte(m.Kind), flags)
 	dst = binary.BigEndian.AppendUint64(dst, m.ID)
 	switch m.Kind {
@@ -249,6 +281,10 @@ func (m *Message) check() error {
 		return bad("delete", "only a SAMPLE has the delete flag")
 	case k != KindQuery && m.Stream:
 		return bad("stream", "only a QUERY has the stream flag")
+	case m.Omitted && (k != KindSample || m.Delete):
+		return bad("omitted", "only a put SAMPLE has the omitted flag")
+	case m.Omitted && len(m.Value) != OmittedLen:
+		return bad("value", "an omitted value's descriptor is "+strconv.Itoa(OmittedLen)+" bytes")
 	case k != KindFinal && (m.Status != StatusOK || m.Count != 0 || m.Text != ""):
 		return bad("status", "only a FINAL has status, count and text")
 	}

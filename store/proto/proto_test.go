@@ -324,3 +324,52 @@ func TestKindString(t *testing.T) {
 		}
 	}
 }
+
+// A SAMPLE whose value is omitted round-trips its size and hash, and the
+// flag is refused where it does not belong.
+func TestOmittedSample(t *testing.T) {
+	hash := [32]byte{1, 2, 3, 31: 0xff}
+	m := Message{Kind: KindSample, ID: 7, Key: "big/v", Encoding: "text/plain", Timestamp: docTS,
+		Omitted: true, Value: OmittedValue(3<<20, hash)}
+	b, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b[2] != flagTimestamp|flagOmitted {
+		t.Fatalf("flags 0x%02x", b[2])
+	}
+	d, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, h, err := ParseOmitted(d.Value)
+	if err != nil || !d.Omitted || d.Key != "big/v" || d.Encoding != "text/plain" || size != 3<<20 || h != hash {
+		t.Fatalf("decoded %+v: size %d hash %x err %v", d, size, h, err)
+	}
+	if _, _, err := ParseOmitted([]byte("short")); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("ParseOmitted of 5 bytes: %v", err)
+	}
+	for name, bad := range map[string]Message{
+		"put":    {Kind: KindPut, Key: "k", Omitted: true, Value: OmittedValue(1, hash)},
+		"delete": {Kind: KindSample, Key: "k", Timestamp: docTS, Delete: true, Omitted: true},
+		"length": {Kind: KindSample, Key: "k", Timestamp: docTS, Omitted: true, Value: []byte("v")},
+	} {
+		if _, err := bad.MarshalBinary(); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: encoded, err %v", name, err)
+		}
+	}
+	short := append([]byte(nil), b[:len(b)-1]...)
+	if _, err := Decode(short); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("a 39-byte descriptor decoded: %v", err)
+	}
+	del := append([]byte(nil), b...)
+	del[2] |= flagDelete
+	if _, err := Decode(del); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("an omitted delete decoded: %v", err)
+	}
+	put := append([]byte(nil), b...)
+	put[1] = byte(KindPut)
+	if _, err := Decode(put); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("an omitted PUT decoded: %v", err)
+	}
+}

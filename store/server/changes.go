@@ -25,6 +25,14 @@ type Change struct {
 	Encoding string
 	// Timestamp is the write's timestamp.
 	Timestamp hlc.Timestamp
+	// Omitted says the put was streamed (a value over one message) and
+	// Value is left out (nil): Size and Hash describe it, and a
+	// subscriber that wants it gets the key.
+	Omitted bool
+	// Size is the value's size in bytes (for every put).
+	Size int64
+	// Hash is the value's BLAKE3-256 hash when Omitted (zero otherwise).
+	Hash [32]byte
 }
 
 // subscribers are the functions Subscribe registered: a copy-on-write
@@ -73,15 +81,21 @@ func (s *Server) watched() bool {
 	return l != nil && len(*l) > 0
 }
 
-// notify gives an applied entry to every subscriber.
-func (s *Server) notify(st *storage, key string, e backend.Entry) {
+// notify gives an applied entry to every subscriber; big is the
+// streamed value's entry for a streamed put (nil otherwise), whose value
+// is left out (Change.Omitted).
+func (s *Server) notify(st *storage, key string, e backend.Entry, big *backend.StreamEntry) {
 	l := s.subs.list.Load()
 	if l == nil || len(*l) == 0 {
 		return
 	}
 	c := Change{Storage: st.Name, Key: key, Deleted: e.Deleted, Timestamp: e.Timestamp}
-	if !e.Deleted {
-		c.Value, c.Encoding = e.Value, e.Encoding
+	switch {
+	case e.Deleted:
+	case big != nil:
+		c.Encoding, c.Omitted, c.Size, c.Hash = e.Encoding, true, big.Size, big.Hash
+	default:
+		c.Value, c.Encoding, c.Size = e.Value, e.Encoding, int64(len(e.Value))
 	}
 	for _, fn := range *l {
 		(*fn)(c)

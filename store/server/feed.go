@@ -14,9 +14,17 @@ import (
 // (it drops at its high-water mark unless no_drop is set) and can query
 // again. A sample the radio refuses still uses its number, for that
 // reason. Called with the key's lock held, after the entry was stored.
-func (s *Server) publish(ctx context.Context, st *storage, key string, e backend.Entry) {
+//
+// big is the streamed value's entry for a streamed put (nil otherwise):
+// the sample then leaves the value out and carries its size and BLAKE3
+// hash (proto.Message.Omitted), as the value does not fit a datagram.
+func (s *Server) publish(ctx context.Context, st *storage, key string, e backend.Entry, big *backend.StreamEntry) {
 	m := proto.Message{Kind: proto.KindSample, Key: key, Timestamp: e.Timestamp, Delete: e.Deleted}
-	if !e.Deleted {
+	switch {
+	case e.Deleted:
+	case big != nil:
+		m.Encoding, m.Value, m.Omitted = e.Encoding, proto.OmittedValue(uint64(big.Size), big.Hash), true
+	default:
 		m.Encoding, m.Value = e.Encoding, e.Value
 	}
 	st.feedMu.Lock()

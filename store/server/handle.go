@@ -225,9 +225,9 @@ func (s *Server) apply(ctx context.Context, st *storage, key string, e backend.E
 	if applied {
 		s.stats.applied.Add(1)
 		if s.feed != nil {
-			s.publish(ctx, st, key, e)
+			s.publish(ctx, st, key, e, nil)
 		}
-		s.notify(st, key, e)
+		s.notify(st, key, e, nil)
 	}
 	return nil
 }

@@ -85,7 +85,8 @@ type putStream struct {
 	upload proto.UploadID
 	size   int64
 	st     *storage
-	key    string // the full key
+	key    string              // the full key
+	entry  backend.StreamEntry // what is stored, for the change feed
 
 	mu    sync.Mutex // guards queue, owner, err
 	queue []streamItem
@@ -248,8 +249,11 @@ func (s *Server) beginPut(b proto.Begin, peer patterns.RoutingID) error {
 		return nil
 	}
 
+	e := backend.StreamEntry{Entry: backend.Entry{Key: sk, Encoding: b.Encoding, Timestamp: ts}}
 	p := &putStream{upload: b.Upload, size: int64(b.Size), st: target, key: b.Key, owner: key,
 		sig: make(chan struct{}, 1), stop: make(chan struct{})}
+	p.entry = e
+	p.entry.Size, p.entry.Hash = int64(b.Size), b.Root
 	s.streams.mu.Lock()
 	switch {
 	case s.streams.closed:
@@ -267,7 +271,6 @@ func (s *Server) beginPut(b proto.Begin, peer patterns.RoutingID) error {
 	s.streams.pending += p.size
 	s.streams.mu.Unlock()
 
-	e := backend.StreamEntry{Entry: backend.Entry{Key: sk, Encoding: b.Encoding, Timestamp: ts}}
 	u, credit, err := streamput.Start(s.reqCtx, streamer, e, b, uint32(s.opts.StreamWindow))
 	if err != nil {
 		s.dropPut(p)
@@ -424,15 +427,8 @@ func (s *Server) feedUpload(p *putStream, u *streamput.Upload) {
 				s.sendCredit(owner.peer, credit)
 				continue
 			}
-			applied := false
 			if err == nil {
-				applied, err = u.Finish()
-			}
-			if errors.Is(err, streamput.ErrSuperseded) {
-				err = nil
-			}
-			if applied {
-				s.stats.applied.Add(1)
+				err = s.finishPut(p, u)
 			}
 			end(owner, s.streamErr(p.st, err))
 			return
@@ -459,6 +455,29 @@ func (s *Server) feedUpload(p *putStream, u *streamput.Upload) {
 			return
 		}
 	}
+}
+
+// finishPut makes a fully received upload's value durable and visible,
+// then announces it on the change feed and to Subscribe's subscribers like
+// a plain put (apply), without its value: the key's lock is held across
+// both, so a key's changes are announced in the order they were applied.
+func (s *Server) finishPut(p *putStream, u *streamput.Upload) error {
+	if s.feed != nil || s.watched() {
+		defer s.locks.lock(p.key).Unlock()
+	}
+	applied, err := u.Finish()
+	if errors.Is(err, streamput.ErrSuperseded) {
+		return nil
+	}
+	if err != nil || !applied {
+		return err
+	}
+	s.stats.applied.Add(1)
+	if s.feed != nil {
+		s.publish(s.reqCtx, p.st, p.key, p.entry.Entry, &p.entry)
+	}
+	s.notify(p.st, p.key, p.entry.Entry, &p.entry)
+	return nil
 }
 
 // streamErr names the storage in a backend's error, mapping its size
