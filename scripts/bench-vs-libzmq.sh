@@ -53,7 +53,7 @@ if [ "${PIN:-0}" = 1 ] && command -v taskset >/dev/null; then
 	recv_cpu=(taskset -c 0) send_cpu=(taskset -c 1)
 fi
 
-port=$((20000 + RANDOM % 20000))
+port=$((20000 + RANDOM % 10000)) # below the ephemeral range (32768-60999 here), so no TIME_WAIT port collides
 # next_ep sets ep (the caller's local) to a new endpoint; called directly,
 # not in $(...), whose subshell would not move port on.
 next_ep() { port=$((port + 1)); ep="tcp://127.0.0.1:$port"; }
