@@ -190,7 +190,7 @@ func (m *Message) AppendHead(dst []byte) ([]byte, error) {
 	}
 	head := *m
 	head.Value = nil
-	return head.AppendBinary(dst)
+	return head.appendChecked(dst), nil // checked with its Value (an omitted one's descriptor)
 }
 
 // AppendBinary appends m's encoding (docs/storage-protocol.md) to dst and
@@ -205,6 +205,11 @@ func (m *Message) AppendBinary(dst []byte) ([]byte, error) {
 	if err := m.check(); err != nil {
 		return dst, err
 	}
+	return m.appendChecked(dst), nil
+}
+
+// appendChecked is AppendBinary for a message check accepted.
+func (m *Message) appendChecked(dst []byte) []byte {
 	var flags byte
 	if !m.Timestamp.IsZero() {
 		flags |= flagTimestamp
@@ -225,12 +230,12 @@ func (m *Message) AppendBinary(dst []byte) ([]byte, error) {
 		dst = append(dst, byte(m.Status))
 		dst = binary.BigEndian.AppendUint32(dst, m.Count)
 		dst = binary.BigEndian.AppendUint16(dst, uint16(len(m.Text)))
-		return append(dst, m.Text...), nil
+		return append(dst, m.Text...)
 	case KindQuery:
 		dst = binary.BigEndian.AppendUint16(dst, uint16(len(m.Key)))
 		dst = binary.BigEndian.AppendUint16(dst, uint16(len(m.Parameters)))
 		dst = append(dst, m.Key...)
-		return append(dst, m.Parameters...), nil
+		return append(dst, m.Parameters...)
 	}
 	// PUT, DELETE, REPLY, SAMPLE: the entry layout.
 	dst = binary.BigEndian.AppendUint16(dst, uint16(len(m.Key)))
@@ -240,7 +245,7 @@ func (m *Message) AppendBinary(dst []byte) ([]byte, error) {
 	if flags&flagTimestamp != 0 {
 		dst = m.Timestamp.Append(dst)
 	}
-	return append(dst, m.Value...), nil
+	return append(dst, m.Value...)
 }
 
 // check reports whether m can be encoded: what Decode accepts, and

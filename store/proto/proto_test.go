@@ -388,3 +388,20 @@ func TestOmittedSample(t *testing.T) {
 		t.Fatalf("an omitted PUT decoded: %v", err)
 	}
 }
+
+// AppendHead of an omitted REPLY frames it as AppendBinary does, the
+// descriptor following.
+func TestAppendHeadOmitted(t *testing.T) {
+	m := Message{Kind: KindReply, ID: 3, Key: "k", Timestamp: docTS, Omitted: true, Value: OmittedValue(9, [32]byte{1})}
+	head, err := m.AppendHead(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(append(head, m.Value...), whole) {
+		t.Fatal("head and descriptor differ from the whole encoding")
+	}
+}
