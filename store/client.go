@@ -65,6 +65,14 @@ type Sample struct {
 	Encoding string
 	// Timestamp is when it was written (last writer wins).
 	Timestamp hlc.Timestamp
+	// Omitted says the value was too large for a wildcard query's answer
+	// (over the server's max_value_size) and was left out: Value is nil,
+	// Size and Hash describe it, and GetReader of Key reads it.
+	Omitted bool
+	// Size is the value's size in bytes (for every sample).
+	Size int64
+	// Hash is the value's BLAKE3-256 hash when Omitted (zero otherwise).
+	Hash [32]byte
 }
 
 // Client talks to storage servers over CLIENT sockets: Connect makes one
@@ -668,7 +676,17 @@ func (c *Client) getSeq(ctx context.Context, selector string, on *link) iter.Seq
 				if c.clock != nil {
 					_ = c.clock.Update(a.Timestamp) // later writes order after what was read
 				}
-				if !yield(Sample{Key: a.Key, Value: a.Value, Encoding: a.Encoding, Timestamp: a.Timestamp}, nil) {
+				smp := Sample{Key: a.Key, Value: a.Value, Encoding: a.Encoding, Timestamp: a.Timestamp, Size: int64(len(a.Value))}
+				if a.Omitted {
+					size, hash, err := proto.ParseOmitted(a.Value)
+					if err != nil {
+						c.forget(id)
+						yield(Sample{}, fmt.Errorf("store: query %q: reply for %q: %w", selector, a.Key, err))
+						return
+					}
+					smp.Value, smp.Omitted, smp.Size, smp.Hash = nil, true, int64(size), hash
+				}
+				if !yield(smp, nil) {
 					c.forget(id)
 					return
 				}

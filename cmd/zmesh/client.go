@@ -435,10 +435,14 @@ Prints every stored key KEYEXPR matches, sorted by key, one entry per key:
   KEY<tab>[N bytes, ENCODING]   a value that is not text (not UTF-8, or with
                                 control characters other than tab and
                                 newline): use --raw, --out or --json
+  KEY<tab>[N bytes, ENCODING, not carried: zmesh get --raw KEY]
+                                a value over the server's max_value_size,
+                                which a key expression's answer leaves out
 
 --raw prints the value's bytes alone, --out FILE writes them to FILE (both
 need exactly one matching key); --json prints a JSON array of
-{key, value, encoding, timestamp}. A plain key (no wildcard) that is not
+{key, value, encoding, timestamp, blake3} (a value left out: value null,
+size, truncated true). A plain key (no wildcard) that is not
 stored exits 1 with "not found"; a key expression that matches nothing
 exits 0.`,
 		args: []string{"KEYEXPR"},
@@ -477,17 +481,30 @@ exits 0.`,
 		if len(samples) != 1 {
 			return fmt.Errorf("%d keys match %s: --raw and --out take one (use a plain key)", len(samples), pos[0])
 		}
+		if samples[0].Omitted {
+			return getStream(ctx, cf, samples[0].Key, raw, outFile, stdout, stderr)
+		}
 		if outFile != "" {
 			return os.WriteFile(outFile, samples[0].Value, 0o644)
 		}
 		_, err := stdout.Write(samples[0].Value)
 		return err
 	case asJSON:
-		out := make([]jsonSample, 0, len(samples))
+		type getSample struct {
+			jsonSample
+			Size      int64 `json:"size,omitempty"`
+			Truncated bool  `json:"truncated,omitempty"`
+		}
+		out := make([]getSample, 0, len(samples))
 		for _, s := range samples {
-			j := toJSON(s.Key, s.Value, s.Encoding, s.Timestamp.String())
-			sum := blake3.Sum256(s.Value)
-			j.BLAKE3 = hex.EncodeToString(sum[:])
+			j := getSample{jsonSample: toJSON(s.Key, s.Value, s.Encoding, s.Timestamp.String())}
+			if s.Omitted {
+				// As zmesh watch --json and the HTTP face show a value left out.
+				j.Value, j.Base64, j.BLAKE3, j.Size, j.Truncated = nil, false, hex.EncodeToString(s.Hash[:]), s.Size, true
+			} else {
+				sum := blake3.Sum256(s.Value)
+				j.BLAKE3 = hex.EncodeToString(sum[:])
+			}
 			out = append(out, j)
 		}
 		enc := json.NewEncoder(stdout)
@@ -495,7 +512,12 @@ exits 0.`,
 		return enc.Encode(out)
 	}
 	for _, s := range samples {
-		if _, err := fmt.Fprintf(stdout, "%s\t%s\n", s.Key, printable(s.Value, s.Encoding)); err != nil {
+		if s.Omitted {
+			_, err = fmt.Fprintf(stdout, "%s\t[%d bytes, %s, not carried: zmesh get --raw %s]\n", s.Key, s.Size, s.Encoding, s.Key)
+		} else {
+			_, err = fmt.Fprintf(stdout, "%s\t%s\n", s.Key, printable(s.Value, s.Encoding))
+		}
+		if err != nil {
 			return err
 		}
 	}

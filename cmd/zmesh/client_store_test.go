@@ -165,3 +165,38 @@ func TestWatchCommand(t *testing.T) {
 		}
 	}
 }
+
+// A key expression matching a value over the server's max_value_size
+// prints it as left out (as zmesh watch does), --json with its size and
+// hash; --raw of a key expression matching it alone streams it.
+func TestGetWildcardLargeValue(t *testing.T) {
+	cfg := strings.ReplaceAll(testConfig, "%ROOT%", t.TempDir()) + "requests: {max_value_size: 1MiB}\n"
+	s := startServe(t, "-c", writeConfig(t, cfg))
+	big := filepath.Join(t.TempDir(), "big")
+	bigVal := bytes.Repeat([]byte{0, 1, 2, 0xff}, 2<<20/4)
+	if err := os.WriteFile(big, bigVal, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bigSum := blake3.Sum256(bigVal)
+	for _, args := range [][]string{{"demo/big", "@" + big}, {"demo/small", "hi"}} {
+		if code, _, errOut := runCmd(t, append([]string{"put", "--connect", s.endpoint}, args...)...); code != 0 {
+			t.Fatalf("put %s: exit %d: %s", args[0], code, errOut)
+		}
+	}
+	code, out, errOut := runCmd(t, "get", "--connect", s.endpoint, "demo/**")
+	want := "demo/big\t[2097152 bytes, application/octet-stream, not carried: zmesh get --raw demo/big]\ndemo/small\thi\n"
+	if code != 0 || out != want {
+		t.Fatalf("get: exit %d, stdout:\n%q\nwant %q\nstderr: %s", code, out, want, errOut)
+	}
+	code, out, errOut = runCmd(t, "get", "--connect", s.endpoint, "--json", "demo/**")
+	for _, w := range []string{`"key": "demo/big",`, `"value": null,`, `"blake3": "` + hex.EncodeToString(bigSum[:]) + `",`,
+		`"size": 2097152,`, `"truncated": true`, `"value": "hi",`} {
+		if code != 0 || !strings.Contains(out, w) {
+			t.Fatalf("get --json: exit %d, stdout:\n%s\nwant %q\nstderr: %s", code, out, w, errOut)
+		}
+	}
+	code, out, errOut = runCmd(t, "get", "--connect", s.endpoint, "--raw", "demo/b$*")
+	if code != 0 || out != string(bigVal) {
+		t.Fatalf("get --raw of a key expression: exit %d, %d bytes, stderr: %s", code, len(out), errOut)
+	}
+}

@@ -43,6 +43,11 @@ type Entry struct {
 	Timestamp hlc.Timestamp
 	// Deleted marks a tombstone: the key was deleted at Timestamp.
 	Deleted bool
+	// Omitted is set only by Scan in ScanValues mode, on a value too large
+	// for it to read whole (the engine's blobs over its MaxGetSize): Value
+	// is nil, and the store's OpenStream (Streamer) gives the value, its
+	// size and hash. Apply refuses an Omitted entry (ErrInvalidEntry).
+	Omitted bool
 }
 
 // CheckKey reports whether every backend can be asked about key: it must be
@@ -71,6 +76,9 @@ func CheckEntry(e Entry) error {
 	}
 	if e.Deleted {
 		return nil
+	}
+	if e.Omitted {
+		return fmt.Errorf("%w: key %q: an entry whose value Scan left out cannot be stored", ErrInvalidEntry, e.Key)
 	}
 	if len(e.Encoding) > MaxEncodingLen {
 		return fmt.Errorf("%w: encoding of key %q is %d bytes, longer than %d",

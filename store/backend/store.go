@@ -75,7 +75,8 @@ const (
 	// ScanMeta reads keys, timestamps, encodings and the Deleted flag, not
 	// values (for resolving wildcard deletes, seeding indexes, listing).
 	ScanMeta ScanMode = iota
-	// ScanValues reads values too (for answering wildcard queries).
+	// ScanValues reads values too (for answering wildcard queries), except
+	// values too large to read whole, reported Omitted (see Entry).
 	ScanValues
 )
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -193,11 +194,21 @@ type Sample struct {
 	Encoding string `json:"encoding"`
 	// Timestamp is when it was written (store/hlc's text form).
 	Timestamp string `json:"timestamp"`
+	// Size is the value's size in bytes, given when Truncated.
+	Size int64 `json:"size,omitempty"`
+	// Truncated says the value was too large to come in a wildcard
+	// query's answer (over the server's max_value_size): Value is null,
+	// Size and BLAKE3 describe it, and a GET of the key with ?_raw
+	// streams it (as a change event's truncated value, see Event).
+	Truncated bool `json:"truncated,omitempty"`
+	// BLAKE3 is the truncated value's BLAKE3-256 hash in hex.
+	BLAKE3 string `json:"blake3,omitempty"`
 }
 
 type reply struct {
 	key, encoding, timestamp string
 	value                    []byte
+	omitted                  bool // value holds proto.OmittedValue
 }
 
 // get answers a query: a JSON array of Sample, sorted by key, or with
@@ -211,7 +222,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, ke string) {
 	var replies []reply
 	collect := func(m proto.Message) error {
 		replies = append(replies, reply{key: m.Key, encoding: m.Encoding, timestamp: m.Timestamp.String(),
-			value: bytes.Clone(m.Value)})
+			value: bytes.Clone(m.Value), omitted: m.Omitted})
 		return nil
 	}
 	if err := h.srv.Do(r.Context(), proto.Message{Kind: proto.KindQuery, Key: ke}, collect); err != nil {
@@ -225,6 +236,11 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, ke string) {
 			return
 		}
 		first := replies[0]
+		if first.omitted {
+			// Too large for the query's answer: stream it as a plain key's.
+			h.getStream(w, r, first.key)
+			return
+		}
 		ct := "application/octet-stream"
 		if _, _, err := mime.ParseMediaType(first.encoding); err == nil {
 			ct = first.encoding
@@ -241,6 +257,14 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, ke string) {
 	out := make([]Sample, len(replies))
 	for i, rp := range replies {
 		out[i] = Sample{Key: rp.key, Value: RenderValue(rp.value, rp.encoding), Encoding: rp.encoding, Timestamp: rp.timestamp}
+		if rp.omitted {
+			size, hash, err := proto.ParseOmitted(rp.value)
+			if err != nil {
+				writeError(w, http.StatusInternalServerError, fmt.Sprintf("the server's answer for %q: %v", rp.key, err))
+				return
+			}
+			out[i].Value, out[i].Size, out[i].Truncated, out[i].BLAKE3 = json.RawMessage("null"), int64(size), true, hex.EncodeToString(hash[:])
+		}
 	}
 	writeJSON(w, r, http.StatusOK, out)
 }

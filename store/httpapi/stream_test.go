@@ -86,3 +86,29 @@ func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
 }
+
+// A wildcard GET matching a value over max_value_size answers it in the
+// JSON array with a null value, its size, "truncated": true and its
+// BLAKE3 hash, as change events show a value left out; small values come
+// whole; ?_raw of a key expression matching it alone streams it.
+func TestWildcardGetTruncatesLargeValue(t *testing.T) {
+	eng, err := engine.Open(engine.Config{Root: t.TempDir(), MinFreeSpace: -1})
+	must(t, err)
+	e := newEnv(t, server.Options{MaxValueSize: 1 << 20, Storages: []server.Storage{
+		{Name: "big", KeyExpr: "big/**", Store: eng, Volume: "engine"}}}, httpapi.Options{})
+	val := bytes.Repeat([]byte("abc"), 1<<20)
+	sum := blake3.Sum256(val)
+	e.want(http.StatusOK, http.MethodPut, "/big/v", "application/x-test", string(val))
+	e.want(http.StatusOK, http.MethodPut, "/big/s", "text/plain", "hello")
+	got := samples(t, e.want(http.StatusOK, http.MethodGet, "/big/**", "", ""))
+	if len(got) != 2 || got[0].Key != "big/s" || string(got[0].Value) != `"hello"` || got[0].Truncated || got[0].Size != 0 {
+		t.Fatalf("samples %+v", got)
+	}
+	if v := got[1]; v.Key != "big/v" || string(v.Value) != "null" || !v.Truncated || v.Size != int64(len(val)) ||
+		v.BLAKE3 != hex.EncodeToString(sum[:]) || v.Encoding != "application/x-test" || v.Timestamp == "" {
+		t.Fatalf("large sample %+v", v)
+	}
+	if body := e.want(http.StatusOK, http.MethodGet, "/big/v$*?_raw", "", ""); body != string(val) {
+		t.Fatalf("GET ?_raw of a key expression: %d bytes", len(body))
+	}
+}

@@ -41,7 +41,7 @@ func Decode(b []byte) (Message, error) {
 	case KindPut, KindDelete:
 		allowed = flagTimestamp
 	case KindReply:
-		allowed = flagTimestamp
+		allowed = flagTimestamp | flagOmitted
 		if flags&flagTimestamp == 0 {
 			return Message{}, malformed(m.Kind, "flags", 2, "a REPLY requires a timestamp (flag 0x01)")
 		}

@@ -77,8 +77,8 @@ const (
 	flagTimestamp = 0x01
 	// flagDelete: the SAMPLE is a DELETE.
 	flagDelete = 0x02
-	// flagOmitted: the SAMPLE's value is left out; its value field holds
-	// the value's size and BLAKE3 hash instead (OmittedValue).
+	// flagOmitted: the SAMPLE's or REPLY's value is left out; its value
+	// field holds the value's size and BLAKE3 hash instead (OmittedValue).
 	flagOmitted = 0x04
 )
 
@@ -86,7 +86,7 @@ const (
 // size (uint64, big-endian) then its BLAKE3-256 hash.
 const OmittedLen = 8 + 32
 
-// OmittedValue returns the descriptor an Omitted SAMPLE carries as its
+// OmittedValue returns the descriptor an Omitted SAMPLE or REPLY carries as its
 // Value: size (uint64, big-endian) followed by hash.
 func OmittedValue(size uint64, hash [32]byte) []byte {
 	b := binary.BigEndian.AppendUint64(make([]byte, 0, OmittedLen), size)
@@ -140,9 +140,10 @@ type Message struct {
 	Value []byte
 	// Delete marks a SAMPLE as a delete.
 	Delete bool
-	// Omitted (SAMPLE only) says the value was too large for the change
-	// feed and is left out: Value then holds its size and BLAKE3 hash
-	// (OmittedValue, ParseOmitted), and a watcher gets the key for it.
+	// Omitted (SAMPLE and REPLY only) says the value was too large for the
+	// change feed, or for a wildcard query's REPLY, and is left out: Value
+	// then holds its size and BLAKE3 hash (OmittedValue, ParseOmitted), and
+	// the reader gets the key for it (a streamed get reads the value).
 	Omitted bool
 	// Stream (QUERY only) says the client accepts streamed replies
 	// (REPLY_BEGIN and REPLY_CHUNK, docs/storage-protocol.md §12); without
@@ -189,7 +190,7 @@ func (m *Message) AppendHead(dst []byte) ([]byte, error) {
 	}
 	head := *m
 	head.Value = nil
-	return head.AppendBinary(dst)
+	return head.appendChecked(dst), nil // checked with its Value (an omitted one's descriptor)
 }
 
 // AppendBinary appends m's encoding (docs/storage-protocol.md) to dst and
@@ -204,6 +205,11 @@ func (m *Message) AppendBinary(dst []byte) ([]byte, error) {
 	if err := m.check(); err != nil {
 		return dst, err
 	}
+	return m.appendChecked(dst), nil
+}
+
+// appendChecked is AppendBinary for a message check accepted.
+func (m *Message) appendChecked(dst []byte) []byte {
 	var flags byte
 	if !m.Timestamp.IsZero() {
 		flags |= flagTimestamp
@@ -224,12 +230,12 @@ func (m *Message) AppendBinary(dst []byte) ([]byte, error) {
 		dst = append(dst, byte(m.Status))
 		dst = binary.BigEndian.AppendUint32(dst, m.Count)
 		dst = binary.BigEndian.AppendUint16(dst, uint16(len(m.Text)))
-		return append(dst, m.Text...), nil
+		return append(dst, m.Text...)
 	case KindQuery:
 		dst = binary.BigEndian.AppendUint16(dst, uint16(len(m.Key)))
 		dst = binary.BigEndian.AppendUint16(dst, uint16(len(m.Parameters)))
 		dst = append(dst, m.Key...)
-		return append(dst, m.Parameters...), nil
+		return append(dst, m.Parameters...)
 	}
 	// PUT, DELETE, REPLY, SAMPLE: the entry layout.
 	dst = binary.BigEndian.AppendUint16(dst, uint16(len(m.Key)))
@@ -239,7 +245,7 @@ func (m *Message) AppendBinary(dst []byte) ([]byte, error) {
 	if flags&flagTimestamp != 0 {
 		dst = m.Timestamp.Append(dst)
 	}
-	return append(dst, m.Value...), nil
+	return append(dst, m.Value...)
 }
 
 // check reports whether m can be encoded: what Decode accepts, and
@@ -281,8 +287,8 @@ func (m *Message) check() error {
 		return bad("delete", "only a SAMPLE has the delete flag")
 	case k != KindQuery && m.Stream:
 		return bad("stream", "only a QUERY has the stream flag")
-	case m.Omitted && (k != KindSample || m.Delete):
-		return bad("omitted", "only a put SAMPLE has the omitted flag")
+	case m.Omitted && (k != KindSample && k != KindReply || m.Delete):
+		return bad("omitted", "only a REPLY or a put SAMPLE has the omitted flag")
 	case m.Omitted && len(m.Value) != OmittedLen:
 		return bad("value", "an omitted value's descriptor is "+strconv.Itoa(OmittedLen)+" bytes")
 	case k != KindFinal && (m.Status != StatusOK || m.Count != 0 || m.Text != ""):

@@ -349,10 +349,25 @@ func TestOmittedSample(t *testing.T) {
 	if _, _, err := ParseOmitted([]byte("short")); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("ParseOmitted of 5 bytes: %v", err)
 	}
+	// A wildcard query's REPLY omits a large value the same way.
+	r := Message{Kind: KindReply, ID: 8, Key: "big/w", Encoding: "text/plain", Timestamp: docTS,
+		Omitted: true, Value: OmittedValue(70<<20, hash)}
+	rb, err := r.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := Decode(rb)
+	if err != nil || !rd.Omitted || rb[2] != flagTimestamp|flagOmitted {
+		t.Fatalf("REPLY decoded %+v, flags 0x%02x, err %v", rd, rb[2], err)
+	}
+	if size, h, err := ParseOmitted(rd.Value); err != nil || size != 70<<20 || h != hash {
+		t.Fatalf("REPLY descriptor: size %d hash %x err %v", size, h, err)
+	}
 	for name, bad := range map[string]Message{
-		"put":    {Kind: KindPut, Key: "k", Omitted: true, Value: OmittedValue(1, hash)},
-		"delete": {Kind: KindSample, Key: "k", Timestamp: docTS, Delete: true, Omitted: true},
-		"length": {Kind: KindSample, Key: "k", Timestamp: docTS, Omitted: true, Value: []byte("v")},
+		"put":          {Kind: KindPut, Key: "k", Omitted: true, Value: OmittedValue(1, hash)},
+		"reply length": {Kind: KindReply, Key: "k", Timestamp: docTS, Omitted: true, Value: []byte("v")},
+		"delete":       {Kind: KindSample, Key: "k", Timestamp: docTS, Delete: true, Omitted: true},
+		"length":       {Kind: KindSample, Key: "k", Timestamp: docTS, Omitted: true, Value: []byte("v")},
 	} {
 		if _, err := bad.MarshalBinary(); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: encoded, err %v", name, err)
@@ -371,5 +386,22 @@ func TestOmittedSample(t *testing.T) {
 	put[1] = byte(KindPut)
 	if _, err := Decode(put); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("an omitted PUT decoded: %v", err)
+	}
+}
+
+// AppendHead of an omitted REPLY frames it as AppendBinary does, the
+// descriptor following.
+func TestAppendHeadOmitted(t *testing.T) {
+	m := Message{Kind: KindReply, ID: 3, Key: "k", Timestamp: docTS, Omitted: true, Value: OmittedValue(9, [32]byte{1})}
+	head, err := m.AppendHead(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(append(head, m.Value...), whole) {
+		t.Fatal("head and descriptor differ from the whole encoding")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/hlc"
+	"github.com/zmesh/zmesh/store/internal/vstream"
 	"github.com/zmesh/zmesh/store/keyexpr"
 	"github.com/zmesh/zmesh/store/proto"
 )
@@ -358,14 +359,16 @@ func (s *Server) queryExpr(ctx context.Context, v *view, r request) (uint32, err
 	}
 	var count uint32
 	send := func(key string, e backend.Entry) error {
-		if err := s.reply(ctx, r, key, e); err != nil {
+		if err := s.replyOrOmit(ctx, r, key, e); err != nil {
 			return err
 		}
 		count++
 		return nil
 	}
 	// each calls fn with the full key of every entry of st that ke
-	// matches, tombstones included.
+	// matches, tombstones included. An entry whose value the scan left
+	// out (too large to read whole) comes with its descriptor as Value
+	// (see omitted).
 	each := func(st *storage, fn func(string, backend.Entry) error) error {
 		err := st.Store.Scan(ctx, st.scanPrefix(ke), backend.ScanValues, func(e backend.Entry) error {
 			if internal(e.Key) {
@@ -374,6 +377,13 @@ func (s *Server) queryExpr(ctx context.Context, v *view, r request) (uint32, err
 			full := st.unstrip(e.Key)
 			if !keyexpr.Intersects(ke, full) || !st.holds(full) {
 				return nil
+			}
+			if e.Omitted {
+				var ok bool
+				var err error
+				if e, ok, err = omitted(ctx, st, e.Key); err != nil || !ok {
+					return err
+				}
 			}
 			return fn(full, e)
 		})
@@ -423,6 +433,43 @@ func (s *Server) queryExpr(ctx context.Context, v *view, r request) (uint32, err
 		count++
 	}
 	return count, nil
+}
+
+// omitted returns the entry of key (storage-relative) in st whose value
+// Scan left out, with the value's descriptor (proto.OmittedValue: size and
+// BLAKE3 hash) as its Value and Omitted set, read with OpenStream without
+// reading the value. The key may have changed since the scan: a tombstone
+// is returned as one, a key that holds nothing any more gives ok=false.
+func omitted(ctx context.Context, st *storage, key string) (backend.Entry, bool, error) {
+	se, rc, ok, err := streamerOf(st).OpenStream(ctx, key, 0)
+	if rc != nil {
+		rc.Close()
+	}
+	if err != nil || !ok {
+		return backend.Entry{}, false, err
+	}
+	e := se.Entry
+	if !e.Deleted {
+		e.Value, e.Omitted = proto.OmittedValue(uint64(se.Size), se.Hash), true
+	}
+	return e, true, nil
+}
+
+// replyOrOmit sends one REPLY of a wildcard query: the value, or, for a
+// value over the server's non-streamed limit or one Scan left out, an
+// omitted REPLY (flag O) carrying its size and BLAKE3 hash, so that a
+// query never holds a large value whole and the client reads it with a
+// streamed get.
+func (s *Server) replyOrOmit(ctx context.Context, r request, key string, e backend.Entry) error {
+	if !e.Omitted && len(e.Value) <= s.opts.MaxValueSize {
+		return s.reply(ctx, r, key, e)
+	}
+	desc := e.Value
+	if !e.Omitted {
+		desc = proto.OmittedValue(uint64(len(e.Value)), vstream.Sum(e.Value))
+	}
+	return s.send(ctx, &r, proto.Message{Kind: proto.KindReply, ID: r.msg.ID, Key: key,
+		Encoding: e.Encoding, Timestamp: e.Timestamp, Value: desc, Omitted: true})
 }
 
 // reply sends one REPLY of a query. A value over the server's

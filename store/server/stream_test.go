@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
+	"github.com/zmesh/zmesh/store"
+	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/engine"
 
 	"github.com/zmesh/zmesh/store/internal/vstream"
@@ -405,5 +408,66 @@ func TestStreamedGetCachesLeaves(t *testing.T) {
 	get(b)
 	if n := cached(); n != 2 {
 		t.Fatalf("%d trees cached after a new write", n)
+	}
+}
+
+// omittingStore is an engine store whose Scan reports values over limit
+// Omitted, as the engine does for blobs over its MaxGetSize (64 MiB,
+// too large for a test).
+type omittingStore struct {
+	*engine.Store
+	limit int
+}
+
+func (o omittingStore) Scan(ctx context.Context, prefix string, mode backend.ScanMode, fn func(backend.Entry) error) error {
+	return o.Store.Scan(ctx, prefix, mode, func(e backend.Entry) error {
+		if len(e.Value) > o.limit {
+			e.Value, e.Omitted = nil, true
+		}
+		return fn(e)
+	})
+}
+
+// A wildcard query answers a value over max_value_size, and one its
+// store's Scan left out, as omitted replies (size and BLAKE3 hash, no
+// value); small values come back whole; a streamed get reads the large.
+func TestWildcardQueryOmitsLargeValues(t *testing.T) {
+	eng, err := engine.Open(engine.Config{Root: t.TempDir(), MinFreeSpace: -1})
+	must(t, err)
+	f := start(t, setup{opts: Options{MaxValueSize: 1 << 20,
+		Storages: []Storage{{Name: "e", KeyExpr: "**", Store: omittingStore{eng, 3 << 20}, Volume: "engine"}}}})
+	ctx := testCtx(t)
+	mid := randomValue(2<<20+3, 31) // over max_value_size, read by Scan
+	big := randomValue(4<<20+7, 32) // left out by Scan
+	must(t, f.cli.PutReader(ctx, "x/mid", bytes.NewReader(mid), int64(len(mid))))
+	must(t, f.cli.PutReader(ctx, "x/big", bytes.NewReader(big), int64(len(big)), store.WithEncoding("application/octet-stream")))
+	must(t, f.cli.Put(ctx, "x/small", []byte("hello")))
+	samples, err := f.cli.Get(ctx, "x/**")
+	must(t, err)
+	if len(samples) != 3 {
+		t.Fatalf("%d samples", len(samples))
+	}
+	for i, want := range [][]byte{big, mid} {
+		s := samples[i]
+		if !s.Omitted || s.Value != nil || s.Size != int64(len(want)) || s.Hash != [32]byte(vstream.Sum(want)) || s.Timestamp.IsZero() {
+			t.Fatalf("sample %q: omitted %v, %d value bytes, size %d, hash ok %v", s.Key, s.Omitted, len(s.Value), s.Size, s.Hash == [32]byte(vstream.Sum(want)))
+		}
+	}
+	if samples[0].Key != "x/big" || samples[0].Encoding != "application/octet-stream" {
+		t.Fatalf("first sample %q, encoding %q", samples[0].Key, samples[0].Encoding)
+	}
+	if s := samples[2]; s.Key != "x/small" || s.Omitted || string(s.Value) != "hello" || s.Size != 5 {
+		t.Fatalf("small sample %+v", s)
+	}
+	// The plain key still refuses a non-streamed get, and streams.
+	_, err = f.cli.Get(ctx, "x/mid")
+	wantStatus(t, err, proto.StatusTooLarge)
+	rc, _, ok, err := f.cli.GetReader(ctx, "x/big")
+	must(t, err)
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	must(t, err)
+	if !ok || !bytes.Equal(got, big) {
+		t.Fatalf("streamed get: ok %v, %d bytes", ok, len(got))
 	}
 }

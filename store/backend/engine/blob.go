@@ -41,8 +41,9 @@ const (
 	// larger ones are blobs.
 	InlineMax = 64 << 10
 	// MaxGetSize is the largest blob Get and Scan return whole; larger
-	// ones fail them with backend.ErrTooLarge (read them with
-	// OpenStream).
+	// ones fail Get with backend.ErrTooLarge (read them with OpenStream),
+	// and Scan in ScanValues mode reports them Omitted (backend.Entry),
+	// without reading them.
 	MaxGetSize = 64 << 20
 
 	flagHash = 1 << 1 // the encoding is followed by the value's 32-byte hash
@@ -133,8 +134,10 @@ func (v *Volume) blobPath(id blobID) string {
 }
 
 // entryOf turns a stored entry into the entry Get and Scan return,
-// reading a blob (up to MaxGetSize) when withValue.
-func (s *Store) entryOf(st stored, withValue bool) (backend.Entry, error) {
+// reading a blob (up to MaxGetSize) when withValue. A larger blob fails
+// it with backend.ErrTooLarge, unless omit: then the entry is returned
+// Omitted, its value unread.
+func (s *Store) entryOf(st stored, withValue, omit bool) (backend.Entry, error) {
 	e := st.Entry
 	if e.Deleted || !withValue {
 		return e, nil
@@ -143,8 +146,12 @@ func (s *Store) entryOf(st stored, withValue bool) (backend.Entry, error) {
 		e.Value = append([]byte{}, st.inlined...)
 		return e, nil
 	}
-	if st.size > MaxGetSize {
-		return backend.Entry{}, fmt.Errorf("%w: a value of %d bytes, more than %d: read it with OpenStream", backend.ErrTooLarge, st.size, MaxGetSize)
+	if st.size > s.v.getMax {
+		if omit {
+			e.Omitted = true
+			return e, nil
+		}
+		return backend.Entry{}, fmt.Errorf("%w: a value of %d bytes, more than %d: read it with OpenStream", backend.ErrTooLarge, st.size, s.v.getMax)
 	}
 	v, err := os.ReadFile(s.v.blobPath(st.id))
 	if err != nil {

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -86,4 +87,70 @@ func TestBlobLifecycle(t *testing.T) {
 	if n := blobs(t, root); len(n) != 0 {
 		t.Fatalf("blobs after a delete: %v", n)
 	}
+}
+
+// Scan in ScanValues mode reports a blob over the Get limit Omitted,
+// without reading it, where Get refuses it; smaller values come back
+// whole. The limit is lowered so that the test stays small.
+func TestScanOmitsLargeBlob(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s, err := Open(Config{Root: root, MinFreeSpace: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	s.v.getMax = InlineMax + 1
+	big := bytes.Repeat([]byte("0123456789abcdef"), (InlineMax+100)/16)
+	mid := bytes.Repeat([]byte("x"), InlineMax+1) // a blob, at the limit
+	ts := hlc.Timestamp{Time: 1}
+	backendtest.MustPutStream(t, s, backend.StreamEntry{Entry: backend.Entry{Key: "d/big", Encoding: "text/plain", Timestamp: ts},
+		Size: int64(len(big)), Hash: [32]byte{9}}, big, true)
+	backendtest.MustPutStream(t, s, backend.StreamEntry{Entry: backend.Entry{Key: "d/mid", Timestamp: ts},
+		Size: int64(len(mid)), Hash: [32]byte{8}}, mid, true)
+	backendtest.MustApply(t, s, backend.Entry{Key: "d/small", Value: []byte("v"), Timestamp: ts}, true)
+	if _, _, err := s.Get(ctx, "d/big"); !errors.Is(err, backend.ErrTooLarge) {
+		t.Fatalf("Get of a blob over the limit: %v", err)
+	}
+	// With the blob's file gone, a scan that read it would fail.
+	se, rc, ok, err := s.OpenStream(ctx, "d/big", 0)
+	if err != nil || !ok {
+		t.Fatalf("OpenStream: %v %v", ok, err)
+	}
+	rc.Close()
+	if err := os.Remove(s.v.blobPath(blobIDOf(t, s, "d/big"))); err != nil {
+		t.Fatal(err)
+	}
+	got := backendtest.Scan(t, s, "d/", backend.ScanValues)
+	if e := got["d/big"]; !e.Omitted || e.Value != nil || e.Encoding != "text/plain" || e.Timestamp != ts || se.Size != int64(len(big)) {
+		t.Fatalf("scanned large blob %+v", e)
+	}
+	if e := got["d/mid"]; e.Omitted || !bytes.Equal(e.Value, mid) {
+		t.Fatalf("scanned blob at the limit: omitted %v, %d bytes", e.Omitted, len(e.Value))
+	}
+	if e := got["d/small"]; e.Omitted || string(e.Value) != "v" {
+		t.Fatalf("scanned small value %+v", e)
+	}
+	if meta := backendtest.Scan(t, s, "d/", backend.ScanMeta)["d/big"]; meta.Omitted || meta.Value != nil {
+		t.Fatalf("ScanMeta entry %+v", meta)
+	}
+	// An Omitted entry cannot be stored back.
+	if _, err := s.Apply(ctx, got["d/big"]); !errors.Is(err, backend.ErrInvalidEntry) {
+		t.Fatalf("Apply of an Omitted entry: %v", err)
+	}
+}
+
+// blobIDOf returns the blob key's entry names.
+func blobIDOf(t *testing.T, s *Store, key string) blobID {
+	t.Helper()
+	raw, closer, err := s.v.db.Get(s.key(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	st, err := decodeStored(key, raw)
+	if err != nil || !st.blob {
+		t.Fatalf("entry of %q: blob %v, %v", key, st.blob, err)
+	}
+	return st.id
 }

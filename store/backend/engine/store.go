@@ -137,7 +137,7 @@ func (s *Store) Get(ctx context.Context, key string) (backend.Entry, bool, error
 	st, err := decodeStored(key, raw)
 	var e backend.Entry
 	if err == nil {
-		e, err = s.entryOf(st, true)
+		e, err = s.entryOf(st, true, false)
 	}
 	closer.Close()
 	if err != nil {
@@ -175,7 +175,7 @@ func (s *Store) Scan(ctx context.Context, prefix string, mode backend.ScanMode, 
 		st, err := decodeStored(key, raw)
 		var e backend.Entry
 		if err == nil {
-			e, err = s.entryOf(st, mode == backend.ScanValues)
+			e, err = s.entryOf(st, mode == backend.ScanValues, true)
 		}
 		if err != nil {
 			return fmt.Errorf("engine: scan: %q: %w", key, err)

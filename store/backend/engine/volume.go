@@ -157,8 +157,11 @@ func parseOptions(opts backend.Options) (Config, error) {
 // storages may not share a namespace.
 type Volume struct {
 	cfg Config
-	log *slog.Logger
-	db  *pebble.DB
+	// getMax is the largest blob Get and Scan read whole: MaxGetSize
+	// (tests lower it).
+	getMax int64
+	log    *slog.Logger
+	db     *pebble.DB
 	// fsCloser stops the disk-stall checker of the engine's file system.
 	fsCloser io.Closer
 	write    *pebble.WriteOptions
@@ -192,7 +195,7 @@ func NewVolume(cfg Config) (*Volume, error) {
 	if cfg.MinFreeSpace == 0 {
 		cfg.MinFreeSpace = DefaultMinFreeSpace
 	}
-	v := &Volume{cfg: cfg, log: cfg.Logger, open: make(map[string]*Store), stop: make(chan struct{})}
+	v := &Volume{cfg: cfg, log: cfg.Logger, open: make(map[string]*Store), stop: make(chan struct{}), getMax: MaxGetSize}
 	if v.log == nil {
 		v.log = slog.Default()
 	}
