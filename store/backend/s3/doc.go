@@ -150,9 +150,13 @@
 // balancer in front of them all); every zmesh server may use a different
 // one. For example, four nodes on one host (ports 9001-9004):
 //
-//	minio server --address :9001 http://127.0.0.1:{9001...9004}/srv/drive{1...4}
+//	minio server --address :9001 http://127.0.0.1:9001/srv/drive1 \
+//	    http://127.0.0.1:9002/srv/drive2 http://127.0.0.1:9003/srv/drive3 \
+//	    http://127.0.0.1:9004/srv/drive4
 //
-// (and the same with --address :9002 and so on). In a container MinIO
+// (and the same with --address :9002 and so on; MinIO's {a...b} ellipses
+// would not do here, since two of them in one argument multiply into 16
+// drives). In a container MinIO
 // also needs MINIO_CI_CD=1 when the drives are on the root file system
 // and _MINIO_SERVER_LOCAL=127.0.0.1:<its port> when every node is on
 // 127.0.0.1. TestDistributedMinIONodeKilled runs such a cluster, kills a
