@@ -94,15 +94,15 @@ zlat() { "${mb_[@]}" zlat -connect "tcp://127.0.0.1:$zport" -key small -n "$n"; 
 m_put=() m_get=() z_put=() z_get=() m_rss=() z_rss=() m_p50=() m_p99=() z_p50=() z_p99=()
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for round in $(seq "$rounds"); do
+	# $(...) waits for each step (and its byte-for-byte check) to end,
+	# and set -e stops the run when one fails.
 	if [ $((round % 2)) = 1 ]; then
-		read -r a ar < <(mput); read -r b br < <(zput)
-		read -r c cr < <(mget); read -r d dr < <(zget)
-		read -r e f < <(mlat); read -r g h < <(zlat)
+		r1=$(mput); r2=$(zput); r3=$(mget); r4=$(zget); r5=$(mlat); r6=$(zlat)
 	else
-		read -r b br < <(zput); read -r a ar < <(mput)
-		read -r d dr < <(zget); read -r c cr < <(mget)
-		read -r g h < <(zlat); read -r e f < <(mlat)
+		r2=$(zput); r1=$(mput); r4=$(zget); r3=$(mget); r6=$(zlat); r5=$(mlat)
 	fi
+	read -r a ar <<<"$r1"; read -r b br <<<"$r2"; read -r c cr <<<"$r3"
+	read -r d dr <<<"$r4"; read -r e f <<<"$r5"; read -r g h <<<"$r6"
 	m_put+=("$(mb "$a")") z_put+=("$(mb "$b")") m_get+=("$(mb "$c")") z_get+=("$(mb "$d")")
 	m_rss+=("$ar" "$cr") z_rss+=("$br" "$dr")
 	m_p50+=("$e") m_p99+=("$f") z_p50+=("$g") z_p99+=("$h")
@@ -117,7 +117,7 @@ row() { # name minio zmesh unit higher-is-better(1|0)
 }
 echo "# zmesh on an s3 volume vs minio-go, both to one MinIO on loopback ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $rounds rounds, medians)"
 echo
-echo "put: \`zmesh put KEY @file\` vs minio-go PutObject from the file; get: \`zmesh get --raw KEY --out FILE\` vs"
+echo "put: \`zmesh put KEY @file\` vs minio-go PutObject from the file; get: \`zmesh get KEY --out FILE\` vs"
 echo "minio-go GetObject copied to a file (${size_mib} MiB of random bytes, outputs compared byte for byte)."
 echo "1 MiB get: store.Client.Get vs minio-go GetObject + ReadAll, $n sequential gets per round."
 echo "ratio: zmesh / minio-go (MB/s: higher is better; ms and RSS: lower is better)."
