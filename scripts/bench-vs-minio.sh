@@ -5,6 +5,7 @@
 #
 #   scripts/bench-vs-minio.sh               # 3 rounds, medians
 #   ROUNDS=5 SIZE_MIB=256 N=500 scripts/bench-vs-minio.sh
+#   PERF=/tmp/prof ROUNDS=1 scripts/bench-vs-minio.sh   # and perf profiles
 #
 # One MinIO (~/.cache/zmesh/bin/minio, scripts/install-s3.sh) runs on
 # loopback with a temporary data directory, and `zmesh serve -c` runs in
@@ -110,6 +111,29 @@ for round in $(seq "$rounds"); do
 		"1 MiB get ms p50/p99 minio-go $e/$f zmesh $g/$h" >&2
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+if [ -n "${PERF:-}" ]; then
+	# perf record of the zmesh server during N 1 MiB gets and during one
+	# large get (and of the large get's client), reports in $PERF.
+	mkdir -p "$PERF"
+	prof() { # name command...
+		local name=$1
+		shift
+		perf record -q -g -F 999 -p "$zpid" -o "$PERF/$name-server.data" 2>/dev/null &
+		local ppid=$!
+		sleep 0.5
+		"$@" >/dev/null
+		kill -INT "$ppid"
+		wait "$ppid" || true
+		perf report -q --stdio --no-children --sort symbol -i "$PERF/$name-server.data" 2>/dev/null |
+			grep -E '^ +[0-9]' | head -40 >"$PERF/$name-server.txt" || true
+	}
+	prof lat "${mb_[@]}" zlat -connect "tcp://127.0.0.1:$zport" -key small -n 1000
+	prof get zget
+	perf record -q -g -F 999 -o "$PERF/get-client.data" -- "$work/zmesh" get "${zc[@]}" big --out "$work/out" 2>/dev/null
+	perf report -q --stdio --no-children --sort symbol -i "$PERF/get-client.data" 2>/dev/null |
+		grep -E '^ +[0-9]' | head -40 >"$PERF/get-client.txt" || true
+	echo "perf reports in $PERF" >&2
+fi
 server_hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$zpid/status")
 
 row() { # name minio zmesh unit higher-is-better(1|0)
