@@ -500,7 +500,7 @@ exits 0.`,
 			j := getSample{jsonSample: toJSON(s.Key, s.Value, s.Encoding, s.Timestamp.String())}
 			if s.Omitted {
 				// As zmesh watch --json and the HTTP face show a value left out.
-				j.Value, j.Base64, j.BLAKE3, j.Size, j.Truncated = nil, false, hex.EncodeToString(s.Hash[:]), s.Size, true
+				j.Value, j.Base64, j.BLAKE3, j.Size, j.Truncated = nil, false, proto.HashHex(s.Hash), s.Size, true
 			} else {
 				sum := blake3.Sum256(s.Value)
 				j.BLAKE3 = hex.EncodeToString(sum[:])
@@ -618,7 +618,7 @@ func printChanges(ctx context.Context, w *store.Watcher, keyExpr string, asJSON 
 			var size int64
 			if ch.Omitted {
 				// The same shape as the HTTP face's events of a value left out.
-				j.Value, j.Base64, j.BLAKE3, size = nil, false, hex.EncodeToString(ch.Hash[:]), ch.Size
+				j.Value, j.Base64, j.BLAKE3, size = nil, false, proto.HashHex(ch.Hash), ch.Size
 			}
 			err = enc.Encode(struct {
 				Kind string `json:"kind"`

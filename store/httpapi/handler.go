@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -263,7 +262,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, ke string) {
 				writeError(w, http.StatusInternalServerError, fmt.Sprintf("the server's answer for %q: %v", rp.key, err))
 				return
 			}
-			out[i].Value, out[i].Size, out[i].Truncated, out[i].BLAKE3 = json.RawMessage("null"), int64(size), true, hex.EncodeToString(hash[:])
+			out[i].Value, out[i].Size, out[i].Truncated, out[i].BLAKE3 = json.RawMessage("null"), int64(size), true, proto.HashHex(hash)
 		}
 	}
 	writeJSON(w, r, http.StatusOK, out)

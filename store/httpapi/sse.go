@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"mime"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/zmesh/zmesh/store/hlc"
 	"github.com/zmesh/zmesh/store/keyexpr"
+	"github.com/zmesh/zmesh/store/proto"
 	"github.com/zmesh/zmesh/store/server"
 )
 
@@ -149,7 +149,7 @@ func renderEvent(c server.Change) []byte {
 	} else if c.Omitted || len(c.Value) > StreamMaxValue {
 		ev.Value, ev.Encoding, ev.Size, ev.Truncated = json.RawMessage("null"), c.Encoding, len(c.Value), true
 		if c.Omitted {
-			ev.Size, ev.BLAKE3 = int(c.Size), hex.EncodeToString(c.Hash[:])
+			ev.Size, ev.BLAKE3 = int(c.Size), proto.HashHex(c.Hash)
 		}
 	} else {
 		ev.Value, ev.Encoding = RenderValue(c.Value, c.Encoding), c.Encoding

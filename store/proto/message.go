@@ -2,6 +2,7 @@ package proto
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"strconv"
 
 	"github.com/zmesh/zmesh/store/hlc"
@@ -87,7 +88,9 @@ const (
 const OmittedLen = 8 + 32
 
 // OmittedValue returns the descriptor an Omitted SAMPLE or REPLY carries as its
-// Value: size (uint64, big-endian) followed by hash.
+// Value: size (uint64, big-endian) followed by hash. A hash of 32 zero bytes
+// means the server does not know it (a value written whole, without a
+// streamed put's hash); HashHex shows it as unknown.
 func OmittedValue(size uint64, hash [32]byte) []byte {
 	b := binary.BigEndian.AppendUint64(make([]byte, 0, OmittedLen), size)
 	return append(b, hash[:]...)
@@ -316,4 +319,14 @@ func PeekID(b []byte) (id uint64, ok bool) {
 		return 0, false
 	}
 	return binary.BigEndian.Uint64(b[3:HeaderLen]), true
+}
+
+// HashHex returns hash in lower-case hex, or "" for the zero hash, which an
+// omitted value's descriptor carries when its hash is not known (see
+// OmittedValue).
+func HashHex(hash [32]byte) string {
+	if hash == ([32]byte{}) {
+		return ""
+	}
+	return hex.EncodeToString(hash[:])
 }

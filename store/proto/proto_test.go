@@ -405,3 +405,15 @@ func TestAppendHeadOmitted(t *testing.T) {
 		t.Fatal("head and descriptor differ from the whole encoding")
 	}
 }
+
+// HashHex shows the zero hash, which an omitted value whose hash the server
+// does not know carries, as unknown, and any other hash in hex.
+func TestHashHex(t *testing.T) {
+	if got := HashHex([32]byte{}); got != "" {
+		t.Errorf("zero hash: %q, want \"\"", got)
+	}
+	h := [32]byte{0: 0xab, 31: 0x01}
+	if got, want := HashHex(h), "ab"+strings.Repeat("00", 30)+"01"; got != want {
+		t.Errorf("HashHex = %q, want %q", got, want)
+	}
+}
