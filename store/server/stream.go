@@ -675,7 +675,10 @@ type chunkSlot struct {
 // says the client has received (so the socket has written) that chunk.
 // Its slot is reused only then. The client's window bounds the chunks
 // sent and not yet acknowledged, so a reply makes at most window+1 slots
-// however long the value. A chunkRing belongs to one goroutine.
+// however long the value. A client that acknowledges chunks it has not
+// received (it cannot acknowledge chunks not yet sent: Grant refuses
+// that) can only garble its own reply. A chunkRing belongs to one
+// goroutine.
 type chunkRing struct {
 	size     int           // bytes of a chunk
 	inflight []sentSlot    // sent, not yet acknowledged, in index order
