@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -63,9 +64,11 @@ type streams struct {
 	replies map[streamKey]*replyStream
 	pending int64 // sizes declared by the puts in the table
 	closed  bool
-	leaves  leafCache      // trees of values sent lately
-	done    chan struct{}  // closed by closeStreams: streamed replies give up
-	wg      sync.WaitGroup // the feeders and the streamed replies
+	leaves  leafCache // trees of values sent lately
+	// chunkBufs counts the chunk buffers streamed replies have made.
+	chunkBufs atomic.Int64
+	done      chan struct{}  // closed by closeStreams: streamed replies give up
+	wg        sync.WaitGroup // the feeders and the streamed replies
 }
 
 func newStreams() *streams {
@@ -615,24 +618,28 @@ func (s *Server) sendStream(r *request, key string, e backend.StreamEntry, rc io
 		return err
 	}
 	snd := newReplySender(r.msg.ID, t, rc)
+	ring := chunkRing{size: t.Layout().ChunkSize, made: &s.streams.chunkBufs}
 	var proof []byte
 	idle := s.opts.RequestTimeout
 	for !snd.Done() {
-		buf := make([]byte, t.Layout().ChunkSize) // the socket may keep it until written
-		c, ok, err := snd.Next(buf, proof)
+		sl := ring.take()
+		c, ok, err := snd.Next(sl.data, proof)
 		if err != nil {
 			return err
 		}
 		if ok {
-			head, err := c.AppendHead(nil)
+			proof = c.Proof // copied into the head: reused for the next chunk
+			sl.head, err = c.AppendHead(sl.head[:0])
 			if err != nil {
 				return err
 			}
-			if err := s.route1(ctx, r.peer, head, c.Data); err != nil {
+			ring.sent(c.Index, sl)
+			if err := s.route1(ctx, r.peer, sl.head, c.Data); err != nil {
 				return err
 			}
 			continue
 		}
+		ring.giveBack(sl)
 		wait := time.NewTimer(idle)
 		select {
 		case <-rs.sig:
@@ -651,9 +658,73 @@ func (s *Server) sendStream(r *request, key string, e backend.StreamEntry, rc io
 			if err := snd.Grant(c2); err != nil {
 				return err
 			}
+			ring.acked(c2.Next)
 		}
 	}
 	return nil
+}
+
+// chunkSlot is the memory of one REPLY_CHUNK: its head and its data.
+type chunkSlot struct {
+	head, data []byte
+}
+
+// chunkRing recycles the memory of a streamed reply's chunks. A message
+// handed to the socket belongs to it until written, and nothing says
+// when that is; but a REPLY_CREDIT whose Next is past a chunk's index
+// says the client has received (so the socket has written) that chunk.
+// Its slot is reused only then. The client's window bounds the chunks
+// sent and not yet acknowledged, so a reply makes at most window+1 slots
+// however long the value. A client that acknowledges chunks it has not
+// received (it cannot acknowledge chunks not yet sent: Grant refuses
+// that) can only garble its own reply. A chunkRing belongs to one
+// goroutine.
+type chunkRing struct {
+	size     int           // bytes of a chunk
+	inflight []sentSlot    // sent, not yet acknowledged, in index order
+	free     []chunkSlot   // acknowledged or never sent
+	made     *atomic.Int64 // counts the slots made (for tests), or nil
+}
+
+// sentSlot is a slot handed to the socket with chunk index.
+type sentSlot struct {
+	index uint64
+	slot  chunkSlot
+}
+
+// take returns a free slot, making one if none is.
+func (r *chunkRing) take() chunkSlot {
+	if n := len(r.free); n > 0 {
+		sl := r.free[n-1]
+		r.free = r.free[:n-1]
+		return sl
+	}
+	if r.made != nil {
+		r.made.Add(1)
+	}
+	return chunkSlot{data: make([]byte, r.size)}
+}
+
+// giveBack returns a slot taken but not sent.
+func (r *chunkRing) giveBack(sl chunkSlot) { r.free = append(r.free, sl) }
+
+// sent records that sl went to the socket carrying chunk index.
+func (r *chunkRing) sent(index uint64, sl chunkSlot) {
+	r.inflight = append(r.inflight, sentSlot{index, sl})
+}
+
+// acked frees the slots of the chunks below next, which the client has
+// received.
+func (r *chunkRing) acked(next uint64) {
+	k := 0
+	for k < len(r.inflight) && r.inflight[k].index < next {
+		r.free = append(r.free, r.inflight[k].slot)
+		r.inflight[k] = sentSlot{}
+		k++
+	}
+	if k > 0 {
+		r.inflight = append(r.inflight[:0], r.inflight[k:]...)
+	}
 }
 
 // route1 sends one message of a stream to peer.

@@ -471,3 +471,26 @@ func TestWildcardQueryOmitsLargeValues(t *testing.T) {
 		t.Fatalf("streamed get: ok %v, %d bytes", ok, len(got))
 	}
 }
+
+func TestStreamedGetReusesChunkBuffers(t *testing.T) {
+	f := startOne(t)
+	ctx := testCtx(t)
+	const chunks = 12
+	v := randomValue(chunks<<20+7, 12)
+	must(t, f.cli.PutReader(ctx, "big/v", bytes.NewReader(v), int64(len(v))))
+	before := f.srv.streams.chunkBufs.Load()
+	rc, _, ok, err := f.cli.GetReader(ctx, "big/v")
+	must(t, err)
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	must(t, err)
+	if !ok || !bytes.Equal(got, v) {
+		t.Fatalf("got %d bytes, want %d", len(got), len(v))
+	}
+	// The client grants DefaultWindow chunks past what it has received:
+	// the reply needs no more buffers than that, plus the one being
+	// filled, for its 13 chunks.
+	if made := f.srv.streams.chunkBufs.Load() - before; made < 1 || made > proto.DefaultWindow+1 {
+		t.Fatalf("a reply of %d chunks made %d chunk buffers, want 1 to %d", chunks+1, made, proto.DefaultWindow+1)
+	}
+}
