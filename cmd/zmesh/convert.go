@@ -152,7 +152,8 @@ layout (one file per key, zmesh serve's default before the engine) to an
 engine volume. No server may be using DIR meanwhile. Every storage
 directory of DIR (a directory holding an fs store's .lock) becomes the
 engine namespace of the same name, with every key, value, encoding,
-timestamp and tombstone.
+timestamp and tombstone. Values are streamed, so one of any size is
+copied with bounded memory (those over 64 KiB become engine blobs).
 
 The engine is written beside DIR, in DIR.converting, synced, and checked
 entry by entry against DIR; then DIR is renamed DIR.fs-old and
@@ -278,7 +279,10 @@ func convertFSToEngine(ctx context.Context, dir string, say func(string, ...any)
 
 // copyStores writes every entry of src into a new engine in conv, one
 // namespace per store, and closes it (which syncs its log). It returns
-// how many entries each store had.
+// how many entries each store had. Values are copied as streams (the fs
+// store's OpenStream into the engine's PutStream), keeping their hash, so
+// a value of any size goes through one copy buffer and those over
+// engine.InlineMax become blobs, as if streamed in.
 func copyStores(ctx context.Context, conv string, names []string, src []*fs.Store) ([]int, error) {
 	// sync: window: the engine's Close syncs the log, and nothing counts
 	// on conv before that.
@@ -293,8 +297,8 @@ func copyStores(ctx context.Context, conv string, names []string, src []*fs.Stor
 			v.Close(ctx)
 			return nil, err
 		}
-		err = src[i].Scan(ctx, "", backend.ScanValues, func(e backend.Entry) error {
-			if _, err := dst.Apply(ctx, e); err != nil {
+		err = src[i].Scan(ctx, "", backend.ScanMeta, func(e backend.Entry) error {
+			if err := copyEntry(ctx, src[i], dst, e); err != nil {
 				return fmt.Errorf("storage %s: key %q: %w", n, e.Key, err)
 			}
 			counts[i]++
@@ -308,9 +312,33 @@ func copyStores(ctx context.Context, conv string, names []string, src []*fs.Stor
 	return counts, v.Close(ctx)
 }
 
+// copyEntry copies e, an entry of src reported by a ScanMeta scan, into
+// dst: a tombstone as it is, a value streamed.
+func copyEntry(ctx context.Context, src *fs.Store, dst backend.Store, e backend.Entry) error {
+	if e.Deleted {
+		_, err := dst.Apply(ctx, e)
+		return err
+	}
+	st, ok := dst.(backend.Streamer)
+	if !ok {
+		return fmt.Errorf("the engine store %T does not stream", dst)
+	}
+	se, rc, ok, err := src.OpenStream(ctx, e.Key, 0)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("vanished while converting")
+	}
+	defer rc.Close()
+	_, err = st.PutStream(ctx, se, rc)
+	return err
+}
+
 // verifyCopy reopens the engine in conv read-only and checks that each
 // namespace holds exactly the entries of its source store: as many, and
-// each with the same value, encoding, timestamp and tombstone flag.
+// each with the same value (compared as streams, whatever its size),
+// encoding, timestamp, tombstone flag and hash.
 func verifyCopy(ctx context.Context, conv string, names []string, src []*fs.Store, counts []int) error {
 	v, err := engine.NewVolume(engine.Config{Root: conv, ReadOnly: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -329,15 +357,9 @@ func verifyCopy(ctx context.Context, conv string, names []string, src []*fs.Stor
 		if got != counts[i] {
 			return fmt.Errorf("storage %s: %d entries written, %d read back", n, counts[i], got)
 		}
-		err = src[i].Scan(ctx, "", backend.ScanValues, func(e backend.Entry) error {
-			c, ok, err := dst.Get(ctx, e.Key)
-			switch {
-			case err != nil:
-				return err
-			case !ok:
-				return fmt.Errorf("storage %s: key %q is missing", n, e.Key)
-			case c.Timestamp != e.Timestamp || c.Deleted != e.Deleted || c.Encoding != e.Encoding || !bytes.Equal(c.Value, e.Value):
-				return fmt.Errorf("storage %s: key %q differs", n, e.Key)
+		err = src[i].Scan(ctx, "", backend.ScanMeta, func(e backend.Entry) error {
+			if err := verifyEntry(ctx, src[i], dst, e); err != nil {
+				return fmt.Errorf("storage %s: key %q %w", n, e.Key, err)
 			}
 			return nil
 		})
@@ -346,6 +368,74 @@ func verifyCopy(ctx context.Context, conv string, names []string, src []*fs.Stor
 		}
 	}
 	return nil
+}
+
+// verifyEntry checks that dst holds e, an entry of src reported by a
+// ScanMeta scan, with the same value as src.
+func verifyEntry(ctx context.Context, src *fs.Store, dst backend.Store, e backend.Entry) error {
+	if e.Deleted {
+		c, ok, err := dst.Get(ctx, e.Key)
+		switch {
+		case err != nil:
+			return fmt.Errorf("unreadable: %w", err)
+		case !ok:
+			return errors.New("is missing")
+		case c.Timestamp != e.Timestamp || !c.Deleted:
+			return errors.New("differs")
+		}
+		return nil
+	}
+	st, ok := dst.(backend.Streamer)
+	if !ok {
+		return fmt.Errorf("cannot be read: the engine store %T does not stream", dst)
+	}
+	want, wr, ok, err := src.OpenStream(ctx, e.Key, 0)
+	if err != nil || !ok {
+		return fmt.Errorf("unreadable in the source (found %v): %w", ok, err)
+	}
+	defer wr.Close()
+	c, gr, ok, err := st.OpenStream(ctx, e.Key, 0)
+	switch {
+	case err != nil:
+		return fmt.Errorf("unreadable: %w", err)
+	case !ok:
+		return errors.New("is missing")
+	}
+	defer gr.Close()
+	if c.Timestamp != want.Timestamp || c.Deleted || c.Encoding != want.Encoding || c.Size != want.Size || c.Hash != want.Hash {
+		return errors.New("differs")
+	}
+	same, err := sameBytes(wr, gr)
+	if err != nil {
+		return fmt.Errorf("unreadable: %w", err)
+	}
+	if !same {
+		return errors.New("differs (its value)")
+	}
+	return nil
+}
+
+// sameBytes reports whether a and b give the same bytes, reading both
+// through one buffer each.
+func sameBytes(a, b io.Reader) (bool, error) {
+	const bufLen = 256 << 10
+	ab, bb := make([]byte, bufLen), make([]byte, bufLen)
+	for {
+		na, erra := io.ReadFull(a, ab)
+		nb, errb := io.ReadFull(b, bb)
+		if erra != nil && erra != io.EOF && erra != io.ErrUnexpectedEOF {
+			return false, erra
+		}
+		if errb != nil && errb != io.EOF && errb != io.ErrUnexpectedEOF {
+			return false, errb
+		}
+		if na != nb || !bytes.Equal(ab[:na], bb[:nb]) {
+			return false, nil
+		}
+		if erra != nil || errb != nil { // both ended (na == nb)
+			return erra != nil && errb != nil, nil
+		}
+	}
 }
 
 // checkEngineDir opens the engine in dir read-only, which checks its

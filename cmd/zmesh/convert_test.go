@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -308,5 +310,76 @@ func TestConvertRefuses(t *testing.T) {
 	}
 	if code, out, _ := runCmd(t, "convert", "-h"); code != 0 || !strings.Contains(out, "usage: zmesh convert") {
 		t.Fatalf("convert -h: %d %q", code, out)
+	}
+}
+
+// A value over the engine's inline limit, stored by Apply or streamed
+// in, is copied as a stream: it becomes a blob of the engine, with its
+// key, timestamp, encoding and hash, and is checked like the rest (as a
+// stream: Get would refuse one over engine.MaxGetSize, which this path
+// shares).
+func TestConvertLargeValues(t *testing.T) {
+	t.Chdir(t.TempDir())
+	ctx := context.Background()
+	big := bytes.Repeat([]byte("0123456789abcdef"), (3*engine.InlineMax+17)/16)
+	streamedValue := bytes.Repeat([]byte{0xa5, 0x5a, 0x01}, engine.InlineMax)
+	applied := backend.Entry{Key: "big/applied", Value: big, Encoding: "text/plain", Timestamp: hlc.Timestamp{Time: 21, Source: hlc.ID{3}}}
+	streamed := backend.StreamEntry{
+		Entry: backend.Entry{Key: "big/streamed", Encoding: "application/octet-stream", Timestamp: hlc.Timestamp{Time: 22, Counter: 1}},
+		Size:  int64(len(streamedValue)),
+		Hash:  [32]byte{1, 2, 3},
+	}
+	s, err := fs.Open(filepath.Join("zmesh-data", "default"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Apply(ctx, applied); !ok || err != nil {
+		t.Fatalf("apply: %v %v", ok, err)
+	}
+	if ok, err := s.PutStream(ctx, streamed, bytes.NewReader(streamedValue)); !ok || err != nil {
+		t.Fatalf("put stream: %v %v", ok, err)
+	}
+	if ok, err := s.Apply(ctx, oldEntries[0]); !ok || err != nil {
+		t.Fatalf("apply: %v %v", ok, err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errOut := runCmd(t, "convert", "--from", "fs", "--to", "engine", "zmesh-data")
+	if code != 0 || !strings.Contains(out, "storage default: 3 entries\n") {
+		t.Fatalf("convert: %d %s %s", code, out, errOut)
+	}
+	blobs, err := os.ReadDir(filepath.Join("zmesh-data", "blobs"))
+	if err != nil || len(blobs) != 2 {
+		t.Fatalf("the engine holds %d blobs (%v), want the 2 large values", len(blobs), err)
+	}
+	v, err := engine.NewVolume(engine.Config{Root: "zmesh-data", ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close(ctx)
+	es, err := v.Open(ctx, "default", backend.StorageConfig{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		e     backend.Entry
+		value []byte
+		hash  [32]byte
+	}{{applied, big, [32]byte{}}, {streamed.Entry, streamedValue, streamed.Hash}} {
+		got, rc, ok, err := es.(backend.Streamer).OpenStream(ctx, w.e.Key, 0)
+		if err != nil || !ok {
+			t.Fatalf("open stream %q: %v %v", w.e.Key, ok, err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(b, w.value) || got.Size != int64(len(w.value)) || got.Hash != w.hash ||
+			got.Timestamp != w.e.Timestamp || got.Encoding != w.e.Encoding || got.Deleted {
+			t.Fatalf("%q after the conversion: %+v, %d bytes (want %d), %v", w.e.Key, got, len(b), len(w.value), err)
+		}
+	}
+	if e, ok, err := es.Get(ctx, "a"); err != nil || !ok || string(e.Value) != "1" || e.Timestamp != oldEntries[0].Timestamp {
+		t.Fatalf("small value after the conversion: %+v %v %v", e, ok, err)
 	}
 }

@@ -44,7 +44,7 @@ type Entry struct {
 	// Deleted marks a tombstone: the key was deleted at Timestamp.
 	Deleted bool
 	// Omitted is set only by Scan in ScanValues mode, on a value too large
-	// for it to read whole (the engine's blobs over its MaxGetSize): Value
+	// for it to read whole (the engine's blobs, S3 objects, over their MaxGetSize): Value
 	// is nil, and the store's OpenStream (Streamer) gives the value, its
 	// size and hash. Apply refuses an Omitted entry (ErrInvalidEntry).
 	Omitted bool

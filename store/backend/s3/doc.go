@@ -137,7 +137,9 @@
 // when the upload completes, or not at all; a failed or cancelled put
 // aborts its upload. OpenStream is one ranged GET whose body goes to the
 // caller as it arrives. Get and Scan read values whole only up to
-// MaxGetSize (64 MiB) and refuse larger ones with backend.ErrTooLarge.
+// MaxGetSize (64 MiB): Get refuses a larger one with backend.ErrTooLarge,
+// Scan in ScanValues mode reports it Omitted (backend.Entry) from the
+// object's metadata, its body unread.
 //
 // # Distributed MinIO
 //

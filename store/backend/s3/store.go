@@ -246,7 +246,7 @@ func (s *Store) Get(ctx context.Context, key string) (backend.Entry, bool, error
 	if err != nil {
 		return backend.Entry{}, false, fmt.Errorf("s3: get: %w", err)
 	}
-	e, etag, ok, err := s.read(ctx, key, name)
+	e, etag, ok, err := s.read(ctx, key, name, false)
 	if err != nil {
 		return backend.Entry{}, false, fail(ctx, fmt.Sprintf("s3: get %q", key), err)
 	}
@@ -256,8 +256,11 @@ func (s *Store) Get(ctx context.Context, key string) (backend.Entry, bool, error
 	return e, ok, nil
 }
 
-// read GETs the object name and decodes key's entry from it.
-func (s *Store) read(ctx context.Context, key, name string) (e backend.Entry, etag string, ok bool, err error) {
+// read GETs the object name and decodes key's entry from it. A value
+// over the volume's getMax fails it with backend.ErrTooLarge, unless omit:
+// then the entry is built from the object's metadata alone and returned
+// Omitted (see backend.Entry), its body closed unread.
+func (s *Store) read(ctx context.Context, key, name string, omit bool) (e backend.Entry, etag string, ok bool, err error) {
 	rc, info, _, err := s.v.core.GetObject(ctx, s.bucket, name, minio.GetObjectOptions{})
 	if err != nil {
 		if isNoSuchKey(err) {
@@ -269,10 +272,13 @@ func (s *Store) read(ctx context.Context, key, name string) (e backend.Entry, et
 	if info.Size < int64(headerLen) {
 		return e, "", false, fmt.Errorf("%w: object %q is %d bytes", backend.ErrCorrupt, name, info.Size)
 	}
-	if info.Size-int64(headerLen) > MaxGetSize {
+	if size := info.Size - int64(headerLen); size > s.v.getMax {
 		// Reading it whole would hold it all in memory.
+		if omit {
+			return omittedEntry(key, name, info)
+		}
 		return e, "", false, fmt.Errorf("%w: object %q holds a %d-byte value, over the %d bytes Get and Scan read whole (read it with OpenStream)",
-			backend.ErrTooLarge, name, info.Size-int64(headerLen), int64(MaxGetSize))
+			backend.ErrTooLarge, name, size, s.v.getMax)
 	}
 	body := make([]byte, info.Size)
 	if _, err := io.ReadFull(rc, body); err != nil {
@@ -282,6 +288,23 @@ func (s *Store) read(ctx context.Context, key, name string) (e backend.Entry, et
 	if err != nil {
 		return e, "", false, err
 	}
+	return e, info.ETag, true, nil
+}
+
+// omittedEntry returns the entry of an object too large to read whole,
+// from its metadata: Omitted, its value nil. A tombstone is never that
+// large, so an object whose metadata says so is corrupt.
+func omittedEntry(key, name string, info minio.ObjectInfo) (backend.Entry, string, bool, error) {
+	e, ok, err := metaEntry(key, info.UserMetadata)
+	switch {
+	case err != nil:
+		return backend.Entry{}, "", false, err
+	case !ok:
+		return backend.Entry{}, "", false, fmt.Errorf("%w: object %q has no %s metadata (not written by zmesh)", backend.ErrCorrupt, name, metaTimestamp)
+	case e.Deleted:
+		return backend.Entry{}, "", false, fmt.Errorf("%w: object %q is a tombstone of %d bytes", backend.ErrCorrupt, name, info.Size)
+	}
+	e.Omitted = true
 	return e, info.ETag, true, nil
 }
 
@@ -444,7 +467,7 @@ func (s *Store) fetch(ctx context.Context, j scanJob, mode backend.ScanMode) sca
 			e, _, ok, err = s.head(ctx, j.key, j.name)
 		}
 	} else {
-		e, _, ok, err = s.read(ctx, j.key, j.name)
+		e, _, ok, err = s.read(ctx, j.key, j.name, true)
 	}
 	switch {
 	case errors.Is(err, backend.ErrCorrupt):

@@ -40,6 +40,9 @@ type Volume struct {
 	core      minio.Core
 	transport *http.Transport
 	log       *slog.Logger
+	// getMax is the largest value Get and Scan read whole: MaxGetSize,
+	// lowered by tests so that their oversized values stay small.
+	getMax int64
 
 	mu      sync.Mutex
 	closed  bool
@@ -133,6 +136,7 @@ func New(ctx context.Context, cfg VolumeConfig) (*Volume, error) {
 		core:      minio.Core{Client: client},
 		transport: tr,
 		log:       log.With("volume", "s3", "endpoint", endpoint),
+		getMax:    MaxGetSize,
 		stores:    make(map[string]*Store),
 		buckets:   make(map[string]string),
 	}, nil
