@@ -76,18 +76,15 @@ func TestConnectionErrorsComeAtOnceWithTheCause(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer cli.Close()
-			begin := time.Now()
 			err = cli.Put(context.Background(), "k", []byte("v"))
-			took := time.Since(begin)
 			var ce *store.ConnError
 			if !errors.Is(err, c.kind) || !errors.As(err, &ce) || !strings.Contains(err.Error(), c.text) {
 				t.Fatalf("got %v, want %v with %q", err, c.kind, c.text)
 			}
-			// Well before the 20s timeout: a generous bound, not a speed.
-			// (A name lookup takes what the resolver takes; it is bounded
-			// only by the timeout.)
-			if took > 10*time.Second && c.name != "unknown host" || errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("the error came after %v: %v", took, err)
+			// The cause came, not the 20s timeout: the call did not wait
+			// for it.
+			if errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("the error is the timeout's: %v", err)
 			}
 		})
 	}

@@ -66,13 +66,11 @@ func TestClientConnectionErrorsSayWhy(t *testing.T) {
 		{[]string{"get", "--connect", s.endpoint, "--server-key", otherPub, "demo/x"}, "handshake with " + s.endpoint + " failed: wrong server key"},
 		{[]string{"put", "--connect", s.endpoint, "--plain", "u:p", "demo/x", "v"}, `security mechanism mismatch`},
 	} {
-		begin := time.Now()
+		// The cause, not the 30s timeout's "did not answer within": the
+		// command did not wait for the timeout to give up.
 		code, _, errOut := runCmd(t, append(c.args, "--timeout", "30s")...)
 		if code != 1 || !strings.Contains(errOut, c.want) || strings.Contains(errOut, "within") {
 			t.Errorf("%q: exit %d, stderr %q; want exit 1 with %q", c.args, code, errOut, c.want)
-		}
-		if took := time.Since(begin); took > 15*time.Second && !strings.Contains(c.want, ".invalid") { // a lookup takes what the resolver takes
-			t.Errorf("%q: the error came after %v, not at once", c.args, took)
 		}
 	}
 	if code, out, errOut := runCmd(t, "get", "--connect", s.endpoint, "--server-key", pub, "demo/x"); code != 1 || out != "" || !strings.Contains(errOut, "not found") {

@@ -309,12 +309,8 @@ func TestBridgeDialFails(t *testing.T) {
 	l.Close() // nobody listens there now
 	s := NewReq(context.Background(), WithDialerRetry(10*time.Millisecond), WithDialerMaxRetries(3))
 	defer s.Close()
-	start := time.Now()
 	if err := s.Dial("tcp://" + addr); err == nil {
 		t.Fatal("dial of a closed port succeeded")
-	}
-	if d := time.Since(start); d > 30*time.Second {
-		t.Fatalf("dial took %v", d)
 	}
 	var ute UnknownTransportError
 	if err := s.Dial("udp://127.0.0.1:1"); !errors.As(err, &ute) || ute.Name != "udp" {

@@ -74,18 +74,16 @@ func TestClientWithoutServerTimesOut(t *testing.T) {
 	cli, err := store.Connect("tcp://127.0.0.1:1", store.ClientOptions{Ctx: f.zctx, Logger: quiet, Timeout: 100 * time.Millisecond})
 	must(t, err)
 	defer cli.Close()
-	begin := time.Now()
 	err = cli.Put(context.Background(), "k", []byte("v"))
-	if !errors.Is(err, store.ErrUnreachable) || !errors.Is(err, syscall.ECONNREFUSED) || time.Since(begin) > 5*time.Second {
-		t.Fatalf("got %v after %v, want connection refused at once", err, time.Since(begin))
+	if !errors.Is(err, store.ErrUnreachable) || !errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want connection refused, not the timeout", err)
 	}
 	waiting, err := store.Connect("tcp://127.0.0.1:1", store.ClientOptions{Ctx: f.zctx, Logger: quiet, Timeout: 100 * time.Millisecond, WaitForServer: true})
 	must(t, err)
 	defer waiting.Close()
-	begin = time.Now()
 	err = waiting.Put(context.Background(), "k", []byte("v"))
-	if !errors.Is(err, context.DeadlineExceeded) || time.Since(begin) > 5*time.Second {
-		t.Fatalf("got %v after %v, want the deadline after 100ms", err, time.Since(begin))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want the deadline after 100ms", err)
 	}
 	if _, err := store.Connect("bogus://x", store.ClientOptions{Ctx: f.zctx}); err == nil {
 		t.Fatal("Connect to a bad endpoint succeeded")
