@@ -57,3 +57,37 @@ func TestStreamedPutOnFeedAndSubscribe(t *testing.T) {
 		t.Fatalf("subscriber: small put gave %+v", c)
 	}
 }
+
+// Server.PutStream (the HTTP face's large PUT) is announced like a streamed
+// put over the protocol: on the change feed and to Subscribe, with its size
+// and without its value (and without a hash, which it does not compute).
+func TestLocalPutStreamOnFeedAndSubscribe(t *testing.T) {
+	f := start(t, setup{feed: true, opts: Options{Storages: []Storage{mem("big", "big/**", "")}}})
+	ctx := testCtx(t)
+	got := make(chan Change, 4)
+	cancel := f.srv.Subscribe(func(c Change) {
+		if c.Key == "big/local" {
+			got <- c
+		}
+	})
+	defer cancel()
+	w := watchReady(t, f, "big/**", "big/probe")
+
+	val := randomValue(3<<20, 23)
+	must(t, f.srv.PutStream(ctx, "big/local", "application/octet-stream", bytes.NewReader(val), int64(len(val))))
+
+	ch, err := w.Next(ctx)
+	must(t, err)
+	if ch.Key != "big/local" || ch.Deleted || !ch.Omitted || ch.Value != nil || ch.Size != int64(len(val)) ||
+		ch.Encoding != "application/octet-stream" || ch.Timestamp.IsZero() {
+		t.Fatalf("watcher: PutStream gave %+v", ch)
+	}
+	select {
+	case c := <-got:
+		if !c.Omitted || c.Value != nil || c.Size != int64(len(val)) || c.Storage != "big" {
+			t.Fatalf("subscriber: PutStream gave %+v", c)
+		}
+	case <-ctx.Done():
+		t.Fatal("the subscriber never saw the PutStream")
+	}
+}

@@ -140,15 +140,8 @@ func (s *Server) put(ctx context.Context, v *view, m *proto.Message, stamp hlc.T
 	if err := keyexpr.ValidateKey(m.Key); err != nil {
 		return keyRefusal(err, "key")
 	}
-	switch {
-	case len(m.Key) > backend.MaxKeyLen:
-		return refuse(proto.StatusTooLarge, "key of %d bytes exceeds the limit of %d bytes", len(m.Key), backend.MaxKeyLen)
-	case len(m.Value) > s.opts.MaxValueSize:
-		return refuse(proto.StatusTooLarge, "value of %d bytes exceeds the server's limit of %d bytes", len(m.Value), s.opts.MaxValueSize)
-	case len(m.Encoding) > backend.MaxEncodingLen:
-		return refuse(proto.StatusTooLarge, "encoding of %d bytes exceeds the limit of %d bytes", len(m.Encoding), backend.MaxEncodingLen)
-	case !utf8.ValidString(m.Encoding):
-		return refuse(proto.StatusMalformed, "encoding %q is not valid UTF-8", m.Encoding)
+	if err := checkWrite(m.Key, m.Encoding, uint64(len(m.Value)), uint64(s.opts.MaxValueSize), ""); err != nil {
+		return err
 	}
 	ts, err := s.timestamp(m, stamp)
 	if err != nil {
@@ -480,4 +473,24 @@ func (s *Server) reply(ctx context.Context, r request, key string, e backend.Ent
 	}
 	return s.send(ctx, &r, proto.Message{Kind: proto.KindReply, ID: r.msg.ID, Key: key,
 		Encoding: e.Encoding, Timestamp: e.Timestamp, Value: e.Value})
+}
+
+// checkWrite refuses a write whose key, value size or encoding is past the
+// server's limits: the one check of a plain put and both kinds of streamed
+// put. setting, if not empty, names the setting of limit in the message.
+// The key has been validated as a key.
+func checkWrite(key, encoding string, size, limit uint64, setting string) error {
+	switch {
+	case len(key) > backend.MaxKeyLen:
+		return refuse(proto.StatusTooLarge, "key of %d bytes exceeds the limit of %d bytes", len(key), backend.MaxKeyLen)
+	case size > limit && setting != "":
+		return refuse(proto.StatusTooLarge, "value of %d bytes exceeds the server's limit of %d bytes (%s)", size, limit, setting)
+	case size > limit:
+		return refuse(proto.StatusTooLarge, "value of %d bytes exceeds the server's limit of %d bytes", size, limit)
+	case len(encoding) > backend.MaxEncodingLen:
+		return refuse(proto.StatusTooLarge, "encoding of %d bytes exceeds the limit of %d bytes", len(encoding), backend.MaxEncodingLen)
+	case !utf8.ValidString(encoding):
+		return refuse(proto.StatusMalformed, "encoding %q is not valid UTF-8", encoding)
+	}
+	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/store/backend"
@@ -222,15 +221,8 @@ func (s *Server) beginPut(b proto.Begin, peer patterns.RoutingID) error {
 	if err := keyexpr.ValidateKey(b.Key); err != nil {
 		return keyRefusal(err, "key")
 	}
-	switch {
-	case len(b.Key) > backend.MaxKeyLen:
-		return refuse(proto.StatusTooLarge, "key of %d bytes exceeds the limit of %d bytes", len(b.Key), backend.MaxKeyLen)
-	case b.Size > uint64(s.opts.MaxStreamSize):
-		return refuse(proto.StatusTooLarge, "value of %d bytes exceeds the server's limit of %d bytes (requests.max_stream_size)", b.Size, s.opts.MaxStreamSize)
-	case len(b.Encoding) > backend.MaxEncodingLen:
-		return refuse(proto.StatusTooLarge, "encoding of %d bytes exceeds the limit of %d bytes", len(b.Encoding), backend.MaxEncodingLen)
-	case !utf8.ValidString(b.Encoding):
-		return refuse(proto.StatusMalformed, "encoding %q is not valid UTF-8", b.Encoding)
+	if err := checkWrite(b.Key, b.Encoding, b.Size, uint64(s.opts.MaxStreamSize), maxStreamSetting); err != nil {
+		return err
 	}
 	ts := b.Timestamp
 	if ts.IsZero() {
@@ -460,26 +452,41 @@ func (s *Server) feedUpload(p *putStream, u *streamput.Upload) {
 	}
 }
 
+// maxStreamSetting names Options.MaxStreamSize in refusals.
+const maxStreamSetting = "requests.max_stream_size"
+
 // finishPut makes a fully received upload's value durable and visible,
-// then announces it on the change feed and to Subscribe's subscribers like
-// a plain put (apply), without its value: the key's lock is held across
-// both, so a key's changes are announced in the order they were applied.
+// and announces it (applyStreamed).
 func (s *Server) finishPut(p *putStream, u *streamput.Upload) error {
+	return s.applyStreamed(p.st, p.key, &p.entry, func() (bool, error) {
+		applied, err := u.Finish()
+		if errors.Is(err, streamput.ErrSuperseded) {
+			return false, nil
+		}
+		return applied, err
+	})
+}
+
+// applyStreamed runs write, the write that makes a streamed value of key
+// in st durable and visible, then announces the value on the change feed
+// and to Subscribe's subscribers as a plain put (apply) is, without its
+// bytes. The key's lock is held across both while anyone may see the
+// announcement, so a key's changes are announced in the order they were
+// applied. Both kinds of streamed put (uploads over the protocol and
+// PutStream) end here.
+func (s *Server) applyStreamed(st *storage, key string, e *backend.StreamEntry, write func() (applied bool, err error)) error {
 	if s.feed != nil || s.watched() {
-		defer s.locks.lock(p.key).Unlock()
+		defer s.locks.lock(key).Unlock()
 	}
-	applied, err := u.Finish()
-	if errors.Is(err, streamput.ErrSuperseded) {
-		return nil
-	}
+	applied, err := write()
 	if err != nil || !applied {
 		return err
 	}
 	s.stats.applied.Add(1)
 	if s.feed != nil {
-		s.publish(s.reqCtx, p.st, p.key, p.entry.Entry, &p.entry)
+		s.publish(s.reqCtx, st, key, e.Entry, e)
 	}
-	s.notify(p.st, p.key, p.entry.Entry, &p.entry)
+	s.notify(st, key, e.Entry, e)
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"unicode/utf8"
 
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/keyexpr"
@@ -20,7 +19,8 @@ import (
 // are *proto.StatusError values as Do returns them (a size over
 // MaxStreamSize is proto.StatusTooLarge, naming the limit; r giving fewer
 // or more than size bytes is proto.StatusIntegrity), and nothing is
-// stored. Streamed values are not published on the change feed.
+// stored. The value is announced on the change feed and to Subscribe's
+// subscribers without its bytes, as a streamed put over the protocol is.
 func (s *Server) PutStream(ctx context.Context, key, encoding string, r io.Reader, size int64) error {
 	if ctx == nil {
 		return errNilContext
@@ -28,17 +28,11 @@ func (s *Server) PutStream(ctx context.Context, key, encoding string, r io.Reade
 	if err := keyexpr.ValidateKey(key); err != nil {
 		return keyRefusal(err, "key")
 	}
-	switch {
-	case len(key) > backend.MaxKeyLen:
-		return refuse(proto.StatusTooLarge, "key of %d bytes exceeds the limit of %d bytes", len(key), backend.MaxKeyLen)
-	case size < 0:
+	if size < 0 {
 		return refuse(proto.StatusMalformed, "size %d", size)
-	case size > s.opts.MaxStreamSize:
-		return refuse(proto.StatusTooLarge, "value of %d bytes exceeds the server's limit of %d bytes (requests.max_stream_size)", size, s.opts.MaxStreamSize)
-	case len(encoding) > backend.MaxEncodingLen:
-		return refuse(proto.StatusTooLarge, "encoding of %d bytes exceeds the limit of %d bytes", len(encoding), backend.MaxEncodingLen)
-	case !utf8.ValidString(encoding):
-		return refuse(proto.StatusMalformed, "encoding %q is not valid UTF-8", encoding)
+	}
+	if err := checkWrite(key, encoding, uint64(size), uint64(s.opts.MaxStreamSize), maxStreamSetting); err != nil {
+		return err
 	}
 	ts := s.clock.Now()
 	v := s.acquire()
@@ -54,14 +48,13 @@ func (s *Server) PutStream(ctx context.Context, key, encoding string, r io.Reade
 		return nil
 	}
 	e := backend.StreamEntry{Entry: backend.Entry{Key: sk, Encoding: encoding, Timestamp: ts}, Size: size}
-	applied, err := streamer.PutStream(ctx, e, r)
-	if err != nil {
-		return asRefusal(s.streamErr(target, err))
-	}
-	if applied {
-		s.stats.applied.Add(1)
-	}
-	return nil
+	return s.applyStreamed(target, key, &e, func() (bool, error) {
+		applied, err := streamer.PutStream(ctx, e, r)
+		if err != nil {
+			return false, asRefusal(s.streamErr(target, err))
+		}
+		return applied, nil
+	})
 }
 
 // StreamedValue is a value OpenStream found.
