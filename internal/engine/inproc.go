@@ -38,7 +38,7 @@ func (s *Socket) bindInproc(e transport.Endpoint) error {
 
 func (s *Socket) connectInproc(e transport.Endpoint) error {
 	name := e.String()
-	p := newPipe(s, name)
+	p := newInprocPipe(s, name)
 	ic := &inprocConnect{s: s, p: p, name: e.Path}
 	s.mu.Lock()
 	if s.closed {
@@ -73,7 +73,7 @@ func (s *Socket) acceptInproc(ic *inprocConnect) {
 		return
 	}
 	cp := ic.p
-	sp := newPipe(s, name)
+	sp := newInprocPipe(s, name)
 	linkInproc(sp, cp)
 	s.attach(sp)
 	moved := deliverInproc(sp, cp)
@@ -95,6 +95,17 @@ func (s *Socket) acceptInproc(ic *inprocConnect) {
 	if ic.s.handler != nil {
 		ic.s.handler.PeerUp(cp)
 	}
+}
+
+// newInprocPipe returns a pipe for one end of an inproc link: its
+// incoming queue is an inbox (see inbox), unless the socket conflates,
+// which keeps one message in the plain queue.
+func newInprocPipe(s *Socket, name string) *Pipe {
+	p := newPipe(s, name)
+	if !s.opts.Conflate {
+		p.box = newInbox()
+	}
+	return p
 }
 
 func (s *Socket) isAttached(p *Pipe) bool {

@@ -72,6 +72,10 @@ type Pipe struct {
 	target atomic.Pointer[Pipe]
 	// inproc: the pipe that fills our incoming queue (to wake its senders).
 	source *Pipe
+	// inproc, unless conflating: our incoming queue (in and the fields
+	// after it are then unused). Set by the constructor's caller before
+	// the pipe is published, never changed.
+	box *inbox
 
 	// Incoming side, guarded by s.in.mu.
 	in            []socket.Msg
@@ -303,6 +307,9 @@ func (p *Pipe) Full() bool { return p.FullFor(0) }
 func (p *Pipe) FullFor(n int) bool {
 	n = max(n, 1)
 	if t := p.target.Load(); t != nil {
+		if t.box != nil {
+			return t.fullBox(n)
+		}
 		q := &t.s.in
 		q.mu.Lock()
 		full := t.inFull(n)
@@ -402,7 +409,11 @@ func (p *Pipe) busy() bool {
 	return len(p.out) > 0 || (p.conn != nil && !p.writerIdle)
 }
 
-// close stops the pipe taking messages and drops what it holds.
+// close stops the pipe taking messages and drops what it holds to send.
+// What it has received stays for Recv (a kicked peer's last messages),
+// unless its socket is closed: then an inproc pipe's incoming queue is
+// dropped too, since the peer's pipe, which outlives our socket, still
+// points to it.
 func (p *Pipe) close() {
 	p.mu.Lock()
 	p.setClosed(true)
@@ -411,6 +422,12 @@ func (p *Pipe) close() {
 	p.outBytes, p.inflightBytes = 0, 0
 	p.ctrl = nil
 	p.mu.Unlock()
+	if b := p.box; b != nil && p.s.isClosed() {
+		q := &p.s.in
+		q.mu.Lock()
+		b.drop()
+		q.mu.Unlock()
+	}
 	p.s.sendReady.broadcast()
 	p.s.drained.broadcast()
 }
@@ -420,7 +437,13 @@ func (p *Pipe) close() {
 func (p *Pipe) setClosed(closed bool) {
 	q := &p.s.in
 	q.mu.Lock()
-	p.closed = closed
+	if b := p.box; b != nil {
+		b.mu.Lock()
+		p.closed = closed
+		b.mu.Unlock()
+	} else {
+		p.closed = closed
+	}
 	q.mu.Unlock()
 }
 
@@ -443,6 +466,12 @@ func (p *Pipe) pushIn(m socket.Msg) (bool, error) {
 			return true, nil // taken (and dropped: inproc peers are ours, an error here is a bug of theirs)
 		}
 		m = im
+	}
+	if p.box != nil {
+		// The filter runs first, with no lock held; pushBox applies its
+		// verdict after the closed and bound checks, as below.
+		f := p.s.filter
+		return p.pushBox(m, f == nil || f(m.Group))
 	}
 	q.mu.Lock()
 	if q.closed || p.closed {
@@ -511,6 +540,11 @@ func (p *Pipe) conflateLocked() {
 // appendLocked appends m to the incoming queue and activates the pipe in the
 // fair queue. q.mu must be held.
 func (p *Pipe) appendLocked(m socket.Msg) {
+	if b := p.box; b != nil {
+		b.put(m)
+		p.activateLocked()
+		return
+	}
 	if p.inHead > 0 && len(p.in) == cap(p.in) {
 		n := copy(p.in, p.in[p.inHead:])
 		clear(p.in[n:])
@@ -556,7 +590,11 @@ func (q *fairQueue) activate(p *Pipe) {
 		}
 		q.ring, q.head = grown, 0
 	}
-	q.ring[(q.head+q.n)%len(q.ring)] = p
+	i := q.head + q.n
+	if i >= len(q.ring) {
+		i -= len(q.ring)
+	}
+	q.ring[i] = p
 	q.n++
 }
 
@@ -601,18 +639,58 @@ func (q *fairQueue) pushBatch(p *Pipe, batch []socket.Msg, size int64) (full boo
 	return full
 }
 
-// pop takes the next message in fair order, if any.
+// pop takes the next message in fair order, if any: one message of the
+// pipe at the head of the ring, which then goes to the back of the ring
+// if it holds more (with one pipe in the ring it stays where it is).
 func (q *fairQueue) pop() (socket.Msg, bool) {
 	q.mu.Lock()
-	if q.n == 0 {
+	for q.n > 0 {
+		p := q.ring[q.head]
+		var (
+			m              socket.Msg
+			ok, keep, wake bool
+		)
+		if b := p.box; b != nil {
+			m, ok, keep, wake = b.pop(p)
+		} else {
+			m, keep, wake = p.popIn()
+			ok = true
+		}
+		if !keep || q.n > 1 {
+			q.ring[q.head] = nil
+			if q.head++; q.head == len(q.ring) {
+				q.head = 0
+			}
+			q.n--
+			if keep {
+				q.activate(p)
+			} else {
+				p.inActive = false
+			}
+		}
+		more := q.n > 0 && q.waiters > 0
 		q.mu.Unlock()
-		return socket.Msg{}, false
+		if wake {
+			p.wakeSenders()
+		}
+		if ok {
+			if more {
+				q.signal()
+			}
+			return m, true
+		}
+		q.mu.Lock() // an inbox that turned out empty: it parked, try the next pipe
 	}
-	p := q.ring[q.head]
-	q.ring[q.head] = nil
-	q.head = (q.head + 1) % len(q.ring)
-	q.n--
-	m := p.in[p.inHead]
+	q.mu.Unlock()
+	return socket.Msg{}, false
+}
+
+// popIn takes the next message of p's incoming queue (not an inbox),
+// which holds one. keep reports whether p holds more, wake whether the
+// reader or inproc senders stopped at its bounds must be woken. q.mu must
+// be held.
+func (p *Pipe) popIn() (m socket.Msg, keep, wake bool) {
+	m = p.in[p.inHead]
 	p.in[p.inHead] = socket.Msg{}
 	p.inHead++
 	p.inBytes -= int64(m.Len())
@@ -621,30 +699,25 @@ func (q *fairQueue) pop() (socket.Msg, bool) {
 		p.in = p.in[:0]
 		p.inHead = 0
 		p.inBytes = 0
-		p.inActive = false
-	} else {
-		q.activate(p)
 	}
-	wakeSender := p.readerBlocked && p.inRoom(left)
-	if wakeSender {
+	wake = p.readerBlocked && p.inRoom(left)
+	if wake {
 		p.readerBlocked = false
 	}
-	more := q.n > 0 && q.waiters > 0
-	q.mu.Unlock()
-	if wakeSender {
-		if p.source != nil {
-			p.source.s.sendReady.broadcast()
-		} else {
-			select {
-			case p.readerWake <- struct{}{}:
-			default:
-			}
-		}
+	return m, left > 0, wake
+}
+
+// wakeSenders wakes what stopped at p's incoming bounds: the inproc peer's
+// senders, or p's connection's reader. Called with no lock held.
+func (p *Pipe) wakeSenders() {
+	if p.source != nil {
+		p.source.s.sendReady.broadcast()
+		return
 	}
-	if more {
-		q.signal()
+	select {
+	case p.readerWake <- struct{}{}:
+	default:
 	}
-	return m, true
 }
 
 // shutdown makes later pushes no-ops: once the socket is closed, readers
