@@ -93,7 +93,7 @@ func (b *inbox) roomLocked(p *Pipe) bool {
 // interceptor) goes to the back of msgs unless the pipe is closed or at
 // its bounds; keep false (the filter refused its group) takes it and
 // drops it, as pushIn does.
-func (p *Pipe) pushBox(m socket.Msg, keep bool) (bool, error) {
+func (p *Pipe) pushBox(m *socket.Msg, keep bool) (bool, error) {
 	b := p.box
 	n := m.Len()
 	if keep {
@@ -101,7 +101,9 @@ func (p *Pipe) pushBox(m socket.Msg, keep bool) (bool, error) {
 			m.Peer = p.peer.Load()
 		}
 		m.RoutingID = p.id
-		m = joined(m)
+		if m.Tail != nil {
+			*m = joined(*m)
+		}
 	}
 	b.mu.Lock()
 	if p.closed {
@@ -116,7 +118,7 @@ func (p *Pipe) pushBox(m socket.Msg, keep bool) (bool, error) {
 		b.mu.Unlock()
 		return true, nil
 	}
-	b.msgs = append(b.msgs, m)
+	b.msgs = append(b.msgs, *m)
 	b.bytes += int64(n)
 	wasParked := b.parked
 	b.parked = false
@@ -136,7 +138,7 @@ func (p *Pipe) pushBox(m socket.Msg, keep bool) (bool, error) {
 // looks again with the receiver's batch as it is now (under the
 // fair-queue lock), and refuses m only if the queue is truly at its
 // bounds, marking the senders as waiting.
-func (p *Pipe) pushBoxSlow(m socket.Msg, n int, keep bool) (bool, error) {
+func (p *Pipe) pushBoxSlow(m *socket.Msg, n int, keep bool) (bool, error) {
 	b := p.box
 	q := &p.s.in
 	q.mu.Lock()
@@ -158,7 +160,7 @@ func (p *Pipe) pushBoxSlow(m socket.Msg, n int, keep bool) (bool, error) {
 		q.mu.Unlock()
 		return true, nil
 	}
-	b.msgs = append(b.msgs, m)
+	b.msgs = append(b.msgs, *m)
 	b.bytes += int64(n)
 	b.parked = false
 	b.mu.Unlock()

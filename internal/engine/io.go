@@ -34,8 +34,14 @@ func (s *Socket) SendLB(ctx context.Context, m socket.Msg, block bool) error {
 func (s *Socket) tryLB(m socket.Msg) bool {
 	pipes := *s.pipes.Load()
 	n := uint32(len(pipes))
-	if n == 0 {
-		return false
+	if n <= 1 {
+		// One peer: no turn to take (the round-robin counter is an
+		// atomic add per send).
+		if n == 0 {
+			return false
+		}
+		ok, err := pipes[0].TrySend(m)
+		return ok && err == nil
 	}
 	start := s.rr.Add(1)
 	for i := uint32(0); i < n; i++ {

@@ -267,12 +267,12 @@ func (p *Pipe) inRoom(left int) bool {
 // and socket.ErrHostUnreachable when the pipe is gone.
 func (p *Pipe) TrySend(m socket.Msg) (bool, error) {
 	if t := p.target.Load(); t != nil {
-		return t.pushIn(m)
+		return t.pushIn(&m)
 	}
 	p.mu.Lock()
 	if t := p.target.Load(); t != nil { // an inproc bind arrived meanwhile
 		p.mu.Unlock()
-		return t.pushIn(m)
+		return t.pushIn(&m)
 	}
 	if p.closed {
 		p.mu.Unlock()
@@ -449,30 +449,39 @@ func (p *Pipe) setClosed(closed bool) {
 
 // pushIn delivers one message into this pipe's incoming queue (the inproc
 // path). It reports false at the combined inproc high-water mark, and marks
-// the sender as waiting so the receiver wakes it.
-func (p *Pipe) pushIn(m socket.Msg) (bool, error) {
-	q := &p.s.in
+// the sender as waiting so the receiver wakes it. m is the caller's own
+// copy, which it may change.
+func (p *Pipe) pushIn(m *socket.Msg) (bool, error) {
 	if ic := p.s.icept; ic != nil {
-		// A copy of its own: m, whose address the interceptor takes,
-		// would otherwise move to the heap on every send, intercepted or
-		// not.
-		im := m
-		if im.Peer == nil {
-			im.Peer = p.peer.Load()
-		}
-		im.RoutingID = p.id
-		keep, err := ic.Intercept(p, &im)
-		if err != nil || !keep {
-			return true, nil // taken (and dropped: inproc peers are ours, an error here is a bug of theirs)
-		}
-		m = im
+		return p.pushIntercepted(ic, *m)
 	}
+	return p.deliver(m)
+}
+
+// pushIntercepted is pushIn through the receiving socket's interceptor.
+// im is a copy of its own: the message whose address the interceptor
+// takes moves to the heap, and only intercepted sends should pay for it.
+func (p *Pipe) pushIntercepted(ic Interceptor, im socket.Msg) (bool, error) {
+	if im.Peer == nil {
+		im.Peer = p.peer.Load()
+	}
+	im.RoutingID = p.id
+	keep, err := ic.Intercept(p, &im)
+	if err != nil || !keep {
+		return true, nil // taken (and dropped: inproc peers are ours, an error here is a bug of theirs)
+	}
+	return p.deliver(&im)
+}
+
+// deliver is pushIn past the interceptor.
+func (p *Pipe) deliver(m *socket.Msg) (bool, error) {
 	if p.box != nil {
 		// The filter runs first, with no lock held; pushBox applies its
 		// verdict after the closed and bound checks, as below.
 		f := p.s.filter
 		return p.pushBox(m, f == nil || f(m.Group))
 	}
+	q := &p.s.in
 	q.mu.Lock()
 	if q.closed || p.closed {
 		q.mu.Unlock()
@@ -493,7 +502,7 @@ func (p *Pipe) pushIn(m socket.Msg) (bool, error) {
 		m.Peer = p.peer.Load()
 	}
 	m.RoutingID = p.id
-	p.appendLocked(joined(m))
+	p.appendLocked(joined(*m))
 	wake := q.waiters > 0
 	q.mu.Unlock()
 	if wake {
