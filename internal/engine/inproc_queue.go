@@ -92,18 +92,13 @@ func (b *inbox) roomLocked(p *Pipe) bool {
 // pushBox is pushIn for a pipe with an inbox: m (already past the
 // interceptor) goes to the back of msgs unless the pipe is closed or at
 // its bounds; keep false (the filter refused its group) takes it and
-// drops it, as pushIn does.
+// drops it, as pushIn does. m is not changed.
 func (p *Pipe) pushBox(m *socket.Msg, keep bool) (bool, error) {
 	b := p.box
 	n := m.Len()
-	if keep {
-		if m.Peer == nil {
-			m.Peer = p.peer.Load()
-		}
-		m.RoutingID = p.id
-		if m.Tail != nil {
-			*m = joined(*m)
-		}
+	if m.Tail != nil && keep {
+		jm := joined(*m) // its own body: allocate before taking the lock
+		m = &jm
 	}
 	b.mu.Lock()
 	if p.closed {
@@ -118,8 +113,7 @@ func (p *Pipe) pushBox(m *socket.Msg, keep bool) (bool, error) {
 		b.mu.Unlock()
 		return true, nil
 	}
-	b.msgs = append(b.msgs, *m)
-	b.bytes += int64(n)
+	p.appendBox(m, n)
 	wasParked := b.parked
 	b.parked = false
 	b.mu.Unlock()
@@ -132,6 +126,19 @@ func (p *Pipe) pushBox(m *socket.Msg, keep bool) (bool, error) {
 		p.wakeReceivers(wake)
 	}
 	return true, nil
+}
+
+// appendBox appends a copy of m, n bytes, to msgs, with the pipe's routing
+// id and peer. b.mu must be held.
+func (p *Pipe) appendBox(m *socket.Msg, n int) {
+	b := p.box
+	b.msgs = append(b.msgs, *m)
+	e := &b.msgs[len(b.msgs)-1]
+	if e.Peer == nil {
+		e.Peer = p.peer.Load()
+	}
+	e.RoutingID = p.id
+	b.bytes += int64(n)
 }
 
 // pushBoxSlow is pushBox when the count as last reported says full: it
@@ -160,8 +167,7 @@ func (p *Pipe) pushBoxSlow(m *socket.Msg, n int, keep bool) (bool, error) {
 		q.mu.Unlock()
 		return true, nil
 	}
-	b.msgs = append(b.msgs, *m)
-	b.bytes += int64(n)
+	p.appendBox(m, n)
 	b.parked = false
 	b.mu.Unlock()
 	p.activateLocked()
@@ -234,7 +240,6 @@ func (b *inbox) pop(p *Pipe) (m socket.Msg, ok, keep, wake bool) {
 		}
 	}
 	m = b.batch[b.head]
-	b.batch[b.head] = socket.Msg{}
 	b.head++
 	b.batchBytes -= int64(m.Len())
 	if b.head == len(b.batch) {
@@ -265,6 +270,7 @@ func (b *inbox) pop(p *Pipe) (m socket.Msg, ok, keep, wake bool) {
 // it reports false, and the caller takes it out of the ring. wake: senders
 // waiting at the bound must be woken. The fair-queue lock must be held.
 func (b *inbox) swap(p *Pipe) (more, wake bool) {
+	clear(b.batch[:b.head]) // what was taken: the bodies are the caller's now
 	b.mu.Lock()
 	b.batch, b.msgs = b.msgs, b.batch[:0]
 	b.head = 0
@@ -294,7 +300,7 @@ func (b *inbox) wakeLocked(p *Pipe) bool {
 // it holds), keeping the pipe's place in the ring; a pop then finds it
 // empty and parks it. The fair-queue lock must be held.
 func (b *inbox) drop() {
-	clear(b.batch[b.head:])
+	clear(b.batch)
 	b.batch, b.head, b.batchBytes = b.batch[:0], 0, 0
 	b.mu.Lock()
 	clear(b.msgs)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"runtime"
 	"time"
 
 	"github.com/zmesh/zmesh/socket"
@@ -16,7 +17,7 @@ func (s *Socket) SendLB(ctx context.Context, m socket.Msg, block bool) error {
 	if ctx == nil {
 		return &socket.SendError{Msg: m, Err: ErrNilContext}
 	}
-	if ok := s.tryLB(m); ok {
+	if ok := s.tryLB(&m); ok {
 		return nil
 	}
 	if s.isClosed() || s.ctx.IsShutdown() {
@@ -25,13 +26,14 @@ func (s *Socket) SendLB(ctx context.Context, m socket.Msg, block bool) error {
 	if !block {
 		return &socket.SendError{Msg: m, Err: socket.ErrWouldBlock}
 	}
-	if err := s.waitSend(ctx, func() (bool, error) { return s.tryLB(m), nil }); err != nil {
+	if err := s.waitSend(ctx, func() (bool, error) { return s.tryLB(&m), nil }); err != nil {
 		return &socket.SendError{Msg: m, Err: err}
 	}
 	return nil
 }
 
-func (s *Socket) tryLB(m socket.Msg) bool {
+// tryLB is one round-robin pass of SendLB. m is not changed.
+func (s *Socket) tryLB(m *socket.Msg) bool {
 	pipes := *s.pipes.Load()
 	n := uint32(len(pipes))
 	if n <= 1 {
@@ -40,12 +42,12 @@ func (s *Socket) tryLB(m socket.Msg) bool {
 		if n == 0 {
 			return false
 		}
-		ok, err := pipes[0].TrySend(m)
+		ok, err := pipes[0].trySend(m)
 		return ok && err == nil
 	}
 	start := s.rr.Add(1)
 	for i := uint32(0); i < n; i++ {
-		if ok, err := pipes[(start+i)%n].TrySend(m); ok && err == nil {
+		if ok, err := pipes[(start+i)%n].trySend(m); ok && err == nil {
 			return true
 		}
 	}
@@ -140,6 +142,12 @@ func (s *Socket) Recv(ctx context.Context, block bool) (socket.Msg, error) {
 	if !block {
 		return socket.Msg{}, socket.ErrWouldBlock
 	}
+	for range recvSpins {
+		runtime.Gosched()
+		if m, ok := q.pop(); ok {
+			return m, nil
+		}
+	}
 	t, tc := timeout(time.Duration(s.recvTimeout.Load()))
 	defer stopTimer(t)
 	// Register as a waiter, then look again: a push that came before the
@@ -228,3 +236,11 @@ func (s *Socket) Readiness() (in, out <-chan struct{}, readable, writable bool) 
 
 // Done is closed when the socket closes.
 func (s *Socket) Done() <-chan struct{} { return s.done }
+
+// recvSpins is how many times a blocking Recv that finds nothing yields
+// the processor and looks again before it sleeps. A sender on another
+// goroutine usually delivers within that time when messages stream
+// (inproc above all), and a receiver that sleeps must be woken and
+// rescheduled, which Go does on the waker's processor: sender and receiver
+// then take turns on one processor instead of running side by side.
+const recvSpins = 10

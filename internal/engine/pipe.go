@@ -265,14 +265,17 @@ func (p *Pipe) inRoom(left int) bool {
 // TrySend queues m for the peer without blocking. It reports false when the
 // pipe is at its high-water mark or m would take it over its byte bound,
 // and socket.ErrHostUnreachable when the pipe is gone.
-func (p *Pipe) TrySend(m socket.Msg) (bool, error) {
+func (p *Pipe) TrySend(m socket.Msg) (bool, error) { return p.trySend(&m) }
+
+// trySend is TrySend on the caller's message, which it does not change.
+func (p *Pipe) trySend(m *socket.Msg) (bool, error) {
 	if t := p.target.Load(); t != nil {
-		return t.pushIn(&m)
+		return t.pushIn(m)
 	}
 	p.mu.Lock()
 	if t := p.target.Load(); t != nil { // an inproc bind arrived meanwhile
 		p.mu.Unlock()
-		return t.pushIn(&m)
+		return t.pushIn(m)
 	}
 	if p.closed {
 		p.mu.Unlock()
@@ -283,7 +286,7 @@ func (p *Pipe) TrySend(m socket.Msg) (bool, error) {
 		p.mu.Unlock()
 		return false, nil
 	}
-	p.out = append(p.out, m)
+	p.out = append(p.out, *m)
 	p.outBytes += int64(n)
 	idle := p.writerIdle
 	p.writerIdle = false
@@ -449,8 +452,8 @@ func (p *Pipe) setClosed(closed bool) {
 
 // pushIn delivers one message into this pipe's incoming queue (the inproc
 // path). It reports false at the combined inproc high-water mark, and marks
-// the sender as waiting so the receiver wakes it. m is the caller's own
-// copy, which it may change.
+// the sender as waiting so the receiver wakes it. m is not changed (a
+// refused message goes back to the caller, or on to another pipe).
 func (p *Pipe) pushIn(m *socket.Msg) (bool, error) {
 	if ic := p.s.icept; ic != nil {
 		return p.pushIntercepted(ic, *m)
@@ -498,11 +501,12 @@ func (p *Pipe) deliver(m *socket.Msg) (bool, error) {
 		q.mu.Unlock()
 		return true, nil // not joined: dropped, as over tcp the radio would not send it
 	}
-	if m.Peer == nil {
-		m.Peer = p.peer.Load()
+	jm := joined(*m)
+	if jm.Peer == nil {
+		jm.Peer = p.peer.Load()
 	}
-	m.RoutingID = p.id
-	p.appendLocked(joined(*m))
+	jm.RoutingID = p.id
+	p.appendLocked(jm)
 	wake := q.waiters > 0
 	q.mu.Unlock()
 	if wake {
