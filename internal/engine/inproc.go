@@ -103,7 +103,7 @@ func (s *Socket) acceptInproc(ic *inprocConnect) {
 func newInprocPipe(s *Socket, name string) *Pipe {
 	p := newPipe(s, name)
 	if !s.opts.Conflate {
-		p.box = newInbox()
+		p.box = newInbox(s)
 	}
 	return p
 }

@@ -40,7 +40,13 @@ import (
 type inbox struct {
 	_ [64]byte
 
-	// The senders' half, guarded by mu.
+	// The senders' half. icept and filter are the receiving socket's
+	// (set before the pipe is published, never changed): copies here, so
+	// that senders do not read the socket's lines next to the fair-queue
+	// lock, which the receiver writes at every pop. The rest is guarded
+	// by mu.
+	icept     Interceptor
+	filter    func(group string) bool
 	mu        sync.Mutex
 	msgs      []socket.Msg
 	bytes     int64 // body bytes of msgs
@@ -64,7 +70,7 @@ type inbox struct {
 	_ [64]byte
 }
 
-func newInbox() *inbox { return &inbox{parked: true} }
+func newInbox(s *Socket) *inbox { return &inbox{icept: s.icept, filter: s.filter, parked: true} }
 
 // full reports whether a message of n bytes (at least 1) finds the queue
 // at the pipe's bounds, counting batch as last reported. b.mu must be

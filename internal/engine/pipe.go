@@ -455,6 +455,12 @@ func (p *Pipe) setClosed(closed bool) {
 // the sender as waiting so the receiver wakes it. m is not changed (a
 // refused message goes back to the caller, or on to another pipe).
 func (p *Pipe) pushIn(m *socket.Msg) (bool, error) {
+	if b := p.box; b != nil {
+		if b.icept != nil {
+			return p.pushIntercepted(b.icept, *m)
+		}
+		return p.pushBox(m, b.filter == nil || b.filter(m.Group))
+	}
 	if ic := p.s.icept; ic != nil {
 		return p.pushIntercepted(ic, *m)
 	}
@@ -478,11 +484,10 @@ func (p *Pipe) pushIntercepted(ic Interceptor, im socket.Msg) (bool, error) {
 
 // deliver is pushIn past the interceptor.
 func (p *Pipe) deliver(m *socket.Msg) (bool, error) {
-	if p.box != nil {
+	if b := p.box; b != nil {
 		// The filter runs first, with no lock held; pushBox applies its
 		// verdict after the closed and bound checks, as below.
-		f := p.s.filter
-		return p.pushBox(m, f == nil || f(m.Group))
+		return p.pushBox(m, b.filter == nil || b.filter(m.Group))
 	}
 	q := &p.s.in
 	q.mu.Lock()
