@@ -26,7 +26,10 @@
 // Both hold their buffers only while bytes move: over tcp and ipc an idle
 // reader waits for readability through the syscall.RawConn with no
 // buffer, and an idle writer has given its encode buffer back.
-// Over inproc a send appends straight into the peer's incoming queue.
+// Over inproc a send appends straight into the peer's incoming queue, an
+// inbox: senders fill one slice under its own lock, the receiver serves
+// another and swaps the two when its slice runs out, so each side takes
+// the other's lock once per batch, not per message (see inbox).
 //
 // A message of the classic types may be multipart (socket.Msg.Frames):
 // it is still one entry of a queue, so the high-water marks count
@@ -70,11 +73,17 @@
 //     queue lock, under which inproc deliveries read the closed flag. The
 //     fields each lock guards are listed on Pipe. The hazard: two sockets
 //     can each connect to the other over inproc, so nothing may take a
-//     pipe lock while holding a fair-queue lock, of any socket; fair-queue
-//     locks are innermost in the engine.
-//  3. fairQueue.mu, then the receiving socket's filter (SetFilter): pushIn,
-//     the inproc delivery, runs it under the queue lock. A filter may take
-//     only a lock that is never held while calling into a socket (DISH's
+//     pipe lock while holding a fair-queue lock, of any socket; only an
+//     inbox lock comes after a fair-queue lock.
+//  3. fairQueue.mu, then inbox.mu (an inproc pipe's senders' half): the
+//     receiver swaps the batch in, and a send that finds the pipe at its
+//     bound looks again, holding both. Senders take inbox.mu alone per
+//     message and the fair-queue lock only after releasing it (to put a
+//     parked pipe back in the ring). inbox.mu is innermost.
+//  4. fairQueue.mu, then the receiving socket's filter (SetFilter): a
+//     conflating inproc delivery runs it under the queue lock (other
+//     inproc deliveries run it with no lock held). A filter may take only
+//     a lock that is never held while calling into a socket (DISH's
 //     membership read lock, see package patterns).
 //
 // The signals (sendReady, drained), conn.hbMu and the Ctx's state lock are

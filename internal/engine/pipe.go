@@ -33,18 +33,19 @@ import (
 // peer socket's pipe's incoming queue, bodies uncopied.
 //
 // Which lock guards which field: mu the outgoing side (out, outBytes,
-// inflightBytes, sendHWM, sendBytes, writerIdle, wake, conn, ctrl); closed is written under both mu and
-// s.in.mu (setClosed), so either lock reads it; the fair-queue lock of the
+// inflightBytes, sendHWM, sendBytes, writerIdle, wake, conn, ctrl); closed is written under mu,
+// s.in.mu and, for an inproc pipe, box.mu (setClosed), so any of them reads it; the fair-queue lock of the
 // pipe's own socket (s.in.mu) the incoming side (in, inHead, inBytes,
 // inActive, readerBlocked, and recvHWM and recvBytes once the pipe
-// receives). peer, live and target
+// receives); an inproc pipe's incoming queue is box instead (inbox lists
+// its locks). peer, live and target
 // are atomics. The rest is written before anything else can reach the
-// pipe and only read afterwards: s, endpoint and datagram by the
+// pipe and only read afterwards: s, endpoint, datagram and box by the
 // constructors; id by Socket.attach (under Socket.idMu, before the pipe is
 // in the socket's tables); source and an inproc pipe's recvHWM by
 // linkInproc (and recvBytes), before target publishes the pipe to the
 // peer socket. Apart
-// from id, only this file writes a pipe's fields.
+// from id, only this file and inproc*.go write a pipe's fields.
 type Pipe struct {
 	s        *Socket
 	id       socket.RoutingID
