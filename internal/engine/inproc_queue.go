@@ -232,26 +232,27 @@ func (p *Pipe) wakeReceivers(wake bool) {
 	q.ready.broadcast()
 }
 
-// pop takes the next message of p's inbox, p being at the head of the
-// fair queue's ring. ok is false only if the inbox is empty (a pipe in the
-// ring normally holds a message). keep reports whether p stays in the ring
-// (false: it parked, empty), wake whether senders waiting at the bound
-// must be woken now (after the fair-queue lock is released). The
+// pop takes the next message of p's inbox into *m, p being at the head of
+// the fair queue's ring. ok is false only if the inbox is empty (a pipe in
+// the ring normally holds a message). keep reports whether p stays in the
+// ring (false: it parked, empty), wake whether senders waiting at the
+// bound must be woken now (after the fair-queue lock is released). The
 // fair-queue lock must be held.
-func (b *inbox) pop(p *Pipe) (m socket.Msg, ok, keep, wake bool) {
+func (b *inbox) pop(p *Pipe, m *socket.Msg) (ok, keep, wake bool) {
 	if b.head == len(b.batch) {
 		var more bool
 		if more, wake = b.swap(p); !more {
-			return socket.Msg{}, false, false, wake
+			return false, false, wake
 		}
 	}
-	m = b.batch[b.head]
+	e := &b.batch[b.head]
+	*m = *e
 	b.head++
 	b.batchBytes -= int64(m.Len())
 	if b.head == len(b.batch) {
 		var w bool
 		keep, w = b.swap(p)
-		return m, true, keep, wake || w
+		return true, keep, wake || w
 	}
 	if b.waiting.Load() {
 		if b.recheck > 1 {
@@ -268,7 +269,7 @@ func (b *inbox) pop(p *Pipe) (m socket.Msg, ok, keep, wake bool) {
 			b.mu.Unlock()
 		}
 	}
-	return m, true, true, wake
+	return true, true, wake
 }
 
 // swap moves everything the senders queued into the emptied batch, giving

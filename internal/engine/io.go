@@ -128,12 +128,12 @@ func (s *Socket) waitSend(ctx context.Context, try func() (bool, error)) error {
 // block set it waits within ctx and the receive timeout; otherwise it fails
 // at once with socket.ErrWouldBlock. A nil ctx is refused
 // (socket.ErrInvalidInput).
-func (s *Socket) Recv(ctx context.Context, block bool) (socket.Msg, error) {
+func (s *Socket) Recv(ctx context.Context, block bool) (m socket.Msg, err error) {
 	if ctx == nil {
 		return socket.Msg{}, ErrNilContext
 	}
 	q := &s.in
-	if m, ok := q.pop(); ok {
+	if q.popTo(&m) {
 		return m, nil
 	}
 	if s.isClosed() || s.ctx.IsShutdown() {
@@ -144,7 +144,7 @@ func (s *Socket) Recv(ctx context.Context, block bool) (socket.Msg, error) {
 	}
 	for range recvSpins {
 		runtime.Gosched()
-		if m, ok := q.pop(); ok {
+		if q.popTo(&m) {
 			return m, nil
 		}
 	}
@@ -156,8 +156,7 @@ func (s *Socket) Recv(ctx context.Context, block bool) (socket.Msg, error) {
 		q.mu.Lock()
 		q.waiters++
 		q.mu.Unlock()
-		m, ok := q.pop()
-		var err error
+		ok := q.popTo(&m)
 		if !ok {
 			select {
 			case <-q.wake:

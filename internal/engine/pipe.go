@@ -658,21 +658,26 @@ func (q *fairQueue) pushBatch(p *Pipe, batch []socket.Msg, size int64) (full boo
 	return full
 }
 
-// pop takes the next message in fair order, if any: one message of the
-// pipe at the head of the ring, which then goes to the back of the ring
-// if it holds more (with one pipe in the ring it stays where it is).
+// pop takes the next message in fair order, if any (popTo).
 func (q *fairQueue) pop() (socket.Msg, bool) {
+	var m socket.Msg
+	ok := q.popTo(&m)
+	return m, ok
+}
+
+// popTo takes the next message in fair order, if any, into *dst: one
+// message of the pipe at the head of the ring, which then goes to the back
+// of the ring if it holds more (with one pipe in the ring it stays where
+// it is). It writes *dst only when it reports true.
+func (q *fairQueue) popTo(dst *socket.Msg) bool {
 	q.mu.Lock()
 	for q.n > 0 {
 		p := q.ring[q.head]
-		var (
-			m              socket.Msg
-			ok, keep, wake bool
-		)
+		var ok, keep, wake bool
 		if b := p.box; b != nil {
-			m, ok, keep, wake = b.pop(p)
+			ok, keep, wake = b.pop(p, dst)
 		} else {
-			m, keep, wake = p.popIn()
+			keep, wake = p.popIn(dst)
 			ok = true
 		}
 		if !keep || q.n > 1 {
@@ -696,20 +701,20 @@ func (q *fairQueue) pop() (socket.Msg, bool) {
 			if more {
 				q.signal()
 			}
-			return m, true
+			return true
 		}
 		q.mu.Lock() // an inbox that turned out empty: it parked, try the next pipe
 	}
 	q.mu.Unlock()
-	return socket.Msg{}, false
+	return false
 }
 
 // popIn takes the next message of p's incoming queue (not an inbox),
-// which holds one. keep reports whether p holds more, wake whether the
+// which holds one, into *m. keep reports whether p holds more, wake whether the
 // reader or inproc senders stopped at its bounds must be woken. q.mu must
 // be held.
-func (p *Pipe) popIn() (m socket.Msg, keep, wake bool) {
-	m = p.in[p.inHead]
+func (p *Pipe) popIn(m *socket.Msg) (keep, wake bool) {
+	*m = p.in[p.inHead]
 	p.in[p.inHead] = socket.Msg{}
 	p.inHead++
 	p.inBytes -= int64(m.Len())
@@ -723,7 +728,7 @@ func (p *Pipe) popIn() (m socket.Msg, keep, wake bool) {
 	if wake {
 		p.readerBlocked = false
 	}
-	return m, left > 0, wake
+	return left > 0, wake
 }
 
 // wakeSenders wakes what stopped at p's incoming bounds: the inproc peer's
