@@ -72,6 +72,8 @@ func (s *Socket) acceptInproc(ic *inprocConnect) {
 	if s.isClosed() || ic.s.isClosed() {
 		return
 	}
+	s.inprocUsed.Store(true)
+	ic.s.inprocUsed.Store(true)
 	cp := ic.p
 	sp := newInprocPipe(s, name)
 	linkInproc(sp, cp)

@@ -142,10 +142,12 @@ func (s *Socket) Recv(ctx context.Context, block bool) (m socket.Msg, err error)
 	if !block {
 		return socket.Msg{}, socket.ErrWouldBlock
 	}
-	for range recvSpins {
-		runtime.Gosched()
-		if q.popTo(&m) {
-			return m, nil
+	if s.inprocUsed.Load() {
+		for range recvSpins {
+			runtime.Gosched()
+			if q.popTo(&m) {
+				return m, nil
+			}
 		}
 	}
 	t, tc := timeout(time.Duration(s.recvTimeout.Load()))
@@ -236,10 +238,12 @@ func (s *Socket) Readiness() (in, out <-chan struct{}, readable, writable bool) 
 // Done is closed when the socket closes.
 func (s *Socket) Done() <-chan struct{} { return s.done }
 
-// recvSpins is how many times a blocking Recv that finds nothing yields
-// the processor and looks again before it sleeps. A sender on another
-// goroutine usually delivers within that time when messages stream
-// (inproc above all), and a receiver that sleeps must be woken and
+// recvSpins is how many times a blocking Recv on a socket with inproc
+// links yields the processor and looks again before it sleeps. An inproc
+// sender on another goroutine usually delivers within that time when
+// messages stream, and a receiver that sleeps must be woken and
 // rescheduled, which Go does on the waker's processor: sender and receiver
 // then take turns on one processor instead of running side by side.
+// (Over tcp and ipc the next message comes from the network, and a
+// receiver just sleeps.)
 const recvSpins = 10

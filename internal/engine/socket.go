@@ -117,6 +117,7 @@ type Socket struct {
 	sendTimeout atomic.Int64
 	recvTimeout atomic.Int64
 	sendWaiters atomic.Int32 // sends blocked in waitSend (Blocked)
+	inprocUsed  atomic.Bool  // an inproc link was made: Recv spins before it sleeps
 
 	// pipes is the attached pipes, copy-on-write, read without a lock by
 	// senders choosing a peer.
