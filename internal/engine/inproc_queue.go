@@ -47,6 +47,7 @@ type inbox struct {
 	// by mu.
 	icept     Interceptor
 	filter    func(group string) bool
+	scratch   sync.Pool // of *socket.Msg: the copies icept sees (see pushBoxIntercepted)
 	mu        sync.Mutex
 	msgs      []socket.Msg
 	bytes     int64 // body bytes of msgs
@@ -132,6 +133,32 @@ func (p *Pipe) pushBox(m *socket.Msg, keep bool) (bool, error) {
 		p.wakeReceivers(wake)
 	}
 	return true, nil
+}
+
+// pushBoxIntercepted is pushBox through the receiving socket's
+// interceptor, which sees (and may change) a copy of m. The copy is one of
+// the inbox's scratch messages: a message whose address goes through the
+// Interceptor interface would otherwise move to the heap, an allocation
+// per send. The interceptor must not keep the pointer (package patterns'
+// do not).
+func (p *Pipe) pushBoxIntercepted(m *socket.Msg) (bool, error) {
+	b := p.box
+	im, _ := b.scratch.Get().(*socket.Msg)
+	if im == nil {
+		im = new(socket.Msg)
+	}
+	*im = *m
+	if im.Peer == nil {
+		im.Peer = p.peer.Load()
+	}
+	im.RoutingID = p.id
+	ok, err := true, error(nil) // taken (and dropped, if the interceptor says so: inproc peers are ours, an error is a bug of theirs)
+	if keep, ierr := b.icept.Intercept(p, im); ierr == nil && keep {
+		ok, err = p.pushBox(im, b.filter == nil || b.filter(im.Group))
+	}
+	*im = socket.Msg{}
+	b.scratch.Put(im)
+	return ok, err
 }
 
 // appendBox appends a copy of m, n bytes, to msgs, with the pipe's routing

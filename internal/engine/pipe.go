@@ -458,7 +458,7 @@ func (p *Pipe) setClosed(closed bool) {
 func (p *Pipe) pushIn(m *socket.Msg) (bool, error) {
 	if b := p.box; b != nil {
 		if b.icept != nil {
-			return p.pushIntercepted(b.icept, *m)
+			return p.pushBoxIntercepted(m)
 		}
 		return p.pushBox(m, b.filter == nil || b.filter(m.Group))
 	}
