@@ -77,7 +77,7 @@ func newInbox(s *Socket) *inbox { return &inbox{icept: s.icept, filter: s.filter
 // at the pipe's bounds, counting batch as last reported. b.mu must be
 // held.
 func (b *inbox) full(p *Pipe, n int) bool {
-	queued := int64(b.bytes + b.heldBytes)
+	queued := b.bytes + b.heldBytes
 	return p.recvHWM > 0 && len(b.msgs)+b.held >= p.recvHWM ||
 		p.recvBytes > 0 && queued > 0 && queued+int64(n) > p.recvBytes
 }
