@@ -79,7 +79,8 @@ func (t *Type) peerNames() string {
 // message before it is queued (on the connection's reader goroutine, or
 // the inproc sender's, with no engine lock held): to check its shape,
 // take subscriptions out of the stream, filter, or rewrite it (m may be
-// changed). keep false drops it; an error closes the connection (it is
+// changed; the pointer is valid only during the call, as inproc deliveries
+// reuse it). keep false drops it; an error closes the connection (it is
 // reported as socket.ErrProtocol).
 type Interceptor interface {
 	Intercept(p *Pipe, m *socket.Msg) (keep bool, err error)
