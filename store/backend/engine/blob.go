@@ -210,12 +210,16 @@ func (s *Store) PutStream(ctx context.Context, e backend.StreamEntry, r io.Reade
 // holds an entry at least as new, and removes the blob the key held
 // before, once the write is synced.
 func (s *Store) write(op, key string, val []byte, ts hlc.Timestamp) (bool, error) {
+	var err error
 	k := s.key(key)
 	mu := s.lock(key)
 	mu.Lock()
 	defer mu.Unlock()
-	old, ok, err := s.stored(k)
-	if err != nil {
+	var old stored
+	last, ok := mu.known[key]
+	if ok {
+		old.Timestamp = last // an inline entry: no blob to remove
+	} else if old, ok, err = s.stored(k); err != nil {
 		return false, fmt.Errorf("engine: %s %q: %w", op, key, err)
 	}
 	if ok && old.Timestamp.Compare(ts) >= 0 {
@@ -226,7 +230,13 @@ func (s *Store) write(op, key string, val []byte, ts hlc.Timestamp) (bool, error
 		opts = pebble.Sync // the old blob goes: its entry must not come back
 	}
 	if err := s.v.db.Set(k, val, opts); err != nil {
+		delete(mu.known, key) // the engine may or may not hold val
 		return false, backend.Fail(fmt.Sprintf("engine: %s %q", op, key), err)
+	}
+	if val[0]&flagBlob == 0 {
+		mu.remember(key, ts)
+	} else {
+		delete(mu.known, key)
 	}
 	if ok && old.blob {
 		s.v.removeBlob(old.id)

@@ -537,3 +537,52 @@ func TestFullTmpfs(t *testing.T) {
 		t.Errorf("%d entries after reopening, want the %d acknowledged", len(got), len(acked))
 	}
 }
+
+// TestLWWRemembered checks last-writer-wins where the store answers from
+// the timestamps it remembers (keyStripe.known) and where it has forgotten
+// them: more keys than it remembers, keys too long to remember, tombstones
+// removed by Collect, and a reopened store.
+func TestLWWRemembered(t *testing.T) {
+	dir := t.TempDir()
+	s := openDir(t, dir)
+	// Twice as many keys of one stripe as it remembers, and a few others.
+	keys := []string{"k0", "k1", "k2"}
+	for i := 3; len(keys) < 2*knownPerStripe+3; i++ {
+		if k := fmt.Sprintf("k%d", i); s.lock(k) == s.lock(keys[0]) {
+			keys = append(keys, k)
+		}
+	}
+	keys = append(keys, strings.Repeat("l", knownKeyLen+1), strings.Repeat("m", knownKeyLen))
+	at := func(key string, ts int64) backend.Entry {
+		return backend.Entry{Key: key, Value: []byte(fmt.Sprint(ts)), Timestamp: hlc.Timestamp{Time: ts}}
+	}
+	for _, k := range keys {
+		backendtest.MustApply(t, s, at(k, 10), true)
+	}
+	check := func(s *Store, what string) {
+		t.Helper()
+		for _, k := range keys {
+			backendtest.MustApply(t, s, at(k, 5), false)  // older
+			backendtest.MustApply(t, s, at(k, 10), false) // as new
+		}
+		if got := s.lock(keys[0]).known; len(got) > knownPerStripe {
+			t.Errorf("%s: a stripe remembers %d keys, more than %d", what, len(got), knownPerStripe)
+		}
+	}
+	check(s, "after the puts")
+	// A tombstone Collect removes is forgotten: an older put then goes in.
+	backendtest.MustApply(t, s, backend.Entry{Key: keys[0], Deleted: true, Timestamp: hlc.Timestamp{Time: 20}}, true)
+	if n, err := s.Collect(context.Background(), time.Unix(0, 30)); err != nil || n != 1 {
+		t.Fatalf("Collect: %d, %v; want 1", n, err)
+	}
+	backendtest.MustApply(t, s, at(keys[0], 10), true)
+	check(s, "after Collect")
+	backendtest.MustClose(t, s)
+	s = openDir(t, dir)
+	defer backendtest.MustClose(t, s)
+	check(s, "reopened")
+	backendtest.MustApply(t, s, at(keys[1], 11), true)
+	if e, ok, err := s.Get(context.Background(), keys[1]); err != nil || !ok || string(e.Value) != "11" {
+		t.Fatalf("Get: %+v, %v, %v; want the value 11", e, ok, err)
+	}
+}
