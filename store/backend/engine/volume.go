@@ -215,7 +215,7 @@ func NewVolume(cfg Config) (*Volume, error) {
 	defer cache.Unref() // the database holds its own reference
 	// The volume owns the disk-stall checker (Pebble leaks the one it would
 	// make when Open fails): it logs writes stuck for more than 5s.
-	fsys, fsCloser := vfs.WithDiskHealthChecks(vfs.Default, 5*time.Second, nil, func(info vfs.DiskSlowInfo) {
+	fsys, fsCloser := vfs.WithDiskHealthChecks(walFS{vfs.Default}, 5*time.Second, nil, func(info vfs.DiskSlowInfo) {
 		v.log.Warn("engine: slow disk", "root", cfg.Root, "op", info.OpType.String(), "path", info.Path, "duration", info.Duration)
 	})
 	v.fsCloser = fsCloser
