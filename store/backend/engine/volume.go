@@ -37,6 +37,9 @@ const (
 	DefaultSyncWindow = 100 * time.Millisecond
 )
 
+// memtableSize is the size of the engine's memtables.
+const memtableSize = 8 << 20
+
 // formatKey holds the layout version of a volume (see the package
 // comment); it sorts before every storage's keys.
 var formatKey = []byte("\x00zmesh-engine-format")
@@ -226,7 +229,12 @@ func NewVolume(cfg Config) (*Volume, error) {
 		ErrorIfNotExists:   existing, // never start afresh over files (checkEngineFiles looked first)
 		ReadOnly:           cfg.ReadOnly,
 		FormatMajorVersion: pebble.FormatNewest,
-		MemTableSize:       32 << 20,
+		// 8 MiB memtables, up to 4 of them: a put's memtable insert is
+		// a skiplist search whose cost is its cache misses, so it grows
+		// with the memtable (with 32 MiB ones it was a fifth of a synced
+		// put's CPU under 64 callers; 8 MiB took 15% less CPU per put).
+		MemTableSize:                memtableSize,
+		MemTableStopWritesThreshold: 4,
 		// Compactions: at most one per two cores, so a 2-core machine
 		// keeps a core for serving.
 		CompactionConcurrencyRange: func() (int, int) { return 1, max(1, runtime.GOMAXPROCS(0)/2) },
