@@ -217,6 +217,7 @@ func (s *Store) write(op, key string, val []byte, ts hlc.Timestamp) (bool, error
 	defer mu.Unlock()
 	var old stored
 	last, ok := mu.known[key]
+	cached := ok
 	if ok {
 		old.Timestamp = last // an inline entry: no blob to remove
 	} else if old, ok, err = s.stored(k); err != nil {
@@ -229,12 +230,19 @@ func (s *Store) write(op, key string, val []byte, ts hlc.Timestamp) (bool, error
 	if ok && old.blob {
 		opts = pebble.Sync // the old blob goes: its entry must not come back
 	}
-	if err := s.v.db.Set(k, val, opts); err != nil {
+	if opts.Sync {
+		s.v.syncWaiters.Add(1)
+	}
+	err = s.v.db.Set(k, val, opts)
+	if opts.Sync {
+		s.v.syncWaiters.Add(-1)
+	}
+	if err != nil {
 		delete(mu.known, key) // the engine may or may not hold val
 		return false, backend.Fail(fmt.Sprintf("engine: %s %q", op, key), err)
 	}
 	if val[0]&flagBlob == 0 {
-		mu.remember(key, ts)
+		mu.remember(key, ts, cached)
 	} else {
 		delete(mu.known, key)
 	}

@@ -598,3 +598,27 @@ func TestLWWRemembered(t *testing.T) {
 		t.Fatalf("Get: %+v, %v, %v; want the value 11", e, ok, err)
 	}
 }
+
+// TestSyncDelay: the log's next sync waits groupDelay only while more
+// than groupWaiters writes wait for it.
+func TestSyncDelay(t *testing.T) {
+	s := openDir(t, t.TempDir())
+	defer backendtest.MustClose(t, s)
+	v := s.v
+	if d := v.syncDelay(); d != 0 {
+		t.Errorf("no writer waiting: delay %v, want 0", d)
+	}
+	v.syncWaiters.Add(groupWaiters)
+	if d := v.syncDelay(); d != 0 {
+		t.Errorf("%d writers waiting: delay %v, want 0", groupWaiters, d)
+	}
+	v.syncWaiters.Add(1)
+	if d := v.syncDelay(); d != groupDelay {
+		t.Errorf("%d writers waiting: delay %v, want %v", groupWaiters+1, d, groupDelay)
+	}
+	v.syncWaiters.Add(-groupWaiters - 1)
+	backendtest.MustApply(t, s, backend.Entry{Key: "k", Value: []byte("v"), Timestamp: hlc.Timestamp{Time: 1}}, true)
+	if n := v.syncWaiters.Load(); n != 0 {
+		t.Errorf("%d writers counted waiting after the put returned", n)
+	}
+}

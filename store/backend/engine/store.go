@@ -58,8 +58,9 @@ const (
 	knownKeyLen    = 256
 )
 
-// remember records that key now holds an inline entry stamped ts.
-func (st *keyStripe) remember(key string, ts hlc.Timestamp) {
+// remember records that key now holds an inline entry stamped ts; known
+// says whether the stripe remembers key already.
+func (st *keyStripe) remember(key string, ts hlc.Timestamp, known bool) {
 	if len(key) > knownKeyLen {
 		delete(st.known, key)
 		return
@@ -67,7 +68,7 @@ func (st *keyStripe) remember(key string, ts hlc.Timestamp) {
 	if st.known == nil {
 		st.known = make(map[string]hlc.Timestamp, knownPerStripe)
 	}
-	if _, ok := st.known[key]; !ok && len(st.known) >= knownPerStripe {
+	if !known && len(st.known) >= knownPerStripe {
 		for k := range st.known { // forget one, pseudo-randomly
 			delete(st.known, k)
 			break
