@@ -212,18 +212,22 @@ func (s *Store) PutStream(ctx context.Context, e backend.StreamEntry, r io.Reade
 func (s *Store) write(op, key string, val []byte, ts hlc.Timestamp) (bool, error) {
 	var err error
 	k := s.key(key)
-	mu := s.lock(key)
+	h := s.hash(key)
+	mu := s.lock(h)
 	mu.Lock()
 	defer mu.Unlock()
 	var old stored
-	last, ok := mu.known[key]
-	cached := ok
+	known := mu.find(h, key)
+	ok := known != nil
 	if ok {
-		old.Timestamp = last // an inline entry: no blob to remove
+		old.Timestamp = known.ts // an inline entry: no blob to remove
 	} else if old, ok, err = s.stored(k); err != nil {
 		return false, fmt.Errorf("engine: %s %q: %w", op, key, err)
 	}
 	if ok && old.Timestamp.Compare(ts) >= 0 {
+		if known == nil && !old.blob {
+			mu.remember(h, key, old.Timestamp, nil) // as read from the engine
+		}
 		return false, nil
 	}
 	opts := s.v.write
@@ -238,13 +242,13 @@ func (s *Store) write(op, key string, val []byte, ts hlc.Timestamp) (bool, error
 		s.v.syncWaiters.Add(-1)
 	}
 	if err != nil {
-		delete(mu.known, key) // the engine may or may not hold val
+		mu.forget(h, key) // the engine may or may not hold val
 		return false, backend.Fail(fmt.Sprintf("engine: %s %q", op, key), err)
 	}
 	if val[0]&flagBlob == 0 {
-		mu.remember(key, ts, cached)
+		mu.remember(h, key, ts, known)
 	} else {
-		delete(mu.known, key)
+		mu.forget(h, key)
 	}
 	if ok && old.blob {
 		s.v.removeBlob(old.id)

@@ -170,7 +170,7 @@ func TestLWWRememberedStreams(t *testing.T) {
 		return backend.Entry{Key: "k", Value: []byte("small"), Timestamp: hlc.Timestamp{Time: ts}}
 	}
 	backendtest.MustApply(t, s, at(10), true)
-	if _, ok := s.lock("k").known["k"]; !ok {
+	if _, ok := remembered(s, "k"); !ok {
 		t.Fatal("a put is not remembered")
 	}
 	big := bytes.Repeat([]byte("x"), InlineMax+1)
@@ -187,7 +187,7 @@ func TestLWWRememberedStreams(t *testing.T) {
 	}
 	small := backend.StreamEntry{Entry: backend.Entry{Key: "k", Timestamp: hlc.Timestamp{Time: 40}}, Size: 5}
 	backendtest.MustPutStream(t, s, small, []byte("inline"[:5]), true)
-	if ts, ok := s.lock("k").known["k"]; !ok || ts.Time != 40 {
+	if ts, ok := remembered(s, "k"); !ok || ts.Time != 40 {
 		t.Fatalf("an inline streamed put is remembered as %v, %v; want time 40", ts, ok)
 	}
 	backendtest.MustApply(t, s, at(35), false)

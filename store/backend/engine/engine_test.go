@@ -559,8 +559,9 @@ func TestLWWRemembered(t *testing.T) {
 	s := openDir(t, dir)
 	// Twice as many keys of one stripe as it remembers, and a few others.
 	keys := []string{"k0", "k1", "k2"}
-	for i := 3; len(keys) < 2*knownPerStripe+3; i++ {
-		if k := fmt.Sprintf("k%d", i); s.lock(k) == s.lock(keys[0]) {
+	const perStripe = knownSets * knownWays
+	for i := 3; len(keys) < 2*perStripe+3; i++ {
+		if k := fmt.Sprintf("k%d", i); s.lock(s.hash(k)) == s.lock(s.hash(keys[0])) {
 			keys = append(keys, k)
 		}
 	}
@@ -577,8 +578,17 @@ func TestLWWRemembered(t *testing.T) {
 			backendtest.MustApply(t, s, at(k, 5), false)  // older
 			backendtest.MustApply(t, s, at(k, 10), false) // as new
 		}
-		if got := s.lock(keys[0]).known; len(got) > knownPerStripe {
-			t.Errorf("%s: a stripe remembers %d keys, more than %d", what, len(got), knownPerStripe)
+		n := 0
+		for _, k := range keys {
+			if _, ok := remembered(s, k); ok && s.lock(s.hash(k)) == s.lock(s.hash(keys[0])) {
+				n++
+			}
+		}
+		if n == 0 || n > perStripe {
+			t.Errorf("%s: %d keys remembered, want 1 to %d", what, n, perStripe)
+		}
+		if _, ok := remembered(s, keys[len(keys)-2]); ok {
+			t.Errorf("%s: a key of %d bytes is remembered", what, knownKeyLen+1)
 		}
 	}
 	check(s, "after the puts")
@@ -621,4 +631,16 @@ func TestSyncDelay(t *testing.T) {
 	if n := v.syncWaiters.Load(); n != 0 {
 		t.Errorf("%d writers counted waiting after the put returned", n)
 	}
+}
+
+// remembered returns the timestamp key's lock stripe remembers for it.
+func remembered(s *Store, key string) (hlc.Timestamp, bool) {
+	h := s.hash(key)
+	st := s.lock(h)
+	st.Lock()
+	defer st.Unlock()
+	if sl := st.find(h, key); sl != nil {
+		return sl.ts, true
+	}
+	return hlc.Timestamp{}, false
 }
