@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/zmesh/zmesh/store/backend/engine"
 )
 
 // The storage server over tcp with the memory backend, 1 and 64 callers
@@ -17,6 +19,22 @@ func BenchmarkPut(b *testing.B) {
 	for _, callers := range []int{1, 64} {
 		b.Run("callers="+strconv.Itoa(callers), func(b *testing.B) {
 			f := start(b, setup{opts: Options{Storages: []Storage{mem("bench", "**", "")}}})
+			value := make([]byte, 64)
+			run(b, callers, func(ctx context.Context, i int) error {
+				return f.cli.Put(ctx, "bench/"+strconv.Itoa(i%10000), value)
+			})
+		})
+	}
+}
+
+// BenchmarkPutEngine is BenchmarkPut on an engine volume (sync: always):
+// each put is answered once synced, concurrent puts share the syncs.
+func BenchmarkPutEngine(b *testing.B) {
+	for _, callers := range []int{1, 64} {
+		b.Run("callers="+strconv.Itoa(callers), func(b *testing.B) {
+			eng, err := engine.Open(engine.Config{Root: b.TempDir(), MinFreeSpace: -1, Logger: quiet})
+			must(b, err)
+			f := start(b, setup{opts: Options{Storages: []Storage{{Name: "bench", KeyExpr: "**", Store: eng, Volume: "engine"}}}})
 			value := make([]byte, 64)
 			run(b, callers, func(ctx context.Context, i int) error {
 				return f.cli.Put(ctx, "bench/"+strconv.Itoa(i%10000), value)

@@ -82,7 +82,7 @@ type Options struct {
 	// never fewer than Workers). A worker that takes a put or delete of at
 	// most 64 KiB while no other is left to receive the next request starts
 	// one more worker, up to MaxWorkers, and the extra ones stop once more
-	// than Workers are idle:
+	// than Workers are idle and none was started for a second:
 	// requests that wait (a put on an engine volume waits for the log sync
 	// it shares with the puts in flight) then never hold up the next ones,
 	// while fast requests keep to about Workers goroutines, which take
@@ -236,7 +236,10 @@ type Server struct {
 	// handling a request (not receiving nor waiting to): see
 	// Options.MaxWorkers.
 	workers, busy atomic.Int32
-	ingestMu      sync.Mutex // likewise for ingest workers
+	// spawnedAt is when the last extra request worker was started (Unix
+	// ns): extra workers stop only once none was needed for workerLinger.
+	spawnedAt atomic.Int64
+	ingestMu  sync.Mutex // likewise for ingest workers
 
 	// reqCtx is the parent of every request's context: not cancelled when
 	// Serve stops (requests in flight finish and are answered), only when
@@ -551,7 +554,8 @@ func stopped(ctx context.Context, err error) bool {
 // the socket fails, it records why and stops Serve. When it takes a
 // request while every other worker is busy, it starts one more with spawn
 // (up to Options.MaxWorkers); an extra worker (extra set) stops once more
-// than Options.Workers workers are idle.
+// than Options.Workers workers are idle and none was started for
+// workerLinger.
 func (s *Server) requestWorker(ctx context.Context, stopServe context.CancelFunc, spawn func(), extra bool) {
 	for {
 		m, stamp, err := s.receive(ctx, &s.recvMu, s.sock.Recv)
@@ -578,6 +582,7 @@ func (s *Server) requestWorker(ctx context.Context, stopServe context.CancelFunc
 		}
 		if s.busy.Add(1) >= s.workers.Load() && smallWrite(m.Body) && ctx.Err() == nil {
 			if s.workers.Add(1) <= int32(s.opts.MaxWorkers) {
+				s.spawnedAt.Store(time.Now().UnixNano())
 				spawn()
 			} else {
 				s.workers.Add(-1)
@@ -585,12 +590,22 @@ func (s *Server) requestWorker(ctx context.Context, stopServe context.CancelFunc
 		}
 		s.handle(m, stamp)
 		busy := s.busy.Add(-1)
-		if extra && s.workers.Load()-busy > int32(s.opts.Workers) {
+		if extra && s.workers.Load()-busy > int32(s.opts.Workers) &&
+			time.Now().UnixNano()-s.spawnedAt.Load() > int64(workerLinger) {
 			s.workers.Add(-1)
 			return
 		}
 	}
 }
+
+// workerLinger is how long after the last extra request worker was
+// started the extra ones keep running though more than Options.Workers are
+// idle. Synced puts come in waves, one per log sync (the puts a sync
+// answers become idle workers together, and the next wave needs as many):
+// without it, extra workers stopped and were started again at every sync,
+// and each new goroutine grew its stack anew (a tenth of a put's CPU
+// under 64 callers).
+const workerLinger = time.Second
 
 // receive takes the next message with recv, holding mu so that the
 // workers receiving from one socket take turns, and stamps it before

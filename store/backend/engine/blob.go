@@ -210,23 +210,45 @@ func (s *Store) PutStream(ctx context.Context, e backend.StreamEntry, r io.Reade
 // holds an entry at least as new, and removes the blob the key held
 // before, once the write is synced.
 func (s *Store) write(op, key string, val []byte, ts hlc.Timestamp) (bool, error) {
+	var err error
 	k := s.key(key)
-	mu := s.lock(key)
+	h := s.hash(key)
+	mu := s.lock(h)
 	mu.Lock()
 	defer mu.Unlock()
-	old, ok, err := s.stored(k)
-	if err != nil {
+	var old stored
+	known := mu.find(h, key)
+	ok := known != nil
+	if ok {
+		old.Timestamp = known.ts // an inline entry: no blob to remove
+	} else if old, ok, err = s.stored(k); err != nil {
 		return false, fmt.Errorf("engine: %s %q: %w", op, key, err)
 	}
 	if ok && old.Timestamp.Compare(ts) >= 0 {
+		if known == nil && !old.blob {
+			mu.remember(h, key, old.Timestamp, nil) // as read from the engine
+		}
 		return false, nil
 	}
 	opts := s.v.write
 	if ok && old.blob {
 		opts = pebble.Sync // the old blob goes: its entry must not come back
 	}
-	if err := s.v.db.Set(k, val, opts); err != nil {
+	if opts.Sync {
+		s.v.syncWaiters.Add(1)
+	}
+	err = s.v.db.Set(k, val, opts)
+	if opts.Sync {
+		s.v.syncWaiters.Add(-1)
+	}
+	if err != nil {
+		mu.forget(h, key) // the engine may or may not hold val
 		return false, backend.Fail(fmt.Sprintf("engine: %s %q", op, key), err)
+	}
+	if val[0]&flagBlob == 0 {
+		mu.remember(h, key, ts, known)
+	} else {
+		mu.forget(h, key)
 	}
 	if ok && old.blob {
 		s.v.removeBlob(old.id)

@@ -154,3 +154,45 @@ func blobIDOf(t *testing.T, s *Store, key string) blobID {
 	}
 	return st.id
 }
+
+// TestLWWRememberedStreams: a streamed put replaces what a key's lock
+// stripe remembers of the key (keyStripe.known): after a blob put over a
+// remembered inline entry, an older put is refused and a newer one
+// removes the blob; an inline streamed put is remembered like a put.
+func TestLWWRememberedStreams(t *testing.T) {
+	root := t.TempDir()
+	s, err := Open(Config{Root: root, MinFreeSpace: -1, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backendtest.MustClose(t, s)
+	at := func(ts int64) backend.Entry {
+		return backend.Entry{Key: "k", Value: []byte("small"), Timestamp: hlc.Timestamp{Time: ts}}
+	}
+	backendtest.MustApply(t, s, at(10), true)
+	if _, ok := remembered(s, "k"); !ok {
+		t.Fatal("a put is not remembered")
+	}
+	big := bytes.Repeat([]byte("x"), InlineMax+1)
+	blob := backend.StreamEntry{Entry: backend.Entry{Key: "k", Timestamp: hlc.Timestamp{Time: 20}}, Size: int64(len(big))}
+	backendtest.MustPutStream(t, s, blob, big, true)
+	if n := blobs(t, root); len(n) != 1 {
+		t.Fatalf("blobs after a large put: %v", n)
+	}
+	backendtest.MustApply(t, s, at(15), false) // older than the blob
+	backendtest.MustApply(t, s, at(20), false) // as new
+	backendtest.MustApply(t, s, at(30), true)  // newer: the blob goes
+	if n := blobs(t, root); len(n) != 0 {
+		t.Fatalf("blobs after the blob was overwritten: %v", n)
+	}
+	small := backend.StreamEntry{Entry: backend.Entry{Key: "k", Timestamp: hlc.Timestamp{Time: 40}}, Size: 5}
+	backendtest.MustPutStream(t, s, small, []byte("inline"[:5]), true)
+	if ts, ok := remembered(s, "k"); !ok || ts.Time != 40 {
+		t.Fatalf("an inline streamed put is remembered as %v, %v; want time 40", ts, ok)
+	}
+	backendtest.MustApply(t, s, at(35), false)
+	e, ok, err := s.Get(context.Background(), "k")
+	if err != nil || !ok || e.Timestamp.Time != 40 || string(e.Value) != "inlin" {
+		t.Fatalf("Get: %+v, %v, %v; want the streamed put at 40", e, ok, err)
+	}
+}

@@ -332,11 +332,13 @@ func TestTruncatedLog(t *testing.T) {
 	if len(logs) == 0 {
 		t.Fatal("no log file")
 	}
+	// The log files are preallocated (walFS): a log's records end where
+	// its zero tail starts.
 	var biggest string
 	var size int64
 	for _, l := range logs {
-		if fi, err := os.Stat(l); err == nil && fi.Size() > size {
-			biggest, size = l, fi.Size()
+		if n := dataLen(t, l); n > size {
+			biggest, size = l, n
 		}
 	}
 	if err := os.Truncate(biggest, size-size/4); err != nil {
@@ -357,6 +359,16 @@ func TestTruncatedLog(t *testing.T) {
 	if len(got) == 0 || len(got) == 100 {
 		t.Logf("%d of 100 entries survive the cut", len(got))
 	}
+}
+
+// dataLen returns the length of file name without its tail of zeros.
+func dataLen(t *testing.T, name string) int64 {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(len(bytes.TrimRight(b, "\x00")))
 }
 
 func listDir(t *testing.T, dir string) []string {
@@ -536,4 +548,99 @@ func TestFullTmpfs(t *testing.T) {
 	if len(got) != len(acked) {
 		t.Errorf("%d entries after reopening, want the %d acknowledged", len(got), len(acked))
 	}
+}
+
+// TestLWWRemembered checks last-writer-wins where the store answers from
+// the timestamps it remembers (keyStripe.known) and where it has forgotten
+// them: more keys than it remembers, keys too long to remember, tombstones
+// removed by Collect, and a reopened store.
+func TestLWWRemembered(t *testing.T) {
+	dir := t.TempDir()
+	s := openDir(t, dir)
+	// Twice as many keys of one stripe as it remembers, and a few others.
+	keys := []string{"k0", "k1", "k2"}
+	const perStripe = knownSets * knownWays
+	for i := 3; len(keys) < 2*perStripe+3; i++ {
+		if k := fmt.Sprintf("k%d", i); s.lock(s.hash(k)) == s.lock(s.hash(keys[0])) {
+			keys = append(keys, k)
+		}
+	}
+	keys = append(keys, strings.Repeat("l", knownKeyLen+1), strings.Repeat("m", knownKeyLen))
+	at := func(key string, ts int64) backend.Entry {
+		return backend.Entry{Key: key, Value: []byte(fmt.Sprint(ts)), Timestamp: hlc.Timestamp{Time: ts}}
+	}
+	for _, k := range keys {
+		backendtest.MustApply(t, s, at(k, 10), true)
+	}
+	check := func(s *Store, what string) {
+		t.Helper()
+		for _, k := range keys {
+			backendtest.MustApply(t, s, at(k, 5), false)  // older
+			backendtest.MustApply(t, s, at(k, 10), false) // as new
+		}
+		n := 0
+		for _, k := range keys {
+			if _, ok := remembered(s, k); ok && s.lock(s.hash(k)) == s.lock(s.hash(keys[0])) {
+				n++
+			}
+		}
+		if n == 0 || n > perStripe {
+			t.Errorf("%s: %d keys remembered, want 1 to %d", what, n, perStripe)
+		}
+		if _, ok := remembered(s, keys[len(keys)-2]); ok {
+			t.Errorf("%s: a key of %d bytes is remembered", what, knownKeyLen+1)
+		}
+	}
+	check(s, "after the puts")
+	// A tombstone Collect removes is forgotten: an older put then goes in.
+	backendtest.MustApply(t, s, backend.Entry{Key: keys[0], Deleted: true, Timestamp: hlc.Timestamp{Time: 20}}, true)
+	if n, err := s.Collect(context.Background(), time.Unix(0, 30)); err != nil || n != 1 {
+		t.Fatalf("Collect: %d, %v; want 1", n, err)
+	}
+	backendtest.MustApply(t, s, at(keys[0], 10), true)
+	check(s, "after Collect")
+	backendtest.MustClose(t, s)
+	s = openDir(t, dir)
+	defer backendtest.MustClose(t, s)
+	check(s, "reopened")
+	backendtest.MustApply(t, s, at(keys[1], 11), true)
+	if e, ok, err := s.Get(context.Background(), keys[1]); err != nil || !ok || string(e.Value) != "11" {
+		t.Fatalf("Get: %+v, %v, %v; want the value 11", e, ok, err)
+	}
+}
+
+// TestSyncDelay: the log's next sync waits groupDelay only while more
+// than groupWaiters writes wait for it.
+func TestSyncDelay(t *testing.T) {
+	s := openDir(t, t.TempDir())
+	defer backendtest.MustClose(t, s)
+	v := s.v
+	if d := v.syncDelay(); d != 0 {
+		t.Errorf("no writer waiting: delay %v, want 0", d)
+	}
+	v.syncWaiters.Add(groupWaiters)
+	if d := v.syncDelay(); d != 0 {
+		t.Errorf("%d writers waiting: delay %v, want 0", groupWaiters, d)
+	}
+	v.syncWaiters.Add(1)
+	if d := v.syncDelay(); d != groupDelay {
+		t.Errorf("%d writers waiting: delay %v, want %v", groupWaiters+1, d, groupDelay)
+	}
+	v.syncWaiters.Add(-groupWaiters - 1)
+	backendtest.MustApply(t, s, backend.Entry{Key: "k", Value: []byte("v"), Timestamp: hlc.Timestamp{Time: 1}}, true)
+	if n := v.syncWaiters.Load(); n != 0 {
+		t.Errorf("%d writers counted waiting after the put returned", n)
+	}
+}
+
+// remembered returns the timestamp key's lock stripe remembers for it.
+func remembered(s *Store, key string) (hlc.Timestamp, bool) {
+	h := s.hash(key)
+	st := s.lock(h)
+	st.Lock()
+	defer st.Unlock()
+	if sl := st.find(h, key); sl != nil {
+		return sl.ts, true
+	}
+	return hlc.Timestamp{}, false
 }

@@ -37,6 +37,9 @@ const (
 	DefaultSyncWindow = 100 * time.Millisecond
 )
 
+// memtableSize is the size of the engine's memtables.
+const memtableSize = 8 << 20
+
 // formatKey holds the layout version of a volume (see the package
 // comment); it sorts before every storage's keys.
 var formatKey = []byte("\x00zmesh-engine-format")
@@ -165,6 +168,9 @@ type Volume struct {
 	// fsCloser stops the disk-stall checker of the engine's file system.
 	fsCloser io.Closer
 	write    *pebble.WriteOptions
+	// syncWaiters counts the writes waiting in Pebble for a log sync
+	// (see syncDelay).
+	syncWaiters atomic.Int64
 
 	// spaceAt is when checkSpace last read the free space (Unix ns),
 	// spaceFree what it read.
@@ -215,7 +221,7 @@ func NewVolume(cfg Config) (*Volume, error) {
 	defer cache.Unref() // the database holds its own reference
 	// The volume owns the disk-stall checker (Pebble leaks the one it would
 	// make when Open fails): it logs writes stuck for more than 5s.
-	fsys, fsCloser := vfs.WithDiskHealthChecks(vfs.Default, 5*time.Second, nil, func(info vfs.DiskSlowInfo) {
+	fsys, fsCloser := vfs.WithDiskHealthChecks(walFS{vfs.Default}, 5*time.Second, nil, func(info vfs.DiskSlowInfo) {
 		v.log.Warn("engine: slow disk", "root", cfg.Root, "op", info.OpType.String(), "path", info.Path, "duration", info.Duration)
 	})
 	v.fsCloser = fsCloser
@@ -226,7 +232,13 @@ func NewVolume(cfg Config) (*Volume, error) {
 		ErrorIfNotExists:   existing, // never start afresh over files (checkEngineFiles looked first)
 		ReadOnly:           cfg.ReadOnly,
 		FormatMajorVersion: pebble.FormatNewest,
-		MemTableSize:       32 << 20,
+		// 8 MiB memtables, up to 4 of them: a put's memtable insert is
+		// a skiplist search whose cost is its cache misses, so it grows
+		// with the memtable (with 32 MiB ones it was a fifth of a synced
+		// put's CPU under 64 callers; 8 MiB took 15% less CPU per put).
+		MemTableSize:                memtableSize,
+		MemTableStopWritesThreshold: 4,
+		WALMinSyncInterval:          v.syncDelay,
 		// Compactions: at most one per two cores, so a 2-core machine
 		// keeps a core for serving.
 		CompactionConcurrencyRange: func() (int, int) { return 1, max(1, runtime.GOMAXPROCS(0)/2) },
@@ -265,6 +277,27 @@ func NewVolume(cfg Config) (*Volume, error) {
 		go v.syncEvery(cfg.SyncWindow)
 	}
 	return v, nil
+}
+
+// Log syncs under many writers: see syncDelay.
+const (
+	groupWaiters = 8
+	groupDelay   = 150 * time.Microsecond
+)
+
+// syncDelay is Pebble's WALMinSyncInterval, asked once a log sync is
+// done: how long to wait before the next. While more than groupWaiters
+// writes wait for a sync it is groupDelay, so that the next sync answers
+// more of them: each sync costs the disk's flush and the waking of every
+// goroutine it answers, and under 64 callers the server's CPU, not the
+// disk, bounds the rate (150 µs: about 7% more puts per second and 7%
+// less CPU per put under 64 callers; 300 µs was slower). With fewer
+// waiters, as from one caller, the next sync starts at once.
+func (v *Volume) syncDelay() time.Duration {
+	if v.syncWaiters.Load() > groupWaiters {
+		return groupDelay
+	}
+	return 0
 }
 
 // restoreHint says what to do about a damaged engine directory: nothing in
