@@ -34,8 +34,8 @@ const (
 )
 
 // conn is one tcp or ipc connection of a socket: its greeting, handshake,
-// and then two goroutines, the reader (which runs in the goroutine that
-// called run) and the writer (started by run). run returns when both have
+// and then two goroutines, the writer (which runs in the goroutine that
+// called serve) and the reader (started by serve). run returns when both have
 // ended; whichever fails first closes the net.Conn, which stops the other.
 type conn struct {
 	s        *Socket
@@ -186,8 +186,33 @@ func (c *conn) handshake(ctx context.Context) error {
 	defer stop()
 
 	mech := o.Mechanism
-	local := zmtp.NewGreeting(mech.Name(), mech.AsServer()).Append(make([]byte, 0, zmtp.GreetingLen))
-	if _, err := c.nc.Write(local); err != nil {
+	// Our greeting goes out at once, whatever the peer does (libzmq sends
+	// its own in steps and waits for ours between them), and with it the
+	// mechanism's first command where it needs nothing of the peer's
+	// greeting (mechanism.Opener): one write, and one read for the peer.
+	out := zmtp.NewGreeting(mech.Name(), mech.AsServer()).Append(make([]byte, 0, zmtp.GreetingLen+256))
+	addr := transport.PeerAddress(c.nc)
+	params := &mechanism.Params{
+		SocketType:    c.s.typ.Name,
+		Metadata:      c.s.metadata(),
+		CheckPeer:     c.s.checkPeer,
+		LocalGreeting: out[:zmtp.GreetingLen:zmtp.GreetingLen],
+		PeerAddress:   addr,
+		Accepted:      c.accepted,
+		Auth:          o.Auth,
+	}
+	var finish mechanism.Finish
+	if op, ok := mech.(mechanism.Opener); ok {
+		first, f, err := op.Open(params)
+		if err != nil {
+			return err
+		}
+		if first != nil {
+			out = zmtp.AppendFrame(out, zmtp.FlagCommand, first)
+		}
+		finish = f
+	}
+	if _, err := c.nc.Write(out); err != nil {
 		return greetingError(err)
 	}
 	var peerGreeting [zmtp.GreetingLen]byte
@@ -196,19 +221,13 @@ func (c *conn) handshake(ctx context.Context) error {
 		return err
 	}
 	c.minor = minor
-	md := c.s.metadata()
-	addr := transport.PeerAddress(c.nc)
-	params := &mechanism.Params{
-		SocketType:    c.s.typ.Name,
-		Metadata:      md,
-		CheckPeer:     c.s.checkPeer,
-		LocalGreeting: local,
-		PeerGreeting:  peerGreeting[:],
-		PeerAddress:   addr,
-		Accepted:      c.accepted,
-		Auth:          o.Auth,
+	params.PeerGreeting = peerGreeting[:]
+	var res *mechanism.Result
+	if finish != nil {
+		res, err = finish(ctx, hsConn{c})
+	} else {
+		res, err = mech.Handshake(ctx, hsConn{c}, params)
 	}
-	res, err := mech.Handshake(ctx, hsConn{c}, params)
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, mechanism.ErrHandshake) {
 			return fmt.Errorf("handshake timed out: %w", ctx.Err())
@@ -236,13 +255,17 @@ func (c *conn) handshake(ctx context.Context) error {
 // serve runs the connection on pipe p until it fails; it returns the reason.
 func (c *conn) serve(p *Pipe) error {
 	c.p = p
+	// The writer runs here and the reader in a new goroutine: a
+	// connecting socket usually has messages queued before its handshake
+	// ends, and they go out now instead of after the new goroutine is
+	// scheduled, while the first reply is a round trip away.
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		c.fail(c.writeLoop())
+		c.fail(c.readLoop())
 	}()
-	c.fail(c.readLoop())
+	c.fail(c.writeLoop())
 	wg.Wait()
 	c.recycle()
 	return c.err
