@@ -73,11 +73,17 @@ func (m *CurveClient) Keys() (PublicKey, SecretKey, error) {
 // server closing the connection after HELLO usually means a wrong ServerKey:
 // the error says so, and allows a retry (the server may be restarting).
 func (m *CurveClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result, error) {
+	return handshakeOpened(ctx, m, c, p)
+}
+
+// Open builds HELLO, which needs nothing from the server's greeting, so
+// the engine sends it with our greeting; finish runs the rest.
+func (m *CurveClient) Open(p *Params) ([]byte, Finish, error) {
 	if m.ServerKey.IsZero() {
-		return nil, fmt.Errorf("%w: CurveClient has no ServerKey", ErrInvalidKey)
+		return nil, nil, fmt.Errorf("%w: CurveClient has no ServerKey", ErrInvalidKey)
 	}
 	const closed = "CURVE server closed the connection after HELLO (is ServerKey the server's public key?)"
-	return m.handshake(ctx, c, p, closed, m.Keys, func(pub PublicKey, sec SecretKey) (clientRole, []byte, error) {
+	return m.open(p, closed, m.Keys, func(pub PublicKey, sec SecretKey) (clientRole, []byte, error) {
 		st, err := newCurveClient(rand.Reader, m.ServerKey, pub, sec)
 		if err != nil {
 			return nil, nil, err

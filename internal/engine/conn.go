@@ -175,15 +175,17 @@ func (h hsConn) ReadCommand() ([]byte, error) {
 // handshake timeout. On success c.peer and c.codec are set.
 func (c *conn) handshake(ctx context.Context) error {
 	o := &c.s.opts
-	if o.HandshakeTimeout > 0 {
-		_ = c.nc.SetDeadline(time.Now().Add(o.HandshakeTimeout))
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.HandshakeTimeout)
-		defer cancel()
+	// The deadline on the connection bounds every read and write of the
+	// handshake; a handshake whose socket closes or whose endpoint is
+	// disconnected meanwhile is stopped by the connection being closed
+	// (Close and removeEndpoint fail every connection they find, and
+	// dialLoop adds one only while its endpoint is there).
+	hctx := newHSContext(ctx, o.HandshakeTimeout)
+	defer hctx.stop()
+	ctx = hctx
+	if !hctx.deadline.IsZero() {
+		_ = c.nc.SetDeadline(hctx.deadline)
 	}
-	// Stop a handshake blocked on the network when ctx ends.
-	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
 
 	mech := o.Mechanism
 	// Our greeting goes out at once, whatever the peer does (libzmq sends

@@ -427,7 +427,10 @@ func (s *Socket) Bind(ep string) error {
 	return nil
 }
 
-// acceptLoop accepts connections until the listener closes.
+// acceptLoop accepts connections until the listener closes. The
+// goroutine that accepts a connection serves it, and a new one takes over
+// accepting: the handshake starts at once, not after the next Accept has
+// found nothing and parked (leader and followers).
 func (s *Socket) acceptLoop(ln net.Listener, name string) {
 	defer s.wg.Done()
 	var delay time.Duration
@@ -474,17 +477,18 @@ func (s *Socket) acceptLoop(ln net.Listener, name string) {
 			c.addr = addr
 			s.perAddr[addr]++
 		}
-		s.wg.Add(1)
+		s.wg.Add(1) // the next acceptor
 		s.mu.Unlock()
+		go s.acceptLoop(ln, name)
 		s.event(socket.EventAccepted, name, nc.RemoteAddr().String(), nil)
-		go s.runAccepted(c)
+		s.runAccepted(c)
+		return
 	}
 }
 
 // runAccepted runs one accepted connection: handshake, then the link on a
 // pipe of its own that lives as long as the connection.
 func (s *Socket) runAccepted(c *conn) {
-	defer s.wg.Done()
 	if err := c.handshake(s.bg); err != nil {
 		c.failGently(err)
 		s.forget(c)
@@ -632,7 +636,10 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 		} else {
 			c := newConn(s, nc, name, false)
 			s.mu.Lock()
-			if s.reaping {
+			// Once Close reaps, or Disconnect has removed the endpoint,
+			// nothing would close this connection: it must not start
+			// (the handshake does not watch ctx, see conn.handshake).
+			if x := s.endpoints[name]; s.reaping || x == nil || x.pipe != p {
 				s.mu.Unlock()
 				_ = nc.Close()
 				return
