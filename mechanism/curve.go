@@ -275,10 +275,23 @@ type curveServer struct {
 	nonce     uint64 // last short nonce sent
 	peerNonce uint64 // last short nonce received
 	welcomed  bool
+	prepared  bool // tpub and tsec are made
 }
 
 func newCurveServer(r io.Reader, pub PublicKey, sec SecretKey) *curveServer {
 	return &curveServer{rand: r, pub: pub, sec: sec}
+}
+
+// prepare makes the connection's transient key pair, S' and s', once.
+func (st *curveServer) prepare() error {
+	if st.prepared {
+		return nil
+	}
+	if err := generateTransient(st.rand, &st.tpub, &st.tsec); err != nil {
+		return err
+	}
+	st.prepared = true
+	return nil
 }
 
 // onHello checks HELLO and builds WELCOME (the layouts are in CURVE.md).
@@ -310,7 +323,7 @@ func (st *curveServer) onHello(body []byte) ([]byte, error) {
 	}
 	st.peerNonce = nonce
 
-	if err := generateTransient(st.rand, &st.tpub, &st.tsec); err != nil {
+	if err := st.prepare(); err != nil {
 		return nil, err
 	}
 	if err := precompute(&st.shared, &st.clientT, &st.tsec); err != nil {
@@ -440,11 +453,9 @@ func (st *curveServer) wipe() {
 
 // generateTransient makes a connection's transient key pair.
 func generateTransient(r io.Reader, pub, sec *[32]byte) error {
-	if _, err := io.ReadFull(r, sec[:]); err != nil {
+	if err := generateEphemeral(r, pub, sec); err != nil {
 		return fmt.Errorf("CURVE: transient key: %w", err)
 	}
-	p := PublicFromSecret(SecretKey(*sec))
-	*pub = p
 	return nil
 }
 

@@ -275,18 +275,37 @@ func (st *noiseInitiator) onReady(body []byte) (Metadata, error) {
 // goroutine owns it.
 type noiseResponder struct {
 	hs    *noise.HandshakeState
+	dh    *noiseDH
+	rand  io.Reader
 	peer  PublicKey
 	codec *noiseCodec
 	step  int
 }
 
 func newNoiseResponder(r io.Reader, pub PublicKey, sec SecretKey, prologue []byte) (*noiseResponder, error) {
-	hs, err := newNoiseHandshake(nil, r, false, pub, sec, prologue)
+	dh := &noiseDH{}
+	hs, err := newNoiseHandshake(dh, r, false, pub, sec, prologue)
 	if err != nil {
 		return nil, fmt.Errorf("NOISE: %w", err)
 	}
-	return &noiseResponder{hs: hs}, nil
+	return &noiseResponder{hs: hs, dh: dh, rand: r}, nil
 }
+
+// prepare makes our ephemeral key now, for WELCOME to take.
+func (st *noiseResponder) prepare() error {
+	if st.dh.preset != nil {
+		return nil
+	}
+	e, err := newNoiseKeypair(st.rand)
+	if err != nil {
+		return fmt.Errorf("NOISE: %w", err)
+	}
+	st.dh.preset = &e
+	return nil
+}
+
+// wipe clears the secrets its DH function holds.
+func (st *noiseResponder) wipe() { st.dh.wipe() }
 
 // onHello reads HELLO and builds WELCOME. A HELLO of another version gets
 // an ERROR saying so, which is returned as reply along with the error.
@@ -389,7 +408,18 @@ func (d *noiseDH) GenerateKeypair(r io.Reader) (noise.DHKey, error) {
 		d.preset = nil
 		return *k, nil
 	}
-	return noise.DH25519.GenerateKeypair(r)
+	return newNoiseKeypair(r)
+}
+
+// newNoiseKeypair is an ephemeral key pair as Noise holds them.
+func newNoiseKeypair(r io.Reader) (noise.DHKey, error) {
+	var pub, sec [32]byte
+	if err := generateEphemeral(r, &pub, &sec); err != nil {
+		return noise.DHKey{}, err
+	}
+	k := noise.DHKey{Private: append([]byte(nil), sec[:]...), Public: append([]byte(nil), pub[:]...)}
+	clear(sec[:])
+	return k, nil
 }
 
 func (d *noiseDH) DH(priv, pub []byte) ([]byte, error) {

@@ -69,6 +69,14 @@ type serverRole interface {
 // READY. Result.UserID is what the authenticator returned, or the client's
 // key in Z85.
 func serverHandshake(ctx context.Context, c Conn, p *Params, mech string, st serverRole) (*Result, error) {
+	// Our transient key needs nothing from the client: made now, it is
+	// ready when HELLO comes (the client makes its own key before it
+	// sends HELLO, so the two are made at the same time).
+	if pr, ok := st.(interface{ prepare() error }); ok {
+		if err := pr.prepare(); err != nil {
+			return nil, err
+		}
+	}
 	body, err := readCommand(ctx, c)
 	if err != nil {
 		return nil, err
