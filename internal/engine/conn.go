@@ -74,12 +74,12 @@ func (s *Socket) tune(nc net.Conn) {
 	}
 	if n := s.opts.SendBuffer; n > 0 {
 		if err := b.SetWriteBuffer(n); err != nil {
-			s.log.Warn("zmesh: send buffer size refused", "size", n, "err", err)
+			s.logger().Warn("zmesh: send buffer size refused", "size", n, "err", err)
 		}
 	}
 	if n := s.opts.RecvBuffer; n > 0 {
 		if err := b.SetReadBuffer(n); err != nil {
-			s.log.Warn("zmesh: receive buffer size refused", "size", n, "err", err)
+			s.logger().Warn("zmesh: receive buffer size refused", "size", n, "err", err)
 		}
 	}
 }
@@ -109,7 +109,7 @@ func (s *Socket) keepalive(nc net.Conn) {
 		cfg.Idle, cfg.Interval, cfg.Count = -1, -1, -1
 	}
 	if err := tc.SetKeepAliveConfig(cfg); err != nil {
-		s.log.Warn("zmesh: tcp keepalive settings refused", "err", err)
+		s.logger().Warn("zmesh: tcp keepalive settings refused", "err", err)
 	}
 }
 

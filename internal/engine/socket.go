@@ -112,6 +112,11 @@ type Socket struct {
 	handler Handler
 	icept   Interceptor // handler, if it is one
 	filter  func(group string) bool
+	// log is logBase with the socket's type, made on first use (see
+	// logger): With costs more than the rest of a socket's construction,
+	// and most sockets never log.
+	logBase *slog.Logger
+	logOnce sync.Once
 	log     *slog.Logger
 
 	sendTimeout atomic.Int64
@@ -193,11 +198,10 @@ func New(ctx *socket.Ctx, typ Type, opts socket.Options, handler Handler) (*Sock
 		cancel:    cancel,
 	}
 	s.icept, _ = handler.(Interceptor)
-	s.log = o.Logger
-	if s.log == nil {
-		s.log = st.Log()
+	s.logBase = o.Logger
+	if s.logBase == nil {
+		s.logBase = st.Log()
 	}
-	s.log = s.log.With("socket", typ.Name)
 	s.sendTimeout.Store(int64(o.SendTimeout))
 	s.recvTimeout.Store(int64(o.RecvTimeout))
 	s.in.init()
@@ -209,6 +213,12 @@ func New(ctx *socket.Ctx, typ Type, opts socket.Options, handler Handler) (*Sock
 		return nil, socket.ErrInvalidCtx
 	}
 	return s, nil
+}
+
+// logger returns the socket's logger.
+func (s *Socket) logger() *slog.Logger {
+	s.logOnce.Do(func() { s.log = s.logBase.With("socket", s.typ.Name) })
+	return s.log
 }
 
 // SetFilter installs a predicate on the group of incoming messages: those it
