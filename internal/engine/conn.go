@@ -31,6 +31,10 @@ const (
 	// maxIOV its iovec count (Linux allows 1024).
 	maxGather = 1 << 20
 	maxIOV    = 64
+	// firstWriteMax is the most a connection's writer writes before its
+	// reader is started: far below any socket send buffer, so that write
+	// cannot block on a peer that is not reading.
+	firstWriteMax = 2 << 10
 )
 
 // conn is one tcp or ipc connection of a socket: its greeting, handshake,
@@ -55,6 +59,11 @@ type conn struct {
 	// incoming frame. hbMu orders arming against disarming.
 	hbMu  sync.Mutex
 	armed atomic.Bool
+
+	// afterGreeting, if set, runs once our greeting is written (or the
+	// handshake fails before): an accepted connection starts the next
+	// acceptor there. Owned by the handshake's goroutine.
+	afterGreeting func()
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -152,6 +161,14 @@ func (c *conn) failGently(err error) {
 	})
 }
 
+// greeted runs afterGreeting, once.
+func (c *conn) greeted() {
+	if f := c.afterGreeting; f != nil {
+		c.afterGreeting = nil
+		f()
+	}
+}
+
 // hsConn is the mechanism.Conn a handshake runs over.
 type hsConn struct{ c *conn }
 
@@ -214,7 +231,9 @@ func (c *conn) handshake(ctx context.Context) error {
 		}
 		finish = f
 	}
-	if _, err := c.nc.Write(out); err != nil {
+	_, err := c.nc.Write(out)
+	c.greeted()
+	if err != nil {
 		return greetingError(err)
 	}
 	var peerGreeting [zmtp.GreetingLen]byte
@@ -257,17 +276,21 @@ func (c *conn) handshake(ctx context.Context) error {
 // serve runs the connection on pipe p until it fails; it returns the reason.
 func (c *conn) serve(p *Pipe) error {
 	c.p = p
-	// The writer runs here and the reader in a new goroutine: a
-	// connecting socket usually has messages queued before its handshake
-	// ends, and they go out now instead of after the new goroutine is
-	// scheduled, while the first reply is a round trip away.
+	// The writer runs here and the reader in a new goroutine, started by
+	// the writer once its first small batch is out (or before a write
+	// that might block, or when it goes idle): a connecting socket
+	// usually has messages queued before its handshake ends, and they go
+	// out before starting a goroutine wakes a thread, while the first
+	// reply is a round trip away.
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		c.fail(c.readLoop())
-	}()
-	c.fail(c.writeLoop())
+	startReader := func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.fail(c.readLoop())
+		}()
+	}
+	c.fail(c.writeLoop(startReader))
 	wg.Wait()
 	c.recycle()
 	return c.err
@@ -558,7 +581,16 @@ func (c *conn) command(body []byte) error {
 // writeLoop drains the pipe: every queued message is encoded into one
 // buffer, written with one syscall, and the buffer is flushed only when the
 // pipe is empty. Bodies of directAt bytes or more go out with writev.
-func (c *conn) writeLoop() error {
+func (c *conn) writeLoop(startReader func()) error {
+	// startReader runs before the first write that could block (the
+	// peer's writer may be waiting on our reader) or after the first
+	// small one, at the latest when the writer first waits.
+	started := func() {
+		if startReader != nil {
+			startReader()
+			startReader = nil
+		}
+	}
 	var tick <-chan time.Time
 	if c.hb.Interval > 0 {
 		t := time.NewTicker(c.hb.Interval)
@@ -589,6 +621,9 @@ func (c *conn) writeLoop() error {
 		pendingBytes int64
 	)
 	flush := func() error {
+		if startReader != nil && (len(iov) > 0 || len(buf) > firstWriteMax) {
+			started()
+		}
 		if len(iov) == 0 {
 			if len(buf) > 0 {
 				if _, err := c.nc.Write(buf); err != nil {
@@ -608,6 +643,7 @@ func (c *conn) writeLoop() error {
 		buf, seg, large = buf[:0], 0, 0
 		p.written(pendingBytes)
 		pendingBytes = 0
+		started()
 		return nil
 	}
 	defer func() {
@@ -631,6 +667,7 @@ func (c *conn) writeLoop() error {
 				}
 				continue
 			}
+			started()
 			if wb != nil {
 				// Idle: the buffers go back (flush left them empty).
 				wb.buf, wb.iov = buf[:0], iovBack[:0]

@@ -226,3 +226,26 @@ func TestDisconnectOrCloseStopsAHandshake(t *testing.T) {
 		})
 	}
 }
+
+// TestAcceptingGoesOnAfterHandshakeFailsEarly: a connection whose
+// handshake fails before its greeting is written (a CURVE client role
+// without a server key, on a bound socket) does not stop the socket from
+// accepting: every connection after it is accepted too.
+func TestAcceptingGoesOnAfterHandshakeFailsEarly(t *testing.T) {
+	srv, err := patterns.NewServer(nil, socket.Options{Mechanism: &mechanism.CurveClient{}})
+	must(t, err)
+	defer srv.Close()
+	mon := srv.Monitor()
+	ep := bind(t, srv, "tcp://127.0.0.1:*")
+	for i := range 3 {
+		r := dialRaw(t, ep)
+		waitEvent(t, mon, socket.EventAccepted)
+		e := waitEvent(t, mon, socket.EventHandshakeFailed)
+		if !errors.Is(e.Err, mechanism.ErrInvalidKey) {
+			t.Fatalf("connection %d: %v, want ErrInvalidKey", i, e.Err)
+		}
+		if _, err := io.Copy(io.Discard, r.nc); err != nil {
+			t.Fatalf("connection %d was not closed: %v", i, err)
+		}
+	}
+}

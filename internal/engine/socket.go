@@ -489,7 +489,9 @@ func (s *Socket) acceptLoop(ln net.Listener, name string) {
 		}
 		s.wg.Add(1) // the next acceptor
 		s.mu.Unlock()
-		go s.acceptLoop(ln, name)
+		// The next acceptor starts once our greeting is out: starting a
+		// goroutine wakes a thread, which need not delay the greeting.
+		c.afterGreeting = func() { go s.acceptLoop(ln, name) }
 		s.event(socket.EventAccepted, name, nc.RemoteAddr().String(), nil)
 		s.runAccepted(c)
 		return
@@ -499,7 +501,9 @@ func (s *Socket) acceptLoop(ln net.Listener, name string) {
 // runAccepted runs one accepted connection: handshake, then the link on a
 // pipe of its own that lives as long as the connection.
 func (s *Socket) runAccepted(c *conn) {
-	if err := c.handshake(s.bg); err != nil {
+	err := c.handshake(s.bg)
+	c.greeted() // if the handshake failed before its greeting went out
+	if err != nil {
 		c.failGently(err)
 		s.forget(c)
 		s.event(socket.EventHandshakeFailed, c.endpoint, c.nc.RemoteAddr().String(), err)
