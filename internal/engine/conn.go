@@ -64,6 +64,7 @@ type conn struct {
 	// handshake fails before): an accepted connection starts the next
 	// acceptor there. Owned by the handshake's goroutine.
 	afterGreeting func()
+	remoteStr     string // see remote; set by the goroutine that runs the connection, before serve
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -159,6 +160,14 @@ func (c *conn) failGently(err error) {
 		}
 		_ = c.nc.Close()
 	})
+}
+
+// remote is the peer's address as events show it, formatted once.
+func (c *conn) remote() string {
+	if c.remoteStr == "" {
+		c.remoteStr = c.nc.RemoteAddr().String()
+	}
+	return c.remoteStr
 }
 
 // greeted runs afterGreeting, once.

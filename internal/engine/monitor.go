@@ -44,6 +44,11 @@ func (s *Socket) event(t socket.EventType, endpoint, remote string, err error) {
 		default:
 		}
 	case len(s.early) < monitorBuffer:
+		if s.early == nil {
+			// Room for a connection's usual events (connected or
+			// accepted, handshake, disconnected) in one allocation.
+			s.early = make([]socket.Event, 0, 4)
+		}
 		s.early = append(s.early, e)
 	}
 	s.mu.Unlock()

@@ -492,7 +492,7 @@ func (s *Socket) acceptLoop(ln net.Listener, name string) {
 		// The next acceptor starts once our greeting is out: starting a
 		// goroutine wakes a thread, which need not delay the greeting.
 		c.afterGreeting = func() { go s.acceptLoop(ln, name) }
-		s.event(socket.EventAccepted, name, nc.RemoteAddr().String(), nil)
+		s.event(socket.EventAccepted, name, c.remote(), nil)
 		s.runAccepted(c)
 		return
 	}
@@ -506,7 +506,7 @@ func (s *Socket) runAccepted(c *conn) {
 	if err != nil {
 		c.failGently(err)
 		s.forget(c)
-		s.event(socket.EventHandshakeFailed, c.endpoint, c.nc.RemoteAddr().String(), err)
+		s.event(socket.EventHandshakeFailed, c.endpoint, c.remote(), err)
 		return
 	}
 	s.runLink(c, newPipe(s, c.endpoint), false)
@@ -521,7 +521,7 @@ func (s *Socket) runAccepted(c *conn) {
 // connection (a connecting pipe that keeps its queue across reconnects).
 // It returns why the connection ended.
 func (s *Socket) runLink(c *conn, p *Pipe, keep bool) error {
-	remote := c.nc.RemoteAddr().String()
+	remote := c.remote()
 	p.up(c)
 	if !keep {
 		s.attach(p)
@@ -660,7 +660,7 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 			}
 			s.conns[c] = struct{}{}
 			s.mu.Unlock()
-			remote := nc.RemoteAddr().String()
+			remote := c.remote()
 			s.event(socket.EventConnected, name, remote, nil)
 			if err = c.handshake(ctx); err != nil {
 				c.fail(err)
