@@ -57,8 +57,9 @@ type conn struct {
 	// socket.Heartbeat liveness: a read deadline armed after each PING we send
 	// (timeout) or each PING with a TTL we receive, disarmed by any
 	// incoming frame. hbMu orders arming against disarming.
-	hbMu  sync.Mutex
-	armed atomic.Bool
+	hbMu    sync.Mutex
+	armed   atomic.Bool
+	stopped bool // stop has set the deadlines in the past; guarded by hbMu
 
 	// afterGreeting, if set, runs once our greeting is written (or the
 	// handshake fails before): an accepted connection starts the next
@@ -137,13 +138,44 @@ func newConn(s *Socket, nc net.Conn, endpoint string, accepted bool) *conn {
 	}
 }
 
-// fail records err as the reason the connection ends and closes it.
+// fail records err as the reason the connection ends, unless one is
+// already recorded, and closes it.
 func (c *conn) fail(err error) {
 	c.closeOnce.Do(func() {
 		c.err = err
 		close(c.done)
-		_ = c.nc.Close()
 	})
+	_ = c.nc.Close()
+}
+
+// stop ends the connection from outside its goroutines (Close): it records
+// err, wakes them (done, and a deadline in the past for any read or write
+// under way) and leaves the closing to them. Closing it here instead would
+// wait for the reader to give the descriptor up, and the caller waits for
+// the goroutines anyway.
+func (c *conn) stop(err error) {
+	c.closeOnce.Do(func() {
+		c.err = err
+		close(c.done)
+		c.hbMu.Lock()
+		c.stopped = true
+		_ = c.nc.SetDeadline(time.Unix(1, 0))
+		c.hbMu.Unlock()
+	})
+}
+
+// setDeadline sets the connection's deadline, or only its read deadline,
+// unless stop has put them in the past.
+func (c *conn) setDeadline(t time.Time, readOnly bool) {
+	c.hbMu.Lock()
+	defer c.hbMu.Unlock()
+	switch {
+	case c.stopped:
+	case readOnly:
+		_ = c.nc.SetReadDeadline(t)
+	default:
+		_ = c.nc.SetDeadline(t)
+	}
 }
 
 // failGently ends a connection whose handshake we refused. Closing a
@@ -160,6 +192,7 @@ func (c *conn) failGently(err error) {
 		}
 		_ = c.nc.Close()
 	})
+	_ = c.nc.Close() // stop was first: the closing is ours
 }
 
 // remote is the peer's address as events show it, formatted once.
@@ -210,7 +243,7 @@ func (c *conn) handshake(ctx context.Context) error {
 	defer hctx.stop()
 	ctx = hctx
 	if !hctx.deadline.IsZero() {
-		_ = c.nc.SetDeadline(hctx.deadline)
+		c.setDeadline(hctx.deadline, false)
 	}
 
 	mech := o.Mechanism
@@ -279,7 +312,8 @@ func (c *conn) handshake(ctx context.Context) error {
 	if c.codec == nil {
 		c.fr.cmdMax = maxCommand
 	}
-	return c.nc.SetDeadline(time.Time{})
+	c.setDeadline(time.Time{}, false)
+	return nil
 }
 
 // serve runs the connection on pipe p until it fails; it returns the reason.
@@ -374,7 +408,9 @@ func (c *conn) alive() {
 	c.hbMu.Lock()
 	if c.armed.Load() {
 		c.armed.Store(false)
-		_ = c.nc.SetReadDeadline(time.Time{})
+		if !c.stopped {
+			_ = c.nc.SetReadDeadline(time.Time{})
+		}
 	}
 	c.hbMu.Unlock()
 }
@@ -384,7 +420,9 @@ func (c *conn) arm(d time.Duration) {
 	c.hbMu.Lock()
 	if !c.armed.Load() {
 		c.armed.Store(true)
-		_ = c.nc.SetReadDeadline(time.Now().Add(d))
+		if !c.stopped {
+			_ = c.nc.SetReadDeadline(time.Now().Add(d))
+		}
 	}
 	c.hbMu.Unlock()
 }

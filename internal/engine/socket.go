@@ -837,7 +837,7 @@ func (s *Socket) Close() error {
 		s.stopEndpoint(x)
 	}
 	for _, c := range conns {
-		c.fail(socket.ErrClosed)
+		c.stop(socket.ErrClosed) // their goroutines close them; wg waits for those
 	}
 	s.in.shutdown()
 	s.in.signal()
