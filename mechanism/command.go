@@ -35,6 +35,9 @@ func IsCommand(body []byte, name string) bool { return zmtp.IsCommand(body, name
 // handshake fails with (a protocol error: no retry); other errors pass
 // through.
 func protocolError(err error) error {
+	if err == nil {
+		return nil
+	}
 	var pe *zmtp.ProtocolError
 	if errors.As(err, &pe) {
 		return Protocolf("%s", pe.Msg)

@@ -73,11 +73,17 @@ func (m *CurveClient) Keys() (PublicKey, SecretKey, error) {
 // server closing the connection after HELLO usually means a wrong ServerKey:
 // the error says so, and allows a retry (the server may be restarting).
 func (m *CurveClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result, error) {
+	return handshakeOpened(ctx, m, c, p)
+}
+
+// Open builds HELLO, which needs nothing from the server's greeting, so
+// the engine sends it with our greeting; finish runs the rest.
+func (m *CurveClient) Open(p *Params) ([]byte, Finish, error) {
 	if m.ServerKey.IsZero() {
-		return nil, fmt.Errorf("%w: CurveClient has no ServerKey", ErrInvalidKey)
+		return nil, nil, fmt.Errorf("%w: CurveClient has no ServerKey", ErrInvalidKey)
 	}
 	const closed = "CURVE server closed the connection after HELLO (is ServerKey the server's public key?)"
-	return m.handshake(ctx, c, p, closed, m.Keys, func(pub PublicKey, sec SecretKey) (clientRole, []byte, error) {
+	return m.open(p, closed, m.Keys, func(pub PublicKey, sec SecretKey) (clientRole, []byte, error) {
 		st, err := newCurveClient(rand.Reader, m.ServerKey, pub, sec)
 		if err != nil {
 			return nil, nil, err
@@ -269,10 +275,23 @@ type curveServer struct {
 	nonce     uint64 // last short nonce sent
 	peerNonce uint64 // last short nonce received
 	welcomed  bool
+	prepared  bool // tpub and tsec are made
 }
 
 func newCurveServer(r io.Reader, pub PublicKey, sec SecretKey) *curveServer {
 	return &curveServer{rand: r, pub: pub, sec: sec}
+}
+
+// prepare makes the connection's transient key pair, S' and s', once.
+func (st *curveServer) prepare() error {
+	if st.prepared {
+		return nil
+	}
+	if err := generateTransient(st.rand, &st.tpub, &st.tsec); err != nil {
+		return err
+	}
+	st.prepared = true
+	return nil
 }
 
 // onHello checks HELLO and builds WELCOME (the layouts are in CURVE.md).
@@ -304,7 +323,7 @@ func (st *curveServer) onHello(body []byte) ([]byte, error) {
 	}
 	st.peerNonce = nonce
 
-	if err := generateTransient(st.rand, &st.tpub, &st.tsec); err != nil {
+	if err := st.prepare(); err != nil {
 		return nil, err
 	}
 	if err := precompute(&st.shared, &st.clientT, &st.tsec); err != nil {
@@ -434,11 +453,9 @@ func (st *curveServer) wipe() {
 
 // generateTransient makes a connection's transient key pair.
 func generateTransient(r io.Reader, pub, sec *[32]byte) error {
-	if _, err := io.ReadFull(r, sec[:]); err != nil {
+	if err := generateEphemeral(r, pub, sec); err != nil {
 		return fmt.Errorf("CURVE: transient key: %w", err)
 	}
-	p := PublicFromSecret(SecretKey(*sec))
-	*pub = p
 	return nil
 }
 

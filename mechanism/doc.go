@@ -6,7 +6,9 @@
 // The socket engine drives a Mechanism through the Conn interface (whole
 // command frames) and, once the handshake returns, runs every frame through
 // the Result's Codec, if any. Nothing here knows about socket types beyond
-// the metadata it carries.
+// the metadata it carries. A Mechanism that is also an Opener (NULL, the
+// CURVE and NOISE clients) lets the engine send its first command in the
+// same write as the greeting, before the peer's greeting is in.
 //
 // The commands the mechanisms exchange are laid out in CURVE.md (CURVE as
 // libzmq 4.3 speaks it) and NOISE.md (zmesh's own) beside this file; the

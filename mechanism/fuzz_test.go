@@ -282,7 +282,7 @@ func FuzzCurveMessage(f *testing.F) {
 func noiseInput(t testing.TB, step int, data []byte, sealed bool) (ini *noiseInitiator, res *noiseResponder, input, legit []byte) {
 	cg, sg := testGreeting("NOISE", false), testGreeting("NOISE", true)
 	prologue, _ := noisePrologue(cg, sg)
-	ini, err := newNoiseInitiator(&detReader{5}, libzmqClientPublic, libzmqClientSecret, prologue, nil)
+	ini, err := newNoiseInitiator(nil, &detReader{5}, libzmqClientPublic, libzmqClientSecret, prologue, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,11 +2,14 @@ package mechanism
 
 import (
 	"crypto/ecdh"
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha512"
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"sync"
 )
 
@@ -189,4 +192,51 @@ func keyPairFor(who string, pub PublicKey, sec SecretKey) (PublicKey, SecretKey,
 		return PublicKey{}, SecretKey{}, fmt.Errorf("%w: %s's public key %s does not belong to its secret key (that would be %s)", ErrInvalidKey, who, pub, derived)
 	}
 	return derived, sec, nil
+}
+
+// field25519 is the prime of Curve25519's field, 2^255 - 19.
+var field25519 = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
+
+// generateEphemeral makes a key pair for one connection (CURVE's
+// transient keys, NOISE's ephemeral ones) from 32 random bytes. The
+// secret is the first half of their SHA-512, the scalar ed25519 derives
+// from the same seed; the public key is that scalar times the base
+// point, computed by ed25519's fixed-base multiplication, several times
+// faster than the X25519 ladder PublicFromSecret runs, and mapped from
+// the Edwards curve to the Montgomery one: u = (1+y)/(1-y). X25519
+// clamps a secret the same way ed25519 clamps its scalar, so
+// X25519(secret, 9) is that u. The map's inversion runs on the public key
+// alone, so its timing reveals nothing secret.
+func generateEphemeral(r io.Reader, pub, sec *[32]byte) error {
+	var seed [ed25519.SeedSize]byte
+	defer clear(seed[:])
+	if _, err := io.ReadFull(r, seed[:]); err != nil {
+		return err
+	}
+	h := sha512.Sum512(seed[:])
+	copy(sec[:], h[:32])
+	clear(h[:])
+	priv := ed25519.NewKeyFromSeed(seed[:])
+	defer clear(priv)
+	a := priv[ed25519.SeedSize:] // the public key: y, little-endian, x's sign in the top bit
+	var be [32]byte
+	for i := range be {
+		be[i] = a[31-i]
+	}
+	be[0] &= 0x7f
+	y := new(big.Int).SetBytes(be[:])
+	num := new(big.Int).Add(big.NewInt(1), y)
+	den := new(big.Int).Sub(big.NewInt(1), y)
+	den.Mod(den, field25519)
+	if den.ModInverse(den, field25519) == nil {
+		// y = 1, the neutral point: no clamped scalar gives it.
+		*pub = PublicFromSecret(SecretKey(*sec))
+		return nil
+	}
+	u := num.Mul(num, den).Mod(num, field25519)
+	u.FillBytes(be[:])
+	for i := range pub {
+		pub[i] = be[31-i]
+	}
+	return nil
 }

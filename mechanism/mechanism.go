@@ -37,6 +37,41 @@ type Mechanism interface {
 	Handshake(ctx context.Context, c Conn, p *Params) (*Result, error)
 }
 
+// Opener is implemented by a Mechanism whose first command on a
+// connection depends on nothing in the peer's greeting: NULL's READY
+// (unless an authenticator must decide first) and the HELLO of the CURVE
+// and NOISE clients. The engine calls Open before it has the peer's
+// greeting and sends the command it returns in the same write as its own
+// greeting, so the peer takes both with one read and the handshake saves
+// a round of the peer waiting on us. Once the peer's greeting is in
+// (p.PeerGreeting set, the mechanism names compared), the engine calls
+// finish, which runs the rest of the handshake as Handshake would.
+//
+// A nil first means this connection has nothing to send early; finish is
+// then the whole handshake. Handshake(ctx, c, p) is the same as Open
+// followed by writing first (if any) and calling finish.
+type Opener interface {
+	Open(p *Params) (first []byte, finish Finish, err error)
+}
+
+// Finish runs the rest of a handshake that Opener.Open started.
+type Finish func(ctx context.Context, c Conn) (*Result, error)
+
+// handshakeOpened is Handshake for an Opener: Open, the first command
+// written on its own, then the rest.
+func handshakeOpened(ctx context.Context, o Opener, c Conn, p *Params) (*Result, error) {
+	first, finish, err := o.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	if first != nil {
+		if err := c.WriteCommand(first); err != nil {
+			return nil, err
+		}
+	}
+	return finish(ctx, c)
+}
+
 // Conn is a connection as a handshake sees it: whole command frames, in
 // order. The engine implements it over its frame codec.
 type Conn interface {

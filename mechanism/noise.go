@@ -1,6 +1,7 @@
 package mechanism
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -75,22 +76,56 @@ func (m *NoiseClient) Keys() (PublicKey, SecretKey, error) {
 // (its properties, already under the transport keys) or ERROR.
 // Result.PublicKey is the server's long-term key.
 func (m *NoiseClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result, error) {
-	return m.handshake(ctx, c, p, "", m.Keys, func(pub PublicKey, sec SecretKey) (clientRole, []byte, error) {
+	return handshakeOpened(ctx, m, c, p)
+}
+
+// Open builds HELLO before the server's greeting is in: Noise message 1
+// is our ephemeral key alone, which the prologue (both greetings) does not
+// change, so the engine sends it with our greeting. The handshake state,
+// which needs the prologue, is made in finish with that same key.
+//
+// With a pinned ServerKey, finish also computes es (our ephemeral key with
+// the server's long-term key) before it waits for WELCOME, while the server
+// works on its answer, instead of after.
+func (m *NoiseClient) Open(p *Params) ([]byte, Finish, error) {
+	pub, sec, err := m.Keys()
+	if err != nil {
+		return nil, nil, err
+	}
+	dh := &noiseDH{}
+	e, err := dh.GenerateKeypair(rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("NOISE: %w", err)
+	}
+	dh.preset = &e
+	hello := append(zmtp.AppendCommand(make([]byte, 0, 7+noiseKeySize), "HELLO"), noiseVersion)
+	hello = append(hello, e.Public...)
+	var pin *PublicKey
+	if !m.ServerKey.IsZero() {
+		pin = &m.ServerKey
+	}
+	return hello, func(ctx context.Context, c Conn) (*Result, error) {
+		defer dh.wipe()
 		prologue, err := noisePrologue(p.LocalGreeting, p.PeerGreeting)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		var pin *PublicKey
-		if !m.ServerKey.IsZero() {
-			pin = &m.ServerKey
-		}
-		st, err := newNoiseInitiator(rand.Reader, pub, sec, prologue, pin)
+		st, err := newNoiseInitiator(dh, rand.Reader, pub, sec, prologue, pin)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		hello, err := st.hello()
-		return st, hello, err
-	})
+		again, err := st.hello() // takes the preset key: the HELLO we sent
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(again, hello) {
+			return nil, errors.New("NOISE: HELLO differs from the one sent with the greeting")
+		}
+		if pin != nil {
+			dh.precompute(e.Private, pin[:])
+		}
+		return clientHandshake(ctx, c, p, st, nil, "")
+	}, nil
 }
 
 // NoiseServer is the server (Noise responder) role of the NOISE mechanism.
@@ -144,9 +179,13 @@ func noisePrologue(client, server []byte) ([]byte, error) {
 	return append(b, server...), nil
 }
 
-func newNoiseHandshake(r io.Reader, initiator bool, pub PublicKey, sec SecretKey, prologue []byte) (*noise.HandshakeState, error) {
+func newNoiseHandshake(dh *noiseDH, r io.Reader, initiator bool, pub PublicKey, sec SecretKey, prologue []byte) (*noise.HandshakeState, error) {
+	suite := noiseSuite
+	if dh != nil {
+		suite = noise.NewCipherSuite(dh, noise.CipherChaChaPoly, noise.HashBLAKE2b)
+	}
 	return noise.NewHandshakeState(noise.Config{
-		CipherSuite:   noiseSuite,
+		CipherSuite:   suite,
 		Random:        r,
 		Pattern:       noise.HandshakeXX,
 		Initiator:     initiator,
@@ -164,8 +203,8 @@ type noiseInitiator struct {
 	codec *noiseCodec
 }
 
-func newNoiseInitiator(r io.Reader, pub PublicKey, sec SecretKey, prologue []byte, pin *PublicKey) (*noiseInitiator, error) {
-	hs, err := newNoiseHandshake(r, true, pub, sec, prologue)
+func newNoiseInitiator(dh *noiseDH, r io.Reader, pub PublicKey, sec SecretKey, prologue []byte, pin *PublicKey) (*noiseInitiator, error) {
+	hs, err := newNoiseHandshake(dh, r, true, pub, sec, prologue)
 	if err != nil {
 		return nil, fmt.Errorf("NOISE: %w", err)
 	}
@@ -236,18 +275,37 @@ func (st *noiseInitiator) onReady(body []byte) (Metadata, error) {
 // goroutine owns it.
 type noiseResponder struct {
 	hs    *noise.HandshakeState
+	dh    *noiseDH
+	rand  io.Reader
 	peer  PublicKey
 	codec *noiseCodec
 	step  int
 }
 
 func newNoiseResponder(r io.Reader, pub PublicKey, sec SecretKey, prologue []byte) (*noiseResponder, error) {
-	hs, err := newNoiseHandshake(r, false, pub, sec, prologue)
+	dh := &noiseDH{}
+	hs, err := newNoiseHandshake(dh, r, false, pub, sec, prologue)
 	if err != nil {
 		return nil, fmt.Errorf("NOISE: %w", err)
 	}
-	return &noiseResponder{hs: hs}, nil
+	return &noiseResponder{hs: hs, dh: dh, rand: r}, nil
 }
+
+// prepare makes our ephemeral key now, for WELCOME to take.
+func (st *noiseResponder) prepare() error {
+	if st.dh.preset != nil {
+		return nil
+	}
+	e, err := newNoiseKeypair(st.rand)
+	if err != nil {
+		return fmt.Errorf("NOISE: %w", err)
+	}
+	st.dh.preset = &e
+	return nil
+}
+
+// wipe clears the secrets its DH function holds.
+func (st *noiseResponder) wipe() { st.dh.wipe() }
 
 // onHello reads HELLO and builds WELCOME. A HELLO of another version gets
 // an ERROR saying so, which is returned as reply along with the error.
@@ -331,4 +389,66 @@ func (st *noiseResponder) ready(md Metadata) ([]byte, error) {
 	}
 	b := zmtp.AppendCommand(make([]byte, 0, 6+len(payload)+noiseTagSize), "READY")
 	return st.codec.sealReady(b, payload)
+}
+
+// noiseDH is Curve25519 as Noise's DH function (the name "25519", so the
+// protocol is unchanged) with two twists for one client handshake: the
+// next key pair generated may be one made beforehand (preset: the
+// ephemeral key HELLO already carries), and one DH result may be computed
+// ahead of the message that needs it (precompute). The handshake
+// goroutine owns it.
+type noiseDH struct {
+	preset            *noise.DHKey
+	memoPriv, memoPub []byte
+	memo              []byte
+}
+
+func (d *noiseDH) GenerateKeypair(r io.Reader) (noise.DHKey, error) {
+	if k := d.preset; k != nil {
+		d.preset = nil
+		return *k, nil
+	}
+	return newNoiseKeypair(r)
+}
+
+// newNoiseKeypair is an ephemeral key pair as Noise holds them.
+func newNoiseKeypair(r io.Reader) (noise.DHKey, error) {
+	var pub, sec [32]byte
+	if err := generateEphemeral(r, &pub, &sec); err != nil {
+		return noise.DHKey{}, err
+	}
+	k := noise.DHKey{Private: append([]byte(nil), sec[:]...), Public: append([]byte(nil), pub[:]...)}
+	clear(sec[:])
+	return k, nil
+}
+
+func (d *noiseDH) DH(priv, pub []byte) ([]byte, error) {
+	if d.memo != nil && bytes.Equal(priv, d.memoPriv) && bytes.Equal(pub, d.memoPub) {
+		out := d.memo
+		d.memo = nil
+		return out, nil
+	}
+	return noise.DH25519.DH(priv, pub)
+}
+
+func (d *noiseDH) DHLen() int     { return noise.DH25519.DHLen() }
+func (d *noiseDH) DHName() string { return noise.DH25519.DHName() }
+
+// precompute computes DH(priv, pub) now, for the DH call that asks for it
+// later; a failure (a low-order pub) is left for that call to meet.
+func (d *noiseDH) precompute(priv, pub []byte) {
+	out, err := noise.DH25519.DH(priv, pub)
+	if err != nil {
+		return
+	}
+	d.memoPriv, d.memoPub, d.memo = priv, append([]byte(nil), pub...), out
+}
+
+// wipe clears the secrets it holds.
+func (d *noiseDH) wipe() {
+	if d.preset != nil {
+		clear(d.preset.Private)
+	}
+	clear(d.memo)
+	d.preset, d.memoPriv, d.memo = nil, nil, nil
 }

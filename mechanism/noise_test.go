@@ -131,7 +131,7 @@ func TestNoiseGreetingsAreBound(t *testing.T) {
 	bad[11] = 0 // minor version 0
 	prologueS, err := noisePrologue(bad, testGreeting("NOISE", true))
 	mustOK(t, err)
-	ini, err := newNoiseInitiator(&detReader{1}, libzmqClientPublic, libzmqClientSecret, prologueC, nil)
+	ini, err := newNoiseInitiator(nil, &detReader{1}, libzmqClientPublic, libzmqClientSecret, prologueC, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,18 +20,36 @@ func (Null) Name() string { return "NULL" }
 func (Null) AsServer() bool { return false }
 
 // Handshake exchanges READY commands.
-func (Null) Handshake(ctx context.Context, c Conn, p *Params) (*Result, error) {
-	userID := ""
+func (m Null) Handshake(ctx context.Context, c Conn, p *Params) (*Result, error) {
+	return handshakeOpened(ctx, m, c, p)
+}
+
+// Open returns READY, to go out with the greeting, unless this is the
+// accepting side with an authenticator, which must decide before READY
+// (or an ERROR) is sent.
+func (Null) Open(p *Params) ([]byte, Finish, error) {
 	if p.Accepted && p.Auth != nil {
-		id, err := p.Auth.Authenticate(ctx, &AuthRequest{Mechanism: "NULL", Address: p.PeerAddress})
-		if err != nil {
-			return nil, Refuse(c, err)
-		}
-		userID = id
+		return nil, func(ctx context.Context, c Conn) (*Result, error) {
+			id, err := p.Auth.Authenticate(ctx, &AuthRequest{Mechanism: "NULL", Address: p.PeerAddress})
+			if err != nil {
+				return nil, Refuse(c, err)
+			}
+			if err := c.WriteCommand(nullReady(p)); err != nil {
+				return nil, err
+			}
+			return nullFinish(c, p, id)
+		}, nil
 	}
-	if err := c.WriteCommand(p.Metadata.Append(zmtp.AppendCommand(make([]byte, 0, 64), "READY"))); err != nil {
-		return nil, err
-	}
+	return nullReady(p), func(_ context.Context, c Conn) (*Result, error) { return nullFinish(c, p, "") }, nil
+}
+
+// nullReady is our READY with our properties.
+func nullReady(p *Params) []byte {
+	return p.Metadata.Append(zmtp.AppendCommand(make([]byte, 0, 64), "READY"))
+}
+
+// nullFinish reads the peer's READY and checks its properties.
+func nullFinish(c Conn, p *Params, userID string) (*Result, error) {
 	body, err := c.ReadCommand()
 	if err != nil {
 		return nil, err
@@ -40,10 +58,8 @@ func (Null) Handshake(ctx context.Context, c Conn, p *Params) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.CheckPeer != nil {
-		if err := p.CheckPeer(md); err != nil {
-			return nil, err
-		}
+	if err := checkPeer(p, md); err != nil {
+		return nil, err
 	}
 	return &Result{Peer: md, UserID: userID}, nil
 }

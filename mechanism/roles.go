@@ -18,8 +18,10 @@ type clientRole interface {
 // server closes the connection right after HELLO and closed is set, the
 // handshake fails with closed as its reason, allowing a retry.
 func clientHandshake(ctx context.Context, c Conn, p *Params, st clientRole, hello []byte, closed string) (*Result, error) {
-	if err := c.WriteCommand(hello); err != nil {
-		return nil, err
+	if hello != nil { // nil: it went out with the greeting (Opener)
+		if err := c.WriteCommand(hello); err != nil {
+			return nil, err
+		}
 	}
 	body, err := readCommand(ctx, c)
 	if err != nil {
@@ -67,6 +69,14 @@ type serverRole interface {
 // READY. Result.UserID is what the authenticator returned, or the client's
 // key in Z85.
 func serverHandshake(ctx context.Context, c Conn, p *Params, mech string, st serverRole) (*Result, error) {
+	// Our transient key needs nothing from the client: made now, it is
+	// ready when HELLO comes (the client makes its own key before it
+	// sends HELLO, so the two are made at the same time).
+	if pr, ok := st.(interface{ prepare() error }); ok {
+		if err := pr.prepare(); err != nil {
+			return nil, err
+		}
+	}
 	body, err := readCommand(ctx, c)
 	if err != nil {
 		return nil, err
@@ -151,20 +161,23 @@ type keyedClient struct {
 	keys clientKeys
 }
 
-// handshake gets the client's key pair from keys, builds one connection's
-// state and its HELLO with newState, runs the client role with them (closed
-// as clientHandshake takes it), and wipes the state's secrets afterwards if
-// it has any.
-func (k *keyedClient) handshake(ctx context.Context, c Conn, p *Params, closed string,
+// open gets the client's key pair from keys, builds one connection's
+// state and its HELLO with newState, and returns them as Opener.Open
+// does: finish runs the client role after HELLO (closed as
+// clientHandshake takes it) and wipes the state's secrets afterwards if it
+// has any.
+func (k *keyedClient) open(p *Params, closed string,
 	keys func() (PublicKey, SecretKey, error),
-	newState func(pub PublicKey, sec SecretKey) (clientRole, []byte, error)) (*Result, error) {
+	newState func(pub PublicKey, sec SecretKey) (clientRole, []byte, error)) ([]byte, Finish, error) {
 	pub, sec, err := keys()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st, hello, err := newState(pub, sec)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return withWipe(st, func() (*Result, error) { return clientHandshake(ctx, c, p, st, hello, closed) })
+	return hello, func(ctx context.Context, c Conn) (*Result, error) {
+		return withWipe(st, func() (*Result, error) { return clientHandshake(ctx, c, p, st, nil, closed) })
+	}, nil
 }

@@ -553,8 +553,12 @@ func benchHandshakes(ctx context.Context, zctx *socket.Ctx, cfg benchConfig, std
 	for i := range body {
 		body[i] = byte(i)
 	}
+	// Each round has its reply before it closes, so nothing is left to
+	// linger for: Linger 0, as zpeer's rounds set ZMQ_LINGER.
+	opts := cfg.cliOpts
+	opts.Linger = 0
 	one := func(i int) error {
-		cli, err := patterns.NewClient(zctx, cfg.cliOpts)
+		cli, err := patterns.NewClient(zctx, opts)
 		if err != nil {
 			return err
 		}

@@ -31,11 +31,15 @@ const (
 	// maxIOV its iovec count (Linux allows 1024).
 	maxGather = 1 << 20
 	maxIOV    = 64
+	// firstWriteMax is the most a connection's writer writes before its
+	// reader is started: far below any socket send buffer, so that write
+	// cannot block on a peer that is not reading.
+	firstWriteMax = 2 << 10
 )
 
 // conn is one tcp or ipc connection of a socket: its greeting, handshake,
-// and then two goroutines, the reader (which runs in the goroutine that
-// called run) and the writer (started by run). run returns when both have
+// and then two goroutines, the writer (which runs in the goroutine that
+// called serve) and the reader (started by serve). run returns when both have
 // ended; whichever fails first closes the net.Conn, which stops the other.
 type conn struct {
 	s        *Socket
@@ -53,8 +57,15 @@ type conn struct {
 	// socket.Heartbeat liveness: a read deadline armed after each PING we send
 	// (timeout) or each PING with a TTL we receive, disarmed by any
 	// incoming frame. hbMu orders arming against disarming.
-	hbMu  sync.Mutex
-	armed atomic.Bool
+	hbMu    sync.Mutex
+	armed   atomic.Bool
+	stopped bool // stop has set the deadlines in the past; guarded by hbMu
+
+	// afterGreeting, if set, runs once our greeting is written (or the
+	// handshake fails before): an accepted connection starts the next
+	// acceptor there. Owned by the handshake's goroutine.
+	afterGreeting func()
+	remoteStr     string // see remote; set by the goroutine that runs the connection, before serve
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -74,12 +85,12 @@ func (s *Socket) tune(nc net.Conn) {
 	}
 	if n := s.opts.SendBuffer; n > 0 {
 		if err := b.SetWriteBuffer(n); err != nil {
-			s.log.Warn("zmesh: send buffer size refused", "size", n, "err", err)
+			s.logger().Warn("zmesh: send buffer size refused", "size", n, "err", err)
 		}
 	}
 	if n := s.opts.RecvBuffer; n > 0 {
 		if err := b.SetReadBuffer(n); err != nil {
-			s.log.Warn("zmesh: receive buffer size refused", "size", n, "err", err)
+			s.logger().Warn("zmesh: receive buffer size refused", "size", n, "err", err)
 		}
 	}
 }
@@ -109,7 +120,7 @@ func (s *Socket) keepalive(nc net.Conn) {
 		cfg.Idle, cfg.Interval, cfg.Count = -1, -1, -1
 	}
 	if err := tc.SetKeepAliveConfig(cfg); err != nil {
-		s.log.Warn("zmesh: tcp keepalive settings refused", "err", err)
+		s.logger().Warn("zmesh: tcp keepalive settings refused", "err", err)
 	}
 }
 
@@ -127,13 +138,44 @@ func newConn(s *Socket, nc net.Conn, endpoint string, accepted bool) *conn {
 	}
 }
 
-// fail records err as the reason the connection ends and closes it.
+// fail records err as the reason the connection ends, unless one is
+// already recorded, and closes it.
 func (c *conn) fail(err error) {
 	c.closeOnce.Do(func() {
 		c.err = err
 		close(c.done)
-		_ = c.nc.Close()
 	})
+	_ = c.nc.Close()
+}
+
+// stop ends the connection from outside its goroutines (Close): it records
+// err, wakes them (done, and a deadline in the past for any read or write
+// under way) and leaves the closing to them. Closing it here instead would
+// wait for the reader to give the descriptor up, and the caller waits for
+// the goroutines anyway.
+func (c *conn) stop(err error) {
+	c.closeOnce.Do(func() {
+		c.err = err
+		close(c.done)
+		c.hbMu.Lock()
+		c.stopped = true
+		_ = c.nc.SetDeadline(time.Unix(1, 0))
+		c.hbMu.Unlock()
+	})
+}
+
+// setDeadline sets the connection's deadline, or only its read deadline,
+// unless stop has put them in the past.
+func (c *conn) setDeadline(t time.Time, readOnly bool) {
+	c.hbMu.Lock()
+	defer c.hbMu.Unlock()
+	switch {
+	case c.stopped:
+	case readOnly:
+		_ = c.nc.SetReadDeadline(t)
+	default:
+		_ = c.nc.SetDeadline(t)
+	}
 }
 
 // failGently ends a connection whose handshake we refused. Closing a
@@ -150,6 +192,23 @@ func (c *conn) failGently(err error) {
 		}
 		_ = c.nc.Close()
 	})
+	_ = c.nc.Close() // stop was first: the closing is ours
+}
+
+// remote is the peer's address as events show it, formatted once.
+func (c *conn) remote() string {
+	if c.remoteStr == "" {
+		c.remoteStr = c.nc.RemoteAddr().String()
+	}
+	return c.remoteStr
+}
+
+// greeted runs afterGreeting, once.
+func (c *conn) greeted() {
+	if f := c.afterGreeting; f != nil {
+		c.afterGreeting = nil
+		f()
+	}
 }
 
 // hsConn is the mechanism.Conn a handshake runs over.
@@ -175,19 +234,48 @@ func (h hsConn) ReadCommand() ([]byte, error) {
 // handshake timeout. On success c.peer and c.codec are set.
 func (c *conn) handshake(ctx context.Context) error {
 	o := &c.s.opts
-	if o.HandshakeTimeout > 0 {
-		_ = c.nc.SetDeadline(time.Now().Add(o.HandshakeTimeout))
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.HandshakeTimeout)
-		defer cancel()
+	// The deadline on the connection bounds every read and write of the
+	// handshake; a handshake whose socket closes or whose endpoint is
+	// disconnected meanwhile is stopped by the connection being closed
+	// (Close and removeEndpoint fail every connection they find, and
+	// dialLoop adds one only while its endpoint is there).
+	hctx := newHSContext(ctx, o.HandshakeTimeout)
+	defer hctx.stop()
+	ctx = hctx
+	if !hctx.deadline.IsZero() {
+		c.setDeadline(hctx.deadline, false)
 	}
-	// Stop a handshake blocked on the network when ctx ends.
-	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
 
 	mech := o.Mechanism
-	local := zmtp.NewGreeting(mech.Name(), mech.AsServer()).Append(make([]byte, 0, zmtp.GreetingLen))
-	if _, err := c.nc.Write(local); err != nil {
+	// Our greeting goes out at once, whatever the peer does (libzmq sends
+	// its own in steps and waits for ours between them), and with it the
+	// mechanism's first command where it needs nothing of the peer's
+	// greeting (mechanism.Opener): one write, and one read for the peer.
+	out := zmtp.NewGreeting(mech.Name(), mech.AsServer()).Append(make([]byte, 0, zmtp.GreetingLen+256))
+	addr := transport.PeerAddress(c.nc)
+	params := &mechanism.Params{
+		SocketType:    c.s.typ.Name,
+		Metadata:      c.s.metadata(),
+		CheckPeer:     c.s.checkPeer,
+		LocalGreeting: out[:zmtp.GreetingLen:zmtp.GreetingLen],
+		PeerAddress:   addr,
+		Accepted:      c.accepted,
+		Auth:          o.Auth,
+	}
+	var finish mechanism.Finish
+	if op, ok := mech.(mechanism.Opener); ok {
+		first, f, err := op.Open(params)
+		if err != nil {
+			return err
+		}
+		if first != nil {
+			out = zmtp.AppendFrame(out, zmtp.FlagCommand, first)
+		}
+		finish = f
+	}
+	_, err := c.nc.Write(out)
+	c.greeted()
+	if err != nil {
 		return greetingError(err)
 	}
 	var peerGreeting [zmtp.GreetingLen]byte
@@ -196,19 +284,13 @@ func (c *conn) handshake(ctx context.Context) error {
 		return err
 	}
 	c.minor = minor
-	md := c.s.metadata()
-	addr := transport.PeerAddress(c.nc)
-	params := &mechanism.Params{
-		SocketType:    c.s.typ.Name,
-		Metadata:      md,
-		CheckPeer:     c.s.checkPeer,
-		LocalGreeting: local,
-		PeerGreeting:  peerGreeting[:],
-		PeerAddress:   addr,
-		Accepted:      c.accepted,
-		Auth:          o.Auth,
+	params.PeerGreeting = peerGreeting[:]
+	var res *mechanism.Result
+	if finish != nil {
+		res, err = finish(ctx, hsConn{c})
+	} else {
+		res, err = mech.Handshake(ctx, hsConn{c}, params)
 	}
-	res, err := mech.Handshake(ctx, hsConn{c}, params)
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, mechanism.ErrHandshake) {
 			return fmt.Errorf("handshake timed out: %w", ctx.Err())
@@ -230,19 +312,28 @@ func (c *conn) handshake(ctx context.Context) error {
 	if c.codec == nil {
 		c.fr.cmdMax = maxCommand
 	}
-	return c.nc.SetDeadline(time.Time{})
+	c.setDeadline(time.Time{}, false)
+	return nil
 }
 
 // serve runs the connection on pipe p until it fails; it returns the reason.
 func (c *conn) serve(p *Pipe) error {
 	c.p = p
+	// The writer runs here and the reader in a new goroutine, started by
+	// the writer once its first small batch is out (or before a write
+	// that might block, or when it goes idle): a connecting socket
+	// usually has messages queued before its handshake ends, and they go
+	// out before starting a goroutine wakes a thread, while the first
+	// reply is a round trip away.
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		c.fail(c.writeLoop())
-	}()
-	c.fail(c.readLoop())
+	startReader := func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.fail(c.readLoop())
+		}()
+	}
+	c.fail(c.writeLoop(startReader))
 	wg.Wait()
 	c.recycle()
 	return c.err
@@ -317,7 +408,9 @@ func (c *conn) alive() {
 	c.hbMu.Lock()
 	if c.armed.Load() {
 		c.armed.Store(false)
-		_ = c.nc.SetReadDeadline(time.Time{})
+		if !c.stopped {
+			_ = c.nc.SetReadDeadline(time.Time{})
+		}
 	}
 	c.hbMu.Unlock()
 }
@@ -327,7 +420,9 @@ func (c *conn) arm(d time.Duration) {
 	c.hbMu.Lock()
 	if !c.armed.Load() {
 		c.armed.Store(true)
-		_ = c.nc.SetReadDeadline(time.Now().Add(d))
+		if !c.stopped {
+			_ = c.nc.SetReadDeadline(time.Now().Add(d))
+		}
 	}
 	c.hbMu.Unlock()
 }
@@ -533,7 +628,16 @@ func (c *conn) command(body []byte) error {
 // writeLoop drains the pipe: every queued message is encoded into one
 // buffer, written with one syscall, and the buffer is flushed only when the
 // pipe is empty. Bodies of directAt bytes or more go out with writev.
-func (c *conn) writeLoop() error {
+func (c *conn) writeLoop(startReader func()) error {
+	// startReader runs before the first write that could block (the
+	// peer's writer may be waiting on our reader) or after the first
+	// small one, at the latest when the writer first waits.
+	started := func() {
+		if startReader != nil {
+			startReader()
+			startReader = nil
+		}
+	}
 	var tick <-chan time.Time
 	if c.hb.Interval > 0 {
 		t := time.NewTicker(c.hb.Interval)
@@ -564,6 +668,9 @@ func (c *conn) writeLoop() error {
 		pendingBytes int64
 	)
 	flush := func() error {
+		if startReader != nil && (len(iov) > 0 || len(buf) > firstWriteMax) {
+			started()
+		}
 		if len(iov) == 0 {
 			if len(buf) > 0 {
 				if _, err := c.nc.Write(buf); err != nil {
@@ -583,6 +690,7 @@ func (c *conn) writeLoop() error {
 		buf, seg, large = buf[:0], 0, 0
 		p.written(pendingBytes)
 		pendingBytes = 0
+		started()
 		return nil
 	}
 	defer func() {
@@ -606,6 +714,7 @@ func (c *conn) writeLoop() error {
 				}
 				continue
 			}
+			started()
 			if wb != nil {
 				// Idle: the buffers go back (flush left them empty).
 				wb.buf, wb.iov = buf[:0], iovBack[:0]

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"syscall"
 
 	"github.com/zmesh/zmesh/internal/bodypool"
@@ -39,12 +40,14 @@ type frameReader struct {
 	r        io.Reader
 	buf      []byte
 	pos, end int
-	max      int64  // maximum body size now, 0 = unlimited
-	cmdMax   int    // maximum command body size, 0 = as max
-	limit    int64  // maximum body size once established (MaxMsgSize)
-	step     int    // growth step for frames larger than buf
-	slab     []byte // free part of the current slab for small bodies
-	slabNext int    // size of the last slab made
+	max      int64   // maximum body size now, 0 = unlimited
+	cmdMax   int     // maximum command body size, 0 = as max
+	limit    int64   // maximum body size once established (MaxMsgSize)
+	step     int     // growth step for frames larger than buf
+	slab     []byte  // free part of the current slab for small bodies
+	slabNext int     // size of the last slab made
+	slabbed  bool    // the first small body is out: the next ones come from slabs
+	hsBuf    *[]byte // the handshake's buffer, from hsBufPool, until established
 
 	// Once established over a tcp or ipc connection, the reader holds its
 	// buffers (bufs: the read buffer and the reader's batch) only while
@@ -60,12 +63,17 @@ type frameReader struct {
 	pinned bool // the reader's batch is not empty: keep bufs
 }
 
+// hsBufPool holds the handshake's read buffers (hsBufSize bytes): a
+// connection needs one only until its handshake succeeds.
+var hsBufPool = sync.Pool{New: func() any { b := make([]byte, hsBufSize); return &b }}
+
 func newFrameReader(r io.Reader, max int64) *frameReader {
 	pre := int64(socket.MaxHandshakeFrame)
 	if max > 0 && max < pre {
 		pre = max
 	}
-	return &frameReader{r: r, buf: make([]byte, hsBufSize), max: pre, limit: max, step: hsGrowStep}
+	hb := hsBufPool.Get().(*[]byte)
+	return &frameReader{r: r, buf: *hb, hsBuf: hb, max: pre, limit: max, step: hsGrowStep}
 }
 
 // established switches to the buffers of an authenticated link, keeping
@@ -84,6 +92,12 @@ func (f *frameReader) established(b *connBufs, rc syscall.RawConn) {
 	f.end = copy(b.read, f.buf[f.pos:f.end])
 	f.pos = 0
 	f.buf = b.read
+	// Nothing the handshake returned aliases its buffer any more (the
+	// mechanisms copy what they keep), so it serves the next one.
+	if hb := f.hsBuf; hb != nil {
+		f.hsBuf = nil
+		hsBufPool.Put(hb)
+	}
 }
 
 // acquire takes the reader's buffers from their pool (an idle reader has
@@ -290,6 +304,15 @@ func (f *frameReader) own(b []byte) []byte {
 	}
 	if n > slabMax {
 		out := bodypool.New(n)
+		copy(out, b)
+		return out
+	}
+	if f.slab == nil && !f.slabbed {
+		// The first small body gets memory of its own: a short-lived
+		// connection (one request, one reply) then allocates 16 bytes,
+		// not a slab, and the slabs start with the second body.
+		f.slabbed = true
+		out := make([]byte, n)
 		copy(out, b)
 		return out
 	}

@@ -32,7 +32,7 @@ func (s *Socket) Monitor() <-chan socket.Event {
 
 func (s *Socket) event(t socket.EventType, endpoint, remote string, err error) {
 	if t == socket.EventHandshakeFailed || t == socket.EventConnectStopped || (t == socket.EventDisconnected && err != nil) {
-		s.log.Debug(t.String(), "endpoint", endpoint, "remote", remote, "err", err)
+		s.logger().Debug(t.String(), "endpoint", endpoint, "remote", remote, "err", err)
 	}
 	e := socket.Event{Type: t, Endpoint: endpoint, Remote: remote, Err: err}
 	s.mu.Lock()
@@ -44,6 +44,11 @@ func (s *Socket) event(t socket.EventType, endpoint, remote string, err error) {
 		default:
 		}
 	case len(s.early) < monitorBuffer:
+		if s.early == nil {
+			// Room for a connection's usual events (connected or
+			// accepted, handshake, disconnected) in one allocation.
+			s.early = make([]socket.Event, 0, 4)
+		}
 		s.early = append(s.early, e)
 	}
 	s.mu.Unlock()
@@ -57,7 +62,7 @@ func (s *Socket) Report(t socket.EventType, p *Pipe, err error) {
 		remote = pr.Address
 	}
 	if t == socket.EventPeerRejected || t == socket.EventMessageDropped {
-		s.log.Debug(t.String(), "endpoint", p.endpoint, "remote", remote, "err", err)
+		s.logger().Debug(t.String(), "endpoint", p.endpoint, "remote", remote, "err", err)
 	}
 	s.event(t, p.endpoint, remote, err)
 }

@@ -113,6 +113,11 @@ type Socket struct {
 	handler Handler
 	icept   Interceptor // handler, if it is one
 	filter  func(group string) bool
+	// log is logBase with the socket's type, made on first use (see
+	// logger): With costs more than the rest of a socket's construction,
+	// and most sockets never log.
+	logBase *slog.Logger
+	logOnce sync.Once
 	log     *slog.Logger
 
 	sendTimeout atomic.Int64
@@ -195,11 +200,10 @@ func New(ctx *socket.Ctx, typ Type, opts socket.Options, handler Handler) (*Sock
 		cancel:    cancel,
 	}
 	s.icept, _ = handler.(Interceptor)
-	s.log = o.Logger
-	if s.log == nil {
-		s.log = st.Log()
+	s.logBase = o.Logger
+	if s.logBase == nil {
+		s.logBase = st.Log()
 	}
-	s.log = s.log.With("socket", typ.Name)
 	s.sendTimeout.Store(int64(o.SendTimeout))
 	s.recvTimeout.Store(int64(o.RecvTimeout))
 	s.in.init()
@@ -211,6 +215,12 @@ func New(ctx *socket.Ctx, typ Type, opts socket.Options, handler Handler) (*Sock
 		return nil, socket.ErrInvalidCtx
 	}
 	return s, nil
+}
+
+// logger returns the socket's logger.
+func (s *Socket) logger() *slog.Logger {
+	s.logOnce.Do(func() { s.log = s.logBase.With("socket", s.typ.Name) })
+	return s.log
 }
 
 // SetFilter installs a predicate on the group of incoming messages: those it
@@ -429,7 +439,10 @@ func (s *Socket) Bind(ep string) error {
 	return nil
 }
 
-// acceptLoop accepts connections until the listener closes.
+// acceptLoop accepts connections until the listener closes. The
+// goroutine that accepts a connection serves it, and a new one takes over
+// accepting: the handshake starts at once, not after the next Accept has
+// found nothing and parked (leader and followers).
 func (s *Socket) acceptLoop(ln net.Listener, name string) {
 	defer s.wg.Done()
 	var delay time.Duration
@@ -476,21 +489,26 @@ func (s *Socket) acceptLoop(ln net.Listener, name string) {
 			c.addr = addr
 			s.perAddr[addr]++
 		}
-		s.wg.Add(1)
+		s.wg.Add(1) // the next acceptor
 		s.mu.Unlock()
-		s.event(socket.EventAccepted, name, nc.RemoteAddr().String(), nil)
-		go s.runAccepted(c)
+		// The next acceptor starts once our greeting is out: starting a
+		// goroutine wakes a thread, which need not delay the greeting.
+		c.afterGreeting = func() { go s.acceptLoop(ln, name) }
+		s.event(socket.EventAccepted, name, c.remote(), nil)
+		s.runAccepted(c)
+		return
 	}
 }
 
 // runAccepted runs one accepted connection: handshake, then the link on a
 // pipe of its own that lives as long as the connection.
 func (s *Socket) runAccepted(c *conn) {
-	defer s.wg.Done()
-	if err := c.handshake(s.bg); err != nil {
+	err := c.handshake(s.bg)
+	c.greeted() // if the handshake failed before its greeting went out
+	if err != nil {
 		c.failGently(err)
 		s.forget(c)
-		s.event(socket.EventHandshakeFailed, c.endpoint, c.nc.RemoteAddr().String(), err)
+		s.event(socket.EventHandshakeFailed, c.endpoint, c.remote(), err)
 		return
 	}
 	s.runLink(c, newPipe(s, c.endpoint), false)
@@ -505,7 +523,7 @@ func (s *Socket) runAccepted(c *conn) {
 // connection (a connecting pipe that keeps its queue across reconnects).
 // It returns why the connection ended.
 func (s *Socket) runLink(c *conn, p *Pipe, keep bool) error {
-	remote := c.nc.RemoteAddr().String()
+	remote := c.remote()
 	p.up(c)
 	if !keep {
 		s.attach(p)
@@ -634,14 +652,17 @@ func (s *Socket) dialLoop(ctx context.Context, e transport.Endpoint, p *Pipe) {
 		} else {
 			c := newConn(s, nc, name, false)
 			s.mu.Lock()
-			if s.reaping {
+			// Once Close reaps, or Disconnect has removed the endpoint,
+			// nothing would close this connection: it must not start
+			// (the handshake does not watch ctx, see conn.handshake).
+			if x := s.endpoints[name]; s.reaping || x == nil || x.pipe != p {
 				s.mu.Unlock()
 				_ = nc.Close()
 				return
 			}
 			s.conns[c] = struct{}{}
 			s.mu.Unlock()
-			remote := nc.RemoteAddr().String()
+			remote := c.remote()
 			s.event(socket.EventConnected, name, remote, nil)
 			if err = c.handshake(ctx); err != nil {
 				c.fail(err)
@@ -818,7 +839,7 @@ func (s *Socket) Close() error {
 		s.stopEndpoint(x)
 	}
 	for _, c := range conns {
-		c.fail(socket.ErrClosed)
+		c.stop(socket.ErrClosed) // their goroutines close them; wg waits for those
 	}
 	s.in.shutdown()
 	s.in.signal()

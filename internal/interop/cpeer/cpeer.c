@@ -199,10 +199,12 @@ static int zap_frame(void *s, zmq_msg_t *m)
 	return zmq_msg_recv(m, s, 0);
 }
 
-static void *zap_handler(void *ctx)
+/* The handler's socket is bound by main before the thread starts (which
+ * hands it over with a full fence, as libzmq allows), so no handshake can
+ * come before it and a quick run cannot end before the thread binds. */
+static void *zap_handler(void *zap_socket)
 {
-	void *s = zmq_socket(ctx, ZMQ_REP);
-	if (!s || zmq_bind(s, "inproc://zeromq.zap.01") != 0) die("ZAP handler");
+	void *s = zap_socket;
 	for (;;) {
 		zmq_msg_t f[8];
 		int n = 0, more = 1;
@@ -291,8 +293,11 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	void *ctx = zmq_ctx_new();
 	pthread_t zap;
-	if ((plain_server || curve_server) && pthread_create(&zap, NULL, zap_handler, ctx) != 0)
-		usage("cannot start the ZAP handler");
+	if (plain_server || curve_server) {
+		void *zs = zmq_socket(ctx, ZMQ_REP);
+		if (!zs || zmq_bind(zs, "inproc://zeromq.zap.01") != 0) die("ZAP handler");
+		if (pthread_create(&zap, NULL, zap_handler, zs) != 0) usage("cannot start the ZAP handler");
+	}
 	void *s = zmq_socket(ctx, zt);
 	if (!s) die("zmq_socket");
 	setint(s, ZMQ_LINGER, linger, "ZMQ_LINGER");
