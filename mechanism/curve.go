@@ -76,14 +76,22 @@ func (m *CurveClient) Handshake(ctx context.Context, c Conn, p *Params) (*Result
 	return handshakeOpened(ctx, m, c, p)
 }
 
+// curveClosedAfterHello is a CURVE client's reason when the server closes
+// the connection once it has our HELLO: libzmq does that, without a word,
+// when HELLO does not open with its key.
+const curveClosedAfterHello = "CURVE server closed the connection after HELLO (is ServerKey the server's public key?)"
+
+// closedEarly is the reason when the server closes the connection before
+// its greeting is in, HELLO having gone out with ours (see ClosedEarly).
+func (*CurveClient) closedEarly() string { return curveClosedAfterHello }
+
 // Open builds HELLO, which needs nothing from the server's greeting, so
 // the engine sends it with our greeting; finish runs the rest.
 func (m *CurveClient) Open(p *Params) ([]byte, Finish, error) {
 	if m.ServerKey.IsZero() {
 		return nil, nil, fmt.Errorf("%w: CurveClient has no ServerKey", ErrInvalidKey)
 	}
-	const closed = "CURVE server closed the connection after HELLO (is ServerKey the server's public key?)"
-	return m.open(p, closed, m.Keys, func(pub PublicKey, sec SecretKey) (clientRole, []byte, error) {
+	return m.open(p, curveClosedAfterHello, m.Keys, func(pub PublicKey, sec SecretKey) (clientRole, []byte, error) {
 		st, err := newCurveClient(rand.Reader, m.ServerKey, pub, sec)
 		if err != nil {
 			return nil, nil, err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -260,6 +261,27 @@ func TestPrecomputeMatchesBoxPrecompute(t *testing.T) {
 		box.Precompute(&want, (*[32]byte)(&pub), (*[32]byte)(&sec))
 		if err := precompute(&got, (*[32]byte)(&pub), (*[32]byte)(&sec)); err != nil || got != want {
 			t.Fatalf("precompute differs from box.Precompute: %v", err)
+		}
+	}
+}
+
+// A CURVE client whose server closes before its greeting, HELLO having gone
+// out with ours, is told what that usually means; other mechanisms and
+// other errors pass through unchanged.
+func TestClosedEarly(t *testing.T) {
+	eof := &HandshakeError{Reason: "greeting", Retry: true, Err: io.EOF}
+	err := ClosedEarly(&CurveClient{}, eof)
+	var he *HandshakeError
+	if !errors.As(err, &he) || !strings.Contains(he.Reason, "ServerKey") || !he.Retry || !errors.Is(err, io.EOF) {
+		t.Fatalf("CURVE client, EOF: %v", err)
+	}
+	reset := errors.New("connection reset by peer")
+	if err := ClosedEarly(&CurveClient{}, reset); err != reset {
+		t.Fatalf("CURVE client, other error: %v", err)
+	}
+	for _, m := range []Mechanism{Null{}, &NoiseClient{}, PlainClient{}} {
+		if err := ClosedEarly(m, eof); err != eof {
+			t.Fatalf("%s: %v", m.Name(), err)
 		}
 	}
 }

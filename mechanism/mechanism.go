@@ -54,6 +54,21 @@ type Opener interface {
 	Open(p *Params) (first []byte, finish Finish, err error)
 }
 
+// ClosedEarly is the error a handshake reports when the peer's greeting
+// could not be read (err) after the first command that m's Open returned
+// went out with ours. If the peer closed the connection and m knows what
+// that usually means (a CURVE server closing after a HELLO it cannot
+// open: the client's ServerKey is not its key), the error says so, as it
+// does when the close comes after the peer's greeting; otherwise it is
+// err.
+func ClosedEarly(m Mechanism, err error) error {
+	h, ok := m.(interface{ closedEarly() string })
+	if !ok || !isEOF(err) {
+		return err
+	}
+	return &HandshakeError{Reason: h.closedEarly(), Retry: true, Err: err}
+}
+
 // Finish runs the rest of a handshake that Opener.Open started.
 type Finish func(ctx context.Context, c Conn) (*Result, error)
 

@@ -263,6 +263,7 @@ func (c *conn) handshake(ctx context.Context) error {
 		Auth:          o.Auth,
 	}
 	var finish mechanism.Finish
+	sentFirst := false
 	if op, ok := mech.(mechanism.Opener); ok {
 		first, f, err := op.Open(params)
 		if err != nil {
@@ -270,6 +271,7 @@ func (c *conn) handshake(ctx context.Context) error {
 		}
 		if first != nil {
 			out = zmtp.AppendFrame(out, zmtp.FlagCommand, first)
+			sentFirst = true
 		}
 		finish = f
 	}
@@ -281,6 +283,9 @@ func (c *conn) handshake(ctx context.Context) error {
 	var peerGreeting [zmtp.GreetingLen]byte
 	minor, err := readGreeting(c.fr, peerGreeting[:], mech.Name())
 	if err != nil {
+		if sentFirst {
+			return mechanism.ClosedEarly(mech, err)
+		}
 		return err
 	}
 	c.minor = minor
