@@ -98,3 +98,63 @@ func TestReleasedBodiesNeverLeakIntoLaterMessages(t *testing.T) {
 		t.Fatalf("after the last frame: %v", err)
 	}
 }
+
+// TestLargeFramesReadStraightIntoTheirMemory decodes large frames (at least
+// directMin) among small ones from a reader that returns short reads: each
+// body holds exactly its bytes (read reads at most 1 000 bytes, so a large
+// frame is never all in the buffer when its header is parsed), a large frame turns on the short reads
+// into the buffer (peek), and a run of small frames turns them off.
+func TestLargeFramesReadStraightIntoTheirMemory(t *testing.T) {
+	var stream []byte
+	var want [][]byte
+	add := func(n int) {
+		body := make([]byte, n)
+		for i := range body {
+			body[i] = byte(len(want)*7 + i)
+		}
+		want = append(want, body)
+		stream = zmtp.AppendFrame(stream, 0, body)
+	}
+	for _, n := range []int{100, directMin, 300, directMin + 1, 70000, 5} {
+		add(n)
+	}
+	for range smallRunMax + 1 {
+		add(64)
+	}
+	add(200000)
+	fr := newFrameReader(chunkReader{bytes.NewReader(stream), 1000}, 0)
+	fr.established(nil, nil)
+	for i, w := range want {
+		_, body, owned, err := fr.next()
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if !owned {
+			body = fr.own(body)
+		}
+		if !bytes.Equal(body, w) {
+			t.Fatalf("frame %d (%d bytes) differs from what was sent", i, len(w))
+		}
+		switch {
+		case i == 0 && fr.peek:
+			t.Fatal("peeking before any large frame")
+		case i == 1 && !fr.peek:
+			t.Fatal("a large frame did not turn on peeking")
+		case i == 5+smallRunMax+1 && fr.peek:
+			t.Fatalf("still peeking after %d small frames", smallRunMax+1)
+		case i == len(want)-1 && !fr.peek:
+			t.Fatal("the last large frame did not turn on peeking")
+		}
+	}
+	if _, _, _, err := fr.next(); err != io.EOF {
+		t.Fatalf("after the last frame: %v", err)
+	}
+}
+
+// chunkReader returns at most n bytes per Read.
+type chunkReader struct {
+	r io.Reader
+	n int
+}
+
+func (c chunkReader) Read(p []byte) (int, error) { return c.r.Read(p[:min(len(p), c.n)]) }

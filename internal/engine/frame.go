@@ -18,10 +18,20 @@ const (
 	hsGrowStep  = 4 << 10   // a large command's memory grows by at most this much ahead of its bytes during the handshake
 	readBufSize = 64 << 10  // the reader's buffer: many small frames per read(2)
 	maxReadBuf  = 256 << 10 // grown to this for peers whose frames exceed readBufSize
-	slabSize    = 32 << 10  // small received bodies are carved from slabs of up to this size
+	slabSize    = 24 << 10  // small received bodies are carved from slabs of up to this size: a size class of the runtime's small allocator (32 KiB is one of its large objects, from the page heap)
 	slabFirst   = 4 << 10   // a connection's first slab; each next one is twice as large
 	slabMax     = 1 << 10   // bodies up to this size come from a slab
 	growStep    = 1 << 20   // a large body's memory grows by at most this much ahead of its bytes
+	// directMin: once established, a body at least this large that is not
+	// all in the read buffer yet is read straight into its own memory.
+	// Below it, copying out of the buffer costs less than the reads it
+	// saves (one read(2) takes many such frames).
+	directMin = 16 << 10
+	// peekLen bounds a read while large frames come (see frameReader.peek):
+	// the next frame's header and the start of its body.
+	peekLen = 4 << 10
+	// smallRunMax small frames in a row end the reads of peekLen bytes.
+	smallRunMax = 8
 	// maxCommand bounds a command frame once the handshake is done (and
 	// no mechanism wraps frames in MESSAGE commands): the largest is a
 	// SUBSCRIBE, whose topic may be up to MaxSubscription bytes.
@@ -61,6 +71,16 @@ type frameReader struct {
 	rawN   int
 	rawErr error
 	pinned bool // the reader's batch is not empty: keep bufs
+
+	// While a peer sends large frames (directMin), reads into the buffer
+	// take at most peekLen bytes: the next frame's header and a little
+	// of its body, whose rest is then read straight into its own memory
+	// instead of being copied out of a buffer the read filled. smallRun
+	// small frames in a row (more than smallRunMax) end it, so a peer
+	// sending small frames gets full reads again, while a message whose
+	// small frames (an envelope) come before a large one keeps it.
+	peek     bool
+	smallRun int
 }
 
 // hsBufPool holds the handshake's read buffers (hsBufSize bytes): a
@@ -126,9 +146,10 @@ func (f *frameReader) rawRead(fd uintptr) bool {
 	if f.bufs == nil {
 		f.acquire()
 	}
-	n, err := syscall.Read(int(fd), f.buf)
+	b := f.buf[:f.readEnd(0)]
+	n, err := syscall.Read(int(fd), b)
 	for err == syscall.EINTR {
-		n, err = syscall.Read(int(fd), f.buf)
+		n, err = syscall.Read(int(fd), b)
 	}
 	if err == syscall.EAGAIN {
 		if !f.pinned {
@@ -190,7 +211,7 @@ func (f *frameReader) fill(need int) error {
 		}
 	}
 	for f.end < need {
-		n, err := f.r.Read(f.buf[f.end:])
+		n, err := f.r.Read(f.buf[f.end:f.readEnd(need)])
 		f.end += n
 		if err != nil {
 			if f.end >= need {
@@ -203,6 +224,16 @@ func (f *frameReader) fill(need int) error {
 		}
 	}
 	return nil
+}
+
+// readEnd is how far into the buffer the next read may fill it, needing
+// the bytes up to need: all of it, or at most peekLen more while large
+// frames come.
+func (f *frameReader) readEnd(need int) int {
+	if !f.peek {
+		return len(f.buf)
+	}
+	return min(len(f.buf), max(need, f.end+peekLen))
 }
 
 // buffered reports whether a whole frame (or at least a large frame's
@@ -236,12 +267,12 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 	if f.cmdMax > 0 && flags&zmtp.FlagCommand != 0 && n > f.cmdMax {
 		return 0, nil, false, &wireError{&zmtp.SizeError{Size: uint64(n), Max: uint64(f.cmdMax)}}
 	}
-	if hdr+n > len(f.buf) && hdr+n <= maxReadBuf/2 && len(f.buf) < maxReadBuf && f.step == growStep {
+	if hdr+n > len(f.buf) && n < directMin && len(f.buf) < maxReadBuf && f.step == growStep {
 		// Frames this peer sends do not fit: a larger buffer reads several
 		// of them per syscall instead of one read per frame.
 		f.grow(maxReadBuf)
 	}
-	if hdr+n <= len(f.buf) {
+	if hdr+n <= len(f.buf) && (n < directMin || f.end-f.pos >= hdr+n || f.step != growStep) {
 		if f.end-f.pos < hdr+n {
 			if err := f.fill(hdr + n); err != nil {
 				return 0, nil, false, err
@@ -249,15 +280,25 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 		}
 		body = f.buf[f.pos+hdr : f.pos+hdr+n]
 		f.pos += hdr + n
+		if f.peek && n < directMin {
+			if f.smallRun++; f.smallRun > smallRunMax {
+				f.peek = false
+			}
+		}
 		return flags, body, false, nil
 	}
-	// A frame larger than the buffer: read it into its own memory, which
-	// grows only as bytes arrive, so a peer that merely announces a huge
-	// size cannot make us allocate it.
+	// A frame larger than the buffer, or a large one (directMin) not yet
+	// all in it: read it into its own memory, straight from the
+	// connection (one copy of its bytes, not one into the buffer and
+	// another out of it), memory that grows only as bytes arrive, so a
+	// peer that merely announces a huge size cannot make us allocate it.
 	f.pos += hdr
 	have := f.end - f.pos
 	if have > n {
 		have = n
+	}
+	if f.step == growStep {
+		f.peek, f.smallRun = true, 0
 	}
 	if n <= f.step+f.step/8 {
 		// About one step (a 1 MiB value with its protocol header is just
