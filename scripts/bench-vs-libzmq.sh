@@ -227,6 +227,9 @@ run() {
 	local lm zmm ratio
 	lm=$(printf '%s\n' "${l[@]}" | median)
 	zmm=$(printf '%s\n' "${z[@]}" | median)
+	if [ "$unit" = us ]; then # zmesh prints latencies with every digit
+		zmm=$(awk -v a="$zmm" 'BEGIN {printf "%.3f", a}')
+	fi
 	if [ "$unit" = us ]; then
 		ratio=$(awk -v a="$zmm" -v b="$lm" 'BEGIN {printf "%.2f", a/b}') # latency: zmesh / libzmq, lower is better
 	else
