@@ -14,14 +14,13 @@ import (
 )
 
 const (
-	hsBufSize   = 2 << 10   // the reader's buffer until the handshake succeeds
-	hsGrowStep  = 4 << 10   // a large command's memory grows by at most this much ahead of its bytes during the handshake
-	readBufSize = 64 << 10  // the reader's buffer: many small frames per read(2)
-	maxReadBuf  = 256 << 10 // grown to this for peers whose frames exceed readBufSize
-	slabSize    = 24 << 10  // small received bodies are carved from slabs of up to this size: a size class of the runtime's small allocator (32 KiB is one of its large objects, from the page heap)
-	slabFirst   = 4 << 10   // a connection's first slab; each next one is twice as large
-	slabMax     = 1 << 10   // bodies up to this size come from a slab
-	growStep    = 1 << 20   // a large body's memory grows by at most this much ahead of its bytes
+	hsBufSize   = 2 << 10  // the reader's buffer until the handshake succeeds
+	hsGrowStep  = 4 << 10  // a large command's memory grows by at most this much ahead of its bytes during the handshake
+	readBufSize = 64 << 10 // the reader's buffer: many small frames per read(2)
+	slabSize    = 24 << 10 // small received bodies are carved from slabs of up to this size: a size class of the runtime's small allocator (32 KiB is one of its large objects, from the page heap)
+	slabFirst   = 4 << 10  // a connection's first slab; each next one is twice as large
+	slabMax     = 1 << 10  // bodies up to this size come from a slab
+	growStep    = 1 << 20  // a large body's memory grows by at most this much ahead of its bytes
 	// directMin: once established, a body at least this large that is not
 	// all in the read buffer yet is read straight into its own memory.
 	// Below it, copying out of the buffer costs less than the reads it
@@ -127,12 +126,11 @@ func (f *frameReader) acquire() {
 	f.buf = f.bufs.read
 }
 
-// release gives an empty reader's buffers back to their pool. A buffer
-// grown for large frames is kept (that peer is not idle for long), and so
-// is the rest of the current slab: dropping it would cost a new slab per
-// request on a request-reply link, which goes idle after each message.
+// release gives an empty reader's buffers back to their pool. The rest of
+// the current slab is kept: dropping it would cost a new slab per request
+// on a request-reply link, which goes idle after each message.
 func (f *frameReader) release() {
-	if f.bufs == nil || len(f.buf) != len(f.bufs.read) || f.end != 0 {
+	if f.bufs == nil || f.end != 0 {
 		return
 	}
 	connBufPool.Put(f.bufs)
@@ -178,14 +176,6 @@ func (f *frameReader) readIdle() error {
 	return nil
 }
 
-// grow enlarges the read buffer, keeping the unread bytes.
-func (f *frameReader) grow(size int) {
-	nb := make([]byte, size)
-	f.end = copy(nb, f.buf[f.pos:f.end])
-	f.pos = 0
-	f.buf = nb
-}
-
 // wireError is a zmtp error as the engine reports it: a *zmtp.SizeError
 // matches ErrTooLarge, a *zmtp.ProtocolError ErrProtocol, with the same
 // text.
@@ -205,7 +195,7 @@ func (f *frameReader) fill(need int) error {
 		n := copy(f.buf, f.buf[f.pos:f.end])
 		f.pos, f.end = 0, n
 	}
-	if f.end == 0 && f.rc != nil && (f.bufs == nil || len(f.buf) == len(f.bufs.read)) {
+	if f.end == 0 && f.rc != nil {
 		if err := f.readIdle(); err != nil {
 			return err
 		}
@@ -266,11 +256,6 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 	flags, hdr, n := h.Flags, h.Len, h.Size
 	if f.cmdMax > 0 && flags&zmtp.FlagCommand != 0 && n > f.cmdMax {
 		return 0, nil, false, &wireError{&zmtp.SizeError{Size: uint64(n), Max: uint64(f.cmdMax)}}
-	}
-	if hdr+n > len(f.buf) && n < directMin && len(f.buf) < maxReadBuf && f.step == growStep {
-		// Frames this peer sends do not fit: a larger buffer reads several
-		// of them per syscall instead of one read per frame.
-		f.grow(maxReadBuf)
 	}
 	if hdr+n <= len(f.buf) && (n < directMin || f.end-f.pos >= hdr+n || f.step != growStep) {
 		if f.end-f.pos < hdr+n {
