@@ -68,6 +68,21 @@ type Store interface {
 	Close(ctx context.Context) error
 }
 
+// BatchApplier is implemented by a Store that can make several entries
+// durable with one commit (the engine volume: one log sync for them all).
+// ApplyBatch applies es in order, each as Apply would (applied[i] reports
+// whether es[i] was stored; a later entry for the same key is compared
+// with an earlier one of the batch that was stored), and returns once
+// every stored entry is durable. Each compare and write is atomic with
+// respect to every other Apply, ApplyBatch and Collect on that key. Every
+// entry must pass CheckEntry, or nothing is stored and the error says
+// which one failed; on any other error nothing may be assumed stored (as
+// with Apply, the writes are then entirely visible or entirely absent).
+// len(applied) must be len(es).
+type BatchApplier interface {
+	ApplyBatch(ctx context.Context, es []Entry, applied []bool) error
+}
+
 // ScanMode says what Scan reads for each entry.
 type ScanMode uint8
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/zmesh/zmesh/store"
 	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/backend/engine"
 	"github.com/zmesh/zmesh/store/backend/memory"
 	"github.com/zmesh/zmesh/store/proto"
 )
@@ -21,7 +22,71 @@ import (
 // wildcard gets and wildcard deletes, each on its own keys, so each can
 // check every answer exactly against its own model.
 func TestSixtyFourGoroutinesShareOneClient(t *testing.T) {
-	f := start(t, setup{opts: Options{Storages: []Storage{mem("c", "c/**", "c"), mem("all", "**", "")}}})
+	sixtyFourGoroutines(t, start(t, setup{opts: Options{Storages: []Storage{mem("c", "c/**", "c"), mem("all", "**", "")}}}))
+}
+
+// The same on one engine storage with a change feed: the PUTs queued
+// together go in batches (handleBatch), each still answered and checked
+// on its own.
+func TestSixtyFourGoroutinesShareOneClientEngine(t *testing.T) {
+	sixtyFourGoroutines(t, start(t, setup{feed: true, opts: Options{Storages: []Storage{engineStorage(t, "all", "**")}}}))
+}
+
+// engineStorage returns a storage on a fresh engine store, closed when
+// the test ends.
+func engineStorage(t *testing.T, name, ke string) Storage {
+	st, err := engine.Open(engine.Config{Root: t.TempDir(), MinFreeSpace: -1})
+	must(t, err)
+	t.Cleanup(func() { st.Close(context.Background()) })
+	return Storage{Name: name, KeyExpr: ke, Store: st, Volume: "engine"}
+}
+
+// Concurrent PUTs of a few keys with their own timestamps, many queued at
+// once, on an engine storage (so in batches): every one is answered, and
+// each key ends with the value of its newest timestamp.
+func TestBatchedPutsLastWriterWins(t *testing.T) {
+	f := start(t, setup{opts: Options{Storages: []Storage{engineStorage(t, "all", "**")}}})
+	const goroutines, puts, keys = 32, 40, 4
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 2))
+			for range puts {
+				n := rng.IntN(1000) + 1
+				at := ts(time.Duration(n)*time.Millisecond, byte(g))
+				if err := f.cli.Put(testCtx(t), fmt.Sprintf("lww/%d", rng.IntN(keys)), []byte(fmt.Sprintf("%d-%d", n, g)), store.WithTimestamp(at)); err != nil {
+					t.Errorf("goroutine %d: put: %v", g, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// The newest of each key, computed again from the same sequences.
+	newest := map[string]struct {
+		n int
+		g int
+	}{}
+	for g := range goroutines {
+		rng := rand.New(rand.NewPCG(uint64(g), 2))
+		for range puts {
+			n := rng.IntN(1000) + 1
+			key := fmt.Sprintf("lww/%d", rng.IntN(keys))
+			if w, ok := newest[key]; !ok || n > w.n || n == w.n && g > w.g {
+				newest[key] = struct{ n, g int }{n, g}
+			}
+		}
+	}
+	var want []string
+	for k, w := range newest {
+		want = append(want, fmt.Sprintf("%s=%d-%d", k, w.n, w.g))
+	}
+	sort.Strings(want)
+	f.wantKV("lww/*", want...)
+}
+
+// sixtyFourGoroutines runs TestSixtyFourGoroutinesShareOneClient's load on f.
+func sixtyFourGoroutines(t *testing.T, f *fixture) {
 	ctx := testCtx(t)
 	const goroutines, ops = 64, 150
 	var wg sync.WaitGroup

@@ -2,6 +2,7 @@ package server
 
 import (
 	"hash/maphash"
+	"slices"
 	"sync"
 )
 
@@ -29,4 +30,25 @@ func (l *keyLocks) lock(key string) *sync.Mutex {
 	m := &l.stripes[maphash.String(l.seed, key)%keyLockStripes].Mutex
 	m.Lock()
 	return m
+}
+
+// lockAll locks the stripes of keys, each once and in ascending order (so
+// two callers cannot deadlock, and a caller of lock, which holds one
+// stripe, waits at most for them), and returns the function that unlocks
+// them.
+func (l *keyLocks) lockAll(keys []string) (unlock func()) {
+	idx := make([]int, 0, len(keys))
+	for _, k := range keys {
+		idx = append(idx, int(maphash.String(l.seed, k)%keyLockStripes))
+	}
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	for _, i := range idx {
+		l.stripes[i].Lock()
+	}
+	return func() {
+		for _, i := range idx {
+			l.stripes[i].Unlock()
+		}
+	}
 }

@@ -580,7 +580,7 @@ func (s *Server) requestWorker(ctx context.Context, stopServe context.CancelFunc
 			}
 			return
 		}
-		if s.busy.Add(1) >= s.workers.Load() && smallWrite(m.Body) && ctx.Err() == nil {
+		if s.busy.Add(1) >= s.workers.Load() && smallWrite(m.Body) && !s.batched(m.Body) && ctx.Err() == nil {
 			if s.workers.Add(1) <= int32(s.opts.MaxWorkers) {
 				s.spawnedAt.Store(time.Now().UnixNano())
 				spawn()
@@ -588,7 +588,9 @@ func (s *Server) requestWorker(ctx context.Context, stopServe context.CancelFunc
 				s.workers.Add(-1)
 			}
 		}
-		s.handle(m, stamp)
+		if !s.handleBatch(m, stamp) {
+			s.handle(m, stamp)
+		}
 		busy := s.busy.Add(-1)
 		if extra && s.workers.Load()-busy > int32(s.opts.Workers) &&
 			time.Now().UnixNano()-s.spawnedAt.Load() > int64(workerLinger) {
