@@ -16,6 +16,8 @@ import (
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
 	"github.com/zmesh/zmesh/store"
+	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/backend/engine"
 	"github.com/zmesh/zmesh/store/backend/fs"
 )
 
@@ -24,6 +26,10 @@ import (
 // clients write, restarts it, and checks every write it acknowledged.
 const crashEnv = "ZMESH_STORE_CRASH_DIR"
 
+// crashKindEnv names the subprocess's storage: "fs" or "engine" (whose
+// small puts go in batches, see handleBatch).
+const crashKindEnv = "ZMESH_STORE_CRASH_KIND"
+
 // crashServer is the server subprocess: it prints its endpoint, then
 // serves until killed.
 func crashServer() {
@@ -31,7 +37,13 @@ func crashServer() {
 		fmt.Println("error:", err)
 		os.Exit(2)
 	}
-	st, err := fs.Open(os.Getenv(crashEnv))
+	var st backend.Store
+	var err error
+	if os.Getenv(crashKindEnv) == "engine" {
+		st, err = engine.Open(engine.Config{Root: os.Getenv(crashEnv), MinFreeSpace: -1})
+	} else {
+		st, err = fs.Open(os.Getenv(crashEnv))
+	}
 	if err != nil {
 		fail(err)
 	}
@@ -76,10 +88,10 @@ func crashValue(key string) []byte {
 
 // startCrashServer starts the server subprocess on dir and returns it
 // with its endpoint.
-func startCrashServer(t *testing.T, dir string) (*exec.Cmd, string) {
+func startCrashServer(t *testing.T, dir, kind string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashEnv+"="+dir)
+	cmd.Env = append(os.Environ(), crashEnv+"="+dir, crashKindEnv+"="+kind)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	must(t, err)
@@ -102,7 +114,13 @@ func startCrashServer(t *testing.T, dir string) (*exec.Cmd, string) {
 // Puts and deletes acknowledged by a server on an fs storage survive
 // SIGKILL of the server process and a restart: every one of them, and
 // nothing half-written.
-func TestAcknowledgedWritesSurviveSIGKILL(t *testing.T) {
+func TestAcknowledgedWritesSurviveSIGKILL(t *testing.T) { survivesSIGKILL(t, "fs") }
+
+// The same on an engine storage, whose small puts are written in batches.
+func TestAcknowledgedWritesSurviveSIGKILLEngine(t *testing.T) { survivesSIGKILL(t, "engine") }
+
+// survivesSIGKILL runs the SIGKILL test on a storage of kind.
+func survivesSIGKILL(t *testing.T, kind string) {
 	dir := t.TempDir()
 	ctx := testCtx(t)
 	zctx := socket.NewCtx(quiet)
@@ -111,7 +129,7 @@ func TestAcknowledgedWritesSurviveSIGKILL(t *testing.T) {
 	deleted := map[string]bool{} // acknowledged deletes
 	const rounds, writers = 3, 12
 	for round := range rounds {
-		cmd, ep := startCrashServer(t, dir)
+		cmd, ep := startCrashServer(t, dir, kind)
 		cli, err := store.Connect(ep, store.ClientOptions{Ctx: zctx, Logger: quiet, Timeout: 10 * time.Second})
 		must(t, err)
 		checkCrashed(t, ctx, cli, live, deleted)
@@ -169,7 +187,7 @@ func TestAcknowledgedWritesSurviveSIGKILL(t *testing.T) {
 		wg.Wait()
 		cli.Close()
 	}
-	cmd, ep := startCrashServer(t, dir)
+	cmd, ep := startCrashServer(t, dir, kind)
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	cli, err := store.Connect(ep, store.ClientOptions{Ctx: zctx, Logger: quiet, Timeout: 10 * time.Second})
 	must(t, err)
