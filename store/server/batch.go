@@ -46,16 +46,19 @@ func (s *Server) handleBatch(m patterns.Msg, stamp hlc.Timestamp) bool {
 	}
 	v := s.acquire()
 	defer v.release()
-	if !v.batches() {
+	if !v.batching {
 		return false
 	}
 	msg, err := proto.Decode(m.Body)
 	if err != nil {
 		return false
 	}
-	st, ba := batchTarget(v, msg.Key)
-	if ba == nil || v.refusal() != nil {
-		return false
+	st := batchTarget(v, msg.Key)
+	if st == nil || v.refusal() != nil {
+		// Handled as usual, without decoding it again.
+		s.metrics.bytesIn.Add(uint64(len(m.Body)))
+		s.dispatch(request{msg: msg, peer: m.RoutingID, stamp: stamp})
+		return true
 	}
 	puts := make([]pendingPut, 0, 8)
 	add := func(m patterns.Msg, msg proto.Message, stamp hlc.Timestamp) {
@@ -77,7 +80,7 @@ func (s *Server) handleBatch(m patterns.Msg, stamp hlc.Timestamp) bool {
 	var rest *patterns.Msg
 	var restStamp hlc.Timestamp
 	if !s.recvMu.TryLock() {
-		s.writeBatch(s.requestContext(), st, ba, puts)
+		s.writeBatch(s.requestContext(), st, puts)
 		return true
 	}
 	for n, bytes := 1, len(m.Body); n < maxBatch && bytes < maxBatchBytes; n++ {
@@ -94,7 +97,7 @@ func (s *Server) handleBatch(m patterns.Msg, stamp hlc.Timestamp) bool {
 		}
 		if batchable(m2.Body) && !s.fromStalled(m2.RoutingID) {
 			if msg2, err := proto.Decode(m2.Body); err == nil {
-				if st2, _ := batchTarget(v, msg2.Key); st2 == st {
+				if batchTarget(v, msg2.Key) == st {
 					add(m2, msg2, stamp2)
 					bytes += len(m2.Body)
 					continue
@@ -106,7 +109,7 @@ func (s *Server) handleBatch(m patterns.Msg, stamp hlc.Timestamp) bool {
 	}
 	s.recvMu.Unlock()
 
-	s.writeBatch(s.requestContext(), st, ba, puts)
+	s.writeBatch(s.requestContext(), st, puts)
 	if rest != nil {
 		s.handle(*rest, restStamp)
 	}
@@ -116,14 +119,10 @@ func (s *Server) handleBatch(m patterns.Msg, stamp hlc.Timestamp) bool {
 // batched reports whether raw message b is a PUT a batch may take (see
 // handleBatch). No extra worker is started for one: the workers there
 // are take such PUTs together, and more of them would only split the
-// batches (64 callers: 65k puts/s with extra workers, 69k without).
+// batches (64 callers: 65k puts/s with extra workers, 69k without). The
+// view is only looked at, not held: this is a hint.
 func (s *Server) batched(b []byte) bool {
-	if !batchable(b) {
-		return false
-	}
-	v := s.acquire()
-	defer v.release()
-	return v.batches()
+	return batchable(b) && s.cur.Load().batching
 }
 
 // batchable reports whether raw message b is a PUT small enough for a
@@ -132,35 +131,33 @@ func batchable(b []byte) bool {
 	return smallWrite(b) && b[0] == proto.Version && proto.Kind(b[1]) == proto.KindPut
 }
 
-// batchTarget returns the storage a PUT of key goes to and its batch
-// writer, if exactly one storage holds key, it is writable, and its store
-// applies batches; otherwise nil.
-func batchTarget(v *view, key string) (*storage, backend.BatchApplier) {
+// batchTarget returns the storage a PUT of key goes to if it has a batch
+// writer and is the only storage holding key, and key is valid; otherwise
+// nil.
+func batchTarget(v *view, key string) *storage {
 	if keyexpr.ValidateKey(key) != nil {
-		return nil, nil
+		return nil
 	}
 	var target *storage
 	for _, st := range v.storages {
 		if !st.holds(key) {
 			continue
 		}
-		if target != nil || st.ReadOnly {
-			return nil, nil
+		if target != nil {
+			return nil
 		}
 		target = st
 	}
-	if target == nil {
-		return nil, nil
+	if target == nil || target.batch == nil {
+		return nil
 	}
-	return target, batchOf(target.Store)
+	return target
 }
 
-// checkPut validates and stamps one PUT for st, as put and apply do, and
-// returns its entry (under the storage's key) and its full key.
+// checkPut checks and stamps one PUT for st, as put and apply do, and
+// returns its entry (under the storage's key) and its full key. The key
+// is valid (batchTarget).
 func (s *Server) checkPut(st *storage, m *proto.Message, stamp hlc.Timestamp) (backend.Entry, string, error) {
-	if err := keyexpr.ValidateKey(m.Key); err != nil {
-		return backend.Entry{}, "", keyRefusal(err, "key")
-	}
 	if err := checkWrite(m.Key, m.Encoding, uint64(len(m.Value)), uint64(s.opts.MaxValueSize), ""); err != nil {
 		return backend.Entry{}, "", err
 	}
@@ -184,7 +181,7 @@ func (s *Server) checkPut(st *storage, m *proto.Message, stamp hlc.Timestamp) (b
 // its key is answered without being written, a stored one is published on
 // the change feed (in order: the keys' locks are held from before the
 // commit until it is published).
-func (s *Server) writeBatch(ctx context.Context, st *storage, ba backend.BatchApplier, puts []pendingPut) {
+func (s *Server) writeBatch(ctx context.Context, st *storage, puts []pendingPut) {
 	if len(puts) == 0 {
 		return
 	}
@@ -208,7 +205,7 @@ func (s *Server) writeBatch(ctx context.Context, st *storage, ba backend.BatchAp
 	applied := make([]bool, len(es))
 	var err error
 	if len(es) > 0 {
-		if err = ba.ApplyBatch(ctx, es, applied); err != nil {
+		if err = st.batch.ApplyBatch(ctx, es, applied); err != nil {
 			err = fmt.Errorf("storage %q: %w", st.Name, err)
 		}
 	}
@@ -224,48 +221,6 @@ func (s *Server) writeBatch(ctx context.Context, st *storage, ba backend.BatchAp
 	for i := range puts {
 		s.finish(ctx, &puts[i].req, 0, err)
 	}
-}
-
-// batches reports whether a storage of v applies batches.
-func (v *view) batches() bool {
-	for _, st := range v.storages {
-		if !st.ReadOnly && appliesBatches(st.Store) {
-			return true
-		}
-	}
-	return false
-}
-
-// appliesBatches reports whether batchOf(store) is not nil.
-func appliesBatches(store backend.Store) bool {
-	switch x := store.(type) {
-	case *observedStore:
-		store = x.Store
-	case *observedStreamer:
-		store = x.observedStore.Store
-	}
-	_, ok := store.(backend.BatchApplier)
-	return ok
-}
-
-// batchOf returns store as a backend.BatchApplier, keeping the health
-// accounting of observe, or nil if it applies no batches.
-func batchOf(store backend.Store) backend.BatchApplier {
-	var o *observedStore
-	switch x := store.(type) {
-	case *observedStore:
-		o = x
-	case *observedStreamer:
-		o = x.observedStore
-	default:
-		ba, _ := store.(backend.BatchApplier)
-		return ba
-	}
-	ba, ok := o.Store.(backend.BatchApplier)
-	if !ok {
-		return nil
-	}
-	return observedBatch{ba: ba, h: o.h}
 }
 
 // observedBatch is an observed store's batch writer: its failures count

@@ -86,6 +86,9 @@ func (s *Server) newStorage(ctx context.Context, cfg Storage, sc *StorageConfig,
 	}
 	st.run = storageRun{config: sc, kind: kind, health: newHealth()}
 	st.Store = observe(cfg.Store, st.run.health)
+	if ba, ok := cfg.Store.(backend.BatchApplier); ok && !cfg.ReadOnly {
+		st.batch = observedBatch{ba: ba, h: st.run.health}
+	}
 	n, err := st.wild.load(ctx, st.Store)
 	if err != nil {
 		return nil, fmt.Errorf("storage %q: reading retained wildcard deletes: %w", st.Name, err)

@@ -116,6 +116,11 @@ type storage struct {
 
 	wild wildDeletes
 
+	// batch is the store's batch writer, with the health accounting of
+	// observe, if the store applies batches and the storage is writable
+	// (see handleBatch); nil otherwise.
+	batch backend.BatchApplier
+
 	// nextGC is when the GC loop next collects this storage; owned by the
 	// GC goroutine.
 	nextGC time.Time

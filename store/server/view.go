@@ -24,6 +24,7 @@ type view struct {
 	volumes  []*volume        // named volumes (Config's, or added at run time), in order
 	info     store.ServerInfo // the admin space's description of this view
 	closing  bool             // the empty view Close leaves behind: refuse everything
+	batching bool             // a storage has a batch writer (see handleBatch)
 
 	refs    atomic.Int64 // requests holding the view
 	retired atomic.Bool  // no longer current: drained is closed once refs is 0
@@ -36,6 +37,7 @@ func newView(storages []*storage, volumes []*volume, info store.ServerInfo) *vie
 	v.info.Storages = nil
 	for _, st := range storages {
 		v.info.Storages = append(v.info.Storages, st.info())
+		v.batching = v.batching || st.batch != nil
 	}
 	return v
 }
