@@ -28,12 +28,11 @@ func (s *Store) ApplyBatch(ctx context.Context, es []backend.Entry, applied []bo
 		return fmt.Errorf("engine: apply batch: %w", backend.ErrReadOnly)
 	}
 	type item struct {
-		key  string
-		k    []byte
-		h    uint64
-		val  []byte
-		ts   hlc.Timestamp
-		wins bool
+		key string
+		k   []byte
+		h   uint64
+		val []byte
+		ts  hlc.Timestamp
 	}
 	items := make([]item, len(es))
 	size := 0
@@ -74,34 +73,23 @@ func (s *Store) ApplyBatch(ctx context.Context, es []backend.Entry, applied []bo
 			if items[j].ts.Compare(it.ts) >= 0 {
 				continue
 			}
-			items[j].wins = false
 		} else {
-			st := s.lock(it.h)
-			if known := st.find(it.h, it.key); known != nil {
-				if known.ts.Compare(it.ts) >= 0 {
-					continue
-				}
-			} else {
-				old, ok, err := s.stored(it.k)
-				if err != nil {
-					return fmt.Errorf("engine: apply batch %q: %w", it.key, err)
-				}
-				if ok && old.Timestamp.Compare(it.ts) >= 0 {
-					if !old.blob {
-						st.remember(it.h, it.key, old.Timestamp, nil) // as read from the engine
-					}
-					continue
-				}
-				if ok && old.blob {
-					oldBlobs = append(oldBlobs, old.id)
-					sync = true // the old blob goes: its entry must not come back
-				}
+			old, _, ok, stale, err := s.held(s.lock(it.h), it.h, it.key, it.k, it.ts)
+			if err != nil {
+				return fmt.Errorf("engine: apply batch %q: %w", it.key, err)
+			}
+			if stale {
+				continue
+			}
+			if ok && old.blob {
+				oldBlobs = append(oldBlobs, old.id)
+				sync = true // the old blob goes: its entry must not come back
 			}
 		}
 		if err := b.Set(it.k, it.val, nil); err != nil {
 			return backend.Fail(fmt.Sprintf("engine: apply batch %q", it.key), err)
 		}
-		it.wins, applied[i] = true, true
+		applied[i] = true
 		latest[it.key] = i
 	}
 	if len(latest) == 0 {

@@ -206,6 +206,25 @@ func (s *Store) PutStream(ctx context.Context, e backend.StreamEntry, r io.Reade
 	return applied, err
 }
 
+// held is last writer wins' look at key (engine key k, hash h, of stripe
+// st, which the caller holds) before a write stamped ts: what the key
+// holds, from the stripe's remembered timestamps (known: an inline entry,
+// so no blob to remove) or else read from the engine; ok is false if it
+// holds nothing. stale reports an entry at least as new as ts, which the
+// write must leave alone; one read from the engine is then remembered.
+func (s *Store) held(st *keyStripe, h uint64, key string, k []byte, ts hlc.Timestamp) (old stored, known *knownSlot, ok, stale bool, err error) {
+	if known = st.find(h, key); known != nil {
+		old.Timestamp, ok = known.ts, true
+	} else if old, ok, err = s.stored(k); err != nil {
+		return stored{}, nil, false, false, err
+	}
+	stale = ok && old.Timestamp.Compare(ts) >= 0
+	if stale && known == nil && !old.blob {
+		st.remember(h, key, old.Timestamp, nil) // as read from the engine
+	}
+	return old, known, ok, stale, nil
+}
+
 // write stores val, an encoded entry stamped ts, under key unless the key
 // holds an entry at least as new, and removes the blob the key held
 // before, once the write is synced.
@@ -216,18 +235,11 @@ func (s *Store) write(op, key string, val []byte, ts hlc.Timestamp) (bool, error
 	mu := s.lock(h)
 	mu.Lock()
 	defer mu.Unlock()
-	var old stored
-	known := mu.find(h, key)
-	ok := known != nil
-	if ok {
-		old.Timestamp = known.ts // an inline entry: no blob to remove
-	} else if old, ok, err = s.stored(k); err != nil {
+	old, known, ok, stale, err := s.held(mu, h, key, k, ts)
+	if err != nil {
 		return false, fmt.Errorf("engine: %s %q: %w", op, key, err)
 	}
-	if ok && old.Timestamp.Compare(ts) >= 0 {
-		if known == nil && !old.blob {
-			mu.remember(h, key, old.Timestamp, nil) // as read from the engine
-		}
+	if stale {
 		return false, nil
 	}
 	opts := s.v.write
