@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/cockroachdb/pebble/v2"
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/hlc"
 )
@@ -66,7 +65,7 @@ func (s *Store) ApplyBatch(ctx context.Context, es []backend.Entry, applied []bo
 	defer b.Close()
 	latest := make(map[string]int, len(items)) // key → its stored entry in this batch
 	var oldBlobs []blobID
-	sync := s.v.write.Sync
+	sync := s.v.sync
 	for i := range items {
 		it := &items[i]
 		if j, ok := latest[it.key]; ok {
@@ -95,16 +94,7 @@ func (s *Store) ApplyBatch(ctx context.Context, es []backend.Entry, applied []bo
 	if len(latest) == 0 {
 		return nil
 	}
-	opts := pebble.NoSync
-	if sync {
-		opts = pebble.Sync
-		s.v.syncWaiters.Add(1)
-	}
-	err := b.Commit(opts)
-	if sync {
-		s.v.syncWaiters.Add(-1)
-	}
-	if err != nil {
+	if err := s.v.commit(b, sync); err != nil {
 		for _, j := range latest {
 			s.lock(items[j].h).forget(items[j].h, items[j].key) // the engine may or may not hold them
 		}

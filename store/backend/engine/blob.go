@@ -242,17 +242,13 @@ func (s *Store) write(op, key string, val []byte, ts hlc.Timestamp) (bool, error
 	if stale {
 		return false, nil
 	}
-	opts := s.v.write
-	if ok && old.blob {
-		opts = pebble.Sync // the old blob goes: its entry must not come back
+	sync := s.v.sync || ok && old.blob // the old blob goes: its entry must not come back
+	b := s.v.db.NewBatch()
+	err = b.Set(k, val, nil)
+	if err == nil {
+		err = s.v.commit(b, sync)
 	}
-	if opts.Sync {
-		s.v.syncWaiters.Add(1)
-	}
-	err = s.v.db.Set(k, val, opts)
-	if opts.Sync {
-		s.v.syncWaiters.Add(-1)
-	}
+	b.Close()
 	if err != nil {
 		mu.forget(h, key) // the engine may or may not hold val
 		return false, backend.Fail(fmt.Sprintf("engine: %s %q", op, key), err)

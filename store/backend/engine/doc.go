@@ -44,7 +44,10 @@
 // the database. One database rather than one per storage: writes of every
 // storage share the log's syncs, one block cache and one set of
 // compactions serve them all, and opening a storage costs nothing. The
-// key "\x00zmesh-engine-format" holds the layout's version, "1".
+// key "\x00zmesh-engine-format" holds the layout's version, "2" (the
+// journal, in the root's directory "journal", logs the writes). Version
+// "1", with Pebble's own log, is read and turned into "2" by a read-write
+// open: Pebble replays its log as it opens, the engine flushes it.
 //
 // An entry's value is: a flags byte (bit 0: tombstone), the hlc timestamp
 // (hlc.EncodedLen bytes, big-endian), the encoding's length as a uvarint,
@@ -71,30 +74,35 @@
 // runs; a prefix scan reads only that range, whatever the size of the
 // rest.
 //
-// Durability: with sync: always (the default) Apply returns applied only
-// once its log record is synced; concurrent Apply calls, from every
-// storage of the volume, share the syncs. With sync: window Apply returns
-// once the record is handed to the log, which a goroutine syncs every
-// sync_window (default 100ms): a crash, of the process as well as of the
-// machine, may lose the writes of the last window (Pebble writes unsynced
-// records to the file from a buffer of its own, so even kill -9 loses
-// them; run with sync: window, the kill -9 test fails).
-// The kill -9 test (crash_test.go) kills a writer of eight goroutines four
-// times and checks every acknowledged put and delete.
+// Durability: every write is a Pebble batch whose record is appended to
+// the engine's own write-ahead log, the journal (journal.go: format,
+// group commit, checkpoints, replay), before it is committed to Pebble,
+// which runs with its own log disabled. With sync: always (the default)
+// Apply returns applied only once its record is synced; concurrent Apply
+// calls, from every storage of the volume, share the syncs. With sync:
+// window Apply returns once the record is in the journal's buffer, which
+// a goroutine writes and syncs every sync_window (default 100ms): a
+// crash, of the process as well as of the machine, may lose the writes of
+// the last window (even kill -9 loses them; run with sync: window, the
+// kill -9 test fails). The kill -9 test (crash_test.go) kills a writer of
+// eight goroutines four times and checks every acknowledged put and
+// delete; journal_test.go replays crashes, cut and damaged segments.
 //
-// What a synced put costs (strace of Pebble's Set with pebble.Sync): one
-// write(2) of the log record and one fdatasync(2), done by Pebble's log
-// writer goroutine for every put waiting; no fsync, sync_file_range or
-// directory sync. The fdatasync is the price: after an append that grows
-// the file it must also write the inode's size, so the engine's file
-// system (walFS) preallocates log files at their full size, leaving data
-// alone to write (fdatasync medians 195-217 µs before, 123-158 µs after,
-// on the development machine's ext4); a Redis AOF, appended to, pays the
-// first. Under 64 concurrent callers what is left is CPU: the memtable
+// What a synced put costs: one pwrite(2) of the pending records and one
+// fdatasync(2), done by the writer that finds no sync running (the others
+// wait for it, then one of them syncs what was appended meanwhile). The
+// fdatasync is the price: after an append that grows the file it must
+// also write the inode's size, so segments are made at their full size,
+// leaving data alone to write (fdatasync medians 187-198 µs growing,
+// 114-118 µs preallocated, on the development machine's ext4); a Redis
+// AOF, appended to, pays the first. Through Pebble's own log a synced
+// Set took 175-192 µs from one goroutine, against 98-130 µs for the same
+// write with the journal's write and sync (the hand-offs to Pebble's log
+// writer goroutine and back); BenchmarkApply, same run, alternating:
+// 144-155 µs per synced put with Pebble's log, 122-136 µs with the
+// journal. Under 64 concurrent callers what is left is CPU: the memtable
 // insert (a skiplist search, hence 8 MiB memtables), and the waking of
-// the goroutines each sync answers; so while more than 8 writes wait for
-// a sync, the next one waits 150 µs more to answer more of them at once
-// (Volume.syncDelay; from one caller, syncs follow one another at once).
+// the goroutines each sync answers.
 //
 // on_closure: delete_all removes, when the store closes, the range of its
 // namespace (one range deletion, synced): exactly what the store wrote.
@@ -111,15 +119,20 @@
 // but no engine (an fs volume's directory, say), an engine whose manifest
 // marker or manifest is missing, a table file listed by the manifest but
 // missing, a database without zmesh's format record, a format this version
-// does not read. A second open of the same root, in this process or
-// another, is refused with backend.ErrInUse (Pebble's LOCK file). A log
-// cut short is read up to the cut, as after a crash in the middle of a
-// write: Pebble cannot tell the two apart, so records after the cut are
-// lost without an error (TestTruncatedLog).
+// does not read, a journal segment damaged before its last record (a
+// checksum that fails, a foreign file in the journal's directory). A
+// second open of the same root, in this process or another, is refused
+// with backend.ErrInUse (Pebble's LOCK file). The last segment cut short
+// is read up to the cut, as after a crash in the middle of a write: the
+// two cannot be told apart, so records after the cut are lost without an
+// error (TestJournalCutShort). A read-only open of a volume that was not
+// closed cleanly is refused with backend.ErrReadOnly: its journal's
+// writes cannot be replayed into a read-only engine; one read-write open
+// replays them.
 //
-// A full disk: Pebble treats a failed log write as fatal (it stops the
-// process: on a 4 MiB tmpfs the first put that does not fit ended the
-// test binary). So Apply looks at the file system's free space (every
+// A full disk: a failed journal write or sync leaves what reached the
+// disk unknown, so the journal then refuses every write until the volume
+// is reopened (Pebble's own log stopped the process). So Apply looks at the file system's free space (every
 // 10ms, and before any entry over 1 MiB) and refuses writes, with an error
 // matching backend.ErrBackend and syscall.ENOSPC, while less than
 // min_free_space is free (default 128 MiB: room for the log, a memtable
@@ -134,8 +147,8 @@
 // duration between 1ms and 1m (only with sync: window); cache_size, the
 // block cache in bytes (default 64 MiB); min_free_space, bytes (default
 // 128 MiB, 0: no check). Memtables are 8 MiB (up to four), tables have
-// Bloom filters, the log's files are preallocated with their size set
-// (walFS), and compactions run at most GOMAXPROCS/2 at a time
+// Bloom filters, the journal's 32 MiB segments are preallocated with
+// their size set, and compactions run at most GOMAXPROCS/2 at a time
 // (one on a 2-core machine), so that serving keeps a core. Storage:
 // namespace, on_closure (do_nothing or delete_all).
 package engine

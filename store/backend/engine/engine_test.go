@@ -317,50 +317,6 @@ func TestDamagedDirectory(t *testing.T) {
 	}
 }
 
-// TestTruncatedLog: a log cut short loses only the records after the cut,
-// as after a crash in the middle of a write; every record before it is
-// there on reopen.
-func TestTruncatedLog(t *testing.T) {
-	root := t.TempDir()
-	s := openDir(t, root)
-	for i := range 100 {
-		backendtest.MustApply(t, s, backend.Entry{Key: "k" + time.Duration(i).String(), Value: make([]byte, 64),
-			Timestamp: hlc.Timestamp{Time: int64(i + 1)}}, true)
-	}
-	backendtest.MustClose(t, s)
-	logs, _ := filepath.Glob(filepath.Join(root, "*.log"))
-	if len(logs) == 0 {
-		t.Fatal("no log file")
-	}
-	// The log files are preallocated (walFS): a log's records end where
-	// its zero tail starts.
-	var biggest string
-	var size int64
-	for _, l := range logs {
-		if n := dataLen(t, l); n > size {
-			biggest, size = l, n
-		}
-	}
-	if err := os.Truncate(biggest, size-size/4); err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(Config{Root: root, Logger: quiet})
-	if err != nil {
-		t.Fatalf("Open after truncating the log: %v", err)
-	}
-	defer backendtest.MustClose(t, s)
-	got := backendtest.Scan(t, s, "", backend.ScanMeta)
-	// The surviving entries are a prefix of the writes, in order.
-	for i := range len(got) {
-		if _, ok := got["k"+time.Duration(i).String()]; !ok {
-			t.Fatalf("%d entries survive, but write %d is missing", len(got), i)
-		}
-	}
-	if len(got) == 0 || len(got) == 100 {
-		t.Logf("%d of 100 entries survive the cut", len(got))
-	}
-}
-
 // dataLen returns the length of file name without its tail of zeros.
 func dataLen(t *testing.T, name string) int64 {
 	t.Helper()
@@ -492,8 +448,8 @@ func TestCollectManyBatches(t *testing.T) {
 
 // TestFullTmpfs fills a real, small file system (a 24 MiB tmpfs): puts
 // are refused with an error matching backend.ErrBackend and
-// syscall.ENOSPC before Pebble's log write could fail (which would stop
-// the process), the refused entries are not visible, gets go on, and
+// syscall.ENOSPC before a journal write could fail (which would refuse
+// writes until a reopen), the refused entries are not visible, gets go on, and
 // after a reopen every acknowledged put is there.
 func TestFullTmpfs(t *testing.T) {
 	ctx := context.Background()
@@ -606,30 +562,6 @@ func TestLWWRemembered(t *testing.T) {
 	backendtest.MustApply(t, s, at(keys[1], 11), true)
 	if e, ok, err := s.Get(context.Background(), keys[1]); err != nil || !ok || string(e.Value) != "11" {
 		t.Fatalf("Get: %+v, %v, %v; want the value 11", e, ok, err)
-	}
-}
-
-// TestSyncDelay: the log's next sync waits groupDelay only while more
-// than groupWaiters writes wait for it.
-func TestSyncDelay(t *testing.T) {
-	s := openDir(t, t.TempDir())
-	defer backendtest.MustClose(t, s)
-	v := s.v
-	if d := v.syncDelay(); d != 0 {
-		t.Errorf("no writer waiting: delay %v, want 0", d)
-	}
-	v.syncWaiters.Add(groupWaiters)
-	if d := v.syncDelay(); d != 0 {
-		t.Errorf("%d writers waiting: delay %v, want 0", groupWaiters, d)
-	}
-	v.syncWaiters.Add(1)
-	if d := v.syncDelay(); d != groupDelay {
-		t.Errorf("%d writers waiting: delay %v, want %v", groupWaiters+1, d, groupDelay)
-	}
-	v.syncWaiters.Add(-groupWaiters - 1)
-	backendtest.MustApply(t, s, backend.Entry{Key: "k", Value: []byte("v"), Timestamp: hlc.Timestamp{Time: 1}}, true)
-	if n := v.syncWaiters.Load(); n != 0 {
-		t.Errorf("%d writers counted waiting after the put returned", n)
 	}
 }
 

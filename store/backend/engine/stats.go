@@ -2,14 +2,14 @@ package engine
 
 import (
 	"math"
-
-	dto "github.com/prometheus/client_model/go"
+	"os"
+	"path/filepath"
 )
 
 // Stats are figures of a volume's engine, for metrics and for tuning.
 type Stats struct {
-	// WALSyncs counts the fsyncs of the write-ahead log since the volume
-	// opened; with sync: always and many concurrent puts it is far below
+	// WALSyncs counts the syncs of the write-ahead log (the engine's
+	// journal) since the volume opened; with sync: always and many concurrent puts it is far below
 	// the number of puts (they share syncs).
 	WALSyncs uint64
 	// WALBytes counts the bytes written to the log since the volume opened.
@@ -28,19 +28,28 @@ type Stats struct {
 func (v *Volume) Stats() Stats {
 	m := v.db.Metrics()
 	st := Stats{
-		WALBytes:    m.WAL.BytesWritten,
 		Flushes:     m.Flush.Count,
 		Compactions: m.Compact.Count,
-		DiskBytes:   m.DiskSpaceUsage(),
+		DiskBytes:   m.DiskSpaceUsage() + v.journalBytes(),
 	}
-	if h := m.LogWriter.FsyncLatency; h != nil {
-		var out dto.Metric
-		if h.Write(&out) == nil {
-			st.WALSyncs = out.GetHistogram().GetSampleCount()
-		}
+	if v.jr != nil {
+		st.WALSyncs, st.WALBytes = v.jr.syncs.Load(), v.jr.bytes.Load()
 	}
 	if free := v.spaceFree.Load(); free != math.MaxUint64 {
 		st.FreeBytes = free
 	}
 	return st
+}
+
+// journalBytes is the space the journal's segments take (allocated at
+// their full size when made).
+func (v *Volume) journalBytes() uint64 {
+	nums, _ := listSegments(v.journalDir())
+	var n uint64
+	for _, num := range nums {
+		if fi, err := os.Stat(filepath.Join(v.journalDir(), segmentName(num))); err == nil {
+			n += uint64(fi.Size())
+		}
+	}
+	return n
 }

@@ -401,7 +401,13 @@ func (s *Store) collectOne(key string, limit int64) (bool, error) {
 		return false, nil
 	}
 	mu.forget(h, key) // whether or not the delete happened
-	if err := s.v.db.Delete(k, pebble.NoSync); err != nil {
+	b := s.v.db.NewBatch()
+	err = b.Delete(k, nil)
+	if err == nil {
+		err = s.v.commit(b, false) // synced once for the collection: syncAfter
+	}
+	b.Close()
+	if err != nil {
 		return false, backend.Fail(fmt.Sprintf("engine: collect %q", key), err)
 	}
 	return true, nil
@@ -413,7 +419,7 @@ func (s *Store) syncAfter(removed int, err error) error {
 	if removed == 0 {
 		return err
 	}
-	return errors.Join(err, s.v.db.LogData(nil, s.v.write))
+	return errors.Join(err, s.v.syncJournal())
 }
 
 // Close waits for the operations in flight, removes the store's entries if
@@ -433,7 +439,13 @@ func (s *Store) Close(ctx context.Context) error {
 	s.ops.Wait()
 	var errs []error
 	if s.deleteOnClose {
-		if err := s.v.db.DeleteRange(s.prefix, successor(s.prefix), pebble.Sync); err != nil {
+		b := s.v.db.NewBatch()
+		err := b.DeleteRange(s.prefix, successor(s.prefix), nil)
+		if err == nil {
+			err = s.v.commit(b, true)
+		}
+		b.Close()
+		if err != nil {
 			errs = append(errs, backend.Fail("engine: delete_all "+s.name, err))
 		}
 	}

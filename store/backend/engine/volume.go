@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	iofs "io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -44,7 +46,15 @@ const memtableSize = 8 << 20
 // comment); it sorts before every storage's keys.
 var formatKey = []byte("\x00zmesh-engine-format")
 
-const formatVersion = "1"
+// formatVersion is the layout this version writes: "2", Pebble's own
+// log disabled and the engine's journal (journal.go) in its place.
+// Format "1" (Pebble's log) is read, and converted when opened
+// read-write: Pebble replays its log and flushes it as it opens, and the
+// record is then rewritten "2".
+const (
+	formatVersion   = "2"
+	formatPebbleLog = "1"
+)
 
 // Config is a volume's configuration; the zero value of each field but
 // Root means its default.
@@ -62,9 +72,10 @@ type Config struct {
 	CacheSize int64
 	// MinFreeSpace is the free space, in bytes, under which Apply refuses
 	// writes with an error matching backend.ErrBackend and syscall.ENOSPC
-	// (default DefaultMinFreeSpace; negative: no check). Pebble stops the
-	// process when a log write fails, so the volume must stop writing
-	// before the disk is full.
+	// (default DefaultMinFreeSpace; negative: no check). After a failed
+	// journal write the volume refuses every write until it is reopened
+	// (what reached the disk is unknown), so it stops writing before the
+	// disk is full.
 	MinFreeSpace int64
 	// Logger receives Pebble's messages and the volume's own (default
 	// slog.Default()).
@@ -72,6 +83,12 @@ type Config struct {
 	// ReadOnly opens the engine read-only: every store refuses Apply and
 	// Collect with backend.ErrReadOnly.
 	ReadOnly bool
+
+	// segmentSize is the journal segments' size (default journalSegment;
+	// tests lower it).
+	segmentSize int64
+	// noCheckpoints keeps every segment (tests).
+	noCheckpoints bool
 }
 
 func init() {
@@ -146,7 +163,7 @@ func parseOptions(opts backend.Options) (Config, error) {
 //
 // Volume options (YAML): root, the directory (required); sync, always
 // (default: Apply returns once the write is synced) or window (Apply
-// returns once the write is handed to the log, which is synced at least
+// returns once the write is in the journal's buffer, written and synced at least
 // every sync_window, default 100ms: a crash may lose the last window's
 // writes); cache_size, the block cache in bytes (default 64 MiB);
 // min_free_space, in bytes (default 128 MiB; 0 turns the check off), the
@@ -167,10 +184,14 @@ type Volume struct {
 	db     *pebble.DB
 	// fsCloser stops the disk-stall checker of the engine's file system.
 	fsCloser io.Closer
-	write    *pebble.WriteOptions
-	// syncWaiters counts the writes waiting in Pebble for a log sync
-	// (see syncDelay).
-	syncWaiters atomic.Int64
+	// sync is whether writes wait for the journal's sync (sync: always).
+	sync bool
+	// jr is the journal (nil when read-only).
+	jr *journal
+	// applying is held for reading by every write from its journal append
+	// to its commit to Pebble, and for writing by a checkpoint while it
+	// reads which segments Pebble's memtables hold all of.
+	applying sync.RWMutex
 
 	// spaceAt is when checkSpace last read the free space (Unix ns),
 	// spaceFree what it read.
@@ -216,12 +237,15 @@ func NewVolume(cfg Config) (*Volume, error) {
 		if err := checkEngineFiles(cfg.Root); err != nil {
 			return nil, err
 		}
+		if err := v.checkJournal(); err != nil {
+			return nil, err
+		}
 	}
 	cache := pebble.NewCache(cfg.CacheSize)
 	defer cache.Unref() // the database holds its own reference
 	// The volume owns the disk-stall checker (Pebble leaks the one it would
 	// make when Open fails): it logs writes stuck for more than 5s.
-	fsys, fsCloser := vfs.WithDiskHealthChecks(walFS{vfs.Default}, 5*time.Second, nil, func(info vfs.DiskSlowInfo) {
+	fsys, fsCloser := vfs.WithDiskHealthChecks(vfs.Default, 5*time.Second, nil, func(info vfs.DiskSlowInfo) {
 		v.log.Warn("engine: slow disk", "root", cfg.Root, "op", info.OpType.String(), "path", info.Path, "duration", info.Duration)
 	})
 	v.fsCloser = fsCloser
@@ -238,7 +262,8 @@ func NewVolume(cfg Config) (*Volume, error) {
 		// put's CPU under 64 callers; 8 MiB took 15% less CPU per put).
 		MemTableSize:                memtableSize,
 		MemTableStopWritesThreshold: 4,
-		WALMinSyncInterval:          v.syncDelay,
+		// The engine's journal logs the writes (journal.go).
+		DisableWAL: true,
 		// Compactions: at most one per two cores, so a 2-core machine
 		// keeps a core for serving.
 		CompactionConcurrencyRange: func() (int, int) { return 1, max(1, runtime.GOMAXPROCS(0)/2) },
@@ -253,51 +278,145 @@ func NewVolume(cfg Config) (*Volume, error) {
 		return nil, openError(cfg.Root, err)
 	}
 	v.db = db
-	if err := v.checkFormat(existing); err != nil {
+	fail := func(err error) (*Volume, error) {
 		db.Close()
 		fsCloser.Close()
 		return nil, err
+	}
+	format, err := v.checkFormat(existing)
+	if err != nil {
+		return fail(err)
 	}
 	if err := v.checkTables(); err != nil {
-		db.Close()
-		fsCloser.Close()
-		return nil, err
+		return fail(err)
+	}
+	replayed, err := v.replay()
+	if err != nil {
+		return fail(err)
 	}
 	if err := v.sweepBlobs(); err != nil {
-		db.Close()
-		fsCloser.Close()
-		return nil, err
+		return fail(err)
+	}
+	if !cfg.ReadOnly {
+		if format != formatVersion || len(replayed) > 0 {
+			// What the journal (or Pebble's own log) held goes to tables, so
+			// the format record can say "2" and the segments can go.
+			if err := v.setFormat(); err != nil {
+				return fail(err)
+			}
+		}
+		segSize := cmp.Or(cfg.segmentSize, journalSegment)
+		if v.jr, err = openJournal(v.journalDir(), replayed, v.log, segSize); err != nil {
+			return fail(backend.Fail("engine: "+cfg.Root, err))
+		}
+		if err := v.jr.removeBelow(v.jr.num); err != nil {
+			v.log.Warn("engine: cannot remove replayed journal segments", "root", cfg.Root, "err", err)
+		}
+		if !cfg.noCheckpoints {
+			v.syncers.Add(1)
+			go v.checkpoints()
+		}
 	}
 	v.readSpace()
 	v.spaceAt.Store(time.Now().UnixNano())
-	v.write = pebble.Sync
-	if cfg.SyncWindow > 0 {
-		v.write = pebble.NoSync
+	v.sync = true
+	if cfg.SyncWindow > 0 && v.jr != nil {
+		v.sync = false
 		v.syncers.Add(1)
 		go v.syncEvery(cfg.SyncWindow)
 	}
 	return v, nil
 }
 
-// Log syncs under many writers: see syncDelay.
-const (
-	groupWaiters = 8
-	groupDelay   = 150 * time.Microsecond
-)
+// journalDir is where the journal's segments are.
+func (v *Volume) journalDir() string { return filepath.Join(v.cfg.Root, "journal") }
 
-// syncDelay is Pebble's WALMinSyncInterval, asked once a log sync is
-// done: how long to wait before the next. While more than groupWaiters
-// writes wait for a sync it is groupDelay, so that the next sync answers
-// more of them: each sync costs the disk's flush and the waking of every
-// goroutine it answers, and under 64 callers the server's CPU, not the
-// disk, bounds the rate (150 µs: about 7% more puts per second and 7%
-// less CPU per put under 64 callers; 300 µs was slower). With fewer
-// waiters, as from one caller, the next sync starts at once.
-func (v *Volume) syncDelay() time.Duration {
-	if v.syncWaiters.Load() > groupWaiters {
-		return groupDelay
+// checkJournal reads every segment of the journal, before Pebble opens,
+// so that a damaged one is refused with nothing changed. Read-only, a
+// journal holding records is refused too: they cannot be replayed into a
+// read-only engine.
+func (v *Volume) checkJournal() error {
+	records := 0
+	_, err := replayJournal(v.journalDir(), func([]byte) error { records++; return nil })
+	if err != nil {
+		return fmt.Errorf("engine: %s is damaged: %w; %s", v.cfg.Root, err, restoreHint)
 	}
-	return 0
+	if v.cfg.ReadOnly && records > 0 {
+		return fmt.Errorf("engine: %s: its journal holds %d writes not yet in its tables (it was not closed cleanly): open it once read-write to replay them: %w",
+			v.cfg.Root, records, backend.ErrReadOnly)
+	}
+	return nil
+}
+
+// replay commits every record of the journal to Pebble, in order, and
+// returns the segments it read.
+func (v *Volume) replay() ([]uint64, error) {
+	if v.cfg.ReadOnly {
+		return nil, nil // checkJournal found it empty
+	}
+	nums, err := replayJournal(v.journalDir(), func(payload []byte) error {
+		b := v.db.NewBatch()
+		defer b.Close()
+		if err := b.SetRepr(payload); err != nil {
+			return err
+		}
+		return b.Commit(pebble.NoSync)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: %s: replay the journal: %w", v.cfg.Root, err)
+	}
+	return nums, nil
+}
+
+// commit makes b's writes durable and visible: its record is appended to
+// the journal (and synced, with sync), then b is committed to Pebble. A
+// write that fails here may or may not be replayed after a crash.
+func (v *Volume) commit(b *pebble.Batch, sync bool) error {
+	v.applying.RLock()
+	defer v.applying.RUnlock()
+	if err := v.jr.append(b.Repr(), sync); err != nil {
+		return err
+	}
+	return b.Commit(pebble.NoSync)
+}
+
+// syncJournal syncs the journal under sync: always (the records of
+// writes made without waiting, such as a collection's deletes).
+func (v *Volume) syncJournal() error {
+	if !v.sync {
+		return nil
+	}
+	return v.jr.sync()
+}
+
+// checkpoints removes the journal's full segments once their records are
+// in Pebble's tables, until the volume closes. It is owned by the volume.
+func (v *Volume) checkpoints() {
+	defer v.syncers.Done()
+	for {
+		select {
+		case <-v.stop:
+			return
+		case <-v.jr.sealed:
+		}
+		if err := v.checkpoint(); err != nil {
+			v.log.Error("engine: checkpoint", "root", v.cfg.Root, "err", err)
+		}
+	}
+}
+
+// checkpoint flushes Pebble's memtables and removes the journal segments
+// before the current one: every write appended to them was committed to
+// Pebble before the flush began (applying's write lock waits for the
+// writes in flight).
+func (v *Volume) checkpoint() error {
+	v.applying.Lock()
+	current := v.jr.current.Load()
+	v.applying.Unlock()
+	if err := v.db.Flush(); err != nil {
+		return err
+	}
+	return v.jr.removeBelow(current)
 }
 
 // restoreHint says what to do about a damaged engine directory: nothing in
@@ -353,26 +472,36 @@ func checkEngineFiles(dir string) error {
 		dir, backend.ErrCorrupt)
 }
 
-// checkFormat writes the format record in a new engine and checks it in
-// an existing one.
-func (v *Volume) checkFormat(existing bool) error {
+// checkFormat returns the format record of an existing engine ("" for a
+// new one), refusing a format this version does not read.
+func (v *Volume) checkFormat(existing bool) (string, error) {
 	got, closer, err := v.db.Get(formatKey)
 	switch {
 	case errors.Is(err, pebble.ErrNotFound) && !existing && !v.cfg.ReadOnly:
-		if err := v.db.Set(formatKey, []byte(formatVersion), pebble.Sync); err != nil {
-			return backend.Fail("engine: initialise "+v.cfg.Root, err)
-		}
-		return nil
+		return "", nil
 	case errors.Is(err, pebble.ErrNotFound):
-		return fmt.Errorf("engine: %s is a Pebble database but not a zmesh engine volume (no format record): %w",
+		return "", fmt.Errorf("engine: %s is a Pebble database but not a zmesh engine volume (no format record): %w",
 			v.cfg.Root, backend.ErrCorrupt)
 	case err != nil:
-		return fmt.Errorf("engine: %s: read format record: %w: %w", v.cfg.Root, backend.ErrCorrupt, err)
+		return "", fmt.Errorf("engine: %s: read format record: %w: %w", v.cfg.Root, backend.ErrCorrupt, err)
 	}
 	defer closer.Close()
-	if string(got) != formatVersion {
-		return fmt.Errorf("engine: %s has format %q; this zmesh reads format %s: %w",
-			v.cfg.Root, got, formatVersion, backend.ErrCorrupt)
+	if f := string(got); f == formatVersion || f == formatPebbleLog {
+		return f, nil
+	}
+	return "", fmt.Errorf("engine: %s has format %q; this zmesh reads formats %s and %s: %w",
+		v.cfg.Root, got, formatPebbleLog, formatVersion, backend.ErrCorrupt)
+}
+
+// setFormat writes the format record and flushes the memtables to tables
+// (Pebble's own log is off: what is not in a table is only in the
+// journal).
+func (v *Volume) setFormat() error {
+	if err := v.db.Set(formatKey, []byte(formatVersion), pebble.NoSync); err != nil {
+		return backend.Fail("engine: write the format record of "+v.cfg.Root, err)
+	}
+	if err := v.db.Flush(); err != nil {
+		return backend.Fail("engine: flush "+v.cfg.Root, err)
 	}
 	return nil
 }
@@ -411,8 +540,8 @@ func (v *Volume) syncEvery(window time.Duration) {
 		case <-v.stop:
 			return
 		case <-t.C:
-			if err := v.db.LogData(nil, pebble.Sync); err != nil {
-				v.log.Error("engine: sync the log", "root", v.cfg.Root, "err", err)
+			if err := v.jr.sync(); err != nil {
+				v.log.Error("engine: sync the journal", "root", v.cfg.Root, "err", err)
 			}
 		}
 	}
@@ -501,8 +630,14 @@ func (v *Volume) Close(ctx context.Context) error {
 	errs := []error{backend.CloseAll(ctx, stores)}
 	close(v.stop)
 	v.syncers.Wait()
-	if !v.cfg.ReadOnly {
-		errs = append(errs, v.db.LogData(nil, pebble.Sync))
+	if v.jr != nil {
+		// Every write goes to tables, and the journal is emptied: a
+		// volume closed cleanly opens without a replay (read-only too).
+		err := v.jr.sync()
+		if err == nil {
+			err = v.db.Flush()
+		}
+		errs = append(errs, err, v.jr.close(err == nil))
 	}
 	errs = append(errs, v.db.Close(), v.fsCloser.Close())
 	if err := errors.Join(errs...); err != nil {
