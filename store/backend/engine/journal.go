@@ -237,11 +237,20 @@ func bytes0(b []byte) []byte {
 }
 
 // openJournal starts a journal in dir after the segments in replayed (the
-// ones replayJournal read, removed by the first checkpoint): it creates
-// the next segment.
+// ones replayJournal read, which removeBelow(j.num) removes once their
+// records are in tables): it creates the next segment, and removes what
+// an unfinished creation left.
 func openJournal(dir string, replayed []uint64, log *slog.Logger, segSize int64) (*journal, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
+	}
+	if err := syncDir(filepath.Dir(dir)); err != nil { // the journal's directory itself
+		return nil, err
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(dir, ".tmp-*")); len(tmp) > 0 {
+		for _, name := range tmp {
+			os.Remove(name)
+		}
 	}
 	j := &journal{dir: dir, log: log, segSize: segSize, next: make(chan struct{}), lead: make(chan struct{}, 1), sealed: make(chan struct{}, 1)}
 	j.num = 1
