@@ -100,6 +100,9 @@ type Client struct {
 
 	nextID atomic.Uint64
 	rr     atomic.Uint32 // round-robin over the links that are up
+	// noLast is set once a server refused a QUERY with flag L (one that
+	// does not speak it): queries are then sent without it.
+	noLast atomic.Bool
 
 	mu      sync.Mutex // guards calls, closed, changed and every link's state
 	calls   map[uint64]*call
@@ -360,7 +363,7 @@ func (c *Client) demux(ctx context.Context, l *link) {
 			c.log.Warn("store: client dropped a message that is not an answer", "endpoint", l.endpoint, "kind", msg.Kind)
 			continue
 		}
-		final := msg.Kind == proto.KindFinal
+		final := msg.Kind == proto.KindFinal || msg.Last // a last REPLY ends the answer
 		c.mu.Lock()
 		k := c.calls[msg.ID]
 		if final && k != nil {
@@ -634,7 +637,7 @@ func (c *Client) getSeq(ctx context.Context, selector string, on *link) iter.Seq
 		}
 		defer cancel()
 		ke, params := keyexpr.SplitSelector(selector)
-		m := proto.Message{Kind: proto.KindQuery, Key: ke, Parameters: string(params)}
+		m := proto.Message{Kind: proto.KindQuery, Key: ke, Parameters: string(params), AcceptLast: !c.noLast.Load()}
 		begin := time.Now()
 		var got uint32
 		attempts := c.maxAttempts()
@@ -664,6 +667,13 @@ func (c *Client) getSeq(ctx context.Context, selector string, on *link) iter.Seq
 				}
 				if a.Kind == proto.KindFinal {
 					recycle(k)
+					if m.AcceptLast && got == 0 && errors.Is(a.Err(), proto.StatusMalformed) {
+						// A server that does not speak flag L: ask again
+						// without it, and stop setting it.
+						c.noLast.Store(true)
+						m.AcceptLast = false
+						break
+					}
 					switch {
 					case a.Err() != nil:
 						yield(Sample{}, a.Err())
@@ -685,6 +695,13 @@ func (c *Client) getSeq(ctx context.Context, selector string, on *link) iter.Seq
 						return
 					}
 					smp.Value, smp.Omitted, smp.Size, smp.Hash = nil, true, int64(size), hash
+				}
+				if a.Last {
+					// The answer ends with this REPLY: the demultiplexer
+					// removed the call as for a FINAL.
+					recycle(k)
+					yield(smp, nil)
+					return
 				}
 				if !yield(smp, nil) {
 					c.forget(id)
