@@ -86,7 +86,10 @@ type Options struct {
 	// requests that wait (a put on an engine volume waits for the log sync
 	// it shares with the puts in flight) then never hold up the next ones,
 	// while fast requests keep to about Workers goroutines, which take
-	// turns receiving at less cost than many.
+	// turns receiving at less cost than many. When every storage is in
+	// memory no extra worker is started (nothing waits), and a worker
+	// takes the requests queued with the one it received, up to 16, and
+	// handles them in order.
 	MaxWorkers int
 	// QueryWorkers is the number of goroutines running the slow requests,
 	// wildcard queries and wildcard deletes (default DefaultQueryWorkers),
@@ -560,7 +563,8 @@ func (s *Server) requestWorker(ctx context.Context, stopServe context.CancelFunc
 	var more []received // requests taken with the first, in memory views (see takeQueued)
 	for {
 		m, stamp, err := s.receive(ctx, &s.recvMu, s.sock.Recv)
-		if err == nil && s.cur.Load().inMemory {
+		inMemory := err == nil && s.cur.Load().inMemory
+		if inMemory {
 			more = s.takeQueued(more[:0])
 		}
 		if err == errRouted {
@@ -584,7 +588,8 @@ func (s *Server) requestWorker(ctx context.Context, stopServe context.CancelFunc
 			}
 			return
 		}
-		if s.busy.Add(1) >= s.workers.Load() && smallWrite(m.Body) && !s.batched(m.Body) && ctx.Err() == nil {
+		// No extra worker for a memory view: its requests never wait.
+		if s.busy.Add(1) >= s.workers.Load() && !inMemory && smallWrite(m.Body) && !s.batched(m.Body) && ctx.Err() == nil {
 			if s.workers.Add(1) <= int32(s.opts.MaxWorkers) {
 				s.spawnedAt.Store(time.Now().UnixNano())
 				spawn()
