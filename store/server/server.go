@@ -597,13 +597,12 @@ func (s *Server) requestWorker(ctx context.Context, stopServe context.CancelFunc
 				s.workers.Add(-1)
 			}
 		}
-		if !s.handleBatch(m, stamp) {
+		// A memory view has no batch writer (handleBatch would only look).
+		if inMemory || !s.handleBatch(m, stamp) {
 			s.handle(m, stamp)
 		}
 		for i := range more {
-			if !s.handleBatch(more[i].m, more[i].stamp) {
-				s.handle(more[i].m, more[i].stamp)
-			}
+			s.handle(more[i].m, more[i].stamp)
 			more[i] = received{}
 		}
 		busy := s.busy.Add(-1)
