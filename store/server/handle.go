@@ -289,7 +289,12 @@ func (s *Server) deleteIn(ctx context.Context, st *storage, expr string, ts hlc.
 // reaches the admin space (store.AdminKey); a query that reaches neither is
 // refused with StatusNoStorage, saying that no storage reaches (verb) ke.
 func (v *view) queried(ke, verb string) ([]*storage, bool, error) {
-	targets := v.storagesOf(ke)
+	return v.queriedInto(nil, ke, verb)
+}
+
+// queriedInto is queried, appending the storages to dst.
+func (v *view) queriedInto(dst []*storage, ke, verb string) ([]*storage, bool, error) {
+	targets := v.appendStoragesOf(dst, ke)
 	admin := keyexpr.Intersects(ke, store.AdminKey)
 	if len(targets) == 0 && !admin {
 		return nil, false, refuse(proto.StatusNoStorage, "no storage %s %q (storages: %s)", verb, ke, v.names())
@@ -302,7 +307,8 @@ func (v *view) queried(ke, verb string) ([]*storage, bool, error) {
 // if the key is store.AdminKey.
 func (s *Server) queryKey(ctx context.Context, v *view, r request) (uint32, error) {
 	key := r.msg.Key
-	targets, admin, err := v.queried(key, "holds")
+	var buf [4]*storage // no allocation for the storages of a key, usually one
+	targets, admin, err := v.queriedInto(buf[:0], key, "holds")
 	if err != nil {
 		return 0, err
 	}

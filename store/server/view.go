@@ -80,14 +80,17 @@ func (v *view) retire() {
 }
 
 // storagesOf returns the storages whose key expression intersects ke.
-func (v *view) storagesOf(ke string) []*storage {
-	var out []*storage
+func (v *view) storagesOf(ke string) []*storage { return v.appendStoragesOf(nil, ke) }
+
+// appendStoragesOf appends to dst the storages whose key expression
+// intersects ke.
+func (v *view) appendStoragesOf(dst []*storage, ke string) []*storage {
 	for _, st := range v.storages {
 		if st.holds(ke) {
-			out = append(out, st)
+			dst = append(dst, st)
 		}
 	}
-	return out
+	return dst
 }
 
 // storage returns the storage called name, or nil.
