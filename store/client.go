@@ -607,11 +607,17 @@ func (c *Client) Delete(ctx context.Context, keyexpr string, opts ...Option) err
 // A query that fails part-way returns the error and no samples.
 func (c *Client) Get(ctx context.Context, selector string) ([]Sample, error) {
 	var out []Sample
-	for s, err := range c.GetSeq(ctx, selector) {
+	var failed error
+	c.query(ctx, selector, nil, func(s Sample, err error) bool {
 		if err != nil {
-			return nil, err
+			failed = err
+			return false
 		}
 		out = append(out, s)
+		return true
+	})
+	if failed != nil {
+		return nil, failed
 	}
 	slices.SortFunc(out, func(a, b Sample) int { return strings.Compare(a.Key, b.Key) })
 	return out, nil
@@ -629,84 +635,88 @@ func (c *Client) GetSeq(ctx context.Context, selector string) iter.Seq2[Sample, 
 // getSeq is GetSeq, sent to on if it is not nil (then not sent again
 // elsewhere if its connection drops).
 func (c *Client) getSeq(ctx context.Context, selector string, on *link) iter.Seq2[Sample, error] {
-	return func(yield func(Sample, error) bool) {
-		ctx, cancel, err := c.withTimeout(ctx)
+	return func(yield func(Sample, error) bool) { c.query(ctx, selector, on, yield) }
+}
+
+// query runs a query, yielding as getSeq's iterator does. Get calls it
+// directly: no iterator to allocate.
+func (c *Client) query(ctx context.Context, selector string, on *link, yield func(Sample, error) bool) {
+	ctx, cancel, err := c.withTimeout(ctx)
+	if err != nil {
+		yield(Sample{}, err)
+		return
+	}
+	defer cancel()
+	ke, params := keyexpr.SplitSelector(selector)
+	m := proto.Message{Kind: proto.KindQuery, Key: ke, Parameters: string(params), AcceptLast: !c.noLast.Load()}
+	begin := time.Now()
+	var got uint32
+	attempts := c.maxAttempts()
+	if on != nil {
+		attempts = 1
+	}
+	for attempt := 1; ; attempt++ {
+		k := newCall()
+		id, l, err := c.start(ctx, k, m, on)
+		if errors.Is(err, errConnLost) && attempt < attempts {
+			continue
+		}
 		if err != nil {
 			yield(Sample{}, err)
 			return
 		}
-		defer cancel()
-		ke, params := keyexpr.SplitSelector(selector)
-		m := proto.Message{Kind: proto.KindQuery, Key: ke, Parameters: string(params), AcceptLast: !c.noLast.Load()}
-		begin := time.Now()
-		var got uint32
-		attempts := c.maxAttempts()
-		if on != nil {
-			attempts = 1
-		}
-		for attempt := 1; ; attempt++ {
-			k := newCall()
-			id, l, err := c.start(ctx, k, m, on)
-			if errors.Is(err, errConnLost) && attempt < attempts {
-				continue
-			}
+		got = 0
+		for {
+			a, err := k.next(ctx)
 			if err != nil {
-				yield(Sample{}, err)
+				c.forget(id)
+				if errors.Is(err, errConnLost) && got == 0 && attempt < attempts {
+					break // nothing yielded yet: ask again
+				}
+				yield(Sample{}, fmt.Errorf("store: query %q: %w", selector, explainWait(err, l, begin)))
 				return
 			}
-			got = 0
-			for {
-				a, err := k.next(ctx)
+			if a.Kind == proto.KindFinal {
+				recycle(k)
+				if m.AcceptLast && got == 0 && errors.Is(a.Err(), proto.StatusMalformed) {
+					// A server that does not speak flag L: ask again
+					// without it, and stop setting it.
+					c.noLast.Store(true)
+					m.AcceptLast = false
+					break
+				}
+				switch {
+				case a.Err() != nil:
+					yield(Sample{}, a.Err())
+				case a.Count != got:
+					yield(Sample{}, fmt.Errorf("%w: query %q: the server sent %d replies, %d arrived", ErrIncomplete, selector, a.Count, got))
+				}
+				return
+			}
+			got++
+			if c.clock != nil {
+				_ = c.clock.Update(a.Timestamp) // later writes order after what was read
+			}
+			smp := Sample{Key: a.Key, Value: a.Value, Encoding: a.Encoding, Timestamp: a.Timestamp, Size: int64(len(a.Value))}
+			if a.Omitted {
+				size, hash, err := proto.ParseOmitted(a.Value)
 				if err != nil {
 					c.forget(id)
-					if errors.Is(err, errConnLost) && got == 0 && attempt < attempts {
-						break // nothing yielded yet: ask again
-					}
-					yield(Sample{}, fmt.Errorf("store: query %q: %w", selector, explainWait(err, l, begin)))
+					yield(Sample{}, fmt.Errorf("store: query %q: reply for %q: %w", selector, a.Key, err))
 					return
 				}
-				if a.Kind == proto.KindFinal {
-					recycle(k)
-					if m.AcceptLast && got == 0 && errors.Is(a.Err(), proto.StatusMalformed) {
-						// A server that does not speak flag L: ask again
-						// without it, and stop setting it.
-						c.noLast.Store(true)
-						m.AcceptLast = false
-						break
-					}
-					switch {
-					case a.Err() != nil:
-						yield(Sample{}, a.Err())
-					case a.Count != got:
-						yield(Sample{}, fmt.Errorf("%w: query %q: the server sent %d replies, %d arrived", ErrIncomplete, selector, a.Count, got))
-					}
-					return
-				}
-				got++
-				if c.clock != nil {
-					_ = c.clock.Update(a.Timestamp) // later writes order after what was read
-				}
-				smp := Sample{Key: a.Key, Value: a.Value, Encoding: a.Encoding, Timestamp: a.Timestamp, Size: int64(len(a.Value))}
-				if a.Omitted {
-					size, hash, err := proto.ParseOmitted(a.Value)
-					if err != nil {
-						c.forget(id)
-						yield(Sample{}, fmt.Errorf("store: query %q: reply for %q: %w", selector, a.Key, err))
-						return
-					}
-					smp.Value, smp.Omitted, smp.Size, smp.Hash = nil, true, int64(size), hash
-				}
-				if a.Last {
-					// The answer ends with this REPLY: the demultiplexer
-					// removed the call as for a FINAL.
-					recycle(k)
-					yield(smp, nil)
-					return
-				}
-				if !yield(smp, nil) {
-					c.forget(id)
-					return
-				}
+				smp.Value, smp.Omitted, smp.Size, smp.Hash = nil, true, int64(size), hash
+			}
+			if a.Last {
+				// The answer ends with this REPLY: the demultiplexer
+				// removed the call as for a FINAL.
+				recycle(k)
+				yield(smp, nil)
+				return
+			}
+			if !yield(smp, nil) {
+				c.forget(id)
+				return
 			}
 		}
 	}
