@@ -109,6 +109,10 @@ type Client struct {
 	closed  bool          // Close was called
 	changed chan struct{} // closed (and replaced) whenever a link's state changes
 
+	// epoch is when the Client was made: requests note when they started
+	// as time.Since(epoch), which reads one clock where time.Now reads two.
+	epoch time.Time
+
 	run  context.Context    // the goroutines' context, ended by Close
 	stop context.CancelFunc // ends run
 	wg   sync.WaitGroup     // the links' monitor goroutines
@@ -270,6 +274,7 @@ func newClient(opts ClientOptions) *Client {
 		log:     opts.Logger,
 		calls:   make(map[uint64]*call),
 		changed: make(chan struct{}),
+		epoch:   time.Now(),
 		stop:    stop,
 	}
 	c.run = ctx
@@ -510,7 +515,7 @@ func (c *Client) do(ctx context.Context, m proto.Message) error {
 	if c.clock != nil && m.Timestamp.IsZero() {
 		m.Timestamp = c.clock.Now() // a retry must be the same write
 	}
-	begin := time.Now()
+	begin := time.Since(c.epoch) // one clock read (time.Now takes two)
 	for attempt := 1; ; attempt++ {
 		k := newCall()
 		id, l, err := c.start(ctx, k, m, nil)
@@ -527,7 +532,7 @@ func (c *Client) do(ctx context.Context, m proto.Message) error {
 				if errors.Is(err, errConnLost) && attempt < c.maxAttempts() {
 					break // send it again
 				}
-				return fmt.Errorf("store: %v %q: %w", m.Kind, m.Key, explainWait(err, l, begin))
+				return fmt.Errorf("store: %v %q: %w", m.Kind, m.Key, explainWait(err, l, c.epoch.Add(begin)))
 			}
 			if a.Kind == proto.KindFinal {
 				recycle(k)
@@ -649,7 +654,7 @@ func (c *Client) query(ctx context.Context, selector string, on *link, yield fun
 	defer cancel()
 	ke, params := keyexpr.SplitSelector(selector)
 	m := proto.Message{Kind: proto.KindQuery, Key: ke, Parameters: string(params), AcceptLast: !c.noLast.Load()}
-	begin := time.Now()
+	begin := time.Since(c.epoch) // one clock read (time.Now takes two)
 	var got uint32
 	attempts := c.maxAttempts()
 	if on != nil {
@@ -673,7 +678,7 @@ func (c *Client) query(ctx context.Context, selector string, on *link, yield fun
 				if errors.Is(err, errConnLost) && got == 0 && attempt < attempts {
 					break // nothing yielded yet: ask again
 				}
-				yield(Sample{}, fmt.Errorf("store: query %q: %w", selector, explainWait(err, l, begin)))
+				yield(Sample{}, fmt.Errorf("store: query %q: %w", selector, explainWait(err, l, c.epoch.Add(begin))))
 				return
 			}
 			if a.Kind == proto.KindFinal {
