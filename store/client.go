@@ -100,11 +100,18 @@ type Client struct {
 
 	nextID atomic.Uint64
 	rr     atomic.Uint32 // round-robin over the links that are up
+	// noLast is set once a server refused a QUERY with flag L (one that
+	// does not speak it): queries are then sent without it.
+	noLast atomic.Bool
 
 	mu      sync.Mutex // guards calls, closed, changed and every link's state
 	calls   map[uint64]*call
 	closed  bool          // Close was called
 	changed chan struct{} // closed (and replaced) whenever a link's state changes
+
+	// epoch is when the Client was made: requests note when they started
+	// as time.Since(epoch), which reads one clock where time.Now reads two.
+	epoch time.Time
 
 	run  context.Context    // the goroutines' context, ended by Close
 	stop context.CancelFunc // ends run
@@ -267,6 +274,7 @@ func newClient(opts ClientOptions) *Client {
 		log:     opts.Logger,
 		calls:   make(map[uint64]*call),
 		changed: make(chan struct{}),
+		epoch:   time.Now(),
 		stop:    stop,
 	}
 	c.run = ctx
@@ -360,7 +368,7 @@ func (c *Client) demux(ctx context.Context, l *link) {
 			c.log.Warn("store: client dropped a message that is not an answer", "endpoint", l.endpoint, "kind", msg.Kind)
 			continue
 		}
-		final := msg.Kind == proto.KindFinal
+		final := msg.Kind == proto.KindFinal || msg.Last // a last REPLY ends the answer
 		c.mu.Lock()
 		k := c.calls[msg.ID]
 		if final && k != nil {
@@ -507,7 +515,7 @@ func (c *Client) do(ctx context.Context, m proto.Message) error {
 	if c.clock != nil && m.Timestamp.IsZero() {
 		m.Timestamp = c.clock.Now() // a retry must be the same write
 	}
-	begin := time.Now()
+	begin := time.Since(c.epoch) // one clock read (time.Now takes two)
 	for attempt := 1; ; attempt++ {
 		k := newCall()
 		id, l, err := c.start(ctx, k, m, nil)
@@ -524,7 +532,7 @@ func (c *Client) do(ctx context.Context, m proto.Message) error {
 				if errors.Is(err, errConnLost) && attempt < c.maxAttempts() {
 					break // send it again
 				}
-				return fmt.Errorf("store: %v %q: %w", m.Kind, m.Key, explainWait(err, l, begin))
+				return fmt.Errorf("store: %v %q: %w", m.Kind, m.Key, explainWait(err, l, c.epoch.Add(begin)))
 			}
 			if a.Kind == proto.KindFinal {
 				recycle(k)
@@ -604,11 +612,17 @@ func (c *Client) Delete(ctx context.Context, keyexpr string, opts ...Option) err
 // A query that fails part-way returns the error and no samples.
 func (c *Client) Get(ctx context.Context, selector string) ([]Sample, error) {
 	var out []Sample
-	for s, err := range c.GetSeq(ctx, selector) {
+	var failed error
+	c.query(ctx, selector, nil, func(s Sample, err error) bool {
 		if err != nil {
-			return nil, err
+			failed = err
+			return false
 		}
 		out = append(out, s)
+		return true
+	})
+	if failed != nil {
+		return nil, failed
 	}
 	slices.SortFunc(out, func(a, b Sample) int { return strings.Compare(a.Key, b.Key) })
 	return out, nil
@@ -626,70 +640,88 @@ func (c *Client) GetSeq(ctx context.Context, selector string) iter.Seq2[Sample, 
 // getSeq is GetSeq, sent to on if it is not nil (then not sent again
 // elsewhere if its connection drops).
 func (c *Client) getSeq(ctx context.Context, selector string, on *link) iter.Seq2[Sample, error] {
-	return func(yield func(Sample, error) bool) {
-		ctx, cancel, err := c.withTimeout(ctx)
+	return func(yield func(Sample, error) bool) { c.query(ctx, selector, on, yield) }
+}
+
+// query runs a query, yielding as getSeq's iterator does. Get calls it
+// directly: no iterator to allocate.
+func (c *Client) query(ctx context.Context, selector string, on *link, yield func(Sample, error) bool) {
+	ctx, cancel, err := c.withTimeout(ctx)
+	if err != nil {
+		yield(Sample{}, err)
+		return
+	}
+	defer cancel()
+	ke, params := keyexpr.SplitSelector(selector)
+	m := proto.Message{Kind: proto.KindQuery, Key: ke, Parameters: string(params), AcceptLast: !c.noLast.Load()}
+	begin := time.Since(c.epoch) // one clock read (time.Now takes two)
+	var got uint32
+	attempts := c.maxAttempts()
+	if on != nil {
+		attempts = 1
+	}
+	for attempt := 1; ; attempt++ {
+		k := newCall()
+		id, l, err := c.start(ctx, k, m, on)
+		if errors.Is(err, errConnLost) && attempt < attempts {
+			continue
+		}
 		if err != nil {
 			yield(Sample{}, err)
 			return
 		}
-		defer cancel()
-		ke, params := keyexpr.SplitSelector(selector)
-		m := proto.Message{Kind: proto.KindQuery, Key: ke, Parameters: string(params)}
-		begin := time.Now()
-		var got uint32
-		attempts := c.maxAttempts()
-		if on != nil {
-			attempts = 1
-		}
-		for attempt := 1; ; attempt++ {
-			k := newCall()
-			id, l, err := c.start(ctx, k, m, on)
-			if errors.Is(err, errConnLost) && attempt < attempts {
-				continue
-			}
+		got = 0
+		for {
+			a, err := k.next(ctx)
 			if err != nil {
-				yield(Sample{}, err)
+				c.forget(id)
+				if errors.Is(err, errConnLost) && got == 0 && attempt < attempts {
+					break // nothing yielded yet: ask again
+				}
+				yield(Sample{}, fmt.Errorf("store: query %q: %w", selector, explainWait(err, l, c.epoch.Add(begin))))
 				return
 			}
-			got = 0
-			for {
-				a, err := k.next(ctx)
+			if a.Kind == proto.KindFinal {
+				recycle(k)
+				if m.AcceptLast && got == 0 && errors.Is(a.Err(), proto.StatusMalformed) {
+					// A server that does not speak flag L: ask again
+					// without it, and stop setting it.
+					c.noLast.Store(true)
+					m.AcceptLast = false
+					break
+				}
+				switch {
+				case a.Err() != nil:
+					yield(Sample{}, a.Err())
+				case a.Count != got:
+					yield(Sample{}, fmt.Errorf("%w: query %q: the server sent %d replies, %d arrived", ErrIncomplete, selector, a.Count, got))
+				}
+				return
+			}
+			got++
+			if c.clock != nil {
+				_ = c.clock.Update(a.Timestamp) // later writes order after what was read
+			}
+			smp := Sample{Key: a.Key, Value: a.Value, Encoding: a.Encoding, Timestamp: a.Timestamp, Size: int64(len(a.Value))}
+			if a.Omitted {
+				size, hash, err := proto.ParseOmitted(a.Value)
 				if err != nil {
 					c.forget(id)
-					if errors.Is(err, errConnLost) && got == 0 && attempt < attempts {
-						break // nothing yielded yet: ask again
-					}
-					yield(Sample{}, fmt.Errorf("store: query %q: %w", selector, explainWait(err, l, begin)))
+					yield(Sample{}, fmt.Errorf("store: query %q: reply for %q: %w", selector, a.Key, err))
 					return
 				}
-				if a.Kind == proto.KindFinal {
-					recycle(k)
-					switch {
-					case a.Err() != nil:
-						yield(Sample{}, a.Err())
-					case a.Count != got:
-						yield(Sample{}, fmt.Errorf("%w: query %q: the server sent %d replies, %d arrived", ErrIncomplete, selector, a.Count, got))
-					}
-					return
-				}
-				got++
-				if c.clock != nil {
-					_ = c.clock.Update(a.Timestamp) // later writes order after what was read
-				}
-				smp := Sample{Key: a.Key, Value: a.Value, Encoding: a.Encoding, Timestamp: a.Timestamp, Size: int64(len(a.Value))}
-				if a.Omitted {
-					size, hash, err := proto.ParseOmitted(a.Value)
-					if err != nil {
-						c.forget(id)
-						yield(Sample{}, fmt.Errorf("store: query %q: reply for %q: %w", selector, a.Key, err))
-						return
-					}
-					smp.Value, smp.Omitted, smp.Size, smp.Hash = nil, true, int64(size), hash
-				}
-				if !yield(smp, nil) {
-					c.forget(id)
-					return
-				}
+				smp.Value, smp.Omitted, smp.Size, smp.Hash = nil, true, int64(size), hash
+			}
+			if a.Last {
+				// The answer ends with this REPLY: the demultiplexer
+				// removed the call as for a FINAL.
+				recycle(k)
+				yield(smp, nil)
+				return
+			}
+			if !yield(smp, nil) {
+				c.forget(id)
+				return
 			}
 		}
 	}

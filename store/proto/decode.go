@@ -34,6 +34,8 @@ func Decode(b []byte) (Message, error) {
 	m.Kind = Kind(b[1])
 	flags := b[2]
 	m.Stream = m.Kind == KindQuery && flags&flagStream != 0
+	m.AcceptLast = m.Kind == KindQuery && flags&flagLast != 0
+	m.Last = m.Kind == KindReply && flags&flagLast != 0
 	m.ID = binary.BigEndian.Uint64(b[3:HeaderLen])
 
 	var allowed byte
@@ -41,7 +43,7 @@ func Decode(b []byte) (Message, error) {
 	case KindPut, KindDelete:
 		allowed = flagTimestamp
 	case KindReply:
-		allowed = flagTimestamp | flagOmitted
+		allowed = flagTimestamp | flagOmitted | flagLast
 		if flags&flagTimestamp == 0 {
 			return Message{}, malformed(m.Kind, "flags", 2, "a REPLY requires a timestamp (flag 0x01)")
 		}
@@ -54,7 +56,7 @@ func Decode(b []byte) (Message, error) {
 			return Message{}, malformed(m.Kind, "flags", 2, "a DELETE sample has no value to omit (flags 0x02 and 0x04)")
 		}
 	case KindQuery:
-		allowed = flagStream
+		allowed = flagStream | flagLast
 	case KindFinal:
 	default:
 		if IsStream(m.Kind) {

@@ -103,5 +103,6 @@ func TestDocExamples(t *testing.T) {
 func equalMessages(a, b Message) bool {
 	return a.Kind == b.Kind && a.ID == b.ID && a.Key == b.Key && a.Encoding == b.Encoding &&
 		a.Parameters == b.Parameters && a.Timestamp == b.Timestamp && bytes.Equal(a.Value, b.Value) &&
-		a.Delete == b.Delete && a.Stream == b.Stream && a.Status == b.Status && a.Count == b.Count && a.Text == b.Text
+		a.Delete == b.Delete && a.Stream == b.Stream && a.Omitted == b.Omitted && a.AcceptLast == b.AcceptLast &&
+		a.Last == b.Last && a.Status == b.Status && a.Count == b.Count && a.Text == b.Text
 }

@@ -26,6 +26,8 @@ var docExamples = []struct {
 	{"query", Message{Kind: KindQuery, ID: 4, Key: "demo/*/temp", Parameters: "limit=10"}},
 	{"reply", Message{Kind: KindReply, ID: 4, Key: "demo/b3/temp", Encoding: "text/plain", Timestamp: docTS, Value: []byte("21.5")}},
 	{"final-ok", Message{Kind: KindFinal, ID: 4, Count: 1}},
+	{"query-last", Message{Kind: KindQuery, ID: 6, Key: "demo/a", AcceptLast: true}},
+	{"reply-last", Message{Kind: KindReply, ID: 6, Key: "demo/a", Timestamp: docTS, Value: []byte("on"), Last: true}},
 	{"final-error", Message{Kind: KindFinal, ID: 5, Status: StatusReadOnly, Text: "demo is read-only"}},
 	{"sample-put", Message{Kind: KindSample, ID: 42, Key: "demo/a", Encoding: "text/plain", Timestamp: docTS, Value: []byte("on")}},
 	{"sample-delete", Message{Kind: KindSample, ID: 43, Key: "demo/**", Delete: true, Timestamp: docTS}},

@@ -59,9 +59,17 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add(byte(KindQuery), uint64(3), "demo/**", "", "a=1;b", []byte{}, []byte{}, false, byte(0), uint32(0), "")
 	f.Add(byte(KindFinal), uint64(4), "", "", "", []byte{}, []byte{}, false, byte(StatusBackend), uint32(5), "disk")
 	f.Add(byte(KindSample), uint64(5), "demo/*", "", "", []byte{}, ts, true, byte(0), uint32(0), "")
+	f.Add(byte(KindQuery), uint64(6), "demo/a", "", "", []byte{}, []byte{}, false, byte(0), uint32(1<<30), "")
+	f.Add(byte(KindReply), uint64(6), "demo/a", "", "", []byte("on"), ts, false, byte(0), uint32(1<<31), "")
 	f.Fuzz(func(t *testing.T, kind byte, id uint64, key, enc, params string, value, tsb []byte, del bool, status byte, count uint32, text string) {
 		m := Message{Kind: Kind(kind), ID: id, Key: key, Encoding: enc, Parameters: params, Value: value,
 			Delete: del, Status: Status(status), Count: count, Text: text}
+		if m.Kind != KindFinal {
+			// The two high bits of count, which only a FINAL has, stand
+			// for the flags L: Last (bit 31) and AcceptLast (bit 30).
+			m.Last, m.AcceptLast = count&(1<<31) != 0, count&(1<<30) != 0
+			m.Count &^= 3 << 30
+		}
 		if len(tsb) >= hlc.EncodedLen {
 			m.Timestamp, _ = hlc.DecodeTimestamp(tsb[:hlc.EncodedLen])
 		}

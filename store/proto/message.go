@@ -81,6 +81,10 @@ const (
 	// flagOmitted: the SAMPLE's or REPLY's value is left out; its value
 	// field holds the value's size and BLAKE3 hash instead (OmittedValue).
 	flagOmitted = 0x04
+	// flagLast: in a QUERY, the client accepts an answer whose last REPLY
+	// ends it (AcceptLast); in a REPLY, this REPLY ends the answer, in
+	// place of an OK FINAL counting it (Last).
+	flagLast = 0x08
 )
 
 // OmittedLen is the length of an omitted value's descriptor: the value's
@@ -114,8 +118,8 @@ func ParseOmitted(v []byte) (size uint64, hash [32]byte, err error) {
 //	kind     ID                 Key             other fields
 //	PUT      request id         plain key       Encoding, Timestamp (optional), Value
 //	DELETE   request id         key expression  Timestamp (optional)
-//	QUERY    request id         key expression  Parameters, Stream
-//	REPLY    request id         plain key       Encoding, Timestamp (required), Value
+//	QUERY    request id         key expression  Parameters, Stream, AcceptLast
+//	REPLY    request id         plain key       Encoding, Timestamp (required), Value, Omitted, Last
 //	FINAL    request id         -               Status, Count, Text
 //	SAMPLE   sequence number    key (or key     Delete, Timestamp (required), and for
 //	                            expression)     a put: Encoding, Value
@@ -152,6 +156,15 @@ type Message struct {
 	// (REPLY_BEGIN and REPLY_CHUNK, docs/storage-protocol.md §12); without
 	// it a server answers a value too large for one REPLY with TOO_LARGE.
 	Stream bool
+	// AcceptLast (QUERY only) says the client accepts an answer ended by
+	// a REPLY with Last set instead of a FINAL (docs/storage-protocol.md
+	// §4, flag L). Without it a server always ends an answer with a FINAL.
+	AcceptLast bool
+	// Last (REPLY only) says this REPLY ends the answer: it stands for
+	// itself followed by a FINAL with StatusOK counting every REPLY of the
+	// request, this one included, and no FINAL follows. A server sends it
+	// only to a QUERY with AcceptLast.
+	Last bool
 	// Status is a FINAL's outcome.
 	Status Status
 	// Count is the number of REPLY messages the server sent for this
@@ -226,6 +239,9 @@ func (m *Message) appendChecked(dst []byte) []byte {
 	if m.Omitted {
 		flags |= flagOmitted
 	}
+	if m.AcceptLast || m.Last {
+		flags |= flagLast
+	}
 	dst = append(dst, Version, byte(m.Kind), flags)
 	dst = binary.BigEndian.AppendUint64(dst, m.ID)
 	switch m.Kind {
@@ -292,6 +308,10 @@ func (m *Message) check() error {
 		return bad("stream", "only a QUERY has the stream flag")
 	case m.Omitted && (k != KindSample && k != KindReply || m.Delete):
 		return bad("omitted", "only a REPLY or a put SAMPLE has the omitted flag")
+	case k != KindQuery && m.AcceptLast:
+		return bad("accept last", "only a QUERY has the accept-last flag")
+	case k != KindReply && m.Last:
+		return bad("last", "only a REPLY has the last flag")
 	case m.Omitted && len(m.Value) != OmittedLen:
 		return bad("value", "an omitted value's descriptor is "+strconv.Itoa(OmittedLen)+" bytes")
 	case k != KindFinal && (m.Status != StatusOK || m.Count != 0 || m.Text != ""):

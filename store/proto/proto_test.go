@@ -29,6 +29,10 @@ func TestRoundTripEveryKind(t *testing.T) {
 		{Kind: KindFinal, ID: 16, Status: Status(200), Text: long},
 		{Kind: KindSample, ID: 17, Key: "a/b", Timestamp: docTS, Value: []byte("x")},
 		{Kind: KindSample, ID: 18, Key: "a/*", Delete: true, Timestamp: docTS},
+		{Kind: KindQuery, ID: 19, Key: "a/b", AcceptLast: true},
+		{Kind: KindQuery, ID: 20, Key: "a/b", Stream: true, AcceptLast: true},
+		{Kind: KindReply, ID: 21, Key: "a/b", Value: []byte("v"), Timestamp: docTS, Last: true},
+		{Kind: KindReply, ID: 22, Key: "a/b", Timestamp: docTS, Omitted: true, Value: OmittedValue(1, [32]byte{}), Last: true},
 	}
 	for _, m := range msgs {
 		b, err := m.AppendBinary([]byte("prefix"))
@@ -107,6 +111,12 @@ func TestDecodeRejects(t *testing.T) {
 		{"reserved flag on PUT", cat(hdr(1, 0x02), []byte{0, 0, 0, 0}), ErrMalformed, "flags", 2},
 		{"flag on QUERY", cat(hdr(3, 0x01), []byte{0, 0, 0, 0}), ErrMalformed, "flags", 2},
 		{"flag on FINAL", cat(hdr(0x82, 0x80), make([]byte, 7)), ErrMalformed, "flags", 2},
+		{"last flag on FINAL", cat(hdr(0x82, 0x08), make([]byte, 7)), ErrMalformed, "flags", 2},
+		{"last flag on PUT", cat(hdr(1, 0x08), []byte{0, 0, 0, 0}), ErrMalformed, "flags", 2},
+		{"last flag on DELETE", cat(hdr(2, 0x08), []byte{0, 0, 0, 0}), ErrMalformed, "flags", 2},
+		{"last flag on SAMPLE", cat(hdr(0x83, 0x09), []byte{0, 0, 0, 0}, ts), ErrMalformed, "flags", 2},
+		{"reserved flag on QUERY", cat(hdr(3, 0x10), []byte{0, 0, 0, 0}), ErrMalformed, "flags", 2},
+		{"reserved flag on REPLY", cat(hdr(0x81, 0x11), []byte{0, 0, 0, 0}, ts), ErrMalformed, "flags", 2},
 		{"REPLY without timestamp", cat(hdr(0x81, 0), []byte{0, 0, 0, 0}), ErrMalformed, "flags", 2},
 		{"SAMPLE without timestamp", cat(hdr(0x83, 0x02), []byte{0, 0, 0, 0}), ErrMalformed, "flags", 2},
 		{"no lengths", cat(hdr(1, 0), []byte{0, 0, 0}), ErrMalformed, "key length", 11},
@@ -179,6 +189,11 @@ func TestAppendBinaryRefuses(t *testing.T) {
 		{"REPLY with count", Message{Kind: KindReply, Key: "a", Timestamp: docTS, Count: 1}, ErrMalformed},
 		{"FINAL with key", Message{Kind: KindFinal, Key: "a"}, ErrMalformed},
 		{"FINAL with timestamp", Message{Kind: KindFinal, Timestamp: docTS}, ErrMalformed},
+		{"PUT accepting last", Message{Kind: KindPut, Key: "a", AcceptLast: true}, ErrMalformed},
+		{"REPLY accepting last", Message{Kind: KindReply, Key: "a", Timestamp: docTS, AcceptLast: true}, ErrMalformed},
+		{"QUERY with last", Message{Kind: KindQuery, Key: "a", Last: true}, ErrMalformed},
+		{"FINAL with last", Message{Kind: KindFinal, Last: true}, ErrMalformed},
+		{"SAMPLE with last", Message{Kind: KindSample, Key: "a", Timestamp: docTS, Last: true}, ErrMalformed},
 	}
 	for _, tt := range tests {
 		dst := []byte("keep")

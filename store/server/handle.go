@@ -80,7 +80,12 @@ func (s *Server) dispatch(r request) {
 			}
 		}
 		v.release()
-		if err == errAnswered {
+		switch err {
+		case errAnswered:
+			return
+		case errEnded:
+			s.stats.requests.Add(1)
+			s.metrics.count(msg.Kind, proto.StatusOK)
 			return
 		}
 		s.finish(ctx, &r, count, err)
@@ -284,7 +289,12 @@ func (s *Server) deleteIn(ctx context.Context, st *storage, expr string, ts hlc.
 // reaches the admin space (store.AdminKey); a query that reaches neither is
 // refused with StatusNoStorage, saying that no storage reaches (verb) ke.
 func (v *view) queried(ke, verb string) ([]*storage, bool, error) {
-	targets := v.storagesOf(ke)
+	return v.queriedInto(nil, ke, verb)
+}
+
+// queriedInto is queried, appending the storages to dst.
+func (v *view) queriedInto(dst []*storage, ke, verb string) ([]*storage, bool, error) {
+	targets := v.appendStoragesOf(dst, ke)
 	admin := keyexpr.Intersects(ke, store.AdminKey)
 	if len(targets) == 0 && !admin {
 		return nil, false, refuse(proto.StatusNoStorage, "no storage %s %q (storages: %s)", verb, ke, v.names())
@@ -297,7 +307,8 @@ func (v *view) queried(ke, verb string) ([]*storage, bool, error) {
 // if the key is store.AdminKey.
 func (s *Server) queryKey(ctx context.Context, v *view, r request) (uint32, error) {
 	key := r.msg.Key
-	targets, admin, err := v.queried(key, "holds")
+	var buf [4]*storage // no allocation for the storages of a key, usually one
+	targets, admin, err := v.queriedInto(buf[:0], key, "holds")
 	if err != nil {
 		return 0, err
 	}
@@ -326,8 +337,14 @@ func (s *Server) queryKey(ctx context.Context, v *view, r request) (uint32, erro
 	}
 	var count uint32
 	if found && !best.Deleted {
-		if err := s.reply(ctx, r, key, best); err != nil {
+		// The one REPLY ends the answer when the client accepts it (flag
+		// L): a get of one key is then one message each way.
+		last := r.msg.AcceptLast && !admin && r.local == nil
+		if err := s.replyLast(ctx, r, key, best, last); err != nil {
 			return count, err
+		}
+		if last {
+			return 1, errEnded
 		}
 		count++
 	}
@@ -468,12 +485,22 @@ func (s *Server) replyOrOmit(ctx context.Context, r request, key string, e backe
 // reply sends one REPLY of a query. A value over the server's
 // non-streamed limit is refused: it needs a streamed reply.
 func (s *Server) reply(ctx context.Context, r request, key string, e backend.Entry) error {
+	return s.replyLast(ctx, r, key, e, false)
+}
+
+// replyLast is reply, with flag L set if last: the REPLY then ends the
+// answer, and no FINAL may follow it.
+func (s *Server) replyLast(ctx context.Context, r request, key string, e backend.Entry, last bool) error {
 	if len(e.Value) > s.opts.MaxValueSize {
 		return refuse(proto.StatusTooLarge, "the value of %q, %d bytes, needs streamed replies (a QUERY with flag S)", key, len(e.Value))
 	}
 	return s.send(ctx, &r, proto.Message{Kind: proto.KindReply, ID: r.msg.ID, Key: key,
-		Encoding: e.Encoding, Timestamp: e.Timestamp, Value: e.Value})
+		Encoding: e.Encoding, Timestamp: e.Timestamp, Value: e.Value, Last: last})
 }
+
+// errEnded: a query's answer was ended by its last REPLY (flag L), which
+// stands for an OK FINAL; none is sent.
+var errEnded = errors.New("store: answer ended by its last reply")
 
 // checkWrite refuses a write whose key, value size or encoding is past the
 // server's limits: the one check of a plain put and both kinds of streamed

@@ -3,6 +3,8 @@ package server
 import (
 	"fmt"
 	"github.com/zmesh/zmesh/store"
+	"github.com/zmesh/zmesh/store/backend"
+	"github.com/zmesh/zmesh/store/backend/memory"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -25,6 +27,9 @@ type view struct {
 	info     store.ServerInfo // the admin space's description of this view
 	closing  bool             // the empty view Close leaves behind: refuse everything
 	batching bool             // a storage has a batch writer (see handleBatch)
+	// inMemory: every storage keeps its entries in memory, so that no
+	// request about one key waits (see requestWorker).
+	inMemory bool
 
 	refs    atomic.Int64 // requests holding the view
 	retired atomic.Bool  // no longer current: drained is closed once refs is 0
@@ -35,7 +40,9 @@ type view struct {
 func newView(storages []*storage, volumes []*volume, info store.ServerInfo) *view {
 	v := &view{storages: storages, volumes: volumes, info: info, drained: make(chan struct{})}
 	v.info.Storages = nil
+	v.inMemory = len(storages) > 0
 	for _, st := range storages {
+		v.inMemory = v.inMemory && inMemory(st.Store)
 		v.info.Storages = append(v.info.Storages, st.info())
 		v.batching = v.batching || st.batch != nil
 	}
@@ -73,14 +80,17 @@ func (v *view) retire() {
 }
 
 // storagesOf returns the storages whose key expression intersects ke.
-func (v *view) storagesOf(ke string) []*storage {
-	var out []*storage
+func (v *view) storagesOf(ke string) []*storage { return v.appendStoragesOf(nil, ke) }
+
+// appendStoragesOf appends to dst the storages whose key expression
+// intersects ke.
+func (v *view) appendStoragesOf(dst []*storage, ke string) []*storage {
 	for _, st := range v.storages {
 		if st.holds(ke) {
-			out = append(out, st)
+			dst = append(dst, st)
 		}
 	}
-	return out
+	return dst
 }
 
 // storage returns the storage called name, or nil.
@@ -111,4 +121,17 @@ func (v *view) names() string {
 	}
 	slices.Sort(names)
 	return fmt.Sprint(names)
+}
+
+// inMemory reports whether a storage's store (observed or not) is a
+// memory store, whose calls never wait for a medium.
+func inMemory(s backend.Store) bool {
+	switch o := s.(type) {
+	case *observedStreamer:
+		s = o.Store
+	case *observedStore:
+		s = o.Store
+	}
+	_, ok := s.(*memory.Store)
+	return ok
 }

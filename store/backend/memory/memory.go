@@ -101,7 +101,9 @@ func (s *Store) Apply(ctx context.Context, e backend.Entry) (bool, error) {
 	if err := s.reserve(int64(len(e.Value))); err != nil {
 		return false, fmt.Errorf("memory: apply %q: %w", e.Key, err)
 	}
-	delete(sh.sums, e.Key)
+	if len(sh.sums) > 0 { // most stores hold no streamed put: save a map lookup
+		delete(sh.sums, e.Key)
+	}
 	s.store(sh, cur, &backend.Entry{
 		Key:       e.Key,
 		Value:     bytes.Clone(e.Value),
