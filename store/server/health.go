@@ -97,8 +97,10 @@ func (h *health) state() StorageHealth {
 // fromFn is the error the caller's Scan callback returned, if any: Scan
 // hands it back, and it is not the backend's.
 func (h *health) record(op int, start time.Time, err, fromFn error) {
-	now := time.Now()
-	h.latency[op].Observe(now.Sub(start))
+	// One monotonic clock read: time.Now would read the wall clock too.
+	d := time.Since(start)
+	now := start.Add(d)
+	h.latency[op].Observe(d)
 	out := classify(err, fromFn)
 	h.calls[op][out].Add(1)
 	switch out {
