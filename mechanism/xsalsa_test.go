@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"testing"
 
 	"golang.org/x/crypto/nacl/secretbox"
@@ -46,5 +47,58 @@ func TestFixedPrefixBoxMatchesSecretbox(t *testing.T) {
 	}
 	if _, ok := b.open(make([]byte, 15), 1); ok {
 		t.Fatal("short box opened")
+	}
+}
+
+// seal appends tag ‖ ciphertext of msg under the nonce prefix ‖ tail, the
+// layout of secretbox.Seal, so sealInPlace can be compared with it.
+func (b *fixedPrefixBox) seal(out, msg []byte, tail uint64) []byte {
+	buf := make([]byte, boxZeroSize+len(msg))
+	copy(buf[boxZeroSize:], msg)
+	tag := b.sealInPlace(buf, tail)
+	out = append(out, tag[:]...)
+	return append(out, buf[boxZeroSize:]...)
+}
+
+// OpenInto decrypts into the first OpenSpace bytes of the memory it is
+// given (the engine's slabs), the body last, replaces memory that is too short, and leaves nothing of a
+// tampered box behind.
+func TestCurveOpenIntoSpace(t *testing.T) {
+	fx := getCurveFixture()
+	for _, n := range []int{0, 16, 31, 32, 1024, 5000} {
+		client, server := fx.clientCodec, fx.serverCodec
+		body := pattern(n)
+		f := mustSeal(t, &client, FlagMore, body)
+		need := server.OpenSpace(len(f.body))
+		if need != n+1+boxZeroSize {
+			t.Fatalf("OpenSpace(%d) = %d, want %d", len(f.body), need, n+1+boxZeroSize)
+		}
+		space := make([]byte, need+7)
+		flags, got, err := server.OpenInto(f.flags, f.body, space)
+		if err != nil || flags != FlagMore || !bytes.Equal(got, body) {
+			t.Fatalf("%d bytes: %#x %v", n, flags, err)
+		}
+		if n > 0 && &got[0] != &space[need-n] {
+			t.Fatalf("%d bytes: the body does not end OpenSpace's bytes", n)
+		}
+		if !bytes.Equal(space[:boxZeroSize], make([]byte, boxZeroSize)) {
+			t.Fatalf("%d bytes: scratch not cleared: %x", n, space[:boxZeroSize])
+		}
+
+		f = mustSeal(t, &client, 0, body)
+		_, got, err = server.OpenInto(f.flags, f.body, make([]byte, need-1))
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("%d bytes into short space: %v", n, err)
+		}
+
+		f = mustSeal(t, &client, 0, body)
+		f.body[len(f.body)-1] ^= 1
+		space = make([]byte, need)
+		if _, _, err := server.OpenInto(f.flags, f.body, space); !errors.Is(err, ErrDecrypt) {
+			t.Fatalf("%d bytes tampered: %v", n, err)
+		}
+		if !bytes.Equal(space, make([]byte, need)) {
+			t.Fatalf("%d bytes tampered: space not cleared", n)
+		}
 	}
 }

@@ -49,6 +49,7 @@ type conn struct {
 	addr     string // source IP an accepted tcp connection counts under (MaxConnectionsPerAddress)
 	fr       *frameReader
 	codec    mechanism.Codec
+	opener   mechanism.OpenerInto // codec, when it can open into slab memory
 	p        *Pipe
 	peer     *socket.Peer
 	minor    byte // the peer's ZMTP 3 revision (its greeting's minor)
@@ -313,6 +314,7 @@ func (c *conn) handshake(ctx context.Context) error {
 		Metadata:   res.Peer,
 	}
 	c.codec = res.Codec
+	c.opener, _ = res.Codec.(mechanism.OpenerInto)
 	c.fr.established(connBufPool.Get().(*connBufs), rawConn(c.nc))
 	if c.codec == nil {
 		c.fr.cmdMax = maxCommand
@@ -493,7 +495,19 @@ func (c *conn) readLoop() error {
 			return err
 		}
 		c.alive()
-		if c.codec != nil {
+		if c.opener != nil {
+			// Decrypt straight into slab memory: no allocation per
+			// small message.
+			var space []byte
+			if n := c.opener.OpenSpace(len(body)); n <= slabCarveMax {
+				space = c.fr.carve(n)
+			}
+			flags, body, err = c.opener.OpenInto(flags, body, space)
+			if err != nil {
+				return fmt.Errorf("%w: %w", socket.ErrProtocol, err)
+			}
+			owned = true
+		} else if c.codec != nil {
 			flags, body, err = c.codec.Open(flags, body)
 			if err != nil {
 				return fmt.Errorf("%w: %w", socket.ErrProtocol, err)

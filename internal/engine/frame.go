@@ -20,7 +20,10 @@ const (
 	slabSize    = 24 << 10 // small received bodies are carved from slabs of up to this size: a size class of the runtime's small allocator (32 KiB is one of its large objects, from the page heap)
 	slabFirst   = 4 << 10  // a connection's first slab; each next one is twice as large
 	slabMax     = 1 << 10  // bodies up to this size come from a slab
-	growStep    = 1 << 20  // a large body's memory grows by at most this much ahead of its bytes
+	// slabCarveMax is the most a slab gives at once: a body of slabMax
+	// bytes with the scratch a codec decrypts it in (OpenerInto).
+	slabCarveMax = slabMax + 64
+	growStep     = 1 << 20 // a large body's memory grows by at most this much ahead of its bytes
 	// directMin: once established, a body at least this large that is not
 	// all in the read buffer yet is read straight into its own memory.
 	// Below it, copying out of the buffer costs less than the reads it
@@ -328,19 +331,26 @@ func (f *frameReader) own(b []byte) []byte {
 	if n == 0 {
 		return []byte{}
 	}
+	var out []byte
 	if n > slabMax {
-		out := bodypool.New(n)
-		copy(out, b)
-		return out
+		out = bodypool.New(n)
+	} else {
+		out = f.carve(n)
 	}
+	copy(out, b)
+	return out
+}
+
+// carve returns n bytes (at most slabCarveMax) of new memory for a small
+// received body, from the current slab: the memory is never reused, only
+// collected once nothing refers to its slab.
+func (f *frameReader) carve(n int) []byte {
 	if f.slab == nil && !f.slabbed {
 		// The first small body gets memory of its own: a short-lived
 		// connection (one request, one reply) then allocates 16 bytes,
 		// not a slab, and the slabs start with the second body.
 		f.slabbed = true
-		out := make([]byte, n)
-		copy(out, b)
-		return out
+		return make([]byte, n)
 	}
 	if len(f.slab) < n {
 		// Slabs start small and double up to slabSize, so a connection
@@ -350,6 +360,5 @@ func (f *frameReader) own(b []byte) []byte {
 	}
 	out := f.slab[:n:n]
 	f.slab = f.slab[n:]
-	copy(out, b)
 	return out
 }
