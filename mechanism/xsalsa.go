@@ -2,6 +2,8 @@ package mechanism
 
 import (
 	"crypto/subtle"
+	"encoding/binary"
+	"math"
 
 	"golang.org/x/crypto/poly1305" //nolint:staticcheck // the one-time MAC of NaCl's box, used exactly as the construction requires
 	"golang.org/x/crypto/salsa20/salsa"
@@ -45,7 +47,7 @@ func (b *fixedPrefixBox) sealInPlace(buf []byte, tail uint64) (tag [boxTagSize]b
 	clear(buf[:boxZeroSize])
 	var counter [16]byte
 	putTail(&counter, tail)
-	salsa.XORKeyStream(buf, buf, &counter, &b.subKey)
+	xorKeyStream(buf, &counter, &b.subKey)
 	poly1305.Sum(&tag, buf[boxZeroSize:], (*[32]byte)(buf[:boxZeroSize]))
 	clear(buf[:boxZeroSize])
 	return tag
@@ -65,7 +67,7 @@ func (b *fixedPrefixBox) openInto(space, box []byte, tail uint64) ([]byte, bool)
 	copy(space[boxZeroSize:], ct)
 	var counter [16]byte
 	putTail(&counter, tail)
-	salsa.XORKeyStream(space, space, &counter, &b.subKey)
+	xorKeyStream(space, &counter, &b.subKey)
 	var want [boxTagSize]byte
 	poly1305.Sum(&want, ct, (*[32]byte)(space[:boxZeroSize]))
 	if subtle.ConstantTimeCompare(want[:], box[:boxTagSize]) != 1 {
@@ -83,6 +85,35 @@ func (b *fixedPrefixBox) open(box []byte, tail uint64) ([]byte, bool) {
 		return nil, false
 	}
 	return b.openInto(make([]byte, boxZeroSize+len(box)-boxTagSize), box, tail)
+}
+
+// x16Min is the shortest stretch of keystream worth 16 blocks at once
+// (salsa20x16): from 512 bytes on they cost less than x/crypto's blocks,
+// four at a time.
+const x16Min = 512
+
+// xorKeyStream XORs Salsa20/20's keystream under key and counter (nonce,
+// then the first block's number) into buf in place, 16 blocks at a time
+// where the processor has AVX-512 (salsa20x16), the rest with x/crypto.
+// counter is advanced past the blocks salsa20x16 made.
+func xorKeyStream(buf []byte, counter *[16]byte, key *[32]byte) {
+	if haveSalsa20x16 && len(buf) >= x16Min {
+		var ks [1024]byte
+		for len(buf) >= x16Min {
+			block := binary.LittleEndian.Uint64(counter[8:])
+			if uint32(block) > math.MaxUint32-16 {
+				break // the low word would wrap inside the 16 blocks
+			}
+			salsa20x16(&ks, key, counter)
+			n := subtle.XORBytes(buf, buf, ks[:])
+			buf = buf[n:]
+			binary.LittleEndian.PutUint64(counter[8:], block+16)
+		}
+		clear(ks[:])
+	}
+	if len(buf) > 0 {
+		salsa.XORKeyStream(buf, buf, counter, key)
+	}
 }
 
 // putTail writes the nonce's last 8 bytes (big-endian, as CurveZMQ's
