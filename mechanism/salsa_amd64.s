@@ -7,27 +7,8 @@
 // block per 32-bit lane, so the rounds are the reference's, on vectors.
 // The blocks are then scattered to out in block order.
 //
-// Registers: Z0-Z15 state, Z16-Z19 temporaries, Z20 the first blocks'
-// counter words (word 8), Z21 the scatter indexes.
+// Registers: Z0-Z15 state, Z16-Z19 temporaries, Z21 the scatter indexes.
 
-// iota16: the lane numbers, added to the first block's counter.
-DATA iota16<>+0(SB)/4, $0
-DATA iota16<>+4(SB)/4, $1
-DATA iota16<>+8(SB)/4, $2
-DATA iota16<>+12(SB)/4, $3
-DATA iota16<>+16(SB)/4, $4
-DATA iota16<>+20(SB)/4, $5
-DATA iota16<>+24(SB)/4, $6
-DATA iota16<>+28(SB)/4, $7
-DATA iota16<>+32(SB)/4, $8
-DATA iota16<>+36(SB)/4, $9
-DATA iota16<>+40(SB)/4, $10
-DATA iota16<>+44(SB)/4, $11
-DATA iota16<>+48(SB)/4, $12
-DATA iota16<>+52(SB)/4, $13
-DATA iota16<>+56(SB)/4, $14
-DATA iota16<>+60(SB)/4, $15
-GLOBL iota16<>(SB), RODATA|NOPTR, $64
 
 // blockIdx16: each lane's block start in out, in 32-bit words.
 DATA blockIdx16<>+0(SB)/4, $0
@@ -51,13 +32,13 @@ GLOBL blockIdx16<>(SB), RODATA|NOPTR, $64
 // STEP: c ^= (a + b) <<< s, through temporary t.
 #define STEP(a, b, c, s, t) VPADDD a, b, t; VPROLD $s, t, t; VPXORD t, c, c
 
-// func salsa20x16(out *[1024]byte, key *[32]byte, counter *[16]byte)
-// counter: the 8-byte nonce, then the first block's 64-bit little-endian
-// block counter, whose low word must not wrap within the 16 blocks.
+// func salsa20x16(out *[1024]byte, key *[32]byte, w *[4][16]uint32)
+// w: each block's input words 6 to 9 (its nonce, then its block counter),
+// one row of 16 lanes per word.
 TEXT ·salsa20x16(SB), NOSPLIT, $0-24
 	MOVQ out+0(FP), DI
 	MOVQ key+8(FP), SI
-	MOVQ counter+16(FP), DX
+	MOVQ w+16(FP), DX
 
 	MOVL $0x61707865, AX
 	VPBROADCASTD AX, Z0
@@ -67,12 +48,10 @@ TEXT ·salsa20x16(SB), NOSPLIT, $0-24
 	VPBROADCASTD 12(SI), Z4
 	MOVL $0x3320646e, AX
 	VPBROADCASTD AX, Z5
-	VPBROADCASTD 0(DX), Z6
-	VPBROADCASTD 4(DX), Z7
-	VPBROADCASTD 8(DX), Z8
-	VPADDD iota16<>(SB), Z8, Z8
-	VMOVDQU32 Z8, Z20
-	VPBROADCASTD 12(DX), Z9
+	VMOVDQU32 0(DX), Z6
+	VMOVDQU32 64(DX), Z7
+	VMOVDQU32 128(DX), Z8
+	VMOVDQU32 192(DX), Z9
 	MOVL $0x79622d32, AX
 	VPBROADCASTD AX, Z10
 	VPBROADCASTD 16(SI), Z11
@@ -133,13 +112,10 @@ loop:
 	MOVL $0x3320646e, AX
 	VPBROADCASTD AX, Z16
 	VPADDD Z16, Z5, Z5
-	VPBROADCASTD 0(DX), Z17
-	VPADDD Z17, Z6, Z6
-	VPBROADCASTD 4(DX), Z18
-	VPADDD Z18, Z7, Z7
-	VPADDD Z20, Z8, Z8
-	VPBROADCASTD 12(DX), Z19
-	VPADDD Z19, Z9, Z9
+	VPADDD 0(DX), Z6, Z6
+	VPADDD 64(DX), Z7, Z7
+	VPADDD 128(DX), Z8, Z8
+	VPADDD 192(DX), Z9, Z9
 	MOVL $0x79622d32, AX
 	VPBROADCASTD AX, Z16
 	VPADDD Z16, Z10, Z10

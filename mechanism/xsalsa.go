@@ -3,7 +3,6 @@ package mechanism
 import (
 	"crypto/subtle"
 	"encoding/binary"
-	"math"
 
 	"golang.org/x/crypto/poly1305" //nolint:staticcheck // the one-time MAC of NaCl's box, used exactly as the construction requires
 	"golang.org/x/crypto/salsa20/salsa"
@@ -25,8 +24,16 @@ import (
 // block computed apart (for the Poly1305 key) and then the message from
 // block 1 on left two, and a third more of a 1 KiB message's keystream on
 // the slow path.
+//
+// A box of up to 32 bytes needs only its nonce's first keystream block
+// (32 bytes of Poly1305 key, 32 to encrypt with), which x/crypto makes at
+// some 170 ns, most of a 16-byte message's cost. With AVX-512 the first
+// blocks of 16 nonces in a row are made at once instead (first), for the
+// boxes to come: nonces only grow, by one per message.
 type fixedPrefixBox struct {
-	subKey [32]byte
+	subKey  [32]byte
+	first   *[1024]byte // the first blocks of nonces firstAt to firstAt+15; nil until a small box
+	firstAt uint64
 }
 
 func newFixedPrefixBox(key *[32]byte, prefix *[16]byte) *fixedPrefixBox {
@@ -44,6 +51,14 @@ const (
 // tail and returns its tag. buf[:boxZeroSize] is scratch: it is
 // overwritten, then cleared.
 func (b *fixedPrefixBox) sealInPlace(buf []byte, tail uint64) (tag [boxTagSize]byte) {
+	if haveSalsa20x16 && len(buf) <= 64 {
+		block := b.firstBlock(tail)
+		msg := buf[boxZeroSize:]
+		subtle.XORBytes(msg, msg, block[boxZeroSize:])
+		poly1305.Sum(&tag, msg, (*[32]byte)(block[:boxZeroSize]))
+		clear(buf[:boxZeroSize])
+		return tag
+	}
 	clear(buf[:boxZeroSize])
 	var counter [16]byte
 	putTail(&counter, tail)
@@ -63,6 +78,20 @@ func (b *fixedPrefixBox) openInto(space, box []byte, tail uint64) ([]byte, bool)
 	}
 	ct := box[boxTagSize:]
 	space = space[:boxZeroSize+len(ct)]
+	if haveSalsa20x16 && len(ct) <= 32 {
+		block := b.firstBlock(tail)
+		var want [boxTagSize]byte
+		poly1305.Sum(&want, ct, (*[32]byte)(block[:boxZeroSize]))
+		ok := subtle.ConstantTimeCompare(want[:], box[:boxTagSize]) == 1
+		if ok {
+			subtle.XORBytes(space[boxZeroSize:], ct, block[boxZeroSize:])
+		}
+		clear(space[:boxZeroSize])
+		if !ok {
+			return nil, false
+		}
+		return space[boxZeroSize:], true
+	}
 	clear(space[:boxZeroSize])
 	copy(space[boxZeroSize:], ct)
 	var counter [16]byte
@@ -87,6 +116,28 @@ func (b *fixedPrefixBox) open(box []byte, tail uint64) ([]byte, bool) {
 	return b.openInto(make([]byte, boxZeroSize+len(box)-boxTagSize), box, tail)
 }
 
+// firstBlock returns the first keystream block of nonce prefix ‖ tail,
+// from first, which it fills with the blocks of tail to tail+15 when tail
+// is not among them. The block stays there (the key it comes from is in
+// memory anyway) until the next fill.
+func (b *fixedPrefixBox) firstBlock(tail uint64) []byte {
+	if b.first == nil || tail-b.firstAt >= 16 {
+		if b.first == nil {
+			b.first = new([1024]byte)
+		}
+		var w [4][16]uint32 // words 8 and 9, the block counter, are 0
+		var c [8]byte
+		for j := range 16 {
+			binary.BigEndian.PutUint64(c[:], tail+uint64(j))
+			w[0][j], w[1][j] = binary.LittleEndian.Uint32(c[0:]), binary.LittleEndian.Uint32(c[4:])
+		}
+		salsa20x16(b.first, &b.subKey, &w)
+		b.firstAt = tail
+	}
+	i := tail - b.firstAt
+	return b.first[i*64 : i*64+64]
+}
+
 // x16Min is the shortest stretch of keystream worth 16 blocks at once
 // (salsa20x16): from 512 bytes on they cost less than x/crypto's blocks,
 // four at a time.
@@ -99,12 +150,15 @@ const x16Min = 512
 func xorKeyStream(buf []byte, counter *[16]byte, key *[32]byte) {
 	if haveSalsa20x16 && len(buf) >= x16Min {
 		var ks [1024]byte
+		var w [4][16]uint32
+		n0, n1 := binary.LittleEndian.Uint32(counter[0:]), binary.LittleEndian.Uint32(counter[4:])
 		for len(buf) >= x16Min {
 			block := binary.LittleEndian.Uint64(counter[8:])
-			if uint32(block) > math.MaxUint32-16 {
-				break // the low word would wrap inside the 16 blocks
+			for j := range 16 {
+				b := block + uint64(j)
+				w[0][j], w[1][j], w[2][j], w[3][j] = n0, n1, uint32(b), uint32(b>>32)
 			}
-			salsa20x16(&ks, key, counter)
+			salsa20x16(&ks, key, &w)
 			n := subtle.XORBytes(buf, buf, ks[:])
 			buf = buf[n:]
 			binary.LittleEndian.PutUint64(counter[8:], block+16)

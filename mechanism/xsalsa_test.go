@@ -129,3 +129,34 @@ func TestXORKeyStreamMatchesXCrypto(t *testing.T) {
 		}
 	}
 }
+
+// Small boxes take their first keystream block from the blocks made 16
+// nonces at a time: a run of nonces, crossing refills, one going back and
+// one jumping ahead must all seal and open as secretbox does.
+func TestSmallBoxesAcrossNonceRuns(t *testing.T) {
+	var key [32]byte
+	rand.Read(key[:])
+	var prefix [16]byte
+	copy(prefix[:], "CurveZMQMESSAGES")
+	tx, rx := newFixedPrefixBox(&key, &prefix), newFixedPrefixBox(&key, &prefix)
+	var tails []uint64
+	for i := uint64(5); i < 45; i++ {
+		tails = append(tails, i)
+	}
+	tails = append(tails, 7, 1000, 1001, 1<<63, 17)
+	for i, tail := range tails {
+		msg := make([]byte, i%33)
+		rand.Read(msg)
+		var nonce [24]byte
+		copy(nonce[:], prefix[:])
+		binary.BigEndian.PutUint64(nonce[16:], tail)
+		want := secretbox.Seal(nil, msg, &nonce, &key)
+		if got := tx.seal(nil, msg, tail); !bytes.Equal(got, want) {
+			t.Fatalf("nonce %d, %d bytes: seal differs from secretbox", tail, len(msg))
+		}
+		plain, ok := rx.open(want, tail)
+		if !ok || !bytes.Equal(plain, msg) {
+			t.Fatalf("nonce %d, %d bytes: open failed", tail, len(msg))
+		}
+	}
+}
