@@ -28,6 +28,10 @@ const (
 	curveInnerCommand = 0x02
 )
 
+// curveMessageHead is a MESSAGE's bytes before its box: the command name
+// (8) and the short nonce (8).
+const curveMessageHead = 16
+
 func newCurveCodec(key *[32]byte, sendPrefix, recvPrefix string, sent, recvd uint64) *curveCodec {
 	var sp, rp [16]byte
 	copy(sp[:], sendPrefix)
@@ -37,26 +41,20 @@ func newCurveCodec(key *[32]byte, sendPrefix, recvPrefix string, sent, recvd uin
 
 // Seal appends one MESSAGE as an ordinary message frame (outer flags 0x00,
 // or 0x02 when long; never COMMAND or MORE on the outside, as libzmq sends
-// it), carrying flags inside the box. It allocates nothing when dst has
-// room for the frame plus a copy of body; the spare capacity of dst must
-// not overlap body.
+// it), carrying flags inside the box. It encrypts in place in dst: it
+// allocates nothing when dst has room for the frame, whose spare capacity
+// must not overlap body.
 func (c *curveCodec) Seal(dst []byte, flags byte, body []byte) ([]byte, error) {
 	if c.sent == math.MaxUint64 {
 		return dst, ErrNonceExhausted
 	}
 	c.sent++
 	dst = zmtp.AppendHeader(dst, 0, curveMessageMin+len(body))
-	dst = zmtp.AppendCommand(dst, zmtp.CmdMessage)
-	dst = binary.BigEndian.AppendUint64(dst, c.sent)
-
-	// secretbox needs the flags byte and the body contiguous, and its
-	// output may not overlap its input. Rather than keep a scratch buffer
-	// per connection, lay the plaintext out in dst's spare capacity just
-	// past where the box will end, seal, and wipe the copy.
-	boxAt := len(dst)
-	ptAt := boxAt + curveBoxOverhead + 1 + len(body)
-	dst = slices.Grow(dst, ptAt+1+len(body)-boxAt)
-	pt := dst[ptAt : ptAt+1+len(body)]
+	// The command name and nonce (16 bytes) and the tag (16) come just
+	// before the ciphertext: the 32 bytes sealInPlace takes as scratch.
+	// They are written once the box is sealed.
+	at := len(dst)
+	dst = slices.Grow(dst, curveMessageMin+len(body))[:at+curveMessageMin+len(body)]
 	var inner byte
 	if flags&FlagMore != 0 {
 		inner |= curveInnerMore
@@ -64,10 +62,13 @@ func (c *curveCodec) Seal(dst []byte, flags byte, body []byte) ([]byte, error) {
 	if flags&FlagCommand != 0 {
 		inner |= curveInnerCommand
 	}
-	pt[0] = inner
-	copy(pt[1:], body)
-	dst = c.sendBox.seal(dst, pt, c.sent)
-	clear(pt)
+	pt := at + curveMessageHead + boxTagSize
+	dst[pt] = inner
+	copy(dst[pt+1:], body)
+	tag := c.sendBox.sealInPlace(dst[at:], c.sent)
+	w := zmtp.AppendCommand(dst[at:at], zmtp.CmdMessage)
+	w = binary.BigEndian.AppendUint64(w, c.sent)
+	_ = append(w, tag[:]...)
 	return dst, nil
 }
 
@@ -75,6 +76,20 @@ func (c *curveCodec) Seal(dst []byte, flags byte, body []byte) ([]byte, error) {
 // not (libzmq never sets it; we accept both). The nonce must be above every
 // nonce seen before. The returned body is the only allocation.
 func (c *curveCodec) Open(wireFlags byte, wire []byte) (byte, []byte, error) {
+	return c.OpenInto(wireFlags, wire, nil)
+}
+
+// OpenSpace is the memory OpenInto needs for a MESSAGE of wire bytes: the
+// inner flags byte and body, and 32 bytes of scratch before them.
+func (c *curveCodec) OpenSpace(wire int) int {
+	return max(wire-curveMessageHead-boxTagSize, 0) + boxZeroSize
+}
+
+// OpenInto is Open decrypting into space (at least OpenSpace bytes, not
+// overlapping wire; shorter: new memory). The body returned ends the
+// first OpenSpace bytes of space; the 32 bytes of scratch before its
+// flags byte are cleared.
+func (c *curveCodec) OpenInto(wireFlags byte, wire, space []byte) (byte, []byte, error) {
 	if len(wire) < curveMessageMin || !zmtp.IsCommand(wire, "MESSAGE") {
 		if len(wire) >= 6 && zmtp.IsCommand(wire, "ERROR") {
 			return 0, nil, fmt.Errorf("%w: peer sent ERROR: %s", ErrMalformed, zmtp.ParseError(wire[6:]))
@@ -85,7 +100,10 @@ func (c *curveCodec) Open(wireFlags byte, wire []byte) (byte, []byte, error) {
 	if n <= c.recvd {
 		return 0, nil, fmt.Errorf("%w: CURVE MESSAGE nonce %d after %d", ErrReplay, n, c.recvd)
 	}
-	plain, ok := c.recvBox.open(wire[16:], n)
+	if need := c.OpenSpace(len(wire)); len(space) < need {
+		space = make([]byte, need)
+	}
+	plain, ok := c.recvBox.openInto(space, wire[curveMessageHead:], n)
 	if !ok {
 		return 0, nil, fmt.Errorf("%w: CURVE MESSAGE with nonce %d", ErrDecrypt, n)
 	}

@@ -157,6 +157,19 @@ type Codec interface {
 	Overhead(bodyLen int) int
 }
 
+// OpenerInto is a Codec that can open a frame into memory its caller
+// provides (CURVE's does), so a receiver can carve bodies from memory it
+// manages instead of an allocation per frame.
+type OpenerInto interface {
+	// OpenSpace is how many bytes OpenInto needs for a wire frame body of
+	// wire bytes.
+	OpenSpace(wire int) int
+	// OpenInto is Codec.Open writing into space (at least OpenSpace
+	// bytes, not overlapping wire; a shorter one is replaced by new
+	// memory). The body returned lies in space's first OpenSpace bytes.
+	OpenInto(wireFlags byte, wire, space []byte) (flags byte, body []byte, err error)
+}
+
 // Authenticator decides whether a peer may connect, like libzmq's ZAP
 // handler. It must be safe for concurrent use.
 type Authenticator interface {

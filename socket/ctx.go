@@ -19,7 +19,7 @@ type Ctx ctxstate.State
 
 // NewCtx returns a new context. logger may be nil (slog.Default()).
 func NewCtx(logger *slog.Logger) *Ctx {
-	return (*Ctx)(ctxstate.New(logger, Msg{pooled: true}))
+	return (*Ctx)(ctxstate.New(logger, [2]Msg{{pooled: pooledClass}, {pooled: pooledSlab}}))
 }
 
 var (

@@ -52,7 +52,7 @@ type Msg struct {
 	// messages being sent.
 	Peer *Peer
 
-	pooled bool // Body came from the body pools (see Release)
+	pooled uint8 // where Body came from: pooledClass, pooledSlab or 0 (see Release)
 }
 
 // Peer describes one connection's far end, as established by its
@@ -96,24 +96,37 @@ const MaxFrames = 1 << 16
 
 // Release gives m.Body's memory back to zmesh for messages received later
 // and sets m.Body to nil. It is optional: a body that is never released is
-// simply collected by the garbage collector. Releasing pays off for bodies
-// over 1 KiB received over tcp or ipc at high rates, where it replaces an
-// allocation per message.
+// simply collected by the garbage collector. Releasing pays off for
+// messages received over tcp or ipc at high rates, where it replaces an
+// allocation per message (over 1 KiB) or per slab of small bodies.
 //
 // Only memory zmesh took from its pools is reused: bodies over 1 KiB and up
-// to 1 MiB received over tcp or ipc without CURVE or NOISE. For any other
-// message (inproc bodies, which are the sender's memory; decrypted bodies;
+// to 1 MiB received over tcp or ipc without CURVE or NOISE, and bodies of
+// 1 KiB or less received over tcp, ipc or udp (with CURVE too), which
+// share slabs (see MaxSharedBody): a slab is reused once every body in it
+// is released. For any other message (inproc bodies, which are the
+// sender's memory; large decrypted bodies; frames of multipart messages;
 // messages you built) Release only sets Body to nil.
 //
 // Call it only when nothing refers to the body or any part of it any more:
 // a released body is overwritten by a later message. Copies of a Msg share
 // its body, so release one copy only.
 func (m *Msg) Release() {
-	if m.pooled {
+	switch m.pooled {
+	case pooledClass:
 		bodypool.Release(m.Body)
+	case pooledSlab:
+		bodypool.ReleaseCarved(m.Body)
 	}
-	m.Body, m.pooled = nil, false
+	m.Body, m.pooled = nil, 0
 }
+
+// The marks of Msg.pooled: a body from bodypool.New, or one carved from a
+// bodypool.Slab.
+const (
+	pooledClass = 1 + iota
+	pooledSlab
+)
 
 // MaxSubscription is the longest PUB/SUB subscription prefix zmesh sends
 // or accepts (64 KiB): a subscriber announcing a longer one, as a command

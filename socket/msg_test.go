@@ -16,7 +16,7 @@ func TestMaxSharedBodyIsWherePoolsStart(t *testing.T) {
 
 func TestRelease(t *testing.T) {
 	for _, n := range []int{0, 16, MaxSharedBody, MaxSharedBody + 1, 5000, 64 << 10, bodypool.Max, bodypool.Max + 1} {
-		m := Msg{Body: bodypool.New(n), pooled: true}
+		m := Msg{Body: bodypool.New(n), pooled: pooledClass}
 		m.Release()
 		if m.Body != nil {
 			t.Fatal("Release left Body set")
@@ -29,7 +29,7 @@ func TestRelease(t *testing.T) {
 	for i := 0; i < 50 && !reused; i++ {
 		b := bodypool.New(5000)
 		p := unsafe.SliceData(b)
-		(&Msg{Body: b, pooled: true}).Release()
+		(&Msg{Body: b, pooled: pooledClass}).Release()
 		reused = unsafe.SliceData(bodypool.New(4900)) == p
 	}
 	if !reused {
@@ -50,8 +50,13 @@ func TestRelease(t *testing.T) {
 func TestCtxPooledTemplate(t *testing.T) {
 	c := NewCtx(nil)
 	defer c.Close()
-	m, ok := (*ctxstate.State)(c).Pooled().(Msg)
-	if !ok || !m.pooled || m.Body != nil || m.Tail != nil || m.RoutingID != 0 || m.Group != "" || m.Peer != nil {
-		t.Fatalf("the Ctx's pooled template is %#v, want a Msg with only the pooled mark", m)
+	ms, ok := (*ctxstate.State)(c).Pooled().([2]Msg)
+	if !ok {
+		t.Fatalf("the Ctx's pooled templates are %T", (*ctxstate.State)(c).Pooled())
+	}
+	for i, m := range ms {
+		if m.pooled != [2]uint8{pooledClass, pooledSlab}[i] || m.Body != nil || m.Tail != nil || m.RoutingID != 0 || m.Group != "" || m.Peer != nil {
+			t.Fatalf("the Ctx's pooled template %d is %#v, want a Msg with only the pooled mark", i, m)
+		}
 	}
 }

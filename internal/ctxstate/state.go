@@ -66,9 +66,10 @@ func (st *State) Log() *slog.Logger { return st.log }
 // package never looks at them.
 func (st *State) Inproc() *transport.Registry[any] { return st.inproc }
 
-// Pooled is package socket's Msg with only its unexported pooled mark set.
-// The engine copies it for each received body it took from
-// internal/bodypool, then fills in the rest: that is how a message gets a
+// Pooled is package socket's Msg with only its unexported pooled mark set,
+// twice: [2]socket.Msg, marked for a body from internal/bodypool's pools
+// and for one carved from its slabs. The engine copies one for each
+// received body it took from internal/bodypool, then fills in the rest: that is how a message gets a
 // mark only package socket can write (Msg.Release reads it), with no call
 // or allocation per message.
 func (st *State) Pooled() any { return st.pooled }

@@ -46,10 +46,11 @@ func BenchmarkFrameDecode(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				slabbed := false
 				if !owned {
-					body = fr.own(body)
+					body, slabbed = fr.own(body)
 				}
-				m := s.received(body, 0, "", nil, true)
+				m := s.received(body, 0, "", nil, testBodyFrom(body, slabbed))
 				m.Release()
 			}
 		})

@@ -49,6 +49,7 @@ type conn struct {
 	addr     string // source IP an accepted tcp connection counts under (MaxConnectionsPerAddress)
 	fr       *frameReader
 	codec    mechanism.Codec
+	opener   mechanism.OpenerInto // codec, when it can open into slab memory
 	p        *Pipe
 	peer     *socket.Peer
 	minor    byte // the peer's ZMTP 3 revision (its greeting's minor)
@@ -313,6 +314,7 @@ func (c *conn) handshake(ctx context.Context) error {
 		Metadata:   res.Peer,
 	}
 	c.codec = res.Codec
+	c.opener, _ = res.Codec.(mechanism.OpenerInto)
 	c.fr.established(connBufPool.Get().(*connBufs), rawConn(c.nc))
 	if c.codec == nil {
 		c.fr.cmdMax = maxCommand
@@ -398,6 +400,7 @@ func (c *conn) recycle() {
 	b := c.fr.bufs
 	c.fr.bufs, c.fr.rc = nil, nil
 	c.fr.buf, c.fr.pos, c.fr.end = nil, 0, 0
+	c.fr.slab.Retire()
 	if b == nil {
 		return
 	}
@@ -483,6 +486,7 @@ func (c *conn) readLoop() error {
 		}
 		c.fr.pinned = len(batch) > 0
 		flags, body, owned, err := c.fr.next()
+		slabbed := false // body was carved from a slab (bodypool.Slab)
 		if len(batch) == 0 && c.fr.bufs != nil {
 			batch = c.fr.bufs.in[:0] // it may have changed while idle
 		}
@@ -493,7 +497,22 @@ func (c *conn) readLoop() error {
 			return err
 		}
 		c.alive()
-		if c.codec != nil {
+		if c.opener != nil {
+			// Decrypt straight into slab memory: no allocation per
+			// small message.
+			var space []byte
+			if n := c.opener.OpenSpace(len(body)); n <= slabCarveMax {
+				space, slabbed = c.fr.carve(n)
+			}
+			flags, body, err = c.opener.OpenInto(flags, body, space)
+			if err != nil {
+				return fmt.Errorf("%w: %w", socket.ErrProtocol, err)
+			}
+			// The body ends the space carved (its capacity reaches the
+			// slab's trailer), unless OpenInto had to make new memory.
+			slabbed = slabbed && len(body) > 0 && &body[:cap(body)][cap(body)-1] == &space[len(space)-1]
+			owned = true
+		} else if c.codec != nil {
 			flags, body, err = c.codec.Open(flags, body)
 			if err != nil {
 				return fmt.Errorf("%w: %w", socket.ErrProtocol, err)
@@ -503,7 +522,7 @@ func (c *conn) readLoop() error {
 		if flags&zmtp.FlagCommand != 0 {
 			if typ.SubCommands {
 				if m, ok := subscription(body); ok {
-					if err := deliver(c.s.received(m, c.p.id, "", c.peer, false)); err != nil {
+					if err := deliver(c.s.received(m, c.p.id, "", c.peer, bodyOwn)); err != nil {
 						return err
 					}
 					continue
@@ -525,7 +544,7 @@ func (c *conn) readLoop() error {
 		}
 		if typ.Multipart && (more || frames != nil) {
 			if !owned {
-				body = c.fr.own(body)
+				body, _ = c.fr.own(body)
 			}
 			frames = append(frames, body)
 			msgBytes += int64(len(body))
@@ -538,7 +557,7 @@ func (c *conn) readLoop() error {
 			if more {
 				continue
 			}
-			m := c.s.received(nil, c.p.id, "", c.peer, false)
+			m := c.s.received(nil, c.p.id, "", c.peer, bodyOwn)
 			m.Frames, frames, msgBytes = frames, nil, 0
 			if err := deliver(m); err != nil {
 				return err
@@ -568,12 +587,19 @@ func (c *conn) readLoop() error {
 			continue
 		}
 		if !owned {
-			body = c.fr.own(body)
+			body, slabbed = c.fr.own(body)
 		}
 		// Bodies of this size came from the pools (fr.own, or fr.next's
-		// one-step read), unless the codec made a new one.
-		pooled := c.codec == nil && len(body) > slabMax && len(body) <= growStep
-		m := c.s.received(body, c.p.id, group, c.peer, pooled)
+		// one-step read), unless the codec made a new one; smaller ones
+		// from a slab, which Release then counts.
+		from := bodyOwn
+		switch {
+		case slabbed:
+			from = bodySlab
+		case c.codec == nil && len(body) > slabMax && len(body) <= growStep:
+			from = bodyClass
+		}
+		m := c.s.received(body, c.p.id, group, c.peer, from)
 		if c.s.icept != nil {
 			if err := deliver(m); err != nil {
 				return err

@@ -14,13 +14,16 @@ import (
 )
 
 const (
-	hsBufSize   = 2 << 10  // the reader's buffer until the handshake succeeds
-	hsGrowStep  = 4 << 10  // a large command's memory grows by at most this much ahead of its bytes during the handshake
-	readBufSize = 64 << 10 // the reader's buffer: many small frames per read(2)
-	slabSize    = 24 << 10 // small received bodies are carved from slabs of up to this size: a size class of the runtime's small allocator (32 KiB is one of its large objects, from the page heap)
-	slabFirst   = 4 << 10  // a connection's first slab; each next one is twice as large
-	slabMax     = 1 << 10  // bodies up to this size come from a slab
-	growStep    = 1 << 20  // a large body's memory grows by at most this much ahead of its bytes
+	hsBufSize   = 2 << 10           // the reader's buffer until the handshake succeeds
+	hsGrowStep  = 4 << 10           // a large command's memory grows by at most this much ahead of its bytes during the handshake
+	readBufSize = 64 << 10          // the reader's buffer: many small frames per read(2)
+	slabSize    = bodypool.SlabSize // small received bodies are carved from slabs of up to this size: a size class of the runtime's small allocator (32 KiB is one of its large objects, from the page heap)
+	slabFirst   = 4 << 10           // a connection's first slab; each next one is twice as large
+	slabMax     = 1 << 10           // bodies up to this size come from a slab
+	// slabCarveMax is the most a slab gives at once: a body of slabMax
+	// bytes with the scratch a codec decrypts it in (OpenerInto).
+	slabCarveMax = slabMax + 64
+	growStep     = 1 << 20 // a large body's memory grows by at most this much ahead of its bytes
 	// directMin: once established, a body at least this large that is not
 	// all in the read buffer yet is read straight into its own memory.
 	// Below it, copying out of the buffer costs less than the reads it
@@ -49,14 +52,14 @@ type frameReader struct {
 	r        io.Reader
 	buf      []byte
 	pos, end int
-	max      int64   // maximum body size now, 0 = unlimited
-	cmdMax   int     // maximum command body size, 0 = as max
-	limit    int64   // maximum body size once established (MaxMsgSize)
-	step     int     // growth step for frames larger than buf
-	slab     []byte  // free part of the current slab for small bodies
-	slabNext int     // size of the last slab made
-	slabbed  bool    // the first small body is out: the next ones come from slabs
-	hsBuf    *[]byte // the handshake's buffer, from hsBufPool, until established
+	max      int64         // maximum body size now, 0 = unlimited
+	cmdMax   int           // maximum command body size, 0 = as max
+	limit    int64         // maximum body size once established (MaxMsgSize)
+	step     int           // growth step for frames larger than buf
+	slab     bodypool.Slab // the current slab for small bodies
+	slabNext int           // size of the last slab made
+	slabbed  bool          // the first small body is out: the next ones come from slabs
+	hsBuf    *[]byte       // the handshake's buffer, from hsBufPool, until established
 
 	// Once established over a tcp or ipc connection, the reader holds its
 	// buffers (bufs: the read buffer and the reader's batch) only while
@@ -323,33 +326,37 @@ func (f *frameReader) next() (flags byte, body []byte, owned bool, err error) {
 // own returns a copy of a body that aliases the read buffer. Small bodies
 // are carved from a shared slab (no allocation per message; a retained
 // message keeps its slab alive), larger ones get their own allocation.
-func (f *frameReader) own(b []byte) []byte {
+// slabbed reports a body carved from a slab.
+func (f *frameReader) own(b []byte) (out []byte, slabbed bool) {
 	n := len(b)
 	if n == 0 {
-		return []byte{}
+		return []byte{}, false
 	}
 	if n > slabMax {
-		out := bodypool.New(n)
-		copy(out, b)
-		return out
+		out = bodypool.New(n)
+	} else {
+		out, slabbed = f.carve(n)
 	}
-	if f.slab == nil && !f.slabbed {
+	copy(out, b)
+	return out, slabbed
+}
+
+// carve returns n bytes (at most slabCarveMax) of memory for a small
+// received body, carved from the current slab (slabbed) unless it is the
+// connection's first. Its contents are not cleared.
+func (f *frameReader) carve(n int) (out []byte, slabbed bool) {
+	if !f.slabbed {
 		// The first small body gets memory of its own: a short-lived
 		// connection (one request, one reply) then allocates 16 bytes,
 		// not a slab, and the slabs start with the second body.
 		f.slabbed = true
-		out := make([]byte, n)
-		copy(out, b)
-		return out
+		return make([]byte, n), false
 	}
-	if len(f.slab) < n {
+	if !f.slab.Room(n) {
 		// Slabs start small and double up to slabSize, so a connection
 		// that receives a few messages does not pay for a whole slab.
 		f.slabNext = min(max(2*f.slabNext, slabFirst), slabSize)
-		f.slab = make([]byte, f.slabNext)
+		f.slab.Next(f.slabNext)
 	}
-	out := f.slab[:n:n]
-	f.slab = f.slab[n:]
-	copy(out, b)
-	return out
+	return f.slab.Carve(n), true
 }

@@ -107,7 +107,7 @@ type Handler interface {
 type Socket struct {
 	ctx     *ctxstate.State
 	ctxDown <-chan struct{} // ctx.Down()
-	pooled  socket.Msg      // ctx.Pooled(): a Msg with only the pooled mark
+	pooled  [2]socket.Msg   // ctx.Pooled(): Msgs with only the pooled mark, for bodyClass and bodySlab
 	typ     Type
 	opts    socket.Options
 	handler Handler
@@ -209,7 +209,7 @@ func New(ctx *socket.Ctx, typ Type, opts socket.Options, handler Handler) (*Sock
 	s.in.init()
 	empty := []*Pipe{}
 	s.pipes.Store(&empty)
-	s.pooled, _ = st.Pooled().(socket.Msg)
+	s.pooled, _ = st.Pooled().([2]socket.Msg)
 	if !st.Add(s) {
 		cancel()
 		return nil, socket.ErrInvalidCtx
@@ -357,12 +357,22 @@ func (s *Socket) Wake() {
 	s.sendReady.broadcast()
 }
 
-// received builds a received message. pooled marks a body taken from
-// internal/bodypool, which Msg.Release may give back.
-func (s *Socket) received(body []byte, id socket.RoutingID, group string, peer *socket.Peer, pooled bool) socket.Msg {
+// bodyFrom says where a received body's memory came from, for
+// Msg.Release.
+type bodyFrom uint8
+
+const (
+	bodyOwn   bodyFrom = iota // memory of its own (or the sender's), left to the GC
+	bodyClass                 // bodypool.New
+	bodySlab                  // bodypool.Slab.Carve, the body ending where its carving did
+)
+
+// received builds a received message. from says whether its body came
+// from internal/bodypool, which Msg.Release may give back.
+func (s *Socket) received(body []byte, id socket.RoutingID, group string, peer *socket.Peer, from bodyFrom) socket.Msg {
 	var m socket.Msg
-	if pooled {
-		m = s.pooled
+	if from != bodyOwn {
+		m = s.pooled[from-1]
 	}
 	m.Body, m.RoutingID, m.Group, m.Peer = body, id, group, peer
 	return m

@@ -196,7 +196,15 @@ func (s *Socket) udpReader(p *Pipe, uc *net.UDPConn, done chan struct{}) {
 			if s.filter != nil && !s.filter(g) {
 				continue
 			}
-			batch = append(batch, s.received(fr.own(body), p.id, g, p.peer.Load(), len(body) > slabMax))
+			b, slabbed := fr.own(body)
+			from := bodyOwn
+			switch {
+			case len(body) > slabMax:
+				from = bodyClass
+			case slabbed:
+				from = bodySlab
+			}
+			batch = append(batch, s.received(b, p.id, g, p.peer.Load(), from))
 			size += int64(len(body))
 		}
 		if len(batch) == 0 {
