@@ -47,9 +47,13 @@ import (
 //	checksum uint32, little-endian: CRC-32C of the length's 4 bytes and the payload
 //	payload  a Pebble batch's representation
 //
-// A segment is created with its full size allocated (journalSegment
-// bytes, zeros), so that a sync writes data only, not the file's size; a
-// length of zero therefore ends the segment's records. A record whose
+// A segment is created at its full size, zeros, so that a sync writes
+// data only, not the file's size: the first one a journal starts with
+// allocated (firstSegment bytes at most, cheap to make), the next ones
+// (journalSegment bytes) made ahead by a goroutine of the journal and
+// written with zeros, which makes a sync cheaper still (see
+// newSegmentFile), or allocated when needed if the file system lacks room
+// for that. A length of zero therefore ends the segment's records. A record whose
 // checksum fails, or that runs past the file's end, ends them too in the
 // last segment (a crash in the middle of a write); in any other segment it
 // is damage, reported at open. Once a segment is full the next is made;
@@ -71,6 +75,13 @@ const (
 	// journalSegment is the size a segment is created with, and past
 	// which the next record goes to a new one.
 	journalSegment = 32 << 20
+	// firstSegment bounds the size of the segment a journal starts with,
+	// allocated (not written) so that opening a volume writes little; the
+	// segments after it are made ahead, written with zeros (see makeSegment).
+	firstSegment = 4 << 20
+	// askAhead is how much of a segment is written before the next one is
+	// made ahead: at once, but for a volume that writes little.
+	askAhead = 64 << 10
 	// maxPending bounds the records waiting in memory for a write (sync:
 	// window, collections): the writer that passes it writes and syncs.
 	maxPending = 4 << 20
@@ -92,6 +103,7 @@ type journal struct {
 	dir     string
 	log     *slog.Logger
 	segSize int64
+	room    func(n int64) bool // see openJournal
 
 	mu       sync.Mutex
 	pending  []byte // records appended, not yet written
@@ -104,14 +116,24 @@ type journal struct {
 	next     chan struct{} // closed when the sync that takes pending ends
 	err      error         // set once a write or sync failed
 
-	// lead passes the leader's role to a writer waiting in next, when a
-	// sync ends with records pending.
-	lead chan struct{}
+	// kick wakes the syncer (capacity 1): a sync ended with records
+	// pending. quit stops the syncer and the maker; workers waits for them.
+	kick, quit chan struct{}
+	workers    sync.WaitGroup
+	// make asks the maker for the segment after the current one (once
+	// askAhead bytes of the current one are written); the maker leaves it
+	// in ahead.
+	make     chan uint64
+	aheadMu  sync.Mutex
+	ahead    *os.File // zero-filled, named .tmp-<aheadNum>; nil: none
+	aheadNum uint64
 
 	// Owned by the leader (syncing true), or by the journal's owner
 	// while no writer runs.
 	f     *os.File
 	num   uint64 // current segment's number
+	size  int64  // current segment's allocated size
+	asked bool   // the maker was asked for the next segment
 	off   int64  // where the next record goes in f
 	first uint64 // the lowest segment number still on disk
 
@@ -240,7 +262,11 @@ func bytes0(b []byte) []byte {
 // ones replayJournal read, which removeBelow(j.num) removes once their
 // records are in tables): it creates the next segment, and removes what
 // an unfinished creation left.
-func openJournal(dir string, replayed []uint64, log *slog.Logger, segSize int64) (*journal, error) {
+//
+// room, if not nil, tells whether the file system has room for a segment
+// of n bytes to be made ahead (written with zeros, it takes the space at
+// once); without room the next segment is allocated when needed.
+func openJournal(dir string, replayed []uint64, log *slog.Logger, segSize int64, room func(n int64) bool) (*journal, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -252,27 +278,58 @@ func openJournal(dir string, replayed []uint64, log *slog.Logger, segSize int64)
 			os.Remove(name)
 		}
 	}
-	j := &journal{dir: dir, log: log, segSize: segSize, next: make(chan struct{}), lead: make(chan struct{}, 1), sealed: make(chan struct{}, 1)}
+	j := &journal{dir: dir, log: log, segSize: segSize, room: room, next: make(chan struct{}),
+		kick: make(chan struct{}, 1), quit: make(chan struct{}), make: make(chan uint64, 1), sealed: make(chan struct{}, 1)}
 	j.num = 1
 	j.first = 1
 	if len(replayed) > 0 {
 		j.first = replayed[0]
 		j.num = replayed[len(replayed)-1] + 1
 	}
-	f, err := j.createSegment(j.num)
+	j.size = min(segSize, firstSegment)
+	f, err := j.createSegment(j.num, j.size)
 	if err != nil {
 		return nil, err
 	}
 	j.f, j.off = f, segmentHeaderLen
 	j.current.Store(j.num)
+	j.workers.Add(2) // stopped by close
+	go j.syncer()
+	go j.maker()
 	return j, nil
 }
 
-// createSegment makes segment num, allocated at its full size and synced
-// with its directory, under a temporary name first so that a crash never
-// leaves a segment without its header.
-func (j *journal) createSegment(num uint64) (*os.File, error) {
-	tmp := filepath.Join(j.dir, ".tmp-"+segmentName(num))
+// createSegment makes segment num of size bytes, allocated (not written)
+// and installed (see installSegment).
+func (j *journal) createSegment(num uint64, size int64) (*os.File, error) {
+	f, err := j.newSegmentFile(num, size, false)
+	if err == nil {
+		if err = j.installSegment(num); err != nil {
+			f.Close()
+		}
+	}
+	return f, err
+}
+
+// tmpName is the name of segment num while it is made.
+func (j *journal) tmpName(num uint64) string {
+	return filepath.Join(j.dir, ".tmp-"+segmentName(num))
+}
+
+// newSegmentFile makes segment num under its temporary name (so that a
+// crash never leaves a segment without its header), size bytes, synced:
+// written with zeros (zero), or else allocated.
+//
+// Why zeros: a sync after a write into allocated but never written
+// blocks must also record, in the file system's journal, that they are
+// written now; into blocks written before, it writes the data alone.
+// Measured (development machine, ext4; a write of 3 300 bytes, what 24
+// concurrent puts append, then fdatasync; medians of 2 000): 197-207 µs
+// allocated, 138-142 µs written with zeros, 258-265 µs growing the file.
+// With 110-byte writes (one put) the three were 136-143 µs, 136-143 µs
+// and 197 µs: a block is then new once every 37 syncs.
+func (j *journal) newSegmentFile(num uint64, size int64, zero bool) (*os.File, error) {
+	tmp := j.tmpName(num)
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, err
@@ -280,24 +337,92 @@ func (j *journal) createSegment(num uint64) (*os.File, error) {
 	hdr := make([]byte, segmentHeaderLen)
 	copy(hdr, journalMagic)
 	binary.LittleEndian.PutUint64(hdr[8:], num)
-	if perr := preallocate(f, j.segSize); perr != nil {
+	if zero {
+		err = writeZeros(f, size)
+	} else if perr := preallocate(f, size); perr != nil {
 		// A nearly full file system: the segment grows as it is written.
-		j.log.Warn("engine: cannot allocate a journal segment; it grows as written", "dir", j.dir, "bytes", j.segSize, "err", perr)
+		j.log.Warn("engine: cannot allocate a journal segment; it grows as written", "dir", j.dir, "bytes", size, "err", perr)
 		err = f.Truncate(0)
 	}
 	err = errors.Join(err, writeFull(f, hdr, 0), f.Sync())
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(j.dir, segmentName(num)))
-	}
-	if err == nil {
-		err = syncDir(j.dir)
-	}
 	if err != nil {
 		f.Close()
 		os.Remove(tmp)
 		return nil, fmt.Errorf("create journal segment %d: %w", num, err)
 	}
 	return f, nil
+}
+
+// installSegment gives segment num, made by newSegmentFile, its name, and
+// syncs the directory so the name survives a crash.
+func (j *journal) installSegment(num uint64) error {
+	err := os.Rename(j.tmpName(num), filepath.Join(j.dir, segmentName(num)))
+	if err == nil {
+		err = syncDir(j.dir)
+	}
+	if err != nil {
+		os.Remove(j.tmpName(num))
+		return fmt.Errorf("install journal segment %d: %w", num, err)
+	}
+	return nil
+}
+
+// writeZeros writes size bytes of zeros to f from its start.
+func writeZeros(f *os.File, size int64) error {
+	zeros := make([]byte, min(size, 1<<20))
+	for off := int64(0); off < size; off += int64(len(zeros)) {
+		if err := writeFull(f, zeros[:min(int64(len(zeros)), size-off)], off); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maker makes the segment after the current one when asked, written
+// with zeros, into ahead, until the journal closes.
+func (j *journal) maker() {
+	defer j.workers.Done()
+	for {
+		var num uint64
+		select {
+		case <-j.quit:
+			return
+		case num = <-j.make:
+		}
+		if j.room != nil && !j.room(j.segSize) {
+			continue // a nearly full file system: allocated when needed
+		}
+		f, err := j.newSegmentFile(num, j.segSize, true)
+		if err != nil {
+			j.log.Warn("engine: cannot make the next journal segment ahead; it will be allocated when needed", "dir", j.dir, "err", err)
+			continue
+		}
+		j.aheadMu.Lock()
+		old := j.ahead
+		j.ahead, j.aheadNum = f, num
+		j.aheadMu.Unlock()
+		if old != nil {
+			old.Close() // a spare never taken: its name was reused above
+		}
+	}
+}
+
+// takeSpare returns the segment made ahead if it is segment num, installed.
+func (j *journal) takeSpare(num uint64) *os.File {
+	j.aheadMu.Lock()
+	f := j.ahead
+	if f == nil || j.aheadNum != num {
+		j.aheadMu.Unlock()
+		return nil
+	}
+	j.ahead = nil
+	j.aheadMu.Unlock()
+	if err := j.installSegment(num); err != nil {
+		j.log.Warn("engine: cannot install the journal segment made ahead", "dir", j.dir, "err", err)
+		f.Close()
+		return nil
+	}
+	return f
 }
 
 func writeFull(f *os.File, b []byte, off int64) error {
@@ -337,7 +462,7 @@ func (j *journal) sync() error {
 
 // waitLocked returns, unlocking j.mu, once the journal is durable up to
 // end: it leads a sync if none runs, else waits for the one that holds
-// end's record (or for the role of leader of the next).
+// end's record, or for the next (which the syncer leads).
 func (j *journal) waitLocked(end uint64) error {
 	for {
 		switch {
@@ -351,34 +476,38 @@ func (j *journal) waitLocked(end uint64) error {
 		case !j.syncing:
 			j.leadLocked()
 			continue
-		case end <= j.target:
-			ch := j.cur
-			j.mu.Unlock()
-			<-ch
-		default:
-			ch := j.next
-			j.mu.Unlock()
-			select {
-			case <-ch:
-			case <-j.lead:
-				j.mu.Lock()
-				if !j.syncing && j.durable < end && j.err == nil {
-					j.leadLocked()
-				} else if !j.syncing && len(j.pending) > 0 {
-					j.passLead() // not ours to use: the writers pending need it
-				}
-				continue
-			}
 		}
+		ch := j.next
+		if end <= j.target {
+			ch = j.cur
+		}
+		j.mu.Unlock()
+		<-ch
 		j.mu.Lock()
 	}
 }
 
-// passLead hands the leader's role to a writer waiting for the next sync.
-func (j *journal) passLead() {
-	select {
-	case j.lead <- struct{}{}:
-	default:
+// syncer leads the syncs while records keep coming during syncs, until
+// the journal closes: a writer that leads a sync with nobody else writing
+// (one caller) syncs inline, with no hand-off; once records were appended
+// during its sync, it kicks the syncer, which syncs them and goes on
+// while more come, as a log writer of its own would, rather than handing
+// the role to one of the waiting writers, which would first have to be
+// scheduled (the disk idle meanwhile, behind the goroutines the sync just
+// answered).
+func (j *journal) syncer() {
+	defer j.workers.Done()
+	for {
+		select {
+		case <-j.quit:
+			return
+		case <-j.kick:
+		}
+		j.mu.Lock()
+		for j.err == nil && !j.syncing && len(j.pending) > 0 {
+			j.leadLocked()
+		}
+		j.mu.Unlock()
 	}
 }
 
@@ -416,7 +545,10 @@ func (j *journal) leadLocked() {
 	j.durable = j.target
 	close(cur)
 	if len(j.pending) > 0 {
-		j.passLead()
+		select {
+		case j.kick <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -427,13 +559,18 @@ func (j *journal) writeOut(buf []byte) error {
 	if len(buf) == 0 {
 		return nil
 	}
-	if j.off+int64(len(buf)) > j.segSize && j.off > segmentHeaderLen {
-		if f, err := j.createSegment(j.num + 1); err != nil {
+	if j.off+int64(len(buf)) > j.size && j.off > segmentHeaderLen {
+		f := j.takeSpare(j.num + 1)
+		var err error
+		if f == nil {
+			f, err = j.createSegment(j.num+1, j.segSize)
+		}
+		if err != nil {
 			// Go on in the current segment, past its allocated size.
 			j.log.Warn("engine: cannot start a new journal segment; the current one grows", "dir", j.dir, "err", err)
 		} else {
 			j.f.Close() // synced: every write to it was
-			j.f, j.num, j.off = f, j.num+1, segmentHeaderLen
+			j.f, j.num, j.off, j.size, j.asked = f, j.num+1, segmentHeaderLen, j.segSize, false
 			j.current.Store(j.num)
 			select {
 			case j.sealed <- struct{}{}:
@@ -448,9 +585,28 @@ func (j *journal) writeOut(buf []byte) error {
 		return err
 	}
 	j.off += int64(len(buf))
+	if !j.asked && j.off > min(j.size/2, askAhead) {
+		j.asked = true
+		select {
+		case j.make <- j.num + 1:
+		default:
+		}
+	}
 	j.syncs.Add(1)
 	j.bytes.Add(uint64(len(buf)))
 	return nil
+}
+
+// stopWorkers stops the syncer and the maker and waits for them (no
+// writer may be left), and removes a segment made ahead and never taken.
+func (j *journal) stopWorkers() {
+	close(j.quit)
+	j.workers.Wait()
+	if j.ahead != nil {
+		j.ahead.Close()
+		os.Remove(j.tmpName(j.aheadNum))
+		j.ahead = nil
+	}
 }
 
 // removeBelow removes the segments numbered below num (their records are
@@ -470,6 +626,7 @@ func (j *journal) removeBelow(num uint64) error {
 // close closes the current segment; with removeAll (every record is in
 // Pebble's tables) it removes every segment.
 func (j *journal) close(removeAll bool) error {
+	j.stopWorkers()
 	err := j.f.Close()
 	if removeAll && err == nil {
 		err = j.removeBelow(j.num + 1)

@@ -26,6 +26,7 @@ func crash(t *testing.T, s *Store) {
 	v := s.v
 	close(v.stop)
 	v.syncers.Wait()
+	v.jr.stopWorkers()
 	if err := errors.Join(v.jr.f.Close(), v.db.Close(), v.fsCloser.Close()); err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +278,7 @@ func TestFormatPebbleLog(t *testing.T) {
 // syncs, and every record is in the segment, whole.
 func TestJournalGroupCommit(t *testing.T) {
 	dir := t.TempDir()
-	j, err := openJournal(dir, nil, quiet, 1<<20)
+	j, err := openJournal(dir, nil, quiet, 1<<20, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,10 +315,11 @@ func TestJournalGroupCommit(t *testing.T) {
 // fail with an error saying writes are refused until the volume is
 // reopened.
 func TestJournalBroken(t *testing.T) {
-	j, err := openJournal(t.TempDir(), nil, quiet, 1<<20)
+	j, err := openJournal(t.TempDir(), nil, quiet, 1<<20, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer j.close(false)
 	if err := j.append([]byte("first"), true); err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +336,7 @@ func TestJournalBroken(t *testing.T) {
 // the records it returns lie within it, whole.
 func FuzzSegmentRecords(f *testing.F) {
 	dir := f.TempDir()
-	j, err := openJournal(dir, nil, quiet, 4<<10)
+	j, err := openJournal(dir, nil, quiet, 4<<10, nil)
 	if err != nil {
 		f.Fatal(err)
 	}

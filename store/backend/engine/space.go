@@ -36,10 +36,11 @@ func (v *Volume) readSpace() {
 }
 
 // checkSpace refuses a write of size bytes while the engine's file system
-// has less than the volume's minimum free space. Pebble cannot survive a
-// full disk (a log write that fails is fatal to it: it stops the process),
-// so the volume stops writing before: puts fail with a clear error, gets
-// and queries go on, and writes resume once space is freed.
+// has less than the volume's minimum free space. A journal write that
+// fails leaves what reached the disk unknown (the volume then refuses
+// writes until it is reopened), so the volume stops writing before: puts
+// fail with a clear error, gets and queries go on, and writes resume once
+// space is freed.
 func (v *Volume) checkSpace(size int) error {
 	if v.cfg.MinFreeSpace < 0 {
 		return nil

@@ -306,7 +306,7 @@ func NewVolume(cfg Config) (*Volume, error) {
 			}
 		}
 		segSize := cmp.Or(cfg.segmentSize, journalSegment)
-		if v.jr, err = openJournal(v.journalDir(), replayed, v.log, segSize); err != nil {
+		if v.jr, err = openJournal(v.journalDir(), replayed, v.log, segSize, v.roomFor); err != nil {
 			return fail(backend.Fail("engine: "+cfg.Root, err))
 		}
 		if err := v.jr.removeBelow(v.jr.num); err != nil {
@@ -413,10 +413,41 @@ func (v *Volume) checkpoint() error {
 	v.applying.Lock()
 	current := v.jr.current.Load()
 	v.applying.Unlock()
-	if err := v.db.Flush(); err != nil {
-		return err
+	if !v.flush(v.stop, nil) {
+		return nil // closing: Close flushes
 	}
 	return v.jr.removeBelow(current)
+}
+
+// flushWait bounds how long Close waits for Pebble's memtables to reach
+// tables before it leaves their writes to the journal's replay.
+const flushWait = 30 * time.Second
+
+// flush flushes Pebble's memtables to tables, and reports whether it did
+// before stop was closed or timeout fired (nil: never). A flush that
+// cannot finish (a full disk: Pebble retries it) must not hold up Close;
+// the journal still has the writes.
+func (v *Volume) flush(stop <-chan struct{}, timeout <-chan time.Time) bool {
+	done, err := v.db.AsyncFlush()
+	if err != nil {
+		v.log.Error("engine: flush", "root", v.cfg.Root, "err", err)
+		return false
+	}
+	select {
+	case <-done:
+		return true
+	case <-stop:
+		return false
+	case <-timeout:
+		return false
+	}
+}
+
+// roomFor reports whether the file system has room for n more bytes of
+// journal, twice over, above min_free_space.
+func (v *Volume) roomFor(n int64) bool {
+	du, err := vfs.Default.GetDiskUsage(v.cfg.Root)
+	return err == nil && du.AvailBytes >= uint64(2*n+max(v.cfg.MinFreeSpace, 0))
 }
 
 // restoreHint says what to do about a damaged engine directory: nothing in
@@ -634,10 +665,15 @@ func (v *Volume) Close(ctx context.Context) error {
 		// Every write goes to tables, and the journal is emptied: a
 		// volume closed cleanly opens without a replay (read-only too).
 		err := v.jr.sync()
+		flushed := false
 		if err == nil {
-			err = v.db.Flush()
+			timeout := time.NewTimer(flushWait)
+			if flushed = v.flush(nil, timeout.C); !flushed {
+				v.log.Warn("engine: the memtables could not be flushed at close; the journal keeps their writes for the next open", "root", v.cfg.Root)
+			}
+			timeout.Stop()
 		}
-		errs = append(errs, err, v.jr.close(err == nil))
+		errs = append(errs, err, v.jr.close(flushed))
 	}
 	errs = append(errs, v.db.Close(), v.fsCloser.Close())
 	if err := errors.Join(errs...); err != nil {
