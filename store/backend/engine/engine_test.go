@@ -301,19 +301,26 @@ func TestDamagedDirectory(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root := populated(t)
 			tt.damage(t, root)
-			before := listDir(t, root)
-			s, err := Open(Config{Root: root, Logger: quiet})
-			if err == nil {
-				s.Close(context.Background())
-				t.Fatal("Open succeeded")
-			}
-			if !errors.Is(err, backend.ErrCorrupt) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Open: %v; want ErrCorrupt saying %q", err, tt.want)
-			}
-			if after := listDir(t, root); strings.Join(after, ",") != strings.Join(before, ",") {
-				t.Errorf("Open changed the directory: %v, was %v", after, before)
-			}
+			mustRefuse(t, root, tt.want)
 		})
+	}
+}
+
+// mustRefuse checks that Open refuses root with an error matching
+// backend.ErrCorrupt and saying want, leaving the directory as it was.
+func mustRefuse(t *testing.T, root, want string) {
+	t.Helper()
+	before := listDir(t, root)
+	s, err := Open(Config{Root: root, Logger: quiet})
+	if err == nil {
+		s.Close(context.Background())
+		t.Fatal("Open succeeded")
+	}
+	if !errors.Is(err, backend.ErrCorrupt) || !strings.Contains(err.Error(), want) {
+		t.Errorf("Open: %v; want ErrCorrupt saying %q", err, want)
+	}
+	if after := listDir(t, root); strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Errorf("Open changed the directory: %v, was %v", after, before)
 	}
 }
 
