@@ -125,7 +125,7 @@ type journal struct {
 	// in ahead.
 	make     chan uint64
 	aheadMu  sync.Mutex
-	ahead    *os.File // zero-filled, named .tmp-<aheadNum>; nil: none
+	ahead    *os.File // zero-filled, named tmpName(aheadNum, true); nil: none
 	aheadNum uint64
 
 	// Owned by the leader (syncing true), or by the journal's owner
@@ -161,8 +161,8 @@ func listSegments(dir string) ([]uint64, error) {
 		base, ok := strings.CutSuffix(e.Name(), ".jnl")
 		n, err := strconv.ParseUint(base, 10, 64)
 		if !ok || err != nil || n == 0 || segmentName(n) != e.Name() {
-			if strings.HasPrefix(e.Name(), ".tmp-") {
-				continue // a segment whose creation did not finish
+			if strings.HasPrefix(e.Name(), ".") {
+				continue // a segment being made (tmpName), or left so by a crash
 			}
 			return nil, fmt.Errorf("%w: %s: %s is not a journal segment", backend.ErrCorrupt, dir, e.Name())
 		}
@@ -273,7 +273,7 @@ func openJournal(dir string, replayed []uint64, log *slog.Logger, segSize int64,
 	if err := syncDir(filepath.Dir(dir)); err != nil { // the journal's directory itself
 		return nil, err
 	}
-	if tmp, _ := filepath.Glob(filepath.Join(dir, ".tmp-*")); len(tmp) > 0 {
+	if tmp, _ := filepath.Glob(filepath.Join(dir, ".*.jnl")); len(tmp) > 0 {
 		for _, name := range tmp {
 			os.Remove(name)
 		}
@@ -304,15 +304,20 @@ func openJournal(dir string, replayed []uint64, log *slog.Logger, segSize int64,
 func (j *journal) createSegment(num uint64, size int64) (*os.File, error) {
 	f, err := j.newSegmentFile(num, size, false)
 	if err == nil {
-		if err = j.installSegment(num); err != nil {
+		if err = j.installSegment(num, false); err != nil {
 			f.Close()
 		}
 	}
 	return f, err
 }
 
-// tmpName is the name of segment num while it is made.
-func (j *journal) tmpName(num uint64) string {
+// tmpName is the name of segment num while it is made: by the maker
+// (ahead) or by the leader. Two names, so that the leader making a
+// segment the maker has not finished never shares its file.
+func (j *journal) tmpName(num uint64, ahead bool) string {
+	if ahead {
+		return filepath.Join(j.dir, ".ahead-"+segmentName(num))
+	}
 	return filepath.Join(j.dir, ".tmp-"+segmentName(num))
 }
 
@@ -329,7 +334,7 @@ func (j *journal) tmpName(num uint64) string {
 // With 110-byte writes (one put) the three were 136-143 µs, 136-143 µs
 // and 197 µs: a block is then new once every 37 syncs.
 func (j *journal) newSegmentFile(num uint64, size int64, zero bool) (*os.File, error) {
-	tmp := j.tmpName(num)
+	tmp := j.tmpName(num, zero)
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, err
@@ -355,13 +360,13 @@ func (j *journal) newSegmentFile(num uint64, size int64, zero bool) (*os.File, e
 
 // installSegment gives segment num, made by newSegmentFile, its name, and
 // syncs the directory so the name survives a crash.
-func (j *journal) installSegment(num uint64) error {
-	err := os.Rename(j.tmpName(num), filepath.Join(j.dir, segmentName(num)))
+func (j *journal) installSegment(num uint64, ahead bool) error {
+	err := os.Rename(j.tmpName(num, ahead), filepath.Join(j.dir, segmentName(num)))
 	if err == nil {
 		err = syncDir(j.dir)
 	}
 	if err != nil {
-		os.Remove(j.tmpName(num))
+		os.Remove(j.tmpName(num, ahead))
 		return fmt.Errorf("install journal segment %d: %w", num, err)
 	}
 	return nil
@@ -398,11 +403,12 @@ func (j *journal) maker() {
 			continue
 		}
 		j.aheadMu.Lock()
-		old := j.ahead
+		old, oldNum := j.ahead, j.aheadNum
 		j.ahead, j.aheadNum = f, num
 		j.aheadMu.Unlock()
-		if old != nil {
-			old.Close() // a spare never taken: its name was reused above
+		if old != nil && oldNum != num { // one never taken (its name is reused when equal)
+			old.Close()
+			os.Remove(j.tmpName(oldNum, true))
 		}
 	}
 }
@@ -410,14 +416,18 @@ func (j *journal) maker() {
 // takeSpare returns the segment made ahead if it is segment num, installed.
 func (j *journal) takeSpare(num uint64) *os.File {
 	j.aheadMu.Lock()
-	f := j.ahead
-	if f == nil || j.aheadNum != num {
-		j.aheadMu.Unlock()
-		return nil
-	}
+	f, fNum := j.ahead, j.aheadNum
 	j.ahead = nil
 	j.aheadMu.Unlock()
-	if err := j.installSegment(num); err != nil {
+	if f != nil && fNum != num { // made too late: the leader made num itself
+		f.Close()
+		os.Remove(j.tmpName(fNum, true))
+		f = nil
+	}
+	if f == nil {
+		return nil
+	}
+	if err := j.installSegment(num, true); err != nil {
 		j.log.Warn("engine: cannot install the journal segment made ahead", "dir", j.dir, "err", err)
 		f.Close()
 		return nil
@@ -604,7 +614,7 @@ func (j *journal) stopWorkers() {
 	j.workers.Wait()
 	if j.ahead != nil {
 		j.ahead.Close()
-		os.Remove(j.tmpName(j.aheadNum))
+		os.Remove(j.tmpName(j.aheadNum, true))
 		j.ahead = nil
 	}
 }
