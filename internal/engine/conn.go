@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -686,6 +687,8 @@ func (c *conn) writeLoop(startReader func()) error {
 	// batch becomes the pipe's queue (take) and the queue the next batch:
 	// not recycled.
 	var batch []socket.Msg
+	// yielded: the writer has yielded once since its last flush.
+	yielded := false
 	// Large bodies are not copied into buf: they join an iovec list with
 	// the encoded bytes around them, written with one writev.
 	var (
@@ -735,7 +738,17 @@ func (c *conn) writeLoop(startReader func()) error {
 		holding := len(buf) > 0 || len(iov) > 0
 		batch, ctrl = p.take(batch, holding)
 		if len(batch) == 0 && len(ctrl) == 0 {
+			if holding && !yielded {
+				// Before writing, once: let the senders that are ready
+				// add to this write (one write for many small messages
+				// under concurrent senders; a lone sender loses the
+				// scheduler's round, a few µs).
+				yielded = true
+				runtime.Gosched()
+				continue
+			}
 			if holding {
+				yielded = false
 				// Flush, then look again: the pipe is marked idle only
 				// by a take that finds the writer holding nothing, once
 				// everything taken has reached the kernel (linger relies
