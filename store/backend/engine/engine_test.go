@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
+
 	"github.com/zmesh/zmesh/store/backend"
 	"github.com/zmesh/zmesh/store/backend/backendtest"
 	"github.com/zmesh/zmesh/store/hlc"
@@ -491,10 +493,28 @@ func TestFullTmpfs(t *testing.T) {
 		t.Errorf("the refusal: %v; want ErrBackend and ENOSPC naming min_free_space", refused)
 	}
 	t.Logf("%d puts of 16 KiB acknowledged, then: %v", len(acked), refused)
-	// Still serving: reads, and deletes refused alike.
+	// Still serving: reads, and deletes refused alike once the free space
+	// is below min_free_space. The refused put left it somewhere within
+	// one put of that bound, where a tombstone may still fit: a file
+	// beside the engine's directory takes it below first, and goes before
+	// the reopen.
 	backendtest.MustGet(t, s, backend.Entry{Key: acked[0], Value: value, Timestamp: hlc.Timestamp{Time: 1}})
+	du, err := vfs.Default.GetDiskUsage(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	filler := filepath.Join(filepath.Dir(root), "filler")
+	if n := int64(du.AvailBytes) - cfg.MinFreeSpace/2; n > 0 {
+		if err := os.WriteFile(filler, make([]byte, n), 0o600); err != nil && !errors.Is(err, syscall.ENOSPC) {
+			t.Fatal(err)
+		}
+	}
+	s.v.readSpace()
 	if _, err := s.Apply(ctx, backend.Entry{Key: acked[0], Deleted: true, Timestamp: hlc.Timestamp{Time: 1 << 40}}); !errors.Is(err, syscall.ENOSPC) {
 		t.Errorf("a delete on the full disk: %v", err)
+	}
+	if err := os.Remove(filler); err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
 	}
 	backendtest.MustClose(t, s)
 	s, err = Open(cfg)
