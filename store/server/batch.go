@@ -77,8 +77,7 @@ func (s *Server) handleBatch(m patterns.Msg, stamp hlc.Timestamp) bool {
 	// receive does. A worker holding recvMu is waiting in Recv, so
 	// nothing is queued: do not wait for it (the next message may be the
 	// caller's answer to this one's reply).
-	var rest *patterns.Msg
-	var restStamp hlc.Timestamp
+	var rest *received
 	if !s.recvMu.TryLock() {
 		s.writeBatch(s.requestContext(), st, puts)
 		return true
@@ -88,30 +87,27 @@ func (s *Server) handleBatch(m patterns.Msg, stamp hlc.Timestamp) bool {
 		if err != nil {
 			break
 		}
-		if s.route(m2) {
+		r, ok := s.accept(m2)
+		if !ok {
 			continue
 		}
-		var stamp2 hlc.Timestamp
-		if needsStamp(m2.Body) {
-			stamp2 = s.clock.Now()
-		}
-		if batchable(m2.Body) && !s.fromStalled(m2.RoutingID) {
-			if msg2, err := proto.Decode(m2.Body); err == nil {
+		if batchable(r.m.Body) && !s.fromStalled(r.m.RoutingID) {
+			if msg2, err := proto.Decode(r.m.Body); err == nil {
 				if batchTarget(v, msg2.Key) == st {
-					add(m2, msg2, stamp2)
-					bytes += len(m2.Body)
+					add(r.m, msg2, r.stamp)
+					bytes += len(r.m.Body)
 					continue
 				}
 			}
 		}
-		rest, restStamp = &m2, stamp2
+		rest = &r
 		break
 	}
 	s.recvMu.Unlock()
 
 	s.writeBatch(s.requestContext(), st, puts)
 	if rest != nil {
-		s.handle(*rest, restStamp)
+		s.handle(rest.m, rest.stamp)
 	}
 	return true
 }

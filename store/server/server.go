@@ -670,16 +670,26 @@ func (s *Server) takeQueued(dst []received) []received {
 		if err != nil {
 			break
 		}
-		if s.route(m) {
-			continue
+		if r, ok := s.accept(m); ok {
+			dst = append(dst, r)
 		}
-		var stamp hlc.Timestamp
-		if needsStamp(m.Body) {
-			stamp = s.clock.Now()
-		}
-		dst = append(dst, received{m: m, stamp: stamp})
 	}
 	return dst
+}
+
+// accept finishes taking m from the request socket without waiting
+// (takeQueued, handleBatch), recvMu held: a stream's chunk or credit goes
+// to its stream (false), a write without a timestamp is stamped, as
+// receive does, before the next message is taken.
+func (s *Server) accept(m patterns.Msg) (received, bool) {
+	if s.route(m) {
+		return received{}, false
+	}
+	var stamp hlc.Timestamp
+	if needsStamp(m.Body) {
+		stamp = s.clock.Now()
+	}
+	return received{m: m, stamp: stamp}, true
 }
 
 // errRouted: receive handed a stream's chunk or credit to its stream.
