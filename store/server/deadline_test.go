@@ -17,8 +17,10 @@ func TestDeadlinesWindows(t *testing.T) {
 	before := time.Now()
 	first := w.get()
 	after := time.Now()
-	if w.get() != first {
-		t.Fatal("two gets in a row gave two contexts")
+	// Two gets in a row give one context, unless the window closed
+	// between them (a stall of d/2 on a busy machine).
+	if w.get() != first && time.Since(before) < d/2 {
+		t.Fatal("two gets in a row, within d/2, gave two contexts")
 	}
 	dl, ok := first.Deadline()
 	if !ok || dl.Before(before.Add(d)) || dl.After(after.Add(d+d/2)) {
