@@ -2,7 +2,9 @@
 // over the socket engine, wire-compatible with libzmq 4.3. The draft
 // socket types, whose messages are single-part:
 //
-//   - Client and Server (request-reply: Server.Route answers by routing id),
+//   - Client and Server (request-reply: Server.Route answers by routing id;
+//     NewClientFunc makes a Client whose replies are taken as they are
+//     read, rather than waiting in a queue for Recv),
 //   - Radio and Dish (group-based publish-subscribe, also over UDP),
 //   - Scatter and Gather (pipeline).
 //

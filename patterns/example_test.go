@@ -56,6 +56,43 @@ func ExampleServer_Route() {
 	// Output: pong to ping
 }
 
+// A Client made with NewClientFunc hands each reply to the goroutine
+// waiting for it as soon as it is read, with no goroutine of its own
+// waiting in Recv.
+func ExampleNewClientFunc() {
+	zctx := socket.NewCtx(nil)
+	defer zctx.Close()
+	ctx := context.Background()
+
+	srv, err := patterns.NewServer(zctx, socket.Options{})
+	must(err)
+	ep := bound(srv)
+	go func() { // echoes until the context closes
+		for {
+			req, err := srv.Recv(ctx)
+			if err != nil {
+				return
+			}
+			_ = srv.Route(ctx, req.Body, req.RoutingID)
+		}
+	}()
+
+	replies := make(chan string, 1)
+	cli, err := patterns.NewClientFunc(zctx, socket.Options{}, func(m patterns.Msg) bool {
+		select {
+		case replies <- string(m.Body):
+			return true
+		default:
+			return false // nobody waits: leave it for Recv
+		}
+	})
+	must(err)
+	must(cli.Connect(ep))
+	must(cli.Send(ctx, []byte("ping")))
+	fmt.Println(<-replies)
+	// Output: ping
+}
+
 // A Dish receives only the groups it joined; over inproc no byte is copied.
 func ExampleDish_Join() {
 	zctx := socket.NewCtx(nil)

@@ -78,10 +78,12 @@ type Sample struct {
 // Client talks to storage servers over CLIENT sockets: Connect makes one
 // per endpoint, NewClient takes one the caller made. It is safe for
 // concurrent use by any number of goroutines: each request gets its own
-// request id, and one demultiplexer goroutine per socket, owned by the
-// Client and stopped by Close, hands every answer to the call waiting for
-// its id. Calls end when their answer is complete or their context is
-// done; answers that arrive after a call gave up are dropped.
+// request id, and every answer goes to the call waiting for its id, handed
+// on by the goroutine that read it from the connection (Connect's
+// sockets), or by a demultiplexer goroutine, owned by the Client and
+// stopped by Close, that receives from the caller's socket (NewClient).
+// Calls end when their answer is complete or their context is done;
+// answers that arrive after a call gave up are dropped.
 //
 // Each socket's monitor tells the Client which servers are up (their
 // handshake done) and why the others are not. A request goes to a server
@@ -118,7 +120,7 @@ type Client struct {
 	wg   sync.WaitGroup     // the links' monitor goroutines
 }
 
-// call is one request waiting for its answer. The demultiplexer appends
+// call is one request waiting for its answer. route appends
 // messages (REPLY copies, then the FINAL) and signals; the caller takes
 // them in order. The queue is unbounded so a slow reader of a long query
 // never holds up the answers of other calls.
@@ -131,10 +133,10 @@ type call struct {
 	link   *link            // where the request went; guarded by Client.mu
 }
 
-// calls recycles the calls that ended with their FINAL. Only those: the
-// demultiplexer removes a call from Client.calls before it pushes the
-// FINAL and never touches it afterwards but for a signal, which a reused
-// call's next takes as a spurious wake-up. A call abandoned (context done)
+// calls recycles the calls that ended with their FINAL. Only those: route
+// removes a call from Client.calls before it pushes the FINAL and never
+// touches it afterwards but for a signal, which a reused call's next
+// takes as a spurious wake-up. A call abandoned (context done)
 // may still get a push, so it is left to the garbage collector.
 var calls = sync.Pool{New: func() any { return &call{signal: make(chan struct{}, 1)} }}
 
@@ -227,23 +229,31 @@ func Connect(endpoint string, opts ClientOptions) (*Client, error) {
 		}
 		return nil, err
 	}
-	for _, ep := range eps {
-		sock, err := patterns.NewClient(opts.Ctx, so)
+	c := newClient(opts)
+	links := make([]*link, len(eps))
+	for i, ep := range eps {
+		// The socket's connection readers route each answer to its call
+		// (take): no goroutine of ours waits in Recv and hands it on.
+		l := c.newLink(ep, true)
+		sock, err := patterns.NewClientFunc(opts.Ctx, so, func(m patterns.Msg) bool {
+			c.route(l, m)
+			return true
+		})
 		if err != nil {
 			return fail(fmt.Errorf("store: client socket: %w", err))
 		}
 		socks = append(socks, sock)
+		l.sock, links[i] = sock, l
 		if err := sock.Connect(ep); err != nil {
 			return fail(fmt.Errorf("store: connect %s: %w", ep, err))
 		}
 	}
-	c := newClient(opts)
 	c.endpoints = eps
 	if len(eps) > 1 {
 		c.clock = hlc.NewClock(hlc.NewID())
 	}
-	for i, sock := range socks {
-		c.addLink(sock, eps[i], true)
+	for _, l := range links {
+		c.startLink(l)
 	}
 	return c, nil
 }
@@ -262,7 +272,9 @@ func NewClient(sock *patterns.Client, opts ClientOptions) *Client {
 	if err == nil && ep != "" {
 		c.endpoints = []string{ep}
 	}
-	c.addLink(sock, ep, false)
+	l := c.newLink(ep, false)
+	l.sock = sock
+	c.startLink(l)
 	return c
 }
 
@@ -344,48 +356,66 @@ func (c *Client) demux(ctx context.Context, l *link) {
 			}
 			continue
 		}
-		if len(m.Body) >= proto.HeaderLen && proto.IsStream(proto.Kind(m.Body[1])) {
-			// A stream message: its call decodes it (stream.go).
-			id, _ := proto.PeekID(m.Body)
-			c.mu.Lock()
-			k := c.calls[id]
-			c.mu.Unlock()
-			if k != nil {
-				body := m.Body
-				if len(body) <= socket.MaxSharedBody {
-					body = bytes.Clone(body)
-				}
-				k.push(proto.Message{Kind: proto.Kind(m.Body[1]), ID: id, Value: body})
-			}
-			continue
-		}
-		msg, err := proto.Decode(m.Body)
-		if err != nil {
-			c.log.Warn("store: client dropped an undecodable answer", "endpoint", l.endpoint, "err", err)
-			continue
-		}
-		if msg.Kind != proto.KindReply && msg.Kind != proto.KindFinal {
-			c.log.Warn("store: client dropped a message that is not an answer", "endpoint", l.endpoint, "kind", msg.Kind)
-			continue
-		}
-		final := msg.Kind == proto.KindFinal || msg.Last // a last REPLY ends the answer
+		c.route(l, m)
+	}
+}
+
+// route hands m, an answer received on l, to its call. It runs on the
+// demultiplexer or, for Connect's sockets, on the goroutine that read m
+// (patterns.NewClientFunc): it must not block. A small body shares its
+// memory with other messages received (a slab): what the call keeps is
+// copied and the body released.
+func (c *Client) route(l *link, m patterns.Msg) {
+	if len(m.Body) >= proto.HeaderLen && proto.IsStream(proto.Kind(m.Body[1])) {
+		// A stream message: its call decodes it (stream.go).
+		id, _ := proto.PeekID(m.Body)
 		c.mu.Lock()
-		k := c.calls[msg.ID]
-		if final && k != nil {
-			delete(c.calls, msg.ID)
-		}
+		k := c.calls[id]
 		c.mu.Unlock()
 		if k == nil {
-			continue // a call that gave up, or was sent again elsewhere
+			m.Release()
+			return
 		}
-		if msg.Value != nil && len(m.Body) <= socket.MaxSharedBody {
-			// Decode's Value points into the received buffer, which for
-			// small bodies shares a slab with other messages: give the
-			// caller its own. A larger body is the value's alone.
+		body := m.Body
+		if len(body) <= socket.MaxSharedBody {
+			body = bytes.Clone(body)
+			m.Release()
+		}
+		k.push(proto.Message{Kind: proto.Kind(body[1]), ID: id, Value: body})
+		return
+	}
+	msg, err := proto.Decode(m.Body)
+	if err != nil {
+		c.log.Warn("store: client dropped an undecodable answer", "endpoint", l.endpoint, "err", err)
+		m.Release()
+		return
+	}
+	if msg.Kind != proto.KindReply && msg.Kind != proto.KindFinal {
+		c.log.Warn("store: client dropped a message that is not an answer", "endpoint", l.endpoint, "kind", msg.Kind)
+		m.Release()
+		return
+	}
+	final := msg.Kind == proto.KindFinal || msg.Last // a last REPLY ends the answer
+	c.mu.Lock()
+	k := c.calls[msg.ID]
+	if final && k != nil {
+		delete(c.calls, msg.ID)
+	}
+	c.mu.Unlock()
+	if k == nil {
+		m.Release()
+		return // a call that gave up, or was sent again elsewhere
+	}
+	if len(m.Body) <= socket.MaxSharedBody {
+		// Decode's Value points into the received body: give the call
+		// its own, and the body back to its slab. A larger body is the
+		// value's alone.
+		if msg.Value != nil {
 			msg.Value = bytes.Clone(msg.Value)
 		}
-		k.push(msg)
+		m.Release()
 	}
+	k.push(msg)
 }
 
 // start picks a server that is up (waiting for one within ctx), or takes
@@ -713,8 +743,8 @@ func (c *Client) query(ctx context.Context, selector string, on *link, yield fun
 				smp.Value, smp.Omitted, smp.Size, smp.Hash = nil, true, int64(size), hash
 			}
 			if a.Last {
-				// The answer ends with this REPLY: the demultiplexer
-				// removed the call as for a FINAL.
+				// The answer ends with this REPLY: route removed
+				// the call as for a FINAL.
 				recycle(k)
 				yield(smp, nil)
 				return

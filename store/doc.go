@@ -9,8 +9,9 @@
 // # The client
 //
 // A Client sends requests on CLIENT sockets (one per endpoint) and is safe
-// for any number of goroutines: each request has its own id, and one
-// demultiplexer goroutine per socket routes answers to the waiting calls. Put, Delete, Get and
+// for any number of goroutines: each request has its own id, and the
+// goroutine that reads an answer from the connection hands it to the call
+// waiting for it. Put, Delete, Get and
 // GetSeq (an iterator over the replies) take a context.Context for
 // deadlines (a nil one is refused with an error matching
 // socket.ErrInvalidInput); Watch follows the change feed of the storages a key

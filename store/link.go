@@ -18,8 +18,10 @@ import (
 // link is one CLIENT socket of a Client and what its monitor says about
 // it. Connect makes one per endpoint; NewClient one for the caller's
 // socket. Two goroutines serve it, both owned by the Client: the
-// demultiplexer (ends when Close cancels Client.run, or the socket stops
-// working; closes done) and the monitor (ends when the socket closes and
+// demultiplexer (routes the answers received on the caller's socket; on
+// Connect's sockets, whose connection readers route them, it receives
+// nothing and only notices when the socket stops; ends when Close cancels
+// Client.run, or the socket stops working; closes done) and the monitor (ends when the socket closes and
 // its event channel with it).
 type link struct {
 	sock     *patterns.Client
@@ -114,11 +116,19 @@ func describe(err error) string {
 	return err.Error()
 }
 
-// addLink makes a link of sock and starts its goroutines.
-func (c *Client) addLink(sock *patterns.Client, endpoint string, failFast bool) {
-	l := &link{sock: sock, endpoint: endpoint, failFast: failFast && !c.opts.WaitForServer, done: make(chan struct{})}
+// newLink makes a link for endpoint and adds it to the client; its socket
+// is set before startLink.
+func (c *Client) newLink(endpoint string, failFast bool) *link {
+	l := &link{endpoint: endpoint, failFast: failFast && !c.opts.WaitForServer, done: make(chan struct{})}
 	c.links = append(c.links, l)
-	events := sock.Monitor()
+	return l
+}
+
+// startLink starts l's goroutines: the monitor's reader and the
+// demultiplexer (which, for a socket whose answers are routed as they are
+// read, receives nothing but notices when the socket stops).
+func (c *Client) startLink(l *link) {
+	events := l.sock.Monitor()
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()

@@ -851,7 +851,7 @@ func (c *conn) writeLoop(startReader func()) error {
 				buf = zmtp.AppendHeader(buf, 0, m.Len())
 				buf = append(append(buf, m.Body...), m.Tail...)
 			default: // a codec seals one body
-				if buf, err = c.appendFrame(buf, 0, joined(*m).Body); err != nil {
+				if buf, err = c.appendFrame(buf, 0, Joined(*m).Body); err != nil {
 					return err
 				}
 			}

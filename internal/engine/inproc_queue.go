@@ -104,7 +104,7 @@ func (p *Pipe) pushBox(m *socket.Msg, keep bool) (bool, error) {
 	b := p.box
 	n := m.Len()
 	if m.Tail != nil && keep {
-		jm := joined(*m) // its own body: allocate before taking the lock
+		jm := Joined(*m) // its own body: allocate before taking the lock
 		m = &jm
 	}
 	b.mu.Lock()

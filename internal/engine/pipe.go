@@ -165,7 +165,7 @@ func deliverInproc(sp, cp *Pipe) (moved bool) {
 	for _, m := range queued {
 		m.RoutingID = sp.id
 		m.Peer = sp.peer.Load()
-		sp.appendLocked(joined(m))
+		sp.appendLocked(Joined(m))
 	}
 	q.mu.Unlock()
 	cp.target.Store(sp)
@@ -507,7 +507,7 @@ func (p *Pipe) deliver(m *socket.Msg) (bool, error) {
 		q.mu.Unlock()
 		return true, nil // not joined: dropped, as over tcp the radio would not send it
 	}
-	jm := joined(*m)
+	jm := Joined(*m)
 	if jm.Peer == nil {
 		jm.Peer = p.peer.Load()
 	}

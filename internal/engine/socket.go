@@ -378,9 +378,10 @@ func (s *Socket) received(body []byte, id socket.RoutingID, group string, peer *
 	return m
 }
 
-// joined returns m with its Tail appended to a copy of its Body, for paths
-// that hand the message on whole (inproc, udp, a codec sealing one body).
-func joined(m socket.Msg) socket.Msg {
+// Joined returns m with its Tail appended to a copy of its Body, for paths
+// that hand the message on whole (inproc, udp, a codec sealing one body, an
+// interceptor that must see a received message as Recv returns it).
+func Joined(m socket.Msg) socket.Msg {
 	if len(m.Tail) == 0 {
 		m.Tail = nil
 		return m

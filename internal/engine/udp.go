@@ -149,7 +149,7 @@ func (s *Socket) udpWriter(p *Pipe, uc *net.UDPConn, done chan struct{}) {
 			for i := range part {
 				size += int64(part[i].Len())
 				var err error
-				if bufs[i], err = appendDatagram(bufs[i][:0], part[i].Group, joined(part[i]).Body); err == nil {
+				if bufs[i], err = appendDatagram(bufs[i][:0], part[i].Group, Joined(part[i]).Body); err == nil {
 					dgrams = append(dgrams, bufs[i])
 				}
 			}
