@@ -234,7 +234,7 @@ type Server struct {
 
 	slow chan request // wildcard queries and deletes, for the query workers
 
-	recvMu turn // held by the request worker waiting in Recv
+	recvMu sync.Mutex // held by the request worker waiting in Recv
 	// workers counts the request workers running, busy those of them
 	// handling a request (not receiving nor waiting to): see
 	// Options.MaxWorkers.
@@ -242,7 +242,7 @@ type Server struct {
 	// spawnedAt is when the last extra request worker was started (Unix
 	// ns): extra workers stop only once none was needed for workerLinger.
 	spawnedAt atomic.Int64
-	ingestMu  turn // likewise for ingest workers
+	ingestMu  sync.Mutex // likewise for ingest workers
 
 	// reqCtx is the parent of every request's context: not cancelled when
 	// Serve stops (requests in flight finish and are answered), only when
@@ -328,18 +328,16 @@ func newServer(ctx context.Context, opts Options, op opened) (*Server, error) {
 	}
 
 	s := &Server{
-		opts:     opts,
-		sock:     opts.Socket,
-		feed:     opts.Feed,
-		ingest:   opts.Ingest,
-		anon:     opts.Volumes,
-		clock:    opts.Clock,
-		log:      opts.Logger,
-		locks:    newKeyLocks(),
-		streams:  newStreams(),
-		slow:     make(chan request, opts.QueryQueue),
-		recvMu:   newTurn(),
-		ingestMu: newTurn(),
+		opts:    opts,
+		sock:    opts.Socket,
+		feed:    opts.Feed,
+		ingest:  opts.Ingest,
+		anon:    opts.Volumes,
+		clock:   opts.Clock,
+		log:     opts.Logger,
+		locks:   newKeyLocks(),
+		streams: newStreams(),
+		slow:    make(chan request, opts.QueryQueue),
 
 		localSlow: make(chan struct{}, opts.QueryWorkers+opts.QueryQueue),
 		served:    make(chan struct{}),
@@ -630,7 +628,7 @@ const workerLinger = time.Second
 // letting the next one in if it is a PUT or DELETE without a timestamp:
 // server-given timestamps then follow arrival order, and a client's
 // pipelined writes to one key keep their order.
-func (s *Server) receive(ctx context.Context, mu *turn, recv func(context.Context) (patterns.Msg, error)) (patterns.Msg, hlc.Timestamp, error) {
+func (s *Server) receive(ctx context.Context, mu *sync.Mutex, recv func(context.Context) (patterns.Msg, error)) (patterns.Msg, hlc.Timestamp, error) {
 	mu.Lock()
 	defer mu.Unlock()
 	m, err := recv(ctx)
