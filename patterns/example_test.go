@@ -67,7 +67,7 @@ func ExampleNewClientFunc() {
 	srv, err := patterns.NewServer(zctx, socket.Options{})
 	must(err)
 	ep := bound(srv)
-	go func() { // echoes until the context closes
+	go func() { // echoes until zctx closes
 		for {
 			req, err := srv.Recv(ctx)
 			if err != nil {
