@@ -5,6 +5,7 @@
 #   scripts/bench-vs-redis.sh                # every case, 3 rounds of ~5 s, medians
 #   ROUNDS=5 DUR=10 scripts/bench-vs-redis.sh
 #   CASES='durable' scripts/bench-vs-redis.sh   # only cases whose name matches
+#   SERVER_PROCS=1 scripts/bench-vs-redis.sh    # the zmesh servers with GOMAXPROCS=1
 #
 # Redis comes from Debian (redis-server, redis-tools; installed with apt-get
 # if missing) and runs twice on loopback, each on its own port and in its
@@ -21,12 +22,20 @@
 # per second, and the load average: this machine is shared, read ratios.
 # redis-benchmark runs a number of requests, not a duration: the first
 # round of each case is sized from a short calibration run.
+#
+# SERVER_PROCS sets GOMAXPROCS for the two zmesh servers (unset: Go's
+# default, every core). Redis serves from one event loop, one core; on a
+# machine that also runs the load tools, a server that may use every core
+# competes with them (docs/storage-server.md, "One core or every core").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rounds="${ROUNDS:-3}"
 dur="${DUR:-5}"
 cases_re="${CASES:-.}"
+server_procs="${SERVER_PROCS:-}"
+serve_env=()
+[ -z "$server_procs" ] || serve_env=("GOMAXPROCS=$server_procs")
 keys=10000
 
 if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
@@ -56,14 +65,14 @@ pids+=($!)
 redis-server --port "$redis_memory" --bind 127.0.0.1 --dir "$work/redis-memory" --save '' \
 	--appendonly no --daemonize no --logfile "$work/redis-memory.log" &
 pids+=($!)
-"$work/zmesh" serve --data "$work/zmesh-data" --bind "tcp://127.0.0.1:$zmesh_engine" --feed none 2>"$work/zmesh-engine.log" &
+env "${serve_env[@]}" "$work/zmesh" serve --data "$work/zmesh-data" --bind "tcp://127.0.0.1:$zmesh_engine" --feed none 2>"$work/zmesh-engine.log" &
 pids+=($!)
 cat >"$work/memory.yaml" <<EOF
 server: {bind: ["tcp://127.0.0.1:$zmesh_memory"]}
 storages:
   default: {key_expr: "**", volume: memory}
 EOF
-"$work/zmesh" serve -c "$work/memory.yaml" 2>"$work/zmesh-memory.log" &
+env "${serve_env[@]}" "$work/zmesh" serve -c "$work/memory.yaml" 2>"$work/zmesh-memory.log" &
 pids+=($!)
 
 wait_ready() { # log
@@ -144,6 +153,7 @@ echo
 echo "durable: Redis appendonly yes + appendfsync always vs zmesh serve's default engine volume (sync: always)."
 echo "memory: Redis without persistence vs a zmesh memory volume. set = Redis SET / zmesh put."
 echo "-c: concurrent clients (Redis) / callers sharing one client (zmesh), one request in flight each; -d: value bytes."
+echo "zmesh servers: GOMAXPROCS=${server_procs:-$(nproc), the Go default}."
 echo
 echo "| case | Redis req/s | Redis p50 / p99 ms | zmesh req/s | zmesh p50 / p99 ms | zmesh errors | zmesh/Redis |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
