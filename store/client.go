@@ -136,8 +136,8 @@ type call struct {
 // calls recycles the calls that ended with their FINAL. Only those: route
 // removes a call from Client.calls before it pushes the FINAL and never
 // touches it afterwards but for a signal, which a reused call's next
-// takes as a spurious wake-up. A call abandoned (context done)
-// may still get a push, so it is left to the garbage collector.
+// takes as a spurious wake-up. A call abandoned (context done) may still
+// get a push, so it is left to the garbage collector.
 var calls = sync.Pool{New: func() any { return &call{signal: make(chan struct{}, 1)} }}
 
 func newCall() *call {
@@ -222,16 +222,17 @@ func Connect(endpoint string, opts ClientOptions) (*Client, error) {
 	}
 	so := opts.Socket
 	so.Immediate = true // a request is queued only on a connection that is up
-	var socks []*patterns.Client
+	c := newClient(opts)
 	fail := func(err error) (*Client, error) {
-		for _, s := range socks {
-			s.Close()
+		for _, l := range c.links {
+			if l.sock != nil {
+				l.sock.Close()
+			}
 		}
+		c.stop()
 		return nil, err
 	}
-	c := newClient(opts)
-	links := make([]*link, len(eps))
-	for i, ep := range eps {
+	for _, ep := range eps {
 		// The socket's connection readers route each answer to its call
 		// (take): no goroutine of ours waits in Recv and hands it on.
 		l := c.newLink(ep, true)
@@ -242,8 +243,7 @@ func Connect(endpoint string, opts ClientOptions) (*Client, error) {
 		if err != nil {
 			return fail(fmt.Errorf("store: client socket: %w", err))
 		}
-		socks = append(socks, sock)
-		l.sock, links[i] = sock, l
+		l.sock = sock
 		if err := sock.Connect(ep); err != nil {
 			return fail(fmt.Errorf("store: connect %s: %w", ep, err))
 		}
@@ -252,7 +252,7 @@ func Connect(endpoint string, opts ClientOptions) (*Client, error) {
 	if len(eps) > 1 {
 		c.clock = hlc.NewClock(hlc.NewID())
 	}
-	for _, l := range links {
+	for _, l := range c.links {
 		c.startLink(l)
 	}
 	return c, nil

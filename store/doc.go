@@ -11,11 +11,10 @@
 // A Client sends requests on CLIENT sockets (one per endpoint) and is safe
 // for any number of goroutines: each request has its own id, and the
 // goroutine that reads an answer from the connection hands it to the call
-// waiting for it. Put, Delete, Get and
-// GetSeq (an iterator over the replies) take a context.Context for
-// deadlines (a nil one is refused with an error matching
-// socket.ErrInvalidInput); Watch follows the change feed of the storages a key
-// expression reaches, through a DISH.
+// waiting for it. Put, Delete, Get and GetSeq (an iterator over the
+// replies) take a context.Context for deadlines (a nil one is refused with
+// an error matching socket.ErrInvalidInput); Watch follows the change feed
+// of the storages a key expression reaches, through a DISH.
 //
 // Refusals come back as *proto.StatusError values, which match their
 // status: errors.Is(err, proto.StatusReadOnly). A server describes itself

@@ -21,8 +21,8 @@ import (
 // demultiplexer (routes the answers received on the caller's socket; on
 // Connect's sockets, whose connection readers route them, it receives
 // nothing and only notices when the socket stops; ends when Close cancels
-// Client.run, or the socket stops working; closes done) and the monitor (ends when the socket closes and
-// its event channel with it).
+// Client.run, or the socket stops working; closes done) and the monitor
+// (ends when the socket closes and its event channel with it).
 type link struct {
 	sock     *patterns.Client
 	endpoint string // the endpoint (NewClient: the socket's last one, maybe "")
