@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/zmesh/zmesh/mechanism"
 	"github.com/zmesh/zmesh/patterns"
 	"github.com/zmesh/zmesh/socket"
@@ -170,5 +172,22 @@ func TestWrongPortSaysTheHandshakeDidNotComplete(t *testing.T) {
 	case c := <-accepted:
 		c.Close()
 	default:
+	}
+}
+
+// A Connect that fails on its second endpoint (a transport that does not
+// exist) says which, and closes the socket it made for the first: no
+// goroutine of it is left behind while the Ctx stays open.
+func TestConnectFailsOnABadEndpoint(t *testing.T) {
+	zctx := socket.NewCtx(nil)
+	t.Cleanup(func() { zctx.Close() }) // after the check below
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	cli, err := store.Connect("tcp://127.0.0.1:1,nosuch://x", store.ClientOptions{Ctx: zctx})
+	if err == nil {
+		cli.Close()
+		t.Fatal("Connect accepted an endpoint of no transport")
+	}
+	if !strings.Contains(err.Error(), "nosuch://x") {
+		t.Errorf("the error does not name the endpoint: %v", err)
 	}
 }
