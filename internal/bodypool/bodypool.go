@@ -7,6 +7,7 @@ package bodypool
 import (
 	"math/bits"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -61,8 +62,18 @@ func New(n int) []byte {
 	if p, _ := bodyPools[c].Get().(unsafe.Pointer); p != nil {
 		return unsafe.Slice((*byte)(p), size)[:n]
 	}
+	misses.Add(1)
 	return make([]byte, n, size)
 }
+
+// misses counts the pooled-size bodies New allocated (see Misses).
+var misses atomic.Uint64
+
+// Misses returns how many bodies of the sizes the pools serve New has
+// allocated since the process started, for want of a free one: bodies
+// nobody released, or dropped by the pools (the garbage collector empties
+// them; under the race detector they drop a quarter of what they get).
+func Misses() uint64 { return misses.Load() }
 
 // Release puts b's memory into the pool of the largest class that fits in
 // its capacity; memory the pools do not serve is left to the GC. b must not

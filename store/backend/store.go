@@ -70,7 +70,8 @@ type Store interface {
 
 // BatchApplier is implemented by a Store that can make several entries
 // durable with one commit (the engine volume: one log sync for them all).
-// ApplyBatch applies es in order, each as Apply would (applied[i] reports
+// ApplyBatch applies es in order, each as Apply would (copying the values:
+// the caller may reuse them when ApplyBatch returns; applied[i] reports
 // whether es[i] was stored; a later entry for the same key is compared
 // with an earlier one of the batch that was stored), and returns once
 // every stored entry is durable. Each compare and write is atomic with

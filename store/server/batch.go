@@ -57,16 +57,17 @@ func (s *Server) handleBatch(m patterns.Msg, stamp hlc.Timestamp) bool {
 	if st == nil || v.refusal() != nil {
 		// Handled as usual, without decoding it again.
 		s.metrics.bytesIn.Add(uint64(len(m.Body)))
-		s.dispatch(request{msg: msg, peer: m.RoutingID, stamp: stamp})
+		s.dispatch(request{msg: msg, peer: m.RoutingID, stamp: stamp, in: m})
 		return true
 	}
 	puts := make([]pendingPut, 0, 8)
 	add := func(m patterns.Msg, msg proto.Message, stamp hlc.Timestamp) {
 		s.metrics.bytesIn.Add(uint64(len(m.Body)))
-		r := request{msg: msg, peer: m.RoutingID, stamp: stamp}
+		r := request{msg: msg, peer: m.RoutingID, stamp: stamp, in: m}
 		e, key, err := s.checkPut(st, &r.msg, stamp)
 		if err != nil {
 			s.finish(s.reqCtx, &r, 0, err)
+			r.done()
 			return
 		}
 		puts = append(puts, pendingPut{req: r, e: e, key: key})
@@ -216,6 +217,7 @@ func (s *Server) writeBatch(ctx context.Context, st *storage, puts []pendingPut)
 	}
 	for i := range puts {
 		s.finish(ctx, &puts[i].req, 0, err)
+		puts[i].req.done()
 	}
 }
 

@@ -22,6 +22,7 @@ func (s *Server) handle(m patterns.Msg, stamp hlc.Timestamp) {
 	s.metrics.bytesIn.Add(uint64(len(m.Body)))
 	if s.fromStalled(m.RoutingID) {
 		s.stats.answersDropped.Add(1) // its answer could not be delivered
+		m.Release()
 		return
 	}
 	if len(m.Body) >= proto.HeaderLen && m.Body[0] == proto.Version && proto.IsStream(proto.Kind(m.Body[1])) {
@@ -33,17 +34,28 @@ func (s *Server) handle(m patterns.Msg, stamp hlc.Timestamp) {
 		id, ok := proto.PeekID(m.Body)
 		if !ok {
 			s.log.Debug("store: dropped a message shorter than a header", "bytes", len(m.Body), "peer", m.RoutingID)
+			m.Release()
 			return
 		}
 		s.finish(s.reqCtx, &request{msg: proto.Message{ID: id}, peer: m.RoutingID}, 0, decodeRefusal(err))
+		m.Release()
 		return
 	}
-	s.dispatch(request{msg: msg, peer: m.RoutingID, stamp: stamp})
+	s.dispatch(request{msg: msg, peer: m.RoutingID, stamp: stamp, in: m})
 }
 
 // dispatch handles a decoded request, from the socket or from Do: the one
-// path every request takes, whatever brought it.
+// path every request takes, whatever brought it. The request is done
+// (request.done) when dispatch returns, unless a query worker took it.
 func (s *Server) dispatch(r request) {
+	if s.dispatchOwn(r) {
+		r.done()
+	}
+}
+
+// dispatchOwn is dispatch; it reports false if it handed r to the query
+// workers, which then finish it.
+func (s *Server) dispatchOwn(r request) bool {
 	msg := &r.msg
 	switch msg.Kind {
 	case proto.KindPut:
@@ -58,15 +70,14 @@ func (s *Server) dispatch(r request) {
 	case proto.KindDelete, proto.KindQuery:
 		if err := keyexpr.Validate(msg.Key); err != nil {
 			s.finish(s.reqCtx, &r, 0, keyRefusal(err, "key expression"))
-			return
+			return true
 		}
 		if keyexpr.IsWild(msg.Key) {
 			if r.local != nil {
 				s.runLocalSlow(r)
-			} else {
-				s.enqueueSlow(r)
+				return true
 			}
-			return
+			return !s.enqueueSlow(r)
 		}
 		ctx := s.contextOf(&r)
 		v := s.acquire()
@@ -82,28 +93,32 @@ func (s *Server) dispatch(r request) {
 		v.release()
 		switch err {
 		case errAnswered:
-			return
+			return true
 		case errEnded:
 			s.stats.requests.Add(1)
 			s.metrics.count(msg.Kind, proto.StatusOK)
-			return
+			return true
 		}
 		s.finish(ctx, &r, count, err)
 	default:
 		s.finish(s.reqCtx, &r, 0,
 			refuse(proto.StatusUnsupported, "a %v message is not a request (send PUT, DELETE or QUERY)", msg.Kind))
 	}
+	return true
 }
 
-// enqueueSlow hands a wildcard request to the query workers, or refuses it
-// if too many are waiting already: a flood of slow requests must not stall
-// the request workers, which serve the writes.
-func (s *Server) enqueueSlow(r request) {
+// enqueueSlow hands a wildcard request to the query workers and reports
+// true, or refuses it if too many are waiting already (false): a flood of
+// slow requests must not stall the request workers, which serve the
+// writes.
+func (s *Server) enqueueSlow(r request) bool {
 	select {
 	case s.slow <- r:
+		return true
 	default:
 		s.finish(s.reqCtx, &r, 0, refuse(proto.StatusUnavailable,
 			"server busy: %d wildcard requests already waiting; retry later", cap(s.slow)))
+		return false
 	}
 }
 

@@ -545,7 +545,18 @@ type request struct {
 	peer  patterns.RoutingID
 	stamp hlc.Timestamp
 	local *localCall // set for a request made with Do: its answers go there, not to the socket
+	// in is the message the request was received in (zero for Do's), to
+	// which msg.Value points: released once the request is answered
+	// (done), so its body goes back to the socket's pools.
+	in patterns.Msg
 }
+
+// done releases the message r was received in. It is called once r is
+// answered, when nothing refers to msg.Value any more: stores copy the
+// values they are given (backend.Store.Apply), the change feed encodes its
+// own sample, and Subscribe's callbacks may use a Change's value only
+// while they run.
+func (r *request) done() { r.in.Release() }
 
 // stopped reports whether a receive error means the socket will not give
 // anything any more.
@@ -726,6 +737,7 @@ func (s *Server) queryWorker(ctx context.Context) {
 			return
 		case r := <-s.slow:
 			s.handleSlow(r)
+			r.done()
 		}
 	}
 }
