@@ -48,14 +48,7 @@ func (s *Server) handle(m patterns.Msg, stamp hlc.Timestamp) {
 // path every request takes, whatever brought it. The request is done
 // (request.done) when dispatch returns, unless a query worker took it.
 func (s *Server) dispatch(r request) {
-	if s.dispatchOwn(r) {
-		r.done()
-	}
-}
-
-// dispatchOwn is dispatch; it reports false if it handed r to the query
-// workers, which then finish it.
-func (s *Server) dispatchOwn(r request) bool {
+	defer r.done()
 	msg := &r.msg
 	switch msg.Kind {
 	case proto.KindPut:
@@ -70,14 +63,15 @@ func (s *Server) dispatchOwn(r request) bool {
 	case proto.KindDelete, proto.KindQuery:
 		if err := keyexpr.Validate(msg.Key); err != nil {
 			s.finish(s.reqCtx, &r, 0, keyRefusal(err, "key expression"))
-			return true
+			return
 		}
 		if keyexpr.IsWild(msg.Key) {
 			if r.local != nil {
 				s.runLocalSlow(r)
-				return true
+			} else if s.enqueueSlow(r) {
+				r.in = patterns.Msg{} // the query worker releases it
 			}
-			return !s.enqueueSlow(r)
+			return
 		}
 		ctx := s.contextOf(&r)
 		v := s.acquire()
@@ -93,18 +87,17 @@ func (s *Server) dispatchOwn(r request) bool {
 		v.release()
 		switch err {
 		case errAnswered:
-			return true
+			return
 		case errEnded:
 			s.stats.requests.Add(1)
 			s.metrics.count(msg.Kind, proto.StatusOK)
-			return true
+			return
 		}
 		s.finish(ctx, &r, count, err)
 	default:
 		s.finish(s.reqCtx, &r, 0,
 			refuse(proto.StatusUnsupported, "a %v message is not a request (send PUT, DELETE or QUERY)", msg.Kind))
 	}
-	return true
 }
 
 // enqueueSlow hands a wildcard request to the query workers and reports
