@@ -323,7 +323,13 @@ type subscriber struct {
 	filter bool // SUB: deliver only what matches
 	invert bool
 
-	cmdMu  sync.Mutex   // held while subscriptions go out; before mu
+	cmdMu sync.Mutex // held while subscriptions go out; before mu
+	// up is the publishers that have been sent the subscriptions (by
+	// PeerUp); guarded by cmdMu. A change goes to these only: a pipe
+	// goes live before its PeerUp runs, and a change sent to it in
+	// between would reach it twice and out of order (once directly, once
+	// among the subscriptions PeerUp sends).
+	up     map[*engine.Pipe]struct{}
 	mu     sync.RWMutex // guards topics
 	topics trie
 }
@@ -354,12 +360,31 @@ func (sb *subscriber) PeerUp(p *engine.Pipe) {
 	for _, t := range topics {
 		sendSub(p, t, true)
 	}
+	if sb.up == nil {
+		sb.up = make(map[*engine.Pipe]struct{})
+	}
+	sb.up[p] = struct{}{}
 }
 
 func (sb *subscriber) attach(s *engine.Socket) { sb.s = s }
 
-// PeerDown implements engine.Handler.
-func (sb *subscriber) PeerDown(*engine.Pipe, bool) {}
+// PeerDown implements engine.Handler: the publisher gets every
+// subscription again if it comes back.
+func (sb *subscriber) PeerDown(p *engine.Pipe, _ bool) {
+	sb.cmdMu.Lock()
+	delete(sb.up, p)
+	sb.cmdMu.Unlock()
+}
+
+// tell sends a subscription or cancel to every publisher that has had
+// its PeerUp; the caller holds cmdMu.
+func (sb *subscriber) tell(topic []byte, subscribe bool) {
+	for p := range sb.up {
+		if p.Live() {
+			sendSub(p, topic, subscribe)
+		}
+	}
+}
 
 // Command implements engine.Handler.
 func (sb *subscriber) Command(*engine.Pipe, []byte) error { return nil }
@@ -396,13 +421,8 @@ func (sb *subscriber) change(topic []byte, subscribe bool) error {
 		_, tell = sb.topics.rm(topic)
 	}
 	sb.mu.Unlock()
-	if !tell {
-		return nil
-	}
-	for _, p := range sb.s.Pipes() {
-		if p.Live() {
-			sendSub(p, topic, subscribe)
-		}
+	if tell {
+		sb.tell(topic, subscribe)
 	}
 	return nil
 }
@@ -443,9 +463,9 @@ func (s *Sub) RecvMsg(ctx context.Context) (Msg, error) { return s.recvMsg(ctx) 
 
 // XSub is an XSUB socket: a Sub without the local filter (it delivers
 // everything its publishers send), which can also send: a one-frame
-// message 0x01+topic or 0x00+topic is a subscription or cancel (counted
-// as Subscribe and Unsubscribe count, and passed to every publisher
-// as a message, as libzmq), anything else goes to every publisher as is.
+// message 0x01+topic or 0x00+topic is a subscription or cancel, counted
+// and sent as Subscribe and Unsubscribe do; anything else goes to every
+// publisher as is.
 // It is safe for concurrent use.
 type XSub struct {
 	base
@@ -492,9 +512,11 @@ func (s *XSub) SendFrames(ctx context.Context, frames ...[]byte) error {
 			_, tell = sb.topics.rm(topic)
 		}
 		sb.mu.Unlock()
-		if !tell {
-			return nil
+		if tell {
+			// Sent as Subscribe sends it, so the two stay in order.
+			sb.tell(topic, f[0] == 1)
 		}
+		return nil
 	}
 	m := framesMsg(frames)
 	for _, p := range s.s.Pipes() {

@@ -238,7 +238,13 @@ type Dish struct {
 // sent; cmdMu orders the commands instead, so every radio hears the
 // changes in the order they were made.
 type membership struct {
-	cmdMu  sync.Mutex   // held while JOIN/LEAVE commands go out; before mu
+	cmdMu sync.Mutex // held while JOIN/LEAVE commands go out; before mu
+	// up is the radios that have been sent the joined groups (by
+	// PeerUp); guarded by cmdMu. Join and Leave go to these only: a pipe
+	// goes live before its PeerUp runs, and a JOIN sent to it in between
+	// would reach it twice (libzmq's radio then counts the group twice,
+	// and one LEAVE does not undo it).
+	up     map[*engine.Pipe]struct{}
 	mu     sync.RWMutex // guards joined
 	joined map[string]struct{}
 }
@@ -298,7 +304,7 @@ func (d *Dish) change(group string, join bool) error {
 		cmd = zmtp.AppendLeave(make([]byte, 0, 1+len(zmtp.CmdLeave)+len(group)), group)
 	}
 	m.mu.Unlock()
-	for _, p := range d.s.Pipes() {
+	for p := range m.up {
 		p.SendCommand(cmd)
 	}
 	return nil
@@ -332,10 +338,19 @@ func (d *membership) PeerUp(p *engine.Pipe) {
 	for _, g := range groups {
 		p.SendCommand(zmtp.AppendJoin(make([]byte, 0, 1+len(zmtp.CmdJoin)+len(g)), g))
 	}
+	if d.up == nil {
+		d.up = make(map[*engine.Pipe]struct{})
+	}
+	d.up[p] = struct{}{}
 }
 
-// PeerDown implements engine.Handler.
-func (d *membership) PeerDown(*engine.Pipe, bool) {}
+// PeerDown implements engine.Handler: the radio learns every group again
+// if it comes back.
+func (d *membership) PeerDown(p *engine.Pipe, _ bool) {
+	d.cmdMu.Lock()
+	delete(d.up, p)
+	d.cmdMu.Unlock()
+}
 
 // Command implements engine.Handler; a radio sends no commands a dish uses.
 func (d *membership) Command(*engine.Pipe, []byte) error { return nil }

@@ -346,3 +346,44 @@ func TestInprocJoinWhileTransmitting(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A group joined while a radio's connection comes up is joined once at
+// the radio: the radio counts joins (as libzmq's does), so a JOIN sent
+// both before and with the dish's groups would outlive the one LEAVE.
+func TestJoinDuringPeerUp(t *testing.T) {
+	zctx := newCtx(t)
+	r, err := NewRadio(zctx, Options{}, RadioOptions{})
+	must(t, err)
+	t.Cleanup(func() { r.Close() })
+	ep := bindLoopback(t, r)
+	const n = 30
+	groups := func() int {
+		r.peers.mu.RLock()
+		defer r.peers.mu.RUnlock()
+		return len(r.peers.subs)
+	}
+	for round := 0; round < 10; round++ {
+		d, err := NewDish(zctx, Options{})
+		must(t, err)
+		must(t, d.Connect(ep))
+		// The joins are spread over the connection's handshake.
+		for i := 0; i < n; i++ {
+			must(t, d.Join(fmt.Sprintf("g%02d", i)))
+			time.Sleep(20 * time.Microsecond)
+		}
+		waitJoined(t, r, d, fmt.Sprintf("g%02d", n-1))
+		for i := 0; i < n; i++ {
+			must(t, d.Leave(fmt.Sprintf("g%02d", i)))
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for groups() > 0 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if k := groups(); k > 0 {
+			r.peers.mu.RLock()
+			t.Errorf("round %d: the radio still counts joins after every LEAVE: %v", round, r.peers.subs)
+			r.peers.mu.RUnlock()
+		}
+		must(t, d.Close())
+	}
+}
