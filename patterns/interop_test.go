@@ -96,14 +96,20 @@ func TestInteropTwoLibzmqClientsOnOneServer(t *testing.T) {
 
 func TestInteropHeartbeatsKeepLinkUp(t *testing.T) {
 	env := interop.Require(t)
-	hb := socket.Heartbeat{Interval: 50 * time.Millisecond, Timeout: 150 * time.Millisecond, TTL: 500 * time.Millisecond}
+	// The timeouts leave each side's next frame a whole second: a
+	// shorter one can be missed on a loaded machine under -race (a
+	// scheduling delay, not a dead peer; see the engine's
+	// TestHeartbeatsKeepHealthyLinkUp).
+	hb := socket.Heartbeat{Interval: 100 * time.Millisecond, Timeout: time.Second, TTL: time.Second}
 	srv, bound := boundServer(t, Options{Heartbeat: hb})
 	mon := srv.Monitor()
-	p := env.Start(t, "--type", "client", "--connect", bound, "--mode", "idle", "--timeout", "5000",
-		"--heartbeat-ivl", "50", "--heartbeat-timeout", "150", "--heartbeat-ttl", "500")
+	p := env.Start(t, "--type", "client", "--connect", bound, "--mode", "idle", "--timeout", "10000",
+		"--heartbeat-ivl", "100", "--heartbeat-timeout", "1000", "--heartbeat-ttl", "1000")
 	waitFor(t, mon, socket.EventHandshakeSucceeded)
-	// Ten intervals of silence apart from heartbeats in both directions.
-	deadline := time.After(500 * time.Millisecond)
+	// Over twice the timeouts of silence apart from heartbeats in both
+	// directions (were they not to keep the link up, it would drop after
+	// one).
+	deadline := time.After(2500 * time.Millisecond)
 	for {
 		select {
 		case e := <-mon:
