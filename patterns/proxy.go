@@ -27,7 +27,9 @@ type FrameReceiver interface {
 // ProxyStats are a proxy's counters, in the order libzmq's STATISTICS
 // reply lists them: messages and bytes received and sent on the frontend,
 // then on the backend. A multipart message counts once; its bytes are
-// its frames'.
+// its frames'. A message counts as sent once it is handed to the
+// destination socket (uncounted if that send fails), so the counters
+// read after its answer came back include it.
 type ProxyStats struct {
 	FrontendMsgsIn, FrontendBytesIn, FrontendMsgsOut, FrontendBytesOut uint64
 	BackendMsgsIn, BackendBytesIn, BackendMsgsOut, BackendBytesOut     uint64
@@ -169,14 +171,19 @@ func (px *proxy) forward(ctx context.Context, src FrameReceiver, dst FrameSender
 				return err
 			}
 		}
+		// Counted before the send, which may deliver it (inproc) and let
+		// its answer come back before this goroutine runs again: a
+		// STATISTICS after the answer must count the request.
+		out[0].Add(1)
+		out[1].Add(n)
 		if err := dst.SendFrames(ctx, m...); err != nil {
+			out[0].Add(^uint64(0))
+			out[1].Add(-n)
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
 		}
-		out[0].Add(1)
-		out[1].Add(n)
 	}
 }
 
