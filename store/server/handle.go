@@ -88,9 +88,7 @@ func (s *Server) dispatch(r request) {
 		switch err {
 		case errAnswered:
 			return
-		case errEnded:
-			s.stats.requests.Add(1)
-			s.metrics.count(msg.Kind, proto.StatusOK)
+		case errEnded: // counted by queryKey
 			return
 		}
 		s.finish(ctx, &r, count, err)
@@ -347,12 +345,23 @@ func (s *Server) queryKey(ctx context.Context, v *view, r request) (uint32, erro
 	if found && !best.Deleted {
 		// The one REPLY ends the answer when the client accepts it (flag
 		// L): a get of one key is then one message each way.
-		last := r.msg.AcceptLast && !admin && r.local == nil
-		if err := s.replyLast(ctx, r, key, best, last); err != nil {
-			return count, err
-		}
-		if last {
+		if r.msg.AcceptLast && !admin && r.local == nil {
+			if err := s.checkReply(key, best); err != nil {
+				return 0, err
+			}
+			// Counted before the REPLY goes: a client that has it reads
+			// statistics that include it.
+			s.stats.requests.Add(1)
+			s.metrics.count(r.msg.Kind, proto.StatusOK)
+			if err := s.replyLast(ctx, r, key, best, true); err != nil {
+				s.stats.failed.Add(1)
+				s.log.Debug("store: the last reply of a request could not be sent", "id", r.msg.ID, "err", err)
+				return 1, errAnswered
+			}
 			return 1, errEnded
+		}
+		if err := s.replyLast(ctx, r, key, best, false); err != nil {
+			return count, err
 		}
 		count++
 	}
@@ -499,11 +508,19 @@ func (s *Server) reply(ctx context.Context, r request, key string, e backend.Ent
 // replyLast is reply, with flag L set if last: the REPLY then ends the
 // answer, and no FINAL may follow it.
 func (s *Server) replyLast(ctx context.Context, r request, key string, e backend.Entry, last bool) error {
-	if len(e.Value) > s.opts.MaxValueSize {
-		return refuse(proto.StatusTooLarge, "the value of %q, %d bytes, needs streamed replies (a QUERY with flag S)", key, len(e.Value))
+	if err := s.checkReply(key, e); err != nil {
+		return err
 	}
 	return s.send(ctx, &r, proto.Message{Kind: proto.KindReply, ID: r.msg.ID, Key: key,
 		Encoding: e.Encoding, Timestamp: e.Timestamp, Value: e.Value, Last: last})
+}
+
+// checkReply refuses an entry too large for a REPLY of its own.
+func (s *Server) checkReply(key string, e backend.Entry) error {
+	if len(e.Value) > s.opts.MaxValueSize {
+		return refuse(proto.StatusTooLarge, "the value of %q, %d bytes, needs streamed replies (a QUERY with flag S)", key, len(e.Value))
+	}
+	return nil
 }
 
 // errEnded: a query's answer was ended by its last REPLY (flag L), which
