@@ -360,9 +360,6 @@ func (sb *subscriber) PeerUp(p *engine.Pipe) {
 	for _, t := range topics {
 		sendSub(p, t, true)
 	}
-	if sb.up == nil {
-		sb.up = make(map[*engine.Pipe]struct{})
-	}
 	sb.up[p] = struct{}{}
 }
 
@@ -438,7 +435,7 @@ type Sub struct {
 
 // NewSub returns a Sub in ctx (socket.DefaultCtx() if nil).
 func NewSub(ctx *socket.Ctx, opts Options) (*Sub, error) {
-	sb := &subscriber{filter: true, invert: opts.InvertMatching}
+	sb := &subscriber{filter: true, invert: opts.InvertMatching, up: make(map[*engine.Pipe]struct{})}
 	return newClassic(ctx, subType, opts, sb, func(b base) *Sub { return &Sub{b, sb} })
 }
 
@@ -474,7 +471,7 @@ type XSub struct {
 
 // NewXSub returns an XSub in ctx (socket.DefaultCtx() if nil).
 func NewXSub(ctx *socket.Ctx, opts Options) (*XSub, error) {
-	sb := &subscriber{}
+	sb := &subscriber{up: make(map[*engine.Pipe]struct{})}
 	return newClassic(ctx, xsubType, withoutConflate(opts), sb, func(b base) *XSub { return &XSub{b, sb} })
 }
 

@@ -252,7 +252,7 @@ type membership struct {
 // NewDish returns a Dish in ctx (socket.DefaultCtx() if nil). Its linger is
 // always 0, as libzmq forces: a dish has nothing worth flushing.
 func NewDish(ctx *socket.Ctx, opts Options) (*Dish, error) {
-	m := &membership{joined: make(map[string]struct{})}
+	m := &membership{joined: make(map[string]struct{}), up: make(map[*engine.Pipe]struct{})}
 	opts.Linger = 0
 	s, err := engine.New(ctx, dishType, opts, m)
 	if err != nil {
@@ -337,9 +337,6 @@ func (d *membership) PeerUp(p *engine.Pipe) {
 	d.mu.RUnlock()
 	for _, g := range groups {
 		p.SendCommand(zmtp.AppendJoin(make([]byte, 0, 1+len(zmtp.CmdJoin)+len(g)), g))
-	}
-	if d.up == nil {
-		d.up = make(map[*engine.Pipe]struct{})
 	}
 	d.up[p] = struct{}{}
 }

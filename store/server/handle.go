@@ -85,10 +85,7 @@ func (s *Server) dispatch(r request) {
 			}
 		}
 		v.release()
-		switch err {
-		case errAnswered:
-			return
-		case errEnded: // counted by queryKey
+		if err == errAnswered {
 			return
 		}
 		s.finish(ctx, &r, count, err)
@@ -343,24 +340,22 @@ func (s *Server) queryKey(ctx context.Context, v *view, r request) (uint32, erro
 	}
 	var count uint32
 	if found && !best.Deleted {
-		// The one REPLY ends the answer when the client accepts it (flag
-		// L): a get of one key is then one message each way.
+		if err := s.checkReply(key, best); err != nil {
+			return count, err
+		}
 		if r.msg.AcceptLast && !admin && r.local == nil {
-			if err := s.checkReply(key, best); err != nil {
-				return 0, err
-			}
-			// Counted before the REPLY goes: a client that has it reads
-			// statistics that include it.
+			// The one REPLY ends the answer when the client accepts it
+			// (flag L): a get of one key is then one message each way.
+			// Counted before the REPLY goes, as finish counts a request
+			// before its FINAL: a client that has the answer reads
+			// statistics that include it. A REPLY that cannot be sent is
+			// counted by answer, as a FINAL would be.
 			s.stats.requests.Add(1)
 			s.metrics.count(r.msg.Kind, proto.StatusOK)
-			if err := s.replyLast(ctx, r, key, best, true); err != nil {
-				s.stats.failed.Add(1)
-				s.log.Debug("store: the last reply of a request could not be sent", "id", r.msg.ID, "err", err)
-				return 1, errAnswered
-			}
-			return 1, errEnded
+			_ = s.sendReply(ctx, r, key, best, true)
+			return 1, errAnswered
 		}
-		if err := s.replyLast(ctx, r, key, best, false); err != nil {
+		if err := s.sendReply(ctx, r, key, best, false); err != nil {
 			return count, err
 		}
 		count++
@@ -502,15 +497,16 @@ func (s *Server) replyOrOmit(ctx context.Context, r request, key string, e backe
 // reply sends one REPLY of a query. A value over the server's
 // non-streamed limit is refused: it needs a streamed reply.
 func (s *Server) reply(ctx context.Context, r request, key string, e backend.Entry) error {
-	return s.replyLast(ctx, r, key, e, false)
-}
-
-// replyLast is reply, with flag L set if last: the REPLY then ends the
-// answer, and no FINAL may follow it.
-func (s *Server) replyLast(ctx context.Context, r request, key string, e backend.Entry, last bool) error {
 	if err := s.checkReply(key, e); err != nil {
 		return err
 	}
+	return s.sendReply(ctx, r, key, e, false)
+}
+
+// sendReply sends a REPLY of e, whose size checkReply accepted, with
+// flag L set if last: the REPLY then ends the answer, and no FINAL may
+// follow it.
+func (s *Server) sendReply(ctx context.Context, r request, key string, e backend.Entry, last bool) error {
 	return s.send(ctx, &r, proto.Message{Kind: proto.KindReply, ID: r.msg.ID, Key: key,
 		Encoding: e.Encoding, Timestamp: e.Timestamp, Value: e.Value, Last: last})
 }
@@ -522,10 +518,6 @@ func (s *Server) checkReply(key string, e backend.Entry) error {
 	}
 	return nil
 }
-
-// errEnded: a query's answer was ended by its last REPLY (flag L), which
-// stands for an OK FINAL; none is sent.
-var errEnded = errors.New("store: answer ended by its last reply")
 
 // checkWrite refuses a write whose key, value size or encoding is past the
 // server's limits: the one check of a plain put and both kinds of streamed

@@ -552,9 +552,11 @@ func (w wholeStreamer) OpenStream(ctx context.Context, key string, off int64) (b
 	return backend.StreamEntry{Entry: e, Size: int64(len(v))}, io.NopCloser(bytes.NewReader(v[off:])), true, nil
 }
 
-// errAnswered: a query's answer is being sent by a goroutine of its own,
-// which also sends its FINAL.
-var errAnswered = errors.New("store: answered by a stream")
+// errAnswered: a query needs no FINAL from its worker. Its answer was its
+// one REPLY with flag L (which stands for an OK FINAL; queryKey counted
+// the request), or is being sent by a goroutine of its own, which also
+// sends its FINAL.
+var errAnswered = errors.New("store: answered")
 
 // opener opens a value's stream from its start.
 type opener func(ctx context.Context) (backend.StreamEntry, io.ReadCloser, bool, error)
